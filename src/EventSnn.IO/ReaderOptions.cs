@@ -1,0 +1,42 @@
+namespace EventSnn.IO;
+
+/// <summary>Options shared by every reader.</summary>
+public sealed record ReaderOptions
+{
+    /// <summary>Default options: auto-detect, tolerant.</summary>
+    public static ReaderOptions Default { get; } = new();
+
+    /// <summary>Format override; <see cref="EventFormat.Unknown"/> detects from content.</summary>
+    public EventFormat Format { get; init; } = EventFormat.Unknown;
+
+    /// <summary>
+    /// Strict mode: a file cut inside a record or packet is an error. Tolerant mode
+    /// (default, for replay) yields every complete event before the cut and records a
+    /// warning in <see cref="IEventReader.Warnings"/>.
+    /// </summary>
+    public bool Strict { get; init; }
+
+    /// <summary>Upper bound on any single length field (packet, header, table) in bytes; larger claims are errors.</summary>
+    public int MaxPacketBytes { get; init; } = 64 << 20;
+
+    /// <summary>Upper bound on the ASCII header of a file in bytes.</summary>
+    public int MaxHeaderBytes { get; init; } = 16 << 20;
+
+    /// <summary>Size of the read buffer in bytes.</summary>
+    public int BufferBytes { get; init; } = 1 << 20;
+
+    /// <summary>NAS recordings: address width in bytes (2 or 4); 0 infers it from the file name (addr2b/addr4b) or content.</summary>
+    public int NasAddressBytes { get; init; }
+
+    /// <summary>NAS recordings: timestamp tick in nanoseconds (200 or 1000); 0 infers it from the file name (ts02/ts1), else 1000.</summary>
+    public int NasTickNanoseconds { get; init; }
+
+    /// <summary>NAS recordings: channels per ear and polarity; 0 infers it from the file name (e.g. 64ch) or the largest address.</summary>
+    public int NasChannels { get; init; }
+
+    /// <summary>NAS recordings: true for stereo; null infers it from the file name (stereo/mono).</summary>
+    public bool? NasStereo { get; init; }
+
+    /// <summary>AEDAT 2.0: address layout override ("dvs128" or "davis"); null uses the file's '# AEChip' line.</summary>
+    public string? Aedat2Chip { get; init; }
+}
