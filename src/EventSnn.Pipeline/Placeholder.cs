@@ -1,0 +1,1 @@
+namespace EventSnn.Pipeline; internal static class Placeholder { }
