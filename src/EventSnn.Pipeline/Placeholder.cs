@@ -1,1 +1,0 @@
-namespace EventSnn.Pipeline; internal static class Placeholder { }
