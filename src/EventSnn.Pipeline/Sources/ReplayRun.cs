@@ -128,6 +128,7 @@ internal sealed class ReplayRun<TBatch> : IDisposable
     private readonly IScheduler _scheduler;
     private readonly IObserver<TBatch> _observer;
     private readonly SerialDisposable _timer = new();
+    private IDisposable? _start;
     private readonly double _speed;
     private TBatch? _input;
     private TBatch? _output;
@@ -141,6 +142,7 @@ internal sealed class ReplayRun<TBatch> : IDisposable
     private long _origin = long.MinValue;
     private DateTimeOffset _wallStart;
     private volatile bool _stopped;
+    private int _running;
     private int _released;
 
     public ReplayRun(ReplayAdapter<TBatch> adapter, ReplayOptions options, IScheduler scheduler, IObserver<TBatch> observer)
@@ -168,7 +170,7 @@ internal sealed class ReplayRun<TBatch> : IDisposable
         }
         else
         {
-            _timer.Disposable = _scheduler.Schedule(this, static (scheduler, run) => run.StartPaced(scheduler));
+            _start = _scheduler.Schedule(this, static (scheduler, run) => run.StartPaced(scheduler));
         }
 
         return this;
@@ -177,11 +179,44 @@ internal sealed class ReplayRun<TBatch> : IDisposable
     public void Dispose()
     {
         _stopped = true;
+        Interlocked.MemoryBarrier();
+        _start?.Dispose();
         _timer.Dispose();
+        if (Volatile.Read(ref _running) == 0)
+        {
+            Release(); // nothing in flight: close the reader now rather than at the next scheduled action
+        }
+    }
+
+    /// <summary>Marks a scheduled action as running; false when the run was stopped (then resources are released).</summary>
+    private bool Enter()
+    {
+        Interlocked.Exchange(ref _running, 1);
+        if (_stopped)
+        {
+            Exit();
+            return false;
+        }
+
+        return true;
+    }
+
+    private void Exit()
+    {
+        Interlocked.Exchange(ref _running, 0);
+        if (_stopped)
+        {
+            Release();
+        }
     }
 
     private void RunFast(ICancelable? cancel)
     {
+        if (!Enter())
+        {
+            return;
+        }
+
         try
         {
             _adapter.Open();
@@ -203,12 +238,21 @@ internal sealed class ReplayRun<TBatch> : IDisposable
             Fail(ex);
             return;
         }
+        finally
+        {
+            Exit();
+        }
 
         Release();
     }
 
     private IDisposable StartPaced(IScheduler scheduler)
     {
+        if (!Enter())
+        {
+            return Disposable.Empty;
+        }
+
         try
         {
             _adapter.Open();
@@ -221,6 +265,10 @@ internal sealed class ReplayRun<TBatch> : IDisposable
         {
             Fail(ex);
             return Disposable.Empty;
+        }
+        finally
+        {
+            Exit();
         }
     }
 
@@ -267,11 +315,11 @@ internal sealed class ReplayRun<TBatch> : IDisposable
 
         long offsetTicks = (long)(Math.Max(0, last - _origin) * 10.0 / _speed);
         DateTimeOffset due = _wallStart.AddTicks(offsetTicks);
-        return scheduler.Schedule(this, due, static (sched, run) =>
+        // each slice replaces the previous timer (no chain of completed timers builds up)
+        _timer.Disposable = scheduler.Schedule(this, due, static (sched, run) =>
         {
-            if (run._stopped)
+            if (!run.Enter())
             {
-                run.Release();
                 return Disposable.Empty;
             }
 
@@ -285,7 +333,12 @@ internal sealed class ReplayRun<TBatch> : IDisposable
                 run.Fail(ex);
                 return Disposable.Empty;
             }
+            finally
+            {
+                run.Exit();
+            }
         });
+        return Disposable.Empty;
     }
 
     /// <summary>Reads the next non-empty batch into <see cref="_input"/>, re-opening for the next pass when looping. Applies the pass shift.</summary>
