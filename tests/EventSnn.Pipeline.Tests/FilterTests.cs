@@ -76,6 +76,23 @@ public class FilterTests
     }
 
     [Fact]
+    public void Denoise_stays_exact_across_hours_of_event_time_and_epoch_timestamps()
+    {
+        var stage = new DenoiseStage(new SensorGeometry(5, 5), filterTimeUs: 100);
+        long epoch = 1_700_000_000_000_000; // Unix time in us, as DV writes it
+        long hour = 3_600_000_000;
+        DvsEvent[] kept = Run(
+            stage,
+            new(epoch, 2, 2, true),               // nothing before: dropped (the initial memory is long past)
+            new(epoch + 50, 3, 2, true),          // neighbour 50 us ago: kept
+            new(epoch + (2 * hour), 2, 2, true),  // two hours later (memory base moves): dropped
+            new(epoch + (2 * hour) + 99, 2, 3, true),  // kept
+            new(epoch + (5 * hour), 3, 3, true),  // dropped
+            new(epoch + (5 * hour) + 100, 3, 4, true)); // exactly filter time: memory t+100 is not > t+100: dropped
+        Assert.Equal([epoch + 50, epoch + (2 * hour) + 99], kept.Select(e => e.T));
+    }
+
+    [Fact]
     public void Refractory_period_hand_computed_including_Tonics_initial_memory()
     {
         var stage = new RefractoryPeriodStage(new SensorGeometry(4, 4), 100);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using EventSnn.Events;
 
 namespace EventSnn.Pipeline;
@@ -222,45 +223,37 @@ public sealed class TimeStep : IDisposable
         int end = start + count;
         if (_frame.Length > 0)
         {
-            float[] frame = _frame;
-            int[] active = _active;
-            int n = _activeCount;
+            // branch-free: every event writes its index at the end of the active list, which
+            // only grows when the input was still zero; the list has room for that extra slot
+            int need = (int)Math.Min((long)_activeCount + count, layout.InputCount) + 1;
+            if (_active.Length < need)
+            {
+                GrowActive(need);
+            }
+
+            ref float frame = ref MemoryMarshal.GetArrayDataReference(_frame);
+            ref int active = ref MemoryMarshal.GetArrayDataReference(_active);
+            nint n = _activeCount;
             bool counts = Options.Mode == FrameMode.Counts;
+            int polarPlane = polar ? plane : 0;
             for (int i = start; i < end; i++)
             {
-                int x = xs[i], y = ys[i];
-                if ((uint)x >= (uint)width || (uint)y >= (uint)height)
+                uint x = xs[i], y = ys[i];
+                if (x >= (uint)width || y >= (uint)height)
                 {
                     outside++;
                     continue;
                 }
 
-                int idx = y * width + x;
-                if (polar && ps[i] != 0)
-                {
-                    idx += plane;
-                }
-
-                float v = frame[idx];
-                if (v == 0f)
-                {
-                    if (n == active.Length)
-                    {
-                        _activeCount = n;
-                        GrowActive();
-                        active = _active;
-                    }
-
-                    active[n++] = idx;
-                    frame[idx] = 1f;
-                }
-                else if (counts)
-                {
-                    frame[idx] = v + 1f;
-                }
+                int idx = (int)((y * (uint)width) + x) + (ps[i] != 0 ? polarPlane : 0);
+                ref float v = ref Unsafe.Add(ref frame, (nint)idx);
+                float old = v;
+                Unsafe.Add(ref active, n) = idx;
+                n += old == 0f ? 1 : 0;
+                v = counts ? old + 1f : 1f;
             }
 
-            _activeCount = n;
+            _activeCount = (int)n;
         }
         else
         {
@@ -461,9 +454,10 @@ public sealed class TimeStep : IDisposable
         _active[_activeCount++] = index;
     }
 
-    private void GrowActive()
+    private void GrowActive(int atLeast = 0)
     {
-        int[] bigger = ArrayPool<int>.Shared.Rent(Math.Min(Math.Max(_active.Length * 2, 1024), Math.Max(Layout.InputCount, 1024)));
+        int size = Math.Max(Math.Min(Math.Max(_active.Length * 2, 1024), Layout.InputCount + 1), atLeast);
+        int[] bigger = ArrayPool<int>.Shared.Rent(size);
         _active.AsSpan(0, _activeCount).CopyTo(bigger);
         ArrayPool<int>.Shared.Return(_active);
         _active = bigger;

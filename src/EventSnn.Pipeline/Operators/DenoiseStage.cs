@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using EventSnn.Events;
 
 namespace EventSnn.Pipeline;
@@ -11,12 +12,19 @@ namespace EventSnn.Pipeline;
 /// <c>filterTime</c> as in Tonic (so events before <c>filterTime</c> pass). Events outside
 /// the sensor are dropped and counted. O(1) per event, allocation-free.
 /// </summary>
+/// <remarks>
+/// Memories are kept as 32-bit offsets from a base time (half the cache footprint of 64-bit
+/// timestamps); when event time runs more than 2^30 us past the base, the base moves and the
+/// memories are shifted (saturating), which keeps every comparison exact.
+/// </remarks>
 public sealed class DenoiseStage : IEventStage
 {
-    private readonly long[] _memory;
+    private const int Never = int.MinValue;
+    private readonly int[] _memory;
     private readonly int _stride;
+    private long _base = long.MinValue;
 
-    /// <summary>Creates the filter for a sensor of <paramref name="geometry"/>.</summary>
+    /// <summary>Creates the filter for a sensor of <paramref name="geometry"/> (filter time at most 2^28 us, about 4.5 min).</summary>
     public DenoiseStage(SensorGeometry geometry, long filterTimeUs = 10_000)
     {
         if (!geometry.IsKnown)
@@ -25,10 +33,11 @@ public sealed class DenoiseStage : IEventStage
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(filterTimeUs);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(filterTimeUs, 1L << 28);
         Geometry = geometry;
         FilterTimeUs = filterTimeUs;
         _stride = geometry.Width + 2;
-        _memory = new long[_stride * (geometry.Height + 2)];
+        _memory = new int[_stride * (geometry.Height + 2)];
         Reset();
     }
 
@@ -47,12 +56,46 @@ public sealed class DenoiseStage : IEventStage
     /// <inheritdoc />
     public void Reset()
     {
-        // the border ring never counts as a recent neighbour
-        Array.Fill(_memory, long.MinValue);
+        _base = long.MinValue;
+        Array.Fill(_memory, Never);
+    }
+
+    /// <summary>Chooses the base at the first event: memories start at filterTime (Tonic), the border ring never passes.</summary>
+    private void Start(long t)
+    {
+        _base = t - (1L << 29);
+        int initial = Offset(FilterTimeUs);
         for (int y = 0; y < Geometry.Height; y++)
         {
-            _memory.AsSpan(((y + 1) * _stride) + 1, Geometry.Width).Fill(FilterTimeUs);
+            _memory.AsSpan(((y + 1) * _stride) + 1, Geometry.Width).Fill(initial);
         }
+    }
+
+    private int Offset(long time)
+    {
+        long d = time - _base;
+        return d <= Never + 1 ? Never + 1 : d >= int.MaxValue ? int.MaxValue : (int)d;
+    }
+
+    /// <summary>Moves the base so that <paramref name="t"/> + filterTime fits, shifting memories (saturating at "long ago").</summary>
+    private void Rebase(long t)
+    {
+        long newBase = t - (1L << 29);
+        long shift = newBase - _base;
+        int[] mem = _memory;
+        for (int i = 0; i < mem.Length; i++)
+        {
+            int v = mem[i];
+            if (v == Never)
+            {
+                continue;
+            }
+
+            long nv = v - shift;
+            mem[i] = nv <= Never + 1 ? Never + 1 : (int)Math.Min(nv, int.MaxValue);
+        }
+
+        _base = newBase;
     }
 
     /// <inheritdoc />
@@ -73,10 +116,16 @@ public sealed class DenoiseStage : IEventStage
         long[] ti = input.T, to = output.T;
         ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
         byte[] pi = input.P, po = output.P;
-        long[] mem = _memory;
+        if (n > 0 && _base == long.MinValue)
+        {
+            Start(ti[0]);
+        }
+
+        ref int mem = ref MemoryMarshal.GetArrayDataReference(_memory);
         int stride = _stride;
         uint width = (uint)Geometry.Width, height = (uint)Geometry.Height;
         long ft = FilterTimeUs;
+        long limitLow = _base + (1L << 28), limitHigh = _base + (1L << 30);
         int kept = 0;
         long outside = 0;
         for (int i = 0; i < n; i++)
@@ -89,9 +138,34 @@ public sealed class DenoiseStage : IEventStage
             }
 
             long t = ti[i];
-            int idx = ((int)(y + 1) * stride) + (int)x + 1;
-            mem[idx] = t + ft;
-            bool keep = (mem[idx - 1] > t) | (mem[idx + 1] > t) | (mem[idx - stride] > t) | (mem[idx + stride] > t);
+            if (t < limitLow || t >= limitHigh)
+            {
+                if (t >= limitHigh)
+                {
+                    Rebase(t);
+                    limitLow = _base + (1L << 28);
+                    limitHigh = _base + (1L << 30);
+                }
+                else if (!KeepSlow(t, x, y))
+                {
+                    continue;
+                }
+                else
+                {
+                    to[kept] = t;
+                    xo[kept] = (ushort)x;
+                    yo[kept] = (ushort)y;
+                    po[kept] = pi[i];
+                    kept++;
+                    continue;
+                }
+            }
+
+            int rel = (int)(t - _base);
+            nint idx = (nint)(((y + 1) * (uint)stride) + x + 1);
+            Unsafe.Add(ref mem, idx) = rel + (int)ft;
+            bool keep = (Unsafe.Add(ref mem, idx - 1) > rel) | (Unsafe.Add(ref mem, idx + 1) > rel)
+                | (Unsafe.Add(ref mem, idx - stride) > rel) | (Unsafe.Add(ref mem, idx + stride) > rel);
             to[kept] = t;
             xo[kept] = (ushort)x;
             yo[kept] = (ushort)y;
@@ -102,6 +176,15 @@ public sealed class DenoiseStage : IEventStage
         output.SetCount(kept);
         OutOfBounds += outside;
         Dropped += n - kept - outside;
+    }
+
+    /// <summary>Events far behind the base (out of order by more than 2^28 us): exact comparison in 64 bits.</summary>
+    private bool KeepSlow(long t, uint x, uint y)
+    {
+        int idx = (int)(((y + 1) * (uint)_stride) + x + 1);
+        _memory[idx] = Offset(t + FilterTimeUs);
+        long rel = t - _base;
+        return _memory[idx - 1] > rel || _memory[idx + 1] > rel || _memory[idx - _stride] > rel || _memory[idx + _stride] > rel;
     }
 }
 
