@@ -337,3 +337,44 @@ public class NetworkTests
         Assert.False(sink.Done.IsSet); // disposal is silent (no OnCompleted/OnError)
     }
 }
+
+public class LiveInspectTests
+{
+    [Fact]
+    public async Task Udp_inspect_reports_file_like_statistics_when_the_duration_elapses()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.UdpClient(0))
+        {
+            port = ((System.Net.IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        }
+
+        DvsEvent[] events = Enumerable.Range(0, 2000).Select(i => new DvsEvent(500 + i, (ushort)(i % 100), (ushort)(i % 50), i % 2 == 0)).ToArray();
+        Task sender = Task.Run(async () =>
+        {
+            await Task.Delay(300);
+            using var s = new JaerUdpSender(port, eventsPerDatagram: 400);
+            using EventBatch b = Ev.Batch(events);
+            s.OnNext(b);
+        });
+        LiveInspectResult r = LiveInspect.Run($"udp://127.0.0.1:{port}", new LiveInspectOptions { Duration = TimeSpan.FromSeconds(2) });
+        await sender.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(r.TimedOut);
+        Assert.Equal(2000, r.Statistics.Events);
+        Assert.Equal(1000, r.Statistics.On);
+        Assert.Equal((500L, 2499L), (r.Statistics.TFirst, r.Statistics.TLast));
+        Assert.Equal(events.Sum(e => (long)e.X), r.Statistics.SumX);
+        Assert.Equal(5, r.Counters.Packets);
+        Assert.Equal(SensorGeometry.Dvs128, r.Geometry);
+        Assert.Equal($"udp://127.0.0.1:{port}", r.Source);
+    }
+
+    [Fact]
+    public void Bad_addresses_are_rejected()
+    {
+        Assert.Throws<ArgumentException>(() => LiveInspect.CreateSource("udp://nohost"));
+        Assert.Throws<ArgumentException>(() => LiveInspect.CreateSource("http://127.0.0.1:80"));
+        Assert.True(LiveInspect.IsLiveAddress("tcp://127.0.0.1:7777"));
+        Assert.False(LiveInspect.IsLiveAddress("recording.aedat4"));
+    }
+}
