@@ -232,6 +232,7 @@ public sealed class ShdFile : IDisposable
             }
 
             input.ResetBudget((16 * input.Length) + (64L << 20));
+            input.Position = 0;
             PureHDF.VOL.Native.NativeFile h5;
             try
             {
@@ -500,7 +501,8 @@ public sealed class ShdFile : IDisposable
         IH5DataType type = Guard(path, "cannot read the datatype", () => ds.Type);
         IH5Dataspace space = Guard(path, "cannot read the dataspace", () => ds.Space);
         ulong[] dims = Guard(path, "cannot read the dataspace", () => space.Dimensions);
-        if (type.Class != H5DataTypeClass.String || dims.Length != 1)
+        // fixed-length strings are class String; variable-length strings are class VariableLength
+        if (type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength) || dims.Length != 1)
         {
             throw new EventFormatException(SourceName, 0, $"expected a one-dimensional string dataset, found {type.Class} of rank {dims.Length}", path);
         }
@@ -564,7 +566,7 @@ public sealed class ShdFile : IDisposable
 
             switch (type.Class)
             {
-                case H5DataTypeClass.String:
+                case H5DataTypeClass.String or H5DataTypeClass.VariableLength:
                     result[child.Name] = ReadStrings(ds, path, MaxMetaValues);
                     break;
                 case H5DataTypeClass.FixedPoint:
