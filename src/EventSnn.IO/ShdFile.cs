@@ -107,27 +107,49 @@ public sealed class ShdFile : IDisposable
 
         _times = RequireDataset(TimesPath);
         _units = RequireDataset(UnitsPath);
-        IH5Dataset labels = RequireDataset(LabelsPath);
-
         TimeType = CheckTimes(_times);
         _timeBlock = TimeColumn.Create(TimeType);
         _unitBlock = UnitColumn.Create(CheckUnits(_units), SourceName);
 
         Count = CheckSampleCount(_times, TimesPath);
         int unitCount = CheckSampleCount(_units, UnitsPath);
-        int labelCount = CheckSampleCount(labels, LabelsPath);
-        if (unitCount != Count || labelCount != Count)
+        if (unitCount != Count)
         {
-            throw new EventFormatException(SourceName, 0, $"sample counts differ: {TimesPath} has {Count}, {UnitsPath} {unitCount}, {LabelsPath} {labelCount}", unitCount != Count ? UnitsPath : LabelsPath);
+            throw new EventFormatException(SourceName, 0, $"sample counts differ: {TimesPath} has {Count}, {UnitsPath} {unitCount}", UnitsPath);
         }
 
-        _labels = ReadIntegers(labels, LabelsPath, Count, nonNegative: true);
-        IH5Dataset? speakers = TryDataset(SpeakerPath);
-        HasSpeakers = speakers is not null;
-        _speakers = speakers is not null ? ReadSpeakers(speakers) : [];
-        Keys = TryDataset(KeysPath) is { } keys ? ReadStrings(keys, KeysPath, MaxKeys) : [];
-        MetaInfo = ReadMetaInfo();
-        Channels = ReadChannels();
+        if (truncated)
+        {
+            _warnings.Warn(input.Length, "file is truncated (shorter than the superblock's end-of-file address); samples past the cut cannot be read");
+        }
+
+        // In a truncated file (tolerant mode) what lies past the cut is given up with a
+        // warning: labels become -1, speakers, keys and meta info stay empty.
+        _labels = Tolerate(LabelsPath, () =>
+        {
+            IH5Dataset labels = RequireDataset(LabelsPath);
+            int labelCount = CheckSampleCount(labels, LabelsPath);
+            if (labelCount != Count)
+            {
+                throw new EventFormatException(SourceName, 0, $"sample counts differ: {TimesPath} has {Count}, {LabelsPath} {labelCount}", LabelsPath);
+            }
+
+            return ReadIntegers(labels, LabelsPath, Count, nonNegative: true);
+        }, () =>
+        {
+            var unknown = new int[Count];
+            unknown.AsSpan().Fill(-1);
+            return unknown;
+        });
+
+        (HasSpeakers, _speakers) = Tolerate(SpeakerPath, () =>
+        {
+            IH5Dataset? speakers = TryDataset(SpeakerPath);
+            return (speakers is not null, speakers is not null ? ReadSpeakers(speakers) : []);
+        }, () => (false, Array.Empty<int>()));
+        Keys = Tolerate(KeysPath, () => TryDataset(KeysPath) is { } keys ? ReadStrings(keys, KeysPath, MaxKeys) : [], () => []);
+        MetaInfo = Tolerate(MetaInfoPath, ReadMetaInfo, () => new Dictionary<string, string[]>(StringComparer.Ordinal));
+        Channels = Tolerate("/@" + ChannelsAttribute, ReadChannels, () => DefaultChannels);
 
         int maxLabel = -1;
         foreach (int l in _labels)
@@ -140,11 +162,6 @@ public sealed class ShdFile : IDisposable
         {
             throw new EventFormatException(SourceName, 0, $"label {maxLabel} has no entry in {KeysPath} ({Keys.Count} keys)", LabelsPath);
         }
-
-        if (truncated)
-        {
-            _warnings.Warn(input.Length, "file is truncated (shorter than the superblock's end-of-file address); samples past the cut cannot be read");
-        }
     }
 
     /// <summary>The file path.</summary>
@@ -156,7 +173,7 @@ public sealed class ShdFile : IDisposable
     /// <summary>Number of samples.</summary>
     public int Count { get; }
 
-    /// <summary>Label (class id) of every sample.</summary>
+    /// <summary>Label (class id) of every sample (-1 where a truncated file lost them, tolerant mode).</summary>
     public ReadOnlySpan<int> Labels => _labels;
 
     /// <summary>Speaker id of every sample, or empty when <c>/extra/speaker</c> is absent.</summary>
@@ -225,6 +242,7 @@ public sealed class ShdFile : IDisposable
         try
         {
             Hdf5Superblock sb = Hdf5Probe.Read(input, path);
+            input.LengthsSize = sb.LengthsSize;
             bool truncated = sb.BaseAddress > input.Length || sb.EndOfFileAddress > input.Length - sb.BaseAddress;
             if (truncated && options.Strict)
             {
@@ -343,10 +361,31 @@ public sealed class ShdFile : IDisposable
             ? $"{what}: {ex.Message}"
             : $"{what} ({ex.GetType().Name}: {ex.Message})";
         bool cut = truncated || ex is EndOfStreamException;
-        return new EventFormatException(source, input.LastReadOffset, cut ? problem + " (the file is truncated)" : problem, field, ex) { IsTruncation = cut };
+        long offset = input.LastReadOffset;
+        if (offset > input.Length)
+        {
+            // PureHDF followed an address past the end of the file: report the end
+            problem += $" (address {offset} is past the end of the file)";
+            offset = input.Length;
+        }
+
+        return new EventFormatException(source, offset, cut ? problem + " (the file is truncated)" : problem, field, ex) { IsTruncation = cut };
     }
 
     private EventFormatException Wrap(string field, string what, Exception ex) => Wrap(SourceName, _input, _truncated, field, what, ex);
+
+    private T Tolerate<T>(string field, Func<T> read, Func<T> fallback)
+    {
+        try
+        {
+            return read();
+        }
+        catch (EventFormatException ex) when (ex.IsTruncation && _truncated && !Options.Strict)
+        {
+            _warnings.Warn(ex.Offset, $"{field}: not readable in the truncated file, ignored ({ex.Problem})");
+            return fallback();
+        }
+    }
 
     private T Guard<T>(string field, string what, Func<T> action)
     {

@@ -10,6 +10,10 @@ namespace EventSnn.IO.Internal;
 /// otherwise make PureHDF read forever; once the budget is spent every read throws
 /// <see cref="Hdf5ReadBudgetException"/>, which the caller turns into an
 /// <see cref="EventFormatException"/>.
+/// <para>It also checks every global heap collection (where variable-length data lives) the
+/// moment PureHDF reads its "GCOL" signature, before PureHDF decodes it: PureHDF allocates
+/// each heap object from its stored size before reading it, so a corrupt size would cost up
+/// to 2 GiB. The collection must lie inside the file and each object inside the collection.</para>
 /// </summary>
 internal sealed class Hdf5Input : Stream
 {
@@ -18,6 +22,7 @@ internal sealed class Hdf5Input : Stream
     private long _position;
     private long _budget;
     private long _spent;
+    private readonly HashSet<long> _checkedHeaps = [];
 
     public Hdf5Input(Stream inner)
     {
@@ -25,6 +30,9 @@ internal sealed class Hdf5Input : Stream
         _length = inner.Length;
         _budget = long.MaxValue;
     }
+
+    /// <summary>Size of lengths in bytes, from the superblock (0 until known: no heap checks).</summary>
+    public int LengthsSize { get; set; }
 
     /// <summary>Offset where the most recent read started.</summary>
     public long LastReadOffset { get; private set; }
@@ -70,8 +78,14 @@ internal sealed class Hdf5Input : Stream
         }
 
         int n = _inner.Read(buffer);
+        long start = _position;
         _position += n;
         HighestOffset = Math.Max(HighestOffset, _position);
+        if (n == 4 && LengthsSize > 0 && buffer[..4].SequenceEqual("GCOL"u8) && _checkedHeaps.Add(start))
+        {
+            CheckGlobalHeap(start);
+        }
+
         return n;
     }
 
@@ -118,6 +132,80 @@ internal sealed class Hdf5Input : Stream
         base.Dispose(disposing);
     }
 
+    private void CheckGlobalHeap(long start)
+    {
+        // GCOL(4) version(1) reserved(3) collection size(L), then objects:
+        // index(2) reference count(2) reserved(4) size(L) data padded to 8 bytes
+        int l = LengthsSize;
+        Span<byte> field = stackalloc byte[16];
+        long size = ReadLength(start + 8, l, field);
+        if (size < 8 + l || size > _length - start)
+        {
+            throw new InvalidDataException($"global heap collection at {start} claims {size} bytes; the file holds {_length - start} from there");
+        }
+
+        long end = start + size;
+        long at = start + 8 + l;
+        int objectHeader = 8 + l;
+        while (end - at >= objectHeader)
+        {
+            Charge(objectHeader);
+            if (ReadAt(at, field[..2]) < 2)
+            {
+                throw new EndOfStreamException($"global heap collection at {start} is cut");
+            }
+
+            if (BinaryPrimitives.ReadUInt16LittleEndian(field) == 0)
+            {
+                break; // free space runs to the end of the collection
+            }
+
+            long objectSize = ReadLength(at + 8, l, field);
+            long padded = (objectSize + 7) & ~7L;
+            if (objectSize < 0 || padded < objectSize || padded > end - at - objectHeader)
+            {
+                throw new InvalidDataException($"global heap object at {at} claims {objectSize} bytes, beyond its collection (ends at {end})");
+            }
+
+            at += objectHeader + padded;
+        }
+
+        _inner.Seek(_position, SeekOrigin.Begin);
+    }
+
+    private long ReadLength(long offset, int size, Span<byte> scratch)
+    {
+        if (ReadAt(offset, scratch[..size]) < size)
+        {
+            throw new EndOfStreamException($"global heap header at {offset} is cut");
+        }
+
+        return size switch
+        {
+            2 => BinaryPrimitives.ReadUInt16LittleEndian(scratch),
+            4 => BinaryPrimitives.ReadUInt32LittleEndian(scratch),
+            _ => (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(scratch), long.MaxValue),
+        };
+    }
+
+    private int ReadAt(long offset, Span<byte> buffer)
+    {
+        _inner.Seek(offset, SeekOrigin.Begin);
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = _inner.Read(buffer[total..]);
+            if (n <= 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
+    }
+
     private void Charge(int count)
     {
         // every call costs at least a little, so a loop of empty reads also runs out
@@ -153,7 +241,7 @@ internal sealed class Hdf5ReadBudgetException : IOException
 }
 
 /// <summary>What the superblock says about the file, read without PureHDF.</summary>
-internal readonly record struct Hdf5Superblock(long Offset, int Version, long BaseAddress, long EndOfFileAddress);
+internal readonly record struct Hdf5Superblock(long Offset, int Version, int LengthsSize, long BaseAddress, long EndOfFileAddress);
 
 /// <summary>Checks the HDF5 signature and reads the end-of-file address from the superblock.</summary>
 internal static class Hdf5Probe
@@ -199,6 +287,7 @@ internal static class Hdf5Probe
 
         int version = b[8];
         int offsetsSize;
+        int lengthsSize;
         int baseAt;
         switch (version)
         {
@@ -210,6 +299,7 @@ internal static class Hdf5Probe
                 }
 
                 offsetsSize = b[13];
+                lengthsSize = b[14];
                 baseAt = version == 0 ? 24 : 28;
                 break;
             case 2:
@@ -220,15 +310,16 @@ internal static class Hdf5Probe
                 }
 
                 offsetsSize = b[9];
+                lengthsSize = b[10];
                 baseAt = 12;
                 break;
             default:
                 throw new EventFormatException(source, at + 8, $"unsupported HDF5 superblock version {version}", "superblock");
         }
 
-        if (offsetsSize is not (2 or 4 or 8))
+        if (offsetsSize is not (2 or 4 or 8) || lengthsSize is not (2 or 4 or 8))
         {
-            throw new EventFormatException(source, at + (version <= 1 ? 13 : 9), $"invalid size of offsets {offsetsSize}", "superblock");
+            throw new EventFormatException(source, at + (version <= 1 ? 13 : 9), $"invalid size of offsets/lengths {offsetsSize}/{lengthsSize}", "superblock");
         }
 
         // version 0/1: base, free-space, EOF; version 2/3: base, extension, EOF
@@ -240,7 +331,7 @@ internal static class Hdf5Probe
 
         long baseAddress = ReadOffset(b[baseAt..], offsetsSize);
         long eof = ReadOffset(b[eofAt..], offsetsSize);
-        return new Hdf5Superblock(at, version, baseAddress, eof);
+        return new Hdf5Superblock(at, version, lengthsSize, baseAddress, eof);
     }
 
     private static long ReadOffset(ReadOnlySpan<byte> b, int size) => size switch
