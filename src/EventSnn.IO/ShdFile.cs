@@ -360,7 +360,9 @@ public sealed class ShdFile : IDisposable
         string problem = ex is Hdf5ReadBudgetException
             ? $"{what}: {ex.Message}"
             : $"{what} ({ex.GetType().Name}: {ex.Message})";
-        bool cut = truncated || ex is EndOfStreamException;
+        // only a file shorter than its superblock says is truncated; reading past the end of a
+        // complete file means a corrupt address
+        bool cut = truncated;
         long offset = input.LastReadOffset;
         if (offset > input.Length)
         {
