@@ -115,7 +115,7 @@ public sealed class ShdFile : IDisposable
         int unitCount = CheckSampleCount(_units, UnitsPath);
         if (unitCount != Count)
         {
-            throw new EventFormatException(SourceName, 0, $"sample counts differ: {TimesPath} has {Count}, {UnitsPath} {unitCount}", UnitsPath);
+            throw new EventFormatException(SourceName, MetadataOffset, $"sample counts differ: {TimesPath} has {Count}, {UnitsPath} {unitCount}", UnitsPath);
         }
 
         if (truncated)
@@ -131,7 +131,7 @@ public sealed class ShdFile : IDisposable
             int labelCount = CheckSampleCount(labels, LabelsPath);
             if (labelCount != Count)
             {
-                throw new EventFormatException(SourceName, 0, $"sample counts differ: {TimesPath} has {Count}, {LabelsPath} {labelCount}", LabelsPath);
+                throw new EventFormatException(SourceName, MetadataOffset, $"sample counts differ: {TimesPath} has {Count}, {LabelsPath} {labelCount}", LabelsPath);
             }
 
             return ReadIntegers(labels, LabelsPath, Count, nonNegative: true);
@@ -160,7 +160,7 @@ public sealed class ShdFile : IDisposable
         Classes = Keys.Count > 0 ? Keys.Count : maxLabel + 1;
         if (Keys.Count > 0 && maxLabel >= Keys.Count)
         {
-            throw new EventFormatException(SourceName, 0, $"label {maxLabel} has no entry in {KeysPath} ({Keys.Count} keys)", LabelsPath);
+            throw new EventFormatException(SourceName, MetadataOffset, $"label {maxLabel} has no entry in {KeysPath} ({Keys.Count} keys)", LabelsPath);
         }
     }
 
@@ -325,12 +325,12 @@ public sealed class ShdFile : IDisposable
 
         if (!_timeBlock.ToMicroseconds(rel, offset, batch.T.AsSpan(0, n)))
         {
-            throw new EventFormatException(SourceName, _input.LastReadOffset, $"sample {index}: spike time is not a finite, non-negative number of seconds below {TimeColumn.MaxSeconds:0}", TimesPath);
+            throw new EventFormatException(SourceName, MetadataOffset, $"sample {index}: spike time is not a finite, non-negative number of seconds below {TimeColumn.MaxSeconds:0}", TimesPath);
         }
 
         if (!_unitBlock.ToChannels(rel, offset, batch.Channel.AsSpan(0, n), Channels, out long bad))
         {
-            throw new EventFormatException(SourceName, _input.LastReadOffset, $"sample {index}: unit {bad} is outside 0..{Channels - 1}", UnitsPath);
+            throw new EventFormatException(SourceName, MetadataOffset, $"sample {index}: unit {bad} is outside 0..{Channels - 1}", UnitsPath);
         }
 
         batch.Ear.AsSpan(0, n).Clear();
@@ -403,6 +403,9 @@ public sealed class ShdFile : IDisposable
         }
     }
 
+    /// <summary>Where the last metadata or data read started (clamped to the file): the closest offset we know.</summary>
+    private long MetadataOffset => Math.Min(_input.LastReadOffset, _input.Length);
+
     private int CheckIndex(int index)
     {
         if ((uint)index >= (uint)Count)
@@ -414,7 +417,7 @@ public sealed class ShdFile : IDisposable
     }
 
     private IH5Dataset RequireDataset(string path) =>
-        TryDataset(path) ?? throw new EventFormatException(SourceName, 0, "required dataset is missing", path);
+        TryDataset(path) ?? throw new EventFormatException(SourceName, MetadataOffset, "required dataset is missing", path);
 
     private IH5Dataset? TryDataset(string path) => Guard(path, "cannot look up the dataset", () =>
     {
@@ -423,7 +426,7 @@ public sealed class ShdFile : IDisposable
             return null;
         }
 
-        return _h5.Get(path) as IH5Dataset ?? throw new EventFormatException(SourceName, 0, "is not a dataset", path);
+        return _h5.Get(path) as IH5Dataset ?? throw new EventFormatException(SourceName, MetadataOffset, "is not a dataset", path);
     });
 
     private ShdTimeType CheckTimes(IH5Dataset ds)
@@ -431,13 +434,13 @@ public sealed class ShdFile : IDisposable
         IH5DataType type = Guard(TimesPath, "cannot read the datatype", () => ds.Type);
         if (type.Class != H5DataTypeClass.VariableLength)
         {
-            throw new EventFormatException(SourceName, 0, $"expected variable-length arrays of floats, found {type.Class}", TimesPath);
+            throw new EventFormatException(SourceName, MetadataOffset, $"expected variable-length arrays of floats, found {type.Class}", TimesPath);
         }
 
         IH5DataType element = Guard(TimesPath, "cannot read the datatype", () => type.VariableLength.BaseType);
         if (element.Class != H5DataTypeClass.FloatingPoint || element.Size is not (2 or 4 or 8))
         {
-            throw new EventFormatException(SourceName, 0, $"expected float16/32/64 elements, found {element.Class} of {element.Size} bytes", TimesPath);
+            throw new EventFormatException(SourceName, MetadataOffset, $"expected float16/32/64 elements, found {element.Class} of {element.Size} bytes", TimesPath);
         }
 
         return (ShdTimeType)element.Size;
@@ -448,13 +451,13 @@ public sealed class ShdFile : IDisposable
         IH5DataType type = Guard(UnitsPath, "cannot read the datatype", () => ds.Type);
         if (type.Class != H5DataTypeClass.VariableLength)
         {
-            throw new EventFormatException(SourceName, 0, $"expected variable-length arrays of integers, found {type.Class}", UnitsPath);
+            throw new EventFormatException(SourceName, MetadataOffset, $"expected variable-length arrays of integers, found {type.Class}", UnitsPath);
         }
 
         IH5DataType element = Guard(UnitsPath, "cannot read the datatype", () => type.VariableLength.BaseType);
         if (element.Class != H5DataTypeClass.FixedPoint || element.Size is not (1 or 2 or 4 or 8))
         {
-            throw new EventFormatException(SourceName, 0, $"expected integer elements, found {element.Class} of {element.Size} bytes", UnitsPath);
+            throw new EventFormatException(SourceName, MetadataOffset, $"expected integer elements, found {element.Class} of {element.Size} bytes", UnitsPath);
         }
 
         return (element.Size, Guard(UnitsPath, "cannot read the datatype", () => element.FixedPoint.IsSigned));
@@ -466,7 +469,7 @@ public sealed class ShdFile : IDisposable
         ulong[] dims = Guard(path, "cannot read the dataspace", () => space.Dimensions);
         if (space.Type != H5DataspaceType.Simple || dims.Length != 1)
         {
-            throw new EventFormatException(SourceName, 0, $"expected a one-dimensional dataset, found {space.Type} of rank {dims.Length}", path);
+            throw new EventFormatException(SourceName, MetadataOffset, $"expected a one-dimensional dataset, found {space.Type} of rank {dims.Length}", path);
         }
 
         ulong n = dims[0];
@@ -474,12 +477,12 @@ public sealed class ShdFile : IDisposable
         H5DataLayoutClass layout = Guard(path, "cannot read the layout", () => ds.Layout.Class);
         if (n > (ulong)(Options.MaxPacketBytes / 4) || n > int.MaxValue)
         {
-            throw new EventFormatException(SourceName, 0, $"claims {n} samples, more than the bound {Options.MaxPacketBytes / 4} (ReaderOptions.MaxPacketBytes / 4)", path);
+            throw new EventFormatException(SourceName, MetadataOffset, $"claims {n} samples, more than the bound {Options.MaxPacketBytes / 4} (ReaderOptions.MaxPacketBytes / 4)", path);
         }
 
         if (layout is H5DataLayoutClass.Contiguous or H5DataLayoutClass.Compact && n * (ulong)Math.Max(1, elementSize) > (ulong)_input.Length)
         {
-            throw new EventFormatException(SourceName, 0, $"claims {n} samples of {elementSize} bytes, more than the file's {_input.Length} bytes", path);
+            throw new EventFormatException(SourceName, MetadataOffset, $"claims {n} samples of {elementSize} bytes, more than the file's {_input.Length} bytes", path);
         }
 
         return (int)n;
@@ -490,7 +493,7 @@ public sealed class ShdFile : IDisposable
         IH5DataType type = Guard(path, "cannot read the datatype", () => ds.Type);
         if (type.Class != H5DataTypeClass.FixedPoint || type.Size is not (1 or 2 or 4 or 8))
         {
-            throw new EventFormatException(SourceName, 0, $"expected integers, found {type.Class} of {type.Size} bytes", path);
+            throw new EventFormatException(SourceName, MetadataOffset, $"expected integers, found {type.Class} of {type.Size} bytes", path);
         }
 
         bool signed = Guard(path, "cannot read the datatype", () => type.FixedPoint.IsSigned);
@@ -508,7 +511,7 @@ public sealed class ShdFile : IDisposable
 
         if (values.Length != expected)
         {
-            throw new EventFormatException(SourceName, 0, $"holds {values.Length} values, expected {expected}", path);
+            throw new EventFormatException(SourceName, MetadataOffset, $"holds {values.Length} values, expected {expected}", path);
         }
 
         var result = new int[values.Length];
@@ -517,7 +520,7 @@ public sealed class ShdFile : IDisposable
             long v = values[i];
             if (v > int.MaxValue || v < (nonNegative ? 0 : int.MinValue))
             {
-                throw new EventFormatException(SourceName, 0, $"value {v} at index {i} is out of range", path);
+                throw new EventFormatException(SourceName, MetadataOffset, $"value {v} at index {i} is out of range", path);
             }
 
             result[i] = (int)v;
@@ -531,7 +534,7 @@ public sealed class ShdFile : IDisposable
         int n = CheckSampleCount(ds, SpeakerPath);
         if (n != Count)
         {
-            throw new EventFormatException(SourceName, 0, $"holds {n} values for {Count} samples", SpeakerPath);
+            throw new EventFormatException(SourceName, MetadataOffset, $"holds {n} values for {Count} samples", SpeakerPath);
         }
 
         return ReadIntegers(ds, SpeakerPath, Count, nonNegative: false);
@@ -545,12 +548,12 @@ public sealed class ShdFile : IDisposable
         // fixed-length strings are class String; variable-length strings are class VariableLength
         if (type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength) || dims.Length != 1)
         {
-            throw new EventFormatException(SourceName, 0, $"expected a one-dimensional string dataset, found {type.Class} of rank {dims.Length}", path);
+            throw new EventFormatException(SourceName, MetadataOffset, $"expected a one-dimensional string dataset, found {type.Class} of rank {dims.Length}", path);
         }
 
         if (dims[0] > (ulong)max || dims[0] * (ulong)Math.Max(1, type.Size) > (ulong)Options.MaxPacketBytes)
         {
-            throw new EventFormatException(SourceName, 0, $"claims {dims[0]} strings of {type.Size} bytes, more than the bound", path);
+            throw new EventFormatException(SourceName, MetadataOffset, $"claims {dims[0]} strings of {type.Size} bytes, more than the bound", path);
         }
 
         string?[] raw = Guard(path, "cannot read the strings", () => ds.Read<string[]>());
@@ -580,7 +583,7 @@ public sealed class ShdFile : IDisposable
             {
                 if (list.Count >= 256)
                 {
-                    throw new EventFormatException(SourceName, _input.LastReadOffset, "more than 256 entries", MetaInfoPath);
+                    throw new EventFormatException(SourceName, MetadataOffset, "more than 256 entries", MetaInfoPath);
                 }
 
                 list.Add(child);
@@ -601,7 +604,7 @@ public sealed class ShdFile : IDisposable
             ulong[] dims = Guard(path, "cannot read the dataspace", () => ds.Space.Dimensions);
             if (dims.Length != 1 || dims[0] > MaxMetaValues || dims[0] * (ulong)Math.Max(1, type.Size) > (ulong)Options.MaxPacketBytes)
             {
-                _warnings.Warn(0, $"{path}: skipped (not a bounded one-dimensional dataset)");
+                _warnings.Warn(MetadataOffset, $"{path}: skipped (not a bounded one-dimensional dataset)");
                 continue;
             }
 
@@ -618,7 +621,7 @@ public sealed class ShdFile : IDisposable
                     result[child.Name] = Array.ConvertAll(values, v => v.ToString("R", CultureInfo.InvariantCulture));
                     break;
                 default:
-                    _warnings.Warn(0, $"{path}: skipped (datatype {type.Class} of {type.Size} bytes)");
+                    _warnings.Warn(MetadataOffset, $"{path}: skipped (datatype {type.Class} of {type.Size} bytes)");
                     break;
             }
         }
@@ -647,7 +650,7 @@ public sealed class ShdFile : IDisposable
 
         if (value is < 1 or > ushort.MaxValue + 1)
         {
-            throw new EventFormatException(SourceName, 0, $"channel count must be an integer in 1..65536, found {(value < 0 ? type.Class + " " + type.Size + " bytes" : value.ToString(CultureInfo.InvariantCulture))}", field);
+            throw new EventFormatException(SourceName, MetadataOffset, $"channel count must be an integer in 1..65536, found {(value < 0 ? type.Class + " " + type.Size + " bytes" : value.ToString(CultureInfo.InvariantCulture))}", field);
         }
 
         return (int)value;
@@ -670,7 +673,7 @@ public sealed class ShdFile : IDisposable
         Guard(UnitsPath, $"cannot read samples {index}..{index + count - 1}", () => _unitBlock.Load(_units, selection));
         if (_timeBlock.Count != count || _unitBlock.Count != count)
         {
-            throw new EventFormatException(SourceName, _input.LastReadOffset, $"read {_timeBlock.Count} time arrays and {_unitBlock.Count} unit arrays for {count} samples", TimesPath);
+            throw new EventFormatException(SourceName, MetadataOffset, $"read {_timeBlock.Count} time arrays and {_unitBlock.Count} unit arrays for {count} samples", TimesPath);
         }
 
         for (int i = 0; i < count; i++)
@@ -679,12 +682,12 @@ public sealed class ShdFile : IDisposable
             int nu = _unitBlock.Length(i);
             if (nt != nu)
             {
-                throw new EventFormatException(SourceName, _input.LastReadOffset, $"sample {index + i} has {nt} spike times but {nu} units", UnitsPath);
+                throw new EventFormatException(SourceName, MetadataOffset, $"sample {index + i} has {nt} spike times but {nu} units", UnitsPath);
             }
 
             if (nt > MaxSpikesPerSample)
             {
-                throw new EventFormatException(SourceName, _input.LastReadOffset, $"sample {index + i} holds {nt} spikes, more than the bound {MaxSpikesPerSample} (ReaderOptions.MaxPacketBytes / 16)", TimesPath);
+                throw new EventFormatException(SourceName, MetadataOffset, $"sample {index + i} holds {nt} spikes, more than the bound {MaxSpikesPerSample} (ReaderOptions.MaxPacketBytes / 16)", TimesPath);
             }
         }
 
