@@ -236,8 +236,25 @@ public sealed class ShdFile : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= ReaderOptions.Default;
-        Hdf5Filters.EnsureRegistered();
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, Math.Clamp(options.BufferBytes, 4096, 1 << 20), FileOptions.RandomAccess);
+        return Open(stream, path, options);
+    }
+
+    /// <summary>
+    /// Opens an SHD/SSC file from a seekable <paramref name="stream"/> (owned by the result);
+    /// <paramref name="path"/> names it in errors.
+    /// </summary>
+    public static ShdFile Open(Stream stream, string path, ReaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(path);
+        if (!stream.CanSeek)
+        {
+            throw new ArgumentException("HDF5 needs a seekable stream", nameof(stream));
+        }
+
+        options ??= ReaderOptions.Default;
+        Hdf5Filters.EnsureRegistered();
         var input = new Hdf5Input(stream);
         try
         {
