@@ -29,7 +29,7 @@ public enum ShdTimeType
 /// </summary>
 /// <remarks>
 /// <para>Decoding uses PureHDF. Labels, speakers, keys and meta info are read at
-/// <see cref="Open"/>; spikes are read per sample (in small blocks of consecutive samples
+/// <see cref="Open(string, ReaderOptions?)"/>; spikes are read per sample (in small blocks of consecutive samples
 /// for sequential access), never the whole ragged dataset at once. PureHDF returns each
 /// sample as a managed array, so reading allocates per sample (not per spike).</para>
 /// <para>Spike times become microseconds: <c>T = round(seconds * 1e6)</c> (midpoint away
@@ -43,7 +43,7 @@ public enum ShdTimeType
 /// <para>Bad input raises <see cref="EventFormatException"/> naming the file, the dataset path
 /// (<c>/spikes/times</c>, ...) as field and, for errors inside PureHDF, the offset of the last
 /// byte range it read. A file shorter than its superblock's end-of-file address is truncated:
-/// strict mode throws at <see cref="Open"/> with <see cref="EventFormatException.IsTruncation"/>;
+/// strict mode throws at <see cref="Open(string, ReaderOptions?)"/> with <see cref="EventFormatException.IsTruncation"/>;
 /// tolerant mode opens it with a warning, and samples that cannot be read then throw with
 /// <see cref="EventFormatException.IsTruncation"/> set (<see cref="ShdReader"/> stops there).</para>
 /// </remarks>
