@@ -39,6 +39,7 @@ public sealed class Aedat4Reader : IDvsEventReader
     private bool _tableChecked;
     private Aedat4FileTable? _table;
     private long _trimBefore = long.MinValue;
+    private long _missingTable = -1;
 
     /// <summary>Opens a reader on <paramref name="stream"/> and reads the file header and IOHeader.</summary>
     /// <param name="stream">The file or network stream.</param>
@@ -385,7 +386,13 @@ public sealed class Aedat4Reader : IDvsEventReader
 
         if (_input.Length is long length && dtp > length)
         {
-            _warnings.Warn(length, $"dataTablePosition {dtp} is beyond the end of the file ({length} bytes): the table is missing; reading to the end");
+            // the file was cut before its table: strict mode reports it once the packets are read
+            _missingTable = dtp;
+            if (!_options.Strict)
+            {
+                _warnings.Warn(length, $"dataTablePosition {dtp} is beyond the end of the file ({length} bytes): the file is cut; reading to the end");
+            }
+
             return -1;
         }
 
@@ -415,6 +422,10 @@ public sealed class Aedat4Reader : IDvsEventReader
                 {
                     // stream ended before the announced table: the table part is missing
                     OnTruncated(pos, $"file ends at byte {pos}, before dataTablePosition {_stopAt}");
+                }
+                else if (_missingTable >= 0 && _options.Strict)
+                {
+                    throw Truncation(pos, $"file ends at byte {pos}, before dataTablePosition {_missingTable}");
                 }
 
                 return false;
@@ -521,8 +532,7 @@ public sealed class Aedat4Reader : IDvsEventReader
             long bytes = length - _stopAt;
             if (bytes <= 0)
             {
-                _warnings.Warn(_stopAt, "FileDataTable missing (file ends at dataTablePosition)");
-                return;
+                throw new EventFormatException(SourceName, _stopAt, "FileDataTable missing (file ends at dataTablePosition)", "FileDataTable") { IsTruncation = true };
             }
 
             if (bytes > _options.MaxPacketBytes)
@@ -534,12 +544,20 @@ public sealed class Aedat4Reader : IDvsEventReader
             _input.Seek(_stopAt);
             if (!_input.Ensure((int)bytes))
             {
-                _warnings.Warn(_stopAt, "FileDataTable cut");
-                return;
+                throw new EventFormatException(SourceName, _stopAt, "stream ended inside the FileDataTable", "FileDataTable") { IsTruncation = true };
             }
 
             using var decompressor = new Aedat4Decompressor(Header.Compression, SourceName, _options.MaxPacketBytes);
-            int n = decompressor.Decompress(_input.Span[..(int)bytes], _stopAt);
+            int n;
+            try
+            {
+                n = decompressor.Decompress(_input.Span[..(int)bytes], _stopAt);
+            }
+            catch (EventFormatException ex) when (decompressor.LastErrorWasCut)
+            {
+                throw new EventFormatException(SourceName, ex.Offset, $"FileDataTable cut: {ex.Problem}", "FileDataTable", ex) { IsTruncation = true };
+            }
+
             byte[] buf = decompressor.Buffer;
             if (n < 12)
             {
@@ -557,6 +575,11 @@ public sealed class Aedat4Reader : IDvsEventReader
         catch (EventFormatException ex)
         {
             _table = null;
+            if (_options.Strict)
+            {
+                throw new EventFormatException(SourceName, Math.Min(ex.Offset, length), $"FileDataTable damaged: {ex.Problem}", "FileDataTable", ex) { IsTruncation = ex.IsTruncation };
+            }
+
             _warnings.Warn(_stopAt, $"FileDataTable damaged, ignored ({ex.Problem})");
         }
         finally

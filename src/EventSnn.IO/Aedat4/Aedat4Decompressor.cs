@@ -36,16 +36,23 @@ internal sealed class Aedat4Decompressor : IDisposable
     /// <summary>The output buffer (valid for the length returned by the last <see cref="Decompress"/>).</summary>
     public byte[] Buffer => _buffer;
 
+    /// <summary>True when the last failure was input ending before the compressed frame did (a cut rather than garbage).</summary>
+    public bool LastErrorWasCut { get; private set; }
+
     /// <summary>
     /// Decompresses <paramref name="payload"/> (which starts at byte <paramref name="offset"/>
     /// of the source) into <see cref="Buffer"/>; returns the decompressed length.
     /// </summary>
-    public int Decompress(ReadOnlySpan<byte> payload, long offset) => _compression switch
+    public int Decompress(ReadOnlySpan<byte> payload, long offset)
     {
-        Aedat4Compression.Lz4 or Aedat4Compression.Lz4High => DecodeLz4Frame(payload, offset),
-        Aedat4Compression.Zstd or Aedat4Compression.ZstdHigh => DecodeZstd(payload, offset),
-        _ => Copy(payload, offset),
-    };
+        LastErrorWasCut = false;
+        return _compression switch
+        {
+            Aedat4Compression.Lz4 or Aedat4Compression.Lz4High => DecodeLz4Frame(payload, offset),
+            Aedat4Compression.Zstd or Aedat4Compression.ZstdHigh => DecodeZstd(payload, offset),
+            _ => Copy(payload, offset),
+        };
+    }
 
     public void Dispose()
     {
@@ -60,6 +67,12 @@ internal sealed class Aedat4Decompressor : IDisposable
     }
 
     private EventFormatException Error(long offset, string problem) => new(_source, offset, problem, "payload");
+
+    private EventFormatException Cut(long offset, string problem)
+    {
+        LastErrorWasCut = true;
+        return Error(offset, problem);
+    }
 
     private int Copy(ReadOnlySpan<byte> payload, long offset)
     {
@@ -96,7 +109,7 @@ internal sealed class Aedat4Decompressor : IDisposable
     {
         if (src.Length < 7)
         {
-            throw Error(offset, $"LZ4 frame of {src.Length} bytes is shorter than a frame header");
+            throw Cut(offset, $"LZ4 frame of {src.Length} bytes is shorter than a frame header");
         }
 
         uint magic = BinaryPrimitives.ReadUInt32LittleEndian(src);
@@ -136,7 +149,7 @@ internal sealed class Aedat4Decompressor : IDisposable
         {
             if (src.Length < pos + 9)
             {
-                throw Error(offset, "LZ4 frame header cut");
+                throw Cut(offset, "LZ4 frame header cut");
             }
 
             ulong cs = BinaryPrimitives.ReadUInt64LittleEndian(src[pos..]);
@@ -164,7 +177,7 @@ internal sealed class Aedat4Decompressor : IDisposable
         {
             if (src.Length - pos < 4)
             {
-                throw Error(offset + pos, "LZ4 frame ends without its end mark");
+                throw Cut(offset + pos, "LZ4 frame ends without its end mark");
             }
 
             uint word = BinaryPrimitives.ReadUInt32LittleEndian(src[pos..]);
@@ -184,7 +197,7 @@ internal sealed class Aedat4Decompressor : IDisposable
             int extra = blockChecksum ? 4 : 0;
             if (src.Length - pos < size + extra)
             {
-                throw Error(offset + pos - 4, $"LZ4 block of {size} bytes runs past the end of the packet");
+                throw Cut(offset + pos - 4, $"LZ4 block of {size} bytes runs past the end of the packet");
             }
 
             int room = Math.Min(blockMax, limit - outLen);
@@ -226,7 +239,7 @@ internal sealed class Aedat4Decompressor : IDisposable
 
         if (contentChecksum && src.Length - pos < 4)
         {
-            throw Error(offset + pos, "LZ4 content checksum cut");
+            throw Cut(offset + pos, "LZ4 content checksum cut");
         }
 
         if (contentSize >= 0 && outLen != contentSize)
