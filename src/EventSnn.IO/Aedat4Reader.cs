@@ -561,13 +561,13 @@ public sealed class Aedat4Reader : IDvsEventReader
             byte[] buf = decompressor.Buffer;
             if (n < 12)
             {
-                throw new EventFormatException(SourceName, _stopAt, "FileDataTable too short", "FileDataTable");
+                throw new EventFormatException(SourceName, _stopAt, $"FileDataTable of {n} bytes is too short", "FileDataTable") { IsTruncation = true };
             }
 
             uint declared = BinaryPrimitives.ReadUInt32LittleEndian(buf);
             if (declared > (uint)(n - 4))
             {
-                throw new EventFormatException(SourceName, _stopAt, $"FileDataTable size prefix {declared} exceeds its {n - 4} bytes", "FileDataTable");
+                throw new EventFormatException(SourceName, _stopAt, $"FileDataTable size prefix {declared} exceeds its {n - 4} bytes", "FileDataTable") { IsTruncation = true };
             }
 
             _table = Aedat4FileTable.Parse(buf.AsSpan(4, (int)declared), SourceName, _stopAt);

@@ -76,6 +76,8 @@ internal sealed class Aedat4Decompressor : IDisposable
 
     private int Copy(ReadOnlySpan<byte> payload, long offset)
     {
+        // uncompressed: whether the bytes are complete is judged by the FlatBuffer's size prefix
+        LastErrorWasCut = false;
         if (payload.Length > _maxBytes)
         {
             throw Error(offset, $"payload of {payload.Length} bytes exceeds MaxPacketBytes ({_maxBytes})");
@@ -229,7 +231,7 @@ internal sealed class Aedat4Decompressor : IDisposable
                 produced = DecodeBlock(src.Slice(pos, size), outLen, room, linked);
                 if (produced < 0)
                 {
-                    throw Error(offset + pos, "corrupt LZ4 block (or output beyond the size bound)");
+                    throw Error(offset + pos, $"corrupt LZ4 block, or output beyond {limit} bytes (content size or MaxPacketBytes = {_maxBytes})");
                 }
             }
 
@@ -319,6 +321,7 @@ internal sealed class Aedat4Decompressor : IDisposable
         }
         catch (ZstdException ex)
         {
+            LastErrorWasCut = ex.Code == ZstdSharp.Unsafe.ZSTD_ErrorCode.ZSTD_error_srcSize_wrong;
             throw new EventFormatException(_source, offset, $"corrupt zstd frame ({ex.Message})", "payload", ex);
         }
     }
