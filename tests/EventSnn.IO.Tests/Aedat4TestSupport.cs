@@ -124,7 +124,34 @@ internal static class Aedat4TestSupport
         return new ReadResult(events, triggers, r.PacketsRead, r.Warnings.ToList(), r.FramesRead, r.ImuSamplesRead);
     }
 
-    /// <summary>Reads a file, returning the events; the reader stays usable through <paramref name="inspect"/>.</summary>
+    /// <summary>Fast equality of long event sequences (xunit's collection comparison is slow on 100k items).</summary>
+    public static void AssertSameEvents(IEnumerable<DvsEvent> expected, IReadOnlyList<DvsEvent> actual)
+    {
+        var e = expected as IReadOnlyList<DvsEvent> ?? expected.ToList();
+        Assert.True(e.Count == actual.Count, $"expected {e.Count} events, got {actual.Count}");
+        for (int i = 0; i < e.Count; i++)
+        {
+            if (e[i] != actual[i])
+            {
+                Assert.Fail($"event {i}: expected {e[i]}, got {actual[i]}");
+            }
+        }
+    }
+
+    /// <summary>Reads everything and only counts (for fuzzing, where the values do not matter).</summary>
+    public static long CountAll(Aedat4Reader r, int capacity = 1000)
+    {
+        long n = 0;
+        using var batch = new EventBatch(capacity);
+        while (r.Read(batch))
+        {
+            n += batch.Count;
+        }
+
+        return n;
+    }
+
+    /// <summary>Reads a file, returning the events.</summary>
     public static List<DvsEvent> ReadEvents(Aedat4Reader r, int capacity = 4096) => Drain(r, capacity).Events;
 
     /// <summary>

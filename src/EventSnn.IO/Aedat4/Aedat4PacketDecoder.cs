@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EventSnn.Events;
 using EventSnn.IO.Aedat4;
 
@@ -269,7 +271,13 @@ public sealed class Aedat4PacketDecoder : IDisposable
         ref byte pr = ref p[dst];
         if (BitConverter.IsLittleEndian)
         {
-            for (int i = 0; i < count; i++)
+            int i = 0;
+            if (Avx2.IsSupported && count >= 8)
+            {
+                i = DecodeEventsAvx2(ref s, count, ref tr, ref xr, ref yr, ref pr);
+            }
+
+            for (; i < count; i++)
             {
                 ref byte e = ref Unsafe.Add(ref s, i * EventBytes);
                 Unsafe.Add(ref tr, i) = Unsafe.ReadUnaligned<long>(ref e);
@@ -290,6 +298,45 @@ public sealed class Aedat4PacketDecoder : IDisposable
                 p[dst + i] = e[12] != 0 ? (byte)1 : (byte)0;
             }
         }
+    }
+
+    /// <summary>
+    /// AVX2 transpose of 8 events per step: 64-bit unpacks split the 16-byte events into
+    /// timestamps and (x, y, polarity) words; a byte shuffle, 32-bit unpacks and a dword
+    /// permute gather x0..x7 and y0..y7 into one vector and the polarity bytes (clamped to
+    /// 0/1) into another. Returns the number of events done (a multiple of 8).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int DecodeEventsAvx2(ref byte s, int count, ref long tr, ref ushort xr, ref ushort yr, ref byte pr)
+    {
+        // per 128-bit lane holding words m(a), m(b): x(a) x(b) | y(a) y(b) | polarity bytes
+        // (low half of the third dword in lane 0, high half in lane 1, so the lanes OR together)
+        Vector256<byte> gather = Vector256.Create(
+            (byte)0, 1, 8, 9, 2, 3, 10, 11, 4, 12, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+            0, 1, 8, 9, 2, 3, 10, 11, 0x80, 0x80, 4, 12, 0x80, 0x80, 0x80, 0x80);
+        Vector256<int> order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+        Vector128<byte> one = Vector128<byte>.One;
+        int i = 0;
+        for (; i <= count - 8; i += 8)
+        {
+            ref byte e = ref Unsafe.Add(ref s, i * EventBytes);
+            Vector256<ulong> v0 = Vector256.LoadUnsafe(ref e).AsUInt64();
+            Vector256<ulong> v1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref e, 32)).AsUInt64();
+            Vector256<ulong> v2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref e, 64)).AsUInt64();
+            Vector256<ulong> v3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref e, 96)).AsUInt64();
+            Avx2.Permute4x64(Avx2.UnpackLow(v0, v1), 0b11_01_10_00).AsInt64().StoreUnsafe(ref Unsafe.Add(ref tr, i));
+            Avx2.Permute4x64(Avx2.UnpackLow(v2, v3), 0b11_01_10_00).AsInt64().StoreUnsafe(ref Unsafe.Add(ref tr, i + 4));
+            Vector256<int> a = Avx2.Shuffle(Avx2.Permute4x64(Avx2.UnpackHigh(v0, v1), 0b11_01_10_00).AsByte(), gather).AsInt32();
+            Vector256<int> b = Avx2.Shuffle(Avx2.Permute4x64(Avx2.UnpackHigh(v2, v3), 0b11_01_10_00).AsByte(), gather).AsInt32();
+            Vector256<int> xy = Avx2.PermuteVar8x32(Avx2.UnpackLow(a, b), order);
+            xy.GetLower().AsUInt16().StoreUnsafe(ref Unsafe.Add(ref xr, i));
+            xy.GetUpper().AsUInt16().StoreUnsafe(ref Unsafe.Add(ref yr, i));
+            Vector256<int> pol = Avx2.UnpackHigh(a, b);
+            Vector128<byte> p8 = Vector128.Min((pol.GetLower() | pol.GetUpper()).AsByte(), one);
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref pr, i), p8.AsUInt64().ToScalar());
+        }
+
+        return i;
     }
 
     private void LoadEvents(FbView fb, int fbBase)
