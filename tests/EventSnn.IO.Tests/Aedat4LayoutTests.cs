@@ -74,6 +74,23 @@ public class Aedat4LayoutTests
     }
 
     [Fact]
+    public void InfoNode_parser_accepts_compact_xml_with_a_prolog_and_without_paths()
+    {
+        // the shape other AEDAT4 writers (e.g. jAER) produce: prolog, no path attributes, extra nodes
+        const string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><dv version=\"2.0\"><node name=\"outInfo\">"
+            + "<node name=\"0\"><attr key=\"compression\" type=\"string\">LZ4</attr><attr key=\"typeIdentifier\" type=\"string\">EVTS</attr>"
+            + "<node name=\"info\"><attr key=\"colorFilter\" type=\"int\">0</attr><attr key=\"sizeX\" type=\"int\">240</attr><attr key=\"sizeY\" type=\"int\">180</attr><attr key=\"source\" type=\"string\">Davis240C</attr></node></node>"
+            + "<node name=\"2\"><attr key=\"typeIdentifier\" type=\"string\">IMUS</attr><node name=\"info\"><attr key=\"source\" type=\"string\">Davis240C</attr></node></node>"
+            + "<node name=\"jAERConfigSnapshot\" schema_version=\"1\"><attr key=\"a\" type=\"string\">b</attr></node>"
+            + "</node></dv>";
+        var streams = EventSnn.IO.Aedat4.Aedat4InfoXml.Parse(xml);
+        Assert.Equal(2, streams.Count);
+        Assert.Equal(new Aedat4StreamInfo(0, "EVTS", SensorGeometry.Davis240, "Davis240C"), streams[0]);
+        Assert.Equal(Aedat4StreamType.Imu, streams[1].Type);
+        Assert.Equal(SensorGeometry.Unknown, streams[1].Geometry);
+    }
+
+    [Fact]
     public void Table_entries_point_at_payloads_after_the_packet_headers()
     {
         byte[] file = SampleFile();
@@ -129,6 +146,28 @@ public class Aedat4LayoutTests
             Assert.Equal((int)events[i].Y, (int)BinaryPrimitives.ReadInt16LittleEndian(e[10..]));
             Assert.Equal(events[i].On ? 1 : 0, e[12]);
             Assert.Equal(0, e[13] | e[14] | e[15]);
+        }
+    }
+
+    [Fact]
+    public void Any_nonzero_polarity_byte_is_ON_in_the_vector_and_scalar_paths()
+    {
+        // 21 events: two 8-event vector steps and a 5-event scalar tail
+        DvsEvent[] events = Enumerable.Range(0, 21).Select(i => new DvsEvent(100 + i, (ushort)(i == 3 ? 65535 : i), (ushort)(300 - i), false)).ToArray();
+        byte[] file = Write(events, null, new Aedat4WriterOptions { Compression = Aedat4Compression.None, Geometry = SensorGeometry.Davis346 });
+        var map = PacketMap(file);
+        int first = (int)map[0].Start + 8 + 32; // DV layout: events start 32 bytes into the payload
+        byte[] polarity = [0, 1, 2, 255, 0, 7, 0, 128, 1, 0, 0, 3, 0, 0, 0, 0, 9, 0, 1, 64, 0];
+        for (int i = 0; i < events.Length; i++)
+        {
+            file[first + (16 * i) + 12] = polarity[i];
+        }
+
+        List<DvsEvent> got = ReadAll(file).Events;
+        Assert.Equal(events.Length, got.Count);
+        for (int i = 0; i < events.Length; i++)
+        {
+            Assert.Equal(events[i] with { On = polarity[i] != 0 }, got[i]);
         }
     }
 
