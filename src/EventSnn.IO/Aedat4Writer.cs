@@ -22,6 +22,9 @@ public sealed class Aedat4Writer : IDisposable
     private const int EventBytes = 16;
     private const int EventHeaderBytes = 32;
 
+    /// <summary>Largest EventsPerPacket accepted (16 MiB payloads, well inside the readers' default MaxPacketBytes).</summary>
+    public const int MaxEventsPerPacket = 1 << 20;
+
     private readonly Stream _stream;
     private readonly Aedat4WriterOptions _options;
     private readonly Aedat4Compressor _compressor;
@@ -55,7 +58,7 @@ public sealed class Aedat4Writer : IDisposable
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.EventsPerPacket, 1, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.EventsPerPacket, 1 << 22, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.EventsPerPacket, MaxEventsPerPacket, nameof(options));
         _stream = stream;
         _options = options;
         _eventsPerPacket = options.EventsPerPacket;
@@ -80,7 +83,7 @@ public sealed class Aedat4Writer : IDisposable
     /// <summary>Creates (overwrites) the file at <paramref name="path"/>.</summary>
     public static Aedat4Writer Create(string path, Aedat4WriterOptions options)
     {
-        var fs = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
+        var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         try
         {
             return new Aedat4Writer(fs, options with { LeaveOpen = false });

@@ -42,7 +42,7 @@ public sealed record Aedat4WriterOptions
     /// <summary>Declares the IMU stream (id 2).</summary>
     public bool Imu { get; init; }
 
-    /// <summary>Events per "EVTS" packet (also the trigger count that forces a "TRIG" packet).</summary>
+    /// <summary>Events per "EVTS" packet, 1..<see cref="Aedat4Writer.MaxEventsPerPacket"/> (also the trigger count that forces a "TRIG" packet).</summary>
     public int EventsPerPacket { get; init; } = 8192;
 
     /// <summary>tsOffset attribute of the streams (microseconds), omitted when null.</summary>
