@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EventSnn.Events;
 
 namespace EventSnn.IO;
@@ -148,7 +150,13 @@ public sealed class JaerEventDecoder
         return done * recordSize;
     }
 
-    /// <summary>The hot path: DAVIS 8-byte records.</summary>
+    /// <summary>
+    /// The hot path: DAVIS 8-byte records. With AVX2, blocks of four records that are all
+    /// in-range DVS events and whose timestamps lie within 2^30 us of the previous record are
+    /// decoded with one byte shuffle (big-endian to little-endian) and a few lane operations;
+    /// any other block (external inputs, APS/IMU words, out-of-range addresses, huge time
+    /// steps) goes through the scalar loop, so both paths give identical results.
+    /// </summary>
     private int DecodeDavis32(ReadOnlySpan<byte> records, int count, EventBatch batch)
     {
         ref byte src = ref MemoryMarshal.GetReference(records);
@@ -168,36 +176,54 @@ public sealed class JaerEventDecoder
         int sign = _mirror ? -1 : 1;
         long outOfRange = 0;
         int i = 0;
-        for (; i < count && n < cap; i++)
+        bool full = false;
+        while (i < count && n < cap && !full)
         {
-            ref byte rec = ref Unsafe.Add(ref src, i << 3);
-            uint a = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref rec));
-            int raw = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref rec, 4)));
-            long tn = t + unchecked(raw - last);
-            if ((a & (JaerAddress.DavisApsImuBit | JaerAddress.DavisExternalBit)) == 0)
+            if (Avx2.IsSupported && count - i >= 4 && cap - n >= 4)
             {
-                uint rx = (a >> JaerAddress.DavisXShift) & JaerAddress.DavisXMask;
-                uint ry = (a >> JaerAddress.DavisYShift) & JaerAddress.DavisYMask;
-                if (rx < w && ry < h)
+                int done = DecodeBlocksAvx2(ref src, i, count, ref tDst, ref xDst, ref yDst, ref pDst, n, cap, ref t, ref last);
+                i += done;
+                n += done;
+                if (i >= count || n >= cap)
                 {
-                    Unsafe.Add(ref tDst, n) = tn;
-                    Unsafe.Add(ref xDst, n) = (ushort)(xBase + (sign * (int)rx));
-                    Unsafe.Add(ref yDst, n) = (ushort)(yBase + (sign * (int)ry));
-                    Unsafe.Add(ref pDst, n) = (byte)((a >> 11) & 1);
-                    n++;
+                    break;
                 }
-                else
-                {
-                    outOfRange++;
-                }
-            }
-            else if (!DavisOther(a, tn, batch))
-            {
-                break; // trigger buffer full: leave this record for the next call
             }
 
-            t = tn;
-            last = raw;
+            // scalar: at least one record, up to the next 4-record boundary
+            int stop = Math.Min(count, i + 4);
+            for (; i < stop && n < cap; i++)
+            {
+                ref byte rec = ref Unsafe.Add(ref src, i << 3);
+                uint a = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref rec));
+                int raw = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref rec, 4)));
+                long tn = t + unchecked(raw - last);
+                if ((a & (JaerAddress.DavisApsImuBit | JaerAddress.DavisExternalBit)) == 0)
+                {
+                    uint rx = (a >> JaerAddress.DavisXShift) & JaerAddress.DavisXMask;
+                    uint ry = (a >> JaerAddress.DavisYShift) & JaerAddress.DavisYMask;
+                    if (rx < w && ry < h)
+                    {
+                        Unsafe.Add(ref tDst, n) = tn;
+                        Unsafe.Add(ref xDst, n) = (ushort)(xBase + (sign * (int)rx));
+                        Unsafe.Add(ref yDst, n) = (ushort)(yBase + (sign * (int)ry));
+                        Unsafe.Add(ref pDst, n) = (byte)((a >> 11) & 1);
+                        n++;
+                    }
+                    else
+                    {
+                        outOfRange++;
+                    }
+                }
+                else if (!DavisOther(a, tn, batch))
+                {
+                    full = true; // trigger buffer full: leave this record for the next call
+                    break;
+                }
+
+                t = tn;
+                last = raw;
+            }
         }
 
         _time = t;
@@ -206,6 +232,88 @@ public sealed class JaerEventDecoder
         Events += n - start;
         batch.SetCount(n);
         return i;
+    }
+
+    /// <summary>
+    /// Decodes consecutive 4-record blocks while every record is a DVS event inside the
+    /// sensor and every timestamp is within 2^30 of <paramref name="last"/> (then the signed
+    /// 32-bit differences of consecutive records sum exactly to the difference from
+    /// <paramref name="last"/>, so t = base + (raw - last) equals the scalar result).
+    /// Returns the records (= events) done.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int DecodeBlocksAvx2(
+        ref byte src,
+        int i,
+        int count,
+        ref long tDst,
+        ref ushort xDst,
+        ref ushort yDst,
+        ref byte pDst,
+        int n,
+        int cap,
+        ref long t,
+        ref int last)
+    {
+        // byte order reversal inside each 32-bit lane; then gather [t0..t3 | a0..a3]
+        Vector256<byte> bswap = Vector256.Create(
+            (byte)3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12,
+            3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+        Vector256<int> gather = Vector256.Create(1, 3, 5, 7, 0, 2, 4, 6);
+        Vector128<int> notDvs = Vector128.Create(unchecked((int)(JaerAddress.DavisApsImuBit | JaerAddress.DavisExternalBit)));
+        Vector128<int> tenBits = Vector128.Create((int)JaerAddress.DavisXMask);
+        Vector128<int> nineBits = Vector128.Create((int)JaerAddress.DavisYMask);
+        Vector128<int> width = Vector128.Create((int)_width);
+        Vector128<int> height = Vector128.Create((int)_height);
+        Vector128<int> flip = Vector128.Create(_mirror ? -1 : 0);
+        Vector128<int> xOff = Vector128.Create(_mirror ? _xBase + 1 : 0);
+        Vector128<int> yOff = Vector128.Create(_mirror ? _yBase + 1 : 0);
+        Vector128<int> quarter = Vector128.Create(1 << 30);
+        Vector128<int> minusOne = Vector128.Create(-1);
+        // Every timestamp of the run is taken relative to the run's first base (raw "last",
+        // unwrapped "t"): no dependency from block to block. A step of 2^30 us or more from
+        // the base ends the run; the scalar loop then moves the base forward.
+        Vector128<int> baseRaw = Vector128.Create(last);
+        Vector256<long> baseTime = Vector256.Create(t);
+        Vector128<int> lastD = Vector128<int>.Zero;
+        Vector128<int> lastTs = baseRaw;
+        int done = 0;
+        while (count - (i + done) >= 4 && cap - (n + done) >= 4)
+        {
+            Vector256<byte> raw = Vector256.LoadUnsafe(ref src, (nuint)((i + done) << 3));
+            Vector256<int> g = Avx2.PermuteVar8x32(Avx2.Shuffle(raw, bswap).AsInt32(), gather);
+            Vector128<int> ts = g.GetLower();
+            Vector128<int> a = g.GetUpper();
+            Vector128<int> d = Sse2.Subtract(ts, baseRaw);
+            Vector128<int> rx = Sse2.And(Sse2.ShiftRightLogical(a, JaerAddress.DavisXShift), tenBits);
+            Vector128<int> ry = Sse2.And(Sse2.ShiftRightLogical(a, JaerAddress.DavisYShift), nineBits);
+            Vector128<int> ok = Sse2.And(
+                Sse2.And(Sse2.CompareEqual(Sse2.And(a, notDvs), Vector128<int>.Zero), Sse2.CompareGreaterThan(Sse2.Add(d, quarter), minusOne)),
+                Sse2.And(Sse2.CompareLessThan(rx, width), Sse2.CompareLessThan(ry, height)));
+            if (Sse2.MoveMask(ok.AsByte()) != 0xFFFF)
+            {
+                break;
+            }
+
+            int at = n + done;
+            Avx2.Add(Avx2.ConvertToVector256Int64(d), baseTime).StoreUnsafe(ref tDst, (nuint)at);
+            Vector128<int> x = Sse2.Add(Sse2.Xor(rx, flip), xOff);
+            Vector128<int> y = Sse2.Add(Sse2.Xor(ry, flip), yOff);
+            Vector128<ulong> xy = Sse41.PackUnsignedSaturate(x, y).AsUInt64();
+            Unsafe.WriteUnaligned(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref xDst, at)), xy.ToScalar());
+            Unsafe.WriteUnaligned(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref yDst, at)), xy.GetElement(1));
+            uint m = (uint)Sse.MoveMask(Sse2.ShiftLeftLogical(a, 20).AsSingle()); // polarity bits 11 -> sign bits
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref pDst, at), (m & 1) | ((m & 2) << 7) | ((m & 4) << 14) | ((m & 8) << 21));
+            lastD = d;
+            lastTs = ts;
+            done += 4;
+        }
+
+        long tt = t + lastD.GetElement(3);
+        int ll = lastTs.GetElement(3);
+        t = tt;
+        last = ll;
+        return done;
     }
 
     private int DecodeGeneric(ReadOnlySpan<byte> records, int count, int addressBytes, EventBatch batch)
