@@ -38,6 +38,27 @@ public readonly record struct JaerImuSample(
     short GyroY,
     short GyroZ);
 
+// Sources (SensorsINI/jaer, read for this file):
+//  - src/ch/unizh/ini/jaer/chip/retina/DVS128.java @05a4a629, Extractor.extractPacket:
+//      if ((addr & (CypressFX2DVS128HardwareInterface.SYNC_EVENT_BITMASK | BasicEvent.SPECIAL_EVENT_BIT_MASK)) != 0) { special }
+//      e.type = (byte) ((1 - addr) & 1);   // "The ON events have raw polarity 0"
+//      e.x = (short) (sxm - ((short) ((addr & XMASK) >>> XSHIFT)));   // XMASK 0xfe, XSHIFT 1
+//      e.y = (short) ((addr & YMASK) >>> YSHIFT);                      // YMASK 0x7f00, YSHIFT 8
+//  - src/eu/seebetter/ini/chips/DavisChip.java @06947360: YSHIFT 22 (9 bits), XSHIFT 12 (10 bits),
+//      POLSHIFT 11, EXTERNAL_INPUT_EVENT_ADDR = 1 << 10, ADDRESS_TYPE_APS = 0x80000000, ADDRESS_TYPE_IMU = 0x80000C00
+//  - src/eu/seebetter/ini/chips/davis/DavisBaseCamera.java @73f96e06, DavisEventExtractor.extractPacket:
+//      if ((data & DavisChip.EXTERNAL_INPUT_EVENT_ADDR) != 0) { special }   // DVS word
+//      e.polarity = (data & DavisChip.POLMASK) == DavisChip.POLMASK ? On : Off;
+//      e.x = (short) (sx1 - ((data & DavisChip.XMASK) >>> DavisChip.XSHIFT));
+//      e.y = (short) ((data & DavisChip.YMASK) >>> DavisChip.YSHIFT);     // jAER y points up
+//  - src/net/sf/jaer/eventio/aedat4/Aedat4FileInputStream.java @02d73524 (DV top-left -> jAER address):
+//      final int px = sx1 - x;   final int py = dvOpenCvCoordinates ? (sy - 1 - y) : y;
+//  - src/net/sf/jaer/hardwareinterface/usb/cypressfx3libusb/DAViSFX3HardwareInterface.java, translateEvents:
+//      address = (dvsLastY << YSHIFT) | ((getSizeX() - 1 - data) << XSHIFT) | (polarity << POLSHIFT)
+//      ("the (0, 0) address is ... in the lower left corner", x flipped for the extractor to flip back)
+//  - src/eu/seebetter/ini/chips/davis/imu/IMUSample.java: 7 words, type code bits 30..28, data bits 27..12,
+//      order ax, ay, az, temp, gx, gy, gz.
+
 /// <summary>
 /// Decoding of jAER raw 32-bit addresses (AEDAT 1.0/2.0 files and the jAER UDP/TCP live
 /// streams) into canonical coordinates: origin top-left, polarity true = ON.
