@@ -15,7 +15,9 @@ namespace EventSnn.IO;
 /// reading '#End Of ASCII Header' (any case, spaces allowed after '#') or at the first byte
 /// that is not '#'; it is bounded by <see cref="ReaderOptions.MaxHeaderBytes"/>. The
 /// '#!AER-DAT&lt;version&gt;' line selects the record size; a file without it is read as
-/// AEDAT 1.0 (int16 addresses), as jAER's <c>AEFileInputStream</c> does.
+/// AEDAT 1.0 (int16 addresses), as jAER's <c>AEFileInputStream</c> does. Like jAER, a file
+/// without the end line whose first record starts with the byte 0x23 ('#') has that record
+/// read as a header line.
 /// </para>
 /// <para>
 /// <b>Address layout and sensor size.</b> Taken from <see cref="ReaderOptions.Aedat2Chip"/>
