@@ -117,6 +117,6 @@ public static class LiveInspect
         return new LiveInspectResult(source.SourceName, format, stats, source.Geometry, source.Statistics, timedOut);
     }
 
-    private static LiveSource CreateTcp(string host, int port, LiveInspectOptions options) =>
-        throw new NotSupportedException($"tcp://{host}:{port}: the DV AEDAT4 client arrives with the AEDAT4 reader");
+    private static Aedat4TcpSource CreateTcp(string host, int port, LiveInspectOptions options) =>
+        new(new Aedat4ClientOptions { Host = host, Port = port, Reconnect = false, Reader = options.Reader, Geometry = options.Geometry, OnFault = options.OnFault });
 }

@@ -122,50 +122,53 @@ public sealed class DenoiseStage : IEventStage
         }
 
         ref int mem = ref MemoryMarshal.GetArrayDataReference(_memory);
-        int stride = _stride;
+        nint stride = _stride;
         uint width = (uint)Geometry.Width, height = (uint)Geometry.Height;
-        long ft = FilterTimeUs;
-        long limitLow = _base + (1L << 28), limitHigh = _base + (1L << 30);
+        int ft = (int)FilterTimeUs;
+        long baseT = _base;
+        long low = baseT + (1L << 28);
+        ulong span = (1UL << 30) - (1UL << 28);
         int kept = 0;
         long outside = 0;
         for (int i = 0; i < n; i++)
         {
             uint x = xi[i], y = yi[i];
-            if (x >= width || y >= height)
-            {
-                outside++;
-                continue;
-            }
-
             long t = ti[i];
-            if (t < limitLow || t >= limitHigh)
+            if (x >= width || y >= height || (ulong)(t - low) >= span)
             {
-                if (t >= limitHigh)
+                if (x >= width || y >= height)
+                {
+                    outside++;
+                    continue;
+                }
+
+                if (t >= low)
                 {
                     Rebase(t);
-                    limitLow = _base + (1L << 28);
-                    limitHigh = _base + (1L << 30);
-                }
-                else if (!KeepSlow(t, x, y))
-                {
-                    continue;
+                    baseT = _base;
+                    low = baseT + (1L << 28);
                 }
                 else
                 {
-                    to[kept] = t;
-                    xo[kept] = (ushort)x;
-                    yo[kept] = (ushort)y;
-                    po[kept] = pi[i];
-                    kept++;
+                    if (KeepSlow(t, x, y))
+                    {
+                        to[kept] = t;
+                        xo[kept] = (ushort)x;
+                        yo[kept] = (ushort)y;
+                        po[kept] = pi[i];
+                        kept++;
+                    }
+
                     continue;
                 }
             }
 
-            int rel = (int)(t - _base);
-            nint idx = (nint)(((y + 1) * (uint)stride) + x + 1);
-            Unsafe.Add(ref mem, idx) = rel + (int)ft;
-            bool keep = (Unsafe.Add(ref mem, idx - 1) > rel) | (Unsafe.Add(ref mem, idx + 1) > rel)
-                | (Unsafe.Add(ref mem, idx - stride) > rel) | (Unsafe.Add(ref mem, idx + stride) > rel);
+            int rel = (int)(t - baseT);
+            nint idx = (nint)((y + 1) * (uint)stride) + (nint)x + 1;
+            ref int m = ref Unsafe.Add(ref mem, idx);
+            m = rel + ft;
+            bool keep = (Unsafe.Add(ref m, -1) > rel) | (Unsafe.Add(ref m, 1) > rel)
+                | (Unsafe.Subtract(ref m, stride) > rel) | (Unsafe.Add(ref m, stride) > rel);
             to[kept] = t;
             xo[kept] = (ushort)x;
             yo[kept] = (ushort)y;
