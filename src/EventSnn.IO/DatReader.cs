@@ -169,6 +169,7 @@ public sealed class DatReader : IDvsEventReader
         return _loops + t;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe int Decode(byte[] buffer, int start, int records, EventBatch batch, ref int n)
     {
         fixed (byte* b = &buffer[start])

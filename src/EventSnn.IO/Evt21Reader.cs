@@ -168,6 +168,7 @@ public sealed class Evt21Reader : IDvsEventReader
         return k;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe int Decode(byte[] buffer, int start, int words, EventBatch batch, ref int n, long offset)
     {
         fixed (byte* b = &buffer[start])

@@ -127,6 +127,7 @@ public sealed class Evt2Reader : IDvsEventReader
     }
 
     /// <summary>Decodes up to <paramref name="words"/> words (each yields at most one event); returns the words consumed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe int Decode(byte[] buffer, int start, int words, EventBatch batch, ref int n, long offset)
     {
         fixed (byte* b = &buffer[start])

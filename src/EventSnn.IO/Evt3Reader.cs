@@ -166,6 +166,7 @@ public sealed class Evt3Reader : IDvsEventReader
     }
 
     /// <summary>Decodes words until the input chunk ends or the batch fills; returns the words consumed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe int Decode(byte[] buffer, int start, int words, EventBatch batch, ref int n, long offset)
     {
         fixed (byte* b = &buffer[start])

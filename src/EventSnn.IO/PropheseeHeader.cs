@@ -139,9 +139,22 @@ public sealed class PropheseeHeader
                 break; // binary data that happens to start with '%'
             }
 
+            bool unterminated = consumed == lineEnd && consumed == input.Available;
             string line = Encoding.Latin1.GetString(input.Span[..lineEnd]);
             input.Advance(consumed);
+            if (input.Position - start > maxBytes)
+            {
+                throw new EventFormatException(input.SourceName, input.Position, $"ASCII header longer than {maxBytes} bytes", "header");
+            }
+
             lines.Add(line);
+            if (unterminated)
+            {
+                // the file ends inside this line: it may be cut, so it is kept but not interpreted
+                problems.Add("the last header line has no line end (file cut?); it was not interpreted");
+                break;
+            }
+
             if (AddLine(line, values))
             {
                 hasEnd = true;
@@ -320,9 +333,9 @@ public sealed class PropheseeHeader
         {
             format = v.Trim() switch
             {
-                "2.0" or "2" => EventFormat.Evt2,
+                "2.0" => EventFormat.Evt2,
                 "2.1" => EventFormat.Evt21,
-                "3.0" or "3" => EventFormat.Evt3,
+                "3.0" => EventFormat.Evt3,
                 _ => EventFormat.Unknown,
             };
         }

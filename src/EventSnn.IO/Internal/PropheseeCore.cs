@@ -89,20 +89,10 @@ internal sealed class PropheseeCore : IDisposable
     /// <summary>Adds a warning without allocating once the list is full.</summary>
     public void Warn(long offset, string message) => _warnings.Warn(offset, message);
 
-    /// <summary>Adds a formatted warning only when it will be kept (no allocation otherwise).</summary>
-    public void Warn<T>(long offset, string format, T arg)
-    {
-        if (_warnings.Count < WarningLimit)
-        {
-            _warnings.Warn(offset, string.Format(System.Globalization.CultureInfo.InvariantCulture, format, arg));
-        }
-        else
-        {
-            _warnings.Warn(offset, format);
-        }
-    }
+    /// <summary>Warnings kept so far have not reached the limit (so formatting a message is worth it).</summary>
+    public bool WarningsOpen => _warnings.Count < WarningLimit;
 
-    /// <summary>A word of a type the format does not define: error in strict mode, warning otherwise.</summary>
+    /// <summary>A word of a type the format does not define: error in strict mode, warning otherwise (no allocation once warnings are full).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public void UnknownWord(long offset, int type, string format)
     {
@@ -111,19 +101,7 @@ internal sealed class PropheseeCore : IDisposable
             throw new EventFormatException(SourceName, offset, $"unknown {format} word type 0x{type:X}", "type");
         }
 
-        Warn(offset, "unknown " + format + " word type 0x{0:X} skipped", type);
-    }
-
-    /// <summary>A malformed field: error in strict mode, warning otherwise.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public void Malformed(long offset, string problem, string field)
-    {
-        if (Strict)
-        {
-            throw new EventFormatException(SourceName, offset, problem, field);
-        }
-
-        Warn(offset, problem);
+        _warnings.Warn(offset, WarningsOpen ? $"unknown {format} word type 0x{type:X} skipped" : "unknown word type skipped");
     }
 
     /// <summary>
