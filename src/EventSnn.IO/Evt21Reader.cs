@@ -220,17 +220,7 @@ public sealed class Evt21Reader : IDvsEventReader
                     byte p = (byte)type;
                     if (k + 32 <= cap)
                     {
-                        do
-                        {
-                            int bit = BitOperations.TrailingZeroCount(mask);
-                            mask &= mask - 1;
-                            tp[k] = t;
-                            xp[k] = (ushort)(x0 + bit);
-                            yp[k] = y;
-                            pp[k] = p;
-                            k++;
-                        }
-                        while (mask != 0);
+                        k = MaskEmitter.Emit32(mask, x0, t, y, p, tp, xp, yp, pp, k);
                     }
                     else
                     {

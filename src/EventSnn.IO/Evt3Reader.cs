@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using EventSnn.Events;
 using EventSnn.IO.Internal;
 
@@ -237,24 +236,38 @@ public sealed class Evt3Reader : IDvsEventReader
                     case 0x4:
                     case 0x5:
                         {
-                            int width = (v >> 12) == 0x4 ? 12 : 8;
-                            uint mask = v & (width == 12 ? 0xFFFu : 0xFFu);
+                            uint mask;
+                            int width;
+                            if ((v >> 12) == 0x4)
+                            {
+                                mask = v & 0xFFF;
+                                width = 12;
+                                if (i + 2 < words)
+                                {
+                                    // the usual VECT_12, VECT_12, VECT_8 pattern: one 32-pixel mask
+                                    uint v1 = Load(b + ((nint)(i + 1) << 1));
+                                    uint v2 = Load(b + ((nint)(i + 2) << 1));
+                                    if ((v1 >> 12) == 0x4 && (v2 >> 12) == 0x5)
+                                    {
+                                        mask |= ((v1 & 0xFFF) << 12) | ((v2 & 0xFF) << 24);
+                                        width = 32;
+                                        i += 2;
+                                    }
+                                }
+                            }
+                            else
+                            {
+                                mask = v & 0xFF;
+                                width = 8;
+                            }
+
                             if (isCd && mask != 0)
                             {
-                                if (k + 16 <= cap)
+                                if (k + 32 <= cap)
                                 {
-                                    Vector256<long> tv = Vector256.Create(t);
-                                    Vector256.Store(tv, tp + k);
-                                    Vector256.Store(tv, tp + k + 4);
-                                    Vector256.Store(tv, tp + k + 8);
-                                    Vector256.Store(Vector256.Create(y), yp + k);
-                                    Vector128.Store(Vector128.Create(pol), pp + k);
-                                    ushort x0 = (ushort)baseX;
-                                    for (int j = 0; j < width; j++)
-                                    {
-                                        xp[k] = (ushort)(x0 + j);
-                                        k += (int)((mask >> j) & 1);
-                                    }
+                                    k = width == 32
+                                        ? MaskEmitter.Emit32(mask, baseX, t, y, pol, tp, xp, yp, pp, k)
+                                        : MaskEmitter.Emit16(mask, baseX, t, y, pol, tp, xp, yp, pp, k);
                                 }
                                 else
                                 {
@@ -269,7 +282,7 @@ public sealed class Evt3Reader : IDvsEventReader
                                         k++;
                                     }
 
-                                    if (mask != 0)
+                                    if (mask != 0 || k >= cap)
                                     {
                                         _pendingMask = mask;
                                         _pendingBase = baseX;
