@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using EventSnn.Events;
 using EventSnn.IO.Internal;
 
@@ -181,22 +182,65 @@ public sealed class DatReader : IDvsEventReader
             uint last = _last;
             long loops = _loops;
             int k = n;
-            for (int i = 0; i < records; i++)
+            int i = 0;
+            Vector256<uint> m14 = Vector256.Create(0x3FFFu);
+            Vector256<uint> half = Vector256.Create(HalfRange);
+            Vector256<uint> fifteen = Vector256.Create(15u);
+            while (i < records)
             {
-                ulong r = Load(b + ((nint)i << 3));
-                uint t = (uint)r;
-                uint w = (uint)(r >> 32);
-                if (t < last && last - t >= HalfRange)
+                int groupEnd = Math.Min(records, i + 16);
+                if (BitConverter.IsLittleEndian && Vector256.IsHardwareAccelerated && groupEnd - i == 16)
                 {
-                    loops += Loop;
+                    // 16 records at a time while timestamps stay within [last, last + 2^31), where no wrap is possible
+                    byte* r = b + ((nint)i << 3);
+                    Vector256<ulong> r0 = Vector256.Load((ulong*)r);
+                    Vector256<ulong> r1 = Vector256.Load((ulong*)(r + 32));
+                    Vector256<ulong> r2 = Vector256.Load((ulong*)(r + 64));
+                    Vector256<ulong> r3 = Vector256.Load((ulong*)(r + 96));
+                    Vector256<uint> ta = Vector256.Narrow(r0, r1);
+                    Vector256<uint> tb = Vector256.Narrow(r2, r3);
+                    Vector256<uint> lastV = Vector256.Create(last);
+                    if (Vector256.GreaterThanOrEqualAll(ta, lastV) && Vector256.GreaterThanOrEqualAll(tb, lastV) &&
+                        Vector256.LessThanAll(ta - lastV, half) && Vector256.LessThanAll(tb - lastV, half))
+                    {
+                        Vector256<uint> wa = Vector256.Narrow(r0 >> 32, r1 >> 32);
+                        Vector256<uint> wb = Vector256.Narrow(r2 >> 32, r3 >> 32);
+                        Vector256.Store(Vector256.Narrow(wa & m14, wb & m14), xp + k);
+                        Vector256.Store(Vector256.Narrow((wa >> 14) & m14, (wb >> 14) & m14), yp + k);
+                        Vector256<ushort> pw = Vector256.Narrow(((wa >> 28) + fifteen) >> 4, ((wb >> 28) + fifteen) >> 4);
+                        Vector128.Store(Vector128.Narrow(pw.GetLower(), pw.GetUpper()), pp + k);
+                        Vector256<long> lv = Vector256.Create(loops);
+                        (Vector256<ulong> a0, Vector256<ulong> a1) = Vector256.Widen(ta);
+                        (Vector256<ulong> b0, Vector256<ulong> b1) = Vector256.Widen(tb);
+                        long* tk = tp + k;
+                        Vector256.Store(a0.AsInt64() + lv, tk);
+                        Vector256.Store(a1.AsInt64() + lv, tk + 4);
+                        Vector256.Store(b0.AsInt64() + lv, tk + 8);
+                        Vector256.Store(b1.AsInt64() + lv, tk + 12);
+                        last = tb.GetElement(7);
+                        k += 16;
+                        i += 16;
+                        continue;
+                    }
                 }
 
-                last = t;
-                tp[k] = loops + t;
-                xp[k] = (ushort)(w & 0x3FFF);
-                yp[k] = (ushort)((w >> 14) & 0x3FFF);
-                pp[k] = (byte)(((w >> 28) + 15) >> 4);
-                k++;
+                for (; i < groupEnd; i++)
+                {
+                    ulong rec = Load(b + ((nint)i << 3));
+                    uint t = (uint)rec;
+                    uint w = (uint)(rec >> 32);
+                    if (t < last && last - t >= HalfRange)
+                    {
+                        loops += Loop;
+                    }
+
+                    last = t;
+                    tp[k] = loops + t;
+                    xp[k] = (ushort)(w & 0x3FFF);
+                    yp[k] = (ushort)((w >> 14) & 0x3FFF);
+                    pp[k] = (byte)(((w >> 28) + 15) >> 4);
+                    k++;
+                }
             }
 
             _last = last;
