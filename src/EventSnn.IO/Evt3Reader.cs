@@ -27,17 +27,14 @@ public sealed class Evt3Reader : IDvsEventReader
     private const uint HalfRange = 1u << 11;
     private const long Loop = 1L << 24;
 
+    /// <summary>Word types decoded without branches: ADDR_Y (0x0), ADDR_X (0x2), VECT_BASE_X (0x3), TIME_LOW (0x6).</summary>
+    private const uint FrequentTypes = (1u << 0x0) | (1u << 0x2) | (1u << 0x3) | (1u << 0x6);
+
     private readonly PropheseeCore _core;
     private bool _haveTimeHigh;
-    private uint _high;
-    private uint _low;
-    private long _loops;
-    private long _t;
-    private ushort _y;
-    private bool _isCd = true;
-    private int _baseX;
-    private byte _pol;
+    private State _s = new() { Cd = 1 };
     private uint _pendingMask;
+    private Step _step;
     private int _pendingBase;
 
     /// <summary>Opens an EVT 3.0 stream and reads its header.</summary>
@@ -153,10 +150,10 @@ public sealed class Evt3Reader : IDvsEventReader
         {
             int bit = BitOperations.TrailingZeroCount(mask);
             mask &= mask - 1;
-            batch.T[k] = _t;
+            batch.T[k] = _s.T;
             batch.X[k] = (ushort)(_pendingBase + bit);
-            batch.Y[k] = _y;
-            batch.P[k] = _pol;
+            batch.Y[k] = (ushort)_s.Y;
+            batch.P[k] = (byte)_s.Pol;
             k++;
         }
 
@@ -168,195 +165,272 @@ public sealed class Evt3Reader : IDvsEventReader
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe int Decode(byte[] buffer, int start, int words, EventBatch batch, ref int n, long offset)
     {
-        fixed (byte* b = &buffer[start])
-        fixed (long* tp = batch.T)
-        fixed (ushort* xp = batch.X)
-        fixed (ushort* yp = batch.Y)
-        fixed (byte* pp = batch.P)
+        fixed (byte* pinnedBytes = &buffer[start])
+        fixed (long* pinnedT = batch.T)
+        fixed (ushort* pinnedX = batch.X)
+        fixed (ushort* pinnedY = batch.Y)
+        fixed (byte* pinnedP = batch.P)
         {
-            int i = 0;
+            // few live values so the loop stays in registers: word pointers, plain copies of the
+            // pinned array pointers, the count, the time, row+CD flag and vector base+polarity
+            ushort* first = (ushort*)pinnedBytes;
+            ushort* w = first;
+            ushort* end = first + words;
             if (!_haveTimeHigh)
             {
-                for (; i < words; i++)
+                for (; w < end; w++)
                 {
-                    uint v = Load(b + ((nint)i << 1));
+                    uint v = Load((byte*)w);
                     if ((v >> 12) == 0x8)
                     {
                         _haveTimeHigh = true;
-                        _high = v & 0xFFF;
-                        _low = 0;
-                        _t = (long)_high << 12;
-                        i++;
+                        _s.High = v & 0xFFF;
+                        _s.Low = 0;
+                        _s.THigh = (long)_s.High << 12;
+                        _s.T = _s.THigh;
+                        w++;
                         break;
                     }
                 }
 
                 if (!_haveTimeHigh)
                 {
-                    return i;
+                    return words;
                 }
             }
 
-            int cap = batch.Capacity;
+            long* tp = pinnedT;
+            ushort* xp = pinnedX;
+            ushort* yp = pinnedY;
+            byte* pp = pinnedP;
+            int fastLimit = batch.Capacity - 32;
             int k = n;
-            long t = _t;
-            ushort y = _y;
-            int baseX = _baseX;
-            byte pol = _pol;
-            bool isCd = _isCd;
-            for (; i < words; i++)
+            long tHigh = _s.THigh;
+            long t = _s.T;
+            uint ycd = _s.Y | (_s.Cd << 16);
+            uint vb = _s.BaseX | (_s.Pol << 16);
+            for (; w < end; w++)
             {
-                uint v = Load(b + ((nint)i << 1));
-                switch (v >> 12)
+                uint v = Load((byte*)w);
+                uint type = v >> 12;
+                if (((1u << (int)type) & FrequentTypes) != 0 && k <= fastLimit)
                 {
-                    case 0x2:
-                        if (isCd)
-                        {
-                            if (k >= cap)
-                            {
-                                goto Stop;
-                            }
+                    // ADDR_Y, ADDR_X, VECT_BASE_X and TIME_LOW without branches: the event slot is always
+                    // written and only counted for ADDR_X; the state is blended with masks.
+                    uint value = v & 0x7FF;
+                    uint bit11 = (v >> 11) & 1;
+                    tp[k] = t;
+                    xp[k] = (ushort)value;
+                    yp[k] = (ushort)ycd;
+                    pp[k] = (byte)bit11;
+                    k += (int)((type == 0x2 ? 1u : 0u) & (ycd >> 16));
+                    uint mY = 0u - (type == 0x0 ? 1u : 0u);
+                    ycd = (ycd & ~mY) | ((value | 0x10000u) & mY);
+                    uint mB = 0u - (type == 0x3 ? 1u : 0u);
+                    vb = (vb & ~mB) | ((value | (bit11 << 16)) & mB);
+                    long mL = -(long)(type == 0x6 ? 1u : 0u);
+                    t = (t & ~mL) | ((tHigh + (v & 0xFFF)) & mL);
+                    continue;
+                }
 
-                            tp[k] = t;
-                            xp[k] = (ushort)(v & 0x7FF);
-                            yp[k] = y;
-                            pp[k] = (byte)((v >> 11) & 1);
-                            k++;
+                if (type == 0x4 && w + 2 < end && k <= fastLimit)
+                {
+                    // the usual VECT_12, VECT_12, VECT_8 pattern: one 32-pixel mask
+                    uint v1 = Load((byte*)(w + 1));
+                    uint v2 = Load((byte*)(w + 2));
+                    if ((v1 >> 12) == 0x4 && (v2 >> 12) == 0x5)
+                    {
+                        if ((ycd >> 16) != 0)
+                        {
+                            uint mask = (v & 0xFFF) | ((v1 & 0xFFF) << 12) | ((v2 & 0xFF) << 24);
+                            k = MaskEmitter.Emit32(mask, (int)(vb & 0xFFFF), t, (ushort)ycd, (byte)(vb >> 16), tp, xp, yp, pp, k);
                         }
 
-                        break;
-                    case 0x0:
-                        y = (ushort)(v & 0x7FF);
-                        isCd = true;
-                        break;
-                    case 0x3:
-                        baseX = (int)(v & 0x7FF);
-                        pol = (byte)((v >> 11) & 1);
-                        break;
-                    case 0x4:
-                    case 0x5:
-                        {
-                            uint mask;
-                            int width;
-                            if ((v >> 12) == 0x4)
-                            {
-                                mask = v & 0xFFF;
-                                width = 12;
-                                if (i + 2 < words)
-                                {
-                                    // the usual VECT_12, VECT_12, VECT_8 pattern: one 32-pixel mask
-                                    uint v1 = Load(b + ((nint)(i + 1) << 1));
-                                    uint v2 = Load(b + ((nint)(i + 2) << 1));
-                                    if ((v1 >> 12) == 0x4 && (v2 >> 12) == 0x5)
-                                    {
-                                        mask |= ((v1 & 0xFFF) << 12) | ((v2 & 0xFF) << 24);
-                                        width = 32;
-                                        i += 2;
-                                    }
-                                }
-                            }
-                            else
-                            {
-                                mask = v & 0xFF;
-                                width = 8;
-                            }
+                        vb = (vb & 0x10000u) | ((vb + 32) & 0xFFFFu);
+                        w += 2;
+                        continue;
+                    }
+                }
 
-                            if (isCd && mask != 0)
-                            {
-                                if (k + 32 <= cap)
-                                {
-                                    k = width == 32
-                                        ? MaskEmitter.Emit32(mask, baseX, t, y, pol, tp, xp, yp, pp, k)
-                                        : MaskEmitter.Emit16(mask, baseX, t, y, pol, tp, xp, yp, pp, k);
-                                }
-                                else
-                                {
-                                    while (mask != 0 && k < cap)
-                                    {
-                                        int bit = BitOperations.TrailingZeroCount(mask);
-                                        mask &= mask - 1;
-                                        tp[k] = t;
-                                        xp[k] = (ushort)(baseX + bit);
-                                        yp[k] = y;
-                                        pp[k] = pol;
-                                        k++;
-                                    }
+                // everything else, out of line
+                _s.THigh = tHigh;
+                _s.T = t;
+                _s.Low = (uint)(t - tHigh);
+                _s.Y = ycd & 0xFFFF;
+                _s.Cd = ycd >> 16;
+                _s.BaseX = vb & 0xFFFF;
+                _s.Pol = vb >> 16;
+                k = Cold(v, k, batch, offset + ((w - first) << 1));
+                Step step = _step;
+                tHigh = _s.THigh;
+                t = _s.T;
+                ycd = _s.Y | (_s.Cd << 16);
+                vb = (_s.BaseX & 0xFFFF) | (_s.Pol << 16);
+                if (step != Step.Next)
+                {
+                    if (step == Step.StopAfter)
+                    {
+                        w++;
+                    }
 
-                                    if (mask != 0 || k >= cap)
-                                    {
-                                        _pendingMask = mask;
-                                        _pendingBase = baseX;
-                                        baseX += width;
-                                        i++;
-                                        goto Stop;
-                                    }
-                                }
-                            }
-
-                            baseX += width;
-                            break;
-                        }
-
-                    case 0x6:
-                        _low = v & 0xFFF;
-                        t = _loops + ((long)_high << 12) + _low;
-                        break;
-                    case 0x8:
-                        t = TimeHigh(v & 0xFFF);
-                        break;
-                    case 0x1:
-                        y = (ushort)(v & 0x7FF);
-                        isCd = false;
-                        break;
-                    case 0xA:
-                        {
-                            var kind = (v & 1) != 0 ? TriggerKind.ExternalRising : TriggerKind.ExternalFalling;
-                            batch.Triggers.Add(new TriggerEvent(t, kind, (int)((v >> 8) & 0xF)));
-                            if (batch.Triggers.Count >= batch.Triggers.Capacity)
-                            {
-                                i++;
-                                goto Stop;
-                            }
-
-                            break;
-                        }
-
-                    case 0x7:
-                    case 0xD:
-                    case 0xE:
-                    case 0xF:
-                        break;
-                    default:
-                        _core.UnknownWord(offset + ((long)i << 1), (int)(v >> 12), "EVT 3.0");
-                        break;
+                    break;
                 }
             }
 
-        Stop:
-            _t = t;
-            _y = y;
-            _baseX = baseX;
-            _pol = pol;
-            _isCd = isCd;
+            _s.THigh = tHigh;
+            _s.T = t;
+            _s.Low = (uint)(t - tHigh);
+            _s.Y = ycd & 0xFFFF;
+            _s.Cd = ycd >> 16;
+            _s.BaseX = vb & 0xFFFF;
+            _s.Pol = vb >> 16;
             n = k;
-            return i;
+            return (int)(w - first);
         }
     }
 
-    private long TimeHigh(uint high)
+    /// <summary>
+    /// One word outside the fast paths: any type when the batch is nearly full, single vectors,
+    /// TIME_HIGH, exposure-measurement rows, triggers, skipped and unknown types.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int Cold(uint v, int k, EventBatch batch, long offset)
     {
-        if (_high >= HalfRange + high)
+        ref State s = ref _s;
+        _step = Step.Next;
+        int cap = batch.Capacity;
+        switch (v >> 12)
         {
-            _loops += Loop;
-        }
+            case 0x2:
+                if (s.Cd != 0)
+                {
+                    if (k >= cap)
+                    {
+                        _step = Step.StopBefore;
+                        return k;
+                    }
 
-        if (high != _high)
-        {
-            _low = 0;
-        }
+                    batch.T[k] = s.T;
+                    batch.X[k] = (ushort)(v & 0x7FF);
+                    batch.Y[k] = (ushort)s.Y;
+                    batch.P[k] = (byte)((v >> 11) & 1);
+                    k++;
+                }
 
-        _high = high;
-        _t = _loops + ((long)high << 12) + _low;
-        return _t;
+                return k;
+            case 0x0:
+                s.Y = v & 0x7FF;
+                s.Cd = 1;
+                return k;
+            case 0x1:
+                s.Y = v & 0x7FF;
+                s.Cd = 0;
+                return k;
+            case 0x3:
+                s.BaseX = v & 0x7FF;
+                s.Pol = (v >> 11) & 1;
+                return k;
+            case 0x4:
+            case 0x5:
+                {
+                    uint width = (v >> 12) == 0x4 ? 12u : 8u;
+                    uint mask = v & ((1u << (int)width) - 1);
+                    uint baseX = s.BaseX;
+                    s.BaseX = (baseX + width) & 0xFFFF;
+                    if (s.Cd == 0)
+                    {
+                        return k;
+                    }
+
+                    while (mask != 0 && k < cap)
+                    {
+                        int bit = BitOperations.TrailingZeroCount(mask);
+                        mask &= mask - 1;
+                        batch.T[k] = s.T;
+                        batch.X[k] = (ushort)(baseX + (uint)bit);
+                        batch.Y[k] = (ushort)s.Y;
+                        batch.P[k] = (byte)s.Pol;
+                        k++;
+                    }
+
+                    if (mask != 0 || k >= cap)
+                    {
+                        _pendingMask = mask;
+                        _pendingBase = (int)baseX;
+                        _step = Step.StopAfter;
+                        return k;
+                    }
+
+                    return k;
+                }
+
+            case 0x6:
+                s.Low = v & 0xFFF;
+                s.T = s.THigh + s.Low;
+                return k;
+            case 0x8:
+                {
+                    // OpenEB's rule: a drop of at least half the range is a wrap; a new TIME_HIGH resets TIME_LOW
+                    uint next = v & 0xFFF;
+                    if (s.High >= HalfRange + next)
+                    {
+                        s.Loops += Loop;
+                    }
+
+                    if (next != s.High)
+                    {
+                        s.Low = 0;
+                    }
+
+                    s.High = next;
+                    s.THigh = s.Loops + ((long)next << 12);
+                    s.T = s.THigh + s.Low;
+                    return k;
+                }
+
+            case 0xA:
+                {
+                    var kind = (v & 1) != 0 ? TriggerKind.ExternalRising : TriggerKind.ExternalFalling;
+                    batch.Triggers.Add(new TriggerEvent(s.T, kind, (int)((v >> 8) & 0xF)));
+                    _step = batch.Triggers.Count >= batch.Triggers.Capacity ? Step.StopAfter : Step.Next;
+                    return k;
+                }
+
+            case 0x7:
+            case 0xD:
+            case 0xE:
+            case 0xF:
+                return k;
+            default:
+                _core.UnknownWord(offset, (int)(v >> 12), "EVT 3.0");
+                return k;
+        }
+    }
+
+    /// <summary>What the decoding loop does after a cold word.</summary>
+    private enum Step
+    {
+        /// <summary>Go on with the next word.</summary>
+        Next,
+
+        /// <summary>Stop; the word was not consumed (batch full).</summary>
+        StopBefore,
+
+        /// <summary>Stop after this word (pending vector events or trigger buffer full).</summary>
+        StopAfter,
+    }
+
+    /// <summary>The decoder state between words.</summary>
+    private struct State
+    {
+        public long Loops;
+        public long THigh;
+        public long T;
+        public uint High;
+        public uint Low;
+        public uint Y;
+        public uint BaseX;
+        public uint Pol;
+        public uint Cd;
     }
 }
