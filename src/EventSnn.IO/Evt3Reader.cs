@@ -27,8 +27,6 @@ public sealed class Evt3Reader : IDvsEventReader
     private const uint HalfRange = 1u << 11;
     private const long Loop = 1L << 24;
 
-    /// <summary>Word types decoded without branches: ADDR_Y (0x0), ADDR_X (0x2), VECT_BASE_X (0x3), TIME_LOW (0x6).</summary>
-    private const uint FrequentTypes = (1u << 0x0) | (1u << 0x2) | (1u << 0x3) | (1u << 0x6);
 
     private readonly PropheseeCore _core;
     private bool _haveTimeHigh;
@@ -213,23 +211,30 @@ public sealed class Evt3Reader : IDvsEventReader
             {
                 uint v = Load((byte*)w);
                 uint type = v >> 12;
-                if (((1u << (int)type) & FrequentTypes) != 0 && k <= fastLimit)
+                if ((type & ~0x2u) == 0 && k <= fastLimit)
                 {
-                    // ADDR_Y, ADDR_X, VECT_BASE_X and TIME_LOW without branches: the event slot is always
-                    // written and only counted for ADDR_X; the state is blended with masks.
+                    // ADDR_Y and ADDR_X without branches: the event slot is always written and only
+                    // counted for ADDR_X; the row is blended with a mask.
                     uint value = v & 0x7FF;
-                    uint bit11 = (v >> 11) & 1;
                     tp[k] = t;
                     xp[k] = (ushort)value;
                     yp[k] = (ushort)ycd;
-                    pp[k] = (byte)bit11;
-                    k += (int)((type == 0x2 ? 1u : 0u) & (ycd >> 16));
-                    uint mY = 0u - (type == 0x0 ? 1u : 0u);
+                    pp[k] = (byte)((v >> 11) & 1);
+                    k += (int)((type >> 1) & (ycd >> 16));
+                    uint mY = (type >> 1) - 1; // all ones for ADDR_Y, zero for ADDR_X
                     ycd = (ycd & ~mY) | ((value | 0x10000u) & mY);
-                    uint mB = 0u - (type == 0x3 ? 1u : 0u);
-                    vb = (vb & ~mB) | ((value | (bit11 << 16)) & mB);
-                    long mL = -(long)(type == 0x6 ? 1u : 0u);
-                    t = (t & ~mL) | ((tHigh + (v & 0xFFF)) & mL);
+                    continue;
+                }
+
+                if (type == 0x6)
+                {
+                    t = tHigh + (v & 0xFFF);
+                    continue;
+                }
+
+                if (type == 0x3)
+                {
+                    vb = (v & 0x7FF) | (((v >> 11) & 1) << 16);
                     continue;
                 }
 
