@@ -163,4 +163,29 @@ public class Evt2Tests
         Assert.Single(reader.Header.Lines);
         Assert.Equal([new DvsEvent((0x25L << 6) + 1, 2, 3, true)], ReadAll(reader));
     }
+
+    [Fact]
+    public void Leave_open_keeps_the_stream_and_dispose_closes_it_otherwise()
+    {
+        byte[] file = Evt2File(TimeHigh(1), Cd(true, 1, 1, 1));
+        var kept = new MemoryStream(file);
+        using (var reader = new Evt2Reader(kept, "k", leaveOpen: true))
+        {
+            Assert.Single(ReadAll(reader));
+        }
+
+        Assert.True(kept.CanRead);
+        var owned = new MemoryStream(file);
+        new Evt2Reader(owned, "o").Dispose();
+        Assert.False(owned.CanRead);
+    }
+
+    [Fact]
+    public void Reading_after_dispose_is_an_object_disposed_error()
+    {
+        var reader = new Evt2Reader(new MemoryStream(Evt2File(TimeHigh(1))), "d");
+        reader.Dispose();
+        using var batch = new EventBatch(4);
+        Assert.Throws<ObjectDisposedException>(() => reader.Read(batch));
+    }
 }
