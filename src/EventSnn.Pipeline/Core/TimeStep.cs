@@ -231,28 +231,21 @@ public sealed class TimeStep : IDisposable
                 GrowActive(need);
             }
 
-            ref float frame = ref MemoryMarshal.GetArrayDataReference(_frame);
-            ref int active = ref MemoryMarshal.GetArrayDataReference(_active);
+            float scale = Options.Mode == FrameMode.Counts ? 1f : 0f; // counts: old + 1; binary: 1
             nint n = _activeCount;
-            bool counts = Options.Mode == FrameMode.Counts;
-            int polarPlane = polar ? plane : 0;
-            for (int i = start; i < end; i++)
-            {
-                uint x = xs[i], y = ys[i];
-                if (x >= (uint)width || y >= (uint)height)
-                {
-                    outside++;
-                    continue;
-                }
-
-                int idx = (int)((y * (uint)width) + x) + (ps[i] != 0 ? polarPlane : 0);
-                ref float v = ref Unsafe.Add(ref frame, (nint)idx);
-                float old = v;
-                Unsafe.Add(ref active, n) = idx;
-                n += old == 0f ? 1 : 0;
-                v = counts ? old + 1f : 1f;
-            }
-
+            outside = AccumulateDense(
+                ref MemoryMarshal.GetArrayDataReference(_frame),
+                ref MemoryMarshal.GetArrayDataReference(_active),
+                ref MemoryMarshal.GetArrayDataReference(xs),
+                ref MemoryMarshal.GetArrayDataReference(ys),
+                ref MemoryMarshal.GetArrayDataReference(ps),
+                start,
+                end,
+                (uint)width,
+                (uint)height,
+                polar ? plane : 0,
+                scale,
+                ref n);
             _activeCount = (int)n;
         }
         else
@@ -321,6 +314,38 @@ public sealed class TimeStep : IDisposable
             AddInput(idx);
         }
 
+        return outside;
+    }
+
+    /// <summary>
+    /// The dense hot loop, call-free so that nothing spills: branch-free polarity channel and
+    /// activation (every event writes its index at the end of the active list, which only grows
+    /// when the input was still zero; the caller made room for that extra slot).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int AccumulateDense(ref float frame, ref int active, ref ushort xs, ref ushort ys, ref byte ps, nint start, nint end, uint width, uint height, int polarPlane, float scale, ref nint activeCount)
+    {
+        nint n = activeCount;
+        int outside = 0;
+        for (nint i = start; i < end; i++)
+        {
+            uint x = Unsafe.Add(ref xs, i), y = Unsafe.Add(ref ys, i);
+            if ((x >= width) | (y >= height))
+            {
+                outside++;
+                continue;
+            }
+
+            int on = (int)((uint)-Unsafe.Add(ref ps, i) >> 31);
+            int idx = (int)((y * width) + x) + (polarPlane & -on);
+            ref float v = ref Unsafe.Add(ref frame, (nint)idx);
+            float old = v;
+            Unsafe.Add(ref active, n) = idx;
+            n += old == 0f ? 1 : 0;
+            v = (old * scale) + 1f;
+        }
+
+        activeCount = n;
         return outside;
     }
 

@@ -23,6 +23,7 @@ public sealed class DenoiseStage : IEventStage
     private readonly int[] _memory;
     private readonly int _stride;
     private long _base = long.MinValue;
+    private int[] _keep = [];
 
     /// <summary>Creates the filter for a sensor of <paramref name="geometry"/> (filter time at most 2^28 us, about 4.5 min).</summary>
     public DenoiseStage(SensorGeometry geometry, long filterTimeUs = 10_000)
@@ -121,64 +122,105 @@ public sealed class DenoiseStage : IEventStage
             Start(ti[0]);
         }
 
+        // pass 1: decide, writing the indices of kept events (few live registers, no spills)
+        if (_keep.Length < n)
+        {
+            _keep = new int[Math.Max(n, 1024)];
+        }
+
         ref int mem = ref MemoryMarshal.GetArrayDataReference(_memory);
+        ref int keepRef = ref MemoryMarshal.GetArrayDataReference(_keep);
+        // n <= input.Capacity <= every input array's length and output.Capacity >= n (checked above)
+        ref long tIn = ref MemoryMarshal.GetArrayDataReference(ti);
+        ref ushort xIn = ref MemoryMarshal.GetArrayDataReference(xi);
+        ref ushort yIn = ref MemoryMarshal.GetArrayDataReference(yi);
         nint stride = _stride;
         uint width = (uint)Geometry.Width, height = (uint)Geometry.Height;
         int ft = (int)FilterTimeUs;
-        long baseT = _base;
-        long low = baseT + (1L << 28);
-        ulong span = (1UL << 30) - (1UL << 28);
-        int kept = 0;
+        nint kept = 0;
         long outside = 0;
-        for (int i = 0; i < n; i++)
+        nint i = 0;
+        while (true)
         {
-            uint x = xi[i], y = yi[i];
-            long t = ti[i];
-            if (x >= width || y >= height || (ulong)(t - low) >= span)
+            // the hot loop lives in a call-free method so that nothing spills to the stack
+            i = FastRun(ref mem, ref keepRef, ref tIn, ref xIn, ref yIn, i, n, stride, width, height, ft, _base, ref kept);
+            if (i >= n)
             {
-                if (x >= width || y >= height)
-                {
-                    outside++;
-                    continue;
-                }
+                break;
+            }
 
-                if (t >= low)
-                {
-                    Rebase(t);
-                    baseT = _base;
-                    low = baseT + (1L << 28);
-                }
-                else
-                {
-                    if (KeepSlow(t, x, y))
-                    {
-                        to[kept] = t;
-                        xo[kept] = (ushort)x;
-                        yo[kept] = (ushort)y;
-                        po[kept] = pi[i];
-                        kept++;
-                    }
+            uint x = Unsafe.Add(ref xIn, i), y = Unsafe.Add(ref yIn, i);
+            long t = Unsafe.Add(ref tIn, i);
+            if (x >= width || y >= height)
+            {
+                outside++;
+            }
+            else if (t < _base + (1L << 28))
+            {
+                Unsafe.Add(ref keepRef, kept) = (int)i;
+                kept += KeepSlow(t, x, y) ? 1 : 0;
+            }
+            else
+            {
+                Rebase(t);
+                continue; // the event is now in range: FastRun takes it
+            }
 
-                    continue;
-                }
+            i++;
+        }
+
+        // pass 2: gather the kept events
+        Gather(ti, to, _keep, (int)kept);
+        Gather(xi, xo, _keep, (int)kept);
+        Gather(yi, yo, _keep, (int)kept);
+        Gather(pi, po, _keep, (int)kept);
+        output.SetCount((int)kept);
+        OutOfBounds += outside;
+        Dropped += n - kept - outside;
+    }
+
+    /// <summary>
+    /// Decides events from <paramref name="i"/> on while they are inside the sensor and within
+    /// [base + 2^28, base + 2^30) of event time; returns the index of the first event that is not.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static nint FastRun(ref int mem, ref int keepRef, ref long tIn, ref ushort xIn, ref ushort yIn, nint i, nint n, nint stride, uint width, uint height, int ft, long baseT, ref nint keptRef)
+    {
+        const ulong Span = (1UL << 30) - (1UL << 28);
+        long low = baseT + (1L << 28);
+        nint kept = keptRef;
+        for (; i < n; i++)
+        {
+            uint x = Unsafe.Add(ref xIn, i), y = Unsafe.Add(ref yIn, i);
+            long t = Unsafe.Add(ref tIn, i);
+            if ((x >= width) | (y >= height) | ((ulong)(t - low) >= Span))
+            {
+                break;
             }
 
             int rel = (int)(t - baseT);
-            nint idx = (nint)((y + 1) * (uint)stride) + (nint)x + 1;
-            ref int m = ref Unsafe.Add(ref mem, idx);
+            ref int m = ref Unsafe.Add(ref mem, (nint)((y + 1) * (uint)stride) + (nint)x + 1);
             m = rel + ft;
             bool keep = (Unsafe.Add(ref m, -1) > rel) | (Unsafe.Add(ref m, 1) > rel)
                 | (Unsafe.Subtract(ref m, stride) > rel) | (Unsafe.Add(ref m, stride) > rel);
-            to[kept] = t;
-            xo[kept] = (ushort)x;
-            yo[kept] = (ushort)y;
-            po[kept] = pi[i];
+            Unsafe.Add(ref keepRef, kept) = (int)i;
             kept += keep ? 1 : 0;
         }
 
-        output.SetCount(kept);
-        OutOfBounds += outside;
-        Dropped += n - kept - outside;
+        keptRef = kept;
+        return i;
+    }
+
+    private static void Gather<T>(T[] source, T[] target, int[] indices, int count)
+        where T : unmanaged
+    {
+        ref T src = ref MemoryMarshal.GetArrayDataReference(source);
+        ref T dst = ref MemoryMarshal.GetArrayDataReference(target);
+        ref int idx = ref MemoryMarshal.GetArrayDataReference(indices);
+        for (nint k = 0; k < count; k++)
+        {
+            Unsafe.Add(ref dst, k) = Unsafe.Add(ref src, (nint)Unsafe.Add(ref idx, k));
+        }
     }
 
     /// <summary>Events far behind the base (out of order by more than 2^28 us): exact comparison in 64 bits.</summary>
