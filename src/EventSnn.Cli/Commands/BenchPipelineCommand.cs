@@ -18,7 +18,8 @@ internal sealed class BenchPipelineCommand : Command
     [
         new("json", null, "print one JSON object"),
         new("events", "n", "synthetic events per pass for the throughput run (default 8000000)"),
-        new("passes", "n", "passes over the events (default 3, after one warm-up pass)"),
+        new("passes", "n", "passes over the events per run (default 3, after one warm-up pass)"),
+        new("repeats", "n", "throughput runs; the best is reported (default 5)"),
         new("seconds", "s", "length of the latency run (default 3)"),
         new("rate", "events/s", "event rate of the latency run (default 10000000)"),
         new("skip-latency", null, "only measure throughput"),
@@ -29,9 +30,10 @@ internal sealed class BenchPipelineCommand : Command
     {
         int events = args.GetInt("events", 8_000_000);
         int passes = args.GetInt("passes", 3);
+        int repeats = args.GetInt("repeats", 5);
         double seconds = args.GetDouble("seconds", 3);
         double rate = args.GetDouble("rate", 10e6);
-        if (events < 1000 || passes < 1 || seconds <= 0 || seconds > 600 || rate < 1000 || seconds * rate > 200e6)
+        if (events < 1000 || passes < 1 || repeats < 1 || seconds <= 0 || seconds > 600 || rate < 1000 || seconds * rate > 200e6)
         {
             throw new UsageException("--events >= 1000, --passes >= 1, 0 < --seconds <= 600, --rate >= 1000 and seconds x rate <= 2e8");
         }
@@ -39,8 +41,10 @@ internal sealed class BenchPipelineCommand : Command
         var fields = new List<(string Key, object Value)> { ("benchmark", "pipeline"), ("sensor", "346x260") };
         if (!args.Has("skip-throughput"))
         {
-            ThroughputResult t = PipelineBenchmark.Throughput(events, passes);
+            ThroughputResult t = PipelineBenchmark.Throughput(events, passes, repeats: repeats);
             fields.Add(("events_per_second", Math.Round(t.EventsPerSecond)));
+            fields.Add(("events_per_cpu_second", Math.Round(t.EventsPerCpuSecond)));
+            fields.Add(("throughput_repeats", t.Repeats));
             fields.Add(("throughput_events", t.Events));
             fields.Add(("throughput_events_after_denoise", t.EventsAfterDenoise));
             fields.Add(("throughput_steps", t.Steps));
