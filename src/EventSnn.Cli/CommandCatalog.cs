@@ -1,3 +1,5 @@
+using EventSnn.Cli.Commands;
+
 namespace EventSnn.Cli;
 
 /// <summary>Every command of the tool, in help order.</summary>
@@ -5,5 +7,8 @@ internal static class CommandCatalog
 {
     public static IReadOnlyList<Command> All() =>
     [
+        new InspectCommand(),
+        new ConvertCommand(),
+        new BenchDecodeCommand(),
     ];
 }
