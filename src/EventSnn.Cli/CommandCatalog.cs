@@ -1,3 +1,5 @@
+using EventSnn.Cli.Commands;
+
 namespace EventSnn.Cli;
 
 /// <summary>Every command of the tool, in help order.</summary>
@@ -5,6 +7,9 @@ internal static class CommandCatalog
 {
     public static IReadOnlyList<Command> All() =>
     [
-        new Commands.BenchPipelineCommand(),
+        new InspectCommand(),
+        new ConvertCommand(),
+        new BenchDecodeCommand(),
+        new BenchPipelineCommand(),
     ];
 }
