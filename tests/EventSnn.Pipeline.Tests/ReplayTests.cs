@@ -138,3 +138,44 @@ public class ReplayTests
         Assert.Equal([699], steps[1].Active);
     }
 }
+
+public class FixtureReplayTests
+{
+    [Fact]
+    public void Real_time_replay_of_a_recording_spans_its_duration_in_virtual_time_and_keeps_every_event()
+    {
+        const string fixture = "shiba24/sample.aedat4";
+        var expected = EventSnn.Testing.Fixtures.Expected[fixture];
+        long tFirst = expected.GetProperty("t_first").GetInt64(), tLast = expected.GetProperty("t_last").GetInt64();
+        var scheduler = new Microsoft.Reactive.Testing.TestScheduler();
+        var stats = new EventStatistics();
+        long firstAt = -1, lastAt = -1;
+        bool completed = false;
+        EventReplay.ReplayFile(EventSnn.Testing.Fixtures.Path(fixture), options: new ReplayOptions { Pacing = ReplayPacing.RealTime, SliceUs = 1000 }, scheduler: scheduler)
+            .Subscribe(
+                b =>
+                {
+                    stats.Add(b);
+                    firstAt = firstAt < 0 ? scheduler.Clock : firstAt;
+                    lastAt = scheduler.Clock;
+                    Assert.True(b.T[b.Count - 1] - b.T[0] < 1000);
+                },
+                () => completed = true);
+        scheduler.Start();
+        Assert.True(completed);
+        Assert.Equal(expected.GetProperty("events").GetInt64(), stats.Events);
+        Assert.Equal(expected.GetProperty("sum_x").GetInt64(), stats.SumX);
+        // the last slice is due (t_last - t_first) us after the start: 10 ticks per us
+        Assert.Equal((tLast - tFirst) * 10, lastAt - 1);
+        Assert.True(firstAt <= 1 + (1000 * 10));
+    }
+
+    [Fact]
+    public void Replaying_a_missing_file_fails_with_the_path()
+    {
+        Exception? error = null;
+        EventReplay.ReplayFile("/nonexistent/recording.aedat4", scheduler: System.Reactive.Concurrency.ImmediateScheduler.Instance)
+            .Subscribe(_ => { }, ex => error = ex);
+        Assert.Contains("/nonexistent/recording.aedat4", error!.Message, StringComparison.Ordinal);
+    }
+}

@@ -30,6 +30,33 @@ public static class EventReplay
         return Observable.Create<EventBatch>(observer => new ReplayRun<EventBatch>(new DvsReplayAdapter(open), options, s, observer).Start());
     }
 
+    /// <summary>Replays the DVS events of a recording (any format <see cref="EventReaders"/> opens).</summary>
+    public static IObservable<EventBatch> ReplayFile(string path, ReaderOptions? readerOptions = null, ReplayOptions? options = null, IScheduler? scheduler = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Replay(() => EventReaders.OpenDvs(path, readerOptions), options, scheduler);
+    }
+
+    /// <summary>Replays the audio spikes of a recording (NAS, SHD); a DVS recording is an error naming the file.</summary>
+    public static IObservable<SpikeBatch> ReplaySpikeFile(string path, ReaderOptions? readerOptions = null, ReplayOptions? options = null, IScheduler? scheduler = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return ReplaySpikes(
+            () =>
+            {
+                IEventReader reader = EventReaders.Open(path, readerOptions);
+                if (reader is ISpikeReader spikes)
+                {
+                    return spikes;
+                }
+
+                reader.Dispose();
+                throw new EventFormatException(path, 0, "holds DVS events, not audio spikes");
+            },
+            options,
+            scheduler);
+    }
+
     /// <summary>Replays audio spikes from readers made by <paramref name="open"/>.</summary>
     public static IObservable<SpikeBatch> ReplaySpikes(Func<ISpikeReader> open, ReplayOptions? options = null, IScheduler? scheduler = null)
     {
