@@ -75,6 +75,7 @@ public sealed class Aedat4Server : IObserver<EventBatch>, IDisposable
     private long _accepted;
     private long _disconnected;
     private bool _completed;
+    private bool _disposed;
 
     /// <summary>Starts listening.</summary>
     public Aedat4Server(Aedat4ServerOptions options)
@@ -151,7 +152,7 @@ public sealed class Aedat4Server : IObserver<EventBatch>, IDisposable
         ArgumentNullException.ThrowIfNull(value);
         lock (_writer)
         {
-            if (_completed)
+            if (_completed || _disposed)
             {
                 return;
             }
@@ -166,7 +167,7 @@ public sealed class Aedat4Server : IObserver<EventBatch>, IDisposable
     {
         lock (_writer)
         {
-            if (_completed)
+            if (_completed || _disposed)
             {
                 return;
             }
@@ -195,6 +196,16 @@ public sealed class Aedat4Server : IObserver<EventBatch>, IDisposable
     /// <summary>Stops listening and closes every connection.</summary>
     public void Dispose()
     {
+        lock (_writer)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
         _cts.Cancel();
         _listener.Stop();
         Client[] clients;
