@@ -77,6 +77,39 @@ internal static class Kernels
 
         Check(b.Length, inner, cols, ldb);
         Check(d.Length, rows, cols, ldd);
+        if (typeof(T) == typeof(float) && gsr == 1 && rows >= 4 && Vector256.IsHardwareAccelerated)
+        {
+            // weight-gradient form (G stored [inner, rows]): 4 x 24 register tiles, inner blocked for L1
+            int rows4 = rows & ~3;
+            AddProductTransposedFloat(
+                MemoryMarshal.Cast<T, float>(g),
+                gsq,
+                MemoryMarshal.Cast<T, float>(b),
+                ldb,
+                MemoryMarshal.Cast<T, float>(d),
+                ldd,
+                rows4,
+                inner,
+                cols);
+            if (rows4 == rows)
+            {
+                return;
+            }
+
+            AddProductFloat(
+                MemoryMarshal.Cast<T, float>(g)[rows4..],
+                gsr,
+                gsq,
+                MemoryMarshal.Cast<T, float>(b),
+                ldb,
+                MemoryMarshal.Cast<T, float>(d)[(rows4 * ldd)..],
+                ldd,
+                rows - rows4,
+                inner,
+                cols);
+            return;
+        }
+
         if (typeof(T) == typeof(float))
         {
             AddProductFloat(
@@ -515,6 +548,109 @@ internal static class Kernels
                     }
 
                     d0[p] = s0;
+                }
+            }
+        }
+    }
+    /// <summary>D[r, p] += sum_q G[q * ldg + r] * B[q * ldb + p] for rows a multiple of 4.</summary>
+    private static unsafe void AddProductTransposedFloat(ReadOnlySpan<float> gSpan, int ldg, ReadOnlySpan<float> bSpan, int ldb, Span<float> dSpan, int ldd, int rows, int inner, int cols)
+    {
+        const int QBlock = 128;
+        int c24 = cols - (cols % 24);
+        fixed (float* g = gSpan)
+        fixed (float* b = bSpan)
+        fixed (float* d = dSpan)
+        {
+            for (int q0 = 0; q0 < inner; q0 += QBlock)
+            {
+                int q1 = Math.Min(inner, q0 + QBlock);
+                for (int p = 0; p < c24; p += 24)
+                {
+                    for (int r = 0; r < rows; r += 4)
+                    {
+                        float* d0 = d + ((long)r * ldd) + p;
+                        float* d1 = d0 + ldd;
+                        float* d2 = d1 + ldd;
+                        float* d3 = d2 + ldd;
+                        Vector256<float> a00 = Vector256.Load(d0), a01 = Vector256.Load(d0 + 8), a02 = Vector256.Load(d0 + 16);
+                        Vector256<float> a10 = Vector256.Load(d1), a11 = Vector256.Load(d1 + 8), a12 = Vector256.Load(d1 + 16);
+                        Vector256<float> a20 = Vector256.Load(d2), a21 = Vector256.Load(d2 + 8), a22 = Vector256.Load(d2 + 16);
+                        Vector256<float> a30 = Vector256.Load(d3), a31 = Vector256.Load(d3 + 8), a32 = Vector256.Load(d3 + 16);
+                        float* bq = b + ((long)q0 * ldb) + p;
+                        float* gq = g + ((long)q0 * ldg) + r;
+                        for (int q = q0; q < q1; q++, bq += ldb, gq += ldg)
+                        {
+                            Vector256<float> v0 = Vector256.Load(bq);
+                            Vector256<float> v1 = Vector256.Load(bq + 8);
+                            Vector256<float> v2 = Vector256.Load(bq + 16);
+                            Vector256<float> x = Vector256.Create(gq[0]);
+                            a00 = Fma(x, v0, a00);
+                            a01 = Fma(x, v1, a01);
+                            a02 = Fma(x, v2, a02);
+                            x = Vector256.Create(gq[1]);
+                            a10 = Fma(x, v0, a10);
+                            a11 = Fma(x, v1, a11);
+                            a12 = Fma(x, v2, a12);
+                            x = Vector256.Create(gq[2]);
+                            a20 = Fma(x, v0, a20);
+                            a21 = Fma(x, v1, a21);
+                            a22 = Fma(x, v2, a22);
+                            x = Vector256.Create(gq[3]);
+                            a30 = Fma(x, v0, a30);
+                            a31 = Fma(x, v1, a31);
+                            a32 = Fma(x, v2, a32);
+                        }
+
+                        a00.Store(d0);
+                        a01.Store(d0 + 8);
+                        a02.Store(d0 + 16);
+                        a10.Store(d1);
+                        a11.Store(d1 + 8);
+                        a12.Store(d1 + 16);
+                        a20.Store(d2);
+                        a21.Store(d2 + 8);
+                        a22.Store(d2 + 16);
+                        a30.Store(d3);
+                        a31.Store(d3 + 8);
+                        a32.Store(d3 + 16);
+                    }
+                }
+
+                // remaining columns (< 24): 8-wide, then scalar
+                for (int p = c24; p < cols; p += 8)
+                {
+                    bool full = p + 8 <= cols;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float* dr = d + ((long)r * ldd);
+                        if (full)
+                        {
+                            Vector256<float> acc = Vector256.Load(dr + p);
+                            float* bq = b + ((long)q0 * ldb) + p;
+                            float* gq = g + ((long)q0 * ldg) + r;
+                            for (int q = q0; q < q1; q++, bq += ldb, gq += ldg)
+                            {
+                                acc = Fma(Vector256.Create(*gq), Vector256.Load(bq), acc);
+                            }
+
+                            acc.Store(dr + p);
+                        }
+                        else
+                        {
+                            for (int pp = p; pp < cols; pp++)
+                            {
+                                float acc = dr[pp];
+                                float* bq = b + ((long)q0 * ldb) + pp;
+                                float* gq = g + ((long)q0 * ldg) + r;
+                                for (int q = q0; q < q1; q++, bq += ldb, gq += ldg)
+                                {
+                                    acc += *gq * *bq;
+                                }
+
+                                dr[pp] = acc;
+                            }
+                        }
+                    }
                 }
             }
         }
