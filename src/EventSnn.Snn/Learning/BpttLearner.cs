@@ -20,9 +20,9 @@ public abstract class GradientLearner<T> : Learner<T>
         ParameterSet<T> ps = Network.Parameters;
         Optimizer<T> opt = Optimizer!;
         double normSq = 0;
-        foreach (Parameter<T> p in ps)
+        for (int p = 0; p < ps.Count; p++)
         {
-            normSq += Internal.Kernels.SumOfSquares<T>(p.Grad);
+            normSq += Internal.Kernels.SumOfSquares<T>(ps[p].Grad);
         }
 
         double norm = Math.Sqrt(normSq);

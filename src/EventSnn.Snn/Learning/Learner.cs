@@ -200,7 +200,20 @@ public abstract class Learner<T>
 
     private void Backward(int steps)
     {
-        RecurrentLayer<T>[] layers = [.. Network.Layers];
+        // steps after the last loss term contribute nothing: backward and accumulate only up to it
+        int last = steps - 1;
+        while (last >= 0 && !_tape.HasLoss[last])
+        {
+            last--;
+        }
+
+        if (last < 0)
+        {
+            return;
+        }
+
+        steps = last + 1;
+        RecurrentLayer<T>[] layers = Network.LayerArray;
         foreach (LayerTape<T> lt in _tape.Layers)
         {
             lt.ClearCarries();
@@ -209,13 +222,30 @@ public abstract class Learner<T>
         Array.Clear(_tape.Readout.GO);
         int outRow = Batch * Network.OutputSize;
         LayerTape<T> top = _tape.Layers[^1];
+        bool leaky = Network.Readout is LeakyReadout<T>;
         for (int t = steps - 1; t >= 0; t--)
         {
-            Network.Readout.Backward(_tape.Readout, t, _tape.GOut.AsSpan(t * outRow, outRow), top.GS, top.GU);
+            if (leaky || _tape.HasLoss[t])
+            {
+                Network.Readout.Backward(_tape.Readout, t, _tape.GOut.AsSpan(t * outRow, outRow), top.GS, top.GU);
+            }
+
             for (int l = layers.Length - 1; l >= 0; l--)
             {
                 Span<T> gxLower = l > 0 ? _tape.Layers[l - 1].GS : default;
                 layers[l].Backward(_tape.Layers[l], t, gxLower);
+            }
+        }
+
+        if (!leaky)
+        {
+            // the membrane readout's GH slots of steps without a loss were not written
+            for (int t = 0; t < steps; t++)
+            {
+                if (!_tape.HasLoss[t])
+                {
+                    _tape.Readout.Slot(_tape.Readout.GH, t).Clear();
+                }
             }
         }
 

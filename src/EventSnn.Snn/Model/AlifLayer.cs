@@ -57,14 +57,9 @@ public abstract class SoftResetLayer<T> : RecurrentLayer<T>
 
     private T Beta => Adaptive ? ThresholdAdaptation : T.Zero;
 
-    internal override void Initialize(SnnRandom rng)
+    internal override void Initialize(SnnRandom rng, InitializationScheme scheme)
     {
-        Init.XavierUniform(InputWeight, rng);
-        Init.Constant(InputBias, 0);
-        if (RecurrentWeight is not null)
-        {
-            Init.Orthogonal(RecurrentWeight, rng);
-        }
+        InitializeCurrent(rng, scheme);
 
         Init.Normal(TauMembrane, rng, Config.TauMembraneMean, Config.TauMembraneStd);
         if (TauAdaptation is not null)

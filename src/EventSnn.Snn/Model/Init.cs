@@ -90,6 +90,20 @@ public static class Init
         p.MarkChanged();
     }
 
+    /// <summary>Every element from U(−bound, bound).</summary>
+    public static void Uniform<T>(Parameter<T> p, SnnRandom rng, double bound)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentNullException.ThrowIfNull(rng);
+        for (int i = 0; i < p.Length; i++)
+        {
+            p.Data[i] = T.CreateTruncating(rng.NextDouble(-bound, bound));
+        }
+
+        p.MarkChanged();
+    }
+
     /// <summary>Every element from N(mean, std²).</summary>
     public static void Normal<T>(Parameter<T> p, SnnRandom rng, double mean, double std)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -21,7 +21,8 @@ namespace EventSnn.Snn;
 /// "layers.{l}.w_tau.bias" [N] (c_tau), "layers.{l}.w_rho.weight" [N, 2N],
 /// "layers.{l}.w_rho.bias" [N] (c_rho), then "layers.{l}.k_tau" [1] and "layers.{l}.k_rho" [1]
 /// when the slope is learnable (k = 1 otherwise). Column j &lt; N of W_tau multiplies I_j,
-/// column N + j multiplies u_j (likewise b_j for W_rho).
+/// column N + j multiplies u_j (likewise b_j for W_rho). With beta = 0 (the authors' adding-task
+/// model: fixed threshold) the rho/b path is skipped, see <see cref="Adaptive"/>.
 /// </summary>
 /// <typeparam name="T">Element type.</typeparam>
 public sealed class LtcLayer<T> : RecurrentLayer<T>
@@ -81,20 +82,33 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
 
-    internal override void Initialize(SnnRandom rng)
+    /// <summary>
+    /// False when beta = 0: the threshold is then the constant b0, so the rho gate and b cannot
+    /// influence any output; they are not computed (b keeps its value, W_rho and c_rho get zero
+    /// gradient), which saves a third of the layer's work.
+    /// </summary>
+    public bool Adaptive => ThresholdAdaptation != T.Zero;
+
+    internal override void Initialize(SnnRandom rng, InitializationScheme scheme)
     {
-        // Xavier for the input and gate layers, orthogonal W_rec, zero biases (reference §1)
-        Init.XavierUniform(InputWeight, rng);
-        Init.Constant(InputBias, 0);
-        if (RecurrentWeight is not null)
+        // Reference: Xavier for the input and gate layers, orthogonal W_rec, zero biases (reference §1)
+        InitializeCurrent(rng, scheme);
+        if (scheme == InitializationScheme.TorchDefault)
         {
-            Init.Orthogonal(RecurrentWeight, rng);
+            double bound = 1.0 / Math.Sqrt(2 * Size);
+            Init.Uniform(TauWeight, rng, bound);
+            Init.Uniform(TauBias, rng, bound);
+            Init.Uniform(RhoWeight, rng, bound);
+            Init.Uniform(RhoBias, rng, bound);
+        }
+        else
+        {
+            Init.XavierUniform(TauWeight, rng);
+            Init.Constant(TauBias, 0);
+            Init.XavierUniform(RhoWeight, rng);
+            Init.Constant(RhoBias, 0);
         }
 
-        Init.XavierUniform(TauWeight, rng);
-        Init.Constant(TauBias, 0);
-        Init.XavierUniform(RhoWeight, rng);
-        Init.Constant(RhoBias, 0);
         if (TauSlope is not null && RhoSlope is not null)
         {
             Init.Constant(TauSlope, 1);
@@ -120,13 +134,17 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         Span<T> catTau = tape.Cat(tape.CatTau, t);
         Span<T> catRho = tape.Cat(tape.CatRho, t);
         ComputeCurrent(x, sPrev, catTau, n2, batch, useInputMirror);
+        bool adaptive = Adaptive;
         for (int b = 0; b < batch; b++)
         {
             Span<T> ct = catTau.Slice(b * n2, n2);
-            Span<T> cr = catRho.Slice(b * n2, n2);
-            ct[..n].CopyTo(cr);
             state.U.AsSpan(b * n, n).CopyTo(ct[n..]);
-            state.B.AsSpan(b * n, n).CopyTo(cr[n..]);
+            if (adaptive)
+            {
+                Span<T> cr = catRho.Slice(b * n2, n2);
+                ct[..n].CopyTo(cr);
+                state.B.AsSpan(b * n, n).CopyTo(cr[n..]);
+            }
         }
 
         Span<T> za = tape.Slot(tape.Za, t);
@@ -134,15 +152,22 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         for (int b = 0; b < batch; b++)
         {
             TauBias.Data.CopyTo(za.Slice(b * n, n));
-            RhoBias.Data.CopyTo(zr.Slice(b * n, n));
         }
 
         Kernels.MatMulABt(catTau, n2, TauWeight.Data, n2, za, n, batch, n, n2, accumulate: true);
-        Kernels.MatMulABt(catRho, n2, RhoWeight.Data, n2, zr, n, batch, n, n2, accumulate: true);
         Span<T> tau = tape.Slot(tape.Tau, t);
         Span<T> rho = tape.Slot(tape.Rho, t);
         Gate(za, TauSlope, tau);
-        Gate(zr, RhoSlope, rho);
+        if (adaptive)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                RhoBias.Data.CopyTo(zr.Slice(b * n, n));
+            }
+
+            Kernels.MatMulABt(catRho, n2, RhoWeight.Data, n2, zr, n, batch, n, n2, accumulate: true);
+            Gate(zr, RhoSlope, rho);
+        }
 
         Span<T> m = tape.Slot(tape.M, t);
         Span<T> v = tape.Slot(tape.V, t);
@@ -160,9 +185,17 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
                 int e = o + i;
                 T current = ct[i];
                 T uPrev = ct[n + i];
-                T bPrev = cr[n + i];
-                T rhoE = rho[e];
-                T bNew = (rhoE * bPrev) + ((T.One - rhoE) * sPrev[e]);
+                T bNew;
+                if (adaptive)
+                {
+                    T rhoE = rho[e];
+                    bNew = (rhoE * cr[n + i]) + ((T.One - rhoE) * sPrev[e]);
+                }
+                else
+                {
+                    bNew = state.B[e]; // beta = 0: b cannot affect anything and is not advanced
+                }
+
                 T theta = b0 + (beta * bNew);
                 T mem = uPrev + ((current - uPrev) * tau[e]);
                 T vE = mem - theta;
@@ -207,6 +240,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         T kTau = TauSlope is null ? T.One : TauSlope.Data[0];
         T kRho = RhoSlope is null ? T.One : RhoSlope.Data[0];
         T beta = ThresholdAdaptation;
+        bool adaptive = Adaptive;
         double gkTau = 0;
         double gkRho = 0;
         for (int b = 0; b < batch; b++)
@@ -220,11 +254,8 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
                 T mem = m[e];
                 T s = sNow[e];
                 T tauE = tau[e];
-                T rhoE = rho[e];
                 T current = ct[i];
                 T uPrev = ct[n + i];
-                T bPrev = cr[n + i];
-                T sP = sPrev[e];
 
                 // u_t = (1 - s_t) m_t ; s_t = H(m_t - theta_t)
                 T gsTot = gS[e] - (gU[e] * mem);
@@ -239,19 +270,29 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
                 gI[e] = gm * tauE;
                 T guPrev = gm * (T.One - tauE);
 
-                // b_t = rho b_{t-1} + (1 - rho) s_{t-1}
-                T gRho = gbTot * (bPrev - sP);
-                gB[e] = gbTot * rhoE;
-                gS[e] = gbTot * (T.One - rhoE);
                 gU[e] = guPrev;
 
-                // gates: tau = sigmoid(k z)
+                // tau gate: tau = sigmoid(k z)
                 T gya = gTau * tauE * (T.One - tauE);
-                T gyr = gRho * rhoE * (T.One - rhoE);
                 gza[e] = gya * kTau;
-                gzr[e] = gyr * kRho;
                 gkTau += double.CreateTruncating(gya * za[e]);
-                gkRho += double.CreateTruncating(gyr * zr[e]);
+
+                if (adaptive)
+                {
+                    // b_t = rho b_{t-1} + (1 - rho) s_{t-1}; rho = sigmoid(k z)
+                    T rhoE = rho[e];
+                    T gRho = gbTot * (cr[n + i] - sPrev[e]);
+                    gB[e] = gbTot * rhoE;
+                    gS[e] = gbTot * (T.One - rhoE);
+                    T gyr = gRho * rhoE * (T.One - rhoE);
+                    gzr[e] = gyr * kRho;
+                    gkRho += double.CreateTruncating(gyr * zr[e]);
+                }
+                else
+                {
+                    gB[e] = T.Zero;
+                    gS[e] = T.Zero;
+                }
             }
         }
 
@@ -261,8 +302,11 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         // through the gate matrices: [gI ; gu_prev] += gza W_tau, [gI ; gb_prev] += gzr W_rho
         Kernels.AddProduct<T>(gza, n, 1, TauWeight.Data, n2, gI, n, batch, n, n);
         Kernels.AddProduct<T>(gza, n, 1, TauWeight.Data.AsSpan(n), n2, gU, n, batch, n, n);
-        Kernels.AddProduct<T>(gzr, n, 1, RhoWeight.Data, n2, gI, n, batch, n, n);
-        Kernels.AddProduct<T>(gzr, n, 1, RhoWeight.Data.AsSpan(n), n2, gB, n, batch, n, n);
+        if (adaptive)
+        {
+            Kernels.AddProduct<T>(gzr, n, 1, RhoWeight.Data, n2, gI, n, batch, n, n);
+            Kernels.AddProduct<T>(gzr, n, 1, RhoWeight.Data.AsSpan(n), n2, gB, n, batch, n, n);
+        }
 
         // through the current: gs_prev += gI W_rec, gx += gI W_in
         BackwardCurrent(gI, gS, gxLower, batch);
@@ -277,11 +321,18 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         ReadOnlySpan<T> gza = tape.GZa.AsSpan(0, rows * n);
         ReadOnlySpan<T> gzr = tape.GZr.AsSpan(0, rows * n);
         Kernels.AddProduct(gza, 1, n, tape.CatTau.AsSpan(0, rows * n2), n2, TauWeight.Grad, n2, n, rows, n2);
-        Kernels.AddProduct(gzr, 1, n, tape.CatRho.AsSpan(0, rows * n2), n2, RhoWeight.Grad, n2, n, rows, n2);
+        if (Adaptive)
+        {
+            Kernels.AddProduct(gzr, 1, n, tape.CatRho.AsSpan(0, rows * n2), n2, RhoWeight.Grad, n2, n, rows, n2);
+        }
+
         for (int r = 0; r < rows; r++)
         {
             TensorPrimitives.Add(TauBias.Grad, gza.Slice(r * n, n), TauBias.Grad);
-            TensorPrimitives.Add(RhoBias.Grad, gzr.Slice(r * n, n), RhoBias.Grad);
+            if (Adaptive)
+            {
+                TensorPrimitives.Add(RhoBias.Grad, gzr.Slice(r * n, n), RhoBias.Grad);
+            }
         }
 
         if (TauSlope is not null && RhoSlope is not null)

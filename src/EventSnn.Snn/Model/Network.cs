@@ -56,10 +56,10 @@ public sealed class Network<T>
         var rng = new SnnRandom(config.Seed);
         foreach (RecurrentLayer<T> layer in _layers)
         {
-            layer.Initialize(rng);
+            layer.Initialize(rng, config.Initialization);
         }
 
-        Readout.Initialize(rng);
+        Readout.Initialize(rng, config.Initialization);
     }
 
     /// <summary>Configuration.</summary>
@@ -70,6 +70,8 @@ public sealed class Network<T>
 
     /// <summary>Readout head.</summary>
     public Readout<T> Readout { get; }
+
+    internal RecurrentLayer<T>[] LayerArray => _layers;
 
     /// <summary>All trainable parameters in their fixed order (see <see cref="ParameterSet{T}"/>).</summary>
     public ParameterSet<T> Parameters { get; }

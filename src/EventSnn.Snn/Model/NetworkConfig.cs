@@ -36,6 +36,20 @@ public enum InitialStateMode
     Zero,
 }
 
+/// <summary>Parameter initialisation scheme.</summary>
+public enum InitializationScheme
+{
+    /// <summary>Reference §1: Xavier-uniform input and gate weights, orthogonal W_rec, zero biases.</summary>
+    Reference,
+
+    /// <summary>
+    /// PyTorch's nn.Linear default as in the authors' adding-task model, whose input and recurrent
+    /// weights are one Linear over [x ; s]: W_in, W_rec, bias ~ U(±1/√(D+N)); gate weights and
+    /// biases ~ U(±1/√(2N)); readout weight Xavier-normal, bias U(±1/√N). Time constants as configured.
+    /// </summary>
+    TorchDefault,
+}
+
 /// <summary>Configuration of one recurrent layer.</summary>
 public sealed record LayerConfig
 {
@@ -104,6 +118,9 @@ public sealed record NetworkConfig
 
     /// <summary>Initial-state convention for fresh states.</summary>
     public InitialStateMode InitialState { get; init; } = InitialStateMode.Reference;
+
+    /// <summary>Initialisation scheme.</summary>
+    public InitializationScheme Initialization { get; init; } = InitializationScheme.Reference;
 
     /// <summary>Seed of the parameter initialisation.</summary>
     public long Seed { get; init; } = 1;

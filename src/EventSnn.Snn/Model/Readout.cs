@@ -32,7 +32,7 @@ public abstract class Readout<T>
     /// <summary>Parameters in their fixed order.</summary>
     public abstract IReadOnlyList<Parameter<T>> Parameters { get; }
 
-    internal abstract void Initialize(SnnRandom rng);
+    internal abstract void Initialize(SnnRandom rng, InitializationScheme scheme);
 
     internal ReadoutTape<T> CreateTape(int batch, int capacity) => new(batch, Size, capacity);
 
@@ -83,10 +83,18 @@ public sealed class LeakyReadout<T> : Readout<T>
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
 
-    internal override void Initialize(SnnRandom rng)
+    internal override void Initialize(SnnRandom rng, InitializationScheme scheme)
     {
         Init.XavierUniform(Weight, rng);
-        Init.Constant(Bias, 0);
+        if (scheme == InitializationScheme.TorchDefault)
+        {
+            Init.Uniform(Bias, rng, 1.0 / Math.Sqrt(InputSize));
+        }
+        else
+        {
+            Init.Constant(Bias, 0);
+        }
+
         Init.Constant(TauParameter, 0);
     }
 
@@ -180,10 +188,17 @@ public sealed class MembraneReadout<T> : Readout<T>
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
 
-    internal override void Initialize(SnnRandom rng)
+    internal override void Initialize(SnnRandom rng, InitializationScheme scheme)
     {
         Init.XavierNormal(Weight, rng);
-        Init.Constant(Bias, 0);
+        if (scheme == InitializationScheme.TorchDefault)
+        {
+            Init.Uniform(Bias, rng, 1.0 / Math.Sqrt(InputSize));
+        }
+        else
+        {
+            Init.Constant(Bias, 0);
+        }
     }
 
     internal override void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t)

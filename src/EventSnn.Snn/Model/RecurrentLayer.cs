@@ -73,7 +73,31 @@ public abstract class RecurrentLayer<T>
     /// <summary>Test-only: replace H by the antiderivative of the surrogate (see <see cref="Surrogate.Integral"/>).</summary>
     internal bool SmoothSpikes { get; set; }
 
-    internal abstract void Initialize(SnnRandom rng);
+    internal abstract void Initialize(SnnRandom rng, InitializationScheme scheme);
+
+    /// <summary>Initialises W_in, bias and W_rec per <paramref name="scheme"/>.</summary>
+    private protected void InitializeCurrent(SnnRandom rng, InitializationScheme scheme)
+    {
+        if (scheme == InitializationScheme.TorchDefault)
+        {
+            double bound = 1.0 / Math.Sqrt(InputSize + (RecurrentWeight is null ? 0 : Size));
+            Init.Uniform(InputWeight, rng, bound);
+            Init.Uniform(InputBias, rng, bound);
+            if (RecurrentWeight is not null)
+            {
+                Init.Uniform(RecurrentWeight, rng, bound);
+            }
+
+            return;
+        }
+
+        Init.XavierUniform(InputWeight, rng);
+        Init.Constant(InputBias, 0);
+        if (RecurrentWeight is not null)
+        {
+            Init.Orthogonal(RecurrentWeight, rng);
+        }
+    }
 
     internal abstract LayerTape<T> CreateTape(int batch, int capacity);
 

@@ -54,14 +54,18 @@ public static class Surrogate
         // side lobes at +w and -w
         T sideCoef = T.CreateTruncating(-Gain * Height / (sqrt2Pi * side));
         T sideExp = T.CreateTruncating(-1.0 / (2 * side * side));
-        foreach (double mu in (ReadOnlySpan<double>)[Width, -Width])
-        {
-            TensorPrimitives.Subtract(v, T.CreateTruncating(mu), tmp);
-            TensorPrimitives.Multiply(tmp, tmp, tmp);
-            TensorPrimitives.Multiply(tmp, sideExp, tmp);
-            TensorPrimitives.Exp(tmp, tmp);
-            TensorPrimitives.MultiplyAdd(tmp, sideCoef, dst, dst);
-        }
+        SideLobe(v, dst, tmp, T.CreateTruncating(Width), sideExp, sideCoef);
+        SideLobe(v, dst, tmp, T.CreateTruncating(-Width), sideExp, sideCoef);
+    }
+
+    private static void SideLobe<T>(ReadOnlySpan<T> v, Span<T> dst, Span<T> tmp, T mu, T sideExp, T sideCoef)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TensorPrimitives.Subtract(v, mu, tmp);
+        TensorPrimitives.Multiply(tmp, tmp, tmp);
+        TensorPrimitives.Multiply(tmp, sideExp, tmp);
+        TensorPrimitives.Exp(tmp, tmp);
+        TensorPrimitives.MultiplyAdd(tmp, sideCoef, dst, dst);
     }
 
     private static double Gaussian(double v, double mu, double sigma) =>
