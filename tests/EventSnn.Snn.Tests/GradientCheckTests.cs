@@ -256,3 +256,58 @@ public class GradientCheckTests
         return loss;
     }
 }
+
+/// <summary>The indexed (sparse) path for binary recurrent spikes equals the dense products, forward and backward.</summary>
+public class SparseSpikePathTests
+{
+    [Theory]
+    [InlineData(NeuronModel.Ltc, 0.05)]
+    [InlineData(NeuronModel.Ltc, 0.45)]
+    [InlineData(NeuronModel.Alif, 0.05)]
+    [InlineData(NeuronModel.Alif, 0.2)]
+    public void Indexed_spike_path_matches_dense_products_in_heaviside_mode(NeuronModel model, double threshold)
+    {
+        var config = new NetworkConfig
+        {
+            InputSize = 12,
+            Layers = [new LayerConfig { Model = model, Size = 40, ThresholdBase = threshold, TauMembraneMean = 3, TauMembraneStd = 0.5 }, new LayerConfig { Size = 16, ThresholdBase = threshold }],
+            Readout = new ReadoutConfig { Size = 3 },
+            Seed = 8,
+        };
+        const int batch = 3;
+        const int steps = 12;
+        var data = new ChunkData<double>(config, batch, steps, sparse: false, regression: false, new SnnRandom(12));
+        var grads = new List<double[]>();
+        var losses = new List<double>();
+        int spikes = 0;
+        foreach (bool dense in new[] { false, true })
+        {
+            var net = new Network<double>(config);
+            foreach (RecurrentLayer<double> l in net.Layers)
+            {
+                l.DenseSpikes = dense;
+            }
+
+            var learner = new GradientOnlyLearner<double>(net, batch, steps);
+            NetworkState<double> s = net.CreateState(batch, new SnnRandom(2));
+            for (int t = 0; t < steps; t++)
+            {
+                learner.Observe(data.Input(t), data.Target(t), s);
+                spikes += (int)s.Layers[0].S.Sum();
+            }
+
+            losses.Add(learner.EndChunk().Loss);
+            grads.Add(net.Parameters.SelectMany(p => p.Grad).ToArray());
+        }
+
+        Assert.True(spikes > 10, $"too few spikes ({spikes}) to exercise the path");
+        double rate = spikes / (2.0 * steps * batch * 40);
+        Assert.True(threshold < 0.1 ? rate > 0.125 : rate < 0.125, $"spike rate {rate} should select the {(threshold < 0.1 ? "dense" : "sparse")} gradient path");
+        Assert.Equal(losses[1], losses[0], 12);
+        Assert.Equal(grads[1].Length, grads[0].Length);
+        for (int i = 0; i < grads[0].Length; i++)
+        {
+            Assert.Equal(grads[1][i], grads[0][i], 10);
+        }
+    }
+}

@@ -25,7 +25,18 @@ internal abstract class LayerTape<T>
         GB = new T[Row];
         SG = new T[Row];
         Tmp = new T[Row];
+        SpikeIndex = new int[capacity * Row];
+        SpikeOffset = new int[(capacity * batch) + 1];
     }
+
+    /// <summary>Active neurons of s_{t-1} per (step, stream) row, recorded by the forward pass (binary spikes only).</summary>
+    public int[] SpikeIndex { get; }
+
+    /// <summary>Row offsets into <see cref="SpikeIndex"/> (steps x B + 1).</summary>
+    public int[] SpikeOffset { get; }
+
+    /// <summary>True when the index lists are valid for the recorded steps (false in the smooth test mode).</summary>
+    public bool SpikesIndexed { get; set; }
 
     public int Batch { get; }
 
@@ -63,7 +74,8 @@ internal abstract class LayerTape<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<T> Slot(T[] array, int t) => array.AsSpan(t * Row, Row);
 
-    public virtual long Bytes => (long)(S.Length + U.Length + GI.Length + GU.Length + GS.Length + GB.Length + SG.Length + Tmp.Length) * Unsafe.SizeOf<T>();
+    public virtual long Bytes => ((long)(S.Length + U.Length + GI.Length + GU.Length + GS.Length + GB.Length + SG.Length + Tmp.Length) * Unsafe.SizeOf<T>())
+        + ((long)(SpikeIndex.Length + SpikeOffset.Length) * sizeof(int));
 
     public void ClearCarries()
     {

@@ -98,7 +98,7 @@ public abstract class SoftResetLayer<T> : RecurrentLayer<T>
         }
 
         Span<T> current = tape.Slot(tape.I, t);
-        ComputeCurrent(x, sPrev, current, n, batch, useInputMirror);
+        ComputeCurrent(x, sPrev, current, n, batch, useInputMirror, tape, t);
         ReadOnlySpan<T> uPrev = tape.Slot(tape.U, t);
         ReadOnlySpan<T> bPrev = tape.Slot(tape.B, t);
         Span<T> uOut = tape.Slot(tape.U, t + 1);
@@ -205,7 +205,7 @@ public abstract class SoftResetLayer<T> : RecurrentLayer<T>
 
         Array.Clear(tape.GAlpha);
         Array.Clear(tape.GRho);
-        AccumulateCurrentGradients(tape.GI.AsSpan(0, rows * n), tape.S.AsSpan(0, rows * n), input, rows);
+        AccumulateCurrentGradients(tape.GI.AsSpan(0, rows * n), tape.S.AsSpan(0, rows * n), input, rows, tape);
     }
 
     /// <summary>dst = exp(-1 / tau).</summary>

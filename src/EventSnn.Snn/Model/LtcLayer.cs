@@ -133,7 +133,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
 
         Span<T> catTau = tape.Cat(tape.CatTau, t);
         Span<T> catRho = tape.Cat(tape.CatRho, t);
-        ComputeCurrent(x, sPrev, catTau, n2, batch, useInputMirror);
+        ComputeCurrent(x, sPrev, catTau, n2, batch, useInputMirror, tape, t);
         bool adaptive = Adaptive;
         for (int b = 0; b < batch; b++)
         {
@@ -343,7 +343,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
 
         tape.SlopeGradTau = 0;
         tape.SlopeGradRho = 0;
-        AccumulateCurrentGradients(tape.GI.AsSpan(0, rows * n), tape.S.AsSpan(0, rows * n), input, rows);
+        AccumulateCurrentGradients(tape.GI.AsSpan(0, rows * n), tape.S.AsSpan(0, rows * n), input, rows, tape);
     }
 
     private static void Gate(ReadOnlySpan<T> z, Parameter<T>? slope, Span<T> dst)

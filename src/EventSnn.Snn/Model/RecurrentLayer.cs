@@ -73,6 +73,9 @@ public abstract class RecurrentLayer<T>
     /// <summary>Test-only: replace H by the antiderivative of the surrogate (see <see cref="Surrogate.Integral"/>).</summary>
     internal bool SmoothSpikes { get; set; }
 
+    /// <summary>Test-only: use the dense products for the recurrent spikes even when they are binary.</summary>
+    internal bool DenseSpikes { get; set; }
+
     internal abstract void Initialize(SnnRandom rng, InitializationScheme scheme);
 
     /// <summary>Initialises W_in, bias and W_rec per <paramref name="scheme"/>.</summary>
@@ -136,8 +139,12 @@ public abstract class RecurrentLayer<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private protected T Spike(T v) => SmoothSpikes ? T.CreateTruncating(Surrogate.Integral(double.CreateTruncating(v))) : (v > T.Zero ? T.One : T.Zero);
 
-    /// <summary>dst[b, 0..N) = bias + W_in x_b + W_rec sPrev_b for every stream b (dst rows have leading dimension <paramref name="ld"/>).</summary>
-    private protected void ComputeCurrent(in StepInput<T> x, ReadOnlySpan<T> sPrev, Span<T> dst, int ld, int batch, bool useInputMirror)
+    /// <summary>
+    /// dst[b, 0..N) = bias + W_in x_b + W_rec sPrev_b for every stream b (dst rows have leading
+    /// dimension <paramref name="ld"/>). Binary spikes s_{t-1} are indexed into the tape (slot
+    /// <paramref name="t"/>) and only active columns of W_rec are added when they are sparse.
+    /// </summary>
+    private protected void ComputeCurrent(in StepInput<T> x, ReadOnlySpan<T> sPrev, Span<T> dst, int ld, int batch, bool useInputMirror, LayerTape<T> tape, int t)
     {
         int n = Size;
         int d = InputSize;
@@ -163,7 +170,14 @@ public abstract class RecurrentLayer<T>
             }
             else
             {
-                GatherColumns(x, dst, ld, batch);
+                for (int b = 0; b < batch; b++)
+                {
+                    (int s, int e) = x.Range(b);
+                    if (s != e)
+                    {
+                        AddColumns(x.Indices[s..e], InputWeight.Data, d, dst.Slice(b * ld, n));
+                    }
+                }
             }
         }
         else
@@ -171,9 +185,57 @@ public abstract class RecurrentLayer<T>
             Kernels.MatMulABt(x.Dense, d, InputWeight.Data, d, dst, ld, batch, n, d, accumulate: true);
         }
 
-        if (RecurrentWeight is not null)
+        if (RecurrentWeight is null)
         {
+            return;
+        }
+
+        if (SmoothSpikes || DenseSpikes)
+        {
+            // test modes: spikes are not binary, or the dense reference path is forced
+            tape.SpikesIndexed = false;
             Kernels.MatMulABt(sPrev, n, RecurrentWeight.Data, n, dst, ld, batch, n, n, accumulate: true);
+            return;
+        }
+
+        // index the active spikes of every stream (recorded for the weight gradient too)
+        int row0 = t * batch;
+        int[] idx = tape.SpikeIndex;
+        int[] off = tape.SpikeOffset;
+        if (t == 0)
+        {
+            off[0] = 0;
+            tape.SpikesIndexed = true;
+        }
+
+        int count = off[row0];
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> sRow = sPrev.Slice(b * n, n);
+            int start = count;
+            for (int j = 0; j < n; j++)
+            {
+                if (sRow[j] != T.Zero)
+                {
+                    idx[count++] = j;
+                }
+            }
+
+            off[row0 + b + 1] = count;
+            int active = count - start;
+            if (active == 0)
+            {
+                continue;
+            }
+
+            if (active * 8 <= n)
+            {
+                AddColumns(idx.AsSpan(start, active), RecurrentWeight.Data, n, dst.Slice(b * ld, n));
+            }
+            else
+            {
+                Kernels.MatMulABt(sRow, n, RecurrentWeight.Data, n, dst.Slice(b * ld), ld, 1, n, n, accumulate: true);
+            }
         }
     }
 
@@ -193,7 +255,7 @@ public abstract class RecurrentLayer<T>
     }
 
     /// <summary>Weight gradients of the current over <paramref name="rows"/> = steps x B rows.</summary>
-    private protected void AccumulateCurrentGradients(ReadOnlySpan<T> gI, ReadOnlySpan<T> sPrevRows, in ChunkInput<T> x, int rows)
+    private protected void AccumulateCurrentGradients(ReadOnlySpan<T> gI, ReadOnlySpan<T> sPrevRows, in ChunkInput<T> x, int rows, LayerTape<T> tape)
     {
         int n = Size;
         int d = InputSize;
@@ -205,7 +267,15 @@ public abstract class RecurrentLayer<T>
 
         if (RecurrentWeight is not null)
         {
-            Kernels.AddProduct(gI, 1, n, sPrevRows, n, RecurrentWeight.Grad, n, n, rows, n);
+            long active = tape.SpikesIndexed ? tape.SpikeOffset[rows] : long.MaxValue / 16;
+            if (active * 8 <= (long)rows * n)
+            {
+                SparseOuter(gI, tape.SpikeIndex, tape.SpikeOffset, rows, RecurrentWeight.Grad, n);
+            }
+            else
+            {
+                Kernels.AddProduct(gI, 1, n, sPrevRows, n, RecurrentWeight.Grad, n, n, rows, n);
+            }
         }
 
         if (!x.IsSparse)
@@ -214,11 +284,15 @@ public abstract class RecurrentLayer<T>
             return;
         }
 
-        // sparse binary input: only active columns receive gradient (strided writes into [N, D])
-        ref T gw = ref MemoryMarshal.GetArrayDataReference(InputWeight.Grad);
+        SparseOuter(gI, x.Indices, x.Offsets, rows, InputWeight.Grad, d);
+    }
+
+    /// <summary>gw[i, j] += sum_r gI[r, i] over the active columns j of each row r (strided writes into [N, width]).</summary>
+    private void SparseOuter(ReadOnlySpan<T> gI, ReadOnlySpan<int> idx, ReadOnlySpan<int> off, int rows, T[] gwArray, int width)
+    {
+        int n = Size;
+        ref T gw = ref MemoryMarshal.GetArrayDataReference(gwArray);
         ref T gi0 = ref MemoryMarshal.GetReference(gI);
-        ReadOnlySpan<int> idx = x.Indices;
-        ReadOnlySpan<int> off = x.Offsets;
         for (int r = 0; r < rows; r++)
         {
             int s = off[r];
@@ -238,7 +312,7 @@ public abstract class RecurrentLayer<T>
                     continue;
                 }
 
-                ref T wRow = ref Unsafe.Add(ref gw, i * d);
+                ref T wRow = ref Unsafe.Add(ref gw, i * width);
                 foreach (int j in act)
                 {
                     Unsafe.Add(ref wRow, j) += g;
@@ -247,33 +321,20 @@ public abstract class RecurrentLayer<T>
         }
     }
 
-    /// <summary>Sparse W_in x without a transposed copy: per output row, sum the active columns.</summary>
-    private void GatherColumns(in StepInput<T> x, Span<T> dst, int ld, int batch)
+    /// <summary>dst[i] += sum over active j of w[i * width + j] (columns of a row-major [N, width] matrix).</summary>
+    private void AddColumns(ReadOnlySpan<int> act, T[] w, int width, Span<T> dst)
     {
-        int n = Size;
-        int d = InputSize;
-        ref T w0 = ref MemoryMarshal.GetArrayDataReference(InputWeight.Data);
-        for (int b = 0; b < batch; b++)
+        ref T w0 = ref MemoryMarshal.GetArrayDataReference(w);
+        for (int i = 0; i < Size; i++)
         {
-            (int s, int e) = x.Range(b);
-            if (s == e)
+            ref T wRow = ref Unsafe.Add(ref w0, i * width);
+            T sum = T.Zero;
+            foreach (int j in act)
             {
-                continue;
+                sum += Unsafe.Add(ref wRow, j);
             }
 
-            ReadOnlySpan<int> act = x.Indices[s..e];
-            Span<T> row = dst.Slice(b * ld, n);
-            for (int i = 0; i < n; i++)
-            {
-                ref T wRow = ref Unsafe.Add(ref w0, i * d);
-                T sum = T.Zero;
-                foreach (int j in act)
-                {
-                    sum += Unsafe.Add(ref wRow, j);
-                }
-
-                row[i] += sum;
-            }
+            dst[i] += sum;
         }
     }
 
