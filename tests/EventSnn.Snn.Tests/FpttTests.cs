@@ -36,6 +36,7 @@ public class FpttTests
         Set(fptt, wTau, iTau, 0, 0.3, 0.1, 0.05);
         Set(fptt, wTau, iTau, 1, -1, 0, 0);
         Set(fptt, wIn, iIn, 0, 2, 2, -0.2);
+        fptt.Resynchronize();
         Dictionary<string, double[]> before = Snapshot(net);
 
         NetworkState<double> state = net.CreateState(1);
@@ -68,7 +69,12 @@ public class FpttTests
                 }
             }
 
-            Assert.All(p.Grad, g => Assert.Equal(0.0, g)); // gradients reset after the update
+            // Grad now holds the next chunk's regulariser gradient α(W − W̄) − λ
+            int k = net.Parameters.IndexOf(p.Name);
+            for (int i = 0; i < p.Length; i++)
+            {
+                Assert.Equal((0.5 * (p.Data[i] - fptt.GetAverage(k)[i])) - fptt.GetLambda(k)[i], p.Grad[i], 12);
+            }
         }
 
         // end of epoch: W ← W̄
@@ -90,6 +96,7 @@ public class FpttTests
         Set(fptt, wTau, net.Parameters.IndexOf(wTau.Name), 0, 0.3, 0.1, 0.05);
         Set(fptt, wTau, net.Parameters.IndexOf(wTau.Name), 1, -1, 0, 0);
         Set(fptt, wIn, net.Parameters.IndexOf(wIn.Name), 0, 2, 2, -0.2);
+        fptt.Resynchronize();
         NetworkState<double> state = net.CreateState(1);
         fptt.Observe(new StepInput<double>([0.7]), default, state);
         fptt.EndChunk();
@@ -121,6 +128,8 @@ public class FpttTests
                 fptt.GetLambda(k)[i] = 0.02 * Math.Cos(i);
             }
         }
+
+        fptt.Resynchronize();
 
         // the task gradient of the chunk at these weights, from a separate copy
         var reference = new Network<double>(config);
@@ -231,6 +240,50 @@ public class FpttTests
         // training continues normally
         fptt.Observe(new StepInput<double>([0.5]), new StepTarget<double>([1.0], 1), state);
         Assert.True(fptt.EndChunk().Updated);
+    }
+
+    [Fact]
+    public void Fused_float_adam_fptt_step_matches_the_double_block_path_over_many_chunks()
+    {
+        (NetworkConfig config, _, _) = GradientCheckTests.Case("ltc-ltc-leaky-dense");
+        config = config with { InputSize = 19, Layers = [new LayerConfig { Size = 21 }, new LayerConfig { Size = 13 }] };
+        var netF = new Network<float>(config);
+        var netD = new Network<double>(config);
+        for (int k = 0; k < netF.Parameters.Count; k++)
+        {
+            for (int i = 0; i < netF.Parameters[k].Length; i++)
+            {
+                netD.Parameters[k].Data[i] = netF.Parameters[k].Data[i];
+            }
+        }
+
+        netD.Parameters.MarkChanged();
+        var options = new FpttOptions { Alpha = 0.3, Beta = 0.5, GradientClip = 0.5 };
+        var fF = new FpttLearner<float>(netF, new Adam<float>(netF.Parameters, 1e-2), options, 2, 4);
+        var fD = new FpttLearner<double>(netD, new Adam<double>(netD.Parameters, 1e-2), options, 2, 4);
+        NetworkState<float> sF = netF.CreateState(2, new SnnRandom(1));
+        NetworkState<double> sD = netD.CreateState(2, new SnnRandom(1));
+        var dataF = new ChunkData<float>(config, 2, 4, sparse: true, regression: false, new SnnRandom(2));
+        var dataD = new ChunkData<double>(config, 2, 4, sparse: true, regression: false, new SnnRandom(2));
+        for (int chunk = 0; chunk < 6; chunk++)
+        {
+            GradientCheckTests.Run(fF, dataF, sF);
+            GradientCheckTests.Run(fD, dataD, sD);
+            ChunkReport rF = fF.EndChunk();
+            ChunkReport rD = fD.EndChunk();
+            Assert.Equal(rD.Regularizer, rF.Regularizer, 4);
+            Assert.Equal(rD.GradientNorm, rF.GradientNorm, 3);
+        }
+
+        for (int k = 0; k < netF.Parameters.Count; k++)
+        {
+            for (int i = 0; i < netF.Parameters[k].Length; i++)
+            {
+                Assert.Equal(netD.Parameters[k].Data[i], netF.Parameters[k].Data[i], 3e-4);
+                Assert.Equal(fD.GetAverage(k)[i], fF.GetAverage(k)[i], 3e-4);
+                Assert.Equal(fD.GetLambda(k)[i], fF.GetLambda(k)[i], 3e-4);
+            }
+        }
     }
 
     private static void Set(FpttLearner<double> f, Parameter<double> p, int k, int i, double w, double wbar, double lambda)

@@ -245,6 +245,7 @@ internal static class Kernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MatMulABtFloat(ReadOnlySpan<float> aSpan, int lda, ReadOnlySpan<float> wSpan, int ldw, Span<float> cSpan, int ldc, int m, int n, int k, bool accumulate)
     {
         int k8 = Vector256.IsHardwareAccelerated ? k & ~7 : 0;
@@ -417,6 +418,7 @@ internal static class Kernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AddProductFloat(ReadOnlySpan<float> gSpan, int gsr, int gsq, ReadOnlySpan<float> bSpan, int ldb, Span<float> dSpan, int ldd, int rows, int inner, int cols)
     {
         int c32 = Vector256.IsHardwareAccelerated ? cols & ~31 : 0;
@@ -553,6 +555,7 @@ internal static class Kernels
         }
     }
     /// <summary>D[r, p] += sum_q G[q * ldg + r] * B[q * ldb + p] for rows a multiple of 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AddProductTransposedFloat(ReadOnlySpan<float> gSpan, int ldg, ReadOnlySpan<float> bSpan, int ldb, Span<float> dSpan, int ldd, int rows, int inner, int cols)
     {
         const int QBlock = 128;

@@ -60,6 +60,8 @@ public sealed class FpttLearner<T> : Learner<T>
     private readonly T[][] _average;
     private readonly T[][] _lambda;
     private readonly T[] _tmp = new T[Optimizer<T>.Block];
+    private readonly int[] _synced;
+    private double _regularizer;
 
     /// <summary>Creates the learner for chunks of up to <paramref name="chunkLength"/> steps of <paramref name="batch"/> streams.</summary>
     public FpttLearner(Network<T> network, Optimizer<T> optimizer, FpttOptions options, int batch, int chunkLength)
@@ -75,10 +77,12 @@ public sealed class FpttLearner<T> : Learner<T>
         ParameterSet<T> ps = network.Parameters;
         _average = new T[ps.Count][];
         _lambda = new T[ps.Count][];
+        _synced = new int[ps.Count];
         for (int p = 0; p < ps.Count; p++)
         {
             _average[p] = (T[])ps[p].Data.Clone();
             _lambda[p] = new T[ps[p].Length];
+            _synced[p] = ps[p].Version;
         }
     }
 
@@ -88,10 +92,21 @@ public sealed class FpttLearner<T> : Learner<T>
     /// <summary>Bytes of the FPTT state (W̄ and λ).</summary>
     public long StateBytes => 2 * Network.Parameters.TotalLength * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
 
-    /// <summary>The running average W̄ of parameter <paramref name="parameterIndex"/> (live buffer).</summary>
+    /// <summary>
+    /// Recomputes the cached regulariser gradient after W̄ or λ were written through
+    /// <see cref="GetAverage"/>/<see cref="GetLambda"/> (changes of W are detected through
+    /// <see cref="Parameter{T}.MarkChanged"/>).
+    /// </summary>
+    public void Resynchronize()
+    {
+        Network.Parameters.MarkChanged();
+        BeginChunk();
+    }
+
+    /// <summary>The running average W̄ of parameter <paramref name="parameterIndex"/> (live buffer; call <see cref="Resynchronize"/> after writing).</summary>
     public T[] GetAverage(int parameterIndex) => _average[parameterIndex];
 
-    /// <summary>The tracker λ of parameter <paramref name="parameterIndex"/> (live buffer).</summary>
+    /// <summary>The tracker λ of parameter <paramref name="parameterIndex"/> (live buffer; call <see cref="Resynchronize"/> after writing).</summary>
     public T[] GetLambda(int parameterIndex) => _lambda[parameterIndex];
 
     /// <summary>End of an epoch: W ← W̄ (the reference code's reset_named_params).</summary>
@@ -140,50 +155,120 @@ public sealed class FpttLearner<T> : Learner<T>
         }
     }
 
+    /// <summary>
+    /// The next backward pass accumulates the task gradient on top of the regulariser gradient
+    /// α(W − W̄) − λ, which the previous update left in Grad. Parameters changed since (epoch end,
+    /// restore, checkpoint load: anything that calls MarkChanged) get it recomputed here.
+    /// </summary>
+    private protected override void BeginChunk()
+    {
+        ParameterSet<T> ps = Network.Parameters;
+        bool changed = false;
+        for (int p = 0; p < ps.Count; p++)
+        {
+            if (ps[p].Version != _synced[p])
+            {
+                RefillRegularizerGradient(p);
+                changed = true;
+            }
+        }
+
+        if (changed)
+        {
+            _regularizer = 0;
+            for (int p = 0; p < ps.Count; p++)
+            {
+                _regularizer += RegularizerValue(p);
+            }
+        }
+    }
+
     private protected override ChunkReport ApplyUpdate(ChunkReport report)
     {
         ParameterSet<T> ps = Network.Parameters;
         Optimizer<T> opt = Optimizer!;
-        T alpha = T.CreateTruncating(Options.Alpha);
-        T negAlpha = -alpha;
-        T oneMinusBeta = T.CreateTruncating(1 - Options.Beta);
-        T beta = T.CreateTruncating(Options.Beta);
-        T betaOverAlpha = T.CreateTruncating(Options.Beta / Options.Alpha);
-        double halfAlpha = 0.5 * Options.Alpha;
 
-        // pass 1: add the regulariser gradient −λ + α (W − W̄), measure the norm
+        // Grad = α(W − W̄) − λ + ∇l_k: the clip norm includes the regulariser gradient
         double normSq = 0;
-        double reg = 0;
-        Span<T> tmp = _tmp;
         for (int p = 0; p < ps.Count; p++)
         {
-            Parameter<T> par = ps[p];
-            for (int off = 0; off < par.Length; off += Optimizer<T>.Block)
-            {
-                int len = Math.Min(Optimizer<T>.Block, par.Length - off);
-                Span<T> w = par.Data.AsSpan(off, len);
-                Span<T> g = par.Grad.AsSpan(off, len);
-                Span<T> wbar = _average[p].AsSpan(off, len);
-                Span<T> lam = _lambda[p].AsSpan(off, len);
-                Span<T> d = tmp[..len];
-                TensorPrimitives.Subtract(w, wbar, d);
-                reg += (halfAlpha * Kernels.SumOfSquares<T>(d)) - double.CreateTruncating(TensorPrimitives.Dot<T>(w, lam));
-                TensorPrimitives.MultiplyAdd(d, alpha, g, g);
-                TensorPrimitives.Subtract(g, lam, g);
-                normSq += Kernels.SumOfSquares<T>(g);
-            }
+            normSq += Kernels.SumOfSquares<T>(ps[p].Grad);
         }
 
         double norm = Math.Sqrt(normSq);
-        report = report with { Regularizer = reg, GradientNorm = norm };
+        report = report with { Regularizer = _regularizer, GradientNorm = norm };
         if (Options.DivergenceGuard && (!double.IsFinite(report.Loss) || !double.IsFinite(normSq)))
         {
             RestoreAverage();
             return report with { Diverged = true };
         }
 
-        // pass 2, block-fused: optimiser step, λ and W̄ updates, gradient reset
-        T scale = T.CreateTruncating(ClipScale(norm));
+        double scale = ClipScale(norm);
+        double reg = 0;
+        if (typeof(T) == typeof(float) && opt is Adam<T> adam)
+        {
+            reg = FusedAdamStep(adam, scale);
+        }
+        else
+        {
+            reg = BlockStep(opt, scale);
+        }
+
+        for (int p = 0; p < ps.Count; p++)
+        {
+            ps[p].MarkChanged();
+            _synced[p] = ps[p].Version;
+        }
+
+        _regularizer = reg;
+        return report with { Updated = true };
+    }
+
+    private double FusedAdamStep(Adam<T> adam, double scale)
+    {
+        ParameterSet<T> ps = Network.Parameters;
+        adam.BeginStep();
+        var c = new AdamFpttStep(
+            (float)scale,
+            (float)(1 - adam.Beta1),
+            (float)adam.Beta2,
+            (float)(1 - adam.Beta2),
+            float.CreateTruncating(adam.Bc2Sqrt),
+            (float)adam.Epsilon,
+            -float.CreateTruncating(adam.StepSize),
+            (float)adam.WeightDecay,
+            (float)Options.Alpha,
+            (float)(1 - Options.Beta),
+            (float)Options.Beta,
+            (float)(Options.Beta / Options.Alpha));
+        double reg = 0;
+        for (int p = 0; p < ps.Count; p++)
+        {
+            reg += FusedUpdate.AdamFptt(
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(ps[p].Data.AsSpan()),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(ps[p].Grad.AsSpan()),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(adam.GetState(0, p).AsSpan()),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(adam.GetState(1, p).AsSpan()),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_average[p].AsSpan()),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_lambda[p].AsSpan()),
+                c);
+        }
+
+        return reg;
+    }
+
+    /// <summary>Any optimiser: its step block by block, then the FPTT updates on the block while it is in cache.</summary>
+    private double BlockStep(Optimizer<T> opt, double clipScale)
+    {
+        ParameterSet<T> ps = Network.Parameters;
+        T alpha = T.CreateTruncating(Options.Alpha);
+        T negAlpha = -alpha;
+        T oneMinusBeta = T.CreateTruncating(1 - Options.Beta);
+        T beta = T.CreateTruncating(Options.Beta);
+        T betaOverAlpha = T.CreateTruncating(Options.Beta / Options.Alpha);
+        T scale = T.CreateTruncating(clipScale);
+        Span<T> d = _tmp;
+        double reg = 0;
         opt.BeginStep();
         for (int p = 0; p < ps.Count; p++)
         {
@@ -195,23 +280,52 @@ public sealed class FpttLearner<T> : Learner<T>
                 Span<T> w = par.Data.AsSpan(off, len);
                 Span<T> wbar = _average[p].AsSpan(off, len);
                 Span<T> lam = _lambda[p].AsSpan(off, len);
-                Span<T> d = tmp[..len];
+                Span<T> g = par.Grad.AsSpan(off, len);
+                Span<T> dd = d[..len];
 
                 // λ ← λ − α (W − W̄)
-                TensorPrimitives.Subtract(w, wbar, d);
-                TensorPrimitives.MultiplyAdd(d, negAlpha, lam, lam);
+                TensorPrimitives.Subtract(w, wbar, dd);
+                TensorPrimitives.MultiplyAdd(dd, negAlpha, lam, lam);
 
                 // W̄ ← (1 − β) W̄ + (β W − (β/α) λ)
-                TensorPrimitives.Multiply(w, beta, d);
-                TensorPrimitives.MultiplyAdd(lam, -betaOverAlpha, d, d);
+                TensorPrimitives.Multiply(w, beta, dd);
+                TensorPrimitives.MultiplyAdd(lam, -betaOverAlpha, dd, dd);
                 TensorPrimitives.Multiply(wbar, oneMinusBeta, wbar);
-                TensorPrimitives.Add(wbar, d, wbar);
-                par.Grad.AsSpan(off, len).Clear();
-            }
+                TensorPrimitives.Add(wbar, dd, wbar);
 
-            par.MarkChanged();
+                // next chunk's regulariser gradient α(W − W̄) − λ and value −⟨W, λ⟩ + (α/2)‖W − W̄‖²
+                TensorPrimitives.Subtract(w, wbar, dd);
+                reg += (0.5 * Options.Alpha * Kernels.SumOfSquares<T>(dd)) - double.CreateTruncating(TensorPrimitives.Dot<T>(w, lam));
+                TensorPrimitives.Multiply(dd, alpha, g);
+                TensorPrimitives.Subtract(g, lam, g);
+            }
         }
 
-        return report with { Updated = true };
+        return reg;
+    }
+
+    private void RefillRegularizerGradient(int p)
+    {
+        Parameter<T> par = Network.Parameters[p];
+        T alpha = T.CreateTruncating(Options.Alpha);
+        Span<T> g = par.Grad;
+        TensorPrimitives.Subtract(par.Data, _average[p], g);
+        TensorPrimitives.Multiply(g, alpha, g);
+        TensorPrimitives.Subtract(g, _lambda[p], g);
+        _synced[p] = par.Version;
+    }
+
+    private double RegularizerValue(int p)
+    {
+        Parameter<T> par = Network.Parameters[p];
+        double reg = 0;
+        for (int i = 0; i < par.Length; i++)
+        {
+            double w = double.CreateTruncating(par.Data[i]);
+            double d = w - double.CreateTruncating(_average[p][i]);
+            reg += (0.5 * Options.Alpha * d * d) - (w * double.CreateTruncating(_lambda[p][i]));
+        }
+
+        return reg;
     }
 }

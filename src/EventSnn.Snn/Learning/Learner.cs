@@ -126,6 +126,7 @@ public abstract class Learner<T>
         if (_tape.Count == 0)
         {
             _chunkState = state;
+            BeginChunk();
         }
         else if (!ReferenceEquals(state, _chunkState))
         {
@@ -191,8 +192,13 @@ public abstract class Learner<T>
         _chunkLoss = 0;
     }
 
-    /// <summary>The update after the backward pass (gradients are in Parameter.Grad; they must be zero on return).</summary>
+    /// <summary>The update after the backward pass (gradients are in Parameter.Grad; on return they must hold what the next backward pass starts from).</summary>
     private protected abstract ChunkReport ApplyUpdate(ChunkReport report);
+
+    /// <summary>Called before the first step of a chunk is recorded.</summary>
+    private protected virtual void BeginChunk()
+    {
+    }
 
     /// <summary>Clipping coefficient of torch.nn.utils.clip_grad_norm_.</summary>
     private protected double ClipScale(double norm) =>

@@ -40,6 +40,12 @@ public sealed class Adam<T> : Optimizer<T>
     /// <inheritdoc/>
     public override string Name => "adam";
 
+    /// <summary>lr / (1 − β1ᵗ) of the current step (after <see cref="BeginStep"/>).</summary>
+    internal T StepSize => _stepSize;
+
+    /// <summary>√(1 − β2ᵗ) of the current step.</summary>
+    internal T Bc2Sqrt => _bc2Sqrt;
+
     /// <inheritdoc/>
     public override IReadOnlyDictionary<string, double> HyperParameters => new Dictionary<string, double>
     {
