@@ -31,6 +31,7 @@ internal sealed class ReproAddingCommand : Command
         new("beta", "b", "FPTT beta (default 0.5)"),
         new("clip", "c", "gradient-norm clip (default 1.0)"),
         new("weighting", "script|linear", "FPTT chunk-loss weight: p+1/K as the authors' script (default) or (p+1)/K"),
+        new("schedule", "cosine|constant", "learning-rate schedule over the iterations (default cosine)"),
         new("init", "torch|reference", "initialisation: PyTorch nn.Linear defaults as the authors' adding model (default) or reference Xavier/orthogonal"),
         new("eval-samples", "n", "fresh sequences of the final evaluation (default 2000)"),
         new("curve-points", "n", "points of the learning curve (default 50)"),
@@ -44,6 +45,7 @@ internal sealed class ReproAddingCommand : Command
         string method = args.Get("method") ?? "fptt";
         string weighting = args.Get("weighting") ?? "script";
         string init = args.Get("init") ?? "torch";
+        string schedule = args.Get("schedule") ?? "cosine";
         var o = new AddingTaskOptions
         {
             SequenceLength = Positive(args, "T", 200),
@@ -74,6 +76,12 @@ internal sealed class ReproAddingCommand : Command
                 "torch" => InitializationScheme.TorchDefault,
                 "reference" => InitializationScheme.Reference,
                 _ => throw new UsageException($"--init must be torch or reference (got '{init}')"),
+            },
+            Schedule = schedule switch
+            {
+                "cosine" => AddingSchedule.Cosine,
+                "constant" => AddingSchedule.Constant,
+                _ => throw new UsageException($"--schedule must be cosine or constant (got '{schedule}')"),
             },
             FinalEvalSamples = Positive(args, "eval-samples", 2000),
             CurvePoints = Positive(args, "curve-points", 50),
@@ -116,6 +124,7 @@ internal sealed class ReproAddingCommand : Command
             w.WriteString("method", o.Method == AddingMethod.Fptt ? "fptt" : "bptt");
             w.WriteNumber("iterations", o.Iterations);
             w.WriteNumber("final_mse", r.FinalMse);
+            w.WriteNumber("final_mse_before_average", r.FinalMseBeforeAverage);
             w.WriteNumber("peak_memory_bytes", r.PeakMemoryBytes);
             w.WriteNumber("seconds", Math.Round(r.Seconds, 3));
             w.WriteNumber("seed", o.Seed);
@@ -123,6 +132,9 @@ internal sealed class ReproAddingCommand : Command
             w.WriteNumber("neurons", o.Neurons);
             w.WriteNumber("chunk_length", r.ChunkLength);
             w.WriteNumber("lr", o.LearningRate);
+            w.WriteString("schedule", o.Schedule == AddingSchedule.Cosine ? "cosine" : "constant");
+            w.WriteString("init", o.Initialization == InitializationScheme.TorchDefault ? "torch" : "reference");
+            w.WriteString("weighting", o.Weighting == AddingWeighting.Script ? "script" : "linear");
             w.WriteNumber("tape_bytes", r.TapeBytes);
             w.WriteNumber("gradient_bytes", r.GradientBytes);
             w.WriteNumber("eval_samples", o.FinalEvalSamples);

@@ -22,6 +22,16 @@ public enum AddingWeighting
     Script,
 }
 
+/// <summary>Learning-rate schedule of the adding-task reproduction.</summary>
+public enum AddingSchedule
+{
+    /// <summary>Constant learning rate (the authors' script).</summary>
+    Constant,
+
+    /// <summary>Cosine annealing from the learning rate to 0 over the iterations.</summary>
+    Cosine,
+}
+
 /// <summary>Settings of the adding-task reproduction (reference §4; defaults are the paper's).</summary>
 public sealed record AddingTaskOptions
 {
@@ -51,6 +61,13 @@ public sealed record AddingTaskOptions
 
     /// <summary>Adam learning rate.</summary>
     public double LearningRate { get; init; } = 3e-3;
+
+    /// <summary>
+    /// Learning-rate schedule. Default cosine: the authors trained 10,000 iterations at a constant
+    /// 3e-3; within a short budget the constant rate leaves the MSE fluctuating between ~0.01 and
+    /// ~0.1 from iteration to iteration, so the rate is annealed to give a stable end point.
+    /// </summary>
+    public AddingSchedule Schedule { get; init; } = AddingSchedule.Cosine;
 
     /// <summary>FPTT α.</summary>
     public double Alpha { get; init; } = 0.5;
@@ -107,8 +124,14 @@ public sealed record AddingTaskResult
     /// <summary>Settings used.</summary>
     public required AddingTaskOptions Options { get; init; }
 
-    /// <summary>MSE of the trained network on <see cref="AddingTaskOptions.FinalEvalSamples"/> fresh sequences.</summary>
+    /// <summary>
+    /// MSE of the trained network on <see cref="AddingTaskOptions.FinalEvalSamples"/> fresh sequences
+    /// (for FPTT after the end-of-epoch W ← W̄, as the authors' script does).
+    /// </summary>
     public double FinalMse { get; init; }
+
+    /// <summary>For FPTT: the same evaluation with the last W, before W ← W̄ (equals FinalMse for BPTT).</summary>
+    public double FinalMseBeforeAverage { get; init; }
 
     /// <summary>Learner working memory (activation tape + gradients), bytes.</summary>
     public long PeakMemoryBytes { get; init; }
@@ -244,8 +267,14 @@ public static class AddingTask
         NetworkState<float> state = network.CreateState(batch);
         var curve = new List<(int, double)>();
         int every = Math.Max(1, options.Iterations / Math.Max(1, options.CurvePoints));
+        CosineSchedule? schedule = options.Schedule == AddingSchedule.Cosine ? new CosineSchedule(options.LearningRate, Math.Max(1, options.Iterations)) : null;
         for (int it = 0; it < options.Iterations; it++)
         {
+            if (schedule is not null)
+            {
+                optimizer.LearningRate = schedule.LearningRate(it);
+            }
+
             Generate(dataRng, batch, steps, x, y);
             network.ResetState(state);
             for (int p = 0; p < chunks; p++)
@@ -272,12 +301,20 @@ public static class AddingTask
             }
         }
 
+        double before = Evaluate(network, steps, options.FinalEvalSamples, new SnnRandom(options.Seed * 15485863 + 5));
+        double final = before;
+        if (learner is FpttLearner<float> fptt)
+        {
+            fptt.EndEpoch();
+            final = Evaluate(network, steps, options.FinalEvalSamples, new SnnRandom(options.Seed * 15485863 + 5));
+        }
+
         trained?.Invoke(network);
-        double final = Evaluate(network, steps, options.FinalEvalSamples, new SnnRandom(options.Seed * 15485863 + 5));
         return new AddingTaskResult
         {
             Options = options,
             FinalMse = final,
+            FinalMseBeforeAverage = before,
             PeakMemoryBytes = learner.WorkingMemoryBytes,
             TapeBytes = learner.TapeBytes,
             GradientBytes = learner.GradientBytes,
