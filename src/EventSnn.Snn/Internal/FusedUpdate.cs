@@ -46,7 +46,7 @@ internal static class FusedUpdate
                 Vector256<float> omb1 = Vector256.Create(c.OneMinusBeta1);
                 Vector256<float> b2 = Vector256.Create(c.Beta2);
                 Vector256<float> omb2 = Vector256.Create(c.OneMinusBeta2);
-                Vector256<float> bc2 = Vector256.Create(c.Bc2Sqrt);
+                Vector256<float> invBc2 = Vector256.Create(1f / c.Bc2Sqrt);
                 Vector256<float> eps = Vector256.Create(c.Epsilon);
                 Vector256<float> negStep = Vector256.Create(c.NegStepSize);
                 Vector256<float> wd = Vector256.Create(c.WeightDecay);
@@ -73,7 +73,7 @@ internal static class FusedUpdate
                         Vector256<float> mi = Vector256.Load(m + i);
                         mi = Vector256.FusedMultiplyAdd(gi - mi, omb1, mi);
                         Vector256<float> vi = Vector256.FusedMultiplyAdd(gi * gi, omb2, Vector256.Load(v + i) * b2);
-                        Vector256<float> denom = (Vector256.Sqrt(vi) / bc2) + eps;
+                        Vector256<float> denom = Vector256.FusedMultiplyAdd(Vector256.Sqrt(vi), invBc2, eps); // √v/√(1−β2ᵗ) + ε
                         wi = Vector256.FusedMultiplyAdd(mi / denom, negStep, wi);
                         mi.Store(m + i);
                         vi.Store(v + i);
