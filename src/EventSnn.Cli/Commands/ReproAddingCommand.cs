@@ -33,6 +33,8 @@ internal sealed class ReproAddingCommand : Command
         new("weighting", "script|linear", "FPTT chunk-loss weight: p+1/K as the authors' script (default) or (p+1)/K"),
         new("schedule", "cosine|constant", "learning-rate schedule over the iterations (default cosine)"),
         new("init", "torch|reference", "initialisation: PyTorch nn.Linear defaults as the authors' adding model (default) or reference Xavier/orthogonal"),
+        new("threshold", "b0", "threshold baseline b0 (default 0.5, the authors' adding model; the reference neuron uses 0.1)"),
+        new("adaptation", "beta", "threshold adaptation beta (default 0, the authors' adding model; the reference neuron uses 1.8)"),
         new("eval-samples", "n", "fresh sequences of the final evaluation (default 2000)"),
         new("curve-points", "n", "points of the learning curve (default 50)"),
         new("json", null, "print one JSON object"),
@@ -83,6 +85,8 @@ internal sealed class ReproAddingCommand : Command
                 "constant" => AddingSchedule.Constant,
                 _ => throw new UsageException($"--schedule must be cosine or constant (got '{schedule}')"),
             },
+            ThresholdBase = args.GetDouble("threshold", 0.5),
+            ThresholdAdaptation = args.GetDouble("adaptation", 0),
             FinalEvalSamples = Positive(args, "eval-samples", 2000),
             CurvePoints = Positive(args, "curve-points", 50),
         };
@@ -135,6 +139,8 @@ internal sealed class ReproAddingCommand : Command
             w.WriteString("schedule", o.Schedule == AddingSchedule.Cosine ? "cosine" : "constant");
             w.WriteString("init", o.Initialization == InitializationScheme.TorchDefault ? "torch" : "reference");
             w.WriteString("weighting", o.Weighting == AddingWeighting.Script ? "script" : "linear");
+            w.WriteNumber("threshold", o.ThresholdBase);
+            w.WriteNumber("adaptation", o.ThresholdAdaptation);
             w.WriteNumber("tape_bytes", r.TapeBytes);
             w.WriteNumber("gradient_bytes", r.GradientBytes);
             w.WriteNumber("eval_samples", o.FinalEvalSamples);
