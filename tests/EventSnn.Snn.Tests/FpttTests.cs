@@ -304,3 +304,68 @@ public class FpttTests
         return d;
     }
 }
+
+public class FpttNormTrackingTests
+{
+    [Fact]
+    public void Clip_norm_with_sparse_input_tracking_equals_the_norm_recomputed_from_dense_input()
+    {
+        (List<ChunkReport> sparseD, List<ChunkReport> denseD) = Compare<double>();
+        for (int k = 0; k < 6; k++)
+        {
+            Assert.Equal(denseD[k].GradientNorm, sparseD[k].GradientNorm, 9);
+            Assert.Equal(denseD[k].Loss, sparseD[k].Loss, 9);
+        }
+
+        // float: the fused Adam+FPTT pass provides the base norm
+        (List<ChunkReport> sparseF, List<ChunkReport> denseF) = Compare<float>();
+        for (int k = 0; k < 6; k++)
+        {
+            Assert.True(Math.Abs(denseF[k].GradientNorm - sparseF[k].GradientNorm) <= 1e-4 * denseF[k].GradientNorm, $"chunk {k}: {sparseF[k].GradientNorm} vs {denseF[k].GradientNorm}");
+            Assert.True(Math.Abs(denseD[k].GradientNorm - denseF[k].GradientNorm) <= 1e-3 * denseD[k].GradientNorm, $"chunk {k}: float {denseF[k].GradientNorm} vs double {denseD[k].GradientNorm}");
+        }
+    }
+
+    private static (List<ChunkReport> Sparse, List<ChunkReport> Dense) Compare<T>()
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var config = new NetworkConfig { InputSize = 30, Layers = [new LayerConfig { Size = 12 }], Readout = new ReadoutConfig { Size = 3 }, Seed = 5 };
+        var rng = new SnnRandom(8);
+        var sparse = new List<int[]>();
+        var dense = new List<T[]>();
+        for (int t = 0; t < 24; t++)
+        {
+            int[] idx = [rng.NextInt(10), rng.NextInt(10) + 10, rng.NextInt(10) + 20];
+            sparse.Add(idx);
+            var d = new T[30];
+            foreach (int j in idx)
+            {
+                d[j] = T.One;
+            }
+
+            dense.Add(d);
+        }
+
+        var reports = new List<ChunkReport>[2];
+        for (int mode = 0; mode < 2; mode++)
+        {
+            reports[mode] = [];
+            var net = new Network<T>(config);
+            var fptt = new FpttLearner<T>(net, new Adam<T>(net.Parameters, 0.01), new FpttOptions { Alpha = 0.2 }, 1, 4);
+            NetworkState<T> s = net.CreateState(1, new SnnRandom(1));
+            int[] label = [1];
+            for (int t = 0; t < 24; t++)
+            {
+                StepInput<T> x = mode == 0 ? StepInput.Spikes<T>(sparse[t]) : new StepInput<T>(dense[t]);
+                fptt.Observe(x, new StepTarget<T>(label, 1), s);
+                if (fptt.StepsRecorded == 4)
+                {
+                    reports[mode].Add(fptt.EndChunk());
+                }
+            }
+        }
+
+        Assert.Equal(6, reports[0].Count);
+        return (reports[0], reports[1]);
+    }
+}

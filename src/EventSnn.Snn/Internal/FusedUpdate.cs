@@ -28,8 +28,9 @@ internal readonly record struct AdamFpttStep(
 internal static class FusedUpdate
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe double AdamFptt(Span<float> wS, Span<float> gS, Span<float> mS, Span<float> vS, Span<float> barS, Span<float> lamS, in AdamFpttStep c)
+    public static unsafe double AdamFptt(Span<float> wS, Span<float> gS, Span<float> mS, Span<float> vS, Span<float> barS, Span<float> lamS, in AdamFpttStep c, out double nextGradNormSq)
     {
+        double gradSq = 0;
         int n = wS.Length;
         if (gS.Length < n || mS.Length < n || vS.Length < n || barS.Length < n || lamS.Length < n)
         {
@@ -61,6 +62,7 @@ internal static class FusedUpdate
                     int end = Math.Min(n & ~7, i + 512);
                     Vector256<float> accLin = Vector256<float>.Zero;
                     Vector256<float> accSq = Vector256<float>.Zero;
+                    Vector256<float> accG = Vector256<float>.Zero;
                     for (; i < end; i += 8)
                     {
                         Vector256<float> wi = Vector256.Load(w + i);
@@ -86,12 +88,15 @@ internal static class FusedUpdate
                         bari.Store(bar + i);
 
                         Vector256<float> d = wi - bari;
-                        Vector256.FusedMultiplyAdd(d, alpha, -lami).Store(g + i);
+                        Vector256<float> gNext = Vector256.FusedMultiplyAdd(d, alpha, -lami);
+                        gNext.Store(g + i);
+                        accG = Vector256.FusedMultiplyAdd(gNext, gNext, accG);
                         accLin = Vector256.FusedMultiplyAdd(wi, lami, accLin);
                         accSq = Vector256.FusedMultiplyAdd(d, d, accSq);
                     }
 
                     reg += (0.5 * c.Alpha * Vector256.Sum(accSq)) - Vector256.Sum(accLin);
+                    gradSq += Vector256.Sum(accG);
                 }
             }
 
@@ -115,10 +120,12 @@ internal static class FusedUpdate
                 bar[i] = bari;
                 float d = wi - bari;
                 g[i] = (c.Alpha * d) - lami;
+                gradSq += (double)g[i] * g[i];
                 reg += (0.5 * c.Alpha * d * d) - ((double)wi * lami);
             }
         }
 
+        nextGradNormSq = gradSq;
         return reg;
     }
 }

@@ -23,6 +23,8 @@ public abstract class GradientLearner<T> : Learner<T>
         for (int p = 0; p < ps.Count; p++)
         {
             normSq += Internal.Kernels.SumOfSquares<T>(ps[p].Grad);
+            ps[p].GradNormTracked = false;
+            ps[p].GradNormSq = 0;
         }
 
         double norm = Math.Sqrt(normSq);

@@ -192,7 +192,9 @@ public sealed class FpttLearner<T> : Learner<T>
         double normSq = 0;
         for (int p = 0; p < ps.Count; p++)
         {
-            normSq += Kernels.SumOfSquares<T>(ps[p].Grad);
+            // sparse scatters (W_in with spike input) keep ‖Grad‖² up to date: no pass over the big matrix
+            normSq += ps[p].GradNormTracked ? ps[p].GradNormSq : Kernels.SumOfSquares<T>(ps[p].Grad);
+            ps[p].GradNormTracked = false;
         }
 
         double norm = Math.Sqrt(normSq);
@@ -251,7 +253,9 @@ public sealed class FpttLearner<T> : Learner<T>
                 System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(adam.GetState(1, p).AsSpan()),
                 System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_average[p].AsSpan()),
                 System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_lambda[p].AsSpan()),
-                c);
+                c,
+                out double gradSq);
+            ps[p].GradNormSq = gradSq;
         }
 
         return reg;
@@ -299,6 +303,8 @@ public sealed class FpttLearner<T> : Learner<T>
                 TensorPrimitives.Multiply(dd, alpha, g);
                 TensorPrimitives.Subtract(g, lam, g);
             }
+
+            par.GradNormSq = Kernels.SumOfSquares<T>(par.Grad);
         }
 
         return reg;
@@ -312,6 +318,8 @@ public sealed class FpttLearner<T> : Learner<T>
         TensorPrimitives.Subtract(par.Data, _average[p], g);
         TensorPrimitives.Multiply(g, alpha, g);
         TensorPrimitives.Subtract(g, _lambda[p], g);
+        par.GradNormSq = Kernels.SumOfSquares<T>(g);
+        par.GradNormTracked = false;
         _synced[p] = par.Version;
     }
 

@@ -55,6 +55,12 @@ public sealed class Parameter<T>
     /// </summary>
     public int Version => Volatile.Read(ref _version);
 
+    /// <summary>‖Grad‖² when <see cref="GradNormTracked"/> (maintained by sparse gradient scatters for the FPTT clip norm).</summary>
+    internal double GradNormSq { get; set; }
+
+    /// <summary>True when every change to Grad since <see cref="GradNormSq"/> was set has been added to it.</summary>
+    internal bool GradNormTracked { get; set; }
+
     /// <summary>Declares that <see cref="Data"/> was modified.</summary>
     public void MarkChanged() => Interlocked.Increment(ref _version);
 

@@ -71,6 +71,8 @@ public sealed class ParameterSet<T> : IReadOnlyList<Parameter<T>>
         foreach (Parameter<T> p in _items)
         {
             Array.Clear(p.Grad);
+            p.GradNormSq = 0;
+            p.GradNormTracked = false;
         }
     }
 
