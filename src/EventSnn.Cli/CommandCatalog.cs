@@ -11,5 +11,7 @@ internal static class CommandCatalog
         new ConvertCommand(),
         new BenchDecodeCommand(),
         new BenchPipelineCommand(),
+        new BenchStepCommand(),
+        new ReproAddingCommand(),
     ];
 }

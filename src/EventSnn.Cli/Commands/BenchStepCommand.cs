@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text.Json;
+using EventSnn.Snn.Benchmarks;
+
+namespace EventSnn.Cli.Commands;
+
+/// <summary><c>eventsnn bench step</c>: steps per second and allocations of inference or online FPTT learning.</summary>
+internal sealed class BenchStepCommand : Command
+{
+    public override string Name => "bench step";
+
+    public override string Summary => "Measure network steps per second (inference or online FPTT learning) and allocations per step";
+
+    public override IReadOnlyList<OptionSpec> Options =>
+    [
+        new("hidden", "N", "LTC neurons (default 256)"),
+        new("inputs", "D", "input channels (default 2048)"),
+        new("density", "p", "fraction of inputs spiking per step (default 0.02)"),
+        new("chunk", "L", "FPTT chunk length: one update per chunk (default 10)"),
+        new("batch", "B", "streams per step (default 1)"),
+        new("outputs", "C", "readout classes (default 10)"),
+        new("learn", null, "online FPTT learning instead of inference"),
+        new("seconds", "s", "timed window (default 5)"),
+        new("warmup", "s", "warm-up before timing (default 1)"),
+        new("seed", "s", "seed (default 1)"),
+        new("backend", "name", "engine backend (default managed)"),
+        new("json", null, "print one JSON object"),
+    ];
+
+    public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        var o = new StepBenchmarkOptions
+        {
+            Hidden = Positive(args, "hidden", 256),
+            Inputs = Positive(args, "inputs", 2048),
+            Density = args.GetDouble("density", 0.02),
+            Chunk = Positive(args, "chunk", 10),
+            Batch = Positive(args, "batch", 1),
+            Outputs = Positive(args, "outputs", 10),
+            Learn = args.Has("learn"),
+            Seconds = args.GetDouble("seconds", 5),
+            WarmupSeconds = args.GetDouble("warmup", 1),
+            Seed = args.GetLong("seed", 1),
+        };
+        if (o.Density is < 0 or > 1)
+        {
+            throw new UsageException("--density must be within [0, 1]");
+        }
+
+        if (o.Seconds <= 0)
+        {
+            throw new UsageException("--seconds must be positive");
+        }
+
+        string backend = args.Get("backend") ?? "managed";
+        using IStepBenchmarkTarget target = backend switch
+        {
+            "managed" => new ManagedStepTarget(o),
+            _ => throw new UsageException($"unknown backend '{backend}' (available: managed)"),
+        };
+        StepBenchmarkResult r = StepBenchmark.Run(target, o);
+        if (args.Has("json"))
+        {
+            stdout.WriteLine(ToJson(r));
+        }
+        else
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(o.Learn ? "online FPTT learning" : "inference")} ({r.Backend}): hidden {o.Hidden}, inputs {o.Inputs}, density {o.Density}, chunk {o.Chunk}, batch {o.Batch}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.StepsPerSecond:F0} steps/s ({r.StepsPerCpuSecond:F0} per CPU second), {r.AllocatedBytesPerStep:F1} bytes allocated per step, {r.Steps} steps in {r.Seconds:F1} s"));
+        }
+
+        return CommandRunner.Ok;
+    }
+
+    internal static string ToJson(StepBenchmarkResult r)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            StepBenchmarkOptions o = r.Options;
+            w.WriteStartObject();
+            w.WriteString("backend", r.Backend);
+            w.WriteString("mode", o.Learn ? "learn" : "inference");
+            w.WriteNumber("hidden", o.Hidden);
+            w.WriteNumber("inputs", o.Inputs);
+            w.WriteNumber("density", o.Density);
+            w.WriteNumber("chunk", o.Chunk);
+            w.WriteNumber("batch", o.Batch);
+            w.WriteNumber("outputs", o.Outputs);
+            w.WriteNumber("steps_per_second", Math.Round(r.StepsPerSecond, 1));
+            w.WriteNumber("steps_per_cpu_second", Math.Round(r.StepsPerCpuSecond, 1));
+            w.WriteNumber("allocated_bytes_per_step", r.AllocatedBytesPerStep);
+            w.WriteNumber("steps", r.Steps);
+            w.WriteNumber("seconds", Math.Round(r.Seconds, 3));
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private static int Positive(ParsedArgs args, string name, int fallback)
+    {
+        int v = args.GetInt(name, fallback);
+        return v >= 1 ? v : throw new UsageException($"--{name} must be a positive integer (got {v})");
+    }
+}

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+
+namespace EventSnn.Snn.Benchmarks;
+
+/// <summary>Something that advances a network by one time step per call (inference or online learning).</summary>
+public interface IStepBenchmarkTarget : IDisposable
+{
+    /// <summary>Backend name, e.g. "managed".</summary>
+    string Backend { get; }
+
+    /// <summary>Advances every stream by one time step (learning targets update per chunk inside).</summary>
+    void Step();
+}
+
+/// <summary>Settings of the step benchmark.</summary>
+public sealed record StepBenchmarkOptions
+{
+    /// <summary>LTC neurons.</summary>
+    public int Hidden { get; init; } = 256;
+
+    /// <summary>Input channels.</summary>
+    public int Inputs { get; init; } = 2048;
+
+    /// <summary>Fraction of inputs active per step (sparse binary input).</summary>
+    public double Density { get; init; } = 0.02;
+
+    /// <summary>FPTT chunk length (learning: one update per chunk).</summary>
+    public int Chunk { get; init; } = 10;
+
+    /// <summary>Streams per step.</summary>
+    public int Batch { get; init; } = 1;
+
+    /// <summary>Readout classes.</summary>
+    public int Outputs { get; init; } = 10;
+
+    /// <summary>Online FPTT learning instead of inference.</summary>
+    public bool Learn { get; init; }
+
+    /// <summary>Timed window in seconds.</summary>
+    public double Seconds { get; init; } = 5;
+
+    /// <summary>Warm-up in seconds before the timed window.</summary>
+    public double WarmupSeconds { get; init; } = 1;
+
+    /// <summary>Seed.</summary>
+    public long Seed { get; init; } = 1;
+}
+
+/// <summary>Result of the step benchmark.</summary>
+public sealed record StepBenchmarkResult
+{
+    /// <summary>Settings.</summary>
+    public required StepBenchmarkOptions Options { get; init; }
+
+    /// <summary>Backend.</summary>
+    public required string Backend { get; init; }
+
+    /// <summary>Time steps per wall-clock second.</summary>
+    public double StepsPerSecond { get; init; }
+
+    /// <summary>Time steps per second of process CPU time (less sensitive to other load on the machine).</summary>
+    public double StepsPerCpuSecond { get; init; }
+
+    /// <summary>Managed bytes allocated on the benchmark thread per step in the timed window.</summary>
+    public double AllocatedBytesPerStep { get; init; }
+
+    /// <summary>Steps in the timed window.</summary>
+    public long Steps { get; init; }
+
+    /// <summary>Wall-clock seconds of the timed window.</summary>
+    public double Seconds { get; init; }
+}
+
+/// <summary>Backend-agnostic measurement loop: warm up, then time whole chunks of steps.</summary>
+public static class StepBenchmark
+{
+    /// <summary>Runs the benchmark on <paramref name="target"/>.</summary>
+    public static StepBenchmarkResult Run(IStepBenchmarkTarget target, StepBenchmarkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(options);
+        int unit = Math.Max(1, options.Chunk);
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < options.WarmupSeconds)
+        {
+            for (int i = 0; i < unit; i++)
+            {
+                target.Step();
+            }
+        }
+
+        using var proc = Process.GetCurrentProcess();
+        TimeSpan cpu0 = proc.TotalProcessorTime;
+        long alloc0 = GC.GetAllocatedBytesForCurrentThread();
+        long steps = 0;
+        sw.Restart();
+        while (sw.Elapsed.TotalSeconds < options.Seconds)
+        {
+            for (int i = 0; i < unit; i++)
+            {
+                target.Step();
+            }
+
+            steps += unit;
+        }
+
+        double seconds = sw.Elapsed.TotalSeconds;
+        long alloc = GC.GetAllocatedBytesForCurrentThread() - alloc0;
+        proc.Refresh();
+        double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
+        return new StepBenchmarkResult
+        {
+            Options = options,
+            Backend = target.Backend,
+            StepsPerSecond = steps / seconds,
+            StepsPerCpuSecond = cpu > 0 ? steps / cpu : 0,
+            AllocatedBytesPerStep = (double)alloc / steps,
+            Steps = steps,
+            Seconds = seconds,
+        };
+    }
+}
+
+/// <summary>
+/// The managed engine as a benchmark target: one LTC layer (Hidden) with a leaky readout
+/// (Outputs), sparse binary inputs drawn from a pool of pre-generated patterns of the given
+/// density; learning runs FPTT (Adam 1e-3, α 0.1, β 0.5, clip 1) with one update per chunk and a
+/// classification target at every step.
+/// </summary>
+public sealed class ManagedStepTarget : IStepBenchmarkTarget
+{
+    private const int Patterns = 256;
+    private readonly Network<float> _network;
+    private readonly NetworkState<float> _state;
+    private readonly FpttLearner<float>? _learner;
+    private readonly int[][] _indices;
+    private readonly int[][] _offsets;
+    private readonly int[][] _labels;
+    private readonly float[] _output;
+    private int _next;
+
+    /// <summary>Builds the network and the input pool.</summary>
+    public ManagedStepTarget(StepBenchmarkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _network = new Network<float>(new NetworkConfig
+        {
+            InputSize = options.Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = options.Hidden }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = options.Outputs },
+            Seed = options.Seed,
+        });
+        _state = _network.CreateState(options.Batch);
+        _output = new float[options.Batch * options.Outputs];
+        if (options.Learn)
+        {
+            var opt = new Adam<float>(_network.Parameters, 1e-3);
+            _learner = new FpttLearner<float>(_network, opt, new FpttOptions(), options.Batch, Math.Max(1, options.Chunk)) { AutoUpdate = true };
+        }
+
+        var rng = new SnnRandom(options.Seed + 1);
+        _indices = new int[Patterns][];
+        _offsets = new int[Patterns][];
+        _labels = new int[Patterns][];
+        var list = new List<int>();
+        for (int p = 0; p < Patterns; p++)
+        {
+            list.Clear();
+            _offsets[p] = new int[options.Batch + 1];
+            _labels[p] = new int[options.Batch];
+            for (int b = 0; b < options.Batch; b++)
+            {
+                for (int j = 0; j < options.Inputs; j++)
+                {
+                    if (rng.NextDouble() < options.Density)
+                    {
+                        list.Add(j);
+                    }
+                }
+
+                _offsets[p][b + 1] = list.Count;
+                _labels[p][b] = rng.NextInt(options.Outputs);
+            }
+
+            _indices[p] = [.. list];
+        }
+    }
+
+    /// <inheritdoc/>
+    public string Backend => "managed";
+
+    /// <inheritdoc/>
+    public void Step()
+    {
+        int p = _next;
+        _next = (_next + 1) % Patterns;
+        var input = new StepInput<float>(_indices[p], _offsets[p]);
+        if (_learner is null)
+        {
+            _network.Step(input, _state, _output);
+        }
+        else
+        {
+            _learner.Observe(input, new StepTarget<float>(_labels[p], 1.0), _state, _output);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,661 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace EventSnn.Snn.Internal;
+
+/// <summary>
+/// Dense linear-algebra kernels on row-major spans. Each kernel has a float fast path
+/// (Vector256, fused multiply-add, register blocking, no bounds checks after an up-front size
+/// check) and a generic path used for double (the gradient-check tests).
+/// </summary>
+internal static class Kernels
+{
+    /// <summary>
+    /// C[i, j] (+)= sum_p A[i, p] * W[j, p] for i &lt; m, j &lt; n, p &lt; k (C = A Wᵀ): the
+    /// forward product of a batch of input rows with an [out, in] weight matrix.
+    /// </summary>
+    public static void MatMulABt<T>(ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> w, int ldw, Span<T> c, int ldc, int m, int n, int k, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        Check(a.Length, m, k, lda);
+        Check(w.Length, n, k, ldw);
+        Check(c.Length, m, n, ldc);
+        if (typeof(T) == typeof(float))
+        {
+            MatMulABtFloat(
+                MemoryMarshal.Cast<T, float>(a),
+                lda,
+                MemoryMarshal.Cast<T, float>(w),
+                ldw,
+                MemoryMarshal.Cast<T, float>(c),
+                ldc,
+                m,
+                n,
+                k,
+                accumulate);
+            return;
+        }
+
+        for (int i = 0; i < m; i++)
+        {
+            ReadOnlySpan<T> ai = a.Slice(i * lda, k);
+            for (int j = 0; j < n; j++)
+            {
+                T s = TensorPrimitives.Dot(ai, w.Slice(j * ldw, k));
+                c[(i * ldc) + j] = accumulate ? c[(i * ldc) + j] + s : s;
+            }
+        }
+    }
+
+    /// <summary>
+    /// D[r, p] += sum_q G(r, q) * B[q, p] for r &lt; rows, q &lt; inner, p &lt; cols, where
+    /// G(r, q) = g[r * gsr + q * gsq]. With gsr = ldg, gsq = 1 this is D += G B (input
+    /// gradients through a weight matrix); with gsr = 1, gsq = ldg it is D += Gᵀ B (weight
+    /// gradients from a batch of output gradients and inputs).
+    /// </summary>
+    public static void AddProduct<T>(ReadOnlySpan<T> g, int gsr, int gsq, ReadOnlySpan<T> b, int ldb, Span<T> d, int ldd, int rows, int inner, int cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (rows == 0 || inner == 0 || cols == 0)
+        {
+            return;
+        }
+
+        long gLast = ((long)(rows - 1) * gsr) + ((long)(inner - 1) * gsq);
+        if (gsr < 0 || gsq < 0 || gLast >= g.Length)
+        {
+            throw new ArgumentException("G is too short for the requested product");
+        }
+
+        Check(b.Length, inner, cols, ldb);
+        Check(d.Length, rows, cols, ldd);
+        if (typeof(T) == typeof(float) && gsr == 1 && rows >= 4 && Vector256.IsHardwareAccelerated)
+        {
+            // weight-gradient form (G stored [inner, rows]): 4 x 24 register tiles, inner blocked for L1
+            int rows4 = rows & ~3;
+            AddProductTransposedFloat(
+                MemoryMarshal.Cast<T, float>(g),
+                gsq,
+                MemoryMarshal.Cast<T, float>(b),
+                ldb,
+                MemoryMarshal.Cast<T, float>(d),
+                ldd,
+                rows4,
+                inner,
+                cols);
+            if (rows4 == rows)
+            {
+                return;
+            }
+
+            AddProductFloat(
+                MemoryMarshal.Cast<T, float>(g)[rows4..],
+                gsr,
+                gsq,
+                MemoryMarshal.Cast<T, float>(b),
+                ldb,
+                MemoryMarshal.Cast<T, float>(d)[(rows4 * ldd)..],
+                ldd,
+                rows - rows4,
+                inner,
+                cols);
+            return;
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            AddProductFloat(
+                MemoryMarshal.Cast<T, float>(g),
+                gsr,
+                gsq,
+                MemoryMarshal.Cast<T, float>(b),
+                ldb,
+                MemoryMarshal.Cast<T, float>(d),
+                ldd,
+                rows,
+                inner,
+                cols);
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            Span<T> dr = d.Slice(r * ldd, cols);
+            for (int q = 0; q < inner; q++)
+            {
+                T gv = g[(r * gsr) + (q * gsq)];
+                if (gv != T.Zero)
+                {
+                    TensorPrimitives.MultiplyAdd(b.Slice(q * ldb, cols), gv, dr, dr);
+                }
+            }
+        }
+    }
+
+    /// <summary>y += alpha * x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Axpy<T>(T alpha, ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => TensorPrimitives.MultiplyAdd(x, alpha, y, y);
+
+    /// <summary>Sum of squares with double accumulation (NaN/Inf propagate).</summary>
+    public static double SumOfSquares<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            ReadOnlySpan<float> f = MemoryMarshal.Cast<T, float>(x);
+            double total = 0;
+            int i = 0;
+            ref float r0 = ref MemoryMarshal.GetReference(f);
+            if (Vector256.IsHardwareAccelerated)
+            {
+                // blocks of 1024 floats summed in float vectors, then added in double
+                for (; i + 1024 <= f.Length; i += 1024)
+                {
+                    Vector256<float> acc0 = Vector256<float>.Zero;
+                    Vector256<float> acc1 = Vector256<float>.Zero;
+                    for (int p = 0; p < 1024; p += 16)
+                    {
+                        Vector256<float> v0 = Vector256.LoadUnsafe(ref r0, (nuint)(i + p));
+                        Vector256<float> v1 = Vector256.LoadUnsafe(ref r0, (nuint)(i + p + 8));
+                        acc0 = Vector256.FusedMultiplyAdd(v0, v0, acc0);
+                        acc1 = Vector256.FusedMultiplyAdd(v1, v1, acc1);
+                    }
+
+                    total += Vector256.Sum(acc0 + acc1);
+                }
+            }
+
+            for (; i < f.Length; i++)
+            {
+                double v = Unsafe.Add(ref r0, i);
+                total += v * v;
+            }
+
+            return total;
+        }
+
+        double s = 0;
+        foreach (T v in x)
+        {
+            double dv = double.CreateTruncating(v);
+            s += dv * dv;
+        }
+
+        return s;
+    }
+
+    /// <summary>Sum with double accumulation.</summary>
+    public static double Sum<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double s = 0;
+        foreach (T v in x)
+        {
+            s += double.CreateTruncating(v);
+        }
+
+        return s;
+    }
+
+    /// <summary>dst[c, r] = src[r, c] for an r x c matrix (blocked).</summary>
+    public static void Transpose<T>(ReadOnlySpan<T> src, int rows, int cols, Span<T> dst)
+        where T : unmanaged
+    {
+        const int Block = 16;
+        if (src.Length < rows * cols || dst.Length < rows * cols)
+        {
+            throw new ArgumentException("transpose buffers too short");
+        }
+
+        for (int r0 = 0; r0 < rows; r0 += Block)
+        {
+            int r1 = Math.Min(rows, r0 + Block);
+            for (int c0 = 0; c0 < cols; c0 += Block)
+            {
+                int c1 = Math.Min(cols, c0 + Block);
+                for (int r = r0; r < r1; r++)
+                {
+                    for (int c = c0; c < c1; c++)
+                    {
+                        dst[(c * rows) + r] = src[(r * cols) + c];
+                    }
+                }
+            }
+        }
+    }
+
+    private static void Check(int length, int rows, int cols, int ld)
+    {
+        if (ld < cols || (long)(rows - 1) * ld + cols > length)
+        {
+            throw new ArgumentException($"matrix buffer too short: {rows}x{cols} with leading dimension {ld} needs {((long)(rows - 1) * ld) + cols}, has {length}");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MatMulABtFloat(ReadOnlySpan<float> aSpan, int lda, ReadOnlySpan<float> wSpan, int ldw, Span<float> cSpan, int ldc, int m, int n, int k, bool accumulate)
+    {
+        int k8 = Vector256.IsHardwareAccelerated ? k & ~7 : 0;
+        fixed (float* a = aSpan)
+        fixed (float* w = wSpan)
+        fixed (float* c = cSpan)
+        {
+            int i = 0;
+            for (; i + 2 <= m; i += 2)
+            {
+                float* a0 = a + ((long)i * lda);
+                float* a1 = a0 + lda;
+                float* c0 = c + ((long)i * ldc);
+                float* c1 = c0 + ldc;
+                int j = 0;
+                for (; j + 4 <= n; j += 4)
+                {
+                    float* w0 = w + ((long)j * ldw);
+                    float* w1 = w0 + ldw;
+                    float* w2 = w1 + ldw;
+                    float* w3 = w2 + ldw;
+                    Vector256<float> s00 = default, s01 = default, s02 = default, s03 = default;
+                    Vector256<float> s10 = default, s11 = default, s12 = default, s13 = default;
+                    for (int p = 0; p < k8; p += 8)
+                    {
+                        Vector256<float> x0 = Vector256.Load(a0 + p);
+                        Vector256<float> x1 = Vector256.Load(a1 + p);
+                        Vector256<float> v = Vector256.Load(w0 + p);
+                        s00 = Fma(x0, v, s00);
+                        s10 = Fma(x1, v, s10);
+                        v = Vector256.Load(w1 + p);
+                        s01 = Fma(x0, v, s01);
+                        s11 = Fma(x1, v, s11);
+                        v = Vector256.Load(w2 + p);
+                        s02 = Fma(x0, v, s02);
+                        s12 = Fma(x1, v, s12);
+                        v = Vector256.Load(w3 + p);
+                        s03 = Fma(x0, v, s03);
+                        s13 = Fma(x1, v, s13);
+                    }
+
+                    float r00 = Vector256.Sum(s00), r01 = Vector256.Sum(s01), r02 = Vector256.Sum(s02), r03 = Vector256.Sum(s03);
+                    float r10 = Vector256.Sum(s10), r11 = Vector256.Sum(s11), r12 = Vector256.Sum(s12), r13 = Vector256.Sum(s13);
+                    for (int p = k8; p < k; p++)
+                    {
+                        float x0 = a0[p];
+                        float x1 = a1[p];
+                        r00 += x0 * w0[p];
+                        r01 += x0 * w1[p];
+                        r02 += x0 * w2[p];
+                        r03 += x0 * w3[p];
+                        r10 += x1 * w0[p];
+                        r11 += x1 * w1[p];
+                        r12 += x1 * w2[p];
+                        r13 += x1 * w3[p];
+                    }
+
+                    if (accumulate)
+                    {
+                        c0[j] += r00;
+                        c0[j + 1] += r01;
+                        c0[j + 2] += r02;
+                        c0[j + 3] += r03;
+                        c1[j] += r10;
+                        c1[j + 1] += r11;
+                        c1[j + 2] += r12;
+                        c1[j + 3] += r13;
+                    }
+                    else
+                    {
+                        c0[j] = r00;
+                        c0[j + 1] = r01;
+                        c0[j + 2] = r02;
+                        c0[j + 3] = r03;
+                        c1[j] = r10;
+                        c1[j + 1] = r11;
+                        c1[j + 2] = r12;
+                        c1[j + 3] = r13;
+                    }
+                }
+
+                for (; j < n; j++)
+                {
+                    float* wj = w + ((long)j * ldw);
+                    Vector256<float> s0 = default, s1 = default;
+                    for (int p = 0; p < k8; p += 8)
+                    {
+                        Vector256<float> v = Vector256.Load(wj + p);
+                        s0 = Fma(Vector256.Load(a0 + p), v, s0);
+                        s1 = Fma(Vector256.Load(a1 + p), v, s1);
+                    }
+
+                    float r0 = Vector256.Sum(s0), r1 = Vector256.Sum(s1);
+                    for (int p = k8; p < k; p++)
+                    {
+                        r0 += a0[p] * wj[p];
+                        r1 += a1[p] * wj[p];
+                    }
+
+                    c0[j] = accumulate ? c0[j] + r0 : r0;
+                    c1[j] = accumulate ? c1[j] + r1 : r1;
+                }
+            }
+
+            for (; i < m; i++)
+            {
+                float* a0 = a + ((long)i * lda);
+                float* c0 = c + ((long)i * ldc);
+                int j = 0;
+                for (; j + 4 <= n; j += 4)
+                {
+                    float* w0 = w + ((long)j * ldw);
+                    float* w1 = w0 + ldw;
+                    float* w2 = w1 + ldw;
+                    float* w3 = w2 + ldw;
+                    Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    for (int p = 0; p < k8; p += 8)
+                    {
+                        Vector256<float> x0 = Vector256.Load(a0 + p);
+                        s0 = Fma(x0, Vector256.Load(w0 + p), s0);
+                        s1 = Fma(x0, Vector256.Load(w1 + p), s1);
+                        s2 = Fma(x0, Vector256.Load(w2 + p), s2);
+                        s3 = Fma(x0, Vector256.Load(w3 + p), s3);
+                    }
+
+                    float r0 = Vector256.Sum(s0), r1 = Vector256.Sum(s1), r2 = Vector256.Sum(s2), r3 = Vector256.Sum(s3);
+                    for (int p = k8; p < k; p++)
+                    {
+                        float x0 = a0[p];
+                        r0 += x0 * w0[p];
+                        r1 += x0 * w1[p];
+                        r2 += x0 * w2[p];
+                        r3 += x0 * w3[p];
+                    }
+
+                    if (accumulate)
+                    {
+                        c0[j] += r0;
+                        c0[j + 1] += r1;
+                        c0[j + 2] += r2;
+                        c0[j + 3] += r3;
+                    }
+                    else
+                    {
+                        c0[j] = r0;
+                        c0[j + 1] = r1;
+                        c0[j + 2] = r2;
+                        c0[j + 3] = r3;
+                    }
+                }
+
+                for (; j < n; j++)
+                {
+                    float* wj = w + ((long)j * ldw);
+                    Vector256<float> s0 = default;
+                    for (int p = 0; p < k8; p += 8)
+                    {
+                        s0 = Fma(Vector256.Load(a0 + p), Vector256.Load(wj + p), s0);
+                    }
+
+                    float r0 = Vector256.Sum(s0);
+                    for (int p = k8; p < k; p++)
+                    {
+                        r0 += a0[p] * wj[p];
+                    }
+
+                    c0[j] = accumulate ? c0[j] + r0 : r0;
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void AddProductFloat(ReadOnlySpan<float> gSpan, int gsr, int gsq, ReadOnlySpan<float> bSpan, int ldb, Span<float> dSpan, int ldd, int rows, int inner, int cols)
+    {
+        int c32 = Vector256.IsHardwareAccelerated ? cols & ~31 : 0;
+        int c8 = Vector256.IsHardwareAccelerated ? cols & ~7 : 0;
+        fixed (float* g = gSpan)
+        fixed (float* b = bSpan)
+        fixed (float* d = dSpan)
+        {
+            int r = 0;
+            for (; r + 2 <= rows; r += 2)
+            {
+                float* g0 = g + ((long)r * gsr);
+                float* g1 = g0 + gsr;
+                float* d0 = d + ((long)r * ldd);
+                float* d1 = d0 + ldd;
+                int p = 0;
+                for (; p < c32; p += 32)
+                {
+                    Vector256<float> a00 = Vector256.Load(d0 + p), a01 = Vector256.Load(d0 + p + 8), a02 = Vector256.Load(d0 + p + 16), a03 = Vector256.Load(d0 + p + 24);
+                    Vector256<float> a10 = Vector256.Load(d1 + p), a11 = Vector256.Load(d1 + p + 8), a12 = Vector256.Load(d1 + p + 16), a13 = Vector256.Load(d1 + p + 24);
+                    float* bq = b + p;
+                    long go = 0;
+                    for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+                    {
+                        Vector256<float> x0 = Vector256.Create(g0[go]);
+                        Vector256<float> x1 = Vector256.Create(g1[go]);
+                        Vector256<float> v0 = Vector256.Load(bq);
+                        Vector256<float> v1 = Vector256.Load(bq + 8);
+                        Vector256<float> v2 = Vector256.Load(bq + 16);
+                        Vector256<float> v3 = Vector256.Load(bq + 24);
+                        a00 = Fma(x0, v0, a00);
+                        a01 = Fma(x0, v1, a01);
+                        a02 = Fma(x0, v2, a02);
+                        a03 = Fma(x0, v3, a03);
+                        a10 = Fma(x1, v0, a10);
+                        a11 = Fma(x1, v1, a11);
+                        a12 = Fma(x1, v2, a12);
+                        a13 = Fma(x1, v3, a13);
+                    }
+
+                    a00.Store(d0 + p);
+                    a01.Store(d0 + p + 8);
+                    a02.Store(d0 + p + 16);
+                    a03.Store(d0 + p + 24);
+                    a10.Store(d1 + p);
+                    a11.Store(d1 + p + 8);
+                    a12.Store(d1 + p + 16);
+                    a13.Store(d1 + p + 24);
+                }
+
+                for (; p < c8; p += 8)
+                {
+                    Vector256<float> a0 = Vector256.Load(d0 + p), a1 = Vector256.Load(d1 + p);
+                    float* bq = b + p;
+                    long go = 0;
+                    for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+                    {
+                        Vector256<float> v = Vector256.Load(bq);
+                        a0 = Fma(Vector256.Create(g0[go]), v, a0);
+                        a1 = Fma(Vector256.Create(g1[go]), v, a1);
+                    }
+
+                    a0.Store(d0 + p);
+                    a1.Store(d1 + p);
+                }
+
+                for (; p < cols; p++)
+                {
+                    float s0 = d0[p], s1 = d1[p];
+                    float* bq = b + p;
+                    long go = 0;
+                    for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+                    {
+                        s0 += g0[go] * *bq;
+                        s1 += g1[go] * *bq;
+                    }
+
+                    d0[p] = s0;
+                    d1[p] = s1;
+                }
+            }
+
+            for (; r < rows; r++)
+            {
+                float* g0 = g + ((long)r * gsr);
+                float* d0 = d + ((long)r * ldd);
+                int p = 0;
+                for (; p < c32; p += 32)
+                {
+                    Vector256<float> a00 = Vector256.Load(d0 + p), a01 = Vector256.Load(d0 + p + 8), a02 = Vector256.Load(d0 + p + 16), a03 = Vector256.Load(d0 + p + 24);
+                    float* bq = b + p;
+                    long go = 0;
+                    for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+                    {
+                        Vector256<float> x0 = Vector256.Create(g0[go]);
+                        a00 = Fma(x0, Vector256.Load(bq), a00);
+                        a01 = Fma(x0, Vector256.Load(bq + 8), a01);
+                        a02 = Fma(x0, Vector256.Load(bq + 16), a02);
+                        a03 = Fma(x0, Vector256.Load(bq + 24), a03);
+                    }
+
+                    a00.Store(d0 + p);
+                    a01.Store(d0 + p + 8);
+                    a02.Store(d0 + p + 16);
+                    a03.Store(d0 + p + 24);
+                }
+
+                for (; p < c8; p += 8)
+                {
+                    Vector256<float> a0 = Vector256.Load(d0 + p);
+                    float* bq = b + p;
+                    long go = 0;
+                    for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+                    {
+                        a0 = Fma(Vector256.Create(g0[go]), Vector256.Load(bq), a0);
+                    }
+
+                    a0.Store(d0 + p);
+                }
+
+                for (; p < cols; p++)
+                {
+                    float s0 = d0[p];
+                    float* bq = b + p;
+                    long go = 0;
+                    for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+                    {
+                        s0 += g0[go] * *bq;
+                    }
+
+                    d0[p] = s0;
+                }
+            }
+        }
+    }
+    /// <summary>D[r, p] += sum_q G[q * ldg + r] * B[q * ldb + p] for rows a multiple of 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void AddProductTransposedFloat(ReadOnlySpan<float> gSpan, int ldg, ReadOnlySpan<float> bSpan, int ldb, Span<float> dSpan, int ldd, int rows, int inner, int cols)
+    {
+        const int QBlock = 128;
+        int c24 = cols - (cols % 24);
+        fixed (float* g = gSpan)
+        fixed (float* b = bSpan)
+        fixed (float* d = dSpan)
+        {
+            for (int q0 = 0; q0 < inner; q0 += QBlock)
+            {
+                int q1 = Math.Min(inner, q0 + QBlock);
+                for (int p = 0; p < c24; p += 24)
+                {
+                    for (int r = 0; r < rows; r += 4)
+                    {
+                        float* d0 = d + ((long)r * ldd) + p;
+                        float* d1 = d0 + ldd;
+                        float* d2 = d1 + ldd;
+                        float* d3 = d2 + ldd;
+                        Vector256<float> a00 = Vector256.Load(d0), a01 = Vector256.Load(d0 + 8), a02 = Vector256.Load(d0 + 16);
+                        Vector256<float> a10 = Vector256.Load(d1), a11 = Vector256.Load(d1 + 8), a12 = Vector256.Load(d1 + 16);
+                        Vector256<float> a20 = Vector256.Load(d2), a21 = Vector256.Load(d2 + 8), a22 = Vector256.Load(d2 + 16);
+                        Vector256<float> a30 = Vector256.Load(d3), a31 = Vector256.Load(d3 + 8), a32 = Vector256.Load(d3 + 16);
+                        float* bq = b + ((long)q0 * ldb) + p;
+                        float* gq = g + ((long)q0 * ldg) + r;
+                        for (int q = q0; q < q1; q++, bq += ldb, gq += ldg)
+                        {
+                            Vector256<float> v0 = Vector256.Load(bq);
+                            Vector256<float> v1 = Vector256.Load(bq + 8);
+                            Vector256<float> v2 = Vector256.Load(bq + 16);
+                            Vector256<float> x = Vector256.Create(gq[0]);
+                            a00 = Fma(x, v0, a00);
+                            a01 = Fma(x, v1, a01);
+                            a02 = Fma(x, v2, a02);
+                            x = Vector256.Create(gq[1]);
+                            a10 = Fma(x, v0, a10);
+                            a11 = Fma(x, v1, a11);
+                            a12 = Fma(x, v2, a12);
+                            x = Vector256.Create(gq[2]);
+                            a20 = Fma(x, v0, a20);
+                            a21 = Fma(x, v1, a21);
+                            a22 = Fma(x, v2, a22);
+                            x = Vector256.Create(gq[3]);
+                            a30 = Fma(x, v0, a30);
+                            a31 = Fma(x, v1, a31);
+                            a32 = Fma(x, v2, a32);
+                        }
+
+                        a00.Store(d0);
+                        a01.Store(d0 + 8);
+                        a02.Store(d0 + 16);
+                        a10.Store(d1);
+                        a11.Store(d1 + 8);
+                        a12.Store(d1 + 16);
+                        a20.Store(d2);
+                        a21.Store(d2 + 8);
+                        a22.Store(d2 + 16);
+                        a30.Store(d3);
+                        a31.Store(d3 + 8);
+                        a32.Store(d3 + 16);
+                    }
+                }
+
+                // remaining columns (< 24): 8-wide, then scalar
+                for (int p = c24; p < cols; p += 8)
+                {
+                    bool full = p + 8 <= cols;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float* dr = d + ((long)r * ldd);
+                        if (full)
+                        {
+                            Vector256<float> acc = Vector256.Load(dr + p);
+                            float* bq = b + ((long)q0 * ldb) + p;
+                            float* gq = g + ((long)q0 * ldg) + r;
+                            for (int q = q0; q < q1; q++, bq += ldb, gq += ldg)
+                            {
+                                acc = Fma(Vector256.Create(*gq), Vector256.Load(bq), acc);
+                            }
+
+                            acc.Store(dr + p);
+                        }
+                        else
+                        {
+                            for (int pp = p; pp < cols; pp++)
+                            {
+                                float acc = dr[pp];
+                                float* bq = b + ((long)q0 * ldb) + pp;
+                                float* gq = g + ((long)q0 * ldg) + r;
+                                for (int q = q0; q < q1; q++, bq += ldb, gq += ldg)
+                                {
+                                    acc += *gq * *bq;
+                                }
+
+                                dr[pp] = acc;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace EventSnn.Snn.Internal;
+
+/// <summary>
+/// What a layer's backward pass needs from one chunk, preallocated for <see cref="Capacity"/>
+/// steps of B streams (its size is capacity x batch x widths, independent of the sequence
+/// length). Slot arrays hold capacity + 1 entries: slot t is the value entering step t.
+/// </summary>
+internal abstract class LayerTape<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    protected LayerTape(int batch, int size, int capacity)
+    {
+        Batch = batch;
+        Size = size;
+        Capacity = capacity;
+        Row = batch * size;
+        S = new T[(capacity + 1) * Row];
+        U = new T[(capacity + 1) * Row];
+        GI = new T[capacity * Row];
+        GU = new T[Row];
+        GS = new T[Row];
+        GB = new T[Row];
+        SG = new T[Row];
+        Tmp = new T[Row];
+        SpikeIndex = new int[capacity * Row];
+        SpikeOffset = new int[(capacity * batch) + 1];
+    }
+
+    /// <summary>Active neurons of s_{t-1} per (step, stream) row, recorded by the forward pass (binary spikes only).</summary>
+    public int[] SpikeIndex { get; }
+
+    /// <summary>Row offsets into <see cref="SpikeIndex"/> (steps x B + 1).</summary>
+    public int[] SpikeOffset { get; }
+
+    /// <summary>True when the index lists are valid for the recorded steps (false in the smooth test mode).</summary>
+    public bool SpikesIndexed { get; set; }
+
+    public int Batch { get; }
+
+    public int Size { get; }
+
+    public int Capacity { get; }
+
+    /// <summary>B x N.</summary>
+    public int Row { get; }
+
+    /// <summary>Spikes: slot t = s_{t-1}, slot t+1 = s_t.</summary>
+    public T[] S { get; }
+
+    /// <summary>Membranes after the step: slot t+1 = u_t (slot 0 = entering u).</summary>
+    public T[] U { get; }
+
+    /// <summary>dL/dI_t per step (input-current gradients, for the deferred weight gradients).</summary>
+    public T[] GI { get; }
+
+    /// <summary>Carry dL/du of the current step (during backward).</summary>
+    public T[] GU { get; }
+
+    /// <summary>Carry dL/ds of the current step.</summary>
+    public T[] GS { get; }
+
+    /// <summary>Carry dL/db of the current step.</summary>
+    public T[] GB { get; }
+
+    /// <summary>Surrogate values of the current step (scratch).</summary>
+    public T[] SG { get; }
+
+    /// <summary>Scratch.</summary>
+    public T[] Tmp { get; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<T> Slot(T[] array, int t) => array.AsSpan(t * Row, Row);
+
+    public virtual long Bytes => ((long)(S.Length + U.Length + GI.Length + GU.Length + GS.Length + GB.Length + SG.Length + Tmp.Length) * Unsafe.SizeOf<T>())
+        + ((long)(SpikeIndex.Length + SpikeOffset.Length) * sizeof(int));
+
+    public void ClearCarries()
+    {
+        Array.Clear(GU);
+        Array.Clear(GS);
+        Array.Clear(GB);
+    }
+}
+
+/// <summary>Tape of an LTC layer.</summary>
+internal sealed class LtcTape<T> : LayerTape<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public LtcTape(int batch, int size, int capacity)
+        : base(batch, size, capacity)
+    {
+        int row = batch * size;
+        CatTau = new T[capacity * row * 2];
+        CatRho = new T[capacity * row * 2];
+        Za = new T[capacity * row];
+        Zr = new T[capacity * row];
+        Tau = new T[capacity * row];
+        Rho = new T[capacity * row];
+        M = new T[capacity * row];
+        V = new T[capacity * row];
+        GZa = new T[capacity * row];
+        GZr = new T[capacity * row];
+    }
+
+    /// <summary>[I_t ; u_{t-1}] per stream (B x 2N per step).</summary>
+    public T[] CatTau { get; }
+
+    /// <summary>[I_t ; b_{t-1}] per stream (B x 2N per step).</summary>
+    public T[] CatRho { get; }
+
+    /// <summary>Pre-activation of the tau gate (before the slope).</summary>
+    public T[] Za { get; }
+
+    /// <summary>Pre-activation of the rho gate (before the slope).</summary>
+    public T[] Zr { get; }
+
+    public T[] Tau { get; }
+
+    public T[] Rho { get; }
+
+    /// <summary>Membrane before the reset.</summary>
+    public T[] M { get; }
+
+    /// <summary>m_t − θ_t.</summary>
+    public T[] V { get; }
+
+    /// <summary>dL/dz of the tau gate per step.</summary>
+    public T[] GZa { get; }
+
+    /// <summary>dL/dz of the rho gate per step.</summary>
+    public T[] GZr { get; }
+
+    public Span<T> Cat(T[] array, int t) => array.AsSpan(t * Row * 2, Row * 2);
+
+    /// <summary>Accumulated dL/dk_tau of the chunk.</summary>
+    public double SlopeGradTau { get; set; }
+
+    /// <summary>Accumulated dL/dk_rho of the chunk.</summary>
+    public double SlopeGradRho { get; set; }
+
+    public override long Bytes => base.Bytes + ((long)(CatTau.Length + CatRho.Length + Za.Length + Zr.Length + Tau.Length + Rho.Length + M.Length + V.Length + GZa.Length + GZr.Length) * Unsafe.SizeOf<T>());
+}
+
+/// <summary>Tape of an ALIF or LIF layer.</summary>
+internal sealed class AlifTape<T> : LayerTape<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public AlifTape(int batch, int size, int capacity)
+        : base(batch, size, capacity)
+    {
+        int row = batch * size;
+        I = new T[capacity * row];
+        B = new T[(capacity + 1) * row];
+        V = new T[capacity * row];
+        Alpha = new T[size];
+        Rho = new T[size];
+        GAlpha = new double[size];
+        GRho = new double[size];
+    }
+
+    /// <summary>Input current per step.</summary>
+    public T[] I { get; }
+
+    /// <summary>Adaptation slots: slot t = b_{t-1}.</summary>
+    public T[] B { get; }
+
+    /// <summary>u_t − θ_t.</summary>
+    public T[] V { get; }
+
+    /// <summary>exp(−1/τ_m) per neuron for the current chunk.</summary>
+    public T[] Alpha { get; }
+
+    /// <summary>exp(−1/τ_adp) per neuron for the current chunk.</summary>
+    public T[] Rho { get; }
+
+    /// <summary>Accumulated dL/dα per neuron.</summary>
+    public double[] GAlpha { get; }
+
+    /// <summary>Accumulated dL/dρ per neuron.</summary>
+    public double[] GRho { get; }
+
+    public override long Bytes => base.Bytes + ((long)(I.Length + B.Length + V.Length + Alpha.Length + Rho.Length) * Unsafe.SizeOf<T>()) + ((GAlpha.Length + GRho.Length) * sizeof(double));
+}
+
+/// <summary>Tape of a readout.</summary>
+internal sealed class ReadoutTape<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public ReadoutTape(int batch, int size, int capacity)
+    {
+        Batch = batch;
+        Size = size;
+        Capacity = capacity;
+        Row = batch * size;
+        H = new T[capacity * Row];
+        O = new T[(capacity + 1) * Row];
+        GH = new T[capacity * Row];
+        GO = new T[Row];
+        GTau = new double[size];
+    }
+
+    public int Batch { get; }
+
+    public int Size { get; }
+
+    public int Capacity { get; }
+
+    public int Row { get; }
+
+    /// <summary>W s + c per step.</summary>
+    public T[] H { get; }
+
+    /// <summary>Outputs: slot t+1 = output of step t (slot 0 = entering leaky state).</summary>
+    public T[] O { get; }
+
+    /// <summary>dL/dH per step.</summary>
+    public T[] GH { get; }
+
+    /// <summary>Carry dL/do.</summary>
+    public T[] GO { get; }
+
+    /// <summary>Accumulated dL/dτ_o per class.</summary>
+    public double[] GTau { get; }
+
+    public Span<T> Slot(T[] array, int t) => array.AsSpan(t * Row, Row);
+
+    public long Bytes => ((long)(H.Length + O.Length + GH.Length + GO.Length) * Unsafe.SizeOf<T>()) + (GTau.Length * sizeof(double));
+}

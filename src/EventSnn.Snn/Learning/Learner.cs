@@ -1,0 +1,286 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using EventSnn.Snn.Internal;
+
+namespace EventSnn.Snn;
+
+/// <summary>Outcome of one chunk update.</summary>
+public readonly record struct ChunkReport
+{
+    /// <summary>Steps in the chunk.</summary>
+    public int Steps { get; init; }
+
+    /// <summary>Weighted task loss of the chunk, l_k (without the FPTT regulariser).</summary>
+    public double Loss { get; init; }
+
+    /// <summary>FPTT regulariser value −⟨W, λ⟩ + (α/2)‖W − W̄‖² before the step (0 for other learners).</summary>
+    public double Regularizer { get; init; }
+
+    /// <summary>Global gradient norm before clipping.</summary>
+    public double GradientNorm { get; init; }
+
+    /// <summary>True when an optimiser step was applied.</summary>
+    public bool Updated { get; init; }
+
+    /// <summary>True when NaN/Inf was detected; the step was skipped and parameters restored.</summary>
+    public bool Diverged { get; init; }
+}
+
+/// <summary>
+/// Base of the learners: records forward steps of a chunk into a preallocated tape
+/// (<see cref="Observe"/>), then <see cref="EndChunk"/> runs the hand-written BPTT through
+/// the chunk (exact gradients of the chunk loss through all equations, surrogate in place of
+/// H') and applies the learner's update. The state entering a chunk is treated as a constant
+/// (detached), so gradients never cross chunk boundaries. After warm-up nothing is
+/// allocated per step.
+/// </summary>
+/// <typeparam name="T">Element type.</typeparam>
+public abstract class Learner<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ChunkTape<T> _tape;
+    private NetworkState<T>? _chunkState;
+    private double _chunkLoss;
+
+    private protected Learner(Network<T> network, Optimizer<T>? optimizer, int batch, int capacity, double gradientClip)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        if (optimizer is not null && !ReferenceEquals(optimizer.Parameters, network.Parameters))
+        {
+            throw new ArgumentException("the optimiser must be built on network.Parameters", nameof(optimizer));
+        }
+
+        Network = network;
+        Optimizer = optimizer;
+        Batch = batch;
+        Capacity = capacity;
+        GradientClip = gradientClip;
+        _tape = new ChunkTape<T>(network, batch, capacity);
+        network.Parameters.ZeroGrad();
+    }
+
+    /// <summary>The network trained.</summary>
+    public Network<T> Network { get; }
+
+    /// <summary>The optimiser (null for gradient-only use).</summary>
+    public Optimizer<T>? Optimizer { get; }
+
+    /// <summary>Streams per step B.</summary>
+    public int Batch { get; }
+
+    /// <summary>Maximum steps per chunk (tape capacity).</summary>
+    public int Capacity { get; }
+
+    /// <summary>Global gradient-norm clip (≤ 0 disables), as torch.nn.utils.clip_grad_norm_.</summary>
+    public double GradientClip { get; }
+
+    /// <summary>When true, <see cref="Observe"/> ends the chunk automatically when the tape is full.</summary>
+    public bool AutoUpdate { get; set; }
+
+    /// <summary>Steps recorded in the current chunk.</summary>
+    public int StepsRecorded => _tape.Count;
+
+    /// <summary>Result of the last chunk.</summary>
+    public ChunkReport LastReport { get; private set; }
+
+    /// <summary>Number of chunks where divergence (NaN/Inf) was detected and repaired.</summary>
+    public int DivergenceCount { get; private set; }
+
+    /// <summary>Raised after a chunk in which divergence was detected (after the repair).</summary>
+    public event Action<ChunkReport>? Diverged;
+
+    /// <summary>Bytes of the activation tape (capacity x batch x widths).</summary>
+    public long TapeBytes => _tape.Bytes;
+
+    /// <summary>Bytes of the parameter gradients.</summary>
+    public long GradientBytes => Network.Parameters.TotalLength * Unsafe.SizeOf<T>();
+
+    /// <summary>The learner's working memory for the activation tape and gradients.</summary>
+    public long WorkingMemoryBytes => TapeBytes + GradientBytes;
+
+    /// <summary>
+    /// Records one forward step of <paramref name="state"/> on <paramref name="input"/> with its
+    /// loss target; writes the readout into <paramref name="output"/> when given. All steps of
+    /// a chunk must use the same state object.
+    /// </summary>
+    public void Observe(in StepInput<T> input, in StepTarget<T> target, NetworkState<T> state, Span<T> output = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Batch != Batch)
+        {
+            throw new ArgumentException($"state batch {state.Batch} differs from the learner's {Batch}", nameof(state));
+        }
+
+        if (_tape.Count == Capacity)
+        {
+            if (!AutoUpdate)
+            {
+                throw new InvalidOperationException($"the chunk is full ({Capacity} steps): call EndChunk");
+            }
+
+            EndChunk();
+        }
+
+        if (_tape.Count == 0)
+        {
+            _chunkState = state;
+            BeginChunk();
+        }
+        else if (!ReferenceEquals(state, _chunkState))
+        {
+            throw new ArgumentException("all steps of a chunk must use the same state", nameof(state));
+        }
+
+        input.Validate(Batch, Network.InputSize);
+        int t = _tape.Count;
+        _tape.RecordInput(input, t);
+        Network.ForwardRecord(input, state, _tape, t);
+        int outRow = Batch * Network.OutputSize;
+        ReadOnlySpan<T> o = _tape.Readout.Slot(_tape.Readout.O, t + 1);
+        if (!output.IsEmpty)
+        {
+            o.CopyTo(output);
+        }
+
+        _chunkLoss += Losses.Apply(o, target, _tape.GOut.AsSpan(t * outRow, outRow), Batch, Network.OutputSize);
+        _tape.HasLoss[t] = target.Active;
+        _tape.Count = t + 1;
+        if (AutoUpdate && _tape.Count == Capacity)
+        {
+            EndChunk();
+        }
+    }
+
+    /// <summary>Backward through the recorded chunk and the learner's update; returns the report.</summary>
+    public ChunkReport EndChunk()
+    {
+        int steps = _tape.Count;
+        if (steps == 0)
+        {
+            return default;
+        }
+
+        Backward(steps);
+        var report = new ChunkReport { Steps = steps, Loss = _chunkLoss };
+        report = ApplyUpdate(report);
+        _tape.Count = 0;
+        _chunkLoss = 0;
+        if (report.Diverged)
+        {
+            DivergenceCount++;
+            if (_chunkState is not null)
+            {
+                Network.ResetState(_chunkState);
+            }
+        }
+
+        LastReport = report;
+        if (report.Diverged)
+        {
+            Diverged?.Invoke(report);
+        }
+
+        return report;
+    }
+
+    /// <summary>Drops the recorded steps without an update.</summary>
+    public void DiscardChunk()
+    {
+        _tape.Count = 0;
+        _chunkLoss = 0;
+    }
+
+    /// <summary>The update after the backward pass (gradients are in Parameter.Grad; on return they must hold what the next backward pass starts from).</summary>
+    private protected abstract ChunkReport ApplyUpdate(ChunkReport report);
+
+    /// <summary>Called before the first step of a chunk is recorded.</summary>
+    private protected virtual void BeginChunk()
+    {
+    }
+
+    /// <summary>Clipping coefficient of torch.nn.utils.clip_grad_norm_.</summary>
+    private protected double ClipScale(double norm) =>
+        GradientClip > 0 ? Math.Min(1.0, GradientClip / (norm + 1e-6)) : 1.0;
+
+    private void Backward(int steps)
+    {
+        // steps after the last loss term contribute nothing: backward and accumulate only up to it
+        int last = steps - 1;
+        while (last >= 0 && !_tape.HasLoss[last])
+        {
+            last--;
+        }
+
+        if (last < 0)
+        {
+            return;
+        }
+
+        steps = last + 1;
+        RecurrentLayer<T>[] layers = Network.LayerArray;
+        foreach (LayerTape<T> lt in _tape.Layers)
+        {
+            lt.ClearCarries();
+        }
+
+        Array.Clear(_tape.Readout.GO);
+        int outRow = Batch * Network.OutputSize;
+        LayerTape<T> top = _tape.Layers[^1];
+        bool leaky = Network.Readout is LeakyReadout<T>;
+        for (int t = steps - 1; t >= 0; t--)
+        {
+            if (leaky || _tape.HasLoss[t])
+            {
+                Network.Readout.Backward(_tape.Readout, t, _tape.GOut.AsSpan(t * outRow, outRow), top.GS, top.GU);
+            }
+
+            for (int l = layers.Length - 1; l >= 0; l--)
+            {
+                Span<T> gxLower = l > 0 ? _tape.Layers[l - 1].GS : default;
+                layers[l].Backward(_tape.Layers[l], t, gxLower);
+            }
+        }
+
+        if (!leaky)
+        {
+            // the membrane readout's GH slots of steps without a loss were not written
+            for (int t = 0; t < steps; t++)
+            {
+                if (!_tape.HasLoss[t])
+                {
+                    _tape.Readout.Slot(_tape.Readout.GH, t).Clear();
+                }
+            }
+        }
+
+        int rows = steps * Batch;
+        Network.Readout.AccumulateGradients(_tape.Readout, steps, top.S.AsSpan(top.Row, rows * top.Size), top.U.AsSpan(top.Row, rows * top.Size));
+        for (int l = 0; l < layers.Length; l++)
+        {
+            if (l == 0)
+            {
+                layers[l].AccumulateGradients(_tape.Layers[l], steps, _tape.Inputs(steps));
+            }
+            else
+            {
+                LayerTape<T> lower = _tape.Layers[l - 1];
+                var input = new ChunkInput<T>(lower.S.AsSpan(lower.Row, rows * lower.Size));
+                layers[l].AccumulateGradients(_tape.Layers[l], steps, input);
+            }
+        }
+    }
+}
+
+/// <summary>Test hook: backward only, gradients left in Parameter.Grad.</summary>
+internal sealed class GradientOnlyLearner<T> : Learner<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public GradientOnlyLearner(Network<T> network, int batch, int capacity)
+        : base(network, null, batch, capacity, 0)
+    {
+    }
+
+    private protected override ChunkReport ApplyUpdate(ChunkReport report) => report;
+}

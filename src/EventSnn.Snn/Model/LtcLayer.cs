@@ -1,0 +1,361 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using EventSnn.Snn.Internal;
+
+namespace EventSnn.Snn;
+
+/// <summary>
+/// Liquid-time-constant spiking layer (reference §1):
+/// <code>
+/// I_t     = W_in x_t + W_rec s_{t-1} + bias
+/// tau_t   = sigmoid(k_tau (W_tau [I_t ; u_{t-1}] + c_tau))
+/// rho_t   = sigmoid(k_rho (W_rho [I_t ; b_{t-1}] + c_rho))
+/// b_t     = rho_t b_{t-1} + (1 - rho_t) s_{t-1}
+/// theta_t = b0 + beta b_t
+/// m_t     = u_{t-1} + (I_t - u_{t-1}) tau_t        (= (1 - tau) u + tau I, written as the authors' code)
+/// s_t     = H(m_t - theta_t)
+/// u_t     = (1 - s_t) m_t                          (hard reset; the gradient flows through s_t too, as in autograd)
+/// </code>
+/// Parameters in order: "layers.{l}.w_in.weight" [N, D], "layers.{l}.w_in.bias" [N],
+/// "layers.{l}.w_rec.weight" [N, N] (if recurrent), "layers.{l}.w_tau.weight" [N, 2N],
+/// "layers.{l}.w_tau.bias" [N] (c_tau), "layers.{l}.w_rho.weight" [N, 2N],
+/// "layers.{l}.w_rho.bias" [N] (c_rho), then "layers.{l}.k_tau" [1] and "layers.{l}.k_rho" [1]
+/// when the slope is learnable (k = 1 otherwise). Column j &lt; N of W_tau multiplies I_j,
+/// column N + j multiplies u_j (likewise b_j for W_rho). With beta = 0 (the authors' adding-task
+/// model: fixed threshold) the rho/b path is skipped, see <see cref="Adaptive"/>.
+/// </summary>
+/// <typeparam name="T">Element type.</typeparam>
+public sealed class LtcLayer<T> : RecurrentLayer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Parameter<T>[] _parameters;
+
+    /// <summary>Creates the layer (parameters zero until initialised by the network).</summary>
+    public LtcLayer(int index, int inputSize, LayerConfig config)
+        : base(index, inputSize, config)
+    {
+        int n = Size;
+        TauWeight = new Parameter<T>(Prefix + "w_tau.weight", n, 2 * n);
+        TauBias = new Parameter<T>(Prefix + "w_tau.bias", n);
+        RhoWeight = new Parameter<T>(Prefix + "w_rho.weight", n, 2 * n);
+        RhoBias = new Parameter<T>(Prefix + "w_rho.bias", n);
+        if (config.LearnableSlope)
+        {
+            TauSlope = new Parameter<T>(Prefix + "k_tau", 1);
+            RhoSlope = new Parameter<T>(Prefix + "k_rho", 1);
+        }
+
+        var list = new List<Parameter<T>> { InputWeight, InputBias };
+        if (RecurrentWeight is not null)
+        {
+            list.Add(RecurrentWeight);
+        }
+
+        list.AddRange([TauWeight, TauBias, RhoWeight, RhoBias]);
+        if (TauSlope is not null && RhoSlope is not null)
+        {
+            list.Add(TauSlope);
+            list.Add(RhoSlope);
+        }
+
+        _parameters = [.. list];
+    }
+
+    /// <summary>W_tau [N, 2N].</summary>
+    public Parameter<T> TauWeight { get; }
+
+    /// <summary>c_tau [N].</summary>
+    public Parameter<T> TauBias { get; }
+
+    /// <summary>W_rho [N, 2N].</summary>
+    public Parameter<T> RhoWeight { get; }
+
+    /// <summary>c_rho [N].</summary>
+    public Parameter<T> RhoBias { get; }
+
+    /// <summary>Learnable slope k_tau [1], or null.</summary>
+    public Parameter<T>? TauSlope { get; }
+
+    /// <summary>Learnable slope k_rho [1], or null.</summary>
+    public Parameter<T>? RhoSlope { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+    /// <summary>
+    /// False when beta = 0: the threshold is then the constant b0, so the rho gate and b cannot
+    /// influence any output; they are not computed (b keeps its value, W_rho and c_rho get zero
+    /// gradient), which saves a third of the layer's work.
+    /// </summary>
+    public bool Adaptive => ThresholdAdaptation != T.Zero;
+
+    internal override void Initialize(SnnRandom rng, InitializationScheme scheme)
+    {
+        // Reference: Xavier for the input and gate layers, orthogonal W_rec, zero biases (reference §1)
+        InitializeCurrent(rng, scheme);
+        if (scheme == InitializationScheme.TorchDefault)
+        {
+            double bound = 1.0 / Math.Sqrt(2 * Size);
+            Init.Uniform(TauWeight, rng, bound);
+            Init.Uniform(TauBias, rng, bound);
+            Init.Uniform(RhoWeight, rng, bound);
+            Init.Uniform(RhoBias, rng, bound);
+        }
+        else
+        {
+            Init.XavierUniform(TauWeight, rng);
+            Init.Constant(TauBias, 0);
+            Init.XavierUniform(RhoWeight, rng);
+            Init.Constant(RhoBias, 0);
+        }
+
+        if (TauSlope is not null && RhoSlope is not null)
+        {
+            Init.Constant(TauSlope, 1);
+            Init.Constant(RhoSlope, 1);
+        }
+    }
+
+    internal override LayerTape<T> CreateTape(int batch, int capacity) => new LtcTape<T>(batch, Size, capacity);
+
+    internal override void Forward(in StepInput<T> x, LayerState<T> state, LayerTape<T> tapeBase, int t, bool useInputMirror)
+    {
+        var tape = (LtcTape<T>)tapeBase;
+        int batch = state.Batch;
+        int n = Size;
+        int n2 = 2 * n;
+        Span<T> sPrev = tape.Slot(tape.S, t);
+        if (t == 0)
+        {
+            state.S.CopyTo(sPrev);
+            state.U.CopyTo(tape.Slot(tape.U, 0));
+        }
+
+        Span<T> catTau = tape.Cat(tape.CatTau, t);
+        Span<T> catRho = tape.Cat(tape.CatRho, t);
+        ComputeCurrent(x, sPrev, catTau, n2, batch, useInputMirror, tape, t);
+        bool adaptive = Adaptive;
+        for (int b = 0; b < batch; b++)
+        {
+            Span<T> ct = catTau.Slice(b * n2, n2);
+            state.U.AsSpan(b * n, n).CopyTo(ct[n..]);
+            if (adaptive)
+            {
+                Span<T> cr = catRho.Slice(b * n2, n2);
+                ct[..n].CopyTo(cr);
+                state.B.AsSpan(b * n, n).CopyTo(cr[n..]);
+            }
+        }
+
+        Span<T> za = tape.Slot(tape.Za, t);
+        Span<T> zr = tape.Slot(tape.Zr, t);
+        for (int b = 0; b < batch; b++)
+        {
+            TauBias.Data.CopyTo(za.Slice(b * n, n));
+        }
+
+        Kernels.MatMulABt(catTau, n2, TauWeight.Data, n2, za, n, batch, n, n2, accumulate: true);
+        Span<T> tau = tape.Slot(tape.Tau, t);
+        Span<T> rho = tape.Slot(tape.Rho, t);
+        Gate(za, TauSlope, tau);
+        if (adaptive)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                RhoBias.Data.CopyTo(zr.Slice(b * n, n));
+            }
+
+            Kernels.MatMulABt(catRho, n2, RhoWeight.Data, n2, zr, n, batch, n, n2, accumulate: true);
+            Gate(zr, RhoSlope, rho);
+        }
+
+        Span<T> m = tape.Slot(tape.M, t);
+        Span<T> v = tape.Slot(tape.V, t);
+        Span<T> sOut = tape.Slot(tape.S, t + 1);
+        Span<T> uOut = tape.Slot(tape.U, t + 1);
+        T b0 = ThresholdBase;
+        T beta = ThresholdAdaptation;
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> ct = catTau.Slice(b * n2, n2);
+            ReadOnlySpan<T> cr = catRho.Slice(b * n2, n2);
+            int o = b * n;
+            for (int i = 0; i < n; i++)
+            {
+                int e = o + i;
+                T current = ct[i];
+                T uPrev = ct[n + i];
+                T bNew;
+                if (adaptive)
+                {
+                    T rhoE = rho[e];
+                    bNew = (rhoE * cr[n + i]) + ((T.One - rhoE) * sPrev[e]);
+                }
+                else
+                {
+                    bNew = state.B[e]; // beta = 0: b cannot affect anything and is not advanced
+                }
+
+                T theta = b0 + (beta * bNew);
+                T mem = uPrev + ((current - uPrev) * tau[e]);
+                T vE = mem - theta;
+                T s = Spike(vE);
+                T u = (T.One - s) * mem;
+                m[e] = mem;
+                v[e] = vE;
+                state.B[e] = bNew;
+                state.S[e] = s;
+                state.U[e] = u;
+                sOut[e] = s;
+                uOut[e] = u;
+            }
+        }
+    }
+
+    internal override void Backward(LayerTape<T> tapeBase, int t, Span<T> gxLower)
+    {
+        var tape = (LtcTape<T>)tapeBase;
+        int batch = tape.Batch;
+        int n = Size;
+        int n2 = 2 * n;
+        ReadOnlySpan<T> v = tape.Slot(tape.V, t);
+        Span<T> sg = tape.SG;
+        Surrogate.Derivative(v, sg, tape.Tmp);
+
+        ReadOnlySpan<T> catTau = tape.Cat(tape.CatTau, t);
+        ReadOnlySpan<T> catRho = tape.Cat(tape.CatRho, t);
+        ReadOnlySpan<T> m = tape.Slot(tape.M, t);
+        ReadOnlySpan<T> tau = tape.Slot(tape.Tau, t);
+        ReadOnlySpan<T> rho = tape.Slot(tape.Rho, t);
+        ReadOnlySpan<T> za = tape.Slot(tape.Za, t);
+        ReadOnlySpan<T> zr = tape.Slot(tape.Zr, t);
+        ReadOnlySpan<T> sPrev = tape.Slot(tape.S, t);
+        ReadOnlySpan<T> sNow = tape.Slot(tape.S, t + 1);
+        Span<T> gI = tape.Slot(tape.GI, t);
+        Span<T> gza = tape.Slot(tape.GZa, t);
+        Span<T> gzr = tape.Slot(tape.GZr, t);
+        Span<T> gU = tape.GU;
+        Span<T> gS = tape.GS;
+        Span<T> gB = tape.GB;
+        T kTau = TauSlope is null ? T.One : TauSlope.Data[0];
+        T kRho = RhoSlope is null ? T.One : RhoSlope.Data[0];
+        T beta = ThresholdAdaptation;
+        bool adaptive = Adaptive;
+        double gkTau = 0;
+        double gkRho = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> ct = catTau.Slice(b * n2, n2);
+            ReadOnlySpan<T> cr = catRho.Slice(b * n2, n2);
+            int o = b * n;
+            for (int i = 0; i < n; i++)
+            {
+                int e = o + i;
+                T mem = m[e];
+                T s = sNow[e];
+                T tauE = tau[e];
+                T current = ct[i];
+                T uPrev = ct[n + i];
+
+                // u_t = (1 - s_t) m_t ; s_t = H(m_t - theta_t)
+                T gsTot = gS[e] - (gU[e] * mem);
+                T gv = gsTot * sg[e];
+                T gm = (gU[e] * (T.One - s)) + gv;
+
+                // theta_t = b0 + beta b_t
+                T gbTot = gB[e] - (beta * gv);
+
+                // m_t = u_{t-1} + (I_t - u_{t-1}) tau_t
+                T gTau = gm * (current - uPrev);
+                gI[e] = gm * tauE;
+                T guPrev = gm * (T.One - tauE);
+
+                gU[e] = guPrev;
+
+                // tau gate: tau = sigmoid(k z)
+                T gya = gTau * tauE * (T.One - tauE);
+                gza[e] = gya * kTau;
+                gkTau += double.CreateTruncating(gya * za[e]);
+
+                if (adaptive)
+                {
+                    // b_t = rho b_{t-1} + (1 - rho) s_{t-1}; rho = sigmoid(k z)
+                    T rhoE = rho[e];
+                    T gRho = gbTot * (cr[n + i] - sPrev[e]);
+                    gB[e] = gbTot * rhoE;
+                    gS[e] = gbTot * (T.One - rhoE);
+                    T gyr = gRho * rhoE * (T.One - rhoE);
+                    gzr[e] = gyr * kRho;
+                    gkRho += double.CreateTruncating(gyr * zr[e]);
+                }
+                else
+                {
+                    gB[e] = T.Zero;
+                    gS[e] = T.Zero;
+                }
+            }
+        }
+
+        tape.SlopeGradTau += gkTau;
+        tape.SlopeGradRho += gkRho;
+
+        // through the gate matrices: [gI ; gu_prev] += gza W_tau, [gI ; gb_prev] += gzr W_rho
+        Kernels.AddProduct<T>(gza, n, 1, TauWeight.Data, n2, gI, n, batch, n, n);
+        Kernels.AddProduct<T>(gza, n, 1, TauWeight.Data.AsSpan(n), n2, gU, n, batch, n, n);
+        if (adaptive)
+        {
+            Kernels.AddProduct<T>(gzr, n, 1, RhoWeight.Data, n2, gI, n, batch, n, n);
+            Kernels.AddProduct<T>(gzr, n, 1, RhoWeight.Data.AsSpan(n), n2, gB, n, batch, n, n);
+        }
+
+        // through the current: gs_prev += gI W_rec, gx += gI W_in
+        BackwardCurrent(gI, gS, gxLower, batch);
+    }
+
+    internal override void AccumulateGradients(LayerTape<T> tapeBase, int steps, in ChunkInput<T> input)
+    {
+        var tape = (LtcTape<T>)tapeBase;
+        int n = Size;
+        int n2 = 2 * n;
+        int rows = steps * tape.Batch;
+        ReadOnlySpan<T> gza = tape.GZa.AsSpan(0, rows * n);
+        ReadOnlySpan<T> gzr = tape.GZr.AsSpan(0, rows * n);
+        Kernels.AddProduct(gza, 1, n, tape.CatTau.AsSpan(0, rows * n2), n2, TauWeight.Grad, n2, n, rows, n2);
+        if (Adaptive)
+        {
+            Kernels.AddProduct(gzr, 1, n, tape.CatRho.AsSpan(0, rows * n2), n2, RhoWeight.Grad, n2, n, rows, n2);
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            TensorPrimitives.Add(TauBias.Grad, gza.Slice(r * n, n), TauBias.Grad);
+            if (Adaptive)
+            {
+                TensorPrimitives.Add(RhoBias.Grad, gzr.Slice(r * n, n), RhoBias.Grad);
+            }
+        }
+
+        if (TauSlope is not null && RhoSlope is not null)
+        {
+            TauSlope.Grad[0] += T.CreateTruncating(tape.SlopeGradTau);
+            RhoSlope.Grad[0] += T.CreateTruncating(tape.SlopeGradRho);
+        }
+
+        tape.SlopeGradTau = 0;
+        tape.SlopeGradRho = 0;
+        AccumulateCurrentGradients(tape.GI.AsSpan(0, rows * n), tape.S.AsSpan(0, rows * n), input, rows, tape);
+    }
+
+    private static void Gate(ReadOnlySpan<T> z, Parameter<T>? slope, Span<T> dst)
+    {
+        if (slope is null)
+        {
+            TensorPrimitives.Sigmoid(z, dst);
+        }
+        else
+        {
+            TensorPrimitives.Multiply(z, slope.Data[0], dst);
+            TensorPrimitives.Sigmoid(dst, dst);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace EventSnn.Snn;
+
+/// <summary>Neuron model of a recurrent layer.</summary>
+public enum NeuronModel
+{
+    /// <summary>Liquid-time-constant spiking neuron (input- and state-dependent rates, hard reset).</summary>
+    Ltc,
+
+    /// <summary>Adaptive LIF with fixed learned time constants and soft reset.</summary>
+    Alif,
+
+    /// <summary>LIF with a learned membrane time constant, fixed threshold and soft reset.</summary>
+    Lif,
+}
+
+/// <summary>Kind of readout head.</summary>
+public enum ReadoutKind
+{
+    /// <summary>Leaky integrator over the last layer's spikes (classification via log_softmax).</summary>
+    Leaky,
+
+    /// <summary>Linear map of the last layer's membrane potential (regression, e.g. the adding task).</summary>
+    Membrane,
+}
+
+/// <summary>How a fresh state is initialised.</summary>
+public enum InitialStateMode
+{
+    /// <summary>u ~ U[0,1), s = 0, b = b0 (the reference's default).</summary>
+    Reference,
+
+    /// <summary>u = 0, s = 0, b = 0 (the adding-task model).</summary>
+    Zero,
+}
+
+/// <summary>Parameter initialisation scheme.</summary>
+public enum InitializationScheme
+{
+    /// <summary>Reference §1: Xavier-uniform input and gate weights, orthogonal W_rec, zero biases.</summary>
+    Reference,
+
+    /// <summary>
+    /// PyTorch's nn.Linear default as in the authors' adding-task model, whose input and recurrent
+    /// weights are one Linear over [x ; s]: W_in, W_rec, bias ~ U(±1/√(D+N)); gate weights and
+    /// biases ~ U(±1/√(2N)); readout weight Xavier-normal, bias U(±1/√N). Time constants as configured.
+    /// </summary>
+    TorchDefault,
+}
+
+/// <summary>Configuration of one recurrent layer.</summary>
+public sealed record LayerConfig
+{
+    /// <summary>Neuron model.</summary>
+    public NeuronModel Model { get; init; } = NeuronModel.Ltc;
+
+    /// <summary>Number of neurons N.</summary>
+    public int Size { get; init; } = 128;
+
+    /// <summary>Whether the layer has recurrent weights W_rec (default true).</summary>
+    public bool Recurrent { get; init; } = true;
+
+    /// <summary>LTC only: sigmoid(k z) with a learnable scalar slope k per gate (initialised to 1).</summary>
+    public bool LearnableSlope { get; init; }
+
+    /// <summary>Threshold baseline b0 (reference: 0.1).</summary>
+    public double ThresholdBase { get; init; } = 0.1;
+
+    /// <summary>Threshold adaptation strength beta in theta = b0 + beta b (reference: 1.8; 0 disables adaptation).</summary>
+    public double ThresholdAdaptation { get; init; } = 1.8;
+
+    /// <summary>ALIF/LIF: mean of the initial membrane time constant tau_m (steps).</summary>
+    public double TauMembraneMean { get; init; } = 20.0;
+
+    /// <summary>ALIF/LIF: standard deviation of the initial tau_m.</summary>
+    public double TauMembraneStd { get; init; } = 5.0;
+
+    /// <summary>ALIF: mean of the initial adaptation time constant tau_adp (steps).</summary>
+    public double TauAdaptationMean { get; init; } = 200.0;
+
+    /// <summary>ALIF: standard deviation of the initial tau_adp.</summary>
+    public double TauAdaptationStd { get; init; } = 50.0;
+}
+
+/// <summary>Configuration of the readout head.</summary>
+public sealed record ReadoutConfig
+{
+    /// <summary>Kind of head.</summary>
+    public ReadoutKind Kind { get; init; } = ReadoutKind.Leaky;
+
+    /// <summary>Number of outputs C (classes, or regression targets).</summary>
+    public int Size { get; init; } = 10;
+}
+
+/// <summary>
+/// Configuration of a network: input size, the stack of recurrent layers and the readout.
+/// Serialised as JSON into checkpoints; two configurations describe the same parameter
+/// layout exactly when <see cref="LayoutKey"/> is equal.
+/// </summary>
+public sealed record NetworkConfig
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        WriteIndented = false,
+    };
+
+    /// <summary>Input dimension D of the first layer.</summary>
+    public int InputSize { get; init; } = 2;
+
+    /// <summary>Recurrent layers, input side first.</summary>
+    public IReadOnlyList<LayerConfig> Layers { get; init; } = [new LayerConfig()];
+
+    /// <summary>Readout head.</summary>
+    public ReadoutConfig Readout { get; init; } = new();
+
+    /// <summary>Initial-state convention for fresh states.</summary>
+    public InitialStateMode InitialState { get; init; } = InitialStateMode.Reference;
+
+    /// <summary>Initialisation scheme.</summary>
+    public InitializationScheme Initialization { get; init; } = InitializationScheme.Reference;
+
+    /// <summary>Seed of the parameter initialisation.</summary>
+    public long Seed { get; init; } = 1;
+
+    /// <summary>Checks sizes; throws <see cref="ArgumentException"/> naming the bad field.</summary>
+    public void Validate()
+    {
+        if (InputSize < 1)
+        {
+            throw new ArgumentException($"InputSize must be >= 1 (is {InputSize})");
+        }
+
+        if (Layers is null || Layers.Count == 0)
+        {
+            throw new ArgumentException("at least one layer is required");
+        }
+
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            if (Layers[i].Size < 1)
+            {
+                throw new ArgumentException($"Layers[{i}].Size must be >= 1 (is {Layers[i].Size})");
+            }
+        }
+
+        if (Readout is null || Readout.Size < 1)
+        {
+            throw new ArgumentException("Readout.Size must be >= 1");
+        }
+    }
+
+    /// <summary>JSON text of this configuration.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Parses a configuration written by <see cref="ToJson"/>.</summary>
+    public static NetworkConfig FromJson(string json) =>
+        JsonSerializer.Deserialize<NetworkConfig>(json, Json) ?? throw new JsonException("empty network configuration");
+
+    /// <summary>
+    /// A string identifying the parameter layout (models, sizes, recurrence, slopes, readout),
+    /// independent of the initialisation seed and of non-structural constants.
+    /// </summary>
+    public string LayoutKey()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append("in=").Append(InputSize);
+        foreach (LayerConfig l in Layers)
+        {
+            sb.Append(';').Append(l.Model).Append(':').Append(l.Size).Append(l.Recurrent ? ":rec" : ":ff").Append(l.LearnableSlope ? ":k" : string.Empty);
+        }
+
+        sb.Append(";readout=").Append(Readout.Kind).Append(':').Append(Readout.Size);
+        return sb.ToString();
+    }
+}

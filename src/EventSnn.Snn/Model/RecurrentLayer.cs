@@ -1,0 +1,430 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using EventSnn.Snn.Internal;
+
+namespace EventSnn.Snn;
+
+/// <summary>
+/// Base of the recurrent spiking layers. Every layer has an input current
+/// I_t = W_in x_t + W_rec s_{t-1} + bias with parameters "layers.{l}.w_in.weight" [N, D],
+/// "layers.{l}.w_in.bias" [N] and (when recurrent) "layers.{l}.w_rec.weight" [N, N]; the
+/// neuron dynamics are the subclass's. Forward and backward are step functions on explicit
+/// state; the backward pass is hand-written (exact gradients with the surrogate in place
+/// of H').
+/// </summary>
+/// <typeparam name="T">float (engine) or double (tests).</typeparam>
+public abstract class RecurrentLayer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Lock _mirrorLock = new();
+    private T[]? _inputMirror;
+    private int _inputMirrorVersion = -1;
+
+    private protected RecurrentLayer(int index, int inputSize, LayerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Index = index;
+        InputSize = inputSize;
+        Size = config.Size;
+        Config = config;
+        string prefix = Prefix;
+        InputWeight = new Parameter<T>(prefix + "w_in.weight", Size, InputSize);
+        InputBias = new Parameter<T>(prefix + "w_in.bias", Size);
+        RecurrentWeight = config.Recurrent ? new Parameter<T>(prefix + "w_rec.weight", Size, Size) : null;
+        ThresholdBase = T.CreateTruncating(config.ThresholdBase);
+        ThresholdAdaptation = T.CreateTruncating(config.ThresholdAdaptation);
+    }
+
+    /// <summary>Position in the stack (0 = input side).</summary>
+    public int Index { get; }
+
+    /// <summary>Input dimension D.</summary>
+    public int InputSize { get; }
+
+    /// <summary>Neurons N.</summary>
+    public int Size { get; }
+
+    /// <summary>Configuration.</summary>
+    public LayerConfig Config { get; }
+
+    /// <summary>W_in [N, D].</summary>
+    public Parameter<T> InputWeight { get; }
+
+    /// <summary>bias [N].</summary>
+    public Parameter<T> InputBias { get; }
+
+    /// <summary>W_rec [N, N], or null for a feed-forward layer.</summary>
+    public Parameter<T>? RecurrentWeight { get; }
+
+    /// <summary>Parameters of this layer in their fixed order.</summary>
+    public abstract IReadOnlyList<Parameter<T>> Parameters { get; }
+
+    /// <summary>Threshold baseline b0.</summary>
+    private protected T ThresholdBase { get; }
+
+    /// <summary>Threshold adaptation beta.</summary>
+    private protected T ThresholdAdaptation { get; }
+
+    /// <summary>"layers.{index}."</summary>
+    private protected string Prefix => "layers." + Index.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
+
+    /// <summary>Test-only: replace H by the antiderivative of the surrogate (see <see cref="Surrogate.Integral"/>).</summary>
+    internal bool SmoothSpikes { get; set; }
+
+    /// <summary>Test-only: use the dense products for the recurrent spikes even when they are binary.</summary>
+    internal bool DenseSpikes { get; set; }
+
+    internal abstract void Initialize(SnnRandom rng, InitializationScheme scheme);
+
+    /// <summary>Initialises W_in, bias and W_rec per <paramref name="scheme"/>.</summary>
+    private protected void InitializeCurrent(SnnRandom rng, InitializationScheme scheme)
+    {
+        if (scheme == InitializationScheme.TorchDefault)
+        {
+            double bound = 1.0 / Math.Sqrt(InputSize + (RecurrentWeight is null ? 0 : Size));
+            Init.Uniform(InputWeight, rng, bound);
+            Init.Uniform(InputBias, rng, bound);
+            if (RecurrentWeight is not null)
+            {
+                Init.Uniform(RecurrentWeight, rng, bound);
+            }
+
+            return;
+        }
+
+        Init.XavierUniform(InputWeight, rng);
+        Init.Constant(InputBias, 0);
+        if (RecurrentWeight is not null)
+        {
+            Init.Orthogonal(RecurrentWeight, rng);
+        }
+    }
+
+    internal abstract LayerTape<T> CreateTape(int batch, int capacity);
+
+    /// <summary>One forward step: reads the previous state from <paramref name="state"/>, records into tape slot <paramref name="t"/>, writes the new state.</summary>
+    internal abstract void Forward(in StepInput<T> x, LayerState<T> state, LayerTape<T> tape, int t, bool useInputMirror);
+
+    /// <summary>
+    /// Backward through step <paramref name="t"/>: on entry the tape's carries hold dL/d(state_t)
+    /// (including the readout's and the upper layer's contributions); on exit they hold
+    /// dL/d(state_{t-1}), dL/dI_t is in GI slot t, and dL/dx_t is added to <paramref name="gxLower"/>.
+    /// </summary>
+    internal abstract void Backward(LayerTape<T> tape, int t, Span<T> gxLower);
+
+    /// <summary>Adds the weight gradients of a recorded chunk of <paramref name="steps"/> steps to the parameters' Grad.</summary>
+    internal abstract void AccumulateGradients(LayerTape<T> tape, int steps, in ChunkInput<T> input);
+
+    internal virtual void ResetState(LayerState<T> state, InitialStateMode mode, SnnRandom rng)
+    {
+        Array.Clear(state.S);
+        if (mode == InitialStateMode.Zero)
+        {
+            Array.Clear(state.U);
+            Array.Clear(state.B);
+            return;
+        }
+
+        for (int i = 0; i < state.U.Length; i++)
+        {
+            state.U[i] = T.CreateTruncating(rng.NextDouble());
+        }
+
+        Array.Fill(state.B, ThresholdBase);
+    }
+
+    /// <summary>H(v), or the smooth test-only spike function.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected T Spike(T v) => SmoothSpikes ? T.CreateTruncating(Surrogate.Integral(double.CreateTruncating(v))) : (v > T.Zero ? T.One : T.Zero);
+
+    /// <summary>
+    /// dst[b, 0..N) = bias + W_in x_b + W_rec sPrev_b for every stream b (dst rows have leading
+    /// dimension <paramref name="ld"/>). Binary spikes s_{t-1} are indexed into the tape (slot
+    /// <paramref name="t"/>) and only active columns of W_rec are added when they are sparse.
+    /// </summary>
+    private protected void ComputeCurrent(in StepInput<T> x, ReadOnlySpan<T> sPrev, Span<T> dst, int ld, int batch, bool useInputMirror, LayerTape<T> tape, int t)
+    {
+        int n = Size;
+        int d = InputSize;
+        for (int b = 0; b < batch; b++)
+        {
+            InputBias.Data.CopyTo(dst.Slice(b * ld, n));
+        }
+
+        if (x.IsSparse)
+        {
+            if (useInputMirror)
+            {
+                T[] wt = InputMirror();
+                for (int b = 0; b < batch; b++)
+                {
+                    (int s, int e) = x.Range(b);
+                    Span<T> row = dst.Slice(b * ld, n);
+                    for (int k = s; k < e; k++)
+                    {
+                        TensorPrimitives.Add(row, wt.AsSpan(x.Indices[k] * n, n), row);
+                    }
+                }
+            }
+            else
+            {
+                for (int b = 0; b < batch; b++)
+                {
+                    (int s, int e) = x.Range(b);
+                    if (s != e)
+                    {
+                        AddColumns(x.Indices[s..e], InputWeight.Data, d, dst.Slice(b * ld, n));
+                    }
+                }
+            }
+        }
+        else
+        {
+            Kernels.MatMulABt(x.Dense, d, InputWeight.Data, d, dst, ld, batch, n, d, accumulate: true);
+        }
+
+        if (RecurrentWeight is null)
+        {
+            return;
+        }
+
+        if (SmoothSpikes || DenseSpikes)
+        {
+            // test modes: spikes are not binary, or the dense reference path is forced
+            tape.SpikesIndexed = false;
+            Kernels.MatMulABt(sPrev, n, RecurrentWeight.Data, n, dst, ld, batch, n, n, accumulate: true);
+            return;
+        }
+
+        // index the active spikes of every stream (recorded for the weight gradient too)
+        int row0 = t * batch;
+        int[] idx = tape.SpikeIndex;
+        int[] off = tape.SpikeOffset;
+        if (t == 0)
+        {
+            off[0] = 0;
+            tape.SpikesIndexed = true;
+        }
+
+        int count = off[row0];
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> sRow = sPrev.Slice(b * n, n);
+            int start = count;
+            for (int j = 0; j < n; j++)
+            {
+                if (sRow[j] != T.Zero)
+                {
+                    idx[count++] = j;
+                }
+            }
+
+            off[row0 + b + 1] = count;
+            int active = count - start;
+            if (active == 0)
+            {
+                continue;
+            }
+
+            if (active * 8 <= n)
+            {
+                AddColumns(idx.AsSpan(start, active), RecurrentWeight.Data, n, dst.Slice(b * ld, n));
+            }
+            else
+            {
+                Kernels.MatMulABt(sRow, n, RecurrentWeight.Data, n, dst.Slice(b * ld), ld, 1, n, n, accumulate: true);
+            }
+        }
+    }
+
+    /// <summary>gsPrev += gI W_rec and gxLower += gI W_in (input-side gradients of the current).</summary>
+    private protected void BackwardCurrent(ReadOnlySpan<T> gI, Span<T> gsPrev, Span<T> gxLower, int batch)
+    {
+        int n = Size;
+        if (RecurrentWeight is not null)
+        {
+            Kernels.AddProduct(gI, n, 1, RecurrentWeight.Data, n, gsPrev, n, batch, n, n);
+        }
+
+        if (!gxLower.IsEmpty)
+        {
+            Kernels.AddProduct(gI, n, 1, InputWeight.Data, InputSize, gxLower, InputSize, batch, n, InputSize);
+        }
+    }
+
+    /// <summary>Weight gradients of the current over <paramref name="rows"/> = steps x B rows.</summary>
+    private protected void AccumulateCurrentGradients(ReadOnlySpan<T> gI, ReadOnlySpan<T> sPrevRows, in ChunkInput<T> x, int rows, LayerTape<T> tape)
+    {
+        int n = Size;
+        int d = InputSize;
+        Span<T> gBias = InputBias.Grad;
+        for (int r = 0; r < rows; r++)
+        {
+            TensorPrimitives.Add(gBias, gI.Slice(r * n, n), gBias);
+        }
+
+        if (RecurrentWeight is not null)
+        {
+            long active = tape.SpikesIndexed ? tape.SpikeOffset[rows] : long.MaxValue / 16;
+            if (active * 8 <= (long)rows * n)
+            {
+                SparseOuter(gI, tape.SpikeIndex, tape.SpikeOffset, rows, RecurrentWeight.Grad, n);
+            }
+            else
+            {
+                Kernels.AddProduct(gI, 1, n, sPrevRows, n, RecurrentWeight.Grad, n, n, rows, n);
+            }
+        }
+
+        if (!x.IsSparse)
+        {
+            Kernels.AddProduct(gI, 1, n, x.Dense, d, InputWeight.Grad, d, n, rows, d);
+            return;
+        }
+
+        InputWeight.GradNormSq += SparseOuter(gI, x.Indices, x.Offsets, rows, InputWeight.Grad, d);
+        InputWeight.GradNormTracked = true;
+    }
+
+    /// <summary>
+    /// gw[i, j] += sum_r gI[r, i] over the active columns j of each row r (strided writes into
+    /// [N, width]); returns the change of ‖gw‖² (Σ (a + g)² − a² over the updates).
+    /// </summary>
+    private double SparseOuter(ReadOnlySpan<T> gI, ReadOnlySpan<int> idx, ReadOnlySpan<int> off, int rows, T[] gwArray, int width)
+    {
+        double delta = 0;
+        int n = Size;
+        ref T gw = ref MemoryMarshal.GetArrayDataReference(gwArray);
+        ref T gi0 = ref MemoryMarshal.GetReference(gI);
+        for (int r = 0; r < rows; r++)
+        {
+            int s = off[r];
+            int e = off[r + 1];
+            if (s == e)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<int> act = idx[s..e];
+            ref T gRow = ref Unsafe.Add(ref gi0, r * n);
+            for (int i = 0; i < n; i++)
+            {
+                T g = Unsafe.Add(ref gRow, i);
+                if (g == T.Zero)
+                {
+                    continue;
+                }
+
+                ref T wRow = ref Unsafe.Add(ref gw, i * width);
+                T local = T.Zero;
+                foreach (int j in act)
+                {
+                    ref T cell = ref Unsafe.Add(ref wRow, j);
+                    T a = cell;
+                    cell = a + g;
+                    local += (a + a + g) * g;
+                }
+
+                delta += double.CreateTruncating(local);
+            }
+        }
+
+        return delta;
+    }
+
+    /// <summary>dst[i] += sum over active j of w[i * width + j] (columns of a row-major [N, width] matrix).</summary>
+    private void AddColumns(ReadOnlySpan<int> act, T[] w, int width, Span<T> dst)
+    {
+        // four rows at a time: four independent sums (no add-latency chain) and more loads in flight
+        ref T w0 = ref MemoryMarshal.GetArrayDataReference(w);
+        int n = Size;
+        int i = 0;
+        for (; i + 4 <= n; i += 4)
+        {
+            ref T r0 = ref Unsafe.Add(ref w0, i * width);
+            ref T r1 = ref Unsafe.Add(ref r0, width);
+            ref T r2 = ref Unsafe.Add(ref r1, width);
+            ref T r3 = ref Unsafe.Add(ref r2, width);
+            T s0 = T.Zero, s1 = T.Zero, s2 = T.Zero, s3 = T.Zero;
+            foreach (int j in act)
+            {
+                s0 += Unsafe.Add(ref r0, j);
+                s1 += Unsafe.Add(ref r1, j);
+                s2 += Unsafe.Add(ref r2, j);
+                s3 += Unsafe.Add(ref r3, j);
+            }
+
+            dst[i] += s0;
+            dst[i + 1] += s1;
+            dst[i + 2] += s2;
+            dst[i + 3] += s3;
+        }
+
+        for (; i < n; i++)
+        {
+            ref T wRow = ref Unsafe.Add(ref w0, i * width);
+            T sum = T.Zero;
+            foreach (int j in act)
+            {
+                sum += Unsafe.Add(ref wRow, j);
+            }
+
+            dst[i] += sum;
+        }
+    }
+
+    /// <summary>W_in transposed ([D, N]) for the inference path, rebuilt when W_in's version changes.</summary>
+    private T[] InputMirror()
+    {
+        int version = InputWeight.Version;
+        T[]? m = Volatile.Read(ref _inputMirror);
+        if (m is not null && Volatile.Read(ref _inputMirrorVersion) == version)
+        {
+            return m;
+        }
+
+        lock (_mirrorLock)
+        {
+            m = _inputMirror ?? new T[InputWeight.Length];
+            if (_inputMirrorVersion != version || _inputMirror is null)
+            {
+                Kernels.Transpose<T>(InputWeight.Data, Size, InputSize, m);
+                _inputMirror = m;
+                Volatile.Write(ref _inputMirrorVersion, version);
+            }
+
+            return m;
+        }
+    }
+}
+
+/// <summary>Inputs of one layer over a recorded chunk: rows = steps x B.</summary>
+internal readonly ref struct ChunkInput<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public ChunkInput(ReadOnlySpan<T> dense)
+    {
+        Dense = dense;
+        IsSparse = false;
+    }
+
+    public ChunkInput(ReadOnlySpan<int> indices, ReadOnlySpan<int> offsets)
+    {
+        Indices = indices;
+        Offsets = offsets;
+        IsSparse = true;
+    }
+
+    /// <summary>Dense rows (rows x D).</summary>
+    public ReadOnlySpan<T> Dense { get; }
+
+    /// <summary>Active indices of all rows.</summary>
+    public ReadOnlySpan<int> Indices { get; }
+
+    /// <summary>rows + 1 offsets into <see cref="Indices"/>.</summary>
+    public ReadOnlySpan<int> Offsets { get; }
+
+    public bool IsSparse { get; }
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using EventSnn.Cli;
+
+namespace EventSnn.Cli.Tests;
+
+public class SnnCommandTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using var o = new StringWriter();
+        using var e = new StringWriter();
+        int code = CommandRunner.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void Bench_step_prints_the_json_fields_for_inference_and_learning()
+    {
+        foreach (string[] extra in new[] { Array.Empty<string>(), ["--learn"] })
+        {
+            (int code, string output, string err) = Run([.. new[] { "bench", "step", "--hidden", "32", "--inputs", "64", "--density", "0.1", "--chunk", "5", "--seconds", "0.2", "--warmup", "0.1", "--json" }, .. extra]);
+            Assert.True(code == 0, err);
+            using var doc = JsonDocument.Parse(output);
+            JsonElement r = doc.RootElement;
+            Assert.Equal("managed", r.GetProperty("backend").GetString());
+            Assert.Equal(extra.Length == 0 ? "inference" : "learn", r.GetProperty("mode").GetString());
+            Assert.Equal(32, r.GetProperty("hidden").GetInt32());
+            Assert.Equal(64, r.GetProperty("inputs").GetInt32());
+            Assert.True(r.GetProperty("steps_per_second").GetDouble() > 0);
+            Assert.True(r.GetProperty("allocated_bytes_per_step").GetDouble() >= 0);
+            Assert.True(r.GetProperty("steps").GetInt64() > 0);
+        }
+    }
+
+    [Fact]
+    public void Repro_adding_prints_result_memory_and_curve()
+    {
+        (int code, string output, string err) = Run("repro", "adding", "--T", "20", "--method", "fptt", "--iterations", "4", "--seed", "3", "--batch", "2", "--neurons", "8", "--chunk-length", "5", "--eval-samples", "10", "--curve-points", "2", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        JsonElement r = doc.RootElement;
+        Assert.Equal(20, r.GetProperty("T").GetInt32());
+        Assert.Equal("fptt", r.GetProperty("method").GetString());
+        Assert.Equal(4, r.GetProperty("iterations").GetInt32());
+        Assert.Equal(5, r.GetProperty("chunk_length").GetInt32());
+        Assert.True(r.GetProperty("final_mse").GetDouble() > 0);
+        Assert.True(r.GetProperty("peak_memory_bytes").GetInt64() > 0);
+        Assert.True(r.GetProperty("seconds").GetDouble() >= 0);
+        Assert.Equal(2, r.GetProperty("curve").GetArrayLength());
+        Assert.Equal(2, r.GetProperty("curve")[0][0].GetInt32());
+
+        (code, output, err) = Run("repro", "adding", "--T", "20", "--method", "bptt", "--iterations", "2", "--batch", "2", "--neurons", "8", "--eval-samples", "10");
+        Assert.True(code == 0, err);
+        Assert.Contains("final MSE", output);
+        Assert.Contains("learning curve", output);
+    }
+
+    [Fact]
+    public void Bad_options_are_usage_errors()
+    {
+        Assert.Equal(CommandRunner.BadInput, Run("repro", "adding", "--method", "sgd").Code);
+        Assert.Equal(CommandRunner.BadInput, Run("repro", "adding", "--T", "0").Code);
+        Assert.Equal(CommandRunner.BadInput, Run("bench", "step", "--density", "2").Code);
+        Assert.Equal(CommandRunner.BadInput, Run("bench", "step", "--backend", "torch").Code);
+        Assert.Equal(CommandRunner.BadInput, Run("bench", "step", "--hidden", "x").Code);
+    }
+}
