@@ -53,6 +53,7 @@ public sealed class DvsEmulator : IDisposable
     private readonly float[] _reference;
     private readonly float[] _lastLog;
     private readonly float[] _current;
+    private readonly float[] _linear;
     private readonly float[] _onThreshold;
     private readonly float[] _offThreshold;
     private readonly long[] _lastEvent;
@@ -79,6 +80,8 @@ public sealed class DvsEmulator : IDisposable
         _reference = new float[_pixels];
         _lastLog = new float[_pixels];
         _current = new float[_pixels];
+        _linear = new float[_pixels];
+        Array.Fill(_linear, float.NaN);
         _onThreshold = new float[_pixels];
         _offThreshold = new float[_pixels];
         _lastEvent = new long[_pixels];
@@ -142,7 +145,13 @@ public sealed class DvsEmulator : IDisposable
         float eps = (float)_options.LogEpsilon;
         for (int i = 0; i < _pixels; i++)
         {
-            _current[i] = MathF.Log(Math.Clamp(intensity[i], 0f, 1f) + eps);
+            // the logarithm is the costly part: reuse it where the pixel did not change
+            float v = Math.Clamp(intensity[i], 0f, 1f);
+            if (v != _linear[i])
+            {
+                _linear[i] = v;
+                _current[i] = MathF.Log(v + eps);
+            }
         }
 
         return Advance(timestampUs);
@@ -156,6 +165,8 @@ public sealed class DvsEmulator : IDisposable
         {
             _current[i] = _byteLog[intensity[i]];
         }
+
+        Array.Fill(_linear, float.NaN);
 
         return Advance(timestampUs);
     }
