@@ -262,10 +262,10 @@ public sealed class CochleaEncoder
 public static class AudioEncoding
 {
     /// <summary>
-    /// Encodes a mono signal into spike times (seconds) and units (channels), the SHD layout,
-    /// appended to the given lists. Returns the number of spikes added.
+    /// Encodes a mono signal into spike times (microseconds) and units (channels), the SHD
+    /// layout, appended to the given lists. Returns the number of spikes added.
     /// </summary>
-    public static int EncodeToShd(ReadOnlySpan<float> samples, int sampleRate, CochleaOptions? options, List<float> times, List<ushort> units)
+    public static int EncodeToShd(ReadOnlySpan<float> samples, int sampleRate, CochleaOptions? options, List<long> times, List<ushort> units)
     {
         ArgumentNullException.ThrowIfNull(times);
         ArgumentNullException.ThrowIfNull(units);
@@ -278,7 +278,7 @@ public static class AudioEncoding
             int used = encoder.Process(samples, batch);
             for (int i = 0; i < batch.Count; i++)
             {
-                times.Add(batch.T[i] * 1e-6f);
+                times.Add(batch.T[i]);
                 units.Add(batch.Channel[i]);
             }
 

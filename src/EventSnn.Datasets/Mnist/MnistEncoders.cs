@@ -38,12 +38,12 @@ public static class SequentialMnist
     }
 
     /// <summary>
-    /// Encodes a pixel sequence as spikes, one time step per <paramref name="stepSeconds"/>:
+    /// Encodes a pixel sequence as spikes, one time step per <paramref name="stepUs"/> microseconds:
     /// channel j (0..38) fires when the value crosses threshold (j + 1) / 40 upwards,
     /// channel 39 + j when it crosses it downwards, channel 78 fires at every step whose value
-    /// is at least 0.5, channel 79 at the last step. Times are in seconds (SHD layout).
+    /// is at least 0.5, channel 79 at the last step. Times are in microseconds.
     /// </summary>
-    public static void EncodeSpikes(ReadOnlySpan<float> sequence, double stepSeconds, List<float> times, List<ushort> units)
+    public static void EncodeSpikes(ReadOnlySpan<float> sequence, long stepUs, List<long> times, List<ushort> units)
     {
         ArgumentNullException.ThrowIfNull(times);
         ArgumentNullException.ThrowIfNull(units);
@@ -51,7 +51,7 @@ public static class SequentialMnist
         for (int t = 0; t < sequence.Length; t++)
         {
             float value = sequence[t];
-            float time = (float)(t * stepSeconds);
+            long time = t * stepUs;
             for (int j = 0; j < Thresholds; j++)
             {
                 float th = (j + 1) / (float)(Thresholds + 1);
