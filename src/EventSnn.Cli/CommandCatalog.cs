@@ -5,5 +5,7 @@ internal static class CommandCatalog
 {
     public static IReadOnlyList<Command> All() =>
     [
+        new Commands.DatasetMakeCommand(),
+        new Commands.DatasetBaselineCommand(),
     ];
 }
