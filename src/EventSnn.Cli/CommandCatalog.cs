@@ -7,5 +7,6 @@ internal static class CommandCatalog
     [
         new Commands.DatasetMakeCommand(),
         new Commands.DatasetBaselineCommand(),
+        new Commands.DatasetTrainCommand(),
     ];
 }

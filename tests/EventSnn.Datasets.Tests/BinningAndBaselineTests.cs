@@ -41,11 +41,11 @@ public class BinningAndBaselineTests
         Assert.Equal(2 * 2 * 2, s.Features);
         // frame 0: ON (0,0)x2 -> idx 4+0 = 2 events; OFF (1,0) -> idx 1; ON (1,1) -> idx 4+3
         Assert.Equal(new[] { 1, 4, 7 }, s.ActiveAt(0).ToArray());
-        Assert.Equal(new[] { 1f, 2f, 1f }, s.ValuesAt(0).ToArray());
+        Assert.Equal(new[] { 1f / 16, 2f / 16, 1f / 16 }, s.ValuesAt(0).ToArray()); // 4 x 4 average pooling
         // frame 1: OFF (0,1) -> 2; ON (1,1) -> 7; ON (0,0) -> 4; OFF (1,0) -> 1
         Assert.Equal(new[] { 1, 2, 4, 7 }, s.ActiveAt(1).ToArray());
         float[] dense = s.ToDense();
-        Assert.Equal(8f, dense.Sum());
+        Assert.Equal(0.5f, dense.Sum(), 5);
     }
 
     [Fact]

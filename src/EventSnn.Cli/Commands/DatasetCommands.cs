@@ -186,28 +186,38 @@ internal sealed class DatasetBaselineCommand : Command
 /// <summary>Recognises a dataset folder by its files.</summary>
 internal static class DatasetFolder
 {
-    public static (ISequenceDataset Train, ISequenceDataset Test, string Kind, int Slices, int Pool) Open(string dir)
+    /// <summary>Opens the splits with the reference binning (SHD 250 x 4 ms; Gesture 20 equal-count frames, 4 x 4 pooling; N-MNIST 30 x 10 ms).</summary>
+    public static (ISequenceDataset Train, ISequenceDataset Test, string Kind, int Slices, int Pool) Open(string dir) => Open(dir, training: false);
+
+    /// <summary>Opens the splits binned for the spiking network (shorter sequences: SHD 100 x 10 ms, N-MNIST pooled 2 x 2).</summary>
+    public static (ISequenceDataset Train, ISequenceDataset Test, string Kind) OpenForTraining(string dir)
+    {
+        var r = Open(dir, training: true);
+        return (r.Train, r.Test, r.Kind);
+    }
+
+    private static (ISequenceDataset Train, ISequenceDataset Test, string Kind, int Slices, int Pool) Open(string dir, bool training)
     {
         if (!Directory.Exists(dir))
         {
             throw new DirectoryNotFoundException($"dataset folder not found: {dir}");
         }
 
-        foreach ((string prefix, string kind, int steps, double bin, int slices, int pool) in new[]
+        foreach ((string prefix, string kind, int steps, double bin, bool binary, int slices, int pool) in new[]
         {
-            ("shd", "spoken-digits (SHD layout)", 250, 0.004, 4, 10),
-            ("ssc", "SSC", 250, 0.004, 4, 10),
-            ("smnist", "S-MNIST", 98, 0.008, 8, 1),
-            ("psmnist", "PS-MNIST", 98, 0.008, 8, 1),
+            ("shd", "spoken-digits (SHD layout)", training ? 100 : 250, training ? 0.010 : 0.004, training, 4, 10),
+            ("ssc", "SSC", training ? 100 : 250, training ? 0.010 : 0.004, training, 4, 10),
+            ("smnist", "S-MNIST", 98, 0.008, false, 8, 1),
+            ("psmnist", "PS-MNIST", 98, 0.008, false, 8, 1),
         })
         {
             string trainPath = Path.Combine(dir, prefix + "_train.h5");
             if (File.Exists(trainPath))
             {
-                ShdDataset train = ShdDataset.Open(trainPath, steps, bin, binary: false);
+                ShdDataset train = ShdDataset.Open(trainPath, steps, bin, binary);
                 try
                 {
-                    return (train, ShdDataset.Open(Path.Combine(dir, prefix + "_test.h5"), steps, bin, binary: false), kind, slices, pool);
+                    return (train, ShdDataset.Open(Path.Combine(dir, prefix + "_test.h5"), steps, bin, binary), kind, slices, pool);
                 }
                 catch
                 {
@@ -224,7 +234,8 @@ internal static class DatasetFolder
 
         if (Directory.Exists(Path.Combine(dir, "Train")))
         {
-            return (NMnistDataset.Open(dir, train: true), NMnistDataset.Open(dir, train: false), "N-MNIST layout", 3, 1);
+            int pool = training ? 2 : 1;
+            return (NMnistDataset.Open(dir, train: true, pool: pool), NMnistDataset.Open(dir, train: false, pool: pool), "N-MNIST layout", 3, 1);
         }
 
         throw new FileNotFoundException($"{dir} holds no known dataset (shd_train.h5, smnist_train.h5, psmnist_train.h5, trials_to_train.txt or Train/)", dir);

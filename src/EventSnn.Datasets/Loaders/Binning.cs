@@ -54,8 +54,9 @@ public static class Binning
 
     /// <summary>
     /// DVS128 Gesture reference frames: the events are cut into <paramref name="frames"/>
-    /// slices holding equal numbers of events, and each slice is counted per polarity on a
-    /// grid pooled by <paramref name="pool"/> x <paramref name="pool"/> (128 x 128 / 4 -> 2 x 32 x 32).
+    /// slices holding equal numbers of events, and each slice is counted per polarity and
+    /// average-pooled over <paramref name="pool"/> x <paramref name="pool"/> pixels (128 x 128 / 4 ->
+    /// 2 x 32 x 32; a value is the mean event count of its pixels, as the reference's 4x4 average pooling).
     /// Feature index = polarity * (h * w) + y * w + x with polarity 0 = OFF, 1 = ON.
     /// </summary>
     public static SpikeSequence EqualCountFrames(ReadOnlySpan<DvsEvent> events, SensorGeometry geometry, int frames, int pool, int label, string? id = null)
@@ -66,6 +67,7 @@ public static class Binning
         int features = 2 * w * h;
         var dense = new float[frames * features];
         int n = events.Length;
+        float share = 1f / (pool * pool);
         for (int i = 0; i < n; i++)
         {
             DvsEvent e = events[i];
@@ -76,7 +78,7 @@ public static class Binning
 
             int frame = (int)((long)i * frames / n);
             int f = ((e.On ? 1 : 0) * w * h) + ((e.Y / pool) * w) + (e.X / pool);
-            dense[(frame * features) + f] += 1;
+            dense[(frame * features) + f] += share;
         }
 
         return SpikeSequence.FromDense(dense, frames, features, label, id);
