@@ -29,7 +29,7 @@ public enum ShdTimeType
 /// </summary>
 /// <remarks>
 /// <para>Decoding uses PureHDF. Labels, speakers, keys and meta info are read at
-/// <see cref="Open"/>; spikes are read per sample (in small blocks of consecutive samples
+/// <see cref="Open(string, ReaderOptions?)"/>; spikes are read per sample (in small blocks of consecutive samples
 /// for sequential access), never the whole ragged dataset at once. PureHDF returns each
 /// sample as a managed array, so reading allocates per sample (not per spike).</para>
 /// <para>Spike times become microseconds: <c>T = round(seconds * 1e6)</c> (midpoint away
@@ -43,7 +43,7 @@ public enum ShdTimeType
 /// <para>Bad input raises <see cref="EventFormatException"/> naming the file, the dataset path
 /// (<c>/spikes/times</c>, ...) as field and, for errors inside PureHDF, the offset of the last
 /// byte range it read. A file shorter than its superblock's end-of-file address is truncated:
-/// strict mode throws at <see cref="Open"/> with <see cref="EventFormatException.IsTruncation"/>;
+/// strict mode throws at <see cref="Open(string, ReaderOptions?)"/> with <see cref="EventFormatException.IsTruncation"/>;
 /// tolerant mode opens it with a warning, and samples that cannot be read then throw with
 /// <see cref="EventFormatException.IsTruncation"/> set (<see cref="ShdReader"/> stops there).</para>
 /// </remarks>
@@ -236,8 +236,25 @@ public sealed class ShdFile : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= ReaderOptions.Default;
-        Hdf5Filters.EnsureRegistered();
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, Math.Clamp(options.BufferBytes, 4096, 1 << 20), FileOptions.RandomAccess);
+        return Open(stream, path, options);
+    }
+
+    /// <summary>
+    /// Opens an SHD/SSC file from a seekable <paramref name="stream"/> (owned by the result);
+    /// <paramref name="path"/> names it in errors.
+    /// </summary>
+    public static ShdFile Open(Stream stream, string path, ReaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(path);
+        if (!stream.CanSeek)
+        {
+            throw new ArgumentException("HDF5 needs a seekable stream", nameof(stream));
+        }
+
+        options ??= ReaderOptions.Default;
+        Hdf5Filters.EnsureRegistered();
         var input = new Hdf5Input(stream);
         try
         {

@@ -33,7 +33,7 @@ public sealed class ShdReader : ISpikeReader
         CurrentLabel = -1;
     }
 
-    /// <summary>Opens <paramref name="path"/> (see <see cref="ShdFile.Open"/>) and streams it.</summary>
+    /// <summary>Opens <paramref name="path"/> (see <see cref="ShdFile.Open(string, ReaderOptions?)"/>) and streams it.</summary>
     public static ShdReader Open(string path, ReaderOptions? options = null) => new(ShdFile.Open(path, options), ownsFile: true);
 
     /// <summary>The underlying file (labels, keys, speakers, random access).</summary>
