@@ -37,6 +37,10 @@ public sealed record ReaderOptions
     /// <summary>NAS recordings: true for stereo; null infers it from the file name (stereo/mono).</summary>
     public bool? NasStereo { get; init; }
 
-    /// <summary>AEDAT 2.0: address layout override ("dvs128" or "davis"); null uses the file's '# AEChip' line.</summary>
+    /// <summary>
+    /// AEDAT 2.0: address layout override ("dvs128" or "davis"; "davis240", "davis346", "davis640",
+    /// "davis128", "davis208" or a jAER AEChip class name also fix the sensor size); null uses the
+    /// file's '# AEChip' line, else infers the layout from the address bits.
+    /// </summary>
     public string? Aedat2Chip { get; init; }
 }

@@ -1,0 +1,308 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using EventSnn.Events;
+using EventSnn.IO.Internal;
+
+namespace EventSnn.IO;
+
+/// <summary>
+/// Writes jAER AEDAT 2.0 files (DVS128 or DAVIS address layout) that <see cref="Aedat2Reader"/>
+/// and jAER read back: header '#!AER-DAT2.0', '# AEChip: &lt;class&gt;', '#End Of ASCII Header'
+/// (CRLF line ends), then big-endian int32 address + int32 timestamp records.
+/// </summary>
+/// <remarks>
+/// Coordinates are encoded with the inverse of the reader's convention (see
+/// <see cref="JaerAddress"/>). Timestamps are stored modulo 2^32 (jAER's int32 wrap); the
+/// reader recovers them exactly when the first is below 2^32 and consecutive records differ
+/// by less than 2^31 us. Triggers become external-input records (DAVIS address 0x400,
+/// DVS128 address 0x8000; jAER files do not carry the edge kind) and are merged with the
+/// events of a batch in timestamp order. The AEChip class is chosen from the layout and
+/// sensor size (DVS128, DAVIS240C, Davis346B, Davis640, Davis128, Davis208PixelParade); a
+/// DAVIS of unknown size writes <c>eu.seebetter.ini.chips.DavisChip</c> and stores the raw
+/// (unmirrored) coordinates.
+/// </remarks>
+public sealed class Aedat2Writer : IDisposable
+{
+    private const int BufferBytes = 1 << 20;
+
+    private readonly Stream _stream;
+    private readonly bool _leaveOpen;
+    private readonly bool _mirror;
+    private readonly int _xBase;
+    private readonly int _yBase;
+    private byte[] _buffer;
+    private int _used;
+
+    /// <summary>Creates (or overwrites) a file.</summary>
+    public Aedat2Writer(string path, JaerChip chip, SensorGeometry geometry, string? aeChipClass = null)
+        : this(ReaderFiles.Create(path), chip, geometry, aeChipClass, leaveOpen: false)
+    {
+    }
+
+    /// <summary>Writes to a stream.</summary>
+    /// <param name="stream">Destination.</param>
+    /// <param name="chip">Address layout.</param>
+    /// <param name="geometry">Sensor size (DVS128 is always 128 x 128).</param>
+    /// <param name="aeChipClass">AEChip class name for the header; null picks one from the layout and size.</param>
+    /// <param name="leaveOpen">True to keep <paramref name="stream"/> open on dispose.</param>
+    public Aedat2Writer(Stream stream, JaerChip chip, SensorGeometry geometry, string? aeChipClass = null, bool leaveOpen = false)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (chip is not (JaerChip.Dvs128 or JaerChip.Davis))
+        {
+            throw new ArgumentOutOfRangeException(nameof(chip), chip, "The address layout must be Dvs128 or Davis.");
+        }
+
+        Chip = chip;
+        if (chip == JaerChip.Dvs128)
+        {
+            geometry = SensorGeometry.Dvs128;
+        }
+
+        string className = aeChipClass ?? DefaultClass(chip, geometry)
+            ?? throw new ArgumentException($"No jAER AEChip class for a {geometry} DAVIS; pass aeChipClass or SensorGeometry.Unknown.", nameof(geometry));
+        if (aeChipClass is not null && JaerAddress.TryParseChip(aeChipClass, out JaerChip parsed, out SensorGeometry parsedGeometry)
+            && parsed == chip && parsedGeometry.IsKnown)
+        {
+            geometry = parsedGeometry;
+        }
+
+        Geometry = geometry;
+        AeChipClass = className;
+        _mirror = geometry.IsKnown;
+        _xBase = geometry.Width - 1;
+        _yBase = geometry.Height - 1;
+        _stream = stream;
+        _leaveOpen = leaveOpen;
+        _buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        WriteHeader();
+    }
+
+    /// <summary>The address layout written.</summary>
+    public JaerChip Chip { get; }
+
+    /// <summary>The sensor size used to encode coordinates.</summary>
+    public SensorGeometry Geometry { get; }
+
+    /// <summary>The AEChip class written in the header.</summary>
+    public string AeChipClass { get; }
+
+    /// <summary>Events written so far.</summary>
+    public long EventsWritten { get; private set; }
+
+    /// <summary>Triggers written so far.</summary>
+    public long TriggersWritten { get; private set; }
+
+    /// <summary>Writes the events and triggers of a batch, merged in timestamp order.</summary>
+    public void Write(EventBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ReadOnlySpan<TriggerEvent> triggers = batch.Triggers.Items;
+        int n = batch.Count;
+        if (triggers.IsEmpty)
+        {
+            WriteEvents(batch.T.AsSpan(0, n), batch.X.AsSpan(0, n), batch.Y.AsSpan(0, n), batch.P.AsSpan(0, n));
+            return;
+        }
+
+        int start = 0;
+        int j = 0;
+        long[] ts = batch.T;
+        for (int i = 0; i < n; i++)
+        {
+            if (j < triggers.Length && triggers[j].T <= ts[i])
+            {
+                WriteEvents(ts.AsSpan(start, i - start), batch.X.AsSpan(start, i - start), batch.Y.AsSpan(start, i - start), batch.P.AsSpan(start, i - start));
+                start = i;
+                while (j < triggers.Length && triggers[j].T <= ts[i])
+                {
+                    WriteTrigger(triggers[j++]);
+                }
+            }
+        }
+
+        WriteEvents(ts.AsSpan(start, n - start), batch.X.AsSpan(start, n - start), batch.Y.AsSpan(start, n - start), batch.P.AsSpan(start, n - start));
+        while (j < triggers.Length)
+        {
+            WriteTrigger(triggers[j++]);
+        }
+    }
+
+    /// <summary>Writes one event.</summary>
+    public void Write(in DvsEvent e)
+    {
+        Span<long> t = [e.T];
+        Span<ushort> x = [e.X];
+        Span<ushort> y = [e.Y];
+        Span<byte> p = [e.On ? (byte)1 : (byte)0];
+        WriteEvents(t, x, y, p);
+    }
+
+    /// <summary>Writes events given as struct-of-arrays spans of equal length.</summary>
+    public void WriteEvents(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<byte> p)
+    {
+        int n = t.Length;
+        if (x.Length != n || y.Length != n || p.Length != n)
+        {
+            throw new ArgumentException("Spans must have equal lengths.", nameof(t));
+        }
+
+        int i = 0;
+        while (i < n)
+        {
+            int room = (_buffer.Length - _used) >> 3;
+            if (room == 0)
+            {
+                FlushBuffer();
+                continue;
+            }
+
+            int count = Math.Min(room, n - i);
+            EncodeEvents(t.Slice(i, count), x.Slice(i, count), y.Slice(i, count), p.Slice(i, count));
+            i += count;
+        }
+    }
+
+    /// <summary>Writes one trigger as an external-input record.</summary>
+    public void WriteTrigger(in TriggerEvent trigger)
+    {
+        if (_buffer.Length - _used < 8)
+        {
+            FlushBuffer();
+        }
+
+        uint address = Chip == JaerChip.Davis ? JaerAddress.DavisExternalBit : JaerAddress.Dvs128ExternalBit;
+        BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(_used), address);
+        BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(_used + 4), unchecked((int)trigger.T));
+        _used += 8;
+        TriggersWritten++;
+    }
+
+    /// <summary>Writes buffered records to the stream and flushes it.</summary>
+    public void Flush()
+    {
+        FlushBuffer();
+        _stream.Flush();
+    }
+
+    /// <summary>Flushes and closes the destination (unless leaveOpen).</summary>
+    public void Dispose()
+    {
+        if (_buffer.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Flush();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+            if (!_leaveOpen)
+            {
+                _stream.Dispose();
+            }
+        }
+    }
+
+    private static string? DefaultClass(JaerChip chip, SensorGeometry geometry)
+    {
+        if (chip == JaerChip.Dvs128)
+        {
+            return "ch.unizh.ini.jaer.chip.retina.DVS128";
+        }
+
+        return (geometry.Width, geometry.Height) switch
+        {
+            (0, 0) => "eu.seebetter.ini.chips.DavisChip",
+            (240, 180) => "eu.seebetter.ini.chips.davis.DAVIS240C",
+            (346, 260) => "eu.seebetter.ini.chips.davis.Davis346B",
+            (640, 480) => "eu.seebetter.ini.chips.davis.Davis640",
+            (128, 128) => "eu.seebetter.ini.chips.davis.Davis128",
+            (208, 192) => "eu.seebetter.ini.chips.davis.Davis208PixelParade",
+            _ => null,
+        };
+    }
+
+    private void EncodeEvents(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<byte> p)
+    {
+        ref byte dst = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_buffer), _used);
+        int n = t.Length;
+        if (Chip == JaerChip.Dvs128)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                uint address = JaerAddress.EncodeDvs128(x[i], y[i], p[i] != 0);
+                WriteRecord(ref Unsafe.Add(ref dst, i << 3), address, t[i]);
+            }
+        }
+        else if (_mirror)
+        {
+            uint w = (uint)Geometry.Width;
+            uint h = (uint)Geometry.Height;
+            for (int i = 0; i < n; i++)
+            {
+                uint xi = x[i];
+                uint yi = y[i];
+                if (xi >= w || yi >= h)
+                {
+                    ThrowOutside(xi, yi);
+                }
+
+                uint address = ((uint)(_yBase - (int)yi) << JaerAddress.DavisYShift)
+                    | ((uint)(_xBase - (int)xi) << JaerAddress.DavisXShift)
+                    | ((uint)(p[i] & 1) << 11);
+                WriteRecord(ref Unsafe.Add(ref dst, i << 3), address, t[i]);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                uint address = JaerAddress.EncodeDavis(x[i], y[i], p[i] != 0, SensorGeometry.Unknown);
+                WriteRecord(ref Unsafe.Add(ref dst, i << 3), address, t[i]);
+            }
+        }
+
+        _used += n << 3;
+        EventsWritten += n;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteRecord(ref byte dst, uint address, long t)
+    {
+        Unsafe.WriteUnaligned(ref dst, BinaryPrimitives.ReverseEndianness(address));
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 4), BinaryPrimitives.ReverseEndianness(unchecked((uint)t)));
+    }
+
+    private void ThrowOutside(uint x, uint y) =>
+        throw new ArgumentOutOfRangeException(nameof(x), $"Event ({x}, {y}) lies outside the {Geometry} sensor.");
+
+    private void FlushBuffer()
+    {
+        if (_used > 0)
+        {
+            _stream.Write(_buffer, 0, _used);
+            _used = 0;
+        }
+    }
+
+    private void WriteHeader()
+    {
+        var sb = new StringBuilder();
+        sb.Append("#!AER-DAT2.0\r\n");
+        sb.Append("# This is a raw AE data file created by EventSnn\r\n");
+        sb.Append("# Data format is int32 address, int32 timestamp (8 bytes total), repeated for each event\r\n");
+        sb.Append("# Timestamps tick is 1 us\r\n");
+        sb.Append("# AEChip: ").Append(AeChipClass).Append("\r\n");
+        sb.Append("#End Of ASCII Header\r\n");
+        byte[] header = Encoding.ASCII.GetBytes(sb.ToString());
+        _stream.Write(header, 0, header.Length);
+    }
+}

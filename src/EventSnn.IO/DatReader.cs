@@ -1,0 +1,266 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using EventSnn.Events;
+using EventSnn.IO.Internal;
+
+namespace EventSnn.IO;
+
+/// <summary>
+/// Streaming reader of Prophesee DAT files: an ASCII '%' header (geometry from '% Width' /
+/// '% Height'), one byte event type (0 Event2d, 12 EventCD, 14 external trigger) and one byte
+/// event size (must be 8), then 8-byte little-endian records: uint32 timestamp (us) and
+/// uint32 w with x = w &amp; 0x3FFF, y = (w &gt;&gt; 14) &amp; 0x3FFF and polarity = the 4-bit field
+/// from bit 28 (non-zero = ON). Trigger files (type 14) give triggers (value = bits 3..0,
+/// channel id = bits 31..26) and no events. The 32-bit timestamp is unwrapped: a drop by at
+/// least 2^31 adds 2^32 us.
+/// </summary>
+public sealed class DatReader : IDvsEventReader
+{
+    private const uint HalfRange = 1u << 31;
+    private const long Loop = 1L << 32;
+
+    private readonly PropheseeCore _core;
+    private uint _last;
+    private long _loops;
+
+    /// <summary>Opens a DAT stream and reads its header and event type/size bytes.</summary>
+    /// <param name="stream">The DAT bytes, positioned at the header.</param>
+    /// <param name="sourceName">File path or peer, used in errors and warnings.</param>
+    /// <param name="options">Reader options (strictness, bounds, buffer size); null for defaults.</param>
+    /// <param name="leaveOpen">True to leave <paramref name="stream"/> open on dispose.</param>
+    public DatReader(Stream stream, string sourceName, ReaderOptions? options = null, bool leaveOpen = false)
+    {
+        _core = new PropheseeCore(stream, sourceName, options, leaveOpen);
+        try
+        {
+            ReadTypeAndSize();
+        }
+        catch
+        {
+            _core.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public string SourceName => _core.SourceName;
+
+    /// <inheritdoc />
+    public EventFormat Format => EventFormat.Dat;
+
+    /// <inheritdoc />
+    public long Position => _core.Input.Position;
+
+    /// <inheritdoc />
+    public IReadOnlyList<FormatWarning> Warnings => _core.Warnings;
+
+    /// <summary>Declared geometry, else the one implied by the largest address seen so far (Unknown before any event).</summary>
+    public SensorGeometry Geometry => _core.Geometry;
+
+    /// <summary>The file header ('% key value' lines).</summary>
+    public PropheseeHeader Header => _core.Header;
+
+    /// <summary>Offset of the first record (after the header and the type/size bytes).</summary>
+    public long DataOffset { get; private set; }
+
+    /// <summary>The event type byte (0 Event2d, 12 EventCD, 14 trigger); -1 when the file ends before it.</summary>
+    public int EventType { get; private set; } = -1;
+
+    /// <summary>True for a trigger file (event type 14): records become triggers, not events.</summary>
+    public bool IsTriggerFile => EventType == 14;
+
+    /// <summary>Events read so far whose address lies outside the declared geometry (kept, not dropped).</summary>
+    public long OutOfGeometryEvents => _core.OutOfGeometry;
+
+    /// <summary>Opens a file.</summary>
+    public static DatReader Open(string path, ReaderOptions? options = null)
+    {
+        FileStream fs = PropheseeCore.OpenFile(path);
+        try
+        {
+            return new DatReader(fs, path, options);
+        }
+        catch
+        {
+            fs.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public bool Read(EventBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        _core.ThrowIfDisposed();
+        batch.Clear();
+        ByteInput input = _core.Input;
+        TriggerBuffer triggers = batch.Triggers;
+        int cap = batch.Capacity;
+        int n = 0;
+        bool triggerFile = IsTriggerFile;
+        while (n < cap && triggers.Count < triggers.Capacity && !_core.Ended)
+        {
+            if (input.Available < 8 && !input.Ensure(8))
+            {
+                _core.EndOfData(8, "DAT record");
+                break;
+            }
+
+            int records = input.Available >> 3;
+            int used = triggerFile
+                ? DecodeTriggers(input.Span, Math.Min(records, triggers.Capacity - triggers.Count), triggers)
+                : Decode(input.Buffer, input.Start, Math.Min(records, cap - n), batch, ref n);
+            input.Advance(used << 3);
+        }
+
+        batch.SetCount(n);
+        _core.Track(batch);
+        return n > 0 || triggers.Count > 0;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _core.Dispose();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe ulong Load(byte* p)
+    {
+        ulong v = Unsafe.ReadUnaligned<ulong>(p);
+        return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
+    }
+
+    private void ReadTypeAndSize()
+    {
+        ByteInput input = _core.Input;
+        if (!input.Ensure(2))
+        {
+            // header only (no events), or cut inside the type/size bytes (a truncation)
+            _core.EndOfData(2, "event type/size");
+            DataOffset = input.Position;
+            return;
+        }
+
+        long at = input.Position;
+        int type = input.Span[0];
+        int size = input.Span[1];
+        if (size != 8)
+        {
+            throw new EventFormatException(SourceName, at + 1, $"event size {size} is not supported (DAT events are 8 bytes)", "event size");
+        }
+
+        if (type is not (0 or 12 or 14))
+        {
+            throw new EventFormatException(SourceName, at, $"event type {type} is not supported (0 Event2d, 12 EventCD, 14 trigger)", "event type");
+        }
+
+        EventType = type;
+        input.Advance(2);
+        DataOffset = input.Position;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long Unwrap(uint t)
+    {
+        if (t < _last && _last - t >= HalfRange)
+        {
+            _loops += Loop;
+        }
+
+        _last = t;
+        return _loops + t;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe int Decode(byte[] buffer, int start, int records, EventBatch batch, ref int n)
+    {
+        fixed (byte* b = &buffer[start])
+        fixed (long* tp = batch.T)
+        fixed (ushort* xp = batch.X)
+        fixed (ushort* yp = batch.Y)
+        fixed (byte* pp = batch.P)
+        {
+            uint last = _last;
+            long loops = _loops;
+            int k = n;
+            int i = 0;
+            Vector256<uint> m14 = Vector256.Create(0x3FFFu);
+            Vector256<uint> half = Vector256.Create(HalfRange);
+            Vector256<uint> fifteen = Vector256.Create(15u);
+            while (i < records)
+            {
+                int groupEnd = Math.Min(records, i + 16);
+                if (BitConverter.IsLittleEndian && Vector256.IsHardwareAccelerated && groupEnd - i == 16)
+                {
+                    // 16 records at a time while timestamps stay within [last, last + 2^31), where no wrap is possible
+                    byte* r = b + ((nint)i << 3);
+                    Vector256<ulong> r0 = Vector256.Load((ulong*)r);
+                    Vector256<ulong> r1 = Vector256.Load((ulong*)(r + 32));
+                    Vector256<ulong> r2 = Vector256.Load((ulong*)(r + 64));
+                    Vector256<ulong> r3 = Vector256.Load((ulong*)(r + 96));
+                    Vector256<uint> ta = Vector256.Narrow(r0, r1);
+                    Vector256<uint> tb = Vector256.Narrow(r2, r3);
+                    Vector256<uint> lastV = Vector256.Create(last);
+                    if (Vector256.GreaterThanOrEqualAll(ta, lastV) && Vector256.GreaterThanOrEqualAll(tb, lastV) &&
+                        Vector256.LessThanAll(ta - lastV, half) && Vector256.LessThanAll(tb - lastV, half))
+                    {
+                        Vector256<uint> wa = Vector256.Narrow(r0 >> 32, r1 >> 32);
+                        Vector256<uint> wb = Vector256.Narrow(r2 >> 32, r3 >> 32);
+                        Vector256.Store(Vector256.Narrow(wa & m14, wb & m14), xp + k);
+                        Vector256.Store(Vector256.Narrow((wa >> 14) & m14, (wb >> 14) & m14), yp + k);
+                        Vector256<ushort> pw = Vector256.Narrow(((wa >> 28) + fifteen) >> 4, ((wb >> 28) + fifteen) >> 4);
+                        Vector128.Store(Vector128.Narrow(pw.GetLower(), pw.GetUpper()), pp + k);
+                        Vector256<long> lv = Vector256.Create(loops);
+                        (Vector256<ulong> a0, Vector256<ulong> a1) = Vector256.Widen(ta);
+                        (Vector256<ulong> b0, Vector256<ulong> b1) = Vector256.Widen(tb);
+                        long* tk = tp + k;
+                        Vector256.Store(a0.AsInt64() + lv, tk);
+                        Vector256.Store(a1.AsInt64() + lv, tk + 4);
+                        Vector256.Store(b0.AsInt64() + lv, tk + 8);
+                        Vector256.Store(b1.AsInt64() + lv, tk + 12);
+                        last = tb.GetElement(7);
+                        k += 16;
+                        i += 16;
+                        continue;
+                    }
+                }
+
+                for (; i < groupEnd; i++)
+                {
+                    ulong rec = Load(b + ((nint)i << 3));
+                    uint t = (uint)rec;
+                    uint w = (uint)(rec >> 32);
+                    if (t < last && last - t >= HalfRange)
+                    {
+                        loops += Loop;
+                    }
+
+                    last = t;
+                    tp[k] = loops + t;
+                    xp[k] = (ushort)(w & 0x3FFF);
+                    yp[k] = (ushort)((w >> 14) & 0x3FFF);
+                    pp[k] = (byte)(((w >> 28) + 15) >> 4);
+                    k++;
+                }
+            }
+
+            _last = last;
+            _loops = loops;
+            n = k;
+            return records;
+        }
+    }
+
+    private int DecodeTriggers(ReadOnlySpan<byte> span, int records, TriggerBuffer triggers)
+    {
+        for (int i = 0; i < records; i++)
+        {
+            uint t = BinaryPrimitives.ReadUInt32LittleEndian(span.Slice(i << 3, 4));
+            uint w = BinaryPrimitives.ReadUInt32LittleEndian(span.Slice((i << 3) + 4, 4));
+            long ts = Unwrap(t);
+            var kind = (w & 0xF) != 0 ? TriggerKind.ExternalRising : TriggerKind.ExternalFalling;
+            triggers.Add(new TriggerEvent(ts, kind, (int)(w >> 26)));
+        }
+
+        return records;
+    }
+}
