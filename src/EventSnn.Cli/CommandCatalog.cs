@@ -1,3 +1,5 @@
+using EventSnn.Cli.Commands;
+
 namespace EventSnn.Cli;
 
 /// <summary>Every command of the tool, in help order.</summary>
@@ -5,8 +7,11 @@ internal static class CommandCatalog
 {
     public static IReadOnlyList<Command> All() =>
     [
-        new Commands.DatasetMakeCommand(),
-        new Commands.DatasetBaselineCommand(),
-        new Commands.DatasetTrainCommand(),
+        new InspectCommand(),
+        new ConvertCommand(),
+        new BenchDecodeCommand(),
+        new DatasetMakeCommand(),
+        new DatasetBaselineCommand(),
+        new DatasetTrainCommand(),
     ];
 }

@@ -24,7 +24,7 @@ namespace EventSnn.IO;
 /// DAVIS of unknown size writes <c>eu.seebetter.ini.chips.DavisChip</c> and stores the raw
 /// (unmirrored) coordinates.
 /// </remarks>
-public sealed class Aedat2Writer : IDisposable
+public sealed class Aedat2Writer : IEventWriter
 {
     private const int BufferBytes = 1 << 20;
 

@@ -21,7 +21,7 @@ namespace EventSnn.IO;
 /// before the batch's polarity events (kinds map back as in <see cref="Aedat31PacketDecoder"/>;
 /// <see cref="TriggerKind.External"/> is written as a pulse).
 /// </remarks>
-public sealed class Aedat31Writer : IDisposable
+public sealed class Aedat31Writer : IEventWriter
 {
     /// <summary>Largest number of events in one packet.</summary>
     public const int MaxEventsPerPacket = 8192;

@@ -17,7 +17,7 @@ namespace EventSnn.IO;
 /// only; otherwise the table is skipped. A writer abandoned before closing leaves a file
 /// that still reads (dataTablePosition = -1).
 /// </summary>
-public sealed class Aedat4Writer : IDisposable
+public sealed class Aedat4Writer : IEventWriter
 {
     private const int EventBytes = 16;
     private const int EventHeaderBytes = 32;
@@ -126,6 +126,9 @@ public sealed class Aedat4Writer : IDisposable
             WriteTriggers(batch.Triggers.Items);
         }
     }
+
+    /// <inheritdoc cref="WriteEvents(EventBatch)" />
+    public void Write(EventBatch batch) => WriteEvents(batch);
 
     /// <summary>Writes events given as parallel spans (polarity: nonzero = ON).</summary>
     public void WriteEvents(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<byte> p)

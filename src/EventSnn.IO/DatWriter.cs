@@ -12,7 +12,7 @@ namespace EventSnn.IO;
 /// by 2^31 us or more (so <see cref="DatReader"/> unwraps the 32-bit field exactly); x and y must
 /// fit 14 bits.
 /// </summary>
-public sealed class DatWriter : IDisposable
+public sealed class DatWriter : IEventWriter
 {
     private const long HalfRange = 1L << 31;
     private readonly OutputBuffer _out;

@@ -13,7 +13,7 @@ namespace EventSnn.IO;
 /// become EXT_TRIGGER words merged in time order. Timestamps must be non-negative and
 /// non-decreasing; x and y must fit 11 bits.
 /// </summary>
-public sealed class Evt21Writer : IDisposable
+public sealed class Evt21Writer : IEventWriter
 {
     private const long Range = 1L << 28;
     private readonly OutputBuffer _out;

@@ -10,7 +10,7 @@ namespace EventSnn.IO;
 /// full timestamp) and EXT_TRIGGER words for the batch's triggers, merged in time order.
 /// Timestamps must be non-negative and non-decreasing; x and y must fit 11 bits.
 /// </summary>
-public sealed class Evt2Writer : IDisposable
+public sealed class Evt2Writer : IEventWriter
 {
     private const long Range = 1L << 28;
     private readonly OutputBuffer _out;

@@ -14,7 +14,7 @@ namespace EventSnn.IO;
 /// EXT_TRIGGER words merged in time order. Timestamps must be non-negative and non-decreasing;
 /// x and y must fit 11 bits, trigger ids 4 bits.
 /// </summary>
-public sealed class Evt3Writer : IDisposable
+public sealed class Evt3Writer : IEventWriter
 {
     /// <summary>Shortest run written as a vector (4 words) rather than single ADDR_X words.</summary>
     public const int MinVectorRun = 4;

@@ -15,7 +15,7 @@ namespace EventSnn.IO;
 /// Coordinates must fit a byte, and y = 240 is reserved for markers. Triggers cannot be
 /// stored and are ignored (counted in <see cref="TriggersIgnored"/>).
 /// </remarks>
-public sealed class NMnistWriter : IDisposable
+public sealed class NMnistWriter : IEventWriter
 {
     private const int BufferBytes = 1 << 20;
     private const long TimestampLimit = 1 << 23;

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using EventSnn.Events;
+using EventSnn.IO;
+
+namespace EventSnn.Cli;
+
+/// <summary>Result of a decode benchmark.</summary>
+internal readonly record struct BenchResult(EventFormat Format, long Events, long Bytes, double DecodeSeconds, double ReadSeconds)
+{
+    public double EventsPerSecond => Events / DecodeSeconds;
+
+    public double ReadBytesPerSecond => Bytes / ReadSeconds;
+
+    public double DecodeBytesPerSecond => Bytes / DecodeSeconds;
+}
+
+/// <summary>Measurement helpers shared by the bench commands.</summary>
+internal static class BenchSupport
+{
+    /// <summary>Pins the process to one core (the benchmarks' "one core" condition).</summary>
+    public static void PinToOneCore()
+    {
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())
+        {
+            try
+            {
+                using Process p = Process.GetCurrentProcess();
+                p.ProcessorAffinity = 1;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                // not permitted: measure unpinned
+            }
+        }
+    }
+
+    /// <summary>Plain read of the file (1 MiB reads to the end): seconds taken.</summary>
+    public static double PlainRead(string path)
+    {
+        byte[] buffer = new byte[1 << 20];
+        var sw = Stopwatch.StartNew();
+        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
+        {
+            while (fs.Read(buffer, 0, buffer.Length) > 0)
+            {
+            }
+        }
+
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Decodes the whole file <paramref name="repeat"/> times and reads it plainly as often; reports the fastest of each.</summary>
+    public static BenchResult MeasureDecode(string path, ReaderOptions options, int repeat, int batchSize)
+    {
+        long bytes = new FileInfo(path).Length;
+        PlainRead(path); // warm the page cache
+        double bestRead = double.MaxValue, bestDecode = double.MaxValue;
+        long events = 0;
+        EventFormat format = EventReaders.ResolveFormat(path, options);
+        options = options with { Format = format, BufferBytes = Math.Max(options.BufferBytes, 4 << 20) };
+        using var batch = new EventBatch(batchSize);
+        using var spikes = new SpikeBatch(batchSize);
+        for (int i = 0; i < repeat; i++)
+        {
+            bestRead = Math.Min(bestRead, PlainRead(path));
+            var sw = Stopwatch.StartNew();
+            long n = 0;
+            using (IEventReader reader = EventReaders.Open(path, options))
+            {
+                if (reader is IDvsEventReader dvs)
+                {
+                    while (dvs.Read(batch))
+                    {
+                        n += batch.Count;
+                    }
+                }
+                else if (reader is ISpikeReader sr)
+                {
+                    while (sr.Read(spikes))
+                    {
+                        n += spikes.Count;
+                    }
+                }
+            }
+
+            bestDecode = Math.Min(bestDecode, sw.Elapsed.TotalSeconds);
+            events = n;
+        }
+
+        return new BenchResult(format, events, bytes, bestDecode, bestRead);
+    }
+}
