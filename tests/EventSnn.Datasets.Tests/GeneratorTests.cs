@@ -100,11 +100,28 @@ public class GeneratorTests
         Assert.Single(reader.Streams);
         long pos = 18 + headerSize;
         int packets = 0;
+        long packetEvents = 0;
         while (pos < reader.DataTablePosition)
         {
             Assert.Equal(0, BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan((int)pos)));
             int size = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan((int)pos + 4));
             Assert.InRange(size, 1, file.Length);
+
+            // each payload is one LZ4 frame holding a size-prefixed "EVTS" FlatBuffer of 16-byte events
+            Assert.Equal(0x184D2204u, BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan((int)pos + 8)));
+            using var lz4 = K4os.Compression.LZ4.Streams.LZ4Stream.Decode(new MemoryStream(file, (int)pos + 8, size));
+            using var plain = new MemoryStream();
+            lz4.CopyTo(plain);
+            byte[] fb = plain.ToArray();
+            Assert.Equal("EVTS", Encoding.ASCII.GetString(fb, 8, 4));
+            Assert.Equal(fb.Length - 4, BinaryPrimitives.ReadInt32LittleEndian(fb));
+            int root = 4 + BinaryPrimitives.ReadInt32LittleEndian(fb.AsSpan(4));
+            int vtable = root - BinaryPrimitives.ReadInt32LittleEndian(fb.AsSpan(root));
+            int field = BinaryPrimitives.ReadUInt16LittleEndian(fb.AsSpan(vtable + 4)); // elements vector
+            int vector = root + field + BinaryPrimitives.ReadInt32LittleEndian(fb.AsSpan(root + field));
+            int elements = BinaryPrimitives.ReadInt32LittleEndian(fb.AsSpan(vector));
+            Assert.True(vector + 4 + (16 * elements) <= fb.Length);
+            packetEvents += elements;
             pos += 8 + size;
             packets++;
         }
@@ -129,6 +146,7 @@ public class GeneratorTests
 
         Assert.Empty(reader.Warnings);
         Assert.True(count > 1000);
+        Assert.Equal(packetEvents, count);
 
         DvsGestureDataset train = DvsGestureDataset.Open(dir.Path, train: true, frames: 8, pool: 4, geometry: new SensorGeometry(64, 64));
         Assert.Equal(10, train.Classes);
