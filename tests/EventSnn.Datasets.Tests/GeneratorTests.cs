@@ -297,6 +297,28 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void SpokenDigits_MissingEspeak_SaysHowToInstallIt()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => SpokenDigits.CheckEspeak("/nonexistent/espeak-ng"));
+        Assert.Contains("apt-get install -y espeak-ng", ex.Message);
+        using var dir = new TempFolder();
+        var make = Assert.Throws<InvalidOperationException>(() => DatasetMaker.Make(GeneratedDataset.SpokenDigits, new DatasetMakerOptions { OutputFolder = dir.Path, Espeak = "/nonexistent/espeak-ng" }));
+        Assert.Contains("espeak-ng", make.Message);
+    }
+
+    [Fact]
+    public void SpokenDigits_SpeakersCoverEveryDigitAndHoldOutFourVoices()
+    {
+        Assert.Equal(16, SpokenDigits.Speakers.Length);
+        Assert.Equal(4, SpokenDigits.Speakers.Count(s => s.IsTest));
+        for (int label = 0; label < 20; label++)
+        {
+            var speakers = Enumerable.Range(0, 16).Select(i => SpokenDigits.SpeakerFor(label, i).Id).ToHashSet();
+            Assert.Equal(16, speakers.Count);
+        }
+    }
+
+    [Fact]
     public void SpokenDigits_SameSeedSameUtterance()
     {
         SpokenDigits.CheckEspeak();
