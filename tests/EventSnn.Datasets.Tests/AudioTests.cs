@@ -177,6 +177,24 @@ public class AudioTests
     }
 
     [Fact]
+    public void EncodeWav_StreamsChunksToTheSameSpikesAsOneCall()
+    {
+        const int rate = 16000;
+        float[] tone = TestWav.Tone(440, 0.5, rate, 0.4);
+        using var wav = new WavReader(new MemoryStream(TestWav.Float32(tone, 1, rate)), "tone.wav");
+        var streamed = new List<AudioSpike>();
+        int batches = 0;
+        long n = AudioEncoding.EncodeWav(wav, null, b =>
+        {
+            batches++;
+            streamed.AddRange(b.ToArray());
+        }, chunkFrames: 333, batchCapacity: 1024);
+        Assert.Equal(n, streamed.Count);
+        Assert.True(batches > 1);
+        Assert.Equal(CochleaEncoder.EncodeAll(tone, rate), streamed);
+    }
+
+    [Fact]
     public void Wav_Pcm16StereoAndFloatMono_ReadBack()
     {
         float[] stereo = [0.5f, -0.5f, 0.25f, 0.25f, -1f, -1f];

@@ -258,9 +258,55 @@ public sealed class CochleaEncoder
     }
 }
 
-/// <summary>Helpers to run the audio front end over whole signals.</summary>
+/// <summary>Helpers to run the audio front end over whole signals and WAV streams.</summary>
 public static class AudioEncoding
 {
+    /// <summary>
+    /// Streams a WAV source (mixed down to mono) through a cochlea encoder chunk by chunk, as a
+    /// live source would arrive, handing <paramref name="sink"/> each filled batch (and the last,
+    /// partial one). The batch is reused: copy what you keep. Returns the number of spikes.
+    /// </summary>
+    public static long EncodeWav(WavReader wav, CochleaOptions? options, Action<SpikeBatch> sink, int chunkFrames = 1024, int batchCapacity = SpikeBatch.DefaultCapacity)
+    {
+        ArgumentNullException.ThrowIfNull(wav);
+        ArgumentNullException.ThrowIfNull(sink);
+        var encoder = new CochleaEncoder(wav.SampleRate, options);
+        using var batch = new SpikeBatch(Math.Max(batchCapacity, encoder.Channels));
+        float[] chunk = System.Buffers.ArrayPool<float>.Shared.Rent(chunkFrames);
+        long spikes = 0;
+        try
+        {
+            int n;
+            while ((n = wav.ReadMono(chunk.AsSpan(0, chunkFrames))) > 0)
+            {
+                ReadOnlySpan<float> rest = chunk.AsSpan(0, n);
+                while (!rest.IsEmpty)
+                {
+                    int used = encoder.Process(rest, batch);
+                    rest = rest[used..];
+                    if (!rest.IsEmpty || batch.Remaining < encoder.Channels)
+                    {
+                        spikes += batch.Count;
+                        sink(batch);
+                        batch.Clear();
+                    }
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                spikes += batch.Count;
+                sink(batch);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(chunk);
+        }
+
+        return spikes;
+    }
+
     /// <summary>
     /// Encodes a mono signal into spike times (microseconds) and units (channels), the SHD
     /// layout, appended to the given lists. Returns the number of spikes added.
