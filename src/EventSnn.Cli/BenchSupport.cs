@@ -34,6 +34,24 @@ internal static class BenchSupport
         }
     }
 
+    /// <summary>Peak resident set size of this process (Linux VmHWM; elsewhere the peak working set).</summary>
+    public static long PeakRssBytes()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+
+        using Process p = Process.GetCurrentProcess();
+        return p.PeakWorkingSet64;
+    }
+
     /// <summary>Plain read of the file (1 MiB reads to the end): seconds taken.</summary>
     public static double PlainRead(string path)
     {

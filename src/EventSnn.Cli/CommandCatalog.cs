@@ -13,5 +13,6 @@ internal static class CommandCatalog
         new DatasetMakeCommand(),
         new DatasetBaselineCommand(),
         new DatasetTrainCommand(),
+        new BenchPipelineCommand(),
     ];
 }

@@ -74,12 +74,14 @@ internal sealed class BenchDecodeCommand : Command
                     w.WriteNumber("decode_bytes_per_second", r.DecodeBytesPerSecond);
                     w.WriteNumber("decode_to_read_ratio", r.DecodeBytesPerSecond / r.ReadBytesPerSecond);
                     w.WriteNumber("repeat", repeat);
+                    w.WriteNumber("peak_rss_bytes", BenchSupport.PeakRssBytes());
                 });
             }
             else
             {
                 stdout.WriteLine($"{Path.GetFileName(path)} ({EventFormats.Name(r.Format)}): {r.Events:N0} events, {r.Bytes / 1e6:F1} MB");
                 stdout.WriteLine($"  decode: {r.DecodeSeconds:F3} s  {r.EventsPerSecond / 1e6:F1} M events/s  {r.DecodeBytesPerSecond / 1e9:F2} GB/s");
+                stdout.WriteLine($"  peak RSS: {BenchSupport.PeakRssBytes() / 1e6:F0} MB");
                 stdout.WriteLine($"  plain read: {r.ReadSeconds:F3} s  {r.ReadBytesPerSecond / 1e9:F2} GB/s  (decode/read = {r.DecodeBytesPerSecond / r.ReadBytesPerSecond:P0})");
             }
         }

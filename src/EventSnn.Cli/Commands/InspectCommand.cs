@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using EventSnn.Events;
 using EventSnn.IO;
+using EventSnn.Pipeline;
 
 namespace EventSnn.Cli.Commands;
 
@@ -12,11 +13,12 @@ internal sealed class InspectCommand : Command
 
     public override string Summary => "show the format, sensor size and event statistics of a recording";
 
-    public override string Arguments => "<file>";
+    public override string Arguments => "<file | tcp://host:port | udp://host:port>";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("json", null, "print one JSON object"),
+        new("duration", "seconds", "live streams: stop after this long (default: until the peer closes, or Ctrl+C)"),
         .. ReaderOptionParsing.Specs,
     ];
 
@@ -25,6 +27,11 @@ internal sealed class InspectCommand : Command
         string path = args.Positional(0, "<file>");
         ReaderOptions options = ReaderOptionParsing.From(args);
         bool json = args.Has("json");
+        if (LiveInspect.IsLiveAddress(path))
+        {
+            return InspectLive(path, args, options, json, stdout, stderr);
+        }
+
         EventFormat format = EventReaders.ResolveFormat(path, options);
         if (format == EventFormat.Shd)
         {
@@ -83,6 +90,80 @@ internal sealed class InspectCommand : Command
             stderr.WriteLine($"warning: {path}: {w}");
         }
 
+        return CommandRunner.Ok;
+    }
+
+    /// <summary>tcp://host:port (DV AEDAT4 stream) or udp://host:port (jAER, bound locally): the same fields as for files.</summary>
+    private static int InspectLive(string address, ParsedArgs args, ReaderOptions options, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        double seconds = args.GetDouble("duration", 0);
+        if (seconds < 0)
+        {
+            throw new UsageException("option --duration: must be positive");
+        }
+
+        using var cts = new CancellationTokenSource();
+        void OnCancel(object? sender, ConsoleCancelEventArgs e)
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        }
+
+        Console.CancelKeyPress += OnCancel;
+        LiveInspectResult r;
+        try
+        {
+            var live = new LiveInspectOptions
+            {
+                Duration = seconds > 0 ? TimeSpan.FromSeconds(seconds) : null,
+                Chip = options.Aedat2Chip == "davis" ? JaerChip.Davis : JaerChip.Dvs128,
+                Reader = options,
+                OnFault = f => stderr.WriteLine("warning: " + f),
+            };
+            r = LiveInspect.Run(address, live, cts.Token);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= OnCancel;
+        }
+
+        EventStatistics stats = r.Statistics;
+        SensorGeometry g = r.Geometry;
+        bool inferred = !g.IsKnown;
+        if (inferred)
+        {
+            g = new SensorGeometry(stats.XMax + 1, stats.YMax + 1);
+        }
+
+        var fields = new List<(string Key, object Value)>
+        {
+            ("format", EventFormats.Name(r.Format)),
+            ("width", g.Width),
+            ("height", g.Height),
+            ("geometry_source", inferred ? "inferred" : "header"),
+            ("events", stats.Events),
+            ("on", stats.On),
+            ("t_first", stats.TFirst),
+            ("t_last", stats.TLast),
+            ("t_min", stats.Events == 0 ? 0L : stats.TMin),
+            ("t_max", stats.Events == 0 ? 0L : stats.TMax),
+            ("x_max", stats.XMax),
+            ("y_max", stats.YMax),
+            ("sum_x", stats.SumX),
+            ("sum_y", stats.SumY),
+            ("duration_us", stats.DurationUs),
+            ("triggers", stats.Triggers),
+            ("packets", r.Counters.Packets),
+            ("bytes_read", r.Counters.BytesReceived),
+            ("warnings", r.Counters.MalformedPackets),
+            ("source", r.Source),
+            ("lost_datagrams", r.Counters.LostDatagrams),
+        };
+        Print(fields, json, stdout);
         return CommandRunner.Ok;
     }
 

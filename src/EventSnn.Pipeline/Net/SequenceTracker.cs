@@ -1,0 +1,104 @@
+namespace EventSnn.Pipeline;
+
+/// <summary>
+/// Loss, reordering and duplicate accounting from datagram sequence numbers. A gap counts
+/// the missing numbers as lost; a late datagram inside the window (1024 numbers below the
+/// newest) that was not seen yet fills its gap (lost - 1, reordered + 1) and is accepted; one
+/// already seen is a duplicate and rejected. A jump of more than 2^20 either way is a sender
+/// restart: tracking starts over. A gap at the very end of a stream cannot be seen.
+/// </summary>
+internal sealed class SequenceTracker
+{
+    private const int Window = 1024;
+    private const long MaxJump = 1 << 20;
+    private readonly ulong[] _seen = new ulong[Window / 64];
+    private readonly LiveSourceStatistics _stats;
+    private bool _started;
+    private long _highest;
+
+    public SequenceTracker(LiveSourceStatistics stats) => _stats = stats;
+
+    public long Highest => _highest;
+
+    /// <summary>Unwraps a 32-bit sequence number against the newest one seen.</summary>
+    public long Unwrap32(int sequence) => _started ? _highest + (sequence - (int)_highest) : (uint)sequence;
+
+    /// <summary>Records <paramref name="sequence"/>; returns false when the datagram must be dropped (duplicate).</summary>
+    public bool Observe(long sequence, out LiveFaultKind? fault)
+    {
+        fault = null;
+        if (!_started)
+        {
+            Start(sequence);
+            return true;
+        }
+
+        long diff = sequence - _highest;
+        if (diff > MaxJump || diff < -MaxJump)
+        {
+            Interlocked.Increment(ref _stats._sequenceResets);
+            fault = LiveFaultKind.SequenceReset;
+            Start(sequence);
+            return true;
+        }
+
+        if (diff > 0)
+        {
+            if (diff > 1)
+            {
+                Interlocked.Add(ref _stats._lost, diff - 1);
+                fault = LiveFaultKind.Lost;
+            }
+
+            if (diff >= Window)
+            {
+                Array.Clear(_seen);
+            }
+            else
+            {
+                for (long s = _highest + 1; s < sequence; s++)
+                {
+                    Clear(s);
+                }
+            }
+
+            _highest = sequence;
+            Mark(sequence);
+            Interlocked.Exchange(ref _stats._lastSequence, sequence);
+            return true;
+        }
+
+        if (diff > -Window && IsMarked(sequence))
+        {
+            Interlocked.Increment(ref _stats._duplicates);
+            fault = LiveFaultKind.Duplicate;
+            return false;
+        }
+
+        // late: it was counted lost when the gap opened
+        if (diff > -Window)
+        {
+            Mark(sequence);
+        }
+
+        Interlocked.Decrement(ref _stats._lost);
+        Interlocked.Increment(ref _stats._reordered);
+        fault = LiveFaultKind.Reordered;
+        return true;
+    }
+
+    private void Start(long sequence)
+    {
+        _started = true;
+        Array.Clear(_seen);
+        _highest = sequence;
+        Mark(sequence);
+        Interlocked.Exchange(ref _stats._lastSequence, sequence);
+    }
+
+    private void Mark(long s) => _seen[(int)((s & (Window - 1)) >> 6)] |= 1UL << (int)(s & 63);
+
+    private void Clear(long s) => _seen[(int)((s & (Window - 1)) >> 6)] &= ~(1UL << (int)(s & 63));
+
+    private bool IsMarked(long s) => (_seen[(int)((s & (Window - 1)) >> 6)] & (1UL << (int)(s & 63))) != 0;
+}

@@ -1,0 +1,99 @@
+using EventSnn.Events;
+
+namespace EventSnn.Pipeline;
+
+/// <summary>
+/// Per-pixel refractory period with Tonic's <c>refractory_period</c> semantics: an event is kept
+/// when <c>t - last &gt; refractoryPeriod</c>, where <c>last</c> is the time of the pixel's
+/// previous event, kept or not (every event updates the memory). Memories start at
+/// <c>-refractoryPeriod</c> as in Tonic, so a pixel's first event passes when <c>t &gt; 0</c>.
+/// Polarity is ignored (one memory per pixel).
+/// </summary>
+public sealed class RefractoryPeriodStage : IEventStage
+{
+    private readonly long[] _memory;
+
+    /// <summary>Creates the filter for a sensor of <paramref name="geometry"/>.</summary>
+    public RefractoryPeriodStage(SensorGeometry geometry, long refractoryPeriodUs = 10_000)
+    {
+        if (!geometry.IsKnown)
+        {
+            throw new ArgumentException("sensor geometry must be known", nameof(geometry));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(refractoryPeriodUs);
+        Geometry = geometry;
+        RefractoryPeriodUs = refractoryPeriodUs;
+        _memory = new long[geometry.PixelCount];
+        Reset();
+    }
+
+    /// <summary>Sensor size.</summary>
+    public SensorGeometry Geometry { get; }
+
+    /// <summary>Refractory period in us.</summary>
+    public long RefractoryPeriodUs { get; }
+
+    /// <summary>Events dropped so far.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>Events dropped because they lay outside the sensor.</summary>
+    public long OutOfBounds { get; private set; }
+
+    /// <inheritdoc />
+    public void Reset() => Array.Fill(_memory, -RefractoryPeriodUs);
+
+    /// <inheritdoc />
+    public SensorGeometry OutputGeometry(SensorGeometry input) => input;
+
+    /// <inheritdoc />
+    public void Process(EventBatch input, EventBatch output)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        int n = input.Count;
+        if (output.Capacity < n)
+        {
+            throw new ArgumentException("output batch too small", nameof(output));
+        }
+
+        long[] ti = input.T, to = output.T;
+        ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
+        byte[] pi = input.P, po = output.P;
+        long[] mem = _memory;
+        uint width = (uint)Geometry.Width, height = (uint)Geometry.Height;
+        long period = RefractoryPeriodUs;
+        int kept = 0;
+        long outside = 0;
+        for (int i = 0; i < n; i++)
+        {
+            uint x = xi[i], y = yi[i];
+            if (x >= width || y >= height)
+            {
+                outside++;
+                continue;
+            }
+
+            long t = ti[i];
+            int idx = (int)(y * width) + (int)x;
+            bool keep = t - mem[idx] > period;
+            mem[idx] = t;
+            to[kept] = t;
+            xo[kept] = (ushort)x;
+            yo[kept] = (ushort)y;
+            po[kept] = pi[i];
+            kept += keep ? 1 : 0;
+        }
+
+        output.SetCount(kept);
+        OutOfBounds += outside;
+        Dropped += n - kept - outside;
+    }
+}
+
+public static partial class EventPipeline
+{
+    /// <summary>Per-pixel refractory period with Tonic's semantics (see <see cref="RefractoryPeriodStage"/>).</summary>
+    public static IObservable<EventBatch> RefractoryPeriod(this IObservable<EventBatch> source, SensorGeometry geometry, long refractoryPeriodUs = 10_000) =>
+        source.Through(() => new RefractoryPeriodStage(geometry, refractoryPeriodUs));
+}

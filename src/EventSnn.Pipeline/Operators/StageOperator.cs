@@ -1,0 +1,69 @@
+using System.Reactive.Linq;
+using EventSnn.Events;
+
+namespace EventSnn.Pipeline;
+
+/// <summary>
+/// Rx operators over streams of pooled <see cref="EventBatch"/>es, time steps and spikes.
+/// Ownership: a batch passed to <c>OnNext</c> belongs to the producer and is valid only during
+/// the call; observers never modify or keep it. Operators write into their own pooled storage
+/// and pass that on under the same rule. Time is always event time (timestamps in us).
+/// </summary>
+public static partial class EventPipeline
+{
+    /// <summary>
+    /// Runs every batch through a stage created per subscription by <paramref name="stageFactory"/>
+    /// (so each subscription has its own pixel state). The output batch is owned by the operator
+    /// and reused; triggers pass through unchanged; empty outputs without triggers are not emitted.
+    /// </summary>
+    public static IObservable<EventBatch> Through(this IObservable<EventBatch> source, Func<IEventStage> stageFactory)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(stageFactory);
+        return Observable.Create<EventBatch>(observer => new StageSink(observer, stageFactory()).Run(source));
+    }
+
+    /// <summary>Runs every batch through one stage instance (shared state: subscribe once).</summary>
+    public static IObservable<EventBatch> Through(this IObservable<EventBatch> source, IEventStage stage)
+    {
+        ArgumentNullException.ThrowIfNull(stage);
+        return source.Through(() => stage);
+    }
+
+    private sealed class StageSink : OperatorSink<EventBatch, EventBatch>
+    {
+        private readonly IEventStage _stage;
+        private EventBatch? _output;
+
+        public StageSink(IObserver<EventBatch> downstream, IEventStage stage)
+            : base(downstream) => _stage = stage;
+
+        protected override void OnNextCore(EventBatch value)
+        {
+            if (_output is null || _output.Capacity < value.Count)
+            {
+                _output?.Dispose();
+                _output = new EventBatch(Math.Max(value.Capacity, 1));
+            }
+
+            EventBatch output = _output;
+            output.Clear();
+            _stage.Process(value, output);
+            foreach (TriggerEvent trigger in value.Triggers.Items)
+            {
+                output.Triggers.Add(trigger);
+            }
+
+            if (output.Count > 0 || output.Triggers.Count > 0)
+            {
+                Downstream.OnNext(output);
+            }
+        }
+
+        protected override void ReleaseResources()
+        {
+            _output?.Dispose();
+            _output = null;
+        }
+    }
+}
