@@ -76,6 +76,15 @@ public class DatasetCommandTests
             Assert.Equal(80, json.RootElement.GetProperty("train_samples").GetInt32());
             Assert.Equal(0.1, json.RootElement.GetProperty("chance").GetDouble(), 9);
             Assert.True(json.RootElement.GetProperty("test_accuracy").GetDouble() > 0.5);
+
+            // the LTC network trained online with FPTT on the same folder
+            (code, stdout, stderr) = Run("dataset", "train", output, "--epochs", "10", "--hidden", "32", "--lr", "0.01", "--json");
+            Assert.True(code == 0, stderr);
+            Assert.Contains("epoch  10:", stdout);
+            string last = stdout.TrimEnd().Split('\n')[^1];
+            using JsonDocument train = JsonDocument.Parse(last);
+            Assert.Equal(20, train.RootElement.GetProperty("test_samples").GetInt32());
+            Assert.True(train.RootElement.GetProperty("best_test_accuracy").GetDouble() > 0.5, last);
         }
         finally
         {
