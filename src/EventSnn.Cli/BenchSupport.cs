@@ -17,20 +17,34 @@ internal readonly record struct BenchResult(EventFormat Format, long Events, lon
 /// <summary>Measurement helpers shared by the bench commands.</summary>
 internal static class BenchSupport
 {
-    /// <summary>Pins the process to one core (the benchmarks' "one core" condition).</summary>
-    public static void PinToOneCore()
+    /// <summary>Pins the process to one core (the benchmarks' "one core" condition); returns the previous affinity mask.</summary>
+    public static IntPtr PinToOneCore()
     {
         if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())
         {
             try
             {
                 using Process p = Process.GetCurrentProcess();
+                IntPtr previous = p.ProcessorAffinity;
                 p.ProcessorAffinity = 1;
+                return previous;
             }
             catch (System.ComponentModel.Win32Exception)
             {
                 // not permitted: measure unpinned
             }
+        }
+
+        return IntPtr.Zero;
+    }
+
+    /// <summary>Restores an affinity mask returned by <see cref="PinToOneCore"/>.</summary>
+    public static void RestoreAffinity(IntPtr mask)
+    {
+        if (mask != IntPtr.Zero && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows()))
+        {
+            using Process p = Process.GetCurrentProcess();
+            p.ProcessorAffinity = mask;
         }
     }
 

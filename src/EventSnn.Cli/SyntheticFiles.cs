@@ -23,10 +23,10 @@ internal static class SyntheticFiles
     public static string Extension(string name) => EventWriters.Extension(Parse(name));
 
     /// <summary>Writes <paramref name="events"/> synthetic events (20 M events/s sensor rate) in <paramref name="formatName"/>.</summary>
-    public static void Write(string formatName, string path, long events, string compression)
+    public static void Write(string formatName, string path, long events, string compression, SensorGeometry? geometry = null)
     {
         EventFormat format = Parse(formatName);
-        SensorGeometry g = GeometryFor(format);
+        SensorGeometry g = geometry ?? GeometryFor(format);
         var generator = new SyntheticEventGenerator(g, eventsPerSecond: 20e6, seed: 42);
         Aedat4Compression c;
         try

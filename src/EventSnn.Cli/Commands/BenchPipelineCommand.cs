@@ -17,7 +17,9 @@ internal sealed class BenchPipelineCommand : Command
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("json", null, "print one JSON object"),
-        new("events", "n", "synthetic events per pass for the throughput run (default 8000000)"),
+        new("events", "n", "events of the generated recording for the throughput run (default 8000000)"),
+        new("file", "path", "throughput on this recording (a 346x260 sensor expected) instead of a generated one"),
+        new("source-format", "format", "format of the generated recording: aedat2 (jAER DAVIS346, default), aedat4, evt2, evt3, dat; 'memory' = no file, events held in memory"),
         new("passes", "n", "passes over the events per run (default 3, after one warm-up pass)"),
         new("repeats", "n", "throughput runs; the best is reported (default 5)"),
         new("seconds", "s", "length of the latency run (default 3)"),
@@ -41,7 +43,52 @@ internal sealed class BenchPipelineCommand : Command
         var fields = new List<(string Key, object Value)> { ("benchmark", "pipeline"), ("sensor", "346x260") };
         if (!args.Has("skip-throughput"))
         {
-            ThroughputResult t = PipelineBenchmark.Throughput(events, passes, repeats: repeats);
+            string sourceFormat = args.Get("source-format") ?? "aedat2";
+            IntPtr affinity = BenchSupport.PinToOneCore();
+            ThroughputResult t;
+            string? generated = null;
+            try
+            {
+                string? file = args.Get("file");
+                if (file is null && sourceFormat != "memory")
+                {
+                    generated = Path.Combine(Path.GetTempPath(), $"eventsnn-bench-pipeline-{Environment.ProcessId}.{SyntheticFiles.Extension(sourceFormat)}");
+                    SyntheticFiles.Write(sourceFormat, generated, events, "lz4", EventSnn.Events.SensorGeometry.Davis346);
+                    file = generated;
+                }
+
+                if (file is null)
+                {
+                    t = PipelineBenchmark.Throughput(events, passes, repeats: repeats);
+                    fields.Add(("source", "memory"));
+                }
+                else
+                {
+                    var options = new EventSnn.IO.ReaderOptions { BufferBytes = 4 << 20 };
+                    long count;
+                    EventSnn.Events.SensorGeometry geometry;
+                    using (var probe = EventSnn.IO.EventReaders.OpenDvs(file, options))
+                    {
+                        var stats = new EventSnn.Events.EventStatistics();
+                        EventSnn.IO.EventReaders.Drain(probe, stats);
+                        count = stats.Events;
+                        geometry = probe.Geometry.IsKnown ? probe.Geometry : new EventSnn.Events.SensorGeometry(stats.XMax + 1, stats.YMax + 1);
+                    }
+
+                    t = PipelineBenchmark.Throughput(() => EventSnn.IO.EventReaders.OpenDvs(file, options), count, geometry, passes, repeats: repeats);
+                    fields[1] = ("sensor", geometry.ToString());
+                    fields.Add(("source", generated is null ? file : "generated " + sourceFormat + " file"));
+                }
+            }
+            finally
+            {
+                BenchSupport.RestoreAffinity(affinity);
+                if (generated is not null)
+                {
+                    File.Delete(generated);
+                }
+            }
+
             fields.Add(("events_per_second", Math.Round(t.EventsPerSecond)));
             fields.Add(("events_per_cpu_second", Math.Round(t.EventsPerCpuSecond)));
             fields.Add(("throughput_repeats", t.Repeats));
