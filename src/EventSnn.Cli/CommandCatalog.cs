@@ -7,6 +7,7 @@ internal static class CommandCatalog
 {
     public static IReadOnlyList<Command> All() =>
     [
+        new RunCommand(),
         new InspectCommand(),
         new ConvertCommand(),
         new BenchDecodeCommand(),

@@ -92,6 +92,9 @@ public sealed class TimeStep : IDisposable
     /// <summary>Index of the sample (segment) the step belongs to, or -1 for a continuous stream.</summary>
     public long Sample { get; set; } = -1;
 
+    /// <summary>True on the last step of a labelled sample (segment binning, sample sources).</summary>
+    public bool EndsSample { get; set; }
+
     /// <summary>Dense frame values (length <see cref="TimeStepLayout.InputCount"/>; empty when not dense).</summary>
     public Span<float> Frame => _frame.Length == 0 ? Span<float>.Empty : _frame.AsSpan(0, Layout.InputCount);
 
@@ -123,6 +126,7 @@ public sealed class TimeStep : IDisposable
         IsComplete = true;
         Label = -1;
         Sample = -1;
+        EndsSample = false;
     }
 
     /// <summary>Forgets all values (sparse clear of the frame).</summary>
@@ -368,6 +372,7 @@ public sealed class TimeStep : IDisposable
         target.IsComplete = IsComplete;
         target.Label = Label;
         target.Sample = Sample;
+        target.EndsSample = EndsSample;
         ReadOnlySpan<int> active = Active;
         if (target._frame.Length > 0)
         {

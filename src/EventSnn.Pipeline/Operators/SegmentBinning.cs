@@ -63,6 +63,7 @@ public sealed record SegmentBinning
                 int i1 = LowerBound(t, end);
                 scratch.Reset(k, (long)Math.Floor(start), (long)Math.Ceiling(end));
                 Fill(segment, scratch, i0, i1, label, sample);
+                scratch.EndsSample = k == BinCount - 1;
                 emit(scratch);
             }
         }
@@ -78,6 +79,7 @@ public sealed record SegmentBinning
                 long te = i1 > i0 ? segment.T[i1 - 1] + 1 : 0;
                 scratch.Reset(k, ts, te);
                 Fill(segment, scratch, i0, i1, label, sample);
+                scratch.EndsSample = k == BinCount - 1;
                 emit(scratch);
             }
         }

@@ -15,7 +15,7 @@ namespace EventSnn.Pipeline;
 /// Batches are owned by the replay and valid only during OnNext. Errors carry the source and
 /// byte position (<see cref="EventFormatException"/> or <see cref="PipelineException"/>).
 /// </summary>
-public static class EventReplay
+public static partial class EventReplay
 {
     /// <summary>Replays DVS events from readers made by <paramref name="open"/>.</summary>
     /// <param name="open">Opens a fresh reader (called once per subscription and per loop pass).</param>

@@ -1,0 +1,260 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace EventSnn.Cli.Run;
+
+/// <summary>Kinds of labelled recordings a stream replays.</summary>
+public enum StreamKind
+{
+    /// <summary>SHD-layout HDF5 spoken digits (audio spikes, labels per sample).</summary>
+    Shd,
+
+    /// <summary>DVS128-Gesture-layout recordings (AEDAT4 or AEDAT 3.1 + *_labels.csv).</summary>
+    DvsGesture,
+}
+
+/// <summary>One labelled stream of the main job (bound from Run:Streams:&lt;name&gt;).</summary>
+public sealed class StreamSettings
+{
+    public bool Enabled { get; set; } = true;
+
+    public string Kind { get; set; } = string.Empty;
+
+    /// <summary>Training recordings (relative to Run:Recordings): files, or a .txt list of files.</summary>
+    public List<string> Train { get; set; } = [];
+
+    /// <summary>Held-out recordings replayed after the training passes.</summary>
+    public List<string> Test { get; set; } = [];
+
+    public int Hidden { get; set; } = 128;
+
+    public int Chunks { get; set; } = 5;
+
+    public double LearningRate { get; set; } = 3e-3;
+
+    public double Alpha { get; set; } = 0.1;
+
+    public double Beta { get; set; } = 0.5;
+
+    /// <summary>SHD: bin width in microseconds.</summary>
+    public long BinUs { get; set; } = 4_000;
+
+    /// <summary>SHD: most steps per sample.</summary>
+    public int MaxSteps { get; set; } = 250;
+
+    /// <summary>Gestures: spatial pooling factor (128 / 8 = 16 x 16 per polarity).</summary>
+    public int Pooling { get; set; } = 8;
+
+    /// <summary>Gestures: equal-event-count frames per gesture.</summary>
+    public int Frames { get; set; } = 20;
+
+    /// <summary>Gestures: sensor width and height.</summary>
+    public int SensorSize { get; set; } = 128;
+
+    /// <summary>Gestures: classes (labels in the CSV are 1-based).</summary>
+    public int Classes { get; set; } = 10;
+
+    internal StreamKind ParsedKind { get; private set; }
+
+    internal void Validate(string key)
+    {
+        ParsedKind = Kind.Trim().ToLowerInvariant() switch
+        {
+            "shd" => StreamKind.Shd,
+            "dvs-gesture" or "gesture" or "gestures" => StreamKind.DvsGesture,
+            _ => throw new ConfigurationException($"{key}:Kind", Kind, "must be shd or dvs-gesture"),
+        };
+        if (Train.Count == 0)
+        {
+            throw new ConfigurationException($"{key}:Train", "(empty)", "needs at least one recording");
+        }
+
+        Require(Hidden is > 0 and <= 4096, $"{key}:Hidden", Hidden, "must be in 1..4096");
+        Require(Chunks is > 0 and <= 1000, $"{key}:Chunks", Chunks, "must be in 1..1000");
+        Require(LearningRate > 0 && LearningRate < 1, $"{key}:LearningRate", LearningRate, "must be in (0, 1)");
+        Require(Alpha > 0 && double.IsFinite(Alpha), $"{key}:Alpha", Alpha, "must be > 0");
+        Require(Beta > 0 && Beta <= 1, $"{key}:Beta", Beta, "must be in (0, 1]");
+        Require(BinUs is > 0 and <= 10_000_000, $"{key}:BinUs", BinUs, "must be in 1..10000000");
+        Require(MaxSteps is > 0 and <= 100_000, $"{key}:MaxSteps", MaxSteps, "must be in 1..100000");
+        Require(Pooling is > 0 and <= 128, $"{key}:Pooling", Pooling, "must be in 1..128");
+        Require(Frames is > 0 and <= 10_000, $"{key}:Frames", Frames, "must be in 1..10000");
+        Require(SensorSize is > 0 and <= 4096, $"{key}:SensorSize", SensorSize, "must be in 1..4096");
+        Require(Classes is >= 2 and <= 10_000, $"{key}:Classes", Classes, "must be in 2..10000");
+        Require(Chunks <= (ParsedKind == StreamKind.Shd ? MaxSteps : Frames), $"{key}:Chunks", Chunks, "must not exceed the steps per sample");
+    }
+
+    internal static void Require(bool ok, string key, object value, string rule)
+    {
+        if (!ok)
+        {
+            throw new ConfigurationException(key, Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty, rule);
+        }
+    }
+}
+
+/// <summary>The main job's settings (section "Run" of appsettings.json).</summary>
+public sealed class RunSettings
+{
+    /// <summary>Folder of the recordings (relative to the configuration file's folder).</summary>
+    public string Recordings { get; set; } = "recordings";
+
+    /// <summary>Folder for plots, checkpoints and the decision log.</summary>
+    public string Output { get; set; } = "out/run";
+
+    /// <summary>Passes over the training recordings (online learning throughout).</summary>
+    public int Passes { get; set; } = 3;
+
+    /// <summary>Replay speed: 0 = as fast as possible, 1 = real time.</summary>
+    public double Speed { get; set; }
+
+    /// <summary>Keep learning during the held-out replay (prequential decisions either way).</summary>
+    public bool LearnOnTest { get; set; } = true;
+
+    /// <summary>Load the streams' checkpoints from Output when present.</summary>
+    public bool Resume { get; set; }
+
+    /// <summary>Capacity of the bounded hand-off between the pipeline and the learner.</summary>
+    public int ChannelCapacity { get; set; } = 256;
+
+    /// <summary>Overflow policy of that hand-off: wait, drop-oldest or drop-newest.</summary>
+    public string Overflow { get; set; } = "wait";
+
+    public long Seed { get; set; } = 1;
+
+    public Dictionary<string, StreamSettings> Streams { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Folder the relative paths are resolved against.</summary>
+    internal string BaseDirectory { get; set; } = Directory.GetCurrentDirectory();
+
+    /// <summary>Binds and validates the "Run" section; throws <see cref="ConfigurationException"/> naming the key.</summary>
+    public static RunSettings Bind(IConfiguration configuration, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        IConfigurationSection section = configuration.GetSection("Run");
+        if (!section.Exists())
+        {
+            throw new ConfigurationException("Run", "(missing)", "the configuration has no Run section");
+        }
+
+        var settings = new RunSettings { BaseDirectory = baseDirectory };
+        try
+        {
+            section.Bind(settings, o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ConfigurationException("Run", "(invalid)", FirstLine(ex));
+        }
+
+        settings.Validate();
+        return settings;
+    }
+
+    internal void Validate()
+    {
+        StreamSettings.Require(Passes is > 0 and <= 1000, "Run:Passes", Passes, "must be in 1..1000");
+        StreamSettings.Require(Speed >= 0 && double.IsFinite(Speed), "Run:Speed", Speed, "must be >= 0 (0 = as fast as possible)");
+        StreamSettings.Require(ChannelCapacity is > 0 and <= 1_000_000, "Run:ChannelCapacity", ChannelCapacity, "must be in 1..1000000");
+        StreamSettings.Require(Overflow is "wait" or "drop-oldest" or "drop-newest", "Run:Overflow", Overflow, "must be wait, drop-oldest or drop-newest");
+        StreamSettings.Require(!string.IsNullOrWhiteSpace(Output), "Run:Output", Output, "must be a folder");
+        string recordings = ResolvePath(Recordings);
+        StreamSettings.Require(Directory.Exists(recordings), "Run:Recordings", recordings, "folder not found");
+        int enabled = 0;
+        foreach ((string name, StreamSettings stream) in Streams)
+        {
+            if (!stream.Enabled)
+            {
+                continue;
+            }
+
+            string key = $"Run:Streams:{name}";
+            stream.Validate(key);
+            foreach ((string listKey, List<string> files) in new[] { ("Train", stream.Train), ("Test", stream.Test) })
+            {
+                for (int i = 0; i < files.Count; i++)
+                {
+                    string path = Path.Combine(recordings, files[i]);
+                    StreamSettings.Require(File.Exists(path), $"{key}:{listKey}:{i}", path, "file not found");
+                }
+            }
+
+            enabled++;
+        }
+
+        StreamSettings.Require(enabled > 0, "Run:Streams", Streams.Count, "needs at least one enabled stream");
+    }
+
+    /// <summary>A path relative to the configuration file's folder.</summary>
+    internal string ResolvePath(string path) => Path.GetFullPath(Path.Combine(BaseDirectory, path));
+
+    /// <summary>The recording files of a stream's list (expanding .txt lists of file names).</summary>
+    internal List<string> Files(IEnumerable<string> entries)
+    {
+        string recordings = ResolvePath(Recordings);
+        var result = new List<string>();
+        foreach (string entry in entries)
+        {
+            string path = Path.Combine(recordings, entry);
+            if (Path.GetExtension(path).Equals(".txt", StringComparison.OrdinalIgnoreCase))
+            {
+                string dir = Path.GetDirectoryName(path)!;
+                foreach (string line in File.ReadLines(path))
+                {
+                    string name = line.Trim();
+                    if (name.Length > 0 && !name.StartsWith('#'))
+                    {
+                        string file = Path.Combine(dir, name);
+                        if (!File.Exists(file))
+                        {
+                            throw new ConfigurationException(entry, name, $"{path} lists {file}, which does not exist");
+                        }
+
+                        result.Add(file);
+                    }
+                }
+            }
+            else
+            {
+                result.Add(path);
+            }
+        }
+
+        return result;
+    }
+
+    private static string FirstLine(Exception ex) => (ex.Message.Split('\n')[0]).Trim();
+}
+
+/// <summary>A configuration value that is missing or out of range; names the key.</summary>
+public sealed class ConfigurationException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ConfigurationException(string key, string value, string rule)
+        : base($"configuration {key} = {value}: {rule}")
+    {
+        Key = key;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ConfigurationException()
+    {
+        Key = string.Empty;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ConfigurationException(string message)
+        : base(message)
+    {
+        Key = string.Empty;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ConfigurationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Key = string.Empty;
+    }
+
+    /// <summary>The configuration key at fault.</summary>
+    public string Key { get; }
+}

@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace EventSnn.Cli.Run;
+
+/// <summary>Numbers of one stream at the end of the main job.</summary>
+internal sealed record StreamSummary(
+    string Stream,
+    int Classes,
+    long Events,
+    long Steps,
+    int Decisions,
+    double Accuracy,
+    double FirstHalf,
+    double SecondHalf,
+    double HeldOut,
+    int HeldOutDecisions,
+    double Chance,
+    double MeanLatencyMs,
+    double P99LatencyMs,
+    long Updates,
+    int Divergences,
+    long DroppedSteps,
+    double Seconds);
+
+/// <summary>The summary of the main job: accuracy over time, per stream and overall.</summary>
+internal sealed record RunSummary(
+    long Events,
+    int Decisions,
+    double Accuracy,
+    double FirstHalf,
+    double SecondHalf,
+    double Chance,
+    double Seconds,
+    bool Interrupted,
+    IReadOnlyList<StreamSummary> Streams,
+    IReadOnlyList<string> Plots,
+    IReadOnlyList<string> Checkpoints,
+    string DecisionLog)
+{
+    public static RunSummary From(IReadOnlyList<StreamRunner> streams, double seconds, bool interrupted, IReadOnlyList<string> plots, IReadOnlyList<string> checkpoints, string log)
+    {
+        var per = new List<StreamSummary>();
+        int decisions = 0, correct = 0, firstN = 0, firstCorrect = 0, secondN = 0, secondCorrect = 0;
+        double chanceSum = 0;
+        long events = 0;
+        foreach (StreamRunner s in streams)
+        {
+            List<DecisionRecord> d = s.Decisions.Where(x => x.TruthIndex >= 0).ToList();
+            int half = d.Count / 2;
+            int c1 = d.Take(half).Count(x => x.Correct), c2 = d.Skip(half).Count(x => x.Correct);
+            var held = d.Where(x => x.Phase == "test").ToList();
+            double[] latencies = [.. s.Decisions.Select(x => x.LatencyMs).Order()];
+            per.Add(new StreamSummary(
+                s.Name,
+                s.Classes,
+                s.Events,
+                s.StepsProcessed,
+                s.Decisions.Count,
+                Ratio(c1 + c2, d.Count),
+                Ratio(c1, half),
+                Ratio(c2, d.Count - half),
+                Ratio(held.Count(x => x.Correct), held.Count),
+                held.Count,
+                1.0 / s.Classes,
+                latencies.Length == 0 ? 0 : latencies.Average(),
+                latencies.Length == 0 ? 0 : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(0.99 * latencies.Length) - 1)],
+                s.Classifier.Updates,
+                s.Classifier.Divergences,
+                s.DroppedSteps,
+                s.Seconds));
+            decisions += d.Count;
+            correct += c1 + c2;
+            firstN += half;
+            firstCorrect += c1;
+            secondN += d.Count - half;
+            secondCorrect += c2;
+            chanceSum += d.Count / (double)s.Classes;
+            events += s.Events;
+        }
+
+        return new RunSummary(events, decisions, Ratio(correct, decisions), Ratio(firstCorrect, firstN), Ratio(secondCorrect, secondN), decisions == 0 ? 0 : chanceSum / decisions, seconds, interrupted, per, plots, checkpoints, log);
+    }
+
+    public string ToJsonLine() => JsonLine.ToString(w =>
+    {
+        w.WriteStartObject("summary");
+        WriteCore(w);
+        w.WriteStartArray("streams");
+        foreach (StreamSummary s in Streams)
+        {
+            w.WriteStartObject();
+            w.WriteString("stream", s.Stream);
+            w.WriteNumber("classes", s.Classes);
+            w.WriteNumber("events", s.Events);
+            w.WriteNumber("steps", s.Steps);
+            w.WriteNumber("decisions", s.Decisions);
+            w.WriteNumber("accuracy", Math.Round(s.Accuracy, 4));
+            w.WriteNumber("accuracy_first_half", Math.Round(s.FirstHalf, 4));
+            w.WriteNumber("accuracy_second_half", Math.Round(s.SecondHalf, 4));
+            w.WriteNumber("accuracy_held_out", Math.Round(s.HeldOut, 4));
+            w.WriteNumber("held_out_decisions", s.HeldOutDecisions);
+            w.WriteNumber("chance", Math.Round(s.Chance, 4));
+            w.WriteNumber("latency_mean_ms", Math.Round(s.MeanLatencyMs, 4));
+            w.WriteNumber("latency_p99_ms", Math.Round(s.P99LatencyMs, 4));
+            w.WriteNumber("updates", s.Updates);
+            w.WriteNumber("divergences", s.Divergences);
+            w.WriteNumber("dropped_steps", s.DroppedSteps);
+            w.WriteNumber("seconds", Math.Round(s.Seconds, 2));
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
+    public void Print(TextWriter stdout, bool rich)
+    {
+        if (rich)
+        {
+            var table = new Table().Title("eventsnn run — summary");
+            foreach (string c in (string[])["stream", "decisions", "accuracy", "1st half", "2nd half", "held-out", "chance", "latency p99", "updates", "divergences", "events"])
+            {
+                table.AddColumn(c);
+            }
+
+            foreach (StreamSummary s in Streams)
+            {
+                table.AddRow(s.Stream, N(s.Decisions), P(s.Accuracy), P(s.FirstHalf), P(s.SecondHalf), P(s.HeldOut), P(s.Chance), F(s.P99LatencyMs) + " ms", N(s.Updates), N(s.Divergences), N(s.Events));
+            }
+
+            table.AddRow("all", N(Decisions), P(Accuracy), P(FirstHalf), P(SecondHalf), string.Empty, P(Chance), string.Empty, string.Empty, string.Empty, N(Events));
+            AnsiConsole.Write(table);
+        }
+        else
+        {
+            stdout.WriteLine();
+            stdout.WriteLine("summary");
+            foreach (StreamSummary s in Streams)
+            {
+                stdout.WriteLine($"  {s.Stream}: {N(s.Decisions)} decisions, accuracy {P(s.Accuracy)} (first half {P(s.FirstHalf)}, second half {P(s.SecondHalf)}, held-out {P(s.HeldOut)} of {s.HeldOutDecisions}), chance {P(s.Chance)}, latency p99 {F(s.P99LatencyMs)} ms, {N(s.Updates)} FPTT updates, {s.Divergences} divergences rolled back, {N(s.Events)} events, {F(s.Seconds)} s");
+            }
+
+            stdout.WriteLine($"  all: {N(Decisions)} decisions, accuracy {P(Accuracy)} (first half {P(FirstHalf)}, second half {P(SecondHalf)}), chance {P(Chance)}, {N(Events)} events, {F(Seconds)} s{(Interrupted ? ", interrupted" : string.Empty)}");
+        }
+
+        stdout.WriteLine("plots: " + string.Join(", ", Plots));
+        stdout.WriteLine("checkpoints: " + string.Join(", ", Checkpoints));
+        stdout.WriteLine("decisions: " + DecisionLog);
+    }
+
+    private void WriteCore(Utf8JsonWriter w)
+    {
+        w.WriteNumber("events", Events);
+        w.WriteNumber("decisions", Decisions);
+        w.WriteNumber("accuracy", Math.Round(Accuracy, 4));
+        w.WriteNumber("accuracy_first_half", Math.Round(FirstHalf, 4));
+        w.WriteNumber("accuracy_second_half", Math.Round(SecondHalf, 4));
+        w.WriteNumber("chance", Math.Round(Chance, 4));
+        w.WriteNumber("seconds", Math.Round(Seconds, 2));
+        w.WriteBoolean("interrupted", Interrupted);
+        w.WriteStartArray("plots");
+        foreach (string p in Plots)
+        {
+            w.WriteStringValue(p);
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("checkpoints");
+        foreach (string c in Checkpoints)
+        {
+            w.WriteStringValue(c);
+        }
+
+        w.WriteEndArray();
+        w.WriteString("decision_log", DecisionLog);
+    }
+
+    private static double Ratio(int a, int b) => b == 0 ? 0 : a / (double)b;
+
+    private static string P(double v) => v.ToString("P1", CultureInfo.InvariantCulture);
+
+    private static string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+}
