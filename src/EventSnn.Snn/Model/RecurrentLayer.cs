@@ -294,41 +294,35 @@ public abstract class RecurrentLayer<T>
     /// </summary>
     private double SparseOuter(ReadOnlySpan<T> gI, ReadOnlySpan<int> idx, ReadOnlySpan<int> off, int rows, T[] gwArray, int width)
     {
+        // row i of gw outermost: it stays in L1 while every recorded row r scatters into it
         double delta = 0;
         int n = Size;
         ref T gw = ref MemoryMarshal.GetArrayDataReference(gwArray);
         ref T gi0 = ref MemoryMarshal.GetReference(gI);
-        for (int r = 0; r < rows; r++)
+        for (int i = 0; i < n; i++)
         {
-            int s = off[r];
-            int e = off[r + 1];
-            if (s == e)
+            ref T wRow = ref Unsafe.Add(ref gw, i * width);
+            T local = T.Zero;
+            for (int r = 0; r < rows; r++)
             {
-                continue;
-            }
-
-            ReadOnlySpan<int> act = idx[s..e];
-            ref T gRow = ref Unsafe.Add(ref gi0, r * n);
-            for (int i = 0; i < n; i++)
-            {
-                T g = Unsafe.Add(ref gRow, i);
-                if (g == T.Zero)
+                T g = Unsafe.Add(ref gi0, (r * n) + i);
+                int s = off[r];
+                int e = off[r + 1];
+                if (g == T.Zero || s == e)
                 {
                     continue;
                 }
 
-                ref T wRow = ref Unsafe.Add(ref gw, i * width);
-                T local = T.Zero;
-                foreach (int j in act)
+                foreach (int j in idx[s..e])
                 {
                     ref T cell = ref Unsafe.Add(ref wRow, j);
                     T a = cell;
                     cell = a + g;
                     local += (a + a + g) * g;
                 }
-
-                delta += double.CreateTruncating(local);
             }
+
+            delta += double.CreateTruncating(local);
         }
 
         return delta;
