@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using EventSnn.Snn.Internal;
 
 namespace EventSnn.Snn;
@@ -299,9 +300,23 @@ public abstract class RecurrentLayer<T>
         int n = Size;
         ref T gw = ref MemoryMarshal.GetArrayDataReference(gwArray);
         ref T gi0 = ref MemoryMarshal.GetReference(gI);
+        int lineElems = 64 / Unsafe.SizeOf<T>();
         for (int i = 0; i < n; i++)
         {
             ref T wRow = ref Unsafe.Add(ref gw, i * width);
+            if (Sse.IsSupported && i + 2 < n)
+            {
+                // the scatter positions are irregular: prefetch the row after next (most of its lines get touched)
+                ref T ahead = ref Unsafe.Add(ref wRow, 2 * width);
+                for (int k = 0; k < width; k += lineElems)
+                {
+                    unsafe
+                    {
+                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref ahead, k)));
+                    }
+                }
+            }
+
             T local = T.Zero;
             for (int r = 0; r < rows; r++)
             {
