@@ -7,7 +7,8 @@ namespace EventSnn.Cli.Commands;
 
 /// <summary>
 /// <c>eventsnn repro adding</c>: the adding-task reproduction of the LTC-SNN paper (FPTT vs BPTT).
-/// final_mse is the MSE on a fresh evaluation set (default 2000 sequences) after training;
+/// final_mse is the MSE on a fresh evaluation set (default 2000 sequences) after training (for FPTT
+/// after the end-of-epoch W ← W̄ as the authors' script);
 /// the curve holds the MSE on fresh 256-sequence batches every iterations/50 iterations.
 /// </summary>
 internal sealed class ReproAddingCommand : Command

@@ -110,7 +110,7 @@ internal static class FusedUpdate
 
                 float mi = m[i] + ((gi - m[i]) * c.OneMinusBeta1);
                 float vi = (v[i] * c.Beta2) + (gi * gi * c.OneMinusBeta2);
-                float wi = w[i] + ((mi / ((MathF.Sqrt(vi) / c.Bc2Sqrt) + c.Epsilon)) * c.NegStepSize);
+                float wi = w[i] + ((mi / ((MathF.Sqrt(vi) * (1f / c.Bc2Sqrt)) + c.Epsilon)) * c.NegStepSize);
                 m[i] = mi;
                 v[i] = vi;
                 w[i] = wi;

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using EventSnn.Snn.Internal;
 
 namespace EventSnn.Snn;
@@ -294,41 +295,49 @@ public abstract class RecurrentLayer<T>
     /// </summary>
     private double SparseOuter(ReadOnlySpan<T> gI, ReadOnlySpan<int> idx, ReadOnlySpan<int> off, int rows, T[] gwArray, int width)
     {
+        // row i of gw outermost: it stays in L1 while every recorded row r scatters into it
         double delta = 0;
         int n = Size;
         ref T gw = ref MemoryMarshal.GetArrayDataReference(gwArray);
         ref T gi0 = ref MemoryMarshal.GetReference(gI);
-        for (int r = 0; r < rows; r++)
+        int lineElems = 64 / Unsafe.SizeOf<T>();
+        for (int i = 0; i < n; i++)
         {
-            int s = off[r];
-            int e = off[r + 1];
-            if (s == e)
+            ref T wRow = ref Unsafe.Add(ref gw, i * width);
+            if (Sse.IsSupported && i + 2 < n)
             {
-                continue;
+                // the scatter positions are irregular: prefetch the row after next (most of its lines get touched)
+                ref T ahead = ref Unsafe.Add(ref wRow, 2 * width);
+                for (int k = 0; k < width; k += lineElems)
+                {
+                    unsafe
+                    {
+                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref ahead, k)));
+                    }
+                }
             }
 
-            ReadOnlySpan<int> act = idx[s..e];
-            ref T gRow = ref Unsafe.Add(ref gi0, r * n);
-            for (int i = 0; i < n; i++)
+            T local = T.Zero;
+            for (int r = 0; r < rows; r++)
             {
-                T g = Unsafe.Add(ref gRow, i);
-                if (g == T.Zero)
+                T g = Unsafe.Add(ref gi0, (r * n) + i);
+                int s = off[r];
+                int e = off[r + 1];
+                if (g == T.Zero || s == e)
                 {
                     continue;
                 }
 
-                ref T wRow = ref Unsafe.Add(ref gw, i * width);
-                T local = T.Zero;
-                foreach (int j in act)
+                foreach (int j in idx[s..e])
                 {
                     ref T cell = ref Unsafe.Add(ref wRow, j);
                     T a = cell;
                     cell = a + g;
                     local += (a + a + g) * g;
                 }
-
-                delta += double.CreateTruncating(local);
             }
+
+            delta += double.CreateTruncating(local);
         }
 
         return delta;
