@@ -153,7 +153,8 @@ internal static class RunPlots
         {
             DecisionRecord d = samples[k].Decision;
             string mark = d.Correct ? "ok" : "x";
-            var text = plot.Add.Text($"{d.Label} ({d.Confidence:P0}) {mark}\ntruth {d.Truth}", (k * (tileW + gap)) + 0.5, tileH + (tileH * 0.02));
+            var text = plot.Add.Text($"{d.Label} ({d.Confidence:P0}) {mark}\ntruth {d.Truth}", (k * (tileW + gap)) + 0.5, tileH * 1.22);
+            text.LabelAlignment = Alignment.UpperLeft;
             text.LabelFontSize = 11;
             text.LabelFontColor = d.Correct ? Colors.DarkGreen : Colors.DarkRed;
         }
@@ -161,7 +162,7 @@ internal static class RunPlots
         plot.Title(audio
             ? $"{stream.Name}: last held-out samples (spike raster, time x channel groups) with the decision"
             : $"{stream.Name}: last held-out gestures (event counts, {tileW}x{tileH} after pooling) with the decision");
-        plot.Axes.SetLimitsY(-0.5, tileH * 1.25);
+        plot.Axes.SetLimitsY(-0.5, tileH * 1.3);
         plot.HideGrid();
         string path = Path.Combine(folder, $"frames-{stream.Name}.png");
         plot.SavePng(path, Math.Min(2400, Math.Max(900, samples.Length * 180)), 420);
