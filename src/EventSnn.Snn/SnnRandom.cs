@@ -18,13 +18,18 @@ public sealed class SnnRandom
     private bool _hasSpare;
 
     /// <summary>Creates a generator from a 64-bit seed.</summary>
-    public SnnRandom(long seed)
+    public SnnRandom(long seed) => Reseed(seed);
+
+    /// <summary>Restarts the sequence from <paramref name="seed"/> (as a new generator would).</summary>
+    public void Reseed(long seed)
     {
         ulong x = unchecked((ulong)seed);
         _s0 = SplitMix(ref x);
         _s1 = SplitMix(ref x);
         _s2 = SplitMix(ref x);
         _s3 = SplitMix(ref x);
+        _hasSpare = false;
+        _spareNormal = 0;
     }
 
     /// <summary>Next raw 64-bit value.</summary>

@@ -106,7 +106,12 @@ public sealed class OnlineSequenceClassifier
         }
 
         SyncDecisionWeights();
+
+        // every sample starts from the same (seeded) initial state, so a decision depends only
+        // on the weights and the sample, not on what was replayed before
+        _random.Reseed(Options.Seed ^ 0x5EED);
         _learning.ResetState(_learnState, _random);
+        _random.Reseed(Options.Seed ^ 0x5EED);
         _decision.ResetState(_decisionState, _random);
         _truth = truth;
         _learnThisSample = Learning && truth >= 0;

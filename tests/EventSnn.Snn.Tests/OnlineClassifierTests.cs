@@ -1,0 +1,189 @@
+using EventSnn.Snn.Classification;
+
+namespace EventSnn.Snn.Tests;
+
+public class OnlineClassifierTests
+{
+    private const int Inputs = 8;
+    private const int Classes = 4;
+    private const int Steps = 20;
+
+    private static OnlineClassifierOptions Options(double lr = 3e-3) => new()
+    {
+        Inputs = Inputs,
+        Classes = Classes,
+        Steps = Steps,
+        Hidden = 32,
+        Chunks = 4,
+        LearningRate = lr,
+        Seed = 3,
+    };
+
+    /// <summary>Class c drives inputs 2c and 2c+1 at random, everything else is noise.</summary>
+    private static void Sample(OnlineSequenceClassifier c, int label, Random rng, float[] step)
+    {
+        for (int t = 0; t < Steps; t++)
+        {
+            Array.Clear(step);
+            for (int i = 0; i < Inputs; i++)
+            {
+                bool signal = i / 2 == label;
+                if (rng.NextDouble() < (signal ? 0.6 : 0.1))
+                {
+                    step[i] = 1 + rng.Next(3);
+                }
+            }
+
+            c.Step(step);
+        }
+    }
+
+    [Fact]
+    public void Learns_a_separable_stream_and_decides_before_learning()
+    {
+        var c = new OnlineSequenceClassifier(Options(1e-2));
+        var rng = new Random(5);
+        float[] step = new float[Inputs];
+        int firstCorrect = 0, lastCorrect = 0;
+        const int samples = 400;
+        for (int n = 0; n < samples; n++)
+        {
+            int label = rng.Next(Classes);
+            c.BeginSample(label);
+            Sample(c, label, rng, step);
+            SampleDecision d = c.EndSample();
+            Assert.Equal(label, d.Truth);
+            Assert.Equal(Steps, d.Steps);
+            Assert.InRange(d.Confidence, 0, 1);
+            if (n < 40)
+            {
+                firstCorrect += d.Correct ? 1 : 0;
+            }
+
+            if (n >= samples - 100)
+            {
+                lastCorrect += d.Correct ? 1 : 0;
+            }
+        }
+
+        Assert.True(lastCorrect >= 80, $"last 100 samples: {lastCorrect} correct");
+        Assert.True(lastCorrect / 100.0 > (firstCorrect / 40.0) + 0.2, $"first 40: {firstCorrect}, last 100: {lastCorrect}");
+        Assert.True(c.Updates >= samples * 4);
+    }
+
+    [Fact]
+    public void First_decision_is_the_same_with_or_without_learning_on_that_sample()
+    {
+        var learning = new OnlineSequenceClassifier(Options(0.5));
+        var frozen = new OnlineSequenceClassifier(Options(0.5)) { Learning = false };
+        float[] step = new float[Inputs];
+        var decisions = new List<SampleDecision>();
+        foreach (OnlineSequenceClassifier c in new[] { learning, frozen })
+        {
+            var rng = new Random(9);
+            c.BeginSample(2);
+            Sample(c, 2, rng, step);
+            decisions.Add(c.EndSample());
+        }
+
+        Assert.Equal(decisions[0].Label, decisions[1].Label);
+        Assert.Equal(decisions[0].Confidence, decisions[1].Confidence, 12);
+        Assert.True(learning.Updates > 0);
+        Assert.Equal(0, frozen.Updates);
+    }
+
+    [Fact]
+    public void Streaming_steps_allocate_nothing_after_warm_up()
+    {
+        var c = new OnlineSequenceClassifier(Options());
+        var rng = new Random(1);
+        float[] step = new float[Inputs];
+        for (int n = 0; n < 5; n++)
+        {
+            c.BeginSample(n % Classes);
+            Sample(c, n % Classes, rng, step);
+            c.EndSample();
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int n = 0; n < 20; n++)
+        {
+            c.BeginSample(n % Classes);
+            Sample(c, n % Classes, rng, step);
+            c.EndSample();
+        }
+
+        // Random.Next in the test's data generator allocates nothing; neither may the classifier.
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Exploding_learning_is_rolled_back_and_counted()
+    {
+        var c = new OnlineSequenceClassifier(Options(lr: 0.9) with { GradientClip = 1e9, ExplodingLossFactor = 3 });
+        var rng = new Random(2);
+        float[] step = new float[Inputs];
+        for (int n = 0; n < 200 && c.Divergences == 0; n++)
+        {
+            int label = rng.Next(Classes);
+            c.BeginSample(label);
+            Sample(c, label, rng, step);
+            c.EndSample();
+        }
+
+        Assert.True(c.Divergences > 0, "a learning rate of 0.9 without clipping should blow up the loss");
+        Assert.True(c.Network.Parameters.AllFinite());
+    }
+
+    [Fact]
+    public void Checkpoint_round_trip_gives_the_same_decisions()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"eventsnn-classifier-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            var a = new OnlineSequenceClassifier(Options());
+            var rng = new Random(4);
+            float[] step = new float[Inputs];
+            for (int n = 0; n < 30; n++)
+            {
+                a.BeginSample(n % Classes);
+                Sample(a, n % Classes, rng, step);
+                a.EndSample();
+            }
+
+            a.Save(path);
+            var b = new OnlineSequenceClassifier(Options());
+            b.Load(path);
+            a.Learning = false;
+            b.Learning = false;
+            var ra = new Random(7);
+            var rb = new Random(7);
+            for (int n = 0; n < 5; n++)
+            {
+                a.BeginSample(1);
+                Sample(a, 1, ra, step);
+                b.BeginSample(1);
+                Sample(b, 1, rb, step);
+                SampleDecision da = a.EndSample(), db = b.EndSample();
+                Assert.Equal(da.Label, db.Label);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Invalid_options_and_calls_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => new OnlineSequenceClassifier(Options() with { Classes = 1 }));
+        Assert.Throws<ArgumentException>(() => new OnlineSequenceClassifier(Options() with { Chunks = Steps + 1 }));
+        var c = new OnlineSequenceClassifier(Options());
+        Assert.Throws<InvalidOperationException>(() => c.Step(new float[Inputs]));
+        Assert.Throws<InvalidOperationException>(() => c.EndSample());
+        Assert.Throws<ArgumentOutOfRangeException>(() => c.BeginSample(Classes));
+        c.BeginSample();
+        Assert.Throws<ArgumentException>(() => c.Step(new float[Inputs + 1]));
+    }
+}
