@@ -170,6 +170,19 @@ public sealed class TorchNetwork : IDisposable
         return new TorchState(batch, u, s, b, zeros([batch, OutputSize], ScalarType.Float32));
     }
 
+    /// <summary>Re-initialises <paramref name="state"/> in place like <see cref="CreateState"/>.</summary>
+    public void ResetState(TorchState state, SnnRandom? rng = null)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        using TorchState fresh = CreateState(state.Batch, rng);
+        for (int l = 0; l < state.LayerCount; l++)
+        {
+            state.SetLayer(l, fresh.U(l).alias(), fresh.S(l).alias(), fresh.B(l).alias());
+        }
+
+        state.SetReadout(fresh.Readout.alias());
+    }
+
     /// <summary>
     /// One time step on a dense input <paramref name="x"/> ([B, D] float32): advances
     /// <paramref name="state"/> and returns the readout [B, C] (a new tensor the caller disposes).
