@@ -12,6 +12,7 @@ internal static class CommandCatalog
         new BenchDecodeCommand(),
         new BenchPipelineCommand(),
         new BenchStepCommand(),
+        new BenchBackendsCommand(),
         new ReproAddingCommand(),
     ];
 }
