@@ -39,7 +39,9 @@ public sealed class EndToEndTests : IDisposable
     public void Run_one_pass_on_spoken_digits_prints_decisions_summary_plots_and_checkpoint()
     {
         string output = Path.Combine(_dir, "run");
-        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["run", "--passes", "1", "--stream", "spoken-digits", "--json", "--out", output], TimeSpan.FromSeconds(120));
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(
+            ["run", "--passes", "1", "--stream", "spoken-digits", "--json", "--out", output, "--Run:Streams:spoken-digits:Hidden=32", "--Run:Streams:spoken-digits:MaxSteps=100"],
+            TimeSpan.FromSeconds(120));
         Assert.True(code == 0, stderr);
         int train, test;
         using (ShdFile f = ShdFile.Open(Recording("spoken-digits/shd_train.h5")))
@@ -63,6 +65,7 @@ public sealed class EndToEndTests : IDisposable
             Assert.InRange(confidence, 0.0, 1.0);
             Assert.True(d.GetProperty("latency_ms").GetDouble() >= 0);
             Assert.Equal(JsonValueKind.String, d.GetProperty("truth").ValueKind);
+            Assert.InRange(d.GetProperty("steps").GetInt32(), 1, 100);
         }
 
         Assert.Equal(test, decisions.Count(d => d.GetProperty("phase").GetString() == "test"));
@@ -78,7 +81,9 @@ public sealed class EndToEndTests : IDisposable
 
         string checkpoint = Path.Combine(output, "checkpoints", "spoken-digits.ckpt");
         Assert.True(File.Exists(checkpoint));
-        Assert.Equal(700, EventSnn.Snn.Checkpoint.Read(checkpoint).Config.InputSize);
+        EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(checkpoint);
+        Assert.Equal(700, data.Config.InputSize);
+        Assert.Equal(32, data.Config.Layers[0].Size); // the command-line override reached the model
         Assert.Equal(train + test, File.ReadAllLines(Path.Combine(output, "decisions.jsonl")).Length);
     }
 

@@ -25,7 +25,7 @@ internal sealed partial class ToolProcessClassify : IDisposable
     /// <summary>The repository root (the folder holding EventSnn.sln, appsettings.json and recordings/).</summary>
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    /// <summary>The built eventsnn.dll: beside the test assembly (project reference), else src/EventSnn.Cli/bin/&lt;Configuration&gt;/net10.0.</summary>
+    /// <summary>The built eventsnn.dll (see <see cref="FindTool"/>).</summary>
     public static string ToolDll { get; } = FindTool();
 
     /// <summary>Process id.</summary>
@@ -259,8 +259,31 @@ internal sealed partial class ToolProcessClassify : IDisposable
         throw new InvalidOperationException("repository root (EventSnn.sln + recordings/) not found above " + AppContext.BaseDirectory);
     }
 
+    /// <summary>
+    /// The tool to launch: $EVENTSNN_TEST_TOOL when set; else the Release build of src/EventSnn.Cli
+    /// when it is newer than every source (learning runs are several times slower in Debug); else
+    /// that Release build is made once (dotnet build -c Release); if that fails, the build beside
+    /// the test assembly (the project reference) or src/EventSnn.Cli/bin/&lt;Configuration&gt;/net10.0.
+    /// </summary>
     private static string FindTool()
     {
+        if (Environment.GetEnvironmentVariable("EVENTSNN_TEST_TOOL") is { Length: > 0 } given && File.Exists(given))
+        {
+            return given;
+        }
+
+        string project = Path.Combine(RepoRoot, "src", "EventSnn.Cli");
+        string release = Path.Combine(project, "bin", "Release", "net10.0", "eventsnn.dll");
+        if (File.Exists(release) && File.GetLastWriteTimeUtc(release) > NewestSource())
+        {
+            return release;
+        }
+
+        if (BuildRelease(Path.Combine(project, "EventSnn.Cli.csproj")) && File.Exists(release))
+        {
+            return release;
+        }
+
         string beside = Path.Combine(AppContext.BaseDirectory, "eventsnn.dll");
         if (File.Exists(beside) && File.Exists(Path.Combine(AppContext.BaseDirectory, "eventsnn.runtimeconfig.json")))
         {
@@ -268,15 +291,69 @@ internal sealed partial class ToolProcessClassify : IDisposable
         }
 
         string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Name ?? "Debug";
-        foreach (string c in new[] { configuration, "Release", "Debug" })
+        string built = Path.Combine(project, "bin", configuration, "net10.0", "eventsnn.dll");
+        return File.Exists(built) ? built : throw new InvalidOperationException("the built eventsnn.dll was not found beside the tests or under src/EventSnn.Cli/bin");
+    }
+
+    private static DateTime NewestSource()
+    {
+        DateTime newest = DateTime.MinValue;
+        foreach (string name in new[] { "Directory.Build.props", "Directory.Packages.props", "appsettings.json" })
         {
-            string built = Path.Combine(RepoRoot, "src", "EventSnn.Cli", "bin", c, "net10.0", "eventsnn.dll");
-            if (File.Exists(built))
+            string path = Path.Combine(RepoRoot, name);
+            if (File.Exists(path))
             {
-                return built;
+                newest = Max(newest, File.GetLastWriteTimeUtc(path));
             }
         }
 
-        throw new InvalidOperationException("the built eventsnn.dll was not found beside the tests or under src/EventSnn.Cli/bin");
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(RepoRoot, "src"), "*", SearchOption.AllDirectories))
+        {
+            string rel = Path.GetRelativePath(RepoRoot, file).Replace('\\', '/');
+            if (rel.Contains("/bin/", StringComparison.Ordinal) || rel.Contains("/obj/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (file.EndsWith(".cs", StringComparison.Ordinal) || file.EndsWith(".csproj", StringComparison.Ordinal) || file.EndsWith(".json", StringComparison.Ordinal))
+            {
+                newest = Max(newest, File.GetLastWriteTimeUtc(file));
+            }
+        }
+
+        return newest;
+    }
+
+    private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
+
+    private static bool BuildRelease(string project)
+    {
+        var info = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in new[] { "build", project, "-c", "Release", "-nologo", "-v", "q" })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using Process? build = Process.Start(info);
+        if (build is null)
+        {
+            return false;
+        }
+
+        Task<string> drainOut = build.StandardOutput.ReadToEndAsync();
+        Task<string> drainErr = build.StandardError.ReadToEndAsync();
+        if (!build.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            build.Kill(entireProcessTree: true);
+            return false;
+        }
+
+        Task.WaitAll(drainOut, drainErr);
+        return build.ExitCode == 0;
     }
 }
