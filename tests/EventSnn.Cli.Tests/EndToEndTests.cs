@@ -120,6 +120,30 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Classify_human_output_has_one_line_per_decision_and_writes_the_plot()
+    {
+        string file = Recording("gestures/user11_synthetic.aedat4");
+        string csv = Recording("gestures/user11_synthetic_labels.csv");
+        List<LabelSegment> segments = LabelTrack.ReadCsv(csv);
+        string plots = Path.Combine(_dir, "plots");
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["classify", file, "--labels", csv, "--learn", "--plots", plots], Minute);
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string[] decisions = lines.Where(l => l.Contains(" ms  truth ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(segments.Count, decisions.Length);
+        var sorted = segments.OrderBy(s => s.EndUs).ToList();
+        for (int i = 0; i < decisions.Length; i++)
+        {
+            Assert.Contains("user11_synthetic.aedat4", decisions[i], StringComparison.Ordinal);
+            Assert.Contains("%", decisions[i], StringComparison.Ordinal);
+            Assert.Contains("truth " + GestureGenerator.ClassNames[sorted[i].Label - 1], decisions[i], StringComparison.Ordinal);
+        }
+
+        Assert.Contains(lines, l => l.StartsWith($"summary: {segments.Count} decisions ({segments.Count} labelled)", StringComparison.Ordinal));
+        Assert.True(new FileInfo(Path.Combine(plots, "accuracy.png")).Length > 1000);
+    }
+
+    [Fact]
     public async Task Classify_tcp_against_an_Aedat4Server_decides_exactly_as_on_the_file()
     {
         string file = Recording("gestures/user10_synthetic.aedat4");
