@@ -114,6 +114,9 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal(segments.Count, summary.GetProperty("labelled").GetInt32());
         Assert.Equal(0.1, summary.GetProperty("chance").GetDouble(), 3);
         Assert.Equal(0, summary.GetProperty("updates").GetInt64()); // no --learn
+        double maxLatency = decisions.Max(d => d.GetProperty("latency_ms").GetDouble());
+        Assert.Equal(maxLatency, summary.GetProperty("latency_p99_ms").GetDouble(), 3); // 10 decisions: p99 is the largest
+        Assert.InRange(summary.GetProperty("latency_mean_ms").GetDouble(), 0, maxLatency + 1e-3);
         Assert.Equal(0, summary.GetProperty("divergences").GetInt32());
         int correct = decisions.Count(d => d.GetProperty("correct").GetBoolean());
         Assert.Equal(correct / (double)segments.Count, summary.GetProperty("accuracy").GetDouble(), 3);

@@ -117,6 +117,7 @@ internal sealed class ClassifyCommand : Command
         }
 
         LabelStreamClient? labels = null;
+        var latencies = new List<double>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
@@ -135,6 +136,7 @@ internal sealed class ClassifyCommand : Command
             {
                 lock (gate)
                 {
+                    latencies.Add(d.LatencyMs);
                     if (json)
                     {
                         stdout.WriteLine(DecisionJson(d, source.Name, names));
@@ -175,7 +177,10 @@ internal sealed class ClassifyCommand : Command
             plots.Add(AccuracyPlot(Path.GetFullPath(plotDir), source.Name, session.Tally, classifier.Options.Classes));
         }
 
-        WriteSummary(stdout, json, source, session, clock.Elapsed.TotalSeconds, interrupted, learn, saved, plots);
+        latencies.Sort();
+        double meanLatency = latencies.Count == 0 ? 0 : latencies.Sum() / latencies.Count;
+        double p99Latency = latencies.Count == 0 ? 0 : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(0.99 * latencies.Count) - 1)];
+        WriteSummary(stdout, json, source, session, clock.Elapsed.TotalSeconds, interrupted, learn, saved, plots, (meanLatency, p99Latency));
         stdout.Flush();
         return interrupted ? 130 : CommandRunner.Ok;
     }
@@ -543,7 +548,7 @@ internal sealed class ClassifyCommand : Command
         w.WriteNumber("events", d.Events);
     });
 
-    private static void WriteSummary(TextWriter stdout, bool json, Source source, StreamClassifier session, double seconds, bool interrupted, bool learn, string? saved, List<string> plots)
+    private static void WriteSummary(TextWriter stdout, bool json, Source source, StreamClassifier session, double seconds, bool interrupted, bool learn, string? saved, List<string> plots, (double Mean, double P99) latency)
     {
         ClassificationTally t = session.Tally;
         OnlineSequenceClassifier c = session.Classifier;
@@ -562,6 +567,8 @@ internal sealed class ClassifyCommand : Command
                 w.WriteNumber("accuracy_first_half", Math.Round(t.AccuracyFirstHalf, 4));
                 w.WriteNumber("accuracy_second_half", Math.Round(t.AccuracySecondHalf, 4));
                 w.WriteNumber("chance", Math.Round(chance, 4));
+                w.WriteNumber("latency_mean_ms", Math.Round(latency.Mean, 4));
+                w.WriteNumber("latency_p99_ms", Math.Round(latency.P99, 4));
                 w.WriteBoolean("learn", learn);
                 w.WriteNumber("updates", c.Updates);
                 w.WriteNumber("divergences", c.Divergences);
@@ -592,7 +599,7 @@ internal sealed class ClassifyCommand : Command
         }
 
         stdout.WriteLine();
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary: {t.Decisions:N0} decisions ({t.Labelled:N0} labelled), accuracy {t.Accuracy:P1} (first half {t.AccuracyFirstHalf:P1}, second half {t.AccuracySecondHalf:P1}), chance {chance:P1}"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary: {t.Decisions:N0} decisions ({t.Labelled:N0} labelled), accuracy {t.Accuracy:P1} (first half {t.AccuracyFirstHalf:P1}, second half {t.AccuracySecondHalf:P1}), chance {chance:P1}, decision latency mean {latency.Mean:F3} ms, p99 {latency.P99:F3} ms"));
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {session.Events:N0} events, {session.Steps:N0} steps, {c.Updates:N0} FPTT updates, {c.Divergences} divergences rolled back, {session.LabelsReceived:N0} labels received ({session.LabelsUnmatched:N0} unmatched, {session.LateLearned:N0} segments learned late), {seconds:F2} s{(interrupted ? ", interrupted" : string.Empty)}"));
         if (saved is not null)
         {
