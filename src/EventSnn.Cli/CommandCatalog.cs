@@ -18,5 +18,6 @@ internal static class CommandCatalog
         new BenchStepCommand(),
         new BenchBackendsCommand(),
         new ReproAddingCommand(),
+        new ClassifyCommand(),
     ];
 }
