@@ -72,6 +72,7 @@ public sealed class DecisionHub
     private readonly ConcurrentDictionary<string, StreamStatus> _active = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<StreamStatus> _ended = new();
     private readonly ServeOptions _options;
+    private readonly Lock _fanOut = new();
     private long _nextId;
     private long _published;
     private long _dropped;
@@ -162,19 +163,24 @@ public sealed class DecisionHub
         }
 
         byte[]? json = null;
-        foreach (Subscription sub in _subscribers.Values)
-        {
-            if (sub.Filter is not null && sub.Filter != record.Stream)
-            {
-                continue;
-            }
 
-            json ??= record.ToUtf8Json();
-            if (!sub.Channel.Writer.TryWrite(json) && !sub.Closed)
+        // one lock around the fan-out: every subscriber sees the decisions in the same order
+        lock (_fanOut)
+        {
+            foreach (Subscription sub in _subscribers.Values)
             {
-                Interlocked.Increment(ref _slowDisconnects);
-                WriteLog($"subscriber {sub.Id} too slow ({_options.SubscriberQueue} decisions queued): disconnected");
-                sub.Close();
+                if (sub.Filter is not null && sub.Filter != record.Stream)
+                {
+                    continue;
+                }
+
+                json ??= record.ToUtf8Json();
+                if (!sub.Channel.Writer.TryWrite(json) && !sub.Closed)
+                {
+                    Interlocked.Increment(ref _slowDisconnects);
+                    WriteLog($"subscriber {sub.Id} too slow ({_options.SubscriberQueue} decisions queued): disconnected");
+                    sub.Close();
+                }
             }
         }
 
