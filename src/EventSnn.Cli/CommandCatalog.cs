@@ -17,5 +17,6 @@ internal static class CommandCatalog
         new BenchPipelineCommand(),
         new BenchStepCommand(),
         new ReproAddingCommand(),
+        new ServeCommand(),
     ];
 }

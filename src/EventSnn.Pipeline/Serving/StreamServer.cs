@@ -266,8 +266,9 @@ public sealed class StreamServer : IAsyncDisposable
         }
         finally
         {
-            stream.Dispose();
+            // decide, save and account first: the peer sees the close only when its stream is done
             Finish(classifier, status, error);
+            stream.Dispose();
         }
     }
 
