@@ -435,6 +435,23 @@ public class ServingTests
     }
 
     [Fact]
+    public async Task Http_endpoint_turns_clients_away_with_503_beyond_MaxClients()
+    {
+        var options = Options() with { Listeners = [], MaxClients = 2 };
+        var hub = new DecisionHub(options);
+        await using var http = new SseHttpServer(hub, options, IPAddress.Loopback, 0);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        Task<List<string>> first = ReadSse(http.EndPoint.Port, "/events", cts.Token);
+        Task<List<string>> second = ReadSse(http.EndPoint.Port, "/events", cts.Token);
+        await WaitUntil(() => hub.Subscribers == 2, "two event streams");
+        Assert.Equal(503, (await Http(http.EndPoint.Port, "GET /health HTTP/1.1\r\n\r\n"u8.ToArray())).Status);
+        hub.Publish(new ClassificationRecord(1, "s", "x", 0, 0.5, 0, null, 0, 1));
+        hub.Complete();
+        Assert.Single(await first);
+        Assert.Single(await second);
+    }
+
+    [Fact]
     public void A_subscriber_that_does_not_read_is_disconnected_once_its_bounded_queue_is_full()
     {
         var hub = new DecisionHub(Options() with { SubscriberQueue = 8 });

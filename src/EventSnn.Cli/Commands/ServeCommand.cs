@@ -42,6 +42,7 @@ internal sealed class ServeCommand : Command
         new("save-dir", "dir", "save per-stream checkpoints here (atomically) when a stream ends and at shutdown; named streams resume from theirs"),
         new("max-streams", "n", "most streams at once (default 64)"),
         new("udp-idle-ms", "ms", "a silent UDP sender ends its stream after this (default 2000)"),
+        new("max-clients", "n", "most publisher clients and most HTTP clients at once (default 64; more are refused / get 503)"),
         new("subscriber-queue", "n", "decisions queued per publisher/SSE client (default 4096)"),
         new("slow-clients", "policy", "disconnect (default) or drop-oldest when a client's queue is full"),
         new("duration", "s", "stop after this many seconds (exit 0); default: run until Ctrl-C/SIGTERM (exit 130)"),
@@ -265,6 +266,7 @@ internal sealed class ServeCommand : Command
             MaxStreams = args.GetInt("max-streams", 64),
             UdpIdleTimeout = TimeSpan.FromMilliseconds(args.GetLong("udp-idle-ms", 2000)),
             SubscriberQueue = args.GetInt("subscriber-queue", 4096),
+            MaxClients = args.GetInt("max-clients", 64),
             SlowSubscribers = args.Get("slow-clients") switch
             {
                 null or "disconnect" => SlowSubscriberPolicy.Disconnect,

@@ -18,12 +18,15 @@ public sealed class JsonLinesPublisher : IAsyncDisposable
     private readonly List<Task> _clients = [];
     private readonly Lock _gate = new();
     private readonly Task _accept;
+    private readonly int _maxClients;
 
-    /// <summary>Starts listening on <paramref name="address"/>:<paramref name="port"/> (0 = ephemeral).</summary>
-    public JsonLinesPublisher(DecisionHub hub, IPAddress address, int port)
+    /// <summary>Starts listening on <paramref name="address"/>:<paramref name="port"/> (0 = ephemeral); at most <paramref name="maxClients"/> clients at once.</summary>
+    public JsonLinesPublisher(DecisionHub hub, IPAddress address, int port, int maxClients = 64)
     {
         ArgumentNullException.ThrowIfNull(hub);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxClients, 1);
         _hub = hub;
+        _maxClients = maxClients;
         _listener = new TcpListener(address, port);
         _listener.Start();
         EndPoint = (IPEndPoint)_listener.LocalEndpoint;
@@ -83,11 +86,17 @@ public sealed class JsonLinesPublisher : IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            DecisionHub.Subscription sub = _hub.Subscribe();
             lock (_gate)
             {
                 _clients.RemoveAll(t => t.IsCompleted);
-                _clients.Add(Serve(socket, sub));
+                if (_clients.Count >= _maxClients)
+                {
+                    _hub.WriteLog($"publisher: refused {socket.RemoteEndPoint} ({_maxClients} clients connected)");
+                    socket.Dispose();
+                    continue;
+                }
+
+                _clients.Add(Serve(socket, _hub.Subscribe()));
             }
         }
     }
@@ -153,7 +162,8 @@ public sealed class JsonLinesPublisher : IAsyncDisposable
 /// streams every decision as a Server-Sent Event (<c>data: {json}\n\n</c>; <c>?stream=id</c>
 /// filters one stream), <c>GET /health</c> returns the <see cref="DecisionHub.HealthJson"/>
 /// document. The request head is bounded (<see cref="ServeOptions.MaxRequestHeadBytes"/>, else
-/// 431) and must arrive within <see cref="ServeOptions.RequestTimeout"/>; anything that is not an
+/// 431) and must arrive within <see cref="ServeOptions.RequestTimeout"/> (else 408); at most
+/// <see cref="ServeOptions.MaxClients"/> connections are served at once (more get 503); anything that is not an
 /// HTTP/1.x request gets 400, other paths 404, other methods 405. Every response closes the
 /// connection after it (the event stream ends at shutdown). Slow event-stream clients are handled
 /// by <see cref="ServeOptions.SlowSubscribers"/> on their bounded queue.
@@ -240,7 +250,7 @@ public sealed class SseHttpServer : IAsyncDisposable
             lock (_gate)
             {
                 _clients.RemoveAll(t => t.IsCompleted);
-                _clients.Add(Serve(socket));
+                _clients.Add(_clients.Count >= _options.MaxClients ? Refuse(socket) : Serve(socket));
             }
         }
     }
@@ -287,6 +297,21 @@ public sealed class SseHttpServer : IAsyncDisposable
         catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
             _hub.WriteLog($"http client {peer}: {ex.Message}");
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    private async Task Refuse(Socket socket)
+    {
+        try
+        {
+            await Respond(socket, 503, "text/plain", $"too many clients ({_options.MaxClients})\n").ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
         }
         finally
         {
@@ -450,6 +475,7 @@ public sealed class SseHttpServer : IAsyncDisposable
             404 => "Not Found",
             405 => "Method Not Allowed",
             408 => "Request Timeout",
+            503 => "Service Unavailable",
             _ => "Request Header Fields Too Large",
         };
         byte[] payload = Encoding.UTF8.GetBytes(body);

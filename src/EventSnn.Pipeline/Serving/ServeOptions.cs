@@ -149,6 +149,9 @@ public sealed record ServeOptions
     /// <summary>Decisions queued per subscriber before <see cref="SlowSubscribers"/> applies.</summary>
     public int SubscriberQueue { get; init; } = 4096;
 
+    /// <summary>Most clients connected at once to the publisher and to the HTTP endpoint (each); more are turned away (HTTP 503).</summary>
+    public int MaxClients { get; init; } = 64;
+
     /// <summary>What happens to a subscriber whose queue is full.</summary>
     public SlowSubscriberPolicy SlowSubscribers { get; init; } = SlowSubscriberPolicy.Disconnect;
 
@@ -181,9 +184,9 @@ public sealed record ServeOptions
             throw new ArgumentException("publish/http port out of range", nameof(PublishPort));
         }
 
-        if (MaxStreams < 1 || SubscriberQueue < 1 || MaxRequestHeadBytes < 256)
+        if (MaxStreams < 1 || SubscriberQueue < 1 || MaxClients < 1 || MaxRequestHeadBytes < 256)
         {
-            throw new ArgumentException("MaxStreams, SubscriberQueue must be >= 1 and MaxRequestHeadBytes >= 256", nameof(MaxStreams));
+            throw new ArgumentException("MaxStreams, SubscriberQueue, MaxClients must be >= 1 and MaxRequestHeadBytes >= 256", nameof(MaxStreams));
         }
 
         if (!DefaultGeometry.IsKnown)

@@ -95,7 +95,7 @@ public sealed class ServeService : BackgroundService
             _server.Start();
             if (_options.PublishPort is { } publish)
             {
-                _publisher = new JsonLinesPublisher(Hub, address, publish);
+                _publisher = new JsonLinesPublisher(Hub, address, publish, _options.MaxClients);
             }
 
             if (_options.HttpPort is { } http)
