@@ -23,18 +23,22 @@ public class ServeTests
         try
         {
             string streams = Path.Combine(dir, "streams.json");
-            File.WriteAllText(streams, """{"streams": [{"name": "left-camera", "kind": "dv", "port": 0}]}""");
+            string labels = Path.Combine(ServeIo.RepoRoot(), "recordings", "gestures", "user03_synthetic_labels.csv");
+            File.WriteAllText(streams, $$"""{"streams": [{"name": "left-camera", "kind": "dv", "port": 0, "labels": {{JsonSerializer.Serialize(labels)}}}]}""");
             using EventBatch gesture = ServeIo.GestureEvents("user03_synthetic.aedat4", 1.2);
             using EventBatch pattern = ServeIo.Pattern(30_000, 500, seed: 11);
             var model = new WindowClassifierOptions { BinUs = 4_000, WindowUs = 80_000, Hidden = 48, Seed = 5, Chunks = 5, ClassNames = EventSnn.Datasets.Generators.GestureGenerator.ClassNames };
-            List<ClassificationRecord> gestureRef = ServeIo.Reference(gesture, model);
+            Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelTrack.ReadCsv(labels), 1);
+            List<ClassificationRecord> gestureRef = ServeIo.Reference(gesture, model, truth);
+            Assert.Contains(gestureRef, d => d.Truth is not null);
+            Assert.NotEqual(gestureRef.Select(d => d.Confidence), ServeIo.Reference(gesture, model).Select(d => d.Confidence)); // it learned
             List<ClassificationRecord> patternRef = ServeIo.Reference(pattern, model);
 
             using var stop = new CancellationTokenSource();
             var command = new ServeCommand { StopToken = stop.Token };
             var stdout = new LineWriter();
             var stderr = new LineWriter();
-            string[] args = ["--streams", streams, "--jaer-udp-port", "0", "--publish-port", "0", "--http-port", "0", "--json", "--bin-us", "4000", "--window-us", "80000", "--hidden", "48", "--seed", "5", "--udp-idle-ms", "300"];
+            string[] args = ["--streams", streams, "--learn", "--jaer-udp-port", "0", "--publish-port", "0", "--http-port", "0", "--json", "--bin-us", "4000", "--window-us", "80000", "--hidden", "48", "--seed", "5", "--udp-idle-ms", "300"];
             Task<int> run = Task.Run(() => command.Execute(ParsedArgs.Parse(args, command), stdout, stderr));
             JsonElement listening = JsonDocument.Parse(await stdout.WaitFor(l => l.Contains("\"listening\"", StringComparison.Ordinal))).RootElement.GetProperty("listening");
             int dv = listening.GetProperty("left-camera").GetInt32();
@@ -426,10 +430,10 @@ internal static class ServeIo
         }
     }
 
-    public static List<ClassificationRecord> Reference(EventBatch events, WindowClassifierOptions model)
+    public static List<ClassificationRecord> Reference(EventBatch events, WindowClassifierOptions model, Func<long, long, int>? learnFrom = null)
     {
         var list = new List<ClassificationRecord>();
-        var c = new WindowClassifier("reference", SensorGeometry.Dvs128, model);
+        var c = new WindowClassifier("reference", SensorGeometry.Dvs128, model) { TruthOf = learnFrom, Learning = learnFrom is not null };
         c.Process(events, list.Add);
         c.Flush(list.Add);
         return list;
@@ -524,6 +528,7 @@ internal static class ServeIo
         {
             Assert.Equal(expected[i].LabelIndex, actual[i].GetProperty("label_index").GetInt32());
             Assert.Equal(expected[i].Label, actual[i].GetProperty("label").GetString());
+            Assert.Equal(expected[i].Truth, actual[i].GetProperty("truth").GetString());
             Assert.Equal(Math.Round(expected[i].Confidence, 6), actual[i].GetProperty("confidence").GetDouble());
             Assert.Equal(expected[i].Events, actual[i].GetProperty("events").GetInt64());
             Assert.Equal(expected[i].TUs - expected[0].TUs, actual[i].GetProperty("t_us").GetInt64() - actual[0].GetProperty("t_us").GetInt64());

@@ -132,10 +132,10 @@ public class ServingTests
     }
 
     /// <summary>Decisions a lone WindowClassifier makes for <paramref name="events"/> (the reference).</summary>
-    internal static List<ClassificationRecord> Reference(string stream, EventBatch events, WindowClassifierOptions model)
+    internal static List<ClassificationRecord> Reference(string stream, EventBatch events, WindowClassifierOptions model, Func<long, long, int>? learnFrom = null)
     {
         var list = new List<ClassificationRecord>();
-        var c = new WindowClassifier(stream, SensorGeometry.Dvs128, model);
+        var c = new WindowClassifier(stream, SensorGeometry.Dvs128, model) { TruthOf = learnFrom, Learning = learnFrom is not null };
         c.Process(events, list.Add);
         c.Flush(list.Add);
         return list;
@@ -206,9 +206,13 @@ public class ServingTests
         }
     }
 
+    private static string User01Labels => Path.Combine(RepoRoot(), "recordings", "gestures", "user01_synthetic_labels.csv");
+
+    /// <summary>DV streams have user01's labels and learn online (each its own model copy); jAER streams have no labels.</summary>
     private static ServeOptions Options(string? saveDir = null) => new()
     {
-        Listeners = [new(ServeInputKind.Dv, 0), new(ServeInputKind.JaerUdp, 0), new(ServeInputKind.JaerTcp, 0)],
+        Listeners = [new(ServeInputKind.Dv, 0) { Labels = User01Labels }, new(ServeInputKind.JaerUdp, 0), new(ServeInputKind.JaerTcp, 0)],
+        Learn = true,
         PublishPort = 0,
         HttpPort = 0,
         Model = Model,
@@ -244,7 +248,7 @@ public class ServingTests
             Assert.Equal(Math.Round(expected[i].Confidence, 6), actual[i].GetProperty("confidence").GetDouble());
             Assert.Equal(expected[i].Events, actual[i].GetProperty("events").GetInt64());
             Assert.Equal(i, actual[i].GetProperty("window").GetInt64());
-            Assert.Equal(JsonValueKind.Null, actual[i].GetProperty("truth").ValueKind);
+            Assert.Equal(expected[i].Truth, actual[i].GetProperty("truth").GetString());
             Assert.True(actual[i].GetProperty("latency_ms").GetDouble() >= 0);
         }
     }
@@ -286,13 +290,27 @@ public class ServingTests
     }
 
     [Fact]
+    public void Truth_of_a_window_is_the_segment_holding_its_midpoint()
+    {
+        Func<long, long, int> truth = WindowClassifier.TruthFromSegments([new LabelSegment(3, 1_000, 2_000), new LabelSegment(1, 5_000, 9_000)], labelBase: 1);
+        Assert.Equal(2, truth(900, 1_300));   // midpoint 1100 in [1000, 2000): class 3 - 1
+        Assert.Equal(-1, truth(1_800, 2_400)); // midpoint 2100: no segment
+        Assert.Equal(0, truth(4_000, 6_400));  // midpoint 5200 in [5000, 9000)
+        Assert.Equal(-1, truth(0, 100));
+        Assert.Equal(-1, truth(9_000, 9_100));
+    }
+
+    [Fact]
     public async Task Three_concurrent_streams_come_back_tagged_with_their_own_ids_on_json_lines_and_sse_and_states_stay_apart()
     {
         using EventBatch gesture = GestureEvents("user01_synthetic.aedat4", 1.5);
         using EventBatch pattern = Pattern(40_000, 1_000, seed: 7);
         using EventBatch other = GestureEvents("user02_synthetic.aedat4", 1.0);
         Assert.True(gesture.Count > 1000 && other.Count > 1000);
-        List<ClassificationRecord> gestureRef = Reference("x", gesture, Model);
+        Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelTrack.ReadCsv(User01Labels), 1);
+        List<ClassificationRecord> gestureRef = Reference("x", gesture, Model, truth);
+        Assert.Contains(gestureRef, d => d.Truth is not null);
+        Assert.NotEqual(gestureRef.Select(d => d.Confidence), Reference("x", gesture, Model).Select(d => d.Confidence)); // stream A learns
         List<ClassificationRecord> patternRef = Reference("x", pattern, Model);
         List<ClassificationRecord> otherRef = Reference("x", other, Model);
 

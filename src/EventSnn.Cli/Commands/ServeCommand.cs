@@ -26,7 +26,8 @@ internal sealed class ServeCommand : Command
         new("dv-port", "port", "DV AEDAT4 TCP input: every connection is a stream dv:peer (0 = ephemeral, off = none)"),
         new("jaer-udp-port", "port", "jAER UDP input: every sender endpoint is a stream jaer-udp:peer"),
         new("jaer-tcp-port", "port", "jAER TCP input: every connection is a stream jaer-tcp:peer"),
-        new("streams", "file.json", "named streams: {\"streams\": [{\"name\": \"left\", \"kind\": \"dv|jaer-udp|jaer-tcp\", \"port\": 7001}]}"),
+        new("streams", "file.json", "named streams: {\"streams\": [{\"name\": \"left\", \"kind\": \"dv|jaer-udp|jaer-tcp\", \"port\": 7001, \"labels\": \"left_labels.csv\"}]}"),
+        new("learn", null, "streams with labels (class,startTime_usec,endTime_usec in stream time) learn online, each its own model copy"),
         new("publish-port", "port", "JSON-lines TCP publisher (default 7778; off = none)"),
         new("http-port", "port", "HTTP: GET /events (text/event-stream), GET /health (default 8078; off = none)"),
         new("bin-us", "us", "time bin = one network step (default 5000)"),
@@ -267,6 +268,7 @@ internal sealed class ServeCommand : Command
             UdpIdleTimeout = TimeSpan.FromMilliseconds(args.GetLong("udp-idle-ms", 2000)),
             SubscriberQueue = args.GetInt("subscriber-queue", 4096),
             MaxClients = args.GetInt("max-clients", 64),
+            Learn = args.Has("learn"),
             SlowSubscribers = args.Get("slow-clients") switch
             {
                 null or "disconnect" => SlowSubscriberPolicy.Disconnect,
@@ -333,7 +335,19 @@ internal sealed class ServeCommand : Command
                     var other => throw new UsageException($"{where}.kind: '{other}' is not dv, jaer-udp or jaer-tcp"),
                 };
                 int port = s.TryGetProperty("port", out JsonElement p) && p.TryGetInt32(out int pv) && pv is >= 0 and <= 65535 ? pv : throw new UsageException($"{where}.port: missing or not 0..65535");
-                result.Add(new ServeListener(kind, port, name));
+                string? labels = null;
+                if (s.TryGetProperty("labels", out JsonElement lab))
+                {
+                    // relative to the streams file
+                    labels = Path.GetFullPath(lab.GetString() ?? throw new UsageException($"{where}.labels: not a path"), Path.GetDirectoryName(Path.GetFullPath(file))!);
+                    if (!File.Exists(labels))
+                    {
+                        throw new UsageException($"{where}.labels: {labels} not found");
+                    }
+                }
+
+                int labelBase = s.TryGetProperty("label_base", out JsonElement lb) && lb.TryGetInt32(out int lbv) ? lbv : 1;
+                result.Add(new ServeListener(kind, port, name) { Labels = labels, LabelBase = labelBase });
             }
         }
         catch (JsonException ex)

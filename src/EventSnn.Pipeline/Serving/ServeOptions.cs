@@ -37,6 +37,17 @@ public enum SlowSubscriberPolicy
 /// <param name="Name">Fixed stream id for everything arriving on this port, or null.</param>
 public sealed record ServeListener(ServeInputKind Kind, int Port, string? Name = null)
 {
+    /// <summary>
+    /// Ground truth of this port's stream(s): a CSV of class,startTime_usec,endTime_usec in stream time
+    /// (DVS128 Gesture's *_labels.csv; for DV streams the camera's microsecond timestamps). A window's
+    /// truth is the segment holding its midpoint; with <see cref="ServeOptions.Learn"/> the stream's
+    /// model copy learns from it online.
+    /// </summary>
+    public string? Labels { get; init; }
+
+    /// <summary>The class number in <see cref="Labels"/> that means class index 0 (DVS128 Gesture counts from 1).</summary>
+    public int LabelBase { get; init; } = 1;
+
     /// <summary>Short text of the kind, as used in stream ids: dv, jaer-udp, jaer-tcp.</summary>
     public static string KindName(ServeInputKind kind) => kind switch
     {
@@ -136,6 +147,9 @@ public sealed record ServeOptions
 
     /// <summary>jAER address layout.</summary>
     public JaerChip Chip { get; init; } = JaerChip.Dvs128;
+
+    /// <summary>Streams with ground truth (<see cref="ServeListener.Labels"/>) learn online with FPTT, each its own model copy (decisions are made before learning on the window).</summary>
+    public bool Learn { get; init; }
 
     /// <summary>Folder for per-stream checkpoints (written atomically when a stream ends and at shutdown); null = none.</summary>
     public string? SaveDirectory { get; init; }

@@ -27,6 +27,7 @@ public sealed class StreamServer : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Socket> _sockets = new();
     private readonly ConcurrentDictionary<string, int> _named = new(StringComparer.Ordinal);
     private readonly List<(ServeListener Listener, IDisposable Handle, IPEndPoint EndPoint)> _bound = [];
+    private readonly Dictionary<ServeListener, Func<long, long, int>> _truth = [];
     private long _nextSession;
     private bool _started;
 
@@ -52,6 +53,15 @@ public sealed class StreamServer : IAsyncDisposable
         }
 
         _started = true;
+        foreach (ServeListener l in _options.Listeners)
+        {
+            if (l.Labels is { } labels)
+            {
+                // a bad labels file fails the start (EventFormatException naming the file and line)
+                _truth[l] = WindowClassifier.TruthFromSegments(LabelTrack.ReadCsv(labels), l.LabelBase);
+            }
+        }
+
         IPAddress address = ResolveBind(_options.Bind);
         try
         {
@@ -220,7 +230,7 @@ public sealed class StreamServer : IAsyncDisposable
             {
                 using var reader = new Aedat4Reader(stream, id, _options.Reader with { Strict = true }, networkStream: true, leaveOpen: true);
                 SensorGeometry geometry = reader.Geometry.IsKnown ? reader.Geometry : _options.DefaultGeometry;
-                classifier = CreateClassifier(id, geometry);
+                classifier = CreateClassifier(l, id, geometry);
                 using var batch = new EventBatch();
                 while (reader.Read(batch))
                 {
@@ -229,7 +239,7 @@ public sealed class StreamServer : IAsyncDisposable
             }
             else
             {
-                classifier = CreateClassifier(id, _options.DefaultGeometry);
+                classifier = CreateClassifier(l, id, _options.DefaultGeometry);
                 JaerTcp(stream, classifier, status);
             }
         }
@@ -400,7 +410,7 @@ public sealed class StreamServer : IAsyncDisposable
                 WindowClassifier classifier;
                 try
                 {
-                    classifier = CreateClassifier(id, _options.DefaultGeometry);
+                    classifier = CreateClassifier(l, id, _options.DefaultGeometry);
                 }
                 catch (CheckpointException ex)
                 {
@@ -463,11 +473,18 @@ public sealed class StreamServer : IAsyncDisposable
         batch.Clear();
     }
 
-    private WindowClassifier CreateClassifier(string id, SensorGeometry geometry)
+    private WindowClassifier CreateClassifier(ServeListener l, string id, SensorGeometry geometry)
     {
         // a named stream resumes from its own saved state when there is one
         string? own = _options.SaveDirectory is { } dir ? CheckpointPath(dir, id) : null;
-        return new WindowClassifier(id, geometry, _options.Model, own is not null && File.Exists(own) ? own : null);
+        var classifier = new WindowClassifier(id, geometry, _options.Model, own is not null && File.Exists(own) ? own : null);
+        if (_truth.TryGetValue(l, out Func<long, long, int>? truth))
+        {
+            classifier.TruthOf = truth;
+            classifier.Learning = _options.Learn;
+        }
+
+        return classifier;
     }
 
     private void Finish(WindowClassifier? classifier, StreamStatus status, string? error)

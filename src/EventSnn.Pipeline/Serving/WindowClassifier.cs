@@ -74,6 +74,7 @@ public sealed class WindowClassifier
     private int _bin;
     private long _windowEvents;
     private long _windowIndex;
+    private int _truth = -1;
 
     /// <summary>Creates the stream's model (from <see cref="WindowClassifierOptions.Checkpoint"/> or <paramref name="checkpoint"/> when given).</summary>
     /// <param name="stream">Stream id used in the records.</param>
@@ -139,6 +140,16 @@ public sealed class WindowClassifier
     /// <summary>Decisions made so far.</summary>
     public long Decisions => _windowIndex;
 
+    /// <summary>Ground truth of a window [start, end) in stream time: a class index, or -1 when unknown (null: never known).</summary>
+    public Func<long, long, int>? TruthOf { get; set; }
+
+    /// <summary>Whether windows with a known truth are learned from (FPTT, after their decision). Default false.</summary>
+    public bool Learning
+    {
+        get => Model.Learning;
+        set => Model.Learning = value;
+    }
+
     /// <summary>Bins all events of <paramref name="batch"/>; calls <paramref name="emit"/> for every window it completes.</summary>
     public void Process(EventBatch batch, Action<ClassificationRecord> emit)
     {
@@ -197,6 +208,37 @@ public sealed class WindowClassifier
         }
     }
 
+    /// <summary>
+    /// A <see cref="TruthOf"/> from labelled segments: the class of the segment holding the window's
+    /// midpoint (its label minus <paramref name="labelBase"/>), else -1.
+    /// </summary>
+    public static Func<long, long, int> TruthFromSegments(IReadOnlyList<LabelSegment> segments, int labelBase)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        LabelSegment[] sorted = [.. segments];
+        Array.Sort(sorted, (a, b) => a.StartUs.CompareTo(b.StartUs));
+        return (start, end) =>
+        {
+            long mid = start + ((end - start) / 2);
+            int lo = 0, hi = sorted.Length - 1, found = -1;
+            while (lo <= hi)
+            {
+                int m = (lo + hi) >>> 1;
+                if (sorted[m].StartUs <= mid)
+                {
+                    found = m;
+                    lo = m + 1;
+                }
+                else
+                {
+                    hi = m - 1;
+                }
+            }
+
+            return found >= 0 && mid < sorted[found].EndUs ? sorted[found].Label - labelBase : -1;
+        };
+    }
+
     /// <summary>Decides the window in progress (the stream ended or the server stops); no-op when none is open.</summary>
     public void Flush(Action<ClassificationRecord> emit)
     {
@@ -216,7 +258,9 @@ public sealed class WindowClassifier
         _bin = 0;
         _windowEvents = 0;
         Array.Clear(_frame);
-        Model.BeginSample();
+        int truth = TruthOf?.Invoke(start, start + _options.WindowUs) ?? -1;
+        _truth = truth >= 0 && truth < _options.Classes ? truth : -1;
+        Model.BeginSample(_truth);
         _open = true;
     }
 
@@ -243,7 +287,7 @@ public sealed class WindowClassifier
             d.Label,
             d.Confidence,
             Stopwatch.GetElapsedTime(received).TotalMilliseconds,
-            null,
+            _truth >= 0 ? _options.ClassName(_truth) : null,
             _windowIndex++,
             _windowEvents);
         emit(record);
