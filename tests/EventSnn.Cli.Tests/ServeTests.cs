@@ -151,6 +151,26 @@ public class ServeTests
         Assert.StartsWith("error: ", err, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_checkpoint_that_does_not_fit_the_model_is_a_usage_error_naming_the_mismatch()
+    {
+        string dir = Temp();
+        try
+        {
+            string checkpoint = Path.Combine(dir, "small.ckpt");
+            new WindowClassifier("init", SensorGeometry.Dvs128, new WindowClassifierOptions { Hidden = 16 }).Save(checkpoint);
+            (int code, _, string err) = CliHarness.Run("serve", "--dv-port", "0", "--checkpoint", checkpoint, "--duration", "0.1");
+            Assert.Equal(CommandRunner.BadInput, code);
+            Assert.Contains("model configuration differs", err, StringComparison.Ordinal);
+            (code, _, _) = CliHarness.Run("serve", "--dv-port", "0", "--publish-port", "0", "--http-port", "0", "--checkpoint", checkpoint, "--hidden", "16", "--duration", "0.1");
+            Assert.Equal(CommandRunner.Ok, code);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [DllImport("libc", SetLastError = true)]
 #pragma warning disable CA5392, SYSLIB1054 // a plain libc call in a test; LibraryImport source generation is not worth it here
     private static extern int kill(int pid, int sig);

@@ -285,6 +285,19 @@ internal sealed class ServeCommand : Command
             throw new UsageException(ex.Message, ex);
         }
 
+        if (model.Checkpoint is not null)
+        {
+            try
+            {
+                // fail at start when the checkpoint does not fit the model of a --width x --height stream
+                _ = new WindowClassifier("check", options.DefaultGeometry, model);
+            }
+            catch (EventSnn.Snn.CheckpointException ex)
+            {
+                throw new UsageException($"--checkpoint: {ex.Message} (match --hidden, --classes, --pooling, --width/--height)", ex);
+            }
+        }
+
         if (!System.Net.IPAddress.TryParse(options.Bind, out _) && options.Bind != "localhost")
         {
             throw new UsageException($"--bind {options.Bind}: not an IP address");
