@@ -142,6 +142,7 @@ public class ServeTests
     [Theory]
     [InlineData("--dv-port", "seventy")]
     [InlineData("--slow-clients", "sometimes")]
+    [InlineData("--jaer-chip", "dvs640")]
     [InlineData("--window-us", "7")]
     [InlineData("--checkpoint", "/nonexistent/model.ckpt")]
     public void Bad_serve_options_are_usage_errors(string option, string value)

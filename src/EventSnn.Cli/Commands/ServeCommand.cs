@@ -35,6 +35,7 @@ internal sealed class ServeCommand : Command
         new("pooling", "n", "spatial pooling factor (default 8)"),
         new("width", "px", "sensor width of jAER streams / DV streams without a size (default 128)"),
         new("height", "px", "sensor height (default 128)"),
+        new("jaer-chip", "layout", "jAER address layout: dvs128 (default) or davis (mirrored with --width/--height)"),
         new("classes", "n", "classes of the model (default 10)"),
         new("class-names", "a,b,...", "class names (default: the gesture names when they fit)"),
         new("hidden", "n", "hidden neurons (default 128)"),
@@ -263,6 +264,12 @@ internal sealed class ServeCommand : Command
             HttpPort = OptionalPort(args, "http-port", 8078),
             Model = model,
             DefaultGeometry = new SensorGeometry(width, height),
+            Chip = args.Get("jaer-chip") switch
+            {
+                null or "dvs128" => EventSnn.IO.JaerChip.Dvs128,
+                "davis" => EventSnn.IO.JaerChip.Davis,
+                string other => throw new UsageException($"--jaer-chip {other}: use dvs128 or davis"),
+            },
             SaveDirectory = args.Get("save-dir") is { } dir ? Path.GetFullPath(dir) : null,
             MaxStreams = args.GetInt("max-streams", 64),
             UdpIdleTimeout = TimeSpan.FromMilliseconds(args.GetLong("udp-idle-ms", 2000)),

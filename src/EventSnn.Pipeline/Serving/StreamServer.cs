@@ -239,7 +239,7 @@ public sealed class StreamServer : IAsyncDisposable
             }
             else
             {
-                classifier = CreateClassifier(l, id, _options.DefaultGeometry);
+                classifier = CreateClassifier(l, id, JaerGeometry);
                 JaerTcp(stream, classifier, status);
             }
         }
@@ -410,7 +410,7 @@ public sealed class StreamServer : IAsyncDisposable
                 WindowClassifier classifier;
                 try
                 {
-                    classifier = CreateClassifier(l, id, _options.DefaultGeometry);
+                    classifier = CreateClassifier(l, id, JaerGeometry);
                 }
                 catch (CheckpointException ex)
                 {
@@ -472,6 +472,9 @@ public sealed class StreamServer : IAsyncDisposable
         Interlocked.Add(ref status._outOfRange, classifier.OutOfRange - outOfRange);
         batch.Clear();
     }
+
+    /// <summary>jAER DVS128 addresses are always 128 x 128; DAVIS ones use the configured size.</summary>
+    private SensorGeometry JaerGeometry => _options.Chip == JaerChip.Dvs128 ? SensorGeometry.Dvs128 : _options.DefaultGeometry;
 
     private WindowClassifier CreateClassifier(ServeListener l, string id, SensorGeometry geometry)
     {
