@@ -29,8 +29,9 @@ public enum SlowSubscriberPolicy
 /// <summary>
 /// One listening port of the server. Without <see cref="Name"/>, every accepted TCP connection
 /// and every UDP sender endpoint is its own stream, identified as <c>kind:peer</c>
-/// (e.g. <c>dv:127.0.0.1:50123</c>). With a name, the port carries one named stream: its
-/// model state survives reconnects, and a second concurrent TCP connection is refused.
+/// (e.g. <c>dv:127.0.0.1:50123</c>). With a name, the port carries one named stream: a second
+/// concurrent TCP connection is refused, and with <see cref="ServeOptions.SaveDirectory"/> the
+/// stream resumes from its own checkpoint when it reconnects.
 /// </summary>
 /// <param name="Kind">Input protocol.</param>
 /// <param name="Port">Port to listen on (0 = ephemeral; see <see cref="ServeEndpoints"/>).</param>
