@@ -19,5 +19,6 @@ internal static class CommandCatalog
         new BenchBackendsCommand(),
         new ReproAddingCommand(),
         new ClassifyCommand(),
+        new ServeCommand(),
     ];
 }

@@ -1,0 +1,388 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using EventSnn.Events;
+using EventSnn.Pipeline.Serving;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace EventSnn.Cli.Commands;
+
+/// <summary>
+/// `eventsnn serve`: a long-running host (Microsoft.Extensions.Hosting) accepting DV AEDAT4 (TCP)
+/// and jAER (UDP, TCP) streams, one model copy per stream, publishing decisions as JSON lines over
+/// TCP and as Server-Sent Events over HTTP. The logic lives in EventSnn.Pipeline.Serving.
+/// </summary>
+internal sealed class ServeCommand : Command
+{
+    public override string Name => "serve";
+
+    public override string Summary => "long-running host: accept DV/jAER streams, classify each with its own model state, publish JSON lines (TCP) and SSE (HTTP)";
+
+    public override IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("bind", "address", "address every port binds (default 127.0.0.1, loopback)"),
+        new("dv-port", "port", "DV AEDAT4 TCP input: every connection is a stream dv:peer (0 = ephemeral, off = none)"),
+        new("jaer-udp-port", "port", "jAER UDP input: every sender endpoint is a stream jaer-udp:peer"),
+        new("jaer-tcp-port", "port", "jAER TCP input: every connection is a stream jaer-tcp:peer"),
+        new("streams", "file.json", "named streams: {\"streams\": [{\"name\": \"left\", \"kind\": \"dv|jaer-udp|jaer-tcp\", \"port\": 7001, \"labels\": \"left_labels.csv\"}]}"),
+        new("learn", null, "streams with labels (class,startTime_usec,endTime_usec in stream time) learn online, each its own model copy"),
+        new("publish-port", "port", "JSON-lines TCP publisher (default 7778; off = none)"),
+        new("http-port", "port", "HTTP: GET /events (text/event-stream), GET /health (default 8078; off = none)"),
+        new("bin-us", "us", "time bin = one network step (default 5000)"),
+        new("window-us", "us", "one decision per window (default 100000)"),
+        new("pooling", "n", "spatial pooling factor (default 8)"),
+        new("width", "px", "sensor width of jAER streams / DV streams without a size (default 128)"),
+        new("height", "px", "sensor height (default 128)"),
+        new("jaer-chip", "layout", "jAER address layout: dvs128 (default) or davis (mirrored with --width/--height)"),
+        new("classes", "n", "classes of the model (default 10)"),
+        new("class-names", "a,b,...", "class names (default: the gesture names when they fit)"),
+        new("hidden", "n", "hidden neurons (default 128)"),
+        new("seed", "n", "initialisation seed when no checkpoint is given (default 1)"),
+        new("checkpoint", "file", "every stream's model copy starts from this checkpoint (e.g. out/run/checkpoints/gestures.ckpt)"),
+        new("save-dir", "dir", "save per-stream checkpoints here (atomically) when a stream ends and at shutdown; named streams resume from theirs"),
+        new("max-streams", "n", "most streams at once (default 64)"),
+        new("udp-idle-ms", "ms", "a silent UDP sender ends its stream after this (default 2000)"),
+        new("max-clients", "n", "most publisher clients and most HTTP clients at once (default 64; more are refused / get 503)"),
+        new("subscriber-queue", "n", "decisions queued per publisher/SSE client (default 4096)"),
+        new("slow-clients", "policy", "disconnect (default) or drop-oldest when a client's queue is full"),
+        new("duration", "s", "stop after this many seconds (exit 0); default: run until Ctrl-C/SIGTERM (exit 130)"),
+        new("json", null, "stdout: {\"listening\": ...}, one JSON object per decision, then {\"summary\": ...}"),
+        new("quiet", null, "no per-decision lines"),
+    ];
+
+    /// <summary>Stops the server like a signal would (in-process tests).</summary>
+    internal CancellationToken StopToken { get; init; }
+
+    public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
+    {
+        ServeOptions options = BuildOptions(args);
+        bool json = args.Has("json");
+        bool quiet = args.Has("quiet");
+        double duration = args.GetDouble("duration", 0);
+        var gate = new Lock();
+        var clock = Stopwatch.StartNew();
+
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
+        builder.Services.AddEventSnnServe(options);
+        using IHost host = builder.Build();
+        ServeService service = host.Services.GetRequiredService<ServeService>();
+        DecisionHub hub = service.Hub;
+        hub.Log += message =>
+        {
+            lock (gate)
+            {
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,8:F2} s] {message}"));
+                stderr.Flush();
+            }
+        };
+        hub.Decided += d =>
+        {
+            if (quiet)
+            {
+                return;
+            }
+
+            string line = json ? d.ToJson() : string.Create(CultureInfo.InvariantCulture, $"{d.Stream,-24} t={d.TUs / 1e6,10:F3} s  {d.Label,-14} {d.Confidence,5:P0}  {d.LatencyMs,6:F2} ms  {d.Events,7} events");
+            lock (gate)
+            {
+                stdout.WriteLine(line);
+                stdout.Flush();
+            }
+        };
+
+        using var signalled = CancellationTokenSource.CreateLinkedTokenSource(StopToken);
+        using PosixSignalRegistration? sigint = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        using PosixSignalRegistration? sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        try
+        {
+            host.StartAsync().GetAwaiter().GetResult();
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new UsageException($"cannot listen on {options.Bind}: {ex.Message}", ex);
+        }
+
+        ServeEndpoints endpoints = service.Started.GetAwaiter().GetResult();
+        lock (gate)
+        {
+            if (json)
+            {
+                stdout.WriteLine(JsonLine.ToString(w =>
+                {
+                    w.WriteString("bind", options.Bind);
+                    w.WriteStartObject("listening");
+                    foreach ((string k, int v) in endpoints.Ports())
+                    {
+                        w.WriteNumber(k, v);
+                    }
+
+                    w.WriteEndObject();
+                }));
+            }
+            else
+            {
+                stdout.WriteLine($"eventsnn serve on {options.Bind}: {string.Join(", ", endpoints.Ports().Select(p => p.Key + "=" + p.Value))}; model {options.Model.Hidden} hidden, {options.Model.Classes} classes, window {options.Model.WindowUs} us / bin {options.Model.BinUs} us{(options.Model.Checkpoint is null ? string.Empty : ", from " + options.Model.Checkpoint)}. Ctrl-C to stop.");
+            }
+
+            stdout.Flush();
+        }
+
+        bool timedOut = duration > 0
+            ? !signalled.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(duration))
+            : !signalled.Token.WaitHandle.WaitOne(Timeout.Infinite);
+        stderr.WriteLine(timedOut ? "stopping (duration reached)" : "stopping: finishing open windows, saving checkpoints, flushing");
+        host.StopAsync().GetAwaiter().GetResult();
+
+        StreamStatus[] streams = [.. hub.EndedStreams, .. hub.ActiveStreams];
+        lock (gate)
+        {
+            if (json)
+            {
+                stdout.WriteLine(JsonLine.ToString(w =>
+                {
+                    w.WriteStartObject("summary");
+                    w.WriteNumber("streams", streams.Length);
+                    w.WriteNumber("events", streams.Sum(s => s.Events));
+                    w.WriteNumber("decisions", hub.Published);
+                    w.WriteNumber("seconds", Math.Round(clock.Elapsed.TotalSeconds, 3));
+                    w.WriteBoolean("interrupted", !timedOut);
+                    w.WriteStartArray("per_stream");
+                    foreach (StreamStatus s in streams)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("stream", s.Id);
+                        w.WriteNumber("events", s.Events);
+                        w.WriteNumber("decisions", s.Decisions);
+                        if (s.Error is not null)
+                        {
+                            w.WriteString("error", s.Error);
+                        }
+
+                        if (s.Checkpoint is not null)
+                        {
+                            w.WriteString("checkpoint", s.Checkpoint);
+                        }
+
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }));
+            }
+            else
+            {
+                stdout.WriteLine($"served {streams.Length} stream(s), {streams.Sum(s => s.Events)} events, {hub.Published} decisions in {clock.Elapsed.TotalSeconds:F1} s");
+                foreach (StreamStatus s in streams)
+                {
+                    stdout.WriteLine($"  {s.Id,-28} {s.Events,10} events {s.Decisions,6} decisions{(s.Checkpoint is null ? string.Empty : "  -> " + s.Checkpoint)}{(s.Error is null ? string.Empty : "  (" + s.Error + ")")}");
+                }
+            }
+
+            stdout.Flush();
+        }
+
+        return timedOut ? CommandRunner.Ok : 130;
+
+        void Cancel(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            signalled.Cancel();
+        }
+    }
+
+    internal static ServeOptions BuildOptions(ParsedArgs args)
+    {
+        var listeners = new List<ServeListener>();
+        bool anyInput = false;
+        void Input(string option, ServeInputKind kind, int fallback)
+        {
+            string? v = args.Get(option);
+            anyInput |= v is not null;
+            if (v is "off")
+            {
+                return;
+            }
+
+            int port = v is null ? fallback : Port(option, v);
+            if (port >= 0)
+            {
+                listeners.Add(new ServeListener(kind, port));
+            }
+        }
+
+        bool explicitInputs = args.Has("dv-port") || args.Has("jaer-udp-port") || args.Has("jaer-tcp-port") || args.Has("streams");
+        Input("dv-port", ServeInputKind.Dv, explicitInputs ? -1 : 7777);
+        Input("jaer-udp-port", ServeInputKind.JaerUdp, explicitInputs ? -1 : 8991);
+        Input("jaer-tcp-port", ServeInputKind.JaerTcp, explicitInputs ? -1 : 8990);
+        if (args.Get("streams") is { } file)
+        {
+            listeners.AddRange(ReadStreams(file));
+        }
+
+        if (listeners.Count == 0)
+        {
+            throw new UsageException(anyInput ? "every input is off: give --dv-port, --jaer-udp-port, --jaer-tcp-port or --streams" : "no input");
+        }
+
+        int classes = args.GetInt("classes", 10);
+        IReadOnlyList<string> names = args.Get("class-names") is { } list
+            ? list.Split(',', StringSplitOptions.TrimEntries)
+            : classes <= EventSnn.Datasets.Generators.GestureGenerator.ClassNames.Length ? EventSnn.Datasets.Generators.GestureGenerator.ClassNames : [];
+        string? checkpoint = args.Get("checkpoint");
+        if (checkpoint is not null && !File.Exists(checkpoint))
+        {
+            throw new UsageException($"--checkpoint {checkpoint}: file not found");
+        }
+
+        var model = new WindowClassifierOptions
+        {
+            BinUs = args.GetLong("bin-us", 5_000),
+            WindowUs = args.GetLong("window-us", 100_000),
+            Pooling = args.GetInt("pooling", 8),
+            Classes = classes,
+            ClassNames = names,
+            Hidden = args.GetInt("hidden", 128),
+            Seed = args.GetLong("seed", 1),
+            Checkpoint = checkpoint is null ? null : Path.GetFullPath(checkpoint),
+        };
+        model = model with { Chunks = Math.Clamp(5, 1, Math.Max(1, model.StepsPerWindow)) };
+        int width = args.GetInt("width", 128), height = args.GetInt("height", 128);
+        if (width is < 1 or > 65535 || height is < 1 or > 65535)
+        {
+            throw new UsageException("--width/--height must be in 1..65535");
+        }
+
+        var options = new ServeOptions
+        {
+            Bind = args.Get("bind") ?? "127.0.0.1",
+            Listeners = listeners,
+            PublishPort = OptionalPort(args, "publish-port", 7778),
+            HttpPort = OptionalPort(args, "http-port", 8078),
+            Model = model,
+            DefaultGeometry = new SensorGeometry(width, height),
+            Chip = args.Get("jaer-chip") switch
+            {
+                null or "dvs128" => EventSnn.IO.JaerChip.Dvs128,
+                "davis" => EventSnn.IO.JaerChip.Davis,
+                string other => throw new UsageException($"--jaer-chip {other}: use dvs128 or davis"),
+            },
+            SaveDirectory = args.Get("save-dir") is { } dir ? Path.GetFullPath(dir) : null,
+            MaxStreams = args.GetInt("max-streams", 64),
+            UdpIdleTimeout = TimeSpan.FromMilliseconds(args.GetLong("udp-idle-ms", 2000)),
+            SubscriberQueue = args.GetInt("subscriber-queue", 4096),
+            MaxClients = args.GetInt("max-clients", 64),
+            Learn = args.Has("learn"),
+            SlowSubscribers = args.Get("slow-clients") switch
+            {
+                null or "disconnect" => SlowSubscriberPolicy.Disconnect,
+                "drop-oldest" => SlowSubscriberPolicy.DropOldest,
+                string other => throw new UsageException($"--slow-clients {other}: use disconnect or drop-oldest"),
+            },
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message, ex);
+        }
+
+        if (model.Checkpoint is not null)
+        {
+            try
+            {
+                // fail at start when the checkpoint does not fit the model of a --width x --height stream
+                _ = new WindowClassifier("check", options.DefaultGeometry, model);
+            }
+            catch (EventSnn.Snn.CheckpointException ex)
+            {
+                throw new UsageException($"--checkpoint: {ex.Message} (match --hidden, --classes, --pooling, --width/--height)", ex);
+            }
+        }
+
+        if (!System.Net.IPAddress.TryParse(options.Bind, out _) && options.Bind != "localhost")
+        {
+            throw new UsageException($"--bind {options.Bind}: not an IP address");
+        }
+
+        return options;
+    }
+
+    private static int? OptionalPort(ParsedArgs args, string option, int fallback) =>
+        args.Get(option) switch
+        {
+            null => fallback,
+            "off" => null,
+            string v => Port(option, v),
+        };
+
+    private static int Port(string option, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535
+            ? port
+            : throw new UsageException($"--{option} {value}: not a port (0..65535, or off)");
+
+    private static List<ServeListener> ReadStreams(string file)
+    {
+        if (!File.Exists(file))
+        {
+            throw new UsageException($"--streams {file}: file not found");
+        }
+
+        var result = new List<ServeListener>();
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(file));
+            if (!doc.RootElement.TryGetProperty("streams", out JsonElement streams) || streams.ValueKind != JsonValueKind.Array)
+            {
+                throw new UsageException($"{file}: expected {{\"streams\": [...]}}");
+            }
+
+            int i = 0;
+            foreach (JsonElement s in streams.EnumerateArray())
+            {
+                string where = $"{file}: streams[{i++}]";
+                string name = s.TryGetProperty("name", out JsonElement n) && n.ValueKind == JsonValueKind.String && n.GetString() is { Length: > 0 } nn ? nn : throw new UsageException($"{where}.name: missing");
+                ServeInputKind kind = (s.TryGetProperty("kind", out JsonElement k) ? k.GetString() : null) switch
+                {
+                    "dv" => ServeInputKind.Dv,
+                    "jaer-udp" => ServeInputKind.JaerUdp,
+                    "jaer-tcp" => ServeInputKind.JaerTcp,
+                    var other => throw new UsageException($"{where}.kind: '{other}' is not dv, jaer-udp or jaer-tcp"),
+                };
+                int port = s.TryGetProperty("port", out JsonElement p) && p.TryGetInt32(out int pv) && pv is >= 0 and <= 65535 ? pv : throw new UsageException($"{where}.port: missing or not 0..65535");
+                string? labels = null;
+                if (s.TryGetProperty("labels", out JsonElement lab))
+                {
+                    // relative to the streams file
+                    labels = Path.GetFullPath(lab.GetString() ?? throw new UsageException($"{where}.labels: not a path"), Path.GetDirectoryName(Path.GetFullPath(file))!);
+                    if (!File.Exists(labels))
+                    {
+                        throw new UsageException($"{where}.labels: {labels} not found");
+                    }
+                }
+
+                int labelBase = s.TryGetProperty("label_base", out JsonElement lb) && lb.TryGetInt32(out int lbv) ? lbv : 1;
+                result.Add(new ServeListener(kind, port, name) { Labels = labels, LabelBase = labelBase });
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new UsageException($"{file}: {ex.Message}", ex);
+        }
+
+        return result;
+    }
+
+    /// <summary>Host lifetime that leaves signals to the command (which saves and exits 130).</summary>
+    private sealed class SignalLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

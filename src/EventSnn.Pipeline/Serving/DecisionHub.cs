@@ -1,0 +1,336 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace EventSnn.Pipeline.Serving;
+
+/// <summary>Live counters of one stream, as reported by GET /health.</summary>
+public sealed class StreamStatus
+{
+    internal long _events;
+    internal long _decisions;
+    internal long _bytes;
+    internal long _outOfRange;
+    internal long _malformed;
+
+    internal StreamStatus(string id, ServeInputKind kind, string peer)
+    {
+        Id = id;
+        Kind = kind;
+        Peer = peer;
+        Started = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>Stream id.</summary>
+    public string Id { get; }
+
+    /// <summary>Input kind.</summary>
+    public ServeInputKind Kind { get; }
+
+    /// <summary>Peer endpoint (last seen).</summary>
+    public string Peer { get; internal set; }
+
+    /// <summary>When the stream started.</summary>
+    public DateTimeOffset Started { get; }
+
+    /// <summary>True while the stream is connected / sending.</summary>
+    public bool Active { get; internal set; } = true;
+
+    /// <summary>Why the stream ended (null while active or after a clean end).</summary>
+    public string? Error { get; internal set; }
+
+    /// <summary>Events binned.</summary>
+    public long Events => Interlocked.Read(ref _events);
+
+    /// <summary>Decisions published.</summary>
+    public long Decisions => Interlocked.Read(ref _decisions);
+
+    /// <summary>Bytes received.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Events outside the sensor (dropped).</summary>
+    public long OutOfRange => Interlocked.Read(ref _outOfRange);
+
+    /// <summary>Malformed datagrams skipped (UDP).</summary>
+    public long Malformed => Interlocked.Read(ref _malformed);
+
+    /// <summary>Checkpoint written for this stream, if any.</summary>
+    public string? Checkpoint { get; internal set; }
+}
+
+/// <summary>
+/// The meeting point of the server: streams publish decisions here, subscribers (the JSON-lines
+/// TCP publisher, SSE clients, in-process code via <see cref="Decided"/>) read them. Each
+/// subscriber has a bounded queue; a full queue applies <see cref="ServeOptions.SlowSubscribers"/>
+/// (disconnect the subscriber, or drop its oldest decision), so a slow client never grows memory
+/// and never slows the streams. Thread-safe.
+/// </summary>
+public sealed class DecisionHub
+{
+    private readonly ConcurrentDictionary<long, Subscription> _subscribers = new();
+    private readonly ConcurrentDictionary<string, StreamStatus> _active = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<StreamStatus> _ended = new();
+    private readonly ServeOptions _options;
+    private readonly Lock _fanOut = new();
+    private long _nextId;
+    private long _published;
+    private long _dropped;
+    private long _slowDisconnects;
+    private volatile bool _completed;
+
+    /// <summary>Creates the hub.</summary>
+    public DecisionHub(ServeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+    }
+
+    /// <summary>Called (on the stream's thread) for every decision; keep handlers short.</summary>
+    public event Action<ClassificationRecord>? Decided;
+
+    /// <summary>Called for every log-worthy event (bad peer, stream start/end, slow subscriber dropped).</summary>
+    public event Action<string>? Log;
+
+    /// <summary>Decisions published.</summary>
+    public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>Decisions dropped from subscriber queues (DropOldest policy).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Subscribers disconnected for being slow (Disconnect policy).</summary>
+    public long SlowDisconnects => Interlocked.Read(ref _slowDisconnects);
+
+    /// <summary>Current subscribers.</summary>
+    public int Subscribers => _subscribers.Count;
+
+    /// <summary>Streams currently active.</summary>
+    public IReadOnlyCollection<StreamStatus> ActiveStreams => [.. _active.Values];
+
+    /// <summary>Recently ended streams (bounded by <see cref="ServeOptions.EndedStreamsKept"/>).</summary>
+    public IReadOnlyCollection<StreamStatus> EndedStreams => [.. _ended];
+
+    /// <summary>Finds a stream (active first, then ended).</summary>
+    public StreamStatus? Find(string id)
+    {
+        if (_active.TryGetValue(id, out StreamStatus? s))
+        {
+            return s;
+        }
+
+        StreamStatus? last = null;
+        foreach (StreamStatus e in _ended)
+        {
+            if (e.Id == id)
+            {
+                last = e;
+            }
+        }
+
+        return last;
+    }
+
+    /// <summary>Opens a subscription with a bounded queue of UTF-8 JSON lines (no newline).</summary>
+    public Subscription Subscribe(string? streamFilter = null)
+    {
+        long id = Interlocked.Increment(ref _nextId);
+        var channel = Channel.CreateBounded<byte[]>(
+            new BoundedChannelOptions(_options.SubscriberQueue)
+            {
+                SingleReader = true,
+                SingleWriter = false,
+                FullMode = _options.SlowSubscribers == SlowSubscriberPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
+            },
+            _ => Interlocked.Increment(ref _dropped));
+        var sub = new Subscription(this, id, channel, streamFilter);
+        _subscribers[id] = sub;
+        if (_completed)
+        {
+            channel.Writer.TryComplete();
+        }
+
+        return sub;
+    }
+
+    /// <summary>Publishes one decision to every subscriber and the <see cref="Decided"/> handlers.</summary>
+    public void Publish(ClassificationRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        Interlocked.Increment(ref _published);
+        if (_active.TryGetValue(record.Stream, out StreamStatus? status))
+        {
+            Interlocked.Increment(ref status._decisions);
+        }
+
+        byte[]? json = null;
+
+        // one lock around the fan-out: every subscriber sees the decisions in the same order
+        lock (_fanOut)
+        {
+            foreach (Subscription sub in _subscribers.Values)
+            {
+                if (sub.Filter is not null && sub.Filter != record.Stream)
+                {
+                    continue;
+                }
+
+                json ??= record.ToUtf8Json();
+                if (!sub.Channel.Writer.TryWrite(json) && !sub.Closed)
+                {
+                    Interlocked.Increment(ref _slowDisconnects);
+                    WriteLog($"subscriber {sub.Id} too slow ({_options.SubscriberQueue} decisions queued): disconnected");
+                    sub.Close();
+                }
+            }
+        }
+
+        Decided?.Invoke(record);
+    }
+
+    /// <summary>Ends every subscription once its queue is drained (server shutdown).</summary>
+    public void Complete()
+    {
+        _completed = true;
+        foreach (Subscription sub in _subscribers.Values)
+        {
+            sub.Channel.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>The /health document: status, counters and every active and recently ended stream.</summary>
+    public string HealthJson(IReadOnlyDictionary<string, int>? endpoints = null)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("status", _completed ? "stopping" : "ok");
+            w.WriteNumber("decisions", Published);
+            w.WriteNumber("subscribers", Subscribers);
+            w.WriteNumber("dropped", Dropped);
+            w.WriteNumber("slow_disconnects", SlowDisconnects);
+            if (endpoints is not null)
+            {
+                w.WriteStartObject("ports");
+                foreach ((string k, int v) in endpoints)
+                {
+                    w.WriteNumber(k, v);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteStartArray("streams");
+            foreach (StreamStatus s in _active.Values)
+            {
+                WriteStream(w, s);
+            }
+
+            foreach (StreamStatus s in _ended)
+            {
+                WriteStream(w, s);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    internal StreamStatus? TryBegin(string id, ServeInputKind kind, string peer)
+    {
+        if (_active.Count >= _options.MaxStreams)
+        {
+            return null;
+        }
+
+        var status = new StreamStatus(id, kind, peer);
+        return _active.TryAdd(id, status) ? status : null;
+    }
+
+    internal void End(StreamStatus status, string? error)
+    {
+        status.Active = false;
+        status.Error = error;
+        _active.TryRemove(new KeyValuePair<string, StreamStatus>(status.Id, status));
+        _ended.Enqueue(status);
+        while (_ended.Count > _options.EndedStreamsKept && _ended.TryDequeue(out _))
+        {
+        }
+    }
+
+    internal void WriteLog(string message) => Log?.Invoke(message);
+
+    private void Remove(long id) => _subscribers.TryRemove(id, out _);
+
+    private static void WriteStream(Utf8JsonWriter w, StreamStatus s)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", s.Id);
+        w.WriteString("kind", ServeListener.KindName(s.Kind));
+        w.WriteString("peer", s.Peer);
+        w.WriteBoolean("active", s.Active);
+        w.WriteNumber("events", s.Events);
+        w.WriteNumber("decisions", s.Decisions);
+        w.WriteNumber("bytes", s.Bytes);
+        w.WriteNumber("out_of_range", s.OutOfRange);
+        w.WriteNumber("malformed", s.Malformed);
+        if (s.Error is not null)
+        {
+            w.WriteString("error", s.Error);
+        }
+
+        if (s.Checkpoint is not null)
+        {
+            w.WriteString("checkpoint", s.Checkpoint);
+        }
+
+        w.WriteEndObject();
+    }
+
+    /// <summary>A subscriber's bounded queue of decisions (UTF-8 JSON, one object per item).</summary>
+    public sealed class Subscription : IDisposable
+    {
+        private readonly DecisionHub _hub;
+        private int _closed;
+
+        internal Subscription(DecisionHub hub, long id, Channel<byte[]> channel, string? filter)
+        {
+            _hub = hub;
+            Id = id;
+            Channel = channel;
+            Filter = filter;
+        }
+
+        /// <summary>Subscriber number.</summary>
+        public long Id { get; }
+
+        /// <summary>Only decisions of this stream (null = all).</summary>
+        public string? Filter { get; }
+
+        /// <summary>The decisions; completes at shutdown (after the queue drains) or when the subscriber was dropped.</summary>
+        public ChannelReader<byte[]> Reader => Channel.Reader;
+
+        /// <summary>True when the hub dropped this subscriber for being slow.</summary>
+        public bool DroppedForSlowness { get; private set; }
+
+        internal Channel<byte[]> Channel { get; }
+
+        internal bool Closed => Volatile.Read(ref _closed) != 0;
+
+        /// <summary>Ends the subscription.</summary>
+        public void Dispose()
+        {
+            Interlocked.Exchange(ref _closed, 1);
+            Channel.Writer.TryComplete();
+            _hub.Remove(Id);
+        }
+
+        internal void Close()
+        {
+            DroppedForSlowness = true;
+            Dispose();
+        }
+    }
+}

@@ -1,0 +1,610 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using EventSnn.Events;
+using EventSnn.IO;
+using EventSnn.Snn;
+
+namespace EventSnn.Pipeline.Serving;
+
+/// <summary>
+/// The input side of <c>eventsnn serve</c>: listens on the configured ports and runs every
+/// connected stream (a DV AEDAT4 or jAER TCP connection, a jAER UDP sender endpoint) through its
+/// own <see cref="WindowClassifier"/> — its own model copy and state — publishing decisions to
+/// the <see cref="DecisionHub"/>. A peer sending garbage is disconnected with a log line naming
+/// the peer and the byte offset; other streams carry on. <see cref="StopAsync"/> stops accepting,
+/// decides every open window, saves per-stream checkpoints (atomically) when configured, and
+/// returns when every stream has ended.
+/// </summary>
+public sealed class StreamServer : IAsyncDisposable
+{
+    private readonly ServeOptions _options;
+    private readonly DecisionHub _hub;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+    private readonly ConcurrentDictionary<long, Task> _sessions = new();
+    private readonly ConcurrentDictionary<long, Socket> _sockets = new();
+    private readonly ConcurrentDictionary<string, int> _named = new(StringComparer.Ordinal);
+    private readonly List<(ServeListener Listener, IDisposable Handle, IPEndPoint EndPoint)> _bound = [];
+    private readonly Dictionary<ServeListener, Func<long, long, int>> _truth = [];
+    private long _nextSession;
+    private bool _started;
+
+    /// <summary>Creates the server (nothing is bound until <see cref="Start"/>).</summary>
+    public StreamServer(ServeOptions options, DecisionHub hub)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(hub);
+        options.Validate();
+        _options = options;
+        _hub = hub;
+    }
+
+    /// <summary>The bound endpoints, in the order of <see cref="ServeOptions.Listeners"/>.</summary>
+    public IReadOnlyList<(ServeListener Listener, IPEndPoint EndPoint)> EndPoints => [.. _bound.Select(b => (b.Listener, b.EndPoint))];
+
+    /// <summary>Binds every listener and starts accepting.</summary>
+    public void Start()
+    {
+        if (_started)
+        {
+            throw new InvalidOperationException("already started");
+        }
+
+        _started = true;
+        foreach (ServeListener l in _options.Listeners)
+        {
+            if (l.Labels is { } labels)
+            {
+                // a bad labels file fails the start (EventFormatException naming the file and line)
+                _truth[l] = WindowClassifier.TruthFromSegments(LabelTrack.ReadCsv(labels), l.LabelBase);
+            }
+        }
+
+        IPAddress address = ResolveBind(_options.Bind);
+        try
+        {
+            foreach (ServeListener l in _options.Listeners)
+            {
+                if (l.Kind == ServeInputKind.JaerUdp)
+                {
+                    var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = 8 << 20 };
+                    socket.Bind(new IPEndPoint(address, l.Port));
+                    socket.ReceiveTimeout = 200;
+                    _bound.Add((l, socket, (IPEndPoint)socket.LocalEndPoint!));
+                    _loops.Add(Task.Factory.StartNew(() => UdpLoop(l, socket), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+                }
+                else
+                {
+                    var listener = new TcpListener(address, l.Port);
+                    listener.Start();
+                    _bound.Add((l, new ListenerHandle(listener), (IPEndPoint)listener.LocalEndpoint));
+                    _loops.Add(AcceptLoop(l, listener));
+                }
+            }
+        }
+        catch
+        {
+            foreach (var b in _bound)
+            {
+                b.Handle.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Stops accepting, ends every stream (deciding its open window and saving its checkpoint) and waits for them.</summary>
+    public async Task StopAsync(CancellationToken cancellation = default)
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _stop.Cancel();
+        foreach (var b in _bound)
+        {
+            b.Handle.Dispose();
+        }
+
+        foreach (Socket s in _sockets.Values)
+        {
+            try
+            {
+                s.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
+
+            s.Dispose();
+        }
+
+        Task all = Task.WhenAll([.. _loops, .. _sessions.Values]);
+        try
+        {
+            await all.WaitAsync(TimeSpan.FromSeconds(10), cancellation).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _hub.WriteLog("some streams did not end within 10 s of the stop request");
+        }
+    }
+
+    /// <summary>Stops the server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private static IPAddress ResolveBind(string bind)
+    {
+        if (IPAddress.TryParse(bind, out IPAddress? ip))
+        {
+            return ip;
+        }
+
+        if (string.Equals(bind, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.Loopback;
+        }
+
+        IPAddress[] found = Dns.GetHostAddresses(bind);
+        return found.Length > 0 ? found[0] : throw new ArgumentException($"bind address '{bind}' not found");
+    }
+
+    private async Task AcceptLoop(ServeListener l, TcpListener listener)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+
+            string peer = socket.RemoteEndPoint?.ToString() ?? "?";
+            string id = l.Name ?? ServeListener.KindName(l.Kind) + ":" + peer;
+            if (l.Name is not null && !_named.TryAdd(l.Name, 0))
+            {
+                _hub.WriteLog($"{id}: refused a second connection from {peer} while the named stream is connected");
+                socket.Dispose();
+                continue;
+            }
+
+            StreamStatus? status = _hub.TryBegin(id, l.Kind, peer);
+            if (status is null)
+            {
+                _hub.WriteLog($"{id}: refused ({_options.MaxStreams} streams active, or the id is in use)");
+                if (l.Name is not null)
+                {
+                    _named.TryRemove(l.Name, out _);
+                }
+
+                socket.Dispose();
+                continue;
+            }
+
+            socket.NoDelay = true;
+            long key = Interlocked.Increment(ref _nextSession);
+            _sockets[key] = socket;
+            Task session = Task.Factory.StartNew(() => TcpSession(l, socket, status), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            _sessions[key] = session;
+            _ = session.ContinueWith(
+                finished =>
+                {
+                    _sessions.TryRemove(key, out _);
+                    _sockets.TryRemove(key, out _);
+                    if (l.Name is not null)
+                    {
+                        _named.TryRemove(l.Name, out _);
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    private void TcpSession(ServeListener l, Socket socket, StreamStatus status)
+    {
+        string id = status.Id;
+        _hub.WriteLog($"{id}: connected from {status.Peer}");
+        WindowClassifier? classifier = null;
+        string? error = null;
+        var stream = new CountingStream(new NetworkStream(socket, ownsSocket: true), status);
+        try
+        {
+            if (l.Kind == ServeInputKind.Dv)
+            {
+                using var reader = new Aedat4Reader(stream, id, _options.Reader with { Strict = true }, networkStream: true, leaveOpen: true);
+                SensorGeometry geometry = reader.Geometry.IsKnown ? reader.Geometry : _options.DefaultGeometry;
+                classifier = CreateClassifier(l, id, geometry);
+                using var batch = new EventBatch();
+                while (reader.Read(batch))
+                {
+                    Feed(classifier, batch, status);
+                }
+            }
+            else
+            {
+                classifier = CreateClassifier(l, id, JaerGeometry);
+                JaerTcp(stream, classifier, status);
+            }
+        }
+        catch (EventFormatException ex) when (ex.IsTruncation)
+        {
+            error = _stop.IsCancellationRequested ? null : $"disconnected inside a packet at byte {ex.Offset}";
+            if (error is not null)
+            {
+                _hub.WriteLog($"{id}: {error}");
+            }
+        }
+        catch (EventFormatException ex)
+        {
+            error = $"bad input at byte {ex.Offset}: {ex.Problem}";
+            _hub.WriteLog($"{id}: peer {status.Peer} dropped: {ex.Message}");
+        }
+        catch (CheckpointException ex)
+        {
+            error = ex.Message;
+            _hub.WriteLog($"{id}: peer {status.Peer} dropped: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            if (!_stop.IsCancellationRequested)
+            {
+                error = "connection lost: " + ex.Message;
+                _hub.WriteLog($"{id}: {error}");
+            }
+        }
+        catch (Exception ex)
+        {
+            error = $"failed at byte {stream.Position}: {ex.Message}";
+            _hub.WriteLog($"{id}: peer {status.Peer} dropped: {error}");
+        }
+        finally
+        {
+            // decide, save and account first: the peer sees the close only when its stream is done
+            Finish(classifier, status, error);
+            stream.Dispose();
+        }
+    }
+
+    private void JaerTcp(CountingStream stream, WindowClassifier classifier, StreamStatus status)
+    {
+        var decoder = new JaerEventDecoder(_options.Chip, _options.DefaultGeometry);
+        using var batch = new EventBatch();
+        byte[] buffer = new byte[1 << 16];
+        int carry = 0;
+        while (true)
+        {
+            int n = stream.Read(buffer, carry, buffer.Length - carry);
+            if (n <= 0)
+            {
+                return;
+            }
+
+            int total = carry + n, offset = 0;
+            while (total - offset >= 8)
+            {
+                int used = decoder.Decode(buffer.AsSpan(offset, total - offset), 4, batch);
+                offset += used;
+                if (used == 0 || batch.IsFull || batch.Triggers.Count > 0)
+                {
+                    Feed(classifier, batch, status);
+                }
+            }
+
+            Feed(classifier, batch, status);
+            carry = total - offset;
+            if (carry > 0)
+            {
+                Buffer.BlockCopy(buffer, offset, buffer, 0, carry);
+            }
+        }
+    }
+
+    private void UdpLoop(ServeListener l, Socket socket)
+    {
+        var streams = new Dictionary<EndPoint, UdpStream>();
+        byte[] buffer = new byte[65536];
+        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var batch = new EventBatch();
+        long lastSweep = Environment.TickCount64;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                int n = -1;
+                EndPoint from = any;
+                try
+                {
+                    n = socket.ReceiveFrom(buffer, ref from);
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.ConnectionReset or SocketError.MessageSize)
+                {
+                }
+                catch (Exception) when (_stop.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                if (n >= 0)
+                {
+                    Datagram(l, streams, from, buffer.AsSpan(0, n), batch);
+                }
+
+                long now = Environment.TickCount64;
+                if (now - lastSweep >= 100)
+                {
+                    lastSweep = now;
+                    foreach ((EndPoint key, UdpStream s) in streams.ToArray())
+                    {
+                        if (now - s.LastSeen >= _options.UdpIdleTimeout.TotalMilliseconds)
+                        {
+                            streams.Remove(key);
+                            EndUdp(s);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (UdpStream s in streams.Values)
+            {
+                EndUdp(s);
+            }
+
+            batch.Dispose();
+        }
+    }
+
+    private void Datagram(ServeListener l, Dictionary<EndPoint, UdpStream> streams, EndPoint from, ReadOnlySpan<byte> data, EventBatch batch)
+    {
+        streams.TryGetValue(from, out UdpStream? s);
+        if (s is { Ended: true })
+        {
+            streams.Remove(from);
+            s = null;
+        }
+
+        if (s is null)
+        {
+            string peer = from.ToString() ?? "?";
+            string id = l.Name ?? ServeListener.KindName(l.Kind) + ":" + peer;
+            if (l.Name is not null)
+            {
+                foreach (UdpStream other in streams.Values)
+                {
+                    if (other.Status.Id == id && !other.Ended)
+                    {
+                        s = other;
+                        other.Status.Peer = peer;
+                        break;
+                    }
+                }
+            }
+
+            if (s is null)
+            {
+                StreamStatus? status = _hub.TryBegin(id, l.Kind, peer);
+                if (status is null)
+                {
+                    return; // over the stream limit: ignored (UDP has no connection to refuse)
+                }
+
+                _hub.WriteLog($"{id}: first datagram from {peer}");
+                WindowClassifier classifier;
+                try
+                {
+                    classifier = CreateClassifier(l, id, JaerGeometry);
+                }
+                catch (CheckpointException ex)
+                {
+                    _hub.WriteLog($"{id}: dropped: {ex.Message}");
+                    _hub.End(status, ex.Message);
+                    return;
+                }
+
+                s = new UdpStream(status, classifier, new JaerEventDecoder(_options.Chip, _options.DefaultGeometry), new SequenceTracker(new LiveSourceStatistics()));
+            }
+
+            streams[from] = s;
+        }
+
+        s.LastSeen = Environment.TickCount64;
+        long position = s.Status.Bytes;
+        Interlocked.Add(ref s.Status._bytes, data.Length);
+        if (data.Length < 4 || (data.Length - 4) % 8 != 0)
+        {
+            if (Interlocked.Increment(ref s.Status._malformed) <= 10)
+            {
+                _hub.WriteLog($"{s.Status.Id}: malformed datagram of {data.Length} bytes (not 4 + 8k) at stream byte {position}: skipped");
+            }
+
+            return;
+        }
+
+        long seq = s.Sequence.Unwrap32(BinaryPrimitives.ReadInt32BigEndian(data));
+        if (!s.Sequence.Observe(seq, out _))
+        {
+            return; // duplicate
+        }
+
+        ReadOnlySpan<byte> records = data[4..];
+        while (records.Length > 0)
+        {
+            int used = s.Decoder.Decode(records, 4, batch);
+            records = records[used..];
+            Feed(s.Classifier, batch, s.Status);
+        }
+    }
+
+    private void EndUdp(UdpStream s)
+    {
+        // a named UDP stream may be reachable from several sender endpoints: end it once
+        if (!s.Ended)
+        {
+            s.Ended = true;
+            Finish(s.Classifier, s.Status, null);
+        }
+    }
+
+    private void Feed(WindowClassifier classifier, EventBatch batch, StreamStatus status)
+    {
+        long outOfRange = classifier.OutOfRange;
+        long events = classifier.Events;
+        classifier.Process(batch, _hub.Publish);
+        Interlocked.Add(ref status._events, classifier.Events - events);
+        Interlocked.Add(ref status._outOfRange, classifier.OutOfRange - outOfRange);
+        batch.Clear();
+    }
+
+    /// <summary>jAER DVS128 addresses are always 128 x 128; DAVIS ones use the configured size.</summary>
+    private SensorGeometry JaerGeometry => _options.Chip == JaerChip.Dvs128 ? SensorGeometry.Dvs128 : _options.DefaultGeometry;
+
+    private WindowClassifier CreateClassifier(ServeListener l, string id, SensorGeometry geometry)
+    {
+        // a named stream resumes from its own saved state when there is one
+        string? own = _options.SaveDirectory is { } dir ? CheckpointPath(dir, id) : null;
+        var classifier = new WindowClassifier(id, geometry, _options.Model, own is not null && File.Exists(own) ? own : null);
+        if (_truth.TryGetValue(l, out Func<long, long, int>? truth))
+        {
+            classifier.TruthOf = truth;
+            classifier.Learning = _options.Learn;
+        }
+
+        return classifier;
+    }
+
+    private void Finish(WindowClassifier? classifier, StreamStatus status, string? error)
+    {
+        try
+        {
+            if (classifier is not null)
+            {
+                classifier.Flush(_hub.Publish);
+                if (_options.SaveDirectory is { } dir)
+                {
+                    Directory.CreateDirectory(dir);
+                    string path = CheckpointPath(dir, status.Id);
+                    classifier.Save(path);
+                    status.Checkpoint = path;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CheckpointException)
+        {
+            _hub.WriteLog($"{status.Id}: could not save the checkpoint: {ex.Message}");
+        }
+        finally
+        {
+            _hub.End(status, error);
+            _hub.WriteLog($"{status.Id}: ended ({status.Events} events, {status.Decisions} decisions{(error is null ? string.Empty : ", " + error)})");
+        }
+    }
+
+    /// <summary>The checkpoint file of stream <paramref name="id"/> in <paramref name="directory"/> (unsafe characters become '_').</summary>
+    public static string CheckpointPath(string directory, string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        char[] name = id.ToCharArray();
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.'))
+            {
+                name[i] = '_';
+            }
+        }
+
+        return Path.Combine(directory, new string(name) + ".ckpt");
+    }
+
+    private sealed class UdpStream(StreamStatus status, WindowClassifier classifier, JaerEventDecoder decoder, SequenceTracker sequence)
+    {
+        public StreamStatus Status { get; } = status;
+
+        public WindowClassifier Classifier { get; } = classifier;
+
+        public JaerEventDecoder Decoder { get; } = decoder;
+
+        public SequenceTracker Sequence { get; } = sequence;
+
+        public long LastSeen { get; set; }
+
+        public bool Ended { get; set; }
+    }
+
+    private sealed class ListenerHandle(TcpListener listener) : IDisposable
+    {
+        public void Dispose() => listener.Stop();
+    }
+
+    /// <summary>Read-only pass-through that counts bytes into the stream status (for /health).</summary>
+    private sealed class CountingStream(Stream inner, StreamStatus status) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => _position;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = inner.Read(buffer);
+            if (n > 0)
+            {
+                _position += n;
+                Interlocked.Add(ref status._bytes, n);
+            }
+
+            return n;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

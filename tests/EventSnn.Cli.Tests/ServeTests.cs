@@ -1,0 +1,558 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using EventSnn.Cli.Commands;
+using EventSnn.Events;
+using EventSnn.IO;
+using EventSnn.Pipeline;
+using EventSnn.Pipeline.Serving;
+
+namespace EventSnn.Cli.Tests;
+
+/// <summary>`eventsnn serve`: in-process through the command, and the built tool as a real process.</summary>
+public class ServeTests
+{
+    [Fact]
+    public async Task Serve_command_in_process_keeps_a_named_dv_stream_and_a_jaer_udp_sender_apart_on_json_lines_and_sse()
+    {
+        string dir = Temp();
+        try
+        {
+            string streams = Path.Combine(dir, "streams.json");
+            string labels = Path.Combine(ServeIo.RepoRoot(), "recordings", "gestures", "user03_synthetic_labels.csv");
+            File.WriteAllText(streams, $$"""{"streams": [{"name": "left-camera", "kind": "dv", "port": 0, "labels": {{JsonSerializer.Serialize(labels)}}}]}""");
+            using EventBatch gesture = ServeIo.GestureEvents("user03_synthetic.aedat4", 1.2);
+            using EventBatch pattern = ServeIo.Pattern(30_000, 500, seed: 11);
+            var model = new WindowClassifierOptions { BinUs = 4_000, WindowUs = 80_000, Hidden = 48, Seed = 5, Chunks = 5, ClassNames = EventSnn.Datasets.Generators.GestureGenerator.ClassNames };
+            Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelTrack.ReadCsv(labels), 1);
+            List<ClassificationRecord> gestureRef = ServeIo.Reference(gesture, model, truth);
+            Assert.Contains(gestureRef, d => d.Truth is not null);
+            Assert.NotEqual(gestureRef.Select(d => d.Confidence), ServeIo.Reference(gesture, model).Select(d => d.Confidence)); // it learned
+            List<ClassificationRecord> patternRef = ServeIo.Reference(pattern, model);
+
+            using var stop = new CancellationTokenSource();
+            var command = new ServeCommand { StopToken = stop.Token };
+            var stdout = new LineWriter();
+            var stderr = new LineWriter();
+            string[] args = ["--streams", streams, "--learn", "--jaer-udp-port", "0", "--publish-port", "0", "--http-port", "0", "--json", "--bin-us", "4000", "--window-us", "80000", "--hidden", "48", "--seed", "5", "--udp-idle-ms", "300"];
+            Task<int> run = Task.Run(() => command.Execute(ParsedArgs.Parse(args, command), stdout, stderr));
+            JsonElement listening = JsonDocument.Parse(await stdout.WaitFor(l => l.Contains("\"listening\"", StringComparison.Ordinal))).RootElement.GetProperty("listening");
+            int dv = listening.GetProperty("left-camera").GetInt32();
+            int udp = listening.GetProperty("jaer_udp").GetInt32();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(40));
+            Task<List<string>> published = ServeIo.ReadLines(listening.GetProperty("publish").GetInt32(), timeout.Token);
+            Task<List<string>> sse = ServeIo.ReadSse(listening.GetProperty("http").GetInt32(), "/events", timeout.Token);
+            await stdout.WaitUntil(() => ServeIo.HealthSubscribers(listening.GetProperty("http").GetInt32()) >= 2); // the publisher and the SSE client
+            await Task.WhenAll(Task.Run(() => ServeIo.PushTcp(dv, ServeIo.DvStream(gesture))), Task.Run(() => ServeIo.SendUdp(udp, pattern)));
+            await stdout.WaitUntil(() => stderr.Lines.Count(l => l.Contains(": ended (", StringComparison.Ordinal)) >= 2);
+            stop.Cancel();
+            Assert.Equal(130, await run);
+
+            List<string> lines = await published;
+            Assert.Equal(lines, await sse);
+            Dictionary<string, List<JsonElement>> byStream = ServeIo.ByStream(lines);
+            Assert.Equal(2, byStream.Count);
+            ServeIo.AssertSame(gestureRef, byStream["left-camera"]);
+            ServeIo.AssertSame(patternRef, byStream[byStream.Keys.Single(k => k.StartsWith("jaer-udp:127.0.0.1:", StringComparison.Ordinal))]);
+
+            // stdout: listening, the same decisions, then the summary with per-stream counts
+            List<string> decisionLines = [.. stdout.Lines.Where(l => l.StartsWith("{\"t_us\"", StringComparison.Ordinal))];
+            Assert.Equal(lines.Order(StringComparer.Ordinal).Select(DropLatency), decisionLines.Order(StringComparer.Ordinal).Select(DropLatency));
+            JsonElement summary = JsonDocument.Parse(stdout.Lines[^1]).RootElement.GetProperty("summary");
+            Assert.Equal(gesture.Count + pattern.Count, summary.GetProperty("events").GetInt64());
+            Assert.Equal(gestureRef.Count + patternRef.Count, summary.GetProperty("decisions").GetInt64());
+            Assert.True(summary.GetProperty("interrupted").GetBoolean());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Launched_tool_serves_two_concurrent_dv_streams_from_a_checkpoint_reports_health_and_saves_per_stream_checkpoints_on_SIGTERM()
+    {
+        Assert.False(OperatingSystem.IsWindows(), "this test sends SIGTERM");
+        string dir = Temp();
+        try
+        {
+            // a checkpoint of a different seed than the tool's default: decisions must follow it
+            var model = new WindowClassifierOptions { Hidden = 128, Seed = 42, ClassNames = EventSnn.Datasets.Generators.GestureGenerator.ClassNames };
+            string checkpoint = Path.Combine(dir, "start.ckpt");
+            new WindowClassifier("init", SensorGeometry.Dvs128, model).Save(checkpoint);
+
+            // the tool runs with --seed 7 (the initial network state) and the seed-42 weights of the checkpoint
+            model = model with { Seed = 7, Checkpoint = checkpoint };
+            using EventBatch a = ServeIo.GestureEvents("user01_synthetic.aedat4", 1.0);
+            using EventBatch b = ServeIo.GestureEvents("user05_synthetic.aedat4", 1.0);
+            List<ClassificationRecord> aRef = ServeIo.Reference(a, model);
+            List<ClassificationRecord> bRef = ServeIo.Reference(b, model);
+            Assert.NotEqual(aRef.Select(d => d.Confidence), ServeIo.Reference(a, model with { Checkpoint = null }).Select(d => d.Confidence)); // the checkpoint matters
+            string saveDir = Path.Combine(dir, "saved");
+
+            using var tool = ServeProcess.Start(["serve", "--dv-port", "0", "--jaer-tcp-port", "0", "--publish-port", "0", "--http-port", "0", "--json", "--checkpoint", checkpoint, "--seed", "7", "--save-dir", saveDir]);
+            JsonElement listening = JsonDocument.Parse(await tool.WaitForLine(l => l.Contains("\"listening\"", StringComparison.Ordinal))).RootElement.GetProperty("listening");
+            int dv = listening.GetProperty("dv").GetInt32();
+            int http = listening.GetProperty("http").GetInt32();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(40));
+            Task<List<string>> published = ServeIo.ReadLines(listening.GetProperty("publish").GetInt32(), timeout.Token);
+            await tool.WaitUntil(() => ServeIo.HealthSubscribers(http) >= 1); // the publisher client
+
+            // two connections at once, different recordings; the first one is held open past the second's end
+            using var held = new TcpClient();
+            await held.ConnectAsync(IPAddress.Loopback, dv);
+            byte[] aBytes = ServeIo.DvStream(a);
+            await held.GetStream().WriteAsync(aBytes);
+            await Task.Run(() => ServeIo.PushTcp(dv, ServeIo.DvStream(b)));
+            await tool.WaitUntil(() => tool.Stdout.Count(l => l.StartsWith("{\"t_us\"", StringComparison.Ordinal)) >= aRef.Count - 1 + bRef.Count);
+
+            (int status, string health) = await ServeIo.Http(http, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+            Assert.Equal(200, status);
+            JsonElement[] streams = [.. JsonDocument.Parse(health).RootElement.GetProperty("streams").EnumerateArray()];
+            Assert.Equal(2, streams.Length);
+            Assert.Single(streams, s => s.GetProperty("active").GetBoolean() && s.GetProperty("events").GetInt64() == a.Count);
+            Assert.Single(streams, s => !s.GetProperty("active").GetBoolean() && s.GetProperty("events").GetInt64() == b.Count && s.GetProperty("decisions").GetInt64() == bRef.Count);
+
+            // SIGTERM with stream A still connected: its open window is decided, both checkpoints saved, exit 130
+            Assert.Equal(0, kill(tool.Id, 15));
+            Assert.Equal(130, await tool.WaitForExit(TimeSpan.FromSeconds(20)));
+            List<string> lines = await published;
+            Dictionary<string, List<JsonElement>> byStream = ServeIo.ByStream(lines);
+            Assert.Equal(2, byStream.Count);
+            List<JsonElement> first = byStream.Values.Single(v => v.Count == aRef.Count && v[0].GetProperty("events").GetInt64() == aRef[0].Events);
+            List<JsonElement> second = byStream.Values.Single(v => !ReferenceEquals(v, first));
+            ServeIo.AssertSame(aRef, first);
+            ServeIo.AssertSame(bRef, second);
+            Assert.All(byStream.Keys, k => Assert.True(File.Exists(StreamServer.CheckpointPath(saveDir, k)), k));
+            Assert.Equal(2, Directory.GetFiles(saveDir).Length);
+            JsonElement summary = JsonDocument.Parse(tool.Stdout[^1]).RootElement.GetProperty("summary");
+            Assert.Equal(a.Count + b.Count, summary.GetProperty("events").GetInt64());
+            Assert.Contains(tool.Stderr, l => l.Contains("stopping: finishing open windows", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--dv-port", "seventy")]
+    [InlineData("--slow-clients", "sometimes")]
+    [InlineData("--jaer-chip", "dvs640")]
+    [InlineData("--window-us", "7")]
+    [InlineData("--checkpoint", "/nonexistent/model.ckpt")]
+    public void Bad_serve_options_are_usage_errors(string option, string value)
+    {
+        (int code, _, string err) = CliHarness.Run("serve", option, value, "--duration", "0.1");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.StartsWith("error: ", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_checkpoint_that_does_not_fit_the_model_is_a_usage_error_naming_the_mismatch()
+    {
+        string dir = Temp();
+        try
+        {
+            string checkpoint = Path.Combine(dir, "small.ckpt");
+            new WindowClassifier("init", SensorGeometry.Dvs128, new WindowClassifierOptions { Hidden = 16 }).Save(checkpoint);
+            (int code, _, string err) = CliHarness.Run("serve", "--dv-port", "0", "--checkpoint", checkpoint, "--duration", "0.1");
+            Assert.Equal(CommandRunner.BadInput, code);
+            Assert.Contains("model configuration differs", err, StringComparison.Ordinal);
+            (code, _, _) = CliHarness.Run("serve", "--dv-port", "0", "--publish-port", "0", "--http-port", "0", "--checkpoint", checkpoint, "--hidden", "16", "--duration", "0.1");
+            Assert.Equal(CommandRunner.Ok, code);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+#pragma warning disable CA5392, SYSLIB1054 // a plain libc call in a test; LibraryImport source generation is not worth it here
+    private static extern int kill(int pid, int sig);
+#pragma warning restore CA5392, SYSLIB1054
+
+    private static string DropLatency(string json)
+    {
+        using JsonDocument doc = JsonDocument.Parse(json);
+        return string.Join('|', doc.RootElement.EnumerateObject().Where(p => p.Name != "latency_ms").Select(p => p.Name + "=" + p.Value.GetRawText()));
+    }
+
+    private static string Temp()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "eventsnn-serve-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>A thread-safe writer keeping the lines written.</summary>
+    private sealed class LineWriter : TextWriter
+    {
+        private readonly StringBuilder _current = new();
+        private readonly List<string> _lines = [];
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public IReadOnlyList<string> Lines
+        {
+            get
+            {
+                lock (_lines)
+                {
+                    return [.. _lines];
+                }
+            }
+        }
+
+        public override void Write(char value)
+        {
+            lock (_lines)
+            {
+                if (value == '\n')
+                {
+                    _lines.Add(_current.ToString().TrimEnd('\r'));
+                    _current.Clear();
+                }
+                else
+                {
+                    _current.Append(value);
+                }
+            }
+        }
+
+        public async Task<string> WaitFor(Func<string, bool> match)
+        {
+            string? found = null;
+            await WaitUntil(() => (found = Lines.FirstOrDefault(match)) is not null);
+            return found!;
+        }
+
+        public async Task WaitUntil(Func<bool> condition)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!condition())
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "timed out; output so far: " + string.Join('\n', Lines));
+                await Task.Delay(20);
+            }
+        }
+    }
+}
+
+/// <summary>The built tool (<c>dotnet eventsnn.dll</c>) as a real process.</summary>
+internal sealed class ServeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _stdout = [];
+    private readonly List<string> _stderr = [];
+
+    private ServeProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    public IReadOnlyList<string> Stdout
+    {
+        get
+        {
+            lock (_stdout)
+            {
+                return [.. _stdout];
+            }
+        }
+    }
+
+    public IReadOnlyList<string> Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return [.. _stderr];
+            }
+        }
+    }
+
+    public static ServeProcess Start(IEnumerable<string> args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "eventsnn.dll");
+        Assert.True(File.Exists(dll), dll + " not built");
+        var info = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        info.ArgumentList.Add(dll);
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        var process = new Process { StartInfo = info };
+        var tool = new ServeProcess(process);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (tool._stdout)
+                {
+                    tool._stdout.Add(e.Data);
+                }
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (tool._stderr)
+                {
+                    tool._stderr.Add(e.Data);
+                }
+            }
+        };
+        Assert.True(process.Start());
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return tool;
+    }
+
+    public async Task<string> WaitForLine(Func<string, bool> match)
+    {
+        string? found = null;
+        await WaitUntil(() => (found = Stdout.FirstOrDefault(match)) is not null);
+        return found!;
+    }
+
+    public async Task WaitUntil(Func<bool> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.False(_process.HasExited && !condition(), "the tool exited: " + string.Join('\n', Stderr));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "timed out; stderr: " + string.Join('\n', Stderr));
+            await Task.Delay(20);
+        }
+    }
+
+    public async Task<int> WaitForExit(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        _process.WaitForExit(); // flushes the redirected output
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+    }
+}
+
+/// <summary>Stream helpers: recordings, generated patterns, DV/jAER encoders, publisher/SSE/HTTP clients.</summary>
+internal static class ServeIo
+{
+    public static EventBatch GestureEvents(string file, double seconds)
+    {
+        string path = Path.Combine(RepoRoot(), "recordings", "gestures", file);
+        using Aedat4Reader reader = Aedat4Reader.Open(path);
+        var all = new EventBatch(1 << 20);
+        using var batch = new EventBatch();
+        long first = -1;
+        while (reader.Read(batch))
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                first = first < 0 ? batch.T[i] : first;
+                if (batch.T[i] - first >= seconds * 1e6 || all.IsFull)
+                {
+                    return all;
+                }
+
+                all.Add(batch.T[i], batch.X[i], batch.Y[i], batch.P[i] != 0);
+            }
+        }
+
+        return all;
+    }
+
+    public static EventBatch Pattern(int events, long startUs, int seed)
+    {
+        var rng = new Random(seed);
+        var batch = new EventBatch(events);
+        long t = startUs;
+        for (int i = 0; i < events; i++)
+        {
+            t += 1 + rng.Next(40);
+            batch.Add(t, (int)(t / 3_000 % 128), rng.Next(128), rng.Next(2) == 1);
+        }
+
+        return batch;
+    }
+
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EventSnn.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("EventSnn.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    public static byte[] DvStream(EventBatch events)
+    {
+        using var ms = new MemoryStream();
+        using (var writer = new Aedat4Writer(ms, new Aedat4WriterOptions { Geometry = SensorGeometry.Dvs128, WriteTable = false, LeaveOpen = true, EventsPerPacket = 2048 }))
+        {
+            writer.WriteEvents(events);
+        }
+
+        return ms.ToArray()[14..];
+    }
+
+    public static void PushTcp(int port, byte[] bytes)
+    {
+        using var client = new TcpClient();
+        client.Connect(IPAddress.Loopback, port);
+        NetworkStream s = client.GetStream();
+        s.Write(bytes);
+        client.Client.Shutdown(SocketShutdown.Send);
+        client.ReceiveTimeout = 20_000;
+        _ = s.Read(new byte[1], 0, 1); // the server closes once it consumed everything
+    }
+
+    public static void SendUdp(int port, EventBatch events)
+    {
+        using var sender = new JaerUdpSender(port, eventsPerDatagram: 500);
+        using var part = new EventBatch(500);
+        for (int start = 0; start < events.Count; start += 500)
+        {
+            part.Clear();
+            part.Append(events, start, Math.Min(500, events.Count - start));
+            sender.OnNext(part);
+            if (start % 5000 == 0)
+            {
+                Thread.Sleep(2);
+            }
+        }
+    }
+
+    public static List<ClassificationRecord> Reference(EventBatch events, WindowClassifierOptions model, Func<long, long, int>? learnFrom = null)
+    {
+        var list = new List<ClassificationRecord>();
+        var c = new WindowClassifier("reference", SensorGeometry.Dvs128, model) { TruthOf = learnFrom, Learning = learnFrom is not null };
+        c.Process(events, list.Add);
+        c.Flush(list.Add);
+        return list;
+    }
+
+    public static async Task<List<string>> ReadLines(int port, CancellationToken token)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port, token);
+        using var reader = new StreamReader(client.GetStream(), Encoding.UTF8);
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync(token) is { } line)
+        {
+            lines.Add(line);
+        }
+
+        return lines;
+    }
+
+    public static async Task<List<string>> ReadSse(int port, string target, CancellationToken token)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port, token);
+        NetworkStream s = client.GetStream();
+        await s.WriteAsync(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n"), token);
+        using var reader = new StreamReader(s, Encoding.UTF8);
+        Assert.Equal("HTTP/1.1 200 OK", await reader.ReadLineAsync(token));
+        while (await reader.ReadLineAsync(token) is { Length: > 0 })
+        {
+        }
+
+        var data = new List<string>();
+        while (await reader.ReadLineAsync(token) is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                data.Add(line["data: ".Length..]);
+            }
+        }
+
+        return data;
+    }
+
+    public static async Task<(int Status, string Body)> Http(int port, byte[] request)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        NetworkStream s = client.GetStream();
+        await s.WriteAsync(request);
+        using var reader = new StreamReader(s, Encoding.UTF8);
+        string all = await reader.ReadToEndAsync();
+        int status = int.Parse(all.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        return (status, all[(all.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
+    }
+
+    /// <summary>Subscribers the server counts (GET /health), or -1 when it does not answer yet.</summary>
+    public static int HealthSubscribers(int httpPort)
+    {
+        try
+        {
+            (int status, string body) = Http(httpPort, "GET /health HTTP/1.1\r\n\r\n"u8.ToArray()).GetAwaiter().GetResult();
+            return status == 200 ? JsonDocument.Parse(body).RootElement.GetProperty("subscribers").GetInt32() : -1;
+        }
+        catch (SocketException)
+        {
+            return -1;
+        }
+    }
+
+    public static Dictionary<string, List<JsonElement>> ByStream(IEnumerable<string> lines)
+    {
+        var map = new Dictionary<string, List<JsonElement>>(StringComparer.Ordinal);
+        foreach (string line in lines)
+        {
+            JsonElement e = JsonDocument.Parse(line).RootElement.Clone();
+            string stream = e.GetProperty("stream").GetString()!;
+            if (!map.TryGetValue(stream, out List<JsonElement>? list))
+            {
+                map[stream] = list = [];
+            }
+
+            list.Add(e);
+        }
+
+        return map;
+    }
+
+    public static void AssertSame(List<ClassificationRecord> expected, List<JsonElement> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].LabelIndex, actual[i].GetProperty("label_index").GetInt32());
+            Assert.Equal(expected[i].Label, actual[i].GetProperty("label").GetString());
+            Assert.Equal(expected[i].Truth, actual[i].GetProperty("truth").GetString());
+            Assert.Equal(Math.Round(expected[i].Confidence, 6), actual[i].GetProperty("confidence").GetDouble());
+            Assert.Equal(expected[i].Events, actual[i].GetProperty("events").GetInt64());
+            Assert.Equal(expected[i].TUs - expected[0].TUs, actual[i].GetProperty("t_us").GetInt64() - actual[0].GetProperty("t_us").GetInt64());
+        }
+    }
+}

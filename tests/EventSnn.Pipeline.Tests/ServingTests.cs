@@ -1,0 +1,505 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using EventSnn.Events;
+using EventSnn.IO;
+using EventSnn.Pipeline.Serving;
+
+namespace EventSnn.Pipeline.Tests;
+
+/// <summary>The serve host in-process on ephemeral loopback ports.</summary>
+public class ServingTests
+{
+    private static readonly WindowClassifierOptions Model = new() { BinUs = 5_000, WindowUs = 100_000, Pooling = 8, Classes = 10, Hidden = 32, Chunks = 5, Seed = 3 };
+
+    /// <summary>Events of a repository gesture recording (128 x 128), the first <paramref name="seconds"/> seconds.</summary>
+    internal static EventBatch GestureEvents(string file, double seconds)
+    {
+        string path = Path.Combine(RepoRoot(), "recordings", "gestures", file);
+        using Aedat4Reader reader = Aedat4Reader.Open(path);
+        Assert.Equal(SensorGeometry.Dvs128, reader.Geometry);
+        var all = new EventBatch(1 << 20);
+        using var batch = new EventBatch();
+        long first = -1;
+        while (reader.Read(batch))
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                first = first < 0 ? batch.T[i] : first;
+                if (batch.T[i] - first >= seconds * 1e6 || all.IsFull)
+                {
+                    return all;
+                }
+
+                all.Add(batch.T[i], batch.X[i], batch.Y[i], batch.P[i] != 0);
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>A generated jAER pattern: a bar sweeping right then a ring, small timestamps.</summary>
+    internal static EventBatch Pattern(int events, long startUs, int seed)
+    {
+        var rng = new Random(seed);
+        var batch = new EventBatch(events);
+        long t = startUs;
+        for (int i = 0; i < events; i++)
+        {
+            t += 1 + rng.Next(40);
+            int x = (int)(t / 2_000 % 128);
+            int y = rng.Next(128);
+            if (t / 200_000 % 2 == 1)
+            {
+                double a = rng.NextDouble() * 2 * Math.PI;
+                x = 64 + (int)(40 * Math.Cos(a));
+                y = 64 + (int)(40 * Math.Sin(a));
+            }
+
+            batch.Add(t, x, y, rng.Next(2) == 1);
+        }
+
+        return batch;
+    }
+
+    internal static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EventSnn.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("EventSnn.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>The DV network stream (uint32 size + IOHeader, packets) of <paramref name="events"/>.</summary>
+    internal static byte[] DvStream(EventBatch events)
+    {
+        using var ms = new MemoryStream();
+        using (var writer = new Aedat4Writer(ms, new Aedat4WriterOptions { Geometry = SensorGeometry.Dvs128, WriteTable = false, LeaveOpen = true, EventsPerPacket = 2048 }))
+        {
+            writer.WriteEvents(events);
+        }
+
+        return ms.ToArray()[14..]; // the network protocol has no '#!AER-DAT4.0\r\n' line
+    }
+
+    /// <summary>jAER big-endian (address, timestamp) pairs of <paramref name="events"/> (the TCP stream).</summary>
+    internal static byte[] JaerPairs(EventBatch events)
+    {
+        byte[] datagram = new byte[4 + (8 * events.Count)];
+        int n = JaerUdpSender.Encode(events, 0, events.Count, 0, JaerChip.Dvs128, SensorGeometry.Dvs128, datagram);
+        return datagram[4..n];
+    }
+
+    internal static void PushTcp(int port, byte[] bytes)
+    {
+        using var client = new TcpClient();
+        client.Connect(IPAddress.Loopback, port);
+        NetworkStream s = client.GetStream();
+        for (int i = 0; i < bytes.Length; i += 4096)
+        {
+            s.Write(bytes, i, Math.Min(4096, bytes.Length - i));
+        }
+
+        client.Client.Shutdown(SocketShutdown.Send);
+
+        // wait for the server to close its side: the whole stream was consumed
+        byte[] one = new byte[1];
+        client.ReceiveTimeout = 20_000;
+        _ = s.Read(one, 0, 1);
+    }
+
+    internal static void SendUdp(int port, EventBatch events)
+    {
+        using var sender = new JaerUdpSender(port, eventsPerDatagram: 500);
+        using var part = new EventBatch(500);
+        for (int start = 0; start < events.Count; start += 500)
+        {
+            part.Clear();
+            part.Append(events, start, Math.Min(500, events.Count - start));
+            sender.OnNext(part);
+            if (start % 5000 == 0)
+            {
+                Thread.Sleep(2); // be gentle with the loopback receive buffer
+            }
+        }
+    }
+
+    /// <summary>Decisions a lone WindowClassifier makes for <paramref name="events"/> (the reference).</summary>
+    internal static List<ClassificationRecord> Reference(string stream, EventBatch events, WindowClassifierOptions model, Func<long, long, int>? learnFrom = null)
+    {
+        var list = new List<ClassificationRecord>();
+        var c = new WindowClassifier(stream, SensorGeometry.Dvs128, model) { TruthOf = learnFrom, Learning = learnFrom is not null };
+        c.Process(events, list.Add);
+        c.Flush(list.Add);
+        return list;
+    }
+
+    internal static async Task<List<string>> ReadLines(int port, CancellationToken token)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port, token);
+        using var reader = new StreamReader(client.GetStream(), Encoding.UTF8);
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync(token) is { } line)
+        {
+            lines.Add(line);
+        }
+
+        return lines;
+    }
+
+    internal static async Task<List<string>> ReadSse(int port, string target, CancellationToken token)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port, token);
+        NetworkStream s = client.GetStream();
+        await s.WriteAsync(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"), token);
+        using var reader = new StreamReader(s, Encoding.UTF8);
+        string? status = await reader.ReadLineAsync(token);
+        Assert.Equal("HTTP/1.1 200 OK", status);
+        bool eventStream = false;
+        while (await reader.ReadLineAsync(token) is { Length: > 0 } header)
+        {
+            eventStream |= header.Equals("Content-Type: text/event-stream", StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.True(eventStream);
+        var data = new List<string>();
+        while (await reader.ReadLineAsync(token) is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                data.Add(line["data: ".Length..]);
+            }
+        }
+
+        return data;
+    }
+
+    internal static async Task<(int Status, string Body)> Http(int port, byte[] request)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        NetworkStream s = client.GetStream();
+        await s.WriteAsync(request);
+        using var reader = new StreamReader(s, Encoding.UTF8);
+        string all = await reader.ReadToEndAsync();
+        int status = int.Parse(all.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        int body = all.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        return (status, all[(body + 4)..]);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "timed out waiting for " + what);
+            await Task.Delay(20);
+        }
+    }
+
+    private static string User01Labels => Path.Combine(RepoRoot(), "recordings", "gestures", "user01_synthetic_labels.csv");
+
+    /// <summary>DV streams have user01's labels and learn online (each its own model copy); jAER streams have no labels.</summary>
+    private static ServeOptions Options(string? saveDir = null) => new()
+    {
+        Listeners = [new(ServeInputKind.Dv, 0) { Labels = User01Labels }, new(ServeInputKind.JaerUdp, 0), new(ServeInputKind.JaerTcp, 0)],
+        Learn = true,
+        PublishPort = 0,
+        HttpPort = 0,
+        Model = Model,
+        UdpIdleTimeout = TimeSpan.FromMilliseconds(400),
+        SaveDirectory = saveDir,
+    };
+
+    private static Dictionary<string, List<JsonElement>> ByStream(IEnumerable<string> lines)
+    {
+        var map = new Dictionary<string, List<JsonElement>>(StringComparer.Ordinal);
+        foreach (string line in lines)
+        {
+            JsonElement e = JsonDocument.Parse(line).RootElement.Clone();
+            string stream = e.GetProperty("stream").GetString()!;
+            if (!map.TryGetValue(stream, out List<JsonElement>? list))
+            {
+                map[stream] = list = [];
+            }
+
+            list.Add(e);
+        }
+
+        return map;
+    }
+
+    private static void AssertSame(List<ClassificationRecord> expected, List<JsonElement> actual, string stream)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(stream, actual[i].GetProperty("stream").GetString());
+            Assert.Equal(expected[i].LabelIndex, actual[i].GetProperty("label_index").GetInt32());
+            Assert.Equal(Math.Round(expected[i].Confidence, 6), actual[i].GetProperty("confidence").GetDouble());
+            Assert.Equal(expected[i].Events, actual[i].GetProperty("events").GetInt64());
+            Assert.Equal(i, actual[i].GetProperty("window").GetInt64());
+            Assert.Equal(expected[i].Truth, actual[i].GetProperty("truth").GetString());
+            Assert.True(actual[i].GetProperty("latency_ms").GetDouble() >= 0);
+        }
+    }
+
+    [Fact]
+    public void Window_classifier_decides_each_nonempty_window_once_and_ignores_how_events_are_split()
+    {
+        var model = Model with { BinUs = 1_000, WindowUs = 4_000, Chunks = 2 };
+
+        // windows from the first event (t = 100): [100, 4100) [4100, 8100) ... ; 8100..12100 stays empty
+        long[] times = [100, 900, 3_000, 4_099, 4_100, 7_000, 12_200, 12_300];
+        using var batch = new EventBatch();
+        foreach (long t in times)
+        {
+            batch.Add(t, (int)(t % 128), 5, true);
+        }
+
+        batch.Add(12_400, 200, 5, true); // outside the 128 x 128 sensor: dropped
+        List<ClassificationRecord> whole = Reference("a", batch, model);
+        Assert.Equal([4_100L, 8_100L, 16_100L], whole.Select(d => d.TUs));
+        Assert.Equal([4L, 2L, 2L], whole.Select(d => d.Events));
+
+        // the same events one by one: identical decisions
+        var split = new List<ClassificationRecord>();
+        var c = new WindowClassifier("a", SensorGeometry.Dvs128, model);
+        using var one = new EventBatch(1);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            one.Clear();
+            one.Append(batch, i, 1);
+            c.Process(one, split.Add);
+        }
+
+        c.Flush(split.Add);
+        Assert.Equal(1, c.OutOfRange);
+        Assert.Equal(8, c.Events);
+        Assert.Equal(whole.Select(d => (d.LabelIndex, d.Confidence, d.TUs)), split.Select(d => (d.LabelIndex, d.Confidence, d.TUs)));
+        Assert.Equal(512, c.Inputs);
+    }
+
+    [Fact]
+    public void Truth_of_a_window_is_the_segment_holding_its_midpoint()
+    {
+        Func<long, long, int> truth = WindowClassifier.TruthFromSegments([new LabelSegment(3, 1_000, 2_000), new LabelSegment(1, 5_000, 9_000)], labelBase: 1);
+        Assert.Equal(2, truth(900, 1_300));   // midpoint 1100 in [1000, 2000): class 3 - 1
+        Assert.Equal(-1, truth(1_800, 2_400)); // midpoint 2100: no segment
+        Assert.Equal(0, truth(4_000, 6_400));  // midpoint 5200 in [5000, 9000)
+        Assert.Equal(-1, truth(0, 100));
+        Assert.Equal(-1, truth(9_000, 9_100));
+    }
+
+    [Fact]
+    public async Task Three_concurrent_streams_come_back_tagged_with_their_own_ids_on_json_lines_and_sse_and_states_stay_apart()
+    {
+        using EventBatch gesture = GestureEvents("user01_synthetic.aedat4", 1.5);
+        using EventBatch pattern = Pattern(40_000, 1_000, seed: 7);
+        using EventBatch other = GestureEvents("user02_synthetic.aedat4", 1.0);
+        Assert.True(gesture.Count > 1000 && other.Count > 1000);
+        Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelTrack.ReadCsv(User01Labels), 1);
+        List<ClassificationRecord> gestureRef = Reference("x", gesture, Model, truth);
+        Assert.Contains(gestureRef, d => d.Truth is not null);
+        Assert.NotEqual(gestureRef.Select(d => d.Confidence), Reference("x", gesture, Model).Select(d => d.Confidence)); // stream A learns
+        List<ClassificationRecord> patternRef = Reference("x", pattern, Model);
+        List<ClassificationRecord> otherRef = Reference("x", other, Model);
+
+        // stream A alone first
+        var hub = new DecisionHub(Options());
+        var aloneLines = new List<string>();
+        string aloneId;
+        await using (var server = new StreamServer(Options(), hub))
+        {
+            hub.Decided += d => { lock (aloneLines) { aloneLines.Add(d.ToJson()); } };
+            server.Start();
+            int dv = server.EndPoints[0].EndPoint.Port;
+            PushTcp(dv, DvStream(gesture));
+            await WaitUntil(() => hub.EndedStreams.Count == 1, "stream A to end");
+            aloneId = hub.EndedStreams.Single().Id;
+        }
+
+        Assert.StartsWith("dv:127.0.0.1:", aloneId);
+        AssertSame(gestureRef, ByStream(aloneLines)[aloneId], aloneId);
+
+        // then A again with B (jAER UDP) and C (jAER TCP) at the same time
+        var logs = new ConcurrentQueue<string>();
+        var service = new ServeService(Options(), new DecisionHub(Options()));
+        service.Hub.Log += logs.Enqueue;
+        await service.StartAsync(CancellationToken.None);
+        ServeEndpoints ports = await service.Started;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40));
+        Task<List<string>> published = ReadLines(ports.Publish!.Port, cts.Token);
+        Task<List<string>> sse = ReadSse(ports.Http!.Port, "/events", cts.Token);
+        Task<List<string>> sseFiltered = ReadSse(ports.Http!.Port, "/events?stream=" + Uri.EscapeDataString("jaer-udp:") + "none", cts.Token);
+        await WaitUntil(() => service.Hub.Subscribers == 3, "the subscribers");
+        await Task.WhenAll(
+            Task.Run(() => PushTcp(ports.PortOf(ServeInputKind.Dv), DvStream(gesture))),
+            Task.Run(() => SendUdp(ports.PortOf(ServeInputKind.JaerUdp), pattern)),
+            Task.Run(() => PushTcp(ports.PortOf(ServeInputKind.JaerTcp), JaerPairs(other))));
+        await WaitUntil(() => service.Hub.EndedStreams.Count == 3, "three streams to end");
+
+        (int status, string health) = await Http(ports.Http.Port, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        Assert.Equal(200, status);
+        await service.StopAsync(CancellationToken.None);
+        service.Dispose();
+
+        List<string> lines = await published;
+        List<string> events = await sse;
+        Assert.Empty(await sseFiltered);
+        Assert.Equal(lines, events); // the same decisions, in the same order, on both outputs
+        Dictionary<string, List<JsonElement>> byStream = ByStream(lines);
+        Assert.Equal(3, byStream.Count);
+        string a = byStream.Keys.Single(k => k.StartsWith("dv:127.0.0.1:", StringComparison.Ordinal));
+        string b = byStream.Keys.Single(k => k.StartsWith("jaer-udp:127.0.0.1:", StringComparison.Ordinal));
+        string c = byStream.Keys.Single(k => k.StartsWith("jaer-tcp:127.0.0.1:", StringComparison.Ordinal));
+        AssertSame(gestureRef, byStream[a], a);
+        AssertSame(patternRef, byStream[b], b);
+        AssertSame(otherRef, byStream[c], c);
+
+        // stream A decided exactly as when it was alone
+        Assert.Equal(
+            ByStream(aloneLines)[aloneId].Select(e => (e.GetProperty("label_index").GetInt32(), e.GetProperty("confidence").GetDouble(), e.GetProperty("t_us").GetInt64())),
+            byStream[a].Select(e => (e.GetProperty("label_index").GetInt32(), e.GetProperty("confidence").GetDouble(), e.GetProperty("t_us").GetInt64())));
+
+        // health counted every event and decision per stream
+        using JsonDocument doc = JsonDocument.Parse(health);
+        var counts = doc.RootElement.GetProperty("streams").EnumerateArray().ToDictionary(s => s.GetProperty("id").GetString()!, s => (s.GetProperty("events").GetInt64(), s.GetProperty("decisions").GetInt64()));
+        Assert.Equal((gesture.Count, gestureRef.Count), counts[a]);
+        Assert.Equal((pattern.Count, patternRef.Count), counts[b]);
+        Assert.Equal((other.Count, otherRef.Count), counts[c]);
+        Assert.Contains(logs, l => l.StartsWith(b + ": ended", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_peer_sending_garbage_is_dropped_with_its_offset_while_another_stream_carries_on()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "eventsnn-serve-" + Guid.NewGuid().ToString("N"));
+        var logs = new ConcurrentQueue<string>();
+        var hub = new DecisionHub(Options(dir));
+        hub.Log += logs.Enqueue;
+        var decisions = new ConcurrentQueue<ClassificationRecord>();
+        hub.Decided += decisions.Enqueue;
+        using EventBatch good = Pattern(20_000, 0, seed: 1);
+
+        // a valid header, then a packet claiming 1 GiB
+        byte[] header = DvStream(new EventBatch(1));
+        byte[] header0 = header[..(4 + (int)BitConverter.ToUInt32(header, 0))];
+        try
+        {
+            await using (var server = new StreamServer(Options(dir), hub))
+            {
+                server.Start();
+                int dv = server.EndPoints[0].EndPoint.Port;
+                byte[] bad = [.. header0, 0, 0, 0, 0, 0, 0, 0, 0x40, 1, 2, 3];
+                Task badPeer = Task.Run(() => PushTcp(dv, bad));
+                Task garbage = Task.Run(() => PushTcp(dv, Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\n\r\nthis is not AEDAT4 at all")));
+                Task goodPeer = Task.Run(() => PushTcp(dv, DvStream(good)));
+                await Task.WhenAll(badPeer, garbage, goodPeer);
+                await WaitUntil(() => hub.EndedStreams.Count == 3, "three streams to end");
+            }
+
+            StreamStatus[] ended = [.. hub.EndedStreams];
+            Assert.Equal(2, ended.Count(s => s.Error is not null));
+            StreamStatus ok = ended.Single(s => s.Error is null);
+            Assert.Equal(good.Count, ok.Events);
+            Assert.Equal(Reference("x", good, Model).Count, decisions.Count(d => d.Stream == ok.Id));
+            Assert.All(decisions, d => Assert.Equal(ok.Id, d.Stream));
+
+            // the 1 GiB claim is refused at its size field: the end of the IOHeader + 4 (after the stream id)
+            StreamStatus oversized = ended.Single(s => s.Error is not null && s.Error.Contains($"byte {header0.Length + 4}:", StringComparison.Ordinal));
+            StreamStatus notAedat = ended.Single(s => s.Error is not null && s.Error.Contains("byte 0:", StringComparison.Ordinal));
+            Assert.Contains(logs, l => l.Contains(notAedat.Peer + " dropped", StringComparison.Ordinal) && l.Contains("IOHeader size", StringComparison.Ordinal));
+            Assert.Contains(logs, l => l.Contains(oversized.Id, StringComparison.Ordinal) && l.Contains("dropped", StringComparison.Ordinal) && l.Contains(oversized.Peer, StringComparison.Ordinal));
+
+            // per-stream checkpoints were written atomically for the streams that had a model
+            Assert.True(File.Exists(StreamServer.CheckpointPath(dir, ok.Id)));
+            Assert.Equal(ok.Checkpoint, StreamServer.CheckpointPath(dir, ok.Id));
+            Assert.Empty(Directory.GetFiles(dir, "*.tmp*"));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Http_endpoint_answers_400_to_garbage_431_to_huge_heads_404_and_405()
+    {
+        var options = Options() with { Listeners = [], MaxRequestHeadBytes = 1024 };
+        var hub = new DecisionHub(options);
+        await using var http = new SseHttpServer(hub, options, IPAddress.Loopback, 0);
+        int port = http.EndPoint.Port;
+        Assert.Equal(400, (await Http(port, [0x16, 0x03, 0x01, 0x00, 0xFF, 0x0D, 0x0A, 0x0D, 0x0A])).Status);
+        Assert.Equal(400, (await Http(port, "hello there\r\n\r\n"u8.ToArray())).Status);
+        Assert.Equal(431, (await Http(port, Encoding.ASCII.GetBytes("GET /health HTTP/1.1\r\nX: " + new string('a', 2000) + "\r\n\r\n"))).Status);
+        Assert.Equal(404, (await Http(port, "GET /nope HTTP/1.1\r\n\r\n"u8.ToArray())).Status);
+        Assert.Equal(405, (await Http(port, "POST /events HTTP/1.1\r\n\r\n"u8.ToArray())).Status);
+        (int status, string body) = await Http(port, "GET /health HTTP/1.0\r\n\r\n"u8.ToArray());
+        Assert.Equal(200, status);
+        Assert.Equal("ok", JsonDocument.Parse(body).RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Http_endpoint_turns_clients_away_with_503_beyond_MaxClients()
+    {
+        var options = Options() with { Listeners = [], MaxClients = 2 };
+        var hub = new DecisionHub(options);
+        await using var http = new SseHttpServer(hub, options, IPAddress.Loopback, 0);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        Task<List<string>> first = ReadSse(http.EndPoint.Port, "/events", cts.Token);
+        Task<List<string>> second = ReadSse(http.EndPoint.Port, "/events", cts.Token);
+        await WaitUntil(() => hub.Subscribers == 2, "two event streams");
+        Assert.Equal(503, (await Http(http.EndPoint.Port, "GET /health HTTP/1.1\r\n\r\n"u8.ToArray())).Status);
+        hub.Publish(new ClassificationRecord(1, "s", "x", 0, 0.5, 0, null, 0, 1));
+        hub.Complete();
+        Assert.Single(await first);
+        Assert.Single(await second);
+    }
+
+    [Fact]
+    public void A_subscriber_that_does_not_read_is_disconnected_once_its_bounded_queue_is_full()
+    {
+        var hub = new DecisionHub(Options() with { SubscriberQueue = 8 });
+        using DecisionHub.Subscription slow = hub.Subscribe();
+        using DecisionHub.Subscription fast = hub.Subscribe();
+        int read = 0;
+        for (int i = 0; i < 100; i++)
+        {
+            hub.Publish(new ClassificationRecord(i, "s", "x", 0, 0.5, 0, null, i, 1));
+            while (fast.Reader.TryRead(out _))
+            {
+                read++;
+            }
+        }
+
+        Assert.Equal(100, read);
+        Assert.True(slow.DroppedForSlowness);
+        Assert.Equal(1, hub.SlowDisconnects);
+        Assert.Equal(1, hub.Subscribers);
+
+        var dropping = new DecisionHub(Options() with { SubscriberQueue = 8, SlowSubscribers = SlowSubscriberPolicy.DropOldest });
+        using DecisionHub.Subscription lagging = dropping.Subscribe();
+        for (int i = 0; i < 100; i++)
+        {
+            dropping.Publish(new ClassificationRecord(i, "s", "x", 0, 0.5, 0, null, i, 1));
+        }
+
+        Assert.Equal(92, dropping.Dropped);
+        Assert.False(lagging.DroppedForSlowness);
+        Assert.True(lagging.Reader.TryRead(out byte[]? oldest));
+        Assert.Equal(92, JsonDocument.Parse(oldest).RootElement.GetProperty("window").GetInt64());
+    }
+}
