@@ -59,10 +59,11 @@ public class SnnCommandTests
     [Fact]
     public void Bench_backends_reports_ratios_for_the_three_scenarios()
     {
-        (int code, string output, string err) = Run("bench", "backends", "--hidden", "16", "--inputs", "32", "--chunk", "4", "--train-batch", "4", "--seconds", "0.1", "--warmup", "0.05", "--json");
+        (int code, string output, string err) = Run("bench", "backends", "--hidden", "16", "--inputs", "32", "--chunk", "4", "--train-batch", "4", "--seconds", "0.1", "--warmup", "0.05", "--repeat", "2", "--json");
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(output);
         JsonElement rows = doc.RootElement.GetProperty("rows");
+        Assert.Equal(2, doc.RootElement.GetProperty("repeat").GetInt32());
         Assert.Equal(3, rows.GetArrayLength());
         Assert.Equal("inference", rows[0].GetProperty("mode").GetString());
         Assert.Equal(1, rows[1].GetProperty("batch").GetInt32());
@@ -74,6 +75,8 @@ public class SnnCommandTests
             double torch1 = row.GetProperty("torch_1thread_steps_per_second").GetDouble();
             Assert.True(managed > 0 && torch1 > 0);
             Assert.Equal(managed / torch1, row.GetProperty("ratio_managed_over_torch_1thread").GetDouble(), 0.01 * managed / torch1);
+            Assert.True(row.GetProperty("managed_cpu_share").GetDouble() > 0);
+            Assert.True(row.GetProperty("torch_2threads_cpu_share").GetDouble() > 0);
         }
     }
 
