@@ -17,5 +17,7 @@ internal static class CommandCatalog
         new BenchPipelineCommand(),
         new BenchStepCommand(),
         new ReproAddingCommand(),
+        new TrainCommand(),
+        new EvalCommand(),
     ];
 }
