@@ -32,6 +32,11 @@ internal sealed class EvalCommand : Command
             throw new UsageException($"option --split: '{split}' is not test or train");
         }
 
+        if (!Directory.Exists(dir))
+        {
+            throw new UsageException($"dataset folder not found: {dir}");
+        }
+
         if (!File.Exists(path))
         {
             throw new UsageException($"--checkpoint {path}: file not found");
