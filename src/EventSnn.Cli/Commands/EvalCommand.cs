@@ -122,7 +122,7 @@ internal sealed class EvalCommand : Command
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eval: {data.Kind} in {dir}, {split} split, checkpoint {path}"));
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy {r.Accuracy:P1} ({r.Samples} samples, chance {1.0 / c:P1}), loss {r.Loss:F4}, {r.SamplesPerSecond:F0} samples/s"));
         bool live = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
-        if (live)
+        if (live && c <= 12)
         {
             var table = new Table().AddColumn("true \\ predicted");
             for (int p = 0; p < c; p++)
@@ -143,6 +143,31 @@ internal sealed class EvalCommand : Command
                 cells.Add(r.Support(y).ToString(CultureInfo.InvariantCulture));
                 cells.Add(TrainCommand.Pct(r.ClassAccuracy(y)));
                 table.AddRow([.. cells]);
+            }
+
+            AnsiConsole.Write(table);
+        }
+        else if (live)
+        {
+            // too many classes for a matrix on a terminal: per-class accuracy and the most frequent confusion
+            var table = new Table().AddColumns("class", "n", "correct", "accuracy", "most often taken for");
+            for (int y = 0; y < c; y++)
+            {
+                int worst = -1;
+                for (int p = 0; p < c; p++)
+                {
+                    if (p != y && r.Confusion[(y * c) + p] > 0 && (worst < 0 || r.Confusion[(y * c) + p] > r.Confusion[(y * c) + worst]))
+                    {
+                        worst = p;
+                    }
+                }
+
+                table.AddRow(
+                    y.ToString(CultureInfo.InvariantCulture),
+                    r.Support(y).ToString(CultureInfo.InvariantCulture),
+                    r.Confusion[(y * c) + y].ToString(CultureInfo.InvariantCulture),
+                    TrainCommand.Pct(r.ClassAccuracy(y)),
+                    worst < 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{worst} ({r.Confusion[(y * c) + worst]})"));
             }
 
             AnsiConsole.Write(table);

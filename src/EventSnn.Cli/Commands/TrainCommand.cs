@@ -259,7 +259,7 @@ internal sealed class TrainCommand : Command
                     },
                     token);
             });
-        var table = new Table().AddColumns("epoch", "loss", "train acc", "test acc", "test loss", "s", "samples/s", "events/s", "divergences");
+        var table = new Table().AddColumns("epoch", "loss", "train", "test", "test loss", "s", "smp/s", "ev/s", "div");
         foreach (EpochMetrics m in rows)
         {
             table.AddRow(
