@@ -16,6 +16,7 @@ internal static class CommandCatalog
         new DatasetTrainCommand(),
         new BenchPipelineCommand(),
         new BenchStepCommand(),
+        new BenchBackendsCommand(),
         new ReproAddingCommand(),
         new TrainCommand(),
         new EvalCommand(),

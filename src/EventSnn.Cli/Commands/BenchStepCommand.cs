@@ -23,7 +23,8 @@ internal sealed class BenchStepCommand : Command
         new("seconds", "s", "timed window (default 5)"),
         new("warmup", "s", "warm-up before timing (default 1)"),
         new("seed", "s", "seed (default 1)"),
-        new("backend", "name", "engine backend (default managed)"),
+        new("backend", "name", "engine backend: managed (default) or torch (TorchSharp, libtorch CPU)"),
+        new("threads", "n", "torch backend: intra-op threads (default: libtorch's default)"),
         new("json", null, "print one JSON object"),
     ];
 
@@ -55,11 +56,13 @@ internal sealed class BenchStepCommand : Command
         }
 
         string backend = args.Get("backend") ?? "managed";
-        using IStepBenchmarkTarget target = backend switch
+        int threads = args.GetInt("threads", 0);
+        if (threads < 0)
         {
-            "managed" => new ManagedStepTarget(o),
-            _ => throw new UsageException($"unknown backend '{backend}' (available: managed)"),
-        };
+            throw new UsageException("--threads must be >= 0");
+        }
+
+        using IStepBenchmarkTarget target = CreateTarget(backend, o, threads);
         StepBenchmarkResult r = StepBenchmark.Run(target, o);
         if (args.Has("json"))
         {
@@ -73,6 +76,14 @@ internal sealed class BenchStepCommand : Command
 
         return CommandRunner.Ok;
     }
+
+    /// <summary>The benchmark target of <paramref name="backend"/> ("managed" or "torch").</summary>
+    internal static IStepBenchmarkTarget CreateTarget(string backend, StepBenchmarkOptions o, int threads) => backend switch
+    {
+        "managed" => new ManagedStepTarget(o),
+        "torch" => new EventSnn.Torch.TorchStepTarget(o, threads),
+        _ => throw new UsageException($"unknown backend '{backend}' (available: managed, torch)"),
+    };
 
     internal static string ToJson(StepBenchmarkResult r)
     {

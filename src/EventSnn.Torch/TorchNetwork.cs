@@ -1,0 +1,443 @@
+using EventSnn.Snn;
+using EventSnn.Torch.Native;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace EventSnn.Torch;
+
+/// <summary>
+/// The managed engine's networks (LTC, ALIF and LIF layers; leaky or membrane readout) written
+/// with TorchSharp float32 tensors and autograd. Parameters have exactly the managed
+/// <see cref="ParameterSet{T}"/>'s names, order, shapes ([out, in] row-major) and initial values
+/// (a network built from a <see cref="NetworkConfig"/> is initialised by the managed engine and
+/// copied), states have the managed layout (<see cref="TorchState"/>), and every equation is
+/// evaluated in the managed engine's order:
+/// <code>
+/// LTC:  I = W_in x + bias + W_rec s;  tau = sigmoid(k (W_tau [I; u] + c_tau));  rho = sigmoid(k (W_rho [I; b] + c_rho))
+///       b' = rho b + (1 - rho) s;  theta = b0 + beta b';  m = u + (I - u) tau;  s' = H(m - theta);  u' = (1 - s') m
+///       (beta = 0: the rho/b path is skipped and b is carried unchanged, as the managed engine does)
+/// ALIF: alpha = exp(-1/tau_m), rho = exp(-1/tau_adp);  b' = rho b + (1 - rho) s;  theta = b0 + beta b'
+///       u' = alpha u + (1 - alpha) I - theta s;  s' = H(u' - theta)        (LIF: b' = 0, theta = b0)
+/// readout: leaky o' = o + (W_o s' + c_o - o) sigmoid(p), or membrane y = W u' + c
+/// </code>
+/// H is <see cref="TorchSurrogate.Spike"/> (Heaviside forward, multi-Gaussian surrogate backward).
+/// Not thread-safe: one network per thread (states are separate objects).
+/// </summary>
+public sealed class TorchNetwork : IDisposable
+{
+    private readonly Parameter[] _parameters;
+    private readonly string[] _names;
+    private readonly Dictionary<string, Parameter> _byName = new(StringComparer.Ordinal);
+    private readonly LayerConfig[] _layers;
+    private readonly int[] _layerInputs;
+    private bool _disposed;
+
+    static TorchNetwork() => TorchRuntime.EnsureLoaded();
+
+    /// <summary>Creates the network with the managed engine's initialisation for <paramref name="config"/>.</summary>
+    public TorchNetwork(NetworkConfig config)
+        : this(new Network<float>(config ?? throw new ArgumentNullException(nameof(config))))
+    {
+    }
+
+    /// <summary>Creates the network with a copy of <paramref name="source"/>'s configuration and parameter values.</summary>
+    public TorchNetwork(Network<float> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        TorchRuntime.EnsureLoaded();
+        Config = source.Config;
+        ParameterSet<float> ps = source.Parameters;
+        _parameters = new Parameter[ps.Count];
+        _names = new string[ps.Count];
+        for (int i = 0; i < ps.Count; i++)
+        {
+            Parameter<float> p = ps[i];
+            long[] shape = new long[p.Shape.Count];
+            for (int k = 0; k < shape.Length; k++)
+            {
+                shape[k] = p.Shape[k];
+            }
+
+            using Tensor t = empty(shape, ScalarType.Float32);
+            t.data<float>().CopyFrom(p.Data, 0, 0);
+            var parameter = new Parameter(t, requires_grad: true);
+            parameter.DetachFromDisposeScope();
+            _parameters[i] = parameter;
+            _names[i] = p.Name;
+            _byName.Add(p.Name, parameter);
+        }
+
+        _layers = [.. Config.Layers];
+        _layerInputs = new int[_layers.Length];
+        int input = Config.InputSize;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            _layerInputs[l] = input;
+            input = _layers[l].Size;
+        }
+    }
+
+    /// <summary>Configuration (the same record as the managed network's).</summary>
+    public NetworkConfig Config { get; }
+
+    /// <summary>Parameters in the managed fixed order (owned by the network).</summary>
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary>Parameter names in the fixed order (the managed names, e.g. "layers.0.w_in.weight").</summary>
+    public IReadOnlyList<string> ParameterNames => _names;
+
+    /// <summary>Input dimension D.</summary>
+    public int InputSize => Config.InputSize;
+
+    /// <summary>Outputs C.</summary>
+    public int OutputSize => Config.Readout.Size;
+
+    /// <summary>Parameter by its managed name.</summary>
+    public Parameter this[string name] => _byName.TryGetValue(name, out Parameter? p) ? p : throw new KeyNotFoundException($"no parameter named '{name}'");
+
+    /// <summary>Copies parameter values from a managed set with the same names and shapes.</summary>
+    public void CopyFrom(ParameterSet<float> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        CheckLayout(source);
+        using var noGrad = no_grad();
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            _parameters[i].data<float>().CopyFrom(source[i].Data, 0, 0);
+        }
+    }
+
+    /// <summary>Copies parameter values into a managed set with the same names and shapes (and marks it changed).</summary>
+    public void CopyTo(ParameterSet<float> target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        CheckLayout(target);
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            TorchState.ToArray(_parameters[i], target[i].Data);
+        }
+
+        target.MarkChanged();
+    }
+
+    /// <summary>A managed network with this configuration and a copy of the current parameter values.</summary>
+    public Network<float> ToManaged()
+    {
+        var net = new Network<float>(Config);
+        CopyTo(net.Parameters);
+        return net;
+    }
+
+    /// <summary>
+    /// A fresh state for <paramref name="batch"/> streams, initialised exactly like the managed
+    /// <see cref="Network{T}.CreateState"/> with the same generator (u ~ U[0,1), s = 0, b = b0 —
+    /// 0 for LIF — and o = 0; or all zero).
+    /// </summary>
+    public TorchState CreateState(int batch, SnnRandom? rng = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        rng ??= new SnnRandom(Config.Seed ^ 0x5DEECE66DL);
+        int layers = _layers.Length;
+        var u = new Tensor[layers];
+        var s = new Tensor[layers];
+        var b = new Tensor[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            LayerConfig lc = _layers[l];
+            int n = batch * lc.Size;
+            var uv = new float[n];
+            var bv = new float[n];
+            if (Config.InitialState == InitialStateMode.Reference)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    uv[i] = (float)rng.NextDouble();
+                }
+
+                if (lc.Model != NeuronModel.Lif)
+                {
+                    Array.Fill(bv, (float)lc.ThresholdBase);
+                }
+            }
+
+            u[l] = TorchState.FromArray(uv, batch, lc.Size);
+            s[l] = zeros([batch, lc.Size], ScalarType.Float32);
+            b[l] = TorchState.FromArray(bv, batch, lc.Size);
+        }
+
+        return new TorchState(batch, u, s, b, zeros([batch, OutputSize], ScalarType.Float32));
+    }
+
+    /// <summary>Re-initialises <paramref name="state"/> in place like <see cref="CreateState"/>.</summary>
+    public void ResetState(TorchState state, SnnRandom? rng = null)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        using TorchState fresh = CreateState(state.Batch, rng);
+        for (int l = 0; l < state.LayerCount; l++)
+        {
+            state.SetLayer(l, fresh.U(l).alias(), fresh.S(l).alias(), fresh.B(l).alias());
+        }
+
+        state.SetReadout(fresh.Readout.alias());
+    }
+
+    /// <summary>
+    /// One time step on a dense input <paramref name="x"/> ([B, D] float32): advances
+    /// <paramref name="state"/> and returns the readout [B, C] (a new tensor the caller disposes).
+    /// Records autograd history when gradients are enabled and the parameters require them.
+    /// </summary>
+    public Tensor Forward(Tensor x, TorchState state)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return Forward(x, null, state);
+    }
+
+    /// <summary>One time step on a managed <see cref="StepInput{T}"/> (dense or sparse); see <see cref="Forward(Tensor, TorchState)"/>.</summary>
+    public Tensor Forward(in StepInput<float> input, TorchState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        using var scope = NewDisposeScope();
+        (Tensor? dense, Tensor? index) = ToTensor(input, state);
+        return Forward(dense, index, state).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Streaming inference: one step without autograd, readout (B x C values) written to
+    /// <paramref name="output"/>. Every temporary is disposed before returning.
+    /// </summary>
+    public void Step(in StepInput<float> input, TorchState state, Span<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (output.Length < state.Batch * OutputSize)
+        {
+            throw new ArgumentException($"output needs {state.Batch * OutputSize} values", nameof(output));
+        }
+
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        (Tensor? dense, Tensor? index) = ToTensor(input, state);
+        Tensor o = Forward(dense, index, state);
+        o.data<float>().CopyTo(output, 0, 0);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (Parameter p in _parameters)
+        {
+            p.Dispose();
+        }
+    }
+
+    /// <summary>Converts a step input: dense [B, D], or for one sparse stream the active indices (int64) for a column gather.</summary>
+    internal (Tensor? Dense, Tensor? Index) ToTensor(in StepInput<float> input, TorchState state)
+    {
+        int batch = state.Batch;
+        int d = InputSize;
+        ValidateInput(input, batch, d);
+        if (input.IsSparse && batch == 1)
+        {
+            int count = input.Indices.Length;
+            long[] idx = state.IndexScratch(count);
+            for (int k = 0; k < count; k++)
+            {
+                idx[k] = input.Indices[k];
+            }
+
+            Tensor index = empty([count], ScalarType.Int64);
+            if (count > 0)
+            {
+                index.data<long>().CopyFrom(idx.AsSpan(0, count), 0, 0);
+            }
+
+            return (null, index);
+        }
+
+        float[] buffer = state.InputScratch(batch * d);
+        if (input.IsSparse)
+        {
+            Array.Clear(buffer, 0, batch * d);
+            for (int b = 0; b < batch; b++)
+            {
+                (int s, int e) = input.Range(b);
+                for (int k = s; k < e; k++)
+                {
+                    buffer[(b * d) + input.Indices[k]] += 1f;
+                }
+            }
+        }
+        else
+        {
+            input.Dense.CopyTo(buffer);
+        }
+
+        Tensor dense = empty([batch, d], ScalarType.Float32);
+        dense.data<float>().CopyFrom(buffer.AsSpan(0, batch * d), 0, 0);
+        return (dense, null);
+    }
+
+    private static void ValidateInput(in StepInput<float> input, int batch, int d)
+    {
+        if (input.IsSparse)
+        {
+            if (input.Offsets.IsEmpty ? batch != 1 : input.Offsets.Length != batch + 1 || input.Offsets[0] < 0 || input.Offsets[batch] > input.Indices.Length)
+            {
+                throw new ArgumentException($"sparse input for batch {batch} needs {batch + 1} offsets within the index list");
+            }
+
+            foreach (int j in input.Indices)
+            {
+                if ((uint)j >= (uint)d)
+                {
+                    throw new ArgumentException($"input index {j} outside [0, {d})");
+                }
+            }
+        }
+        else if (input.Dense.Length != batch * d)
+        {
+            throw new ArgumentException($"dense input must have batch x inputs = {batch * d} values (has {input.Dense.Length})");
+        }
+    }
+
+    private Tensor Forward(Tensor? dense, Tensor? index, TorchState state)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (state.LayerCount != _layers.Length)
+        {
+            throw new ArgumentException("the state belongs to a network with another layer count", nameof(state));
+        }
+
+        using var scope = NewDisposeScope();
+        if (dense is not null && (dense.shape.Length != 2 || dense.shape[0] != state.Batch || dense.shape[1] != InputSize))
+        {
+            throw new ArgumentException($"input must be [{state.Batch}, {InputSize}]");
+        }
+
+        Tensor? x = dense;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            string prefix = "layers." + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
+            Tensor current = Current(prefix, x, l == 0 ? index : null, state.S(l), _layers[l].Recurrent);
+            (Tensor u, Tensor s, Tensor b) = _layers[l].Model == NeuronModel.Ltc
+                ? LtcStep(prefix, _layers[l], current, state.U(l), state.S(l), state.B(l))
+                : SoftResetStep(prefix, _layers[l], current, state.U(l), state.S(l), state.B(l));
+            state.SetLayer(l, u, s, b);
+            x = s;
+        }
+
+        int top = _layers.Length - 1;
+        Tensor output;
+        if (Config.Readout.Kind == ReadoutKind.Leaky)
+        {
+            Tensor h = F.linear(state.S(top), this["readout.w_out.weight"], this["readout.w_out.bias"]);
+            Tensor tauO = this["readout.tau_o"].sigmoid();
+            Tensor oPrev = state.Readout;
+            output = oPrev.add(h.sub(oPrev).mul(tauO));
+            state.SetReadout(output.alias());
+        }
+        else
+        {
+            output = F.linear(state.U(top), this["readout.w_out.weight"], this["readout.w_out.bias"]);
+        }
+
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>I = W_in x + bias (+ W_rec s_{t-1}); a single sparse stream gathers the active columns of W_in.</summary>
+    private Tensor Current(string prefix, Tensor? x, Tensor? index, Tensor sPrev, bool recurrent)
+    {
+        Parameter wIn = this[prefix + "w_in.weight"];
+        Parameter bias = this[prefix + "w_in.bias"];
+        Tensor current = x is not null
+            ? F.linear(x, wIn, bias)
+            : wIn.index_select(1, index!).sum(1).add(bias).unsqueeze(0);
+        if (recurrent)
+        {
+            current = current.add(F.linear(sPrev, this[prefix + "w_rec.weight"]));
+        }
+
+        return current;
+    }
+
+    private (Tensor U, Tensor S, Tensor B) LtcStep(string prefix, LayerConfig lc, Tensor current, Tensor uPrev, Tensor sPrev, Tensor bPrev)
+    {
+        Tensor za = F.linear(cat([current, uPrev], 1), this[prefix + "w_tau.weight"], this[prefix + "w_tau.bias"]);
+        if (lc.LearnableSlope)
+        {
+            za = za.mul(this[prefix + "k_tau"]);
+        }
+
+        Tensor tau = za.sigmoid();
+        Tensor bNew;
+        Tensor? theta = null;
+        if (lc.ThresholdAdaptation != 0)
+        {
+            Tensor zr = F.linear(cat([current, bPrev], 1), this[prefix + "w_rho.weight"], this[prefix + "w_rho.bias"]);
+            if (lc.LearnableSlope)
+            {
+                zr = zr.mul(this[prefix + "k_rho"]);
+            }
+
+            Tensor rho = zr.sigmoid();
+            bNew = rho.mul(bPrev).add(rho.neg().add(1).mul(sPrev));
+            theta = bNew.mul((float)lc.ThresholdAdaptation).add((float)lc.ThresholdBase);
+        }
+        else
+        {
+            bNew = bPrev.alias();
+        }
+
+        Tensor mem = uPrev.add(current.sub(uPrev).mul(tau));
+        Tensor v = theta is null ? mem.sub((float)lc.ThresholdBase) : mem.sub(theta);
+        Tensor s = TorchSurrogate.Spike(v);
+        Tensor u = s.neg().add(1).mul(mem);
+        return (u, s, bNew);
+    }
+
+    private (Tensor U, Tensor S, Tensor B) SoftResetStep(string prefix, LayerConfig lc, Tensor current, Tensor uPrev, Tensor sPrev, Tensor bPrev)
+    {
+        bool adaptive = lc.Model == NeuronModel.Alif;
+        Tensor alpha = this[prefix + "tau_m"].reciprocal().neg().exp();
+        Tensor bNew;
+        Tensor theta;
+        if (adaptive)
+        {
+            Tensor rho = this[prefix + "tau_adp"].reciprocal().neg().exp();
+            bNew = rho.mul(bPrev).add(rho.neg().add(1).mul(sPrev));
+            theta = bNew.mul((float)lc.ThresholdAdaptation).add((float)lc.ThresholdBase);
+        }
+        else
+        {
+            bNew = zeros_like(bPrev);
+            theta = full_like(bPrev, (float)lc.ThresholdBase);
+        }
+
+        Tensor u = alpha.mul(uPrev).add(alpha.neg().add(1).mul(current)).sub(theta.mul(sPrev));
+        Tensor s = TorchSurrogate.Spike(u.sub(theta));
+        return (u, s, bNew);
+    }
+
+    private void CheckLayout(ParameterSet<float> other)
+    {
+        if (other.Count != _parameters.Length)
+        {
+            throw new ArgumentException($"parameter sets differ in size ({other.Count} vs {_parameters.Length})", nameof(other));
+        }
+
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            if (other[i].Name != _names[i] || other[i].Length != _parameters[i].numel())
+            {
+                throw new ArgumentException($"parameter {i} differs: {other[i]} vs {_names[i]}", nameof(other));
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using EventSnn.Snn;
+using EventSnn.Torch.Native;
+using TorchSharp;
+
+namespace EventSnn.Torch.Tests;
+
+/// <summary>Shared models, inputs and error measures of the cross-check tests.</summary>
+internal static class CrossCheck
+{
+    /// <summary>The model variants every cross-check runs on.</summary>
+    public static readonly string[] Models =
+    [
+        "ltc-leaky",        // adaptive LTC (beta 1.8) + leaky readout, reference init
+        "ltc2-slope-leaky", // two LTC layers with learnable slopes + leaky readout
+        "ltc-fixed-membrane", // LTC with beta = 0 (rho/b path skipped) + membrane readout, torch-default init, zero state
+        "alif-leaky",       // ALIF + leaky readout
+        "lif-membrane",     // LIF + membrane readout
+    ];
+
+    public const int Inputs = 12;
+
+    static CrossCheck() => TorchRuntime.EnsureLoaded();
+
+    public static NetworkConfig Config(string model) => model switch
+    {
+        "ltc-leaky" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 16 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 4 },
+            Seed = 11,
+        },
+        "ltc2-slope-leaky" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, LearnableSlope = true }, new LayerConfig { Model = NeuronModel.Ltc, Size = 10, LearnableSlope = true }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Seed = 12,
+        },
+        "ltc-fixed-membrane" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 16, ThresholdAdaptation = 0 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Membrane, Size = 2 },
+            Initialization = InitializationScheme.TorchDefault,
+            InitialState = InitialStateMode.Zero,
+            Seed = 13,
+        },
+        "alif-leaky" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Alif, Size = 16, TauMembraneMean = 4, TauMembraneStd = 1, TauAdaptationMean = 20, TauAdaptationStd = 5 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 4 },
+            Seed = 14,
+        },
+        "lif-membrane" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Lif, Size = 16, TauMembraneMean = 4, TauMembraneStd = 1 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Membrane, Size = 2 },
+            Seed = 15,
+        },
+        _ => throw new ArgumentException(model),
+    };
+
+    /// <summary>Dense inputs: steps x B x D values, a mix of strong and weak drive so that neurons spike.</summary>
+    public static float[] DenseInputs(int steps, int batch, long seed)
+    {
+        var rng = new SnnRandom(seed);
+        var x = new float[steps * batch * Inputs];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = rng.NextDouble() < 0.3 ? (float)(rng.NextDouble() * 3) : 0f;
+        }
+
+        return x;
+    }
+
+    /// <summary>Sparse binary inputs: per step, the active indices of every stream and B + 1 offsets.</summary>
+    public static (int[][] Indices, int[][] Offsets) SparseInputs(int steps, int batch, long seed)
+    {
+        var rng = new SnnRandom(seed);
+        var indices = new int[steps][];
+        var offsets = new int[steps][];
+        var list = new List<int>();
+        for (int t = 0; t < steps; t++)
+        {
+            list.Clear();
+            offsets[t] = new int[batch + 1];
+            for (int b = 0; b < batch; b++)
+            {
+                for (int j = 0; j < Inputs; j++)
+                {
+                    if (rng.NextDouble() < 0.35)
+                    {
+                        list.Add(j);
+                    }
+                }
+
+                offsets[t][b + 1] = list.Count;
+            }
+
+            indices[t] = [.. list];
+        }
+
+        return (indices, offsets);
+    }
+
+    /// <summary>max |a − b| / max |b| (0 when both are zero): the relative error of a whole tensor.</summary>
+    public static double RelativeError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double diff = 0, scale = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            diff = Math.Max(diff, Math.Abs((double)actual[i] - expected[i]));
+            scale = Math.Max(scale, Math.Abs((double)expected[i]));
+        }
+
+        return diff == 0 ? 0 : diff / Math.Max(scale, 1e-30);
+    }
+
+    /// <summary>‖a − b‖₂ / ‖b‖₂ (0 when both are zero).</summary>
+    public static double NormRelativeError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double diff = 0, scale = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double d = (double)actual[i] - expected[i];
+            diff += d * d;
+            scale += (double)expected[i] * expected[i];
+        }
+
+        return diff == 0 ? 0 : Math.Sqrt(diff / Math.Max(scale, 1e-60));
+    }
+
+    public static float[] Values(torch.Tensor t)
+    {
+        var a = new float[t.numel()];
+        TorchState.ToArray(t, a);
+        return a;
+    }
+
+    public static void AssertClose(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, double tolerance, string what)
+    {
+        double e = RelativeError(actual, expected);
+        Assert.True(e <= tolerance, $"{what}: relative error {e:E3} > {tolerance:E1}");
+    }
+
+    /// <summary>Checks that two states match: spikes exactly, u, b and readout within the tolerance.</summary>
+    public static void AssertStatesMatch(NetworkState<float> managed, TorchState torchState, double tolerance, string where)
+    {
+        for (int l = 0; l < managed.Layers.Count; l++)
+        {
+            LayerState<float> ls = managed.Layers[l];
+            Assert.True(ls.S.AsSpan().SequenceEqual(Values(torchState.S(l))), $"{where}: spikes of layer {l} differ");
+            AssertClose(Values(torchState.U(l)), ls.U, tolerance, $"{where}: u of layer {l}");
+            AssertClose(Values(torchState.B(l)), ls.B, tolerance, $"{where}: b of layer {l}");
+        }
+
+        AssertClose(Values(torchState.Readout), managed.Readout, tolerance, $"{where}: readout state");
+    }
+}
