@@ -177,7 +177,7 @@ internal sealed class TrainCommand : Command
         SequenceLearnerSetup setup = SequenceLearnerSetup.From(options, data.Features, data.Classes, data.Steps);
         ISequenceBatchLearner learner = backend switch
         {
-            "torch" => throw new UsageException("--backend torch: the TorchSharp backend (EventSnn.Torch) is not part of this build yet; use --backend managed"),
+            "torch" => new EventSnn.Torch.TorchSequenceLearner(setup), // loads libtorch first (TorchRuntime.EnsureLoaded)
             _ => new ManagedBatchLearner(setup),
         };
         return new SequenceTrainer(options, learner);
