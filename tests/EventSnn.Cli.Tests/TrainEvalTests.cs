@@ -147,6 +147,29 @@ public sealed class TrainEvalTests : IDisposable
         Assert.Contains("true\\pred", output);
     }
 
+    [Theory]
+    [InlineData("fptt")]
+    [InlineData("bptt")]
+    public void Torch_backend_trains_and_its_checkpoint_evaluates_in_the_managed_engine(string method)
+    {
+        string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
+        string ckpt = Path.Combine(_root, "torch-" + method + ".ckpt");
+        (int code, string output, string err) = CliHarness.Run("train", data, "--backend", "torch", "--method", method, "--epochs", "2", "--batch", "6", "--hidden", "8", "--chunks", "2", "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        List<JsonElement> lines = JsonLines(output);
+        Assert.Equal(3, lines.Count);
+        Assert.Equal(method == "fptt" ? 4 : 2, lines[0].GetProperty("updates").GetInt32()); // 2 batches (x 2 chunks for FPTT)
+        Assert.True(lines[1].GetProperty("loss").GetDouble() > 0);
+        JsonElement summary = lines[2].GetProperty("summary");
+        Assert.Equal("torch", summary.GetProperty("backend").GetString());
+        Assert.Equal(2, Checkpoint.Read(ckpt).Meta["training"]!["epoch"]!.GetValue<int>());
+
+        // the managed-format checkpoint evaluates to the accuracy train reported
+        (code, output, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        Assert.Equal(summary.GetProperty("final_test_accuracy").GetDouble(), JsonDocument.Parse(output).RootElement.GetProperty("accuracy").GetDouble());
+    }
+
     [Fact]
     public void Human_output_has_a_line_per_epoch_and_resume_continues_after_the_saved_epoch()
     {
