@@ -292,25 +292,49 @@ public sealed class TrainEvalTests : IDisposable
         return (p.ExitCode, output, err.Result);
     }
 
-    [Fact]
-    public void The_built_tool_trains_and_evaluates_as_a_process()
+    private static string Recordings(string name)
     {
-        string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EventSnn.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        Assert.NotNull(dir);
+        string path = Path.Combine(dir.FullName, "recordings", name);
+        Assert.True(Directory.Exists(path), $"{path} is missing");
+        return path;
+    }
+
+    [Fact]
+    public void The_built_tool_trains_and_evaluates_the_gesture_recordings_as_a_process()
+    {
+        // recordings/gestures: DVS128 Gesture layout, 90 train / 30 test gestures, 10 classes
+        string data = Recordings("gestures");
         string ckpt = Path.Combine(_root, "p.ckpt");
-        (int code, string output, string err) = RunTool("train", data, "--epochs", "2", "--batch", "4", "--hidden", "8", "--checkpoint", ckpt, "--json");
+        (int code, string output, string err) = RunTool("train", data, "--epochs", "2", "--batch", "10", "--hidden", "16", "--checkpoint", ckpt, "--json");
         Assert.True(code == 0, err);
         List<JsonElement> lines = JsonLines(output);
         Assert.Equal(3, lines.Count);
-        double final = lines[^1].GetProperty("summary").GetProperty("final_test_accuracy").GetDouble();
+        Assert.Equal(9, lines[0].GetProperty("updates").GetInt32() / 5); // 9 batches x 5 chunks
+        JsonElement summary = lines[^1].GetProperty("summary");
+        Assert.Equal(90, summary.GetProperty("train_samples").GetInt32());
+        Assert.Equal(30, summary.GetProperty("test_samples").GetInt32());
+        Assert.Equal(10, summary.GetProperty("classes").GetInt32());
+        double final = summary.GetProperty("final_test_accuracy").GetDouble();
 
         (code, output, err) = RunTool("eval", data, "--checkpoint", ckpt, "--json");
         Assert.True(code == 0, err);
-        Assert.Equal(final, JsonDocument.Parse(output).RootElement.GetProperty("accuracy").GetDouble());
+        JsonElement ev = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(final, ev.GetProperty("accuracy").GetDouble());
+        Assert.Equal(30, ev.GetProperty("samples").GetInt32());
+        Assert.Equal(10, ev.GetProperty("confusion").GetArrayLength());
 
-        // human output when redirected: plain lines, no progress bar escape codes
+        // human output when redirected: plain lines and the confusion table, no escape codes
         (code, output, err) = RunTool("eval", data, "--checkpoint", ckpt);
         Assert.True(code == 0, err);
         Assert.Contains("accuracy", output);
+        Assert.Contains("true\\pred", output);
         Assert.DoesNotContain("\u001b[", output);
 
         (code, _, err) = RunTool("train", data, "--method", "bogus");
