@@ -20,6 +20,8 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
     private readonly SnnRandom _random = new(1);
     private readonly Network<float> _good;
     private readonly FpttLearner<float>? _goodFptt;
+    private readonly Network<float> _scratch;
+    private readonly FpttLearner<float>? _scratchFptt;
     private readonly TorchOptimizerOptions _optimizerOptions;
     private double _learningRate;
 
@@ -45,9 +47,11 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
             },
             setup.Batch,
             setup.Steps);
+        _scratch = new Network<float>(setup.Network);
         if (setup.Method == SequenceTrainingMethod.Fptt)
         {
             _goodFptt = new FpttLearner<float>(_good, new Adam<float>(_good.Parameters, setup.LearningRate), setup.Fptt, 1, 1);
+            _scratchFptt = new FpttLearner<float>(_scratch, new Adam<float>(_scratch.Parameters, setup.LearningRate), setup.Fptt, 1, 1);
         }
 
         Snapshot();
@@ -93,13 +97,38 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
     public void EndEpoch() => _trainer.EndEpoch();
 
     /// <inheritdoc/>
-    public void Snapshot()
+    public bool Snapshot()
     {
-        _network.CopyTo(_good.Parameters);
-        if (_goodFptt is not null && _trainer.Learner is TorchFpttLearner f)
+        // stage in a scratch copy, keep it only when everything is finite
+        _network.CopyTo(_scratch.Parameters);
+        if (!_scratch.Parameters.AllFinite())
         {
-            f.CopyTo(_goodFptt);
+            return false;
         }
+
+        if (_scratchFptt is not null && _trainer.Learner is TorchFpttLearner f)
+        {
+            f.CopyTo(_scratchFptt);
+            for (int p = 0; p < _scratch.Parameters.Count; p++)
+            {
+                foreach (float v in _scratchFptt.GetAverage(p))
+                {
+                    if (!float.IsFinite(v))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            for (int p = 0; p < _scratch.Parameters.Count; p++)
+            {
+                _scratchFptt.GetAverage(p).CopyTo(_goodFptt!.GetAverage(p), 0);
+                _scratchFptt.GetLambda(p).CopyTo(_goodFptt.GetLambda(p), 0);
+            }
+        }
+
+        _good.Parameters.CopyFrom(_scratch.Parameters);
+        return true;
     }
 
     /// <inheritdoc/>

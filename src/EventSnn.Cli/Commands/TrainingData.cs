@@ -84,7 +84,10 @@ internal sealed record TrainingData(string Folder, string Kind, List<ILabelledSe
     }
 }
 
-/// <summary>Cancels a token on Ctrl-C and SIGTERM while alive (the first signal only requests a graceful stop).</summary>
+/// <summary>
+/// Cancels a token on Ctrl-C and SIGTERM while alive: the first signal requests a graceful stop
+/// (finish the chunk, save, exit 130); a second one terminates the process as usual.
+/// </summary>
 internal sealed class TrainSignals : IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
@@ -95,13 +98,13 @@ internal sealed class TrainSignals : IDisposable
     {
         _onCancel = (_, e) =>
         {
-            e.Cancel = true;
+            e.Cancel = !_cancel.IsCancellationRequested;
             _cancel.Cancel();
         };
         Console.CancelKeyPress += _onCancel;
         _term = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
-            ctx.Cancel = true;
+            ctx.Cancel = !_cancel.IsCancellationRequested;
             _cancel.Cancel();
         });
     }

@@ -30,8 +30,11 @@ public interface ISequenceBatchLearner : IDisposable
     /// <summary>End of an epoch (FPTT: W ← W̄).</summary>
     void EndEpoch();
 
-    /// <summary>Remembers the current learning state as the last good one.</summary>
-    void Snapshot();
+    /// <summary>
+    /// Remembers the current learning state as the last good one; returns false (and keeps the
+    /// previous snapshot) when a weight or running average is not finite.
+    /// </summary>
+    bool Snapshot();
 
     /// <summary>
     /// Rolls back after a divergence: FPTT to the running average W̄ of the last good state

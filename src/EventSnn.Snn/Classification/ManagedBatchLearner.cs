@@ -100,7 +100,19 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
                 _learner.Observe(StepInput.Dense<float>(inputs.AsSpan(t * b * d, b * d)), target, _state, _output);
             }
 
-            ChunkReport r = _learner.EndChunk();
+            ChunkReport r;
+            try
+            {
+                r = _learner.EndChunk();
+            }
+            catch (InvalidOperationException)
+            {
+                // the FPTT guard found W̄ itself non-finite (weights overflowed in an earlier step): Rollback repairs it
+                _learner.DiscardChunk();
+                diverged = true;
+                break;
+            }
+
             loss += r.Loss;
             weights += weight;
             updates += r.Updated ? 1 : 0;
@@ -129,14 +141,24 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
     public void EndEpoch() => _fptt?.EndEpoch();
 
     /// <inheritdoc/>
-    public void Snapshot()
+    public bool Snapshot()
     {
         ParameterSet<float> ps = _network.Parameters;
+        for (int p = 0; p < ps.Count; p++)
+        {
+            if (!AllFinite(ps[p].Data) || (_fptt is not null && !AllFinite(_fptt.GetAverage(p))))
+            {
+                return false;
+            }
+        }
+
         for (int p = 0; p < ps.Count; p++)
         {
             ps[p].Data.CopyTo(_goodWeights[p], 0);
             _fptt?.GetAverage(p).CopyTo(_goodAverage[p], 0);
         }
+
+        return true;
     }
 
     /// <inheritdoc/>
@@ -187,6 +209,18 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
     /// <inheritdoc/>
     public void Dispose()
     {
+    }
+
+    internal static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        float sum = 0;
+        foreach (float v in values)
+        {
+            sum += v * 0;
+        }
+
+        // any NaN or ±Inf makes v * 0 NaN
+        return !float.IsNaN(sum);
     }
 
     internal static int ArgMax(ReadOnlySpan<float> values)

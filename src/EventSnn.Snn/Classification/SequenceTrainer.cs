@@ -147,7 +147,7 @@ public sealed class SequenceTrainer : IDisposable
                 BatchOutcome r = _learner.TrainBatch(_inputs, _labels, (Options.Seed * 1_000_003L) + (epoch * 7919L) + batch, cancellation);
                 updates += r.Updates;
                 done++;
-                if (IsDivergence(r.Loss))
+                if (IsDivergence(r.Loss) || !_learner.Snapshot())
                 {
                     _learner.Rollback();
                     divergences++;
@@ -156,7 +156,6 @@ public sealed class SequenceTrainer : IDisposable
                 else
                 {
                     _meanLoss = double.IsNaN(_meanLoss) ? r.Loss : (0.9 * _meanLoss) + (0.1 * r.Loss);
-                    _learner.Snapshot();
                     if (r.Complete)
                     {
                         lossSum += r.Loss;
