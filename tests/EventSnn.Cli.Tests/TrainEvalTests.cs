@@ -5,7 +5,17 @@ using EventSnn.Snn;
 
 namespace EventSnn.Cli.Tests;
 
+/// <summary>
+/// Runs the CPU-heavy training tests on their own, not in parallel with the timing-sensitive
+/// network tests of other classes.
+/// </summary>
+[CollectionDefinition("TrainEval", DisableParallelization = true)]
+public sealed class TrainEvalCollection
+{
+}
+
 /// <summary>`eventsnn train` / `eventsnn eval` (in-process and as the built tool).</summary>
+[Collection("TrainEval")]
 public sealed class TrainEvalTests : IDisposable
 {
     private const int Channels = 24;
