@@ -20,5 +20,6 @@ internal static class CommandCatalog
         new ReproAddingCommand(),
         new TrainCommand(),
         new EvalCommand(),
+        new ClassifyCommand(),
     ];
 }

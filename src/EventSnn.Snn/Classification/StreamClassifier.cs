@@ -1,0 +1,459 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace EventSnn.Snn.Classification;
+
+/// <summary>Configuration of a <see cref="StreamClassifier"/>.</summary>
+public sealed record StreamClassifierOptions
+{
+    /// <summary>
+    /// 0 (default): segments are delimited by the caller (a new sample index, or a step that ends
+    /// its sample). Greater than 0: a continuous stream is cut into consecutive windows of this
+    /// many microseconds of step time (aligned to the first step's start), one decision each.
+    /// </summary>
+    public long WindowUs { get; init; }
+
+    /// <summary>
+    /// Decided segments whose truth is not yet known kept for late label feedback (their inputs
+    /// are kept too when learning, to learn from them once the label arrives). Oldest first out.
+    /// </summary>
+    public int PendingSegments { get; init; } = 64;
+
+    /// <summary>Labels received ahead of the segment they apply to that are kept (oldest first out).</summary>
+    public int FutureLabels { get; init; } = 1024;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (WindowUs < 0)
+        {
+            throw new ArgumentException($"WindowUs = {WindowUs} must be >= 0", nameof(WindowUs));
+        }
+
+        if (PendingSegments < 0 || FutureLabels < 0)
+        {
+            throw new ArgumentException("PendingSegments and FutureLabels must be >= 0", nameof(PendingSegments));
+        }
+    }
+}
+
+/// <summary>One decision of a <see cref="StreamClassifier"/>.</summary>
+/// <param name="Index">Decision number (0-based).</param>
+/// <param name="StartUs">Start of the decided segment (event time, us).</param>
+/// <param name="EndUs">End of the decided segment (event time, us; the decision's time).</param>
+/// <param name="Label">Predicted class (-1 for a segment without steps).</param>
+/// <param name="Confidence">Softmax probability of the predicted class.</param>
+/// <param name="Truth">The true class when known at decision time, else -1 (late labels resolve it later).</param>
+/// <param name="Steps">Time steps of the segment.</param>
+/// <param name="Events">Events of the segment.</param>
+/// <param name="LatencyMs">Wall time from the end of the segment to the decision.</param>
+/// <param name="Sample">The caller's sample index of the segment (or the window number).</param>
+public readonly record struct StreamDecision(long Index, long StartUs, long EndUs, int Label, double Confidence, int Truth, int Steps, long Events, double LatencyMs, long Sample)
+{
+    /// <summary>True when the truth is known and matches.</summary>
+    public bool Correct => Truth >= 0 && Label == Truth;
+}
+
+/// <summary>Accuracy bookkeeping of a stream of decisions whose truth may arrive late.</summary>
+public sealed class ClassificationTally
+{
+    private readonly List<sbyte> _outcomes = [];
+
+    /// <summary>Decisions made.</summary>
+    public int Decisions => _outcomes.Count;
+
+    /// <summary>Decisions whose truth is known.</summary>
+    public int Labelled { get; private set; }
+
+    /// <summary>Labelled decisions that were right.</summary>
+    public int Correct { get; private set; }
+
+    /// <summary>Correct / labelled (0 when nothing is labelled).</summary>
+    public double Accuracy => Labelled == 0 ? 0 : Correct / (double)Labelled;
+
+    /// <summary>Accuracy over the first half of the labelled decisions (in decision order).</summary>
+    public double AccuracyFirstHalf => Half(first: true);
+
+    /// <summary>Accuracy over the second half of the labelled decisions (in decision order).</summary>
+    public double AccuracySecondHalf => Half(first: false);
+
+    /// <summary>Outcome of decision <paramref name="index"/>: null while its truth is unknown.</summary>
+    public bool? Outcome(int index) => _outcomes[index] < 0 ? null : _outcomes[index] == 1;
+
+    /// <summary>Records a decision; returns its index.</summary>
+    public int Add(int label, int truth)
+    {
+        _outcomes.Add(-1);
+        int index = _outcomes.Count - 1;
+        if (truth >= 0)
+        {
+            Resolve(index, label, truth);
+        }
+
+        return index;
+    }
+
+    /// <summary>Sets the truth of a decision recorded without one (a late label); ignored if already known.</summary>
+    public void Resolve(int index, int label, int truth)
+    {
+        if (truth < 0 || _outcomes[index] >= 0)
+        {
+            return;
+        }
+
+        bool right = label == truth;
+        _outcomes[index] = right ? (sbyte)1 : (sbyte)0;
+        Labelled++;
+        Correct += right ? 1 : 0;
+    }
+
+    private double Half(bool first)
+    {
+        int half = Labelled / 2, seen = 0, n = 0, right = 0;
+        foreach (sbyte o in _outcomes)
+        {
+            if (o < 0)
+            {
+                continue;
+            }
+
+            bool inFirst = seen < half;
+            seen++;
+            if (inFirst == first)
+            {
+                n++;
+                right += o;
+            }
+        }
+
+        return n == 0 ? 0 : right / (double)n;
+    }
+}
+
+/// <summary>
+/// Streaming classification of one event stream with an <see cref="OnlineSequenceClassifier"/>:
+/// cuts the stream of time steps into segments (the caller's labelled samples, or fixed windows
+/// of event time), makes one decision per segment (prequential: before learning on it), learns
+/// online with FPTT when the truth is known, and takes label feedback that arrives after the
+/// decision (<see cref="Label"/>: "the segment ending at t has class c"), learning from the kept
+/// inputs of that segment then. Keeps the accuracy tally. Single consumer: call
+/// <see cref="Step"/> and <see cref="Complete"/> from one thread; <see cref="Label"/> may be
+/// called from any thread.
+/// </summary>
+public sealed class StreamClassifier : IDisposable
+{
+    private readonly StreamClassifierOptions _options;
+    private readonly ConcurrentQueue<(long TUs, int Label)> _incoming = new();
+    private readonly List<(long TUs, int Label)> _future = [];
+    private readonly List<Pending> _pending = [];
+    private bool _open;
+    private long _segStart;
+    private long _segEnd;
+    private long _segSample;
+    private long _segEvents;
+    private int _segTruth;
+    private long _origin = long.MinValue;
+    private long _lastClosedEnd = long.MinValue;
+    private float[]? _buffer;
+    private int _bufferSteps;
+
+    /// <summary>Wraps <paramref name="classifier"/>.</summary>
+    public StreamClassifier(OnlineSequenceClassifier classifier, StreamClassifierOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        options ??= new StreamClassifierOptions();
+        options.Validate();
+        Classifier = classifier;
+        _options = options;
+    }
+
+    /// <summary>The model.</summary>
+    public OnlineSequenceClassifier Classifier { get; }
+
+    /// <summary>Accuracy so far (late labels included).</summary>
+    public ClassificationTally Tally { get; } = new();
+
+    /// <summary>Called with every decision as soon as it is made.</summary>
+    public Action<StreamDecision>? Decided { get; set; }
+
+    /// <summary>Time steps fed.</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>Events of the steps fed.</summary>
+    public long Events { get; private set; }
+
+    /// <summary>Labels received (<see cref="Label"/>).</summary>
+    public long LabelsReceived { get; private set; }
+
+    /// <summary>Late labels that found no kept segment (too old, or between segments).</summary>
+    public long LabelsUnmatched { get; private set; }
+
+    /// <summary>Segments learned from after their decision, when their label arrived.</summary>
+    public long LateLearned { get; private set; }
+
+    /// <summary>True while a segment is open.</summary>
+    public bool InSegment => _open;
+
+    /// <summary>
+    /// Feeds one time step. With <see cref="StreamClassifierOptions.WindowUs"/> = 0 a change of
+    /// <paramref name="sample"/> starts a new segment and <paramref name="endsSample"/> closes it;
+    /// otherwise the window of <paramref name="startUs"/> decides. <paramref name="truth"/> is the
+    /// segment's class when known (-1 if not).
+    /// </summary>
+    public void Step(ReadOnlySpan<float> frame, long startUs, long endUs, long sample = -1, int truth = -1, bool endsSample = false, int events = 0)
+    {
+        if (_options.WindowUs > 0)
+        {
+            long w = _options.WindowUs;
+            if (_origin == long.MinValue)
+            {
+                _origin = startUs;
+            }
+
+            if (_open && startUs >= _segEnd)
+            {
+                Close();
+            }
+
+            if (!_open)
+            {
+                long k = (startUs - _origin) >= 0 ? (startUs - _origin) / w : -1;
+                long start = _origin + (k * w);
+                Open(start, start + w, k, truth);
+            }
+        }
+        else
+        {
+            if (_open && sample != _segSample)
+            {
+                Close();
+            }
+
+            if (!_open)
+            {
+                Open(startUs, endUs, sample, truth);
+            }
+        }
+
+        Classifier.Step(frame);
+        Keep(frame);
+        Steps++;
+        Events += events;
+        _segEvents += events;
+        if (_options.WindowUs == 0)
+        {
+            _segEnd = Math.Max(_segEnd, endUs);
+            if (endsSample)
+            {
+                Close();
+            }
+        }
+        else if (endUs >= _segEnd)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>
+    /// Label feedback (thread-safe): the segment ending at <paramref name="tUs"/> (the one with
+    /// start &lt; t &lt;= end) has class <paramref name="label"/>. Applied at the next segment
+    /// boundary: a decided segment is scored and, when learning, learned from; a label for a
+    /// segment still to come becomes its truth.
+    /// </summary>
+    public void Label(long tUs, int label)
+    {
+        if (label < 0 || label >= Classifier.Options.Classes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(label), $"class {label} outside 0..{Classifier.Options.Classes - 1}");
+        }
+
+        _incoming.Enqueue((tUs, label));
+    }
+
+    /// <summary>End of the stream (or cancellation): decides the open segment and applies the labels received.</summary>
+    public void Complete()
+    {
+        if (_open)
+        {
+            Close();
+        }
+        else
+        {
+            ApplyLabels();
+        }
+    }
+
+    /// <summary>Returns the kept inputs to the pool.</summary>
+    public void Dispose()
+    {
+        foreach (Pending p in _pending)
+        {
+            Return(p.Frames);
+        }
+
+        _pending.Clear();
+        Return(_buffer);
+        _buffer = null;
+    }
+
+    private void Open(long start, long end, long sample, int truth)
+    {
+        ApplyLabels();
+        if (truth < 0 && _options.WindowUs > 0)
+        {
+            for (int i = 0; i < _future.Count; i++)
+            {
+                if (_future[i].TUs > start && _future[i].TUs <= end)
+                {
+                    truth = _future[i].Label;
+                    _future.RemoveAt(i);
+                    break;
+                }
+            }
+        }
+
+        _segStart = start;
+        _segEnd = end;
+        _segSample = sample;
+        _segTruth = truth >= 0 && truth < Classifier.Options.Classes ? truth : -1;
+        _segEvents = 0;
+        _bufferSteps = 0;
+        Classifier.BeginSample(_segTruth);
+        _open = true;
+    }
+
+    private void Keep(ReadOnlySpan<float> frame)
+    {
+        // inputs are kept only when a late label could make them worth learning from
+        if (_segTruth >= 0 || !Classifier.Learning || _options.PendingSegments == 0)
+        {
+            return;
+        }
+
+        int n = frame.Length;
+        int need = (_bufferSteps + 1) * n;
+        if (_buffer is null || _buffer.Length < need)
+        {
+            float[] grown = ArrayPool<float>.Shared.Rent(Math.Max(need, Math.Max(n * Classifier.Options.Steps, _buffer?.Length * 2 ?? 0)));
+            if (_buffer is not null)
+            {
+                _buffer.AsSpan(0, _bufferSteps * n).CopyTo(grown);
+                Return(_buffer);
+            }
+
+            _buffer = grown;
+        }
+
+        frame.CopyTo(_buffer.AsSpan(_bufferSteps * n));
+        _bufferSteps++;
+    }
+
+    private void Close()
+    {
+        long began = Stopwatch.GetTimestamp();
+        StreamDecision decision = default;
+        int truth = _segTruth;
+        long start = _segStart, end = _segEnd, sample = _segSample, events = _segEvents;
+        Classifier.EndSample(d =>
+        {
+            double latency = Stopwatch.GetElapsedTime(began).TotalMilliseconds;
+            decision = new StreamDecision(Tally.Decisions, start, end, d.Label, d.Confidence, truth, d.Steps, events, latency, sample);
+        });
+        _open = false;
+        _lastClosedEnd = Math.Max(_lastClosedEnd, end);
+        int index = Tally.Add(decision.Label, truth);
+        if (truth < 0 && _options.PendingSegments > 0)
+        {
+            float[]? frames = null;
+            if (_bufferSteps > 0)
+            {
+                frames = _buffer;
+                _buffer = null;
+            }
+
+            _pending.Add(new Pending(start, end, index, decision.Label, frames, _bufferSteps));
+            if (_pending.Count > _options.PendingSegments)
+            {
+                Return(_pending[0].Frames);
+                _pending.RemoveAt(0);
+            }
+        }
+
+        _bufferSteps = 0;
+        Decided?.Invoke(decision);
+        ApplyLabels();
+    }
+
+    private void ApplyLabels()
+    {
+        while (_incoming.TryDequeue(out (long TUs, int Label) item))
+        {
+            LabelsReceived++;
+            _future.Add(item);
+        }
+
+        for (int i = 0; i < _future.Count; i++)
+        {
+            (long t, int label) = _future[i];
+            int match = -1;
+            for (int p = 0; p < _pending.Count; p++)
+            {
+                if (t > _pending[p].StartUs && t <= _pending[p].EndUs)
+                {
+                    match = p;
+                    break;
+                }
+            }
+
+            if (match >= 0)
+            {
+                Pending seg = _pending[match];
+                _pending.RemoveAt(match);
+                Tally.Resolve(seg.Decision, seg.Label, label);
+                LearnLate(seg, label);
+                Return(seg.Frames);
+                _future.RemoveAt(i--);
+            }
+            else if (t <= _lastClosedEnd && (!_open || t <= _segStart))
+            {
+                LabelsUnmatched++;
+                _future.RemoveAt(i--);
+            }
+        }
+
+        while (_future.Count > _options.FutureLabels)
+        {
+            _future.RemoveAt(0);
+            LabelsUnmatched++;
+        }
+    }
+
+    private void LearnLate(Pending seg, int label)
+    {
+        if (seg.Frames is null || seg.Steps == 0 || !Classifier.Learning || _open)
+        {
+            return;
+        }
+
+        int n = Classifier.Options.Inputs;
+        Classifier.BeginSample(label);
+        for (int s = 0; s < seg.Steps; s++)
+        {
+            Classifier.Step(seg.Frames.AsSpan(s * n, n));
+        }
+
+        Classifier.EndSample();
+        LateLearned++;
+    }
+
+    private static void Return(float[]? array)
+    {
+        if (array is not null)
+        {
+            ArrayPool<float>.Shared.Return(array);
+        }
+    }
+
+    private readonly record struct Pending(long StartUs, long EndUs, int Decision, int Label, float[]? Frames, int Steps);
+}

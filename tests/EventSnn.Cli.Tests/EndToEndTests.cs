@@ -1,0 +1,398 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Reactive.Concurrency;
+using System.Text;
+using System.Text.Json;
+using EventSnn.Datasets.Generators;
+using EventSnn.Events;
+using EventSnn.IO;
+using EventSnn.Pipeline;
+using EventSnn.Testing;
+
+namespace EventSnn.Cli.Tests;
+
+/// <summary>Launched-process tests run one at a time (the machine has two cores).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ToolProcessCollection
+{
+    public const string Name = "eventsnn process (classify branch)";
+}
+
+/// <summary>
+/// End-to-end tests that launch the built tool (<c>dotnet eventsnn.dll ...</c>) as a process, on
+/// the recordings and the fixtures: run, classify (file, tcp:// against an Aedat4Server, label
+/// stream), inspect, convert, bench, dataset make, repro adding, configuration errors and
+/// environment overrides, and the default run's learning.
+/// </summary>
+[Collection(ToolProcessCollection.Name)]
+public sealed class EndToEndTests : IDisposable
+{
+    private static readonly TimeSpan Minute = TimeSpan.FromSeconds(60);
+    private readonly string _dir = Directory.CreateTempSubdirectory("eventsnn-e2e-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Recording(string relative) => Path.Combine(ToolProcessClassify.RepoRoot, "recordings", relative);
+
+    [Fact]
+    public void Run_one_pass_on_spoken_digits_prints_decisions_summary_plots_and_checkpoint()
+    {
+        string output = Path.Combine(_dir, "run");
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(
+            ["run", "--passes", "1", "--stream", "spoken-digits", "--json", "--out", output, "--Run:Streams:spoken-digits:Hidden=32", "--Run:Streams:spoken-digits:MaxSteps=100"],
+            TimeSpan.FromSeconds(120));
+        Assert.True(code == 0, stderr);
+        int train, test;
+        using (ShdFile f = ShdFile.Open(Recording("spoken-digits/shd_train.h5")))
+        {
+            train = f.Count;
+        }
+
+        using (ShdFile f = ShdFile.Open(Recording("spoken-digits/shd_test.h5")))
+        {
+            test = f.Count;
+        }
+
+        List<JsonElement> lines = ToolProcessClassify.JsonLines(stdout);
+        List<JsonElement> decisions = lines.Where(l => l.TryGetProperty("t_us", out _)).ToList();
+        Assert.Equal(train + test, decisions.Count);
+        foreach (JsonElement d in decisions)
+        {
+            Assert.Equal("spoken-digits", d.GetProperty("stream").GetString());
+            Assert.False(string.IsNullOrEmpty(d.GetProperty("label").GetString()));
+            double confidence = d.GetProperty("confidence").GetDouble();
+            Assert.InRange(confidence, 0.0, 1.0);
+            Assert.True(d.GetProperty("latency_ms").GetDouble() >= 0);
+            Assert.Equal(JsonValueKind.String, d.GetProperty("truth").ValueKind);
+            Assert.InRange(d.GetProperty("steps").GetInt32(), 1, 100);
+        }
+
+        Assert.Equal(test, decisions.Count(d => d.GetProperty("phase").GetString() == "test"));
+        JsonElement summary = ToolProcessClassify.Summary(stdout);
+        Assert.Equal(train + test, summary.GetProperty("decisions").GetInt32());
+        Assert.True(summary.GetProperty("events").GetInt64() > 0);
+        Assert.Equal(0.05, summary.GetProperty("chance").GetDouble(), 3);
+        Assert.False(summary.GetProperty("interrupted").GetBoolean());
+        foreach (JsonElement plot in summary.GetProperty("plots").EnumerateArray())
+        {
+            Assert.True(new FileInfo(plot.GetString()!).Length > 1000, plot.GetString());
+        }
+
+        string checkpoint = Path.Combine(output, "checkpoints", "spoken-digits.ckpt");
+        Assert.True(File.Exists(checkpoint));
+        EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(checkpoint);
+        Assert.Equal(700, data.Config.InputSize);
+        Assert.Equal(32, data.Config.Layers[0].Size); // the command-line override reached the model
+        Assert.Equal(train + test, File.ReadAllLines(Path.Combine(output, "decisions.jsonl")).Length);
+    }
+
+    [Fact]
+    public void Classify_a_gesture_file_with_labels_gives_one_decision_per_labelled_segment()
+    {
+        string file = Recording("gestures/user10_synthetic.aedat4");
+        string csv = Recording("gestures/user10_synthetic_labels.csv");
+        List<LabelSegment> segments = LabelTrack.ReadCsv(csv);
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["classify", file, "--labels", csv, "--json"], Minute);
+        Assert.True(code == 0, stderr);
+        List<JsonElement> decisions = ToolProcessClassify.JsonLines(stdout).Where(l => l.TryGetProperty("t_us", out _)).ToList();
+        Assert.Equal(segments.Count, decisions.Count);
+        var sorted = segments.OrderBy(s => s.EndUs).ToList();
+        for (int i = 0; i < decisions.Count; i++)
+        {
+            JsonElement d = decisions[i];
+            Assert.Equal("user10_synthetic.aedat4", d.GetProperty("stream").GetString());
+            Assert.Equal(GestureGenerator.ClassNames[sorted[i].Label - 1], d.GetProperty("truth").GetString());
+            Assert.InRange(d.GetProperty("t_us").GetInt64(), sorted[i].StartUs, sorted[i].EndUs);
+            Assert.InRange(d.GetProperty("confidence").GetDouble(), 0.0, 1.0);
+            Assert.True(d.GetProperty("latency_ms").GetDouble() >= 0);
+            Assert.Equal(20, d.GetProperty("steps").GetInt32());
+        }
+
+        JsonElement summary = ToolProcessClassify.Summary(stdout);
+        Assert.Equal(segments.Count, summary.GetProperty("decisions").GetInt32());
+        Assert.Equal(segments.Count, summary.GetProperty("labelled").GetInt32());
+        Assert.Equal(0.1, summary.GetProperty("chance").GetDouble(), 3);
+        Assert.Equal(0, summary.GetProperty("updates").GetInt64()); // no --learn
+        double maxLatency = decisions.Max(d => d.GetProperty("latency_ms").GetDouble());
+        Assert.Equal(maxLatency, summary.GetProperty("latency_p99_ms").GetDouble(), 3); // 10 decisions: p99 is the largest
+        Assert.InRange(summary.GetProperty("latency_mean_ms").GetDouble(), 0, maxLatency + 1e-3);
+        Assert.Equal(0, summary.GetProperty("divergences").GetInt32());
+        int correct = decisions.Count(d => d.GetProperty("correct").GetBoolean());
+        Assert.Equal(correct / (double)segments.Count, summary.GetProperty("accuracy").GetDouble(), 3);
+    }
+
+    [Fact]
+    public void Classify_human_output_has_one_line_per_decision_and_writes_the_plot()
+    {
+        string file = Recording("gestures/user11_synthetic.aedat4");
+        string csv = Recording("gestures/user11_synthetic_labels.csv");
+        List<LabelSegment> segments = LabelTrack.ReadCsv(csv);
+        string plots = Path.Combine(_dir, "plots");
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["classify", file, "--labels", csv, "--learn", "--plots", plots], Minute);
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string[] decisions = lines.Where(l => l.Contains(" ms  truth ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(segments.Count, decisions.Length);
+        var sorted = segments.OrderBy(s => s.EndUs).ToList();
+        for (int i = 0; i < decisions.Length; i++)
+        {
+            Assert.Contains("user11_synthetic.aedat4", decisions[i], StringComparison.Ordinal);
+            Assert.Contains("%", decisions[i], StringComparison.Ordinal);
+            Assert.Contains("truth " + GestureGenerator.ClassNames[sorted[i].Label - 1], decisions[i], StringComparison.Ordinal);
+        }
+
+        Assert.Contains(lines, l => l.StartsWith($"summary: {segments.Count} decisions ({segments.Count} labelled)", StringComparison.Ordinal));
+        Assert.True(new FileInfo(Path.Combine(plots, "accuracy.png")).Length > 1000);
+    }
+
+    [Fact]
+    public async Task Classify_tcp_against_an_Aedat4Server_decides_exactly_as_on_the_file()
+    {
+        string file = Recording("gestures/user10_synthetic.aedat4");
+        string csv = Recording("gestures/user10_synthetic_labels.csv");
+        (int fileCode, string fileOut, string fileErr) = ToolProcessClassify.Run(["classify", file, "--labels", csv, "--json"], Minute);
+        Assert.True(fileCode == 0, fileErr);
+
+        SensorGeometry geometry;
+        using (Aedat4Reader r = Aedat4Reader.Open(file))
+        {
+            geometry = r.Geometry;
+        }
+
+        using var server = new Aedat4Server(new Aedat4ServerOptions { Port = 0, Geometry = geometry });
+        using ToolProcessClassify tool = ToolProcessClassify.Start(["classify", $"tcp://127.0.0.1:{server.LocalEndPoint.Port}", "--labels", csv, "--json"]);
+        Assert.True(server.WaitForClients(1, Minute), tool.Stderr);
+        await Task.Run(() => EventReplay.Replay(() => Aedat4Reader.Open(file), scheduler: ImmediateScheduler.Instance).Subscribe(server));
+        int code = tool.WaitForExit(Minute);
+        Assert.True(code == 0, tool.Stderr); // the peer closed normally
+
+        static List<string> Key(string stdout) => ToolProcessClassify.JsonLines(stdout)
+            .Where(l => l.TryGetProperty("t_us", out _))
+            .Select(l => string.Join(',', l.GetProperty("t_us").GetInt64(), l.GetProperty("label_index").GetInt32(), l.GetProperty("confidence").GetDouble(), l.GetProperty("truth_index").GetInt32()))
+            .ToList();
+        List<string> expected = Key(fileOut);
+        Assert.Equal(LabelTrack.ReadCsv(csv).Count, expected.Count);
+        Assert.Equal(expected, Key(tool.Stdout));
+        Assert.Equal($"tcp://127.0.0.1:{server.LocalEndPoint.Port}", ToolProcessClassify.JsonLines(tool.Stdout)[0].GetProperty("stream").GetString());
+        Assert.Equal(ToolProcessClassify.Summary(fileOut).GetProperty("events").GetInt64(), ToolProcessClassify.Summary(tool.Stdout).GetProperty("events").GetInt64());
+    }
+
+    [Fact]
+    public async Task Classify_learns_from_a_label_stream_and_saves_a_loadable_checkpoint()
+    {
+        string file = Recording("gestures/user10_synthetic.aedat4");
+        List<LabelSegment> segments = LabelTrack.ReadCsv(Recording("gestures/user10_synthetic_labels.csv"));
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        Task serve = Task.Run(async () =>
+        {
+            using TcpClient client = await listener.AcceptTcpClientAsync();
+            using NetworkStream stream = client.GetStream();
+            var text = new StringBuilder("t_us,label\n");
+            foreach (LabelSegment s in segments)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{s.EndUs},{s.Label}\n");
+            }
+
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(text.ToString()));
+        });
+        string save = Path.Combine(_dir, "adapted.ckpt");
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(
+            ["classify", file, "--label-stream", $"tcp://127.0.0.1:{port}", "--learn", "--speed", "10", "--window-us", "1000000", "--bin-us", "50000", "--save", save, "--json"],
+            Minute);
+        Assert.True(code == 0, stderr);
+        JsonElement summary = ToolProcessClassify.Summary(stdout);
+        Assert.Equal(segments.Count, summary.GetProperty("labels_received").GetInt64());
+        Assert.Equal(segments.Count, summary.GetProperty("labelled").GetInt32());
+        Assert.True(summary.GetProperty("updates").GetInt64() > 0, "nothing was learned");
+        Assert.True(summary.GetProperty("decisions").GetInt32() >= segments.Count);
+        Assert.Equal(save, summary.GetProperty("checkpoint").GetString());
+        var classifier = new EventSnn.Snn.Classification.OnlineSequenceClassifier(new EventSnn.Snn.Classification.OnlineClassifierOptions { Inputs = 512, Classes = 10, Steps = 20 });
+        classifier.Load(save);
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp", SearchOption.AllDirectories));
+        await serve.WaitAsync(Minute);
+    }
+
+    [Fact]
+    public void Classify_an_SHD_file_with_learn_uses_the_file_labels()
+    {
+        string file = Recording("spoken-digits/shd_test.h5");
+        int count;
+        string[] keys;
+        int[] labels;
+        using (ShdFile f = ShdFile.Open(file))
+        {
+            count = f.Count;
+            keys = [.. f.Keys];
+            labels = f.Labels.ToArray();
+        }
+
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["classify", file, "--learn", "--max-steps", "100", "--hidden", "32", "--json"], Minute);
+        Assert.True(code == 0, stderr);
+        List<JsonElement> decisions = ToolProcessClassify.JsonLines(stdout).Where(l => l.TryGetProperty("t_us", out _)).ToList();
+        Assert.Equal(count, decisions.Count);
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(keys[labels[i]], decisions[i].GetProperty("truth").GetString());
+            Assert.InRange(decisions[i].GetProperty("steps").GetInt32(), 1, 100);
+        }
+
+        JsonElement summary = ToolProcessClassify.Summary(stdout);
+        Assert.Equal(count, summary.GetProperty("labelled").GetInt32());
+        Assert.True(summary.GetProperty("updates").GetInt64() >= count);
+        Assert.Equal(1.0 / keys.Length, summary.GetProperty("chance").GetDouble(), 3);
+    }
+
+    [Fact]
+    public void Classify_bad_addresses_and_unreachable_peers_exit_2_naming_the_peer()
+    {
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+        }
+
+        (int code, _, string stderr) = ToolProcessClassify.Run(["classify", $"tcp://127.0.0.1:{port}", "--json"], Minute);
+        Assert.Equal(2, code);
+        Assert.Contains($"tcp://127.0.0.1:{port}", stderr, StringComparison.Ordinal);
+
+        (code, _, stderr) = ToolProcessClassify.Run(["classify", "tcp://nowhere", "--json"], Minute);
+        Assert.Equal(2, code);
+        Assert.Contains("tcp://nowhere", stderr, StringComparison.Ordinal);
+
+        (code, _, stderr) = ToolProcessClassify.Run(["classify", Recording("gestures/user10_synthetic.aedat4"), "--label-stream", $"tcp://127.0.0.1:{port}"], Minute);
+        Assert.Equal(2, code);
+        Assert.Contains($"tcp://127.0.0.1:{port}", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inspect_reports_the_expected_statistics_of_a_fixture()
+    {
+        const string fixture = "tonic/sample.aedat4";
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["inspect", Fixtures.Path(fixture), "--json"], Minute);
+        Assert.True(code == 0, stderr);
+        JsonElement actual = ToolProcessClassify.JsonLines(stdout).Single();
+        JsonElement expected = Fixtures.Expected[fixture];
+        foreach (string key in new[] { "format", "events", "on", "t_first", "t_last", "x_max", "y_max", "sum_x", "sum_y", "width", "height" })
+        {
+            Assert.Equal(expected.GetProperty(key).ToString(), actual.GetProperty(key).ToString());
+        }
+    }
+
+    [Fact]
+    public void Convert_then_inspect_keeps_every_event()
+    {
+        const string fixture = "expelliarmus/evt3_sample.raw";
+        string output = Path.Combine(_dir, "converted.aedat4");
+        (int code, _, string stderr) = ToolProcessClassify.Run(["convert", Fixtures.Path(fixture), output, "--compression", "zstd"], Minute);
+        Assert.True(code == 0, stderr);
+        string stdout;
+        (code, stdout, stderr) = ToolProcessClassify.Run(["inspect", output, "--json"], Minute);
+        Assert.True(code == 0, stderr);
+        JsonElement actual = ToolProcessClassify.JsonLines(stdout).Single();
+        JsonElement expected = Fixtures.Expected[fixture];
+        Assert.Equal("aedat4", actual.GetProperty("format").GetString());
+        foreach (string key in new[] { "events", "on", "t_first", "t_last", "sum_x", "sum_y" })
+        {
+            Assert.Equal(expected.GetProperty(key).GetInt64(), actual.GetProperty(key).GetInt64());
+        }
+    }
+
+    [Fact]
+    public void Bench_decode_pipeline_and_step_run_tiny_sizes()
+    {
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["bench", "decode", "--generate", "evt3", "--events", "200000", "--repeat", "1", "--out", _dir, "--json"], Minute);
+        Assert.True(code == 0, stderr);
+        JsonElement decode = ToolProcessClassify.JsonLines(stdout).Single();
+        Assert.Equal(200_000, decode.GetProperty("events").GetInt64());
+        Assert.True(decode.GetProperty("events_per_second").GetDouble() > 0);
+
+        (code, stdout, stderr) = ToolProcessClassify.Run(["bench", "pipeline", "--events", "100000", "--passes", "1", "--repeats", "1", "--seconds", "0.5", "--rate", "200000", "--json"], Minute);
+        Assert.True(code == 0, stderr);
+        JsonElement pipeline = ToolProcessClassify.JsonLines(stdout).Single();
+        Assert.Equal(100_000, pipeline.GetProperty("throughput_events").GetInt64());
+        Assert.True(pipeline.GetProperty("events_per_second").GetDouble() > 0);
+        Assert.True(pipeline.GetProperty("latency_events_received").GetInt64() > 0);
+
+        (code, stdout, stderr) = ToolProcessClassify.Run(["bench", "step", "--hidden", "16", "--inputs", "64", "--seconds", "0.3", "--warmup", "0.1", "--learn", "--json"], Minute);
+        Assert.True(code == 0, stderr);
+        JsonElement step = ToolProcessClassify.JsonLines(stdout).Single();
+        Assert.Equal("learn", step.GetProperty("mode").GetString());
+        Assert.True(step.GetProperty("steps").GetInt64() > 0);
+        Assert.True(step.GetProperty("steps_per_second").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Dataset_make_gestures_writes_a_labelled_recording()
+    {
+        string output = Path.Combine(_dir, "gestures");
+        (int code, _, string stderr) = ToolProcessClassify.Run(["dataset", "make", "gestures", "--out", output, "--samples-per-class", "1", "--threads", "1"], Minute);
+        Assert.True(code == 0, stderr);
+        List<LabelSegment> labels = LabelTrack.ReadCsv(Path.Combine(output, "user01_synthetic_labels.csv"));
+        Assert.Equal(GestureGenerator.Classes, labels.Count);
+        Assert.Equal(Enumerable.Range(1, GestureGenerator.Classes), labels.Select(l => l.Label).Order());
+        using Aedat4Reader reader = Aedat4Reader.Open(Path.Combine(output, "user01_synthetic.aedat4"));
+        Assert.Equal(new SensorGeometry(128, 128), reader.Geometry);
+        Assert.Equal("user01_synthetic.aedat4", File.ReadAllLines(Path.Combine(output, "trials_to_train.txt")).Single().Trim());
+    }
+
+    [Fact]
+    public void Repro_adding_runs_a_few_iterations()
+    {
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["repro", "adding", "--T", "200", "--iterations", "3", "--batch", "8", "--neurons", "16", "--eval-samples", "16", "--curve-points", "3", "--json"], Minute);
+        Assert.True(code == 0, stderr);
+        JsonElement r = ToolProcessClassify.JsonLines(stdout).Single();
+        Assert.Equal(3, r.GetProperty("iterations").GetInt32());
+        Assert.Equal("fptt", r.GetProperty("method").GetString());
+        double mse = r.GetProperty("final_mse").GetDouble();
+        Assert.True(double.IsFinite(mse) && mse > 0, $"final_mse {mse}");
+        Assert.Equal(0, r.GetProperty("divergences").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("--Run:Passes=0", "Run:Passes")]
+    [InlineData("--Run:Streams:gestures:Kind=bogus", "Run:Streams:gestures:Kind")]
+    [InlineData("--Run:Streams:gestures:Train:0=gestures/missing.aedat4", "Run:Streams:gestures:Train:0")]
+    [InlineData("--Run:Streams:spoken-digits:Hidden=0", "Run:Streams:spoken-digits:Hidden")]
+    public void Run_configuration_errors_exit_2_naming_the_key(string option, string key)
+    {
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["run", option, "--out", _dir], Minute);
+        Assert.True(code == 2, $"exit {code}: {stdout} {stderr}");
+        Assert.Contains(key, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal); // one line, no stack trace
+    }
+
+    [Fact]
+    public void Run_environment_variables_override_the_configuration()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["EVENTSNN_Run__Passes"] = "1",
+            ["EVENTSNN_Run__Streams__gestures__Train__0"] = "gestures/user01_synthetic.aedat4",
+            ["EVENTSNN_Run__Streams__gestures__Test__0"] = "gestures/user10_synthetic.aedat4",
+        };
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["run", "--stream", "gestures", "--quiet", "--out", _dir], Minute, environment: environment);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("1 pass(es)", stdout, StringComparison.Ordinal);
+        Assert.Contains("gestures: 20 decisions", stdout, StringComparison.Ordinal); // 10 gestures of user01, 10 held-out of user10
+    }
+
+    [Fact]
+    public void Run_learns_on_the_default_recordings()
+    {
+        // the default run: appsettings.json at the repository root, recordings/, 10 passes
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["run", "--json", "--out", _dir], TimeSpan.FromSeconds(300));
+        Assert.True(code == 0, stderr);
+        JsonElement summary = ToolProcessClassify.Summary(stdout);
+        double first = summary.GetProperty("accuracy_first_half").GetDouble();
+        double second = summary.GetProperty("accuracy_second_half").GetDouble();
+        double chance = summary.GetProperty("chance").GetDouble();
+        Assert.True(second > first, $"second half {second} <= first half {first}");
+        Assert.True(second > 2 * chance, $"second half {second} <= 2 x chance {chance}");
+        Assert.Equal(0, summary.GetProperty("streams").EnumerateArray().Sum(s => s.GetProperty("divergences").GetInt32()));
+    }
+}
