@@ -165,10 +165,10 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
         Optimizer<float> optimizer = _optimizerOptions.CreateManaged(managed.Parameters);
         TorchOptimizerState.CopyTo(_trainer.Learner.Optimizer, optimizer, _trainer.Learner.StepCount);
         optimizer.LearningRate = _learningRate;
-        FpttLearner<float>? fptt = null;
+        // BPTT: W̄ = W and λ = 0 (a fresh learner), so streaming classifiers load it like an FPTT checkpoint
+        var fptt = new FpttLearner<float>(managed, optimizer, Setup.Fptt, 1, 1);
         if (_trainer.Learner is TorchFpttLearner f)
         {
-            fptt = new FpttLearner<float>(managed, optimizer, f.Options, 1, 1);
             f.CopyTo(fptt);
         }
 

@@ -120,10 +120,14 @@ public sealed class TrainEvalTests : IDisposable
         Assert.Empty(Directory.GetFiles(_root, "*.tmp")); // atomic save leaves no temporary file
         CheckpointData read = Checkpoint.Read(ckpt);
         Assert.Equal(3, read.Meta["training"]!["epoch"]!.GetValue<int>());
-        Assert.Equal(method == "fptt", read.Meta["fptt"] is not null);
+        Assert.Equal(method, read.Meta["training"]!["method"]!.GetValue<string>());
         Network<float> net = Checkpoint.LoadNetwork<float>(ckpt);
         Assert.Equal(Channels, net.InputSize);
         Assert.Equal(ClassCount, net.OutputSize);
+
+        // the streaming classifier (classify, run) loads it too, BPTT checkpoints included (W-bar = W)
+        var online = new EventSnn.Snn.Classification.OnlineSequenceClassifier(new() { Inputs = Channels, Classes = ClassCount, Steps = 100, Hidden = 16 });
+        online.Load(ckpt);
 
         // eval on the checkpoint reproduces the final test accuracy exactly
         (code, output, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--json");

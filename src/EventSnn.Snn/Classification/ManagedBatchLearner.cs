@@ -194,8 +194,12 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
         target.Parameters.CopyFrom(_network.Parameters);
     }
 
-    /// <inheritdoc/>
-    public void Save(string path, JsonObject training) => Checkpoint.Save(path, _network, _optimizer, _fptt, training);
+    /// <summary>
+    /// Saves atomically. A BPTT checkpoint also carries an FPTT state with W̄ = W and λ = 0, so
+    /// that the streaming classifiers (which adapt with FPTT) load it like an FPTT one.
+    /// </summary>
+    public void Save(string path, JsonObject training) =>
+        Checkpoint.Save(path, _network, _optimizer, _fptt ?? new FpttLearner<float>(_network, _optimizer, Setup.Fptt, 1, 1), training);
 
     /// <inheritdoc/>
     public CheckpointData Load(string path)

@@ -238,12 +238,14 @@ public sealed class SequenceTrainer : IDisposable
     /// </summary>
     public void Resume(string path)
     {
-        CheckpointData data = _learner.Load(path);
-        bool fptt = data.Meta["fptt"] is not null;
-        if (fptt != (Options.Method == SequenceTrainingMethod.Fptt))
+        string want = Options.Method == SequenceTrainingMethod.Fptt ? "fptt" : "bptt";
+        string? method = Checkpoint.Read(path).Meta["training"]?["method"]?.GetValue<string>();
+        if (method is not null && method != want)
         {
-            throw new CheckpointException(path, $"was written by {(fptt ? "FPTT" : "BPTT")} training, not {(fptt ? "BPTT" : "FPTT")}");
+            throw new CheckpointException(path, $"was written by {method.ToUpperInvariant()} training, not {want.ToUpperInvariant()}");
         }
+
+        CheckpointData data = _learner.Load(path);
 
         CompletedEpochs = data.Meta["training"]?["epoch"]?.GetValue<int>() ?? 0;
         Divergences = data.Meta["training"]?["divergences"]?.GetValue<int>() ?? 0;
