@@ -18,6 +18,8 @@ internal static class CommandCatalog
         new BenchStepCommand(),
         new BenchBackendsCommand(),
         new ReproAddingCommand(),
+        new TrainCommand(),
+        new EvalCommand(),
         new ClassifyCommand(),
         new ServeCommand(),
     ];

@@ -5,7 +5,7 @@ namespace EventSnn.Datasets;
 /// stored sparsely (compressed rows: for each step the active feature indices and their
 /// values). Binary encodings (SHD binning) have all values 1; event-count frames carry counts.
 /// </summary>
-public sealed class SpikeSequence
+public sealed class SpikeSequence : EventSnn.Snn.Classification.ILabelledSequence
 {
     private readonly int[] _stepStart;
     private readonly int[] _index;

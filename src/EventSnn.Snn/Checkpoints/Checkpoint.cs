@@ -68,6 +68,13 @@ public static class Checkpoint
 
     /// <summary>Writes a checkpoint atomically.</summary>
     public static void Save<T>(string path, Network<T> network, Optimizer<T>? optimizer = null, FpttLearner<T>? fptt = null)
+        where T : unmanaged, IFloatingPointIeee754<T> => Save(path, network, optimizer, fptt, training: null);
+
+    /// <summary>
+    /// Writes a checkpoint atomically with an additional "training" object in the metadata
+    /// (e.g. the epochs completed, for resuming); read it back from <see cref="CheckpointData.Meta"/>.
+    /// </summary>
+    public static void Save<T>(string path, Network<T> network, Optimizer<T>? optimizer, FpttLearner<T>? fptt, JsonObject? training)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -84,7 +91,7 @@ public static class Checkpoint
                 w.Write(Magic);
                 w.WriteU32(FormatVersion);
                 w.WriteBlock(Encoding.UTF8.GetBytes(network.Config.ToJson()));
-                w.WriteBlock(Encoding.UTF8.GetBytes(Meta(optimizer, fptt).ToJsonString()));
+                w.WriteBlock(Encoding.UTF8.GetBytes(Meta(optimizer, fptt, training).ToJsonString()));
 
                 var tensors = new List<(string Name, Parameter<T> Shape, T[] Data)>();
                 ParameterSet<T> ps = network.Parameters;
@@ -371,7 +378,7 @@ public static class Checkpoint
         return t;
     }
 
-    private static JsonObject Meta<T>(Optimizer<T>? optimizer, FpttLearner<T>? fptt)
+    private static JsonObject Meta<T>(Optimizer<T>? optimizer, FpttLearner<T>? fptt, JsonObject? training)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var meta = new JsonObject { ["dtype"] = "float32" };
@@ -389,6 +396,11 @@ public static class Checkpoint
         if (fptt is not null)
         {
             meta["fptt"] = new JsonObject { ["alpha"] = fptt.Options.Alpha, ["beta"] = fptt.Options.Beta, ["clip"] = fptt.Options.GradientClip };
+        }
+
+        if (training is not null)
+        {
+            meta["training"] = training.DeepClone();
         }
 
         return meta;

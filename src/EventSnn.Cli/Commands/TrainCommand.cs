@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Text.Json;
+using EventSnn.Snn;
+using EventSnn.Snn.Classification;
+using Spectre.Console;
+
+namespace EventSnn.Cli.Commands;
+
+/// <summary>
+/// <c>eventsnn train</c>: offline training on a dataset folder with FPTT or BPTT on the managed
+/// (or torch) backend; metrics per epoch, an atomic checkpoint at every epoch end, graceful stop
+/// on Ctrl-C/SIGTERM (exit 130 after saving).
+/// </summary>
+internal sealed class TrainCommand : Command
+{
+    public override string Name => "train";
+
+    public override string Summary => "train a spiking network offline on a dataset folder (FPTT or BPTT, managed or torch backend) with checkpoints";
+
+    public override string Arguments => "<dataset-dir>";
+
+    public override IReadOnlyList<OptionSpec> Options =>
+    [
+        new("method", "fptt|bptt", "learning method (default fptt)"),
+        new("backend", "managed|torch", "compute backend (default managed)"),
+        new("epochs", "n", "training epochs (default 20)"),
+        new("batch", "n", "sequences per batch (default 16)"),
+        new("hidden", "n", "LTC neurons (default 128)"),
+        new("chunk-length", "n", "FPTT chunk length in steps"),
+        new("chunks", "k", "FPTT chunks per sequence (default 5; ignored with --chunk-length)"),
+        new("lr", "x", "Adam learning rate (default 3e-3)"),
+        new("schedule", "constant|cosine|step", "learning-rate schedule over the epochs (default constant)"),
+        new("alpha", "x", "FPTT alpha (default 0.1)"),
+        new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
+        new("checkpoint", "path", "checkpoint written atomically at every epoch end (default ./train.ckpt)"),
+        new("resume", null, "continue from --checkpoint when it exists"),
+        new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
+    ];
+
+    public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
+    {
+        string dir = args.Positional(0, "<dataset-dir>");
+        SequenceTrainerOptions options = ParseOptions(args, defaultEpochs: 20, defaultBatch: 16);
+        string backend = args.Get("backend") ?? "managed";
+        if (backend is not ("managed" or "torch"))
+        {
+            throw new UsageException($"option --backend: '{backend}' is not managed or torch");
+        }
+
+        string checkpoint = Path.GetFullPath(args.Get("checkpoint") ?? "train.ckpt");
+        bool json = args.Has("json");
+        TrainingData data = TrainingData.Load(dir);
+        using SequenceTrainer trainer = Create(options, backend, data);
+        if (args.Has("resume"))
+        {
+            if (File.Exists(checkpoint))
+            {
+                try
+                {
+                    trainer.Resume(checkpoint);
+                }
+                catch (CheckpointException ex)
+                {
+                    throw new UsageException("--resume: " + ex.Message);
+                }
+
+                stderr.WriteLine($"resumed from {checkpoint} after epoch {trainer.CompletedEpochs}");
+            }
+            else
+            {
+                stderr.WriteLine($"--resume: {checkpoint} does not exist yet; starting from scratch");
+            }
+        }
+
+        SequenceLearnerSetup setup = trainer.Learner.Setup;
+        string model = Describe(options, setup);
+        bool live = !json && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        if (!json)
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"train: {data.Kind} in {dir}: {data.Train.Count} train / {data.Test.Count} test samples, {data.Classes} classes, {setup.Steps} steps x {data.Features} inputs"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {model}; batch {setup.Batch}, lr {options.LearningRate:G3} ({Schedule(options.Schedule)}), backend {trainer.Learner.Backend}; checkpoint {checkpoint}"));
+        }
+
+        using var signals = new TrainSignals();
+        TrainingResult result;
+        if (live)
+        {
+            result = RunLive(trainer, data, checkpoint, signals.Token);
+        }
+        else
+        {
+            result = trainer.Train(data.Train, data.Test, checkpoint, m =>
+            {
+                stdout.WriteLine(json ? EpochJson(m) : EpochText(m, options.Epochs));
+                stdout.Flush();
+            }, cancellation: signals.Token);
+        }
+
+        double chance = 1.0 / data.Classes;
+        if (json)
+        {
+            stdout.WriteLine(JsonLine.ToString(w =>
+            {
+                w.WriteStartObject("summary");
+                w.WriteString("dataset", data.Kind);
+                w.WriteString("folder", dir);
+                w.WriteString("method", MethodName(options.Method));
+                w.WriteString("backend", trainer.Learner.Backend);
+                w.WriteString("model", model);
+                w.WriteNumber("classes", data.Classes);
+                w.WriteNumber("train_samples", data.Train.Count);
+                w.WriteNumber("test_samples", data.Test.Count);
+                w.WriteNumber("epochs", trainer.CompletedEpochs);
+                NumberOrNull(w, "final_test_accuracy", result.FinalTestAccuracy);
+                NumberOrNull(w, "best_test_accuracy", result.BestTestAccuracy);
+                NumberOrNull(w, "final_loss", result.Epochs.Count == 0 ? double.NaN : result.Epochs[^1].Loss);
+                w.WriteNumber("chance", chance);
+                w.WriteNumber("divergences", result.Divergences);
+                w.WriteString("checkpoint", checkpoint);
+                w.WriteNumber("seconds", Math.Round(result.Seconds, 3));
+                w.WriteBoolean("interrupted", result.Interrupted);
+                w.WriteEndObject();
+            }));
+        }
+        else
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(result.Interrupted ? "interrupted" : "done")}: {trainer.CompletedEpochs} epoch(s), final test {Pct(result.FinalTestAccuracy)}, best {Pct(result.BestTestAccuracy)}, chance {chance:P1}, divergences {result.Divergences}, {result.Seconds:F1} s; checkpoint {checkpoint}"));
+        }
+
+        stdout.Flush();
+        return result.Interrupted ? 130 : CommandRunner.Ok;
+    }
+
+    /// <summary>Parses the trainer options shared by train and dataset train.</summary>
+    internal static SequenceTrainerOptions ParseOptions(ParsedArgs args, int defaultEpochs, int defaultBatch)
+    {
+        var o = new SequenceTrainerOptions
+        {
+            Method = (args.Get("method") ?? "fptt") switch
+            {
+                "fptt" => SequenceTrainingMethod.Fptt,
+                "bptt" => SequenceTrainingMethod.Bptt,
+                string m => throw new UsageException($"option --method: '{m}' is not fptt or bptt"),
+            },
+            Schedule = (args.Get("schedule") ?? "constant") switch
+            {
+                "constant" => LearningRateScheduleKind.Constant,
+                "cosine" => LearningRateScheduleKind.Cosine,
+                "step" => LearningRateScheduleKind.Step,
+                string s => throw new UsageException($"option --schedule: '{s}' is not constant, cosine or step"),
+            },
+            Epochs = Positive(args, "epochs", defaultEpochs),
+            Batch = Positive(args, "batch", defaultBatch),
+            Hidden = Positive(args, "hidden", 128),
+            Chunks = Positive(args, "chunks", 5),
+            ChunkLength = args.Has("chunk-length") ? Positive(args, "chunk-length", 1) : 0,
+            LearningRate = args.GetDouble("lr", 3e-3),
+            Alpha = args.GetDouble("alpha", 0.1),
+            Seed = args.GetInt("seed", 1),
+        };
+        if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate))
+        {
+            throw new UsageException($"option --lr: must be a positive number (is {o.LearningRate.ToString(CultureInfo.InvariantCulture)})");
+        }
+
+        if (!(o.Alpha > 0) || !double.IsFinite(o.Alpha))
+        {
+            throw new UsageException("option --alpha: must be a positive number");
+        }
+
+        return o;
+    }
+
+    /// <summary>The trainer on the chosen backend.</summary>
+    internal static SequenceTrainer Create(SequenceTrainerOptions options, string backend, TrainingData data)
+    {
+        SequenceLearnerSetup setup = SequenceLearnerSetup.From(options, data.Features, data.Classes, data.Steps);
+        ISequenceBatchLearner learner = backend switch
+        {
+            "torch" => new EventSnn.Torch.TorchSequenceLearner(setup), // loads libtorch first (TorchRuntime.EnsureLoaded)
+            _ => new ManagedBatchLearner(setup),
+        };
+        return new SequenceTrainer(options, learner);
+    }
+
+    internal static string Describe(SequenceTrainerOptions o, SequenceLearnerSetup s) =>
+        o.Method == SequenceTrainingMethod.Fptt
+            ? string.Create(CultureInfo.InvariantCulture, $"{o.Model} {o.Hidden}, FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3})")
+            : string.Create(CultureInfo.InvariantCulture, $"{o.Model} {o.Hidden}, BPTT over {s.Steps} steps");
+
+    internal static string MethodName(SequenceTrainingMethod m) => m == SequenceTrainingMethod.Fptt ? "fptt" : "bptt";
+
+    internal static string Pct(double v) => double.IsNaN(v) ? "-" : v.ToString("P1", CultureInfo.InvariantCulture);
+
+    internal static void NumberOrNull(Utf8JsonWriter w, string name, double v)
+    {
+        if (double.IsFinite(v))
+        {
+            w.WriteNumber(name, v);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+
+    internal static string EpochText(EpochMetrics m, int epochs) =>
+        string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: loss {m.Loss:F3}, train {Pct(m.TrainAccuracy)}, test {Pct(m.TestAccuracy)}, {m.Seconds:F1} s, {m.SamplesPerSecond:F0} samples/s, {m.EventsPerSecond:F0} events/s, divergences {m.Divergences}{(m.Interrupted ? " (interrupted)" : string.Empty)}");
+
+    internal static string EpochJson(EpochMetrics m) => JsonLine.ToString(w =>
+    {
+        w.WriteNumber("epoch", m.Epoch);
+        NumberOrNull(w, "loss", m.Loss);
+        NumberOrNull(w, "train_accuracy", m.TrainAccuracy);
+        NumberOrNull(w, "test_accuracy", m.TestAccuracy);
+        NumberOrNull(w, "test_loss", m.TestLoss);
+        w.WriteNumber("seconds", Math.Round(m.Seconds, 4));
+        w.WriteNumber("samples_per_second", Math.Round(m.SamplesPerSecond, 2));
+        w.WriteNumber("events_per_second", Math.Round(m.EventsPerSecond, 1));
+        w.WriteNumber("divergences", m.Divergences);
+        w.WriteNumber("lr", m.LearningRate);
+        w.WriteNumber("updates", m.Updates);
+        w.WriteBoolean("interrupted", m.Interrupted);
+    });
+
+    private static string Schedule(LearningRateScheduleKind k) => k.ToString().ToLowerInvariant();
+
+    private static int Positive(ParsedArgs args, string name, int fallback)
+    {
+        int v = args.GetInt(name, fallback);
+        return v >= 1 ? v : throw new UsageException($"option --{name}: must be at least 1");
+    }
+
+    private static TrainingResult RunLive(SequenceTrainer trainer, TrainingData data, string checkpoint, CancellationToken token)
+    {
+        TrainingResult? result = null;
+        var rows = new List<EpochMetrics>();
+        int epochs = trainer.Options.Epochs;
+        AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                ProgressTask task = ctx.AddTask("training", maxValue: 1);
+                result = trainer.Train(
+                    data.Train,
+                    data.Test,
+                    checkpoint,
+                    m =>
+                    {
+                        rows.Add(m);
+                        AnsiConsole.MarkupLine(Markup.Escape(EpochText(m, epochs)));
+                    },
+                    p =>
+                    {
+                        task.MaxValue = (double)p.Batches * epochs;
+                        task.Value = ((double)(p.Epoch - 1) * p.Batches) + p.Batch;
+                        task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{epochs} loss {p.Loss:F3}");
+                    },
+                    token);
+            });
+        var table = new Table().AddColumns("epoch", "loss", "train", "test", "test loss", "s", "smp/s", "ev/s", "div");
+        foreach (EpochMetrics m in rows)
+        {
+            table.AddRow(
+                m.Epoch.ToString(CultureInfo.InvariantCulture),
+                m.Loss.ToString("F3", CultureInfo.InvariantCulture),
+                Pct(m.TrainAccuracy),
+                Pct(m.TestAccuracy),
+                m.TestLoss.ToString("F3", CultureInfo.InvariantCulture),
+                m.Seconds.ToString("F1", CultureInfo.InvariantCulture),
+                m.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture),
+                m.EventsPerSecond.ToString("F0", CultureInfo.InvariantCulture),
+                m.Divergences.ToString(CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+        return result!;
+    }
+}

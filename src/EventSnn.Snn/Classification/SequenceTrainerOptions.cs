@@ -1,0 +1,227 @@
+namespace EventSnn.Snn.Classification;
+
+/// <summary>Learning method of <see cref="SequenceTrainer"/>.</summary>
+public enum SequenceTrainingMethod
+{
+    /// <summary>Forward Propagation Through Time: one update per chunk, chunk p of P weighted (p+1)/P, W ← W̄ at epoch end.</summary>
+    Fptt,
+
+    /// <summary>Full backpropagation through time: one update per batch, loss at the last step.</summary>
+    Bptt,
+}
+
+/// <summary>Learning-rate schedule over epochs.</summary>
+public enum LearningRateScheduleKind
+{
+    /// <summary>The same rate every epoch.</summary>
+    Constant,
+
+    /// <summary>Cosine annealing to 0 over the epochs (CosineAnnealingLR).</summary>
+    Cosine,
+
+    /// <summary>Multiplied by 0.1 every ⌈epochs / 3⌉ epochs (StepLR).</summary>
+    Step,
+}
+
+/// <summary>Settings of <see cref="SequenceTrainer"/>.</summary>
+public sealed record SequenceTrainerOptions
+{
+    /// <summary>FPTT (default) or BPTT.</summary>
+    public SequenceTrainingMethod Method { get; init; } = SequenceTrainingMethod.Fptt;
+
+    /// <summary>Training epochs.</summary>
+    public int Epochs { get; init; } = 20;
+
+    /// <summary>Neurons of the recurrent layer.</summary>
+    public int Hidden { get; init; } = 128;
+
+    /// <summary>Neuron model of the recurrent layer.</summary>
+    public NeuronModel Model { get; init; } = NeuronModel.Ltc;
+
+    /// <summary>Sequences per training batch B.</summary>
+    public int Batch { get; init; } = 16;
+
+    /// <summary>FPTT chunks per sequence K (used when <see cref="ChunkLength"/> is 0).</summary>
+    public int Chunks { get; init; } = 5;
+
+    /// <summary>FPTT chunk length in steps (0: ⌈T / <see cref="Chunks"/>⌉).</summary>
+    public int ChunkLength { get; init; }
+
+    /// <summary>Adam learning rate at the first epoch.</summary>
+    public double LearningRate { get; init; } = 3e-3;
+
+    /// <summary>Learning-rate schedule.</summary>
+    public LearningRateScheduleKind Schedule { get; init; } = LearningRateScheduleKind.Constant;
+
+    /// <summary>FPTT α.</summary>
+    public double Alpha { get; init; } = 0.1;
+
+    /// <summary>FPTT β.</summary>
+    public double Beta { get; init; } = 0.5;
+
+    /// <summary>Global gradient-norm clip.</summary>
+    public double GradientClip { get; init; } = 1.0;
+
+    /// <summary>
+    /// A batch whose loss exceeds this multiple of max(running mean loss, ln C) counts as
+    /// exploding: the learner is rolled back like after a NaN.
+    /// </summary>
+    public double ExplodingLossFactor { get; init; } = 50;
+
+    /// <summary>Feed log(1 + x) of the step values (event counts) instead of x.</summary>
+    public bool Log1pInputs { get; init; } = true;
+
+    /// <summary>Seed of initialisation, shuffling and initial states.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>FPTT chunk length for sequences of <paramref name="steps"/> steps.</summary>
+    public int ChunkLengthFor(int steps) =>
+        ChunkLength > 0 ? Math.Min(ChunkLength, Math.Max(1, steps)) : Math.Max(1, (steps + Math.Max(1, Chunks) - 1) / Math.Max(1, Chunks));
+
+    /// <summary>Learning rate of epoch <paramref name="epoch"/> (0-based).</summary>
+    public double LearningRateAt(int epoch) => Schedule switch
+    {
+        LearningRateScheduleKind.Cosine => new CosineSchedule(LearningRate, Math.Max(1, Epochs)).LearningRate(epoch),
+        LearningRateScheduleKind.Step => StepSchedule.Every(LearningRate, Math.Max(1, (Epochs + 2) / 3), 0.1).LearningRate(epoch),
+        _ => LearningRate,
+    };
+
+    /// <summary>The network these options describe for <paramref name="inputs"/> inputs and <paramref name="classes"/> classes.</summary>
+    public NetworkConfig NetworkConfig(int inputs, int classes) => new()
+    {
+        InputSize = inputs,
+        Layers = [new LayerConfig { Model = Model, Size = Hidden }],
+        Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = classes },
+        Seed = Seed,
+    };
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        Check(Epochs >= 1, nameof(Epochs), Epochs);
+        Check(Hidden >= 1, nameof(Hidden), Hidden);
+        Check(Batch >= 1, nameof(Batch), Batch);
+        Check(Chunks >= 1, nameof(Chunks), Chunks);
+        Check(ChunkLength >= 0, nameof(ChunkLength), ChunkLength);
+        Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate);
+        Check(Alpha > 0 && double.IsFinite(Alpha), nameof(Alpha), Alpha);
+        Check(Beta > 0 && Beta <= 1, nameof(Beta), Beta);
+        Check(GradientClip > 0, nameof(GradientClip), GradientClip);
+        Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
+    }
+
+    private static void Check(bool ok, string name, object value)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"{name} = {value} is out of range", name);
+        }
+    }
+}
+
+/// <summary>What a learner backend needs to build its model and learner.</summary>
+/// <param name="Network">Network configuration.</param>
+/// <param name="Method">FPTT or BPTT.</param>
+/// <param name="Batch">Sequences per batch.</param>
+/// <param name="Steps">Time steps per sequence (BPTT tape length).</param>
+/// <param name="ChunkLength">FPTT chunk length.</param>
+/// <param name="LearningRate">Initial Adam learning rate.</param>
+/// <param name="Fptt">FPTT hyper-parameters.</param>
+/// <param name="GradientClip">Global gradient-norm clip.</param>
+/// <param name="Seed">Seed of the initial states.</param>
+public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainingMethod Method, int Batch, int Steps, int ChunkLength, double LearningRate, FpttOptions Fptt, double GradientClip, int Seed)
+{
+    /// <summary>FPTT chunks per sequence P = ⌈T / L⌉.</summary>
+    public int ChunkCount => (Steps + ChunkLength - 1) / ChunkLength;
+
+    /// <summary>The setup for <paramref name="options"/> and data of the given shape.</summary>
+    public static SequenceLearnerSetup From(SequenceTrainerOptions options, int inputs, int classes, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        return new SequenceLearnerSetup(
+            options.NetworkConfig(inputs, classes),
+            options.Method,
+            options.Batch,
+            steps,
+            options.Method == SequenceTrainingMethod.Fptt ? options.ChunkLengthFor(steps) : steps,
+            options.LearningRate,
+            new FpttOptions { Alpha = options.Alpha, Beta = options.Beta, GradientClip = options.GradientClip },
+            options.GradientClip,
+            options.Seed);
+    }
+}
+
+/// <summary>Numbers of one training epoch.</summary>
+/// <param name="Epoch">Epoch number (1-based).</param>
+/// <param name="Loss">Mean training loss: per batch the weighted mean of the chunk-end NLLs (BPTT: the last step's NLL).</param>
+/// <param name="TrainAccuracy">Accuracy of the last step's readout on the training batches (while learning).</param>
+/// <param name="TestAccuracy">Accuracy on the test split after the epoch (NaN when interrupted before it).</param>
+/// <param name="TestLoss">Mean NLL at the last step on the test split (NaN when interrupted).</param>
+/// <param name="Seconds">Wall time of the epoch (training and test).</param>
+/// <param name="SamplesPerSecond">Training samples per second.</param>
+/// <param name="EventsPerSecond">Training events (non-zero inputs) per second.</param>
+/// <param name="Divergences">Batches in this epoch whose loss was NaN/Inf or exploded and that were rolled back.</param>
+/// <param name="LearningRate">Learning rate used.</param>
+/// <param name="Updates">Optimiser steps applied.</param>
+/// <param name="Interrupted">True when cancellation stopped the epoch early.</param>
+public readonly record struct EpochMetrics(int Epoch, double Loss, double TrainAccuracy, double TestAccuracy, double TestLoss, double Seconds, double SamplesPerSecond, double EventsPerSecond, int Divergences, double LearningRate, int Updates, bool Interrupted);
+
+/// <summary>Progress within an epoch (after every training batch).</summary>
+/// <param name="Epoch">Epoch number (1-based).</param>
+/// <param name="Batch">Batches done in the epoch.</param>
+/// <param name="Batches">Batches per epoch.</param>
+/// <param name="Loss">Mean loss so far in the epoch.</param>
+public readonly record struct TrainingProgress(int Epoch, int Batch, int Batches, double Loss);
+
+/// <summary>Outcome of <see cref="SequenceTrainer.Train"/>.</summary>
+/// <param name="Epochs">Metrics of the epochs run (this call).</param>
+/// <param name="FinalTestAccuracy">Test accuracy after the last completed epoch (NaN when none completed).</param>
+/// <param name="BestTestAccuracy">Best test accuracy over the epochs run.</param>
+/// <param name="Divergences">Divergences over the epochs run.</param>
+/// <param name="Interrupted">True when cancellation stopped training.</param>
+/// <param name="Seconds">Wall time.</param>
+public sealed record TrainingResult(IReadOnlyList<EpochMetrics> Epochs, double FinalTestAccuracy, double BestTestAccuracy, int Divergences, bool Interrupted, double Seconds);
+
+/// <summary>Outcome of <see cref="SequenceTrainer.Evaluate"/>.</summary>
+/// <param name="Samples">Samples evaluated.</param>
+/// <param name="Classes">Classes C.</param>
+/// <param name="Accuracy">Fraction whose last-step readout argmax is the label.</param>
+/// <param name="Loss">Mean NLL (log-softmax of the last step's readout).</param>
+/// <param name="Confusion">C x C counts, row = true class, column = predicted class.</param>
+/// <param name="Seconds">Wall time.</param>
+public sealed record EvaluationResult(int Samples, int Classes, double Accuracy, double Loss, int[] Confusion, double Seconds)
+{
+    /// <summary>Samples per second.</summary>
+    public double SamplesPerSecond => Seconds > 0 ? Samples / Seconds : 0;
+
+    /// <summary>Samples of class <paramref name="c"/>.</summary>
+    public int Support(int c)
+    {
+        int n = 0;
+        for (int k = 0; k < Classes; k++)
+        {
+            n += Confusion[(c * Classes) + k];
+        }
+
+        return n;
+    }
+
+    /// <summary>Accuracy on the samples of class <paramref name="c"/> (NaN when there are none).</summary>
+    public double ClassAccuracy(int c)
+    {
+        int n = Support(c);
+        return n == 0 ? double.NaN : Confusion[(c * Classes) + c] / (double)n;
+    }
+}
+
+/// <summary>Outcome of one training batch of an <see cref="ISequenceBatchLearner"/>.</summary>
+/// <param name="Loss">Weighted mean of the chunk-end NLLs (NaN/Inf when diverged).</param>
+/// <param name="Correct">Samples of the batch whose last-step argmax was the label.</param>
+/// <param name="Updates">Optimiser steps applied.</param>
+/// <param name="Diverged">True when the learner detected NaN/Inf.</param>
+/// <param name="Complete">False when cancellation stopped the batch between chunks.</param>
+public readonly record struct BatchOutcome(double Loss, int Correct, int Updates, bool Diverged, bool Complete);

@@ -1,0 +1,393 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EventSnn.IO;
+using EventSnn.Snn;
+
+namespace EventSnn.Cli.Tests;
+
+/// <summary>
+/// Runs the CPU-heavy training tests on their own, not in parallel with the timing-sensitive
+/// network tests of other classes.
+/// </summary>
+[CollectionDefinition("TrainEval", DisableParallelization = true)]
+public sealed class TrainEvalCollection
+{
+}
+
+/// <summary>`eventsnn train` / `eventsnn eval` (in-process and as the built tool).</summary>
+[Collection("TrainEval")]
+public sealed class TrainEvalTests : IDisposable
+{
+    private const int Channels = 24;
+    private const int ClassCount = 3;
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "eventsnn-train-" + Guid.NewGuid().ToString("N"));
+
+    public TrainEvalTests()
+    {
+        Directory.CreateDirectory(_root);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// A tiny dataset in the SHD layout `dataset make spoken-digits` writes (shd_train.h5 /
+    /// shd_test.h5, written with the same ShdWriter): 24 channels, 3 classes; class c fires
+    /// mostly on channels 8c..8c+7 during 0.1..0.9 s, plus background spikes everywhere.
+    /// </summary>
+    private string MakeDataset(int trainPerClass = 8, int testPerClass = 4)
+    {
+        string dir = Path.Combine(_root, "shd");
+        Directory.CreateDirectory(dir);
+        var rng = new Random(7);
+        foreach ((string file, int perClass) in new[] { ("shd_train.h5", trainPerClass), ("shd_test.h5", testPerClass) })
+        {
+            using ShdWriter w = ShdWriter.Create(Path.Combine(dir, file), channels: Channels, timeType: ShdTimeType.Float32);
+            for (int k = 0; k < perClass; k++)
+            {
+                for (int c = 0; c < ClassCount; c++)
+                {
+                    var spikes = new List<(long T, ushort U)>();
+                    for (int i = 0; i < 60; i++)
+                    {
+                        spikes.Add((100_000 + rng.NextInt64(800_000), (ushort)((8 * c) + rng.Next(8))));
+                    }
+
+                    for (int i = 0; i < 20; i++)
+                    {
+                        spikes.Add((rng.NextInt64(1_000_000), (ushort)rng.Next(Channels)));
+                    }
+
+                    spikes.Sort();
+                    w.Add(spikes.Select(s => s.T).ToArray(), spikes.Select(s => s.U).ToArray(), c);
+                }
+            }
+        }
+
+        return dir;
+    }
+
+    private static List<JsonElement> JsonLines(string output) =>
+        [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+
+    [Theory]
+    [InlineData("fptt")]
+    [InlineData("bptt")]
+    public void Train_writes_epoch_json_and_a_checkpoint_that_eval_reproduces(string method)
+    {
+        string data = MakeDataset();
+        string ckpt = Path.Combine(_root, method + ".ckpt");
+        (int code, string output, string err) = CliHarness.Run("train", data, "--method", method, "--epochs", "3", "--batch", "6", "--hidden", "16", "--chunks", "4", "--lr", "0.01", "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        List<JsonElement> lines = JsonLines(output);
+        Assert.Equal(4, lines.Count); // 3 epochs + summary
+        for (int e = 0; e < 3; e++)
+        {
+            JsonElement m = lines[e];
+            Assert.Equal(e + 1, m.GetProperty("epoch").GetInt32());
+            Assert.True(m.GetProperty("loss").GetDouble() > 0);
+            Assert.InRange(m.GetProperty("train_accuracy").GetDouble(), 0, 1);
+            Assert.InRange(m.GetProperty("test_accuracy").GetDouble(), 0, 1);
+            Assert.True(m.GetProperty("seconds").GetDouble() > 0);
+            Assert.True(m.GetProperty("samples_per_second").GetDouble() > 0);
+            Assert.True(m.GetProperty("events_per_second").GetDouble() > 0);
+            Assert.Equal(0, m.GetProperty("divergences").GetInt32());
+            Assert.Equal(method == "fptt" ? 16 : 4, m.GetProperty("updates").GetInt32()); // 24 samples / 6 = 4 batches; FPTT 4 chunks each
+        }
+
+        JsonElement summary = lines[3].GetProperty("summary");
+        Assert.Equal(method, summary.GetProperty("method").GetString());
+        Assert.Equal("managed", summary.GetProperty("backend").GetString());
+        Assert.Equal(3, summary.GetProperty("epochs").GetInt32());
+        Assert.Equal(24, summary.GetProperty("train_samples").GetInt32());
+        Assert.Equal(12, summary.GetProperty("test_samples").GetInt32());
+        Assert.Equal(1.0 / 3, summary.GetProperty("chance").GetDouble(), 9);
+        Assert.Equal(ckpt, summary.GetProperty("checkpoint").GetString());
+        double final = summary.GetProperty("final_test_accuracy").GetDouble();
+        Assert.Equal(lines[2].GetProperty("test_accuracy").GetDouble(), final);
+        Assert.True(summary.GetProperty("best_test_accuracy").GetDouble() > 1.0 / 3, output); // learns above chance
+
+        // the checkpoint exists, is a valid managed checkpoint, and loads
+        Assert.True(File.Exists(ckpt));
+        Assert.Empty(Directory.GetFiles(_root, "*.tmp")); // atomic save leaves no temporary file
+        CheckpointData read = Checkpoint.Read(ckpt);
+        Assert.Equal(3, read.Meta["training"]!["epoch"]!.GetValue<int>());
+        Assert.Equal(method, read.Meta["training"]!["method"]!.GetValue<string>());
+        Network<float> net = Checkpoint.LoadNetwork<float>(ckpt);
+        Assert.Equal(Channels, net.InputSize);
+        Assert.Equal(ClassCount, net.OutputSize);
+
+        // the streaming classifier (classify, run) loads it too, BPTT checkpoints included (W-bar = W)
+        var online = new EventSnn.Snn.Classification.OnlineSequenceClassifier(new() { Inputs = Channels, Classes = ClassCount, Steps = 100, Hidden = 16 });
+        online.Load(ckpt);
+
+        // eval on the checkpoint reproduces the final test accuracy exactly
+        (code, output, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        JsonElement ev = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(final, ev.GetProperty("accuracy").GetDouble());
+        Assert.Equal(12, ev.GetProperty("samples").GetInt32());
+        Assert.Equal("test", ev.GetProperty("split").GetString());
+        Assert.Equal(lines[2].GetProperty("test_loss").GetDouble(), ev.GetProperty("loss").GetDouble(), 9);
+        Assert.Equal(ClassCount, ev.GetProperty("per_class_accuracy").GetArrayLength());
+        int total = 0, diagonal = 0;
+        JsonElement confusion = ev.GetProperty("confusion");
+        for (int y = 0; y < ClassCount; y++)
+        {
+            for (int p = 0; p < ClassCount; p++)
+            {
+                int n = confusion[y][p].GetInt32();
+                total += n;
+                diagonal += y == p ? n : 0;
+            }
+        }
+
+        Assert.Equal(12, total);
+        Assert.Equal(final, diagonal / 12.0, 12);
+
+        // human output: accuracy line and the confusion table; the train split works too
+        (code, output, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--split", "train");
+        Assert.True(code == 0, err);
+        Assert.Contains("train split", output);
+        Assert.Contains("accuracy", output);
+        Assert.Contains("true\\pred", output);
+    }
+
+    [Theory]
+    [InlineData("fptt")]
+    [InlineData("bptt")]
+    public void Torch_backend_trains_and_its_checkpoint_evaluates_in_the_managed_engine(string method)
+    {
+        string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
+        string ckpt = Path.Combine(_root, "torch-" + method + ".ckpt");
+        (int code, string output, string err) = CliHarness.Run("train", data, "--backend", "torch", "--method", method, "--epochs", "2", "--batch", "6", "--hidden", "8", "--chunks", "2", "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        List<JsonElement> lines = JsonLines(output);
+        Assert.Equal(3, lines.Count);
+        Assert.Equal(method == "fptt" ? 4 : 2, lines[0].GetProperty("updates").GetInt32()); // 2 batches (x 2 chunks for FPTT)
+        Assert.True(lines[1].GetProperty("loss").GetDouble() > 0);
+        JsonElement summary = lines[2].GetProperty("summary");
+        Assert.Equal("torch", summary.GetProperty("backend").GetString());
+        Assert.Equal(2, Checkpoint.Read(ckpt).Meta["training"]!["epoch"]!.GetValue<int>());
+
+        // the managed-format checkpoint evaluates to the accuracy train reported
+        (code, output, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        Assert.Equal(summary.GetProperty("final_test_accuracy").GetDouble(), JsonDocument.Parse(output).RootElement.GetProperty("accuracy").GetDouble());
+    }
+
+    [Fact]
+    public void Human_output_has_a_line_per_epoch_and_resume_continues_after_the_saved_epoch()
+    {
+        string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
+        string ckpt = Path.Combine(_root, "r.ckpt");
+        (int code, string output, string err) = CliHarness.Run("train", data, "--epochs", "1", "--batch", "4", "--hidden", "8", "--chunk-length", "25", "--schedule", "cosine", "--checkpoint", ckpt);
+        Assert.True(code == 0, err);
+        Assert.Contains("epoch   1/1: loss", output);
+        Assert.Contains("samples/s", output);
+        Assert.Contains("FPTT chunks of 25 steps (K=4", output);
+        Assert.Contains("done: 1 epoch(s)", output);
+
+        (code, output, err) = CliHarness.Run("train", data, "--epochs", "2", "--batch", "4", "--hidden", "8", "--chunk-length", "25", "--checkpoint", ckpt, "--resume", "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains("resumed from", err);
+        List<JsonElement> lines = JsonLines(output);
+        Assert.Equal(2, lines.Count);
+        Assert.Equal(2, lines[0].GetProperty("epoch").GetInt32());
+        Assert.Equal(2, lines[1].GetProperty("summary").GetProperty("epochs").GetInt32());
+    }
+
+    [Fact]
+    public void A_huge_learning_rate_is_reported_as_divergences()
+    {
+        string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
+        (int code, string output, string err) = CliHarness.Run("train", data, "--epochs", "1", "--batch", "4", "--hidden", "8", "--lr", "1e6", "--checkpoint", Path.Combine(_root, "d.ckpt"), "--json");
+        Assert.True(code == 0, err);
+        List<JsonElement> lines = JsonLines(output);
+        Assert.True(lines[0].GetProperty("divergences").GetInt32() > 0, output);
+        Assert.Equal(lines[0].GetProperty("divergences").GetInt32(), lines[1].GetProperty("summary").GetProperty("divergences").GetInt32());
+        Assert.True(Checkpoint.LoadNetwork<float>(Path.Combine(_root, "d.ckpt")).Parameters.AllFinite());
+    }
+
+    [Fact]
+    public void Bad_input_is_exit_2_naming_the_path_or_option()
+    {
+        string missing = Path.Combine(_root, "no-such-dataset");
+        (int code, _, string err) = CliHarness.Run("train", missing);
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains(missing, err);
+
+        string empty = Path.Combine(_root, "empty");
+        Directory.CreateDirectory(empty);
+        (code, _, err) = CliHarness.Run("train", empty);
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains(empty, err);
+
+        string data = MakeDataset(trainPerClass: 2, testPerClass: 1);
+        (code, _, err) = CliHarness.Run("train", data, "--method", "bogus");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--method", err);
+        Assert.Contains("bogus", err);
+
+        (code, _, err) = CliHarness.Run("train", data, "--schedule", "weekly");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--schedule", err);
+
+        (code, _, err) = CliHarness.Run("train", data, "--backend", "gpu");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--backend", err);
+
+        (code, _, err) = CliHarness.Run("eval", data);
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--checkpoint", err);
+
+        string garbage = Path.Combine(_root, "garbage.ckpt");
+        File.WriteAllText(garbage, "not a checkpoint");
+        (code, _, err) = CliHarness.Run("eval", data, "--checkpoint", garbage);
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains(garbage, err);
+
+        (code, _, err) = CliHarness.Run("eval", missing, "--checkpoint", garbage);
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains(missing, err);
+    }
+
+    [Fact]
+    public void Dataset_train_is_an_alias_over_the_same_trainer()
+    {
+        string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
+        (int code, string output, string err) = CliHarness.Run("dataset", "train", data, "--epochs", "2", "--hidden", "8", "--batch", "4", "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains("epoch   2:", output);
+        using JsonDocument json = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]);
+        Assert.Equal(6, json.RootElement.GetProperty("test_samples").GetInt32());
+        Assert.Equal(0, json.RootElement.GetProperty("divergences").GetInt32());
+
+        // the same options through `train` give the same final accuracy (same code path)
+        (code, string trainOut, err) = CliHarness.Run("train", data, "--epochs", "2", "--hidden", "8", "--batch", "4", "--checkpoint", Path.Combine(_root, "alias.ckpt"), "--json");
+        Assert.True(code == 0, err);
+        double viaTrain = JsonLines(trainOut)[^1].GetProperty("summary").GetProperty("final_test_accuracy").GetDouble();
+        Assert.Equal(json.RootElement.GetProperty("final_test_accuracy").GetDouble(), viaTrain);
+    }
+
+    private static string ToolPath()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "eventsnn.dll");
+        Assert.True(File.Exists(path), path);
+        return path;
+    }
+
+    private static Process Launch(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(ToolPath());
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
+    }
+
+    private static (int Code, string Out, string Err) RunTool(params string[] args)
+    {
+        using Process p = Launch(args);
+        Task<string> err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(60_000), "the tool did not finish");
+        return (p.ExitCode, output, err.Result);
+    }
+
+    private static string Recordings(string name)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EventSnn.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        Assert.NotNull(dir);
+        string path = Path.Combine(dir.FullName, "recordings", name);
+        Assert.True(Directory.Exists(path), $"{path} is missing");
+        return path;
+    }
+
+    [Fact]
+    public void The_built_tool_trains_and_evaluates_the_gesture_recordings_as_a_process()
+    {
+        // recordings/gestures: DVS128 Gesture layout, 90 train / 30 test gestures, 10 classes
+        string data = Recordings("gestures");
+        string ckpt = Path.Combine(_root, "p.ckpt");
+        (int code, string output, string err) = RunTool("train", data, "--epochs", "2", "--batch", "10", "--hidden", "16", "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        List<JsonElement> lines = JsonLines(output);
+        Assert.Equal(3, lines.Count);
+        Assert.Equal(9, lines[0].GetProperty("updates").GetInt32() / 5); // 9 batches x 5 chunks
+        JsonElement summary = lines[^1].GetProperty("summary");
+        Assert.Equal(90, summary.GetProperty("train_samples").GetInt32());
+        Assert.Equal(30, summary.GetProperty("test_samples").GetInt32());
+        Assert.Equal(10, summary.GetProperty("classes").GetInt32());
+        double final = summary.GetProperty("final_test_accuracy").GetDouble();
+
+        (code, output, err) = RunTool("eval", data, "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        JsonElement ev = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(final, ev.GetProperty("accuracy").GetDouble());
+        Assert.Equal(30, ev.GetProperty("samples").GetInt32());
+        Assert.Equal(10, ev.GetProperty("confusion").GetArrayLength());
+
+        // human output when redirected: plain lines and the confusion table, no escape codes
+        (code, output, err) = RunTool("eval", data, "--checkpoint", ckpt);
+        Assert.True(code == 0, err);
+        Assert.Contains("accuracy", output);
+        Assert.Contains("true\\pred", output);
+        Assert.DoesNotContain("\u001b[", output);
+
+        (code, _, err) = RunTool("train", data, "--method", "bogus");
+        Assert.Equal(2, code);
+        Assert.Contains("--method", err);
+    }
+
+    [Fact]
+    public async Task Sigterm_finishes_the_batch_saves_the_checkpoint_and_exits_130()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // SIGTERM is POSIX
+        }
+
+        string data = MakeDataset(trainPerClass: 8, testPerClass: 2);
+        string ckpt = Path.Combine(_root, "term.ckpt");
+        using Process p = Launch("train", data, "--epochs", "1000", "--batch", "4", "--hidden", "16", "--checkpoint", ckpt, "--json");
+        Task<string> err = p.StandardError.ReadToEndAsync();
+
+        // wait for the first epoch line, then ask it to stop
+        string? first = await p.StandardOutput.ReadLineAsync();
+        Assert.NotNull(first);
+        Assert.Equal(1, JsonDocument.Parse(first).RootElement.GetProperty("epoch").GetInt32());
+        using (Process kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        string rest = await p.StandardOutput.ReadToEndAsync();
+        Assert.True(p.WaitForExit(30_000), "the tool did not stop");
+        string stderr = await err;
+        Assert.True(p.ExitCode == 130, stderr);
+        List<JsonElement> lines = JsonLines(rest);
+        JsonElement summary = lines[^1].GetProperty("summary");
+        Assert.True(summary.GetProperty("interrupted").GetBoolean());
+        Assert.True(summary.GetProperty("epochs").GetInt32() < 1000);
+        CheckpointData saved = Checkpoint.Read(ckpt);
+        Assert.Equal(summary.GetProperty("epochs").GetInt32(), saved.Meta["training"]!["epoch"]!.GetValue<int>());
+        Assert.True(saved.Meta["training"]!["interrupted"]!.GetValue<bool>());
+    }
+}

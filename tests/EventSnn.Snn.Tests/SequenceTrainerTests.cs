@@ -1,0 +1,214 @@
+using EventSnn.Snn.Classification;
+
+namespace EventSnn.Snn.Tests;
+
+public class SequenceTrainerTests
+{
+    private const int Inputs = 8;
+    private const int Classes = 4;
+    private const int Steps = 12;
+
+    /// <summary>A sparse test sequence: class c drives inputs 2c and 2c+1 with counts, the rest is noise.</summary>
+    private sealed class Sequence : ILabelledSequence
+    {
+        private readonly int[][] _idx;
+        private readonly float[][] _val;
+
+        public Sequence(int label, Random rng)
+        {
+            Label = label;
+            _idx = new int[Steps][];
+            _val = new float[Steps][];
+            for (int t = 0; t < Steps; t++)
+            {
+                var idx = new List<int>();
+                var val = new List<float>();
+                for (int i = 0; i < Inputs; i++)
+                {
+                    if (rng.NextDouble() < (i / 2 == label ? 0.6 : 0.1))
+                    {
+                        idx.Add(i);
+                        val.Add(1 + rng.Next(3));
+                    }
+                }
+
+                _idx[t] = [.. idx];
+                _val[t] = [.. val];
+                NonZeros += idx.Count;
+            }
+        }
+
+        public int Steps => SequenceTrainerTests.Steps;
+
+        public int Features => Inputs;
+
+        public int Label { get; }
+
+        public int NonZeros { get; }
+
+        public ReadOnlySpan<int> ActiveAt(int step) => _idx[step];
+
+        public ReadOnlySpan<float> ValuesAt(int step) => _val[step];
+    }
+
+    private static List<ILabelledSequence> Data(int perClass, int seed)
+    {
+        var rng = new Random(seed);
+        var list = new List<ILabelledSequence>();
+        for (int k = 0; k < perClass; k++)
+        {
+            for (int c = 0; c < Classes; c++)
+            {
+                list.Add(new Sequence(c, rng));
+            }
+        }
+
+        return list;
+    }
+
+    private static SequenceTrainerOptions Options(SequenceTrainingMethod method, int epochs = 6, double lr = 1e-2) => new()
+    {
+        Method = method,
+        Epochs = epochs,
+        Hidden = 24,
+        Batch = 8,
+        Chunks = 3,
+        LearningRate = lr,
+        Seed = 2,
+    };
+
+    private static bool AllFinite(Network<float> n) => n.Parameters.AllFinite();
+
+    [Theory]
+    [InlineData(SequenceTrainingMethod.Fptt)]
+    [InlineData(SequenceTrainingMethod.Bptt)]
+    public void Trains_above_chance_and_reports_every_epoch(SequenceTrainingMethod method)
+    {
+        List<ILabelledSequence> train = Data(12, 1), test = Data(6, 2);
+        using var trainer = new SequenceTrainer(Options(method), Inputs, Classes, Steps);
+        var seen = new List<EpochMetrics>();
+        TrainingResult r = trainer.Train(train, test, onEpoch: seen.Add);
+        Assert.Equal(6, seen.Count);
+        Assert.Equal([1, 2, 3, 4, 5, 6], seen.Select(m => m.Epoch));
+        Assert.All(seen, m => Assert.True(double.IsFinite(m.Loss) && m.SamplesPerSecond > 0 && m.Updates > 0 && !m.Interrupted));
+
+        // FPTT: one update per chunk (3) per batch (48 / 8 = 6); BPTT: one per batch
+        Assert.Equal(method == SequenceTrainingMethod.Fptt ? 18 : 6, seen[0].Updates);
+        Assert.Equal(0, r.Divergences);
+        Assert.Equal(seen[^1].TestAccuracy, r.FinalTestAccuracy);
+        Assert.True(r.BestTestAccuracy > 0.5, $"best test accuracy {r.BestTestAccuracy} (chance 0.25)");
+        Assert.True(seen[^1].Loss < seen[0].Loss, $"loss {seen[0].Loss} -> {seen[^1].Loss}");
+
+        // the reported test accuracy is what Evaluate gives on the final weights
+        EvaluationResult e = SequenceTrainer.Evaluate(trainer.CurrentNetwork(), test);
+        Assert.Equal(r.FinalTestAccuracy, e.Accuracy);
+        Assert.Equal(test.Count, e.Confusion.Sum());
+    }
+
+    [Theory]
+    [InlineData(SequenceTrainingMethod.Fptt)]
+    [InlineData(SequenceTrainingMethod.Bptt)]
+    public void Nan_weights_are_detected_rolled_back_and_reported(SequenceTrainingMethod method)
+    {
+        List<ILabelledSequence> train = Data(6, 1), test = Data(2, 2);
+        using var trainer = new SequenceTrainer(Options(method, epochs: 1), Inputs, Classes, Steps);
+        var learner = (ManagedBatchLearner)trainer.Learner;
+        Parameter<float> w = learner.Network.Parameters[0];
+        w.Data[3] = float.NaN;
+        w.MarkChanged();
+        var seen = new List<EpochMetrics>();
+        TrainingResult r = trainer.Train(train, test, onEpoch: seen.Add);
+        Assert.Equal(1, seen[0].Divergences);
+        Assert.Equal(1, r.Divergences);
+        Assert.True(AllFinite(learner.Network), "weights stay finite after the rollback");
+        Assert.True(double.IsFinite(seen[0].Loss) && double.IsFinite(seen[0].TestAccuracy));
+    }
+
+    [Theory]
+    [InlineData(SequenceTrainingMethod.Fptt, 1e6)]
+    [InlineData(SequenceTrainingMethod.Bptt, 1e6)]
+    [InlineData(SequenceTrainingMethod.Fptt, 1e38)] // weights overflow to ±Inf within one update
+    [InlineData(SequenceTrainingMethod.Bptt, 1e38)]
+    public void A_huge_learning_rate_diverges_and_is_rolled_back_and_counted(SequenceTrainingMethod method, double lr)
+    {
+        List<ILabelledSequence> train = Data(8, 1), test = Data(2, 2);
+        using var trainer = new SequenceTrainer(Options(method, epochs: 2, lr: lr), Inputs, Classes, Steps);
+        var seen = new List<EpochMetrics>();
+        TrainingResult r = trainer.Train(train, test, onEpoch: seen.Add);
+        Assert.True(r.Divergences > 0, "exploding loss must be detected");
+        Assert.Equal(r.Divergences, seen.Sum(m => m.Divergences));
+        Assert.True(AllFinite(trainer.CurrentNetwork()));
+    }
+
+    [Fact]
+    public void Checkpoint_resumes_after_the_saved_epoch_and_interruption_stops_early()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "eventsnn-trainer-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            List<ILabelledSequence> train = Data(4, 1), test = Data(2, 2);
+            string path = Path.Combine(dir, "t.ckpt");
+            using (var first = new SequenceTrainer(Options(SequenceTrainingMethod.Fptt, epochs: 1), Inputs, Classes, Steps))
+            {
+                first.Train(train, test, path);
+            }
+
+            CheckpointData data = Checkpoint.Read(path);
+            Assert.Equal(1, data.Meta["training"]!["epoch"]!.GetValue<int>());
+            Assert.Equal("fptt", data.Meta["training"]!["method"]!.GetValue<string>());
+
+            using var second = new SequenceTrainer(Options(SequenceTrainingMethod.Fptt, epochs: 3), Inputs, Classes, Steps);
+            second.Resume(path);
+            Assert.Equal(1, second.CompletedEpochs);
+            var seen = new List<EpochMetrics>();
+            second.Train(train, test, path, seen.Add);
+            Assert.Equal([2, 3], seen.Select(m => m.Epoch));
+            Assert.Equal(3, Checkpoint.Read(path).Meta["training"]!["epoch"]!.GetValue<int>());
+
+            // a BPTT trainer refuses an FPTT checkpoint
+            using var bptt = new SequenceTrainer(Options(SequenceTrainingMethod.Bptt), Inputs, Classes, Steps);
+            Assert.Throws<CheckpointException>(() => bptt.Resume(path));
+
+            // cancelled before the first batch: nothing trained, the epoch is reported as interrupted and saved
+            using var cts = new CancellationTokenSource();
+            cts.Cancel();
+            using var third = new SequenceTrainer(Options(SequenceTrainingMethod.Fptt, epochs: 3), Inputs, Classes, Steps);
+            TrainingResult r = third.Train(train, test, Path.Combine(dir, "c.ckpt"), cancellation: cts.Token);
+            Assert.True(r.Interrupted);
+            Assert.True(r.Epochs[0].Interrupted);
+            Assert.True(File.Exists(Path.Combine(dir, "c.ckpt")));
+            Assert.Equal(0, third.CompletedEpochs);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Evaluate_is_deterministic_and_counts_the_confusion()
+    {
+        List<ILabelledSequence> test = Data(5, 4);
+        var net = new Network<float>(Options(SequenceTrainingMethod.Fptt).NetworkConfig(Inputs, Classes));
+        EvaluationResult a = SequenceTrainer.Evaluate(net, test);
+        EvaluationResult b = SequenceTrainer.Evaluate(net, test);
+        Assert.Equal(a.Accuracy, b.Accuracy);
+        Assert.Equal(a.Loss, b.Loss);
+        Assert.Equal(a.Confusion, b.Confusion);
+        Assert.Equal(20, a.Samples);
+        for (int c = 0; c < Classes; c++)
+        {
+            Assert.Equal(5, a.Support(c));
+        }
+
+        int diagonal = 0;
+        for (int c = 0; c < Classes; c++)
+        {
+            diagonal += a.Confusion[(c * Classes) + c];
+        }
+
+        Assert.Equal(diagonal / 20.0, a.Accuracy);
+        Assert.True(a.Loss > 0);
+    }
+}
