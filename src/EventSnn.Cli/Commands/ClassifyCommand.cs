@@ -97,20 +97,9 @@ internal sealed class ClassifyCommand : Command
         }
 
         using var session = new StreamClassifier(classifier, new StreamClassifierOptions { WindowUs = source.WindowUs });
-        using var cancel = new CancellationTokenSource();
+        using var signals = new StopSignals();
         using var stop = new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, stop.Token);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        using PosixSignalRegistration? term = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-        {
-            ctx.Cancel = true;
-            cancel.Cancel();
-        });
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(signals.Token, stop.Token);
         if (duration > 0)
         {
             stop.CancelAfter(TimeSpan.FromSeconds(duration));
@@ -151,11 +140,10 @@ internal sealed class ClassifyCommand : Command
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
             labels?.Dispose();
         }
 
-        bool interrupted = cancel.IsCancellationRequested;
+        bool interrupted = signals.Token.IsCancellationRequested;
         if (labels?.Error is { } labelError)
         {
             stderr.WriteLine("warning: " + labelError.Message);

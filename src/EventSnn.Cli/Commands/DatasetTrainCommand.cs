@@ -39,7 +39,7 @@ internal sealed class DatasetTrainCommand : Command
         using SequenceTrainer trainer = TrainCommand.Create(options, "managed", data);
         string model = TrainCommand.Describe(options, trainer.Learner.Setup);
         string? checkpoint = args.Get("checkpoint") is { } c ? Path.GetFullPath(c) : null;
-        using var signals = new TrainSignals();
+        using var signals = new StopSignals();
         double elapsed = 0;
         TrainingResult result = trainer.Train(data.Train, data.Test, checkpoint, m =>
         {

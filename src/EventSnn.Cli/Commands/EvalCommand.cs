@@ -59,7 +59,7 @@ internal sealed class EvalCommand : Command
         }
 
         List<ILabelledSequence> samples = split == "test" ? data.Test : data.Train;
-        using var signals = new TrainSignals();
+        using var signals = new StopSignals();
         EvaluationResult r;
         try
         {

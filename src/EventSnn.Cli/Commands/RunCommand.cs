@@ -62,18 +62,7 @@ internal sealed class RunCommand : Command
             }
         }
 
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        using PosixSignalRegistration? term = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-        {
-            ctx.Cancel = true;
-            cancel.Cancel();
-        });
+        using var signals = new StopSignals();
 
         var gate = new Lock();
         var clock = Stopwatch.StartNew();
@@ -126,16 +115,15 @@ internal sealed class RunCommand : Command
                         task.Description = string.Create(CultureInfo.InvariantCulture, $"{d.Stream} acc {Accuracy(s.Decisions):P0}");
                     }
 
-                    Task.WaitAll([.. streams.Select(s => Task.Run(() => s.RunAsync(Progress, cancel.Token)))]);
+                    Task.WaitAll([.. streams.Select(s => Task.Run(() => s.RunAsync(Progress, signals.Token)))]);
                 });
         }
         else
         {
-            Task.WaitAll([.. streams.Select(s => Task.Run(() => s.RunAsync(OnDecision, cancel.Token)))]);
+            Task.WaitAll([.. streams.Select(s => Task.Run(() => s.RunAsync(OnDecision, signals.Token)))]);
         }
 
-        Console.CancelKeyPress -= onCancel;
-        bool interrupted = cancel.IsCancellationRequested;
+        bool interrupted = signals.Token.IsCancellationRequested;
         var checkpoints = streams.Select(s => s.SaveCheckpoint()).ToList();
         var plots = new List<string> { RunPlots.Accuracy(output, streams) };
         foreach (StreamRunner s in streams)

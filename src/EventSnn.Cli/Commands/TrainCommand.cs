@@ -81,7 +81,7 @@ internal sealed class TrainCommand : Command
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {model}; batch {setup.Batch}, lr {options.LearningRate:G3} ({Schedule(options.Schedule)}), backend {trainer.Learner.Backend}; checkpoint {checkpoint}"));
         }
 
-        using var signals = new TrainSignals();
+        using var signals = new StopSignals();
         TrainingResult result;
         if (live)
         {

@@ -13,11 +13,7 @@ namespace EventSnn.Pipeline.Serving;
 public sealed class JsonLinesPublisher : IAsyncDisposable
 {
     private readonly DecisionHub _hub;
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _clients = [];
-    private readonly Lock _gate = new();
-    private readonly Task _accept;
+    private readonly SocketAcceptor _acceptor;
     private readonly int _maxClients;
 
     /// <summary>Starts listening on <paramref name="address"/>:<paramref name="port"/> (0 = ephemeral); at most <paramref name="maxClients"/> clients at once.</summary>
@@ -27,78 +23,29 @@ public sealed class JsonLinesPublisher : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(maxClients, 1);
         _hub = hub;
         _maxClients = maxClients;
-        _listener = new TcpListener(address, port);
-        _listener.Start();
-        EndPoint = (IPEndPoint)_listener.LocalEndpoint;
-        _accept = AcceptLoop();
+        _acceptor = new SocketAcceptor(address, port, Accept);
+        EndPoint = _acceptor.EndPoint;
     }
 
     /// <summary>Where the publisher listens.</summary>
     public IPEndPoint EndPoint { get; }
 
     /// <summary>Stops accepting; waits (bounded) for the connected clients to receive their queued decisions.</summary>
-    public async Task StopAsync(TimeSpan drain)
-    {
-        if (!_stop.IsCancellationRequested)
-        {
-            _stop.Cancel();
-            _listener.Stop();
-        }
-
-        Task[] clients;
-        lock (_gate)
-        {
-            clients = [.. _clients, _accept];
-        }
-
-        try
-        {
-            await Task.WhenAll(clients).WaitAsync(drain).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-        }
-    }
+    public Task StopAsync(TimeSpan drain) => _acceptor.StopAsync(drain);
 
     /// <summary>Stops the publisher.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _acceptor.DisposeAsync();
 
-    private async Task AcceptLoop()
+    private Task Accept(Socket socket, int connected)
     {
-        while (!_stop.IsCancellationRequested)
+        if (connected >= _maxClients)
         {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-
-            socket.NoDelay = true;
-            lock (_gate)
-            {
-                _clients.RemoveAll(t => t.IsCompleted);
-                if (_clients.Count >= _maxClients)
-                {
-                    _hub.WriteLog($"publisher: refused {socket.RemoteEndPoint} ({_maxClients} clients connected)");
-                    socket.Dispose();
-                    continue;
-                }
-
-                _clients.Add(Serve(socket, _hub.Subscribe()));
-            }
+            _hub.WriteLog($"publisher: refused {socket.RemoteEndPoint} ({_maxClients} clients connected)");
+            socket.Dispose();
+            return Task.CompletedTask;
         }
+
+        return Serve(socket, _hub.Subscribe());
     }
 
     private async Task Serve(Socket socket, DecisionHub.Subscription sub)
@@ -172,11 +119,7 @@ public sealed class SseHttpServer : IAsyncDisposable
 {
     private readonly DecisionHub _hub;
     private readonly ServeOptions _options;
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _clients = [];
-    private readonly Lock _gate = new();
-    private readonly Task _accept;
+    private readonly SocketAcceptor _acceptor;
 
     /// <summary>Starts listening.</summary>
     public SseHttpServer(DecisionHub hub, ServeOptions options, IPAddress address, int port)
@@ -185,10 +128,8 @@ public sealed class SseHttpServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _hub = hub;
         _options = options;
-        _listener = new TcpListener(address, port);
-        _listener.Start();
-        EndPoint = (IPEndPoint)_listener.LocalEndpoint;
-        _accept = AcceptLoop();
+        _acceptor = new SocketAcceptor(address, port, (socket, connected) => connected >= _options.MaxClients ? Refuse(socket) : Serve(socket));
+        EndPoint = _acceptor.EndPoint;
     }
 
     /// <summary>Where the endpoint listens.</summary>
@@ -198,62 +139,10 @@ public sealed class SseHttpServer : IAsyncDisposable
     public IReadOnlyDictionary<string, int>? Ports { get; set; }
 
     /// <summary>Stops accepting; waits (bounded) for event streams to drain.</summary>
-    public async Task StopAsync(TimeSpan drain)
-    {
-        if (!_stop.IsCancellationRequested)
-        {
-            _stop.Cancel();
-            _listener.Stop();
-        }
-
-        Task[] clients;
-        lock (_gate)
-        {
-            clients = [.. _clients, _accept];
-        }
-
-        try
-        {
-            await Task.WhenAll(clients).WaitAsync(drain).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-        }
-    }
+    public Task StopAsync(TimeSpan drain) => _acceptor.StopAsync(drain);
 
     /// <summary>Stops the endpoint.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-        _stop.Dispose();
-    }
-
-    private async Task AcceptLoop()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-
-            socket.NoDelay = true;
-            lock (_gate)
-            {
-                _clients.RemoveAll(t => t.IsCompleted);
-                _clients.Add(_clients.Count >= _options.MaxClients ? Refuse(socket) : Serve(socket));
-            }
-        }
-    }
+    public ValueTask DisposeAsync() => _acceptor.DisposeAsync();
 
     private async Task Serve(Socket socket)
     {
@@ -392,7 +281,7 @@ public sealed class SseHttpServer : IAsyncDisposable
     {
         byte[] head = new byte[_options.MaxRequestHeadBytes];
         int used = 0;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_acceptor.Stopping);
         timeout.CancelAfter(_options.RequestTimeout);
         try
         {
@@ -425,7 +314,7 @@ public sealed class SseHttpServer : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (!_acceptor.Stopping.IsCancellationRequested)
         {
             return (408, null);
         }
