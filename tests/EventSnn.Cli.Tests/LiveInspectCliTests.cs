@@ -48,20 +48,32 @@ public class LiveInspectCliTests
             port = ((System.Net.IPEndPoint)probe.Client.LocalEndPoint!).Port;
         }
 
-        Task sender = Task.Run(async () =>
-        {
-            await Task.Delay(400);
-            using var s = new JaerUdpSender(port, eventsPerDatagram: 100);
-            using var batch = new EventBatch(1000);
-            for (int i = 0; i < 1000; i++)
+        // The datagrams go out as soon as the tool has bound the port (sent earlier they would be
+        // dropped; a fixed delay is too short when the machine is loaded), from a dedicated
+        // thread (a starved thread pool could start the sender after the duration is over).
+        bool bound = false;
+        var sender = Task.Factory.StartNew(
+            () =>
             {
-                batch.Add(100 + i, i % 128, (i / 128) % 128, i % 4 == 0);
-            }
+                bound = WaitUntilUdpBound(port, TimeSpan.FromSeconds(30));
+                using var s = new JaerUdpSender(port, eventsPerDatagram: 100);
+                using var batch = new EventBatch(1000);
+                for (int i = 0; i < 1000; i++)
+                {
+                    batch.Add(100 + i, i % 128, (i / 128) % 128, i % 4 == 0);
+                }
 
-            s.OnNext(batch);
-        });
+                s.OnNext(batch);
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         (int code, string stdout, string stderr) = CliHarness.Run("inspect", $"udp://127.0.0.1:{port}", "--json", "--duration", "2");
-        await sender;
+        double seconds = clock.Elapsed.TotalSeconds;
+        await sender.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(bound, $"udp port {port} was never bound; stderr: {stderr}");
+        Assert.True(seconds >= 1.9, $"returned after {seconds:F2} s, before the 2 s duration");
         Assert.True(code == 0, stderr);
         using JsonDocument doc = JsonDocument.Parse(stdout.Trim());
         JsonElement r = doc.RootElement;
@@ -101,5 +113,45 @@ public class LiveInspectCliTests
         Assert.True(r.GetProperty("latency_p99_ms").GetDouble() > 0);
         Assert.Equal(50000, r.GetProperty("throughput_events").GetInt64());
         Assert.Equal(60000, r.GetProperty("latency_events_sent").GetInt64());
+    }
+
+    /// <summary>
+    /// Waits until a socket is bound to UDP <paramref name="port"/> (Linux: /proc/net/udp and
+    /// udp6 list the local ports in hex; elsewhere a fixed wait); false on timeout.
+    /// </summary>
+    private static bool WaitUntilUdpBound(int port, TimeSpan timeout)
+    {
+        string[] tables = ["/proc/net/udp", "/proc/net/udp6"];
+        if (!File.Exists(tables[0]))
+        {
+            Thread.Sleep(1000);
+            return true;
+        }
+
+        string suffix = ":" + port.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            foreach (string table in tables)
+            {
+                if (!File.Exists(table))
+                {
+                    continue;
+                }
+
+                foreach (string line in File.ReadLines(table).Skip(1))
+                {
+                    string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    if (fields.Length > 1 && fields[1].EndsWith(suffix, StringComparison.Ordinal))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            Thread.Sleep(10);
+        }
+
+        return false;
     }
 }

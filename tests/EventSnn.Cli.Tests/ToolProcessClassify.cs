@@ -175,7 +175,7 @@ internal sealed partial class ToolProcessClassify : IDisposable
         {
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit();
-            throw new TimeoutException($"eventsnn did not exit within {timeout.TotalSeconds} s; stdout tail: {Tail(Stdout)}; stderr: {Tail(Stderr)}");
+            throw new TimeoutException($"eventsnn {string.Join(' ', _process.StartInfo.ArgumentList.Skip(1))} did not exit within {timeout.TotalSeconds} s (killed); stdout tail:\n{Tail(Stdout)}\nstderr tail:\n{Tail(Stderr)}");
         }
 
         _process.WaitForExit();

@@ -137,6 +137,72 @@ public class ReplayTests
         Assert.Equal((4000L, 8000L), (steps[1].StartUs, steps[1].EndUs));
         Assert.Equal([699], steps[1].Active);
     }
+
+    [Fact]
+    public void Paced_replay_completes_when_each_slice_fires_before_its_timer_is_recorded()
+    {
+        // Under CPU load a paced replay falls behind: the next slice's timer is due at once and its
+        // action runs on another thread before Schedule has returned to the action that scheduled
+        // it. EagerScheduler makes that happen on every other slice, deterministically. The replay
+        // used to record the older timer last and dispose the newer one, which stopped the replay
+        // without OnCompleted: `eventsnn classify --speed 10` then waited forever.
+        DvsEvent[] events = Ev.AtTimes(0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000);
+        var scheduler = new EagerScheduler();
+        var seen = new List<long>();
+        bool completed = false;
+        using IDisposable sub = EventReplay.Replay(() => new FakeDvsReader(events), new ReplayOptions { Pacing = ReplayPacing.Scaled, Speed = 10, SliceUs = 1000 }, scheduler)
+            .Subscribe(b => seen.AddRange(b.Timestamps.ToArray()), () => completed = true);
+        scheduler.Drain();
+        Assert.True(scheduler.RanInline > 0);
+        Assert.Equal(events.Select(e => e.T), seen);
+        Assert.True(completed, "the replay stopped without completing");
+    }
+
+    /// <summary>
+    /// Runs every other scheduled action inline, before Schedule returns (a timer that fires at
+    /// once on another thread while the scheduling thread is descheduled); queues the others.
+    /// </summary>
+    private sealed class EagerScheduler : IScheduler
+    {
+        private readonly Queue<Action> _queue = new();
+        private int _scheduled;
+
+        public DateTimeOffset Now => DateTimeOffset.UnixEpoch;
+
+        public int RanInline { get; private set; }
+
+        public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action) => Schedule(state, TimeSpan.Zero, action);
+
+        public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<IScheduler, TState, IDisposable> action) => Schedule(state, TimeSpan.Zero, action);
+
+        public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<IScheduler, TState, IDisposable> action)
+        {
+            var item = new System.Reactive.Disposables.BooleanDisposable();
+            if (++_scheduled % 2 == 0)
+            {
+                RanInline++;
+                action(this, state);
+                return item;
+            }
+
+            _queue.Enqueue(() =>
+            {
+                if (!item.IsDisposed)
+                {
+                    action(this, state);
+                }
+            });
+            return item;
+        }
+
+        public void Drain()
+        {
+            while (_queue.TryDequeue(out Action? next))
+            {
+                next();
+            }
+        }
+    }
 }
 
 public class FixtureReplayTests

@@ -127,8 +127,12 @@ internal sealed class ReplayRun<TBatch> : IDisposable
     private readonly ReplayOptions _options;
     private readonly IScheduler _scheduler;
     private readonly IObserver<TBatch> _observer;
-    private readonly SerialDisposable _timer = new();
+    private readonly Lock _gate = new();
     private IDisposable? _start;
+    private IDisposable? _fast;
+    private IDisposable? _timer;
+    private long _timerSeq;
+    private long _chunkSeq;
     private readonly double _speed;
     private TBatch? _input;
     private TBatch? _output;
@@ -160,7 +164,7 @@ internal sealed class ReplayRun<TBatch> : IDisposable
         if (_speed == 0)
         {
             ISchedulerLongRunning? longRunning = _scheduler.AsLongRunning();
-            _timer.Disposable = longRunning is not null
+            _fast = longRunning is not null
                 ? longRunning.ScheduleLongRunning(this, static (run, cancel) => run.RunFast(cancel))
                 : _scheduler.Schedule(this, static (_, run) =>
                 {
@@ -181,17 +185,29 @@ internal sealed class ReplayRun<TBatch> : IDisposable
         _stopped = true;
         Interlocked.MemoryBarrier();
         _start?.Dispose();
-        _timer.Dispose();
+        _fast?.Dispose();
+        IDisposable? timer;
+        lock (_gate)
+        {
+            timer = _timer;
+            _timer = null;
+        }
+
+        timer?.Dispose();
         if (Volatile.Read(ref _running) == 0)
         {
             Release(); // nothing in flight: close the reader now rather than at the next scheduled action
         }
     }
 
-    /// <summary>Marks a scheduled action as running; false when the run was stopped (then resources are released).</summary>
+    /// <summary>
+    /// Marks a scheduled action as running; false when the run was stopped (then resources are
+    /// released). A count, not a flag: when pacing falls behind, the next chunk's action can start
+    /// on another thread before the action that scheduled it has left.
+    /// </summary>
     private bool Enter()
     {
-        Interlocked.Exchange(ref _running, 1);
+        Interlocked.Increment(ref _running);
         if (_stopped)
         {
             Exit();
@@ -203,8 +219,7 @@ internal sealed class ReplayRun<TBatch> : IDisposable
 
     private void Exit()
     {
-        Interlocked.Exchange(ref _running, 0);
-        if (_stopped)
+        if (Interlocked.Decrement(ref _running) == 0 && _stopped)
         {
             Release();
         }
@@ -315,8 +330,8 @@ internal sealed class ReplayRun<TBatch> : IDisposable
 
         long offsetTicks = (long)(Math.Max(0, last - _origin) * 10.0 / _speed);
         DateTimeOffset due = _wallStart.AddTicks(offsetTicks);
-        // each slice replaces the previous timer (no chain of completed timers builds up)
-        _timer.Disposable = scheduler.Schedule(this, due, static (sched, run) =>
+        long seq = ++_chunkSeq; // chunks are scheduled one after the other, never concurrently
+        IDisposable timer = scheduler.Schedule(this, due, static (sched, run) =>
         {
             if (!run.Enter())
             {
@@ -338,7 +353,35 @@ internal sealed class ReplayRun<TBatch> : IDisposable
                 run.Exit();
             }
         });
+        Track(seq, timer);
         return Disposable.Empty;
+    }
+
+    /// <summary>
+    /// Records <paramref name="timer"/> (chunk <paramref name="seq"/>) as the one to cancel on
+    /// dispose. When the replay is behind, the chunk's action may already have run on another
+    /// thread and recorded the timer of a later chunk: the older handle must then not replace it
+    /// (replacing, and disposing, the newer timer would cancel the replay without completing it:
+    /// the subscriber would wait forever). The executed timers are not disposed: their actions
+    /// return <see cref="Disposable.Empty"/>, so no chain of completed timers builds up.
+    /// </summary>
+    private void Track(long seq, IDisposable timer)
+    {
+        lock (_gate)
+        {
+            if (!_stopped)
+            {
+                if (seq > _timerSeq)
+                {
+                    _timer = timer;
+                    _timerSeq = seq;
+                }
+
+                return;
+            }
+        }
+
+        timer.Dispose();
     }
 
     /// <summary>Reads the next non-empty batch into <see cref="_input"/>, re-opening for the next pass when looping. Applies the pass shift.</summary>
