@@ -95,6 +95,9 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
     /// <summary>The torch network trained.</summary>
     public TorchNetwork Network => _network;
 
+    /// <summary>The trainer (its <see cref="TorchTrainer.Learner"/> holds the optimiser and, for FPTT, W̄ and λ).</summary>
+    public TorchTrainer Trainer => _trainer;
+
     /// <inheritdoc/>
     public double LearningRate
     {
