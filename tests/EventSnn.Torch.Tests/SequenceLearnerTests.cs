@@ -9,7 +9,9 @@ namespace EventSnn.Torch.Tests;
 /// <see cref="TorchSequenceLearner"/> behind <see cref="SequenceTrainer"/>: the same per-epoch
 /// losses as the managed backend, and the divergence guard (torch-side snapshots) rolls back and
 /// counts a NaN weight or an exploding learning rate exactly as the managed backend does.
+/// Serial: the learner sets libtorch's process-wide thread count and restores it when disposed.
 /// </summary>
+[Collection(SerialCollection.Name)]
 public class SequenceLearnerTests
 {
     private const int Inputs = 8;
