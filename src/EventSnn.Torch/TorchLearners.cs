@@ -181,9 +181,15 @@ public abstract class TorchLearner : IDisposable
         return report;
     }
 
-    /// <summary>Drops the recorded steps without an update.</summary>
+    /// <summary>Drops the recorded steps without an update (nothing to do when no step is recorded).</summary>
     public void DiscardChunk()
     {
+        if (StepsRecorded == 0)
+        {
+            // the last chunk's state may already be disposed (TorchTrainer disposes it after the batch)
+            return;
+        }
+
         _chunkLoss?.Dispose();
         _chunkLoss = null;
         StepsRecorded = 0;

@@ -3,6 +3,8 @@ using EventSnn.Snn;
 using EventSnn.Snn.Classification;
 using EventSnn.Torch.Native;
 using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace EventSnn.Torch;
 
@@ -18,21 +20,34 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
     private readonly TorchNetwork _network;
     private readonly TorchTrainer _trainer;
     private readonly SnnRandom _random = new(1);
-    private readonly Network<float> _good;
-    private readonly FpttLearner<float>? _goodFptt;
-    private readonly Network<float> _scratch;
-    private readonly FpttLearner<float>? _scratchFptt;
+    private readonly Tensor[] _goodWeights;
+    private readonly Tensor[]? _goodAverage;
+    private readonly Tensor[]? _goodLambda;
     private readonly TorchOptimizerOptions _optimizerOptions;
+    private readonly int _previousThreads;
     private double _learningRate;
+    private bool _disposed;
 
     /// <summary>Loads libtorch (<see cref="TorchRuntime.EnsureLoaded"/>) and builds the network and trainer.</summary>
-    public TorchSequenceLearner(SequenceLearnerSetup setup)
+    /// <param name="setup">Network, method, batch and sequence shape.</param>
+    /// <param name="threads">
+    /// libtorch intra-op threads while the learner lives (process-wide, restored by
+    /// <see cref="Dispose"/>; ≤ 0 keeps libtorch's default of one per core). The default 1 is the
+    /// fast choice for these small per-step tensors: with more threads every operation waits for
+    /// OpenMP workers, which on a loaded machine made training 20-30x slower.
+    /// </param>
+    public TorchSequenceLearner(SequenceLearnerSetup setup, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(setup);
         TorchRuntime.EnsureLoaded();
         Setup = setup;
-        _good = new Network<float>(setup.Network);
-        _network = new TorchNetwork(_good);
+        _previousThreads = torch.get_num_threads();
+        if (threads > 0)
+        {
+            torch.set_num_threads(threads);
+        }
+
+        _network = new TorchNetwork(new Network<float>(setup.Network));
         _learningRate = setup.LearningRate;
         _optimizerOptions = new TorchOptimizerOptions { LearningRate = setup.LearningRate };
         _trainer = new TorchTrainer(
@@ -47,14 +62,28 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
             },
             setup.Batch,
             setup.Steps);
-        _scratch = new Network<float>(setup.Network);
-        if (setup.Method == SequenceTrainingMethod.Fptt)
-        {
-            _goodFptt = new FpttLearner<float>(_good, new Adam<float>(_good.Parameters, setup.LearningRate), setup.Fptt, 1, 1);
-            _scratchFptt = new FpttLearner<float>(_scratch, new Adam<float>(_scratch.Parameters, setup.LearningRate), setup.Fptt, 1, 1);
-        }
 
-        Snapshot();
+        // the last good state lives in torch tensors: a snapshot is an in-place copy_, no round trip through managed arrays
+        IReadOnlyList<Parameter> ps = _network.Parameters;
+        _goodWeights = new Tensor[ps.Count];
+        using (torch.no_grad())
+        {
+            for (int i = 0; i < ps.Count; i++)
+            {
+                _goodWeights[i] = ps[i].detach().clone().DetachFromDisposeScope();
+            }
+
+            if (_trainer.Learner is TorchFpttLearner f)
+            {
+                _goodAverage = new Tensor[ps.Count];
+                _goodLambda = new Tensor[ps.Count];
+                for (int i = 0; i < ps.Count; i++)
+                {
+                    _goodAverage[i] = f.Average(i).clone().DetachFromDisposeScope();
+                    _goodLambda[i] = f.Lambda(i).clone().DetachFromDisposeScope();
+                }
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -65,6 +94,9 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
 
     /// <summary>The torch network trained.</summary>
     public TorchNetwork Network => _network;
+
+    /// <summary>The trainer (its <see cref="TorchTrainer.Learner"/> holds the optimiser and, for FPTT, W̄ and λ).</summary>
+    public TorchTrainer Trainer => _trainer;
 
     /// <inheritdoc/>
     public double LearningRate
@@ -97,53 +129,71 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
     public void EndEpoch() => _trainer.EndEpoch();
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Keeps the state only when every weight W and (FPTT) every running average W̄ is finite,
+    /// like the managed backend; the check and the copies are torch operations on the tensors
+    /// (no copy to managed arrays), so a snapshot after every batch costs a few small tensor ops.
+    /// </remarks>
     public bool Snapshot()
     {
-        // stage in a scratch copy, keep it only when everything is finite
-        _network.CopyTo(_scratch.Parameters);
-        if (!_scratch.Parameters.AllFinite())
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        IReadOnlyList<Parameter> ps = _network.Parameters;
+        TorchFpttLearner? f = _trainer.Learner as TorchFpttLearner;
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        for (int i = 0; i < ps.Count; i++)
         {
-            return false;
-        }
-
-        if (_scratchFptt is not null && _trainer.Learner is TorchFpttLearner f)
-        {
-            f.CopyTo(_scratchFptt);
-            for (int p = 0; p < _scratch.Parameters.Count; p++)
+            if (!AllFinite(ps[i]) || (f is not null && !AllFinite(f.Average(i))))
             {
-                foreach (float v in _scratchFptt.GetAverage(p))
-                {
-                    if (!float.IsFinite(v))
-                    {
-                        return false;
-                    }
-                }
-            }
-
-            for (int p = 0; p < _scratch.Parameters.Count; p++)
-            {
-                _scratchFptt.GetAverage(p).CopyTo(_goodFptt!.GetAverage(p), 0);
-                _scratchFptt.GetLambda(p).CopyTo(_goodFptt.GetLambda(p), 0);
+                return false;
             }
         }
 
-        _good.Parameters.CopyFrom(_scratch.Parameters);
+        for (int i = 0; i < ps.Count; i++)
+        {
+            _goodWeights[i].copy_(ps[i]);
+            if (f is not null)
+            {
+                _goodAverage![i].copy_(f.Average(i));
+                _goodLambda![i].copy_(f.Lambda(i));
+            }
+        }
+
         return true;
     }
 
     /// <inheritdoc/>
     public void Rollback()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         _trainer.Learner.DiscardChunk();
-        if (_goodFptt is not null && _trainer.Learner is TorchFpttLearner f)
+        if (_trainer.Learner is TorchFpttLearner f)
         {
             // the last good W̄; W ← W̄, λ ← 0, fresh optimiser state
-            f.CopyFrom(_goodFptt);
+            using (torch.no_grad())
+            using (torch.NewDisposeScope())
+            {
+                for (int i = 0; i < _goodAverage!.Length; i++)
+                {
+                    f.Average(i).copy_(_goodAverage[i]);
+                    f.Lambda(i).copy_(_goodLambda![i]);
+                }
+            }
+
             f.RestoreAverage();
         }
         else
         {
-            _network.CopyFrom(_good.Parameters);
+            using (torch.no_grad())
+            using (torch.NewDisposeScope())
+            {
+                IReadOnlyList<Parameter> ps = _network.Parameters;
+                for (int i = 0; i < ps.Count; i++)
+                {
+                    ps[i].copy_(_goodWeights[i]);
+                }
+            }
+
             TorchOptimizerState.CopyFrom(_trainer.Learner.Optimizer, _optimizerOptions.CreateManaged(new Network<float>(Setup.Network).Parameters));
         }
 
@@ -186,7 +236,40 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
     /// <inheritdoc/>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _trainer.Dispose();
         _network.Dispose();
+        DisposeAll(_goodWeights);
+        DisposeAll(_goodAverage);
+        DisposeAll(_goodLambda);
+        if (_previousThreads > 0 && torch.get_num_threads() != _previousThreads)
+        {
+            torch.set_num_threads(_previousThreads);
+        }
+    }
+
+    private static bool AllFinite(Tensor t)
+    {
+        using Tensor finite = torch.isfinite(t);
+        using Tensor all = finite.all();
+        return all.item<bool>();
+    }
+
+    private static void DisposeAll(Tensor[]? tensors)
+    {
+        if (tensors is null)
+        {
+            return;
+        }
+
+        foreach (Tensor t in tensors)
+        {
+            t.Dispose();
+        }
     }
 }

@@ -205,11 +205,13 @@ public sealed class TrainEvalTests : IDisposable
         Assert.Equal(2, lines[1].GetProperty("summary").GetProperty("epochs").GetInt32());
     }
 
-    [Fact]
-    public void A_huge_learning_rate_is_reported_as_divergences()
+    [Theory]
+    [InlineData("managed")]
+    [InlineData("torch")]
+    public void A_huge_learning_rate_is_reported_as_divergences(string backend)
     {
         string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
-        (int code, string output, string err) = CliHarness.Run("train", data, "--epochs", "1", "--batch", "4", "--hidden", "8", "--lr", "1e6", "--checkpoint", Path.Combine(_root, "d.ckpt"), "--json");
+        (int code, string output, string err) = CliHarness.Run("train", data, "--backend", backend, "--epochs", "1", "--batch", "4", "--hidden", "8", "--lr", "1e6", "--checkpoint", Path.Combine(_root, "d.ckpt"), "--json");
         Assert.True(code == 0, err);
         List<JsonElement> lines = JsonLines(output);
         Assert.True(lines[0].GetProperty("divergences").GetInt32() > 0, output);
@@ -244,6 +246,10 @@ public sealed class TrainEvalTests : IDisposable
         (code, _, err) = CliHarness.Run("train", data, "--backend", "gpu");
         Assert.Equal(CommandRunner.BadInput, code);
         Assert.Contains("--backend", err);
+
+        (code, _, err) = CliHarness.Run("train", data, "--backend", "torch", "--threads", "0");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--threads", err);
 
         (code, _, err) = CliHarness.Run("eval", data);
         Assert.Equal(CommandRunner.BadInput, code);

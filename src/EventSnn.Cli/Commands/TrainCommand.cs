@@ -23,6 +23,7 @@ internal sealed class TrainCommand : Command
     [
         new("method", "fptt|bptt", "learning method (default fptt)"),
         new("backend", "managed|torch", "compute backend (default managed)"),
+        new("threads", "n", "torch backend: libtorch intra-op threads (default 1, the fastest for these sizes)"),
         new("epochs", "n", "training epochs (default 20)"),
         new("batch", "n", "sequences per batch (default 16)"),
         new("hidden", "n", "LTC neurons (default 128)"),
@@ -50,7 +51,13 @@ internal sealed class TrainCommand : Command
         string checkpoint = Path.GetFullPath(args.Get("checkpoint") ?? "train.ckpt");
         bool json = args.Has("json");
         TrainingData data = TrainingData.Load(dir);
-        using SequenceTrainer trainer = Create(options, backend, data);
+        int threads = args.GetInt("threads", 1);
+        if (threads < 1)
+        {
+            throw new UsageException("option --threads: must be at least 1");
+        }
+
+        using SequenceTrainer trainer = Create(options, backend, data, threads);
         if (args.Has("resume"))
         {
             if (File.Exists(checkpoint))
@@ -172,12 +179,12 @@ internal sealed class TrainCommand : Command
     }
 
     /// <summary>The trainer on the chosen backend.</summary>
-    internal static SequenceTrainer Create(SequenceTrainerOptions options, string backend, TrainingData data)
+    internal static SequenceTrainer Create(SequenceTrainerOptions options, string backend, TrainingData data, int threads = 1)
     {
         SequenceLearnerSetup setup = SequenceLearnerSetup.From(options, data.Features, data.Classes, data.Steps);
         ISequenceBatchLearner learner = backend switch
         {
-            "torch" => new EventSnn.Torch.TorchSequenceLearner(setup), // loads libtorch first (TorchRuntime.EnsureLoaded)
+            "torch" => new EventSnn.Torch.TorchSequenceLearner(setup, threads), // loads libtorch first (TorchRuntime.EnsureLoaded)
             _ => new ManagedBatchLearner(setup),
         };
         return new SequenceTrainer(options, learner);
