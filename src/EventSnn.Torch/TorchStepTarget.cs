@@ -53,32 +53,7 @@ public sealed class TorchStepTarget : IStepBenchmarkTarget
         }
 
         // the same pool as ManagedStepTarget (same generator, same order of draws)
-        var rng = new SnnRandom(options.Seed + 1);
-        _indices = new int[Patterns][];
-        _offsets = new int[Patterns][];
-        _labels = new int[Patterns][];
-        var list = new List<int>();
-        for (int p = 0; p < Patterns; p++)
-        {
-            list.Clear();
-            _offsets[p] = new int[options.Batch + 1];
-            _labels[p] = new int[options.Batch];
-            for (int b = 0; b < options.Batch; b++)
-            {
-                for (int j = 0; j < options.Inputs; j++)
-                {
-                    if (rng.NextDouble() < options.Density)
-                    {
-                        list.Add(j);
-                    }
-                }
-
-                _offsets[p][b + 1] = list.Count;
-                _labels[p][b] = rng.NextInt(options.Outputs);
-            }
-
-            _indices[p] = [.. list];
-        }
+        (_indices, _offsets, _labels) = StepBenchmark.InputPool(options, Patterns);
     }
 
     /// <inheritdoc/>

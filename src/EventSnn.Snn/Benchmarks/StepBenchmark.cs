@@ -74,6 +74,44 @@ public sealed record StepBenchmarkResult
 /// <summary>Backend-agnostic measurement loop: warm up, then time whole chunks of steps.</summary>
 public static class StepBenchmark
 {
+    /// <summary>
+    /// The benchmark's input pool, identical for every backend: <paramref name="patterns"/> sparse
+    /// binary batches (active indices and B + 1 offsets per pattern, density
+    /// <see cref="StepBenchmarkOptions.Density"/>) and a label per sample, drawn from seed + 1.
+    /// </summary>
+    public static (int[][] Indices, int[][] Offsets, int[][] Labels) InputPool(StepBenchmarkOptions options, int patterns)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var rng = new SnnRandom(options.Seed + 1);
+        var indices = new int[patterns][];
+        var offsets = new int[patterns][];
+        var labels = new int[patterns][];
+        var list = new List<int>();
+        for (int p = 0; p < patterns; p++)
+        {
+            list.Clear();
+            offsets[p] = new int[options.Batch + 1];
+            labels[p] = new int[options.Batch];
+            for (int b = 0; b < options.Batch; b++)
+            {
+                for (int j = 0; j < options.Inputs; j++)
+                {
+                    if (rng.NextDouble() < options.Density)
+                    {
+                        list.Add(j);
+                    }
+                }
+
+                offsets[p][b + 1] = list.Count;
+                labels[p][b] = rng.NextInt(options.Outputs);
+            }
+
+            indices[p] = [.. list];
+        }
+
+        return (indices, offsets, labels);
+    }
+
     /// <summary>Runs the benchmark on <paramref name="target"/>.</summary>
     public static StepBenchmarkResult Run(IStepBenchmarkTarget target, StepBenchmarkOptions options)
     {
@@ -158,32 +196,7 @@ public sealed class ManagedStepTarget : IStepBenchmarkTarget
             _learner = new FpttLearner<float>(_network, opt, new FpttOptions(), options.Batch, Math.Max(1, options.Chunk)) { AutoUpdate = true };
         }
 
-        var rng = new SnnRandom(options.Seed + 1);
-        _indices = new int[Patterns][];
-        _offsets = new int[Patterns][];
-        _labels = new int[Patterns][];
-        var list = new List<int>();
-        for (int p = 0; p < Patterns; p++)
-        {
-            list.Clear();
-            _offsets[p] = new int[options.Batch + 1];
-            _labels[p] = new int[options.Batch];
-            for (int b = 0; b < options.Batch; b++)
-            {
-                for (int j = 0; j < options.Inputs; j++)
-                {
-                    if (rng.NextDouble() < options.Density)
-                    {
-                        list.Add(j);
-                    }
-                }
-
-                _offsets[p][b + 1] = list.Count;
-                _labels[p][b] = rng.NextInt(options.Outputs);
-            }
-
-            _indices[p] = [.. list];
-        }
+        (_indices, _offsets, _labels) = StepBenchmark.InputPool(options, Patterns);
     }
 
     /// <inheritdoc/>
