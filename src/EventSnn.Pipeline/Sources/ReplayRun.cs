@@ -31,28 +31,36 @@ internal abstract class ReplayAdapter<TBatch>
     public abstract void Append(TBatch source, int start, int count, TBatch target, bool withTriggers);
 }
 
-internal sealed class DvsReplayAdapter(Func<IDvsEventReader> open) : ReplayAdapter<EventBatch>
+/// <summary>The reader lifecycle shared by the replay adapters: opened by a factory, named after it, closed on demand.</summary>
+internal abstract class ReaderReplayAdapter<TBatch, TReader>(Func<TReader> open) : ReplayAdapter<TBatch>
+    where TBatch : class, IDisposable
+    where TReader : class, IEventReader
 {
-    private IDvsEventReader? _reader;
     private string _name = "<replay>";
 
-    public override string SourceName => _reader?.SourceName ?? _name;
+    public override string SourceName => Reader?.SourceName ?? _name;
 
-    public override long Position => _reader?.Position ?? 0;
+    public override long Position => Reader?.Position ?? 0;
+
+    /// <summary>The open reader (null before <see cref="Open"/> and after <see cref="CloseReader"/>).</summary>
+    protected TReader? Reader { get; private set; }
 
     public override void Open()
     {
-        _reader = open() ?? throw new InvalidOperationException("the reader factory returned null");
-        _name = _reader.SourceName;
+        Reader = open() ?? throw new InvalidOperationException("the reader factory returned null");
+        _name = Reader.SourceName;
     }
 
     public override void CloseReader()
     {
-        _reader?.Dispose();
-        _reader = null;
+        Reader?.Dispose();
+        Reader = null;
     }
+}
 
-    public override bool Read(EventBatch batch) => _reader!.Read(batch);
+internal sealed class DvsReplayAdapter(Func<IDvsEventReader> open) : ReaderReplayAdapter<EventBatch, IDvsEventReader>(open)
+{
+    public override bool Read(EventBatch batch) => Reader!.Read(batch);
 
     public override EventBatch Create(int capacity) => new(capacity);
 
@@ -75,28 +83,9 @@ internal sealed class DvsReplayAdapter(Func<IDvsEventReader> open) : ReplayAdapt
     }
 }
 
-internal sealed class SpikeReplayAdapter(Func<ISpikeReader> open) : ReplayAdapter<SpikeBatch>
+internal sealed class SpikeReplayAdapter(Func<ISpikeReader> open) : ReaderReplayAdapter<SpikeBatch, ISpikeReader>(open)
 {
-    private ISpikeReader? _reader;
-    private string _name = "<replay>";
-
-    public override string SourceName => _reader?.SourceName ?? _name;
-
-    public override long Position => _reader?.Position ?? 0;
-
-    public override void Open()
-    {
-        _reader = open() ?? throw new InvalidOperationException("the reader factory returned null");
-        _name = _reader.SourceName;
-    }
-
-    public override void CloseReader()
-    {
-        _reader?.Dispose();
-        _reader = null;
-    }
-
-    public override bool Read(SpikeBatch batch) => _reader!.Read(batch);
+    public override bool Read(SpikeBatch batch) => Reader!.Read(batch);
 
     public override SpikeBatch Create(int capacity) => new(capacity);
 
