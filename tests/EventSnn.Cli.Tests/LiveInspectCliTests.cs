@@ -55,7 +55,7 @@ public class LiveInspectCliTests
         var sender = Task.Factory.StartNew(
             () =>
             {
-                bound = WaitUntilUdpBound(port, TimeSpan.FromSeconds(30));
+                bound = UdpPorts.WaitUntilBound(port, TimeSpan.FromSeconds(30));
                 using var s = new JaerUdpSender(port, eventsPerDatagram: 100);
                 using var batch = new EventBatch(1000);
                 for (int i = 0; i < 1000; i++)
@@ -113,45 +113,5 @@ public class LiveInspectCliTests
         Assert.True(r.GetProperty("latency_p99_ms").GetDouble() > 0);
         Assert.Equal(50000, r.GetProperty("throughput_events").GetInt64());
         Assert.Equal(60000, r.GetProperty("latency_events_sent").GetInt64());
-    }
-
-    /// <summary>
-    /// Waits until a socket is bound to UDP <paramref name="port"/> (Linux: /proc/net/udp and
-    /// udp6 list the local ports in hex; elsewhere a fixed wait); false on timeout.
-    /// </summary>
-    private static bool WaitUntilUdpBound(int port, TimeSpan timeout)
-    {
-        string[] tables = ["/proc/net/udp", "/proc/net/udp6"];
-        if (!File.Exists(tables[0]))
-        {
-            Thread.Sleep(1000);
-            return true;
-        }
-
-        string suffix = ":" + port.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
-        {
-            foreach (string table in tables)
-            {
-                if (!File.Exists(table))
-                {
-                    continue;
-                }
-
-                foreach (string line in File.ReadLines(table).Skip(1))
-                {
-                    string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    if (fields.Length > 1 && fields[1].EndsWith(suffix, StringComparison.Ordinal))
-                    {
-                        return true;
-                    }
-                }
-            }
-
-            Thread.Sleep(10);
-        }
-
-        return false;
     }
 }

@@ -353,9 +353,10 @@ public class LiveInspectTests
         }
 
         DvsEvent[] events = Enumerable.Range(0, 2000).Select(i => new DvsEvent(500 + i, (ushort)(i % 100), (ushort)(i % 50), i % 2 == 0)).ToArray();
-        Task sender = Task.Run(async () =>
+        Task sender = Task.Run(() =>
         {
-            await Task.Delay(300);
+            // send once the inspector has bound the port (a fixed delay loses the datagrams under load)
+            Assert.True(EventSnn.Testing.UdpPorts.WaitUntilBound(port, TimeSpan.FromSeconds(1.5)), $"nothing bound UDP port {port}");
             using var s = new JaerUdpSender(port, eventsPerDatagram: 400);
             using EventBatch b = Ev.Batch(events);
             s.OnNext(b);
