@@ -73,9 +73,10 @@ public class NativeMemoryTests
 
         Assert.True(tensors1 <= tensors0, $"live tensors grew from {tensors0} to {tensors1} over 2,000 steps");
         // malloc's bytes in use (libtorch allocates tensors with malloc): flat to within allocator
-        // noise (measured: ±0.5 MiB); one leaked gradient [128, 256] per chunk would add 25 MiB
+        // noise (±0.5 MiB alone; up to 6.3 MiB measured while the whole suite loads both cores:
+        // per-thread arenas and caches); one leaked gradient [128, 256] per chunk would add 25 MiB
         // over these 200 chunks, one leaked chunk graph more
-        Assert.True(heap1 - heap0 < 4L << 20, $"native heap in use grew by {(heap1 - heap0) >> 10} KiB over 2,000 steps");
+        Assert.True(heap1 - heap0 < 12L << 20, $"native heap in use grew by {(heap1 - heap0) >> 10} KiB over 2,000 steps");
 
         // resident memory outside the managed heap, after malloc_trim: loose bound (page-level noise)
         Assert.True(rss1 - rss0 < 64L << 20, $"resident memory grew by {(rss1 - rss0) >> 20} MiB over 2,000 steps");
