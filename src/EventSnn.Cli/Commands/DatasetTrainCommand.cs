@@ -28,6 +28,15 @@ internal sealed class DatasetTrainCommand : Command
         new("method", "fptt|bptt", "learning method (default fptt)"),
         new("seed", "n", "seed (default 1)"),
         new("checkpoint", "path", "save a checkpoint at every epoch end"),
+        new("chunk-length", "n", "FPTT chunk length in steps"),
+        new("schedule", "constant|cosine|step", "learning-rate schedule"),
+        new("layers", "n,n", "recurrent layer sizes, 1 to 3 (overrides --hidden)"),
+        new("loss", "chunk-end|every-step", "where the loss sits (default chunk-end)"),
+        new("weighting", "linear|uniform", "loss weights over time (default linear)"),
+        new("oracle", null, "add the reference's oracle term"),
+        new("decision", "last|mean|max", "decision readout (default last)"),
+        new("optimizer", "adam|adamax", "optimiser (default adam)"),
+        new("weight-decay", "x", "L2 weight decay (default 0)"),
         new("json", null, "print the final result as one JSON line"),
     ];
 

@@ -35,6 +35,13 @@ internal sealed class TrainCommand : Command
         new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
         new("checkpoint", "path", "checkpoint written atomically at every epoch end (default ./train.ckpt)"),
         new("resume", null, "continue from --checkpoint when it exists"),
+        new("layers", "n,n", "recurrent layer sizes, 1 to 3 (overrides --hidden)"),
+        new("loss", "chunk-end|every-step", "where the loss sits (default chunk-end)"),
+        new("weighting", "linear|uniform", "loss weights over time (default linear)"),
+        new("oracle", null, "add the reference's oracle term"),
+        new("decision", "last|mean|max", "decision readout (default last)"),
+        new("optimizer", "adam|adamax", "optimiser (default adam)"),
+        new("weight-decay", "x", "L2 weight decay (default 0)"),
         new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
     ];
 
@@ -164,6 +171,34 @@ internal sealed class TrainCommand : Command
             LearningRate = args.GetDouble("lr", 3e-3),
             Alpha = args.GetDouble("alpha", 0.1),
             Seed = args.GetInt("seed", 1),
+            LayerSizes = args.Get("layers") is { } layers ? ParseLayers(layers) : [],
+            Loss = (args.Get("loss") ?? "chunk-end") switch
+            {
+                "chunk-end" => LossPlacement.ChunkEnd,
+                "every-step" => LossPlacement.EveryStep,
+                string v => throw new UsageException($"option --loss: '{v}' is not chunk-end or every-step"),
+            },
+            Weighting = (args.Get("weighting") ?? "linear") switch
+            {
+                "linear" => LossWeighting.Linear,
+                "uniform" => LossWeighting.Uniform,
+                string v => throw new UsageException($"option --weighting: '{v}' is not linear or uniform"),
+            },
+            Oracle = args.Has("oracle"),
+            Decision = (args.Get("decision") ?? "last") switch
+            {
+                "last" => DecisionReadout.Last,
+                "mean" => DecisionReadout.Mean,
+                "max" => DecisionReadout.Max,
+                string v => throw new UsageException($"option --decision: '{v}' is not last, mean or max"),
+            },
+            Optimizer = (args.Get("optimizer") ?? "adam") switch
+            {
+                "adam" => OptimizerKind.Adam,
+                "adamax" => OptimizerKind.Adamax,
+                string v => throw new UsageException($"option --optimizer: '{v}' is not adam or adamax"),
+            },
+            WeightDecay = args.GetDouble("weight-decay", 0),
         };
         if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate))
         {
@@ -176,6 +211,26 @@ internal sealed class TrainCommand : Command
         }
 
         return o;
+    }
+
+    private static int[] ParseLayers(string text)
+    {
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length is < 1 or > 3)
+        {
+            throw new UsageException($"option --layers: '{text}' must list 1 to 3 layer sizes, e.g. 256,256");
+        }
+
+        var sizes = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
+            {
+                throw new UsageException($"option --layers: '{parts[i]}' is not a positive layer size");
+            }
+        }
+
+        return sizes;
     }
 
     /// <summary>The trainer on the chosen backend.</summary>

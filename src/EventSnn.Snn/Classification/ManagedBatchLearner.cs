@@ -12,7 +12,9 @@ namespace EventSnn.Snn.Classification;
 public sealed class ManagedBatchLearner : ISequenceBatchLearner
 {
     private readonly Network<float> _network;
-    private readonly Adam<float> _optimizer;
+    private readonly Optimizer<float> _optimizer;
+    private readonly DecisionAccumulator _decisions;
+    private readonly float[] _oracle;
     private readonly FpttLearner<float>? _fptt;
     private readonly Learner<float> _learner;
     private readonly NetworkState<float> _state;
@@ -27,7 +29,12 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
         ArgumentNullException.ThrowIfNull(setup);
         Setup = setup;
         _network = new Network<float>(setup.Network);
-        _optimizer = new Adam<float>(_network.Parameters, setup.LearningRate);
+        _optimizer = setup.Optimizer == OptimizerKind.Adamax
+            ? new Adamax<float>(_network.Parameters, setup.LearningRate, weightDecay: setup.WeightDecay)
+            : new Adam<float>(_network.Parameters, setup.LearningRate, weightDecay: setup.WeightDecay);
+        _decisions = new DecisionAccumulator(setup.Decision, setup.Batch, _network.OutputSize);
+        _oracle = new float[setup.Batch * _network.OutputSize];
+        Array.Fill(_oracle, 1f / _network.OutputSize);
         if (setup.Method == SequenceTrainingMethod.Fptt)
         {
             _fptt = new FpttLearner<float>(_network, _optimizer, setup.Fptt, setup.Batch, setup.ChunkLength);
@@ -90,14 +97,18 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
         double loss = 0, weights = 0;
         int updates = 0;
         bool diverged = false, complete = true;
+        _decisions.Reset();
         for (int p = 0; p < chunks && !diverged; p++)
         {
             int start = p * length, end = Math.Min(steps, start + length);
-            double weight = Setup.Method == SequenceTrainingMethod.Fptt ? Snn.Fptt.ChunkWeight(p, chunks) : 1.0;
+            double chunkWeight = 0;
             for (int t = start; t < end; t++)
             {
-                var target = t == end - 1 ? new StepTarget<float>(labels, weight) : default;
+                (double weight, double oracle) = LossWeights(t, p, chunks, start, end);
+                chunkWeight += weight;
+                var target = weight == 0 && oracle == 0 ? default : new StepTarget<float>(labels, weight, Setup.Oracle ? _oracle : default, oracle);
                 _learner.Observe(StepInput.Dense<float>(inputs.AsSpan(t * b * d, b * d)), target, _state, _output);
+                _decisions.Add(_output, b);
             }
 
             ChunkReport r;
@@ -114,7 +125,7 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
             }
 
             loss += r.Loss;
-            weights += weight;
+            weights += chunkWeight;
             updates += r.Updated ? 1 : 0;
             diverged = r.Diverged || !double.IsFinite(r.Loss);
             if (p + 1 < chunks && cancellation.IsCancellationRequested)
@@ -127,10 +138,9 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
         int correct = 0;
         if (!diverged && complete)
         {
-            int c = _network.OutputSize;
             for (int k = 0; k < b; k++)
             {
-                correct += ArgMax(_output.AsSpan(k * c, c)) == labels[k] ? 1 : 0;
+                correct += _decisions.Decide(k) == labels[k] ? 1 : 0;
             }
         }
 
@@ -139,6 +149,36 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
 
     /// <inheritdoc/>
     public void EndEpoch() => _fptt?.EndEpoch();
+
+    /// <summary>
+    /// Loss weights of step <paramref name="t"/> (in chunk <paramref name="p"/> of
+    /// <paramref name="chunks"/>, spanning [start, end)): the NLL weight and the oracle-term weight.
+    /// </summary>
+    private (double Weight, double Oracle) LossWeights(int t, int p, int chunks, int start, int end)
+    {
+        int steps = Setup.Steps;
+        bool linear = Setup.Weighting == LossWeighting.Linear;
+        if (Setup.Loss == LossPlacement.EveryStep)
+        {
+            double progress = (t + 1.0) / steps;
+            double w = linear ? progress : 1.0;
+            double share = 1.0 / (end - start);
+            return (w * share, Setup.Oracle ? (1 - progress) * share : 0);
+        }
+
+        if (t != end - 1)
+        {
+            return (0, 0);
+        }
+
+        if (Setup.Method != SequenceTrainingMethod.Fptt)
+        {
+            return (1, 0);
+        }
+
+        double cw = Snn.Fptt.ChunkWeight(p, chunks);
+        return (linear ? cw : 1.0, Setup.Oracle ? 1 - cw : 0);
+    }
 
     /// <inheritdoc/>
     public bool Snapshot()

@@ -181,7 +181,7 @@ public sealed class SequenceTrainer : IDisposable
                 CompletedEpochs = epoch;
                 if (test.Count > 0)
                 {
-                    EvaluationResult e = Evaluate(CurrentNetwork(), test, Options.Log1pInputs, cancellation);
+                    EvaluationResult e = Evaluate(CurrentNetwork(), test, Options.Log1pInputs, Options.Decision, cancellation);
                     testAccuracy = e.Accuracy;
                     testLoss = e.Loss;
                     final = testAccuracy;
@@ -257,7 +257,7 @@ public sealed class SequenceTrainer : IDisposable
     /// start from initial states drawn from the network's seed, so the result depends only on
     /// the weights and the samples (their order included).
     /// </summary>
-    public static EvaluationResult Evaluate(Network<float> network, IReadOnlyList<ILabelledSequence> samples, bool log1pInputs = true, CancellationToken cancellation = default)
+    public static EvaluationResult Evaluate(Network<float> network, IReadOnlyList<ILabelledSequence> samples, bool log1pInputs = true, DecisionReadout decision = DecisionReadout.Last, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(samples);
@@ -291,6 +291,7 @@ public sealed class SequenceTrainer : IDisposable
         NetworkState<float> state = network.CreateState(b, random);
         var x = new float[b * d];
         var output = new float[b * classes];
+        var decisions = new DecisionAccumulator(decision, b, classes);
         int correct = 0, n = 0;
         double nll = 0;
         for (int start = 0; start < samples.Count; start += b)
@@ -299,6 +300,7 @@ public sealed class SequenceTrainer : IDisposable
             int real = Math.Min(b, samples.Count - start);
             random.Reseed(network.Config.Seed ^ 0x7E57);
             network.ResetState(state, random);
+            decisions.Reset();
             for (int t = 0; t < steps; t++)
             {
                 Array.Clear(x);
@@ -308,13 +310,14 @@ public sealed class SequenceTrainer : IDisposable
                 }
 
                 network.Step(StepInput.Dense<float>(x), state, output);
+                decisions.Add(output, real);
             }
 
             for (int k = 0; k < real; k++)
             {
                 ReadOnlySpan<float> o = output.AsSpan(k * classes, classes);
                 int y = samples[start + k].Label;
-                int p = ManagedBatchLearner.ArgMax(o);
+                int p = decisions.Decide(k);
                 confusion[(y * classes) + p]++;
                 correct += p == y ? 1 : 0;
                 nll += LogSumExp(o) - o[y];

@@ -23,6 +23,49 @@ public enum LearningRateScheduleKind
     Step,
 }
 
+/// <summary>Where a training sequence carries its classification loss.</summary>
+public enum LossPlacement
+{
+    /// <summary>One loss term at the last step of every chunk.</summary>
+    ChunkEnd,
+
+    /// <summary>A loss term at every step (averaged over the chunk's steps).</summary>
+    EveryStep,
+}
+
+/// <summary>How the loss terms of a sequence are weighted over time.</summary>
+public enum LossWeighting
+{
+    /// <summary>The reference's (p+1)/P: chunk p of P (or step t of T for per-step losses) weighted (p+1)/P.</summary>
+    Linear,
+
+    /// <summary>Every loss term weighted 1.</summary>
+    Uniform,
+}
+
+/// <summary>How a sample's decision is read from the readout over its steps.</summary>
+public enum DecisionReadout
+{
+    /// <summary>Argmax of the last step's readout.</summary>
+    Last,
+
+    /// <summary>Argmax of the mean over the steps of log_softmax(readout).</summary>
+    Mean,
+
+    /// <summary>Argmax over classes of the maximum over the steps of log_softmax(readout).</summary>
+    Max,
+}
+
+/// <summary>Optimiser of the trainer.</summary>
+public enum OptimizerKind
+{
+    /// <summary>Adam (PyTorch semantics).</summary>
+    Adam,
+
+    /// <summary>Adamax (PyTorch semantics; the reference's S-MNIST optimiser).</summary>
+    Adamax,
+}
+
 /// <summary>Settings of <see cref="SequenceTrainer"/>.</summary>
 public sealed record SequenceTrainerOptions
 {
@@ -37,6 +80,27 @@ public sealed record SequenceTrainerOptions
 
     /// <summary>Neuron model of the recurrent layer.</summary>
     public NeuronModel Model { get; init; } = NeuronModel.Ltc;
+
+    /// <summary>Sizes of the stacked recurrent layers, input side first (empty: one layer of <see cref="Hidden"/>).</summary>
+    public IReadOnlyList<int> LayerSizes { get; init; } = [];
+
+    /// <summary>Where the classification loss sits in a sequence.</summary>
+    public LossPlacement Loss { get; init; } = LossPlacement.ChunkEnd;
+
+    /// <summary>Weighting of the loss terms over time.</summary>
+    public LossWeighting Weighting { get; init; } = LossWeighting.Linear;
+
+    /// <summary>Add the reference's oracle term with weight 1 − (p+1)/P (uniform class distribution).</summary>
+    public bool Oracle { get; init; }
+
+    /// <summary>How decisions (accuracy) are read from the readout.</summary>
+    public DecisionReadout Decision { get; init; } = DecisionReadout.Last;
+
+    /// <summary>Optimiser.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>L2 weight decay of the optimiser.</summary>
+    public double WeightDecay { get; init; }
 
     /// <summary>Sequences per training batch B.</summary>
     public int Batch { get; init; } = 16;
@@ -90,10 +154,27 @@ public sealed record SequenceTrainerOptions
     public NetworkConfig NetworkConfig(int inputs, int classes) => new()
     {
         InputSize = inputs,
-        Layers = [new LayerConfig { Model = Model, Size = Hidden }],
+        Layers = LayerConfigs(),
         Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = classes },
         Seed = Seed,
     };
+
+    /// <summary>The recurrent layers these options describe.</summary>
+    public LayerConfig[] LayerConfigs()
+    {
+        if (LayerSizes.Count == 0)
+        {
+            return [new LayerConfig { Model = Model, Size = Hidden }];
+        }
+
+        var layers = new LayerConfig[LayerSizes.Count];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            layers[i] = new LayerConfig { Model = Model, Size = LayerSizes[i] };
+        }
+
+        return layers;
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
@@ -131,6 +212,24 @@ public sealed record SequenceTrainerOptions
 /// <param name="Seed">Seed of the initial states.</param>
 public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainingMethod Method, int Batch, int Steps, int ChunkLength, double LearningRate, FpttOptions Fptt, double GradientClip, int Seed)
 {
+    /// <summary>Where the loss sits.</summary>
+    public LossPlacement Loss { get; init; } = LossPlacement.ChunkEnd;
+
+    /// <summary>Weighting of the loss terms.</summary>
+    public LossWeighting Weighting { get; init; } = LossWeighting.Linear;
+
+    /// <summary>Oracle term on.</summary>
+    public bool Oracle { get; init; }
+
+    /// <summary>Decision readout (training accuracy).</summary>
+    public DecisionReadout Decision { get; init; } = DecisionReadout.Last;
+
+    /// <summary>Optimiser.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>L2 weight decay.</summary>
+    public double WeightDecay { get; init; }
+
     /// <summary>FPTT chunks per sequence P = ⌈T / L⌉.</summary>
     public int ChunkCount => (Steps + ChunkLength - 1) / ChunkLength;
 
@@ -151,7 +250,15 @@ public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainin
             options.LearningRate,
             new FpttOptions { Alpha = options.Alpha, Beta = options.Beta, GradientClip = options.GradientClip },
             options.GradientClip,
-            options.Seed);
+            options.Seed)
+        {
+            Loss = options.Loss,
+            Weighting = options.Weighting,
+            Oracle = options.Oracle,
+            Decision = options.Decision,
+            Optimizer = options.Optimizer,
+            WeightDecay = options.WeightDecay,
+        };
     }
 }
 
