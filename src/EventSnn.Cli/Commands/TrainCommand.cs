@@ -42,6 +42,9 @@ internal sealed class TrainCommand : Command
         new("decision", "last|mean|max", "decision readout (default last)"),
         new("optimizer", "adam|adamax", "optimiser (default adam)"),
         new("weight-decay", "x", "L2 weight decay (default 0)"),
+        new("norm", "none|running|layer", "normalisation of the input current (default none)"),
+        new("norm-gain", "x", "initial gain of the normalisation (default 1)"),
+        new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
     ];
 
@@ -199,6 +202,15 @@ internal sealed class TrainCommand : Command
                 string v => throw new UsageException($"option --optimizer: '{v}' is not adam or adamax"),
             },
             WeightDecay = args.GetDouble("weight-decay", 0),
+            InputNorm = (args.Get("norm") ?? "none") switch
+            {
+                "none" => InputNormKind.None,
+                "running" => InputNormKind.Running,
+                "layer" => InputNormKind.Layer,
+                string v => throw new UsageException($"option --norm: '{v}' is not none, running or layer"),
+            },
+            NormGain = args.GetDouble("norm-gain", 1.0),
+            TauBiasInit = args.GetDouble("tau-bias", 0),
         };
         if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate))
         {

@@ -53,7 +53,8 @@ public sealed class CheckpointData
 /// "optimizer":{"name","step","hyper"}, "fptt":{"alpha","beta"}}); u32 tensor count; per tensor:
 /// u16 name length, UTF-8 name, u8 dtype (1 = float32), u8 rank, rank x u32 dims, the values;
 /// finally u32 CRC-32 (IEEE) of every preceding byte.</para>
-/// <para>Tensor names: the parameter names ("layers.0.w_in.weight", ...), "fptt.average/NAME",
+/// <para>Tensor names: the parameter names ("layers.0.w_in.weight", ...), the buffer names
+/// ("layers.0.norm.running_mean", ...), "fptt.average/NAME",
 /// "fptt.lambda/NAME", and "optim.STATE/NAME" with PyTorch's state names (exp_avg, exp_avg_sq,
 /// exp_inf, momentum_buffer).</para>
 /// Saving is atomic: the file is written to a temporary file in the same folder, flushed to
@@ -98,6 +99,11 @@ public static class Checkpoint
                 for (int i = 0; i < ps.Count; i++)
                 {
                     tensors.Add((ps[i].Name, ps[i], ps[i].Data));
+                }
+
+                foreach (Parameter<T> b in network.Buffers)
+                {
+                    tensors.Add((b.Name, b, b.Data));
                 }
 
                 if (fptt is not null)
@@ -290,6 +296,11 @@ public static class Checkpoint
             plan.Add((ps[i].Data, Tensor(data, ps[i].Name, ps[i]).Data));
         }
 
+        foreach (Parameter<T> b in network.Buffers)
+        {
+            plan.Add((b.Data, Tensor(data, b.Name, b).Data));
+        }
+
         if (fptt is not null)
         {
             if (data.Meta["fptt"] is null)
@@ -349,6 +360,11 @@ public static class Checkpoint
         }
 
         ps.MarkChanged();
+        foreach (Parameter<T> b in network.Buffers)
+        {
+            b.MarkChanged();
+        }
+
         return data;
     }
 

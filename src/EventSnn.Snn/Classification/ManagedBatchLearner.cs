@@ -231,7 +231,7 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
     public void ExportWeights(Network<float> target)
     {
         ArgumentNullException.ThrowIfNull(target);
-        target.Parameters.CopyFrom(_network.Parameters);
+        target.CopyFrom(_network);
     }
 
     /// <summary>

@@ -62,7 +62,7 @@ public sealed class OnlineSequenceClassifier
         _pending = new float[options.Inputs];
         _decisionOut = new float[options.Classes];
         _learnOut = new float[options.Classes];
-        _decision.Parameters.CopyFrom(_learning.Parameters);
+        _decision.CopyFrom(_learning);
     }
 
     /// <summary>The configuration.</summary>
@@ -230,7 +230,7 @@ public sealed class OnlineSequenceClassifier
         }
         else
         {
-            _decision.Parameters.CopyFrom(_learning.Parameters);
+            _decision.CopyFrom(_learning);
         }
     }
 

@@ -84,6 +84,15 @@ public sealed record SequenceTrainerOptions
     /// <summary>Sizes of the stacked recurrent layers, input side first (empty: one layer of <see cref="Hidden"/>).</summary>
     public IReadOnlyList<int> LayerSizes { get; init; } = [];
 
+    /// <summary>Normalisation of every layer's feed-forward input current.</summary>
+    public InputNormKind InputNorm { get; init; } = InputNormKind.None;
+
+    /// <summary>Initial gain of the input normalisation.</summary>
+    public double NormGain { get; init; } = 1.0;
+
+    /// <summary>Initial bias of the LTC membrane gate c_tau.</summary>
+    public double TauBiasInit { get; init; }
+
     /// <summary>Where the classification loss sits in a sequence.</summary>
     public LossPlacement Loss { get; init; } = LossPlacement.ChunkEnd;
 
@@ -164,17 +173,19 @@ public sealed record SequenceTrainerOptions
     {
         if (LayerSizes.Count == 0)
         {
-            return [new LayerConfig { Model = Model, Size = Hidden }];
+            return [Layer(Hidden)];
         }
 
         var layers = new LayerConfig[LayerSizes.Count];
         for (int i = 0; i < layers.Length; i++)
         {
-            layers[i] = new LayerConfig { Model = Model, Size = LayerSizes[i] };
+            layers[i] = Layer(LayerSizes[i]);
         }
 
         return layers;
     }
+
+    private LayerConfig Layer(int size) => new() { Model = Model, Size = size, InputNorm = InputNorm, NormGain = NormGain, TauBiasInit = TauBiasInit };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()

@@ -11,7 +11,7 @@ namespace EventSnn.Snn.Internal;
 internal abstract class LayerTape<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    protected LayerTape(int batch, int size, int capacity)
+    protected LayerTape(int batch, int size, int capacity, bool normalized)
     {
         Batch = batch;
         Size = size;
@@ -27,7 +27,24 @@ internal abstract class LayerTape<T>
         Tmp = new T[Row];
         SpikeIndex = new int[capacity * Row];
         SpikeOffset = new int[(capacity * batch) + 1];
+        int normRow = normalized ? Row : 0;
+        A = new T[capacity * normRow];
+        AHat = new T[capacity * normRow];
+        GA = new T[capacity * normRow];
+        NormInv = new T[capacity * (normalized ? Math.Max(size, batch) : 0)];
     }
+
+    /// <summary>Normalised layers: the feed-forward current a = W_in x per step.</summary>
+    public T[] A { get; }
+
+    /// <summary>Normalised layers: the normalised current â (before the gain) per step.</summary>
+    public T[] AHat { get; }
+
+    /// <summary>Normalised layers: dL/da per step.</summary>
+    public T[] GA { get; }
+
+    /// <summary>Normalised layers: 1/√(σ² + ε) used per step (per neuron for running statistics, per stream for layer norm).</summary>
+    public T[] NormInv { get; }
 
     /// <summary>Active neurons of s_{t-1} per (step, stream) row, recorded by the forward pass (binary spikes only).</summary>
     public int[] SpikeIndex { get; }
@@ -74,7 +91,7 @@ internal abstract class LayerTape<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<T> Slot(T[] array, int t) => array.AsSpan(t * Row, Row);
 
-    public virtual long Bytes => ((long)(S.Length + U.Length + GI.Length + GU.Length + GS.Length + GB.Length + SG.Length + Tmp.Length) * Unsafe.SizeOf<T>())
+    public virtual long Bytes => ((long)(S.Length + U.Length + GI.Length + GU.Length + GS.Length + GB.Length + SG.Length + Tmp.Length + A.Length + AHat.Length + GA.Length + NormInv.Length) * Unsafe.SizeOf<T>())
         + ((long)(SpikeIndex.Length + SpikeOffset.Length) * sizeof(int));
 
     public void ClearCarries()
@@ -89,8 +106,8 @@ internal abstract class LayerTape<T>
 internal sealed class LtcTape<T> : LayerTape<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public LtcTape(int batch, int size, int capacity)
-        : base(batch, size, capacity)
+    public LtcTape(int batch, int size, int capacity, bool normalized)
+        : base(batch, size, capacity, normalized)
     {
         int row = batch * size;
         CatTau = new T[capacity * row * 2];
@@ -148,8 +165,8 @@ internal sealed class LtcTape<T> : LayerTape<T>
 internal sealed class AlifTape<T> : LayerTape<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public AlifTape(int batch, int size, int capacity)
-        : base(batch, size, capacity)
+    public AlifTape(int batch, int size, int capacity, bool normalized)
+        : base(batch, size, capacity, normalized)
     {
         int row = batch * size;
         I = new T[capacity * row];

@@ -40,6 +40,7 @@ public abstract class SoftResetLayer<T> : RecurrentLayer<T>
             list.Add(TauAdaptation);
         }
 
+        AddNormParameters(list);
         _parameters = [.. list];
     }
 
@@ -77,9 +78,9 @@ public abstract class SoftResetLayer<T> : RecurrentLayer<T>
         }
     }
 
-    internal override LayerTape<T> CreateTape(int batch, int capacity) => new AlifTape<T>(batch, Size, capacity);
+    internal override LayerTape<T> CreateTape(int batch, int capacity) => new AlifTape<T>(batch, Size, capacity, Normalized);
 
-    internal override void Forward(in StepInput<T> x, LayerState<T> state, LayerTape<T> tapeBase, int t, bool useInputMirror)
+    internal override void Forward(in StepInput<T> x, LayerState<T> state, LayerTape<T> tapeBase, int t, bool inference)
     {
         var tape = (AlifTape<T>)tapeBase;
         int batch = state.Batch;
@@ -98,7 +99,7 @@ public abstract class SoftResetLayer<T> : RecurrentLayer<T>
         }
 
         Span<T> current = tape.Slot(tape.I, t);
-        ComputeCurrent(x, sPrev, current, n, batch, useInputMirror, tape, t);
+        ComputeCurrent(x, sPrev, current, n, batch, inference, tape, t);
         ReadOnlySpan<T> uPrev = tape.Slot(tape.U, t);
         ReadOnlySpan<T> bPrev = tape.Slot(tape.B, t);
         Span<T> uOut = tape.Slot(tape.U, t + 1);
@@ -182,7 +183,7 @@ public abstract class SoftResetLayer<T> : RecurrentLayer<T>
             }
         }
 
-        BackwardCurrent(gI, gS, gxLower, batch);
+        BackwardCurrent(tape, t, gS, gxLower, batch);
     }
 
     internal override void AccumulateGradients(LayerTape<T> tapeBase, int steps, in ChunkInput<T> input)

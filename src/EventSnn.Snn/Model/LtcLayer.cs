@@ -58,6 +58,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
             list.Add(RhoSlope);
         }
 
+        AddNormParameters(list);
         _parameters = [.. list];
     }
 
@@ -104,9 +105,9 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         else
         {
             Init.XavierUniform(TauWeight, rng);
-            Init.Constant(TauBias, 0);
+            Init.Constant(TauBias, Config.TauBiasInit);
             Init.XavierUniform(RhoWeight, rng);
-            Init.Constant(RhoBias, 0);
+            Init.Constant(RhoBias, Config.RhoBiasInit);
         }
 
         if (TauSlope is not null && RhoSlope is not null)
@@ -116,9 +117,9 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         }
     }
 
-    internal override LayerTape<T> CreateTape(int batch, int capacity) => new LtcTape<T>(batch, Size, capacity);
+    internal override LayerTape<T> CreateTape(int batch, int capacity) => new LtcTape<T>(batch, Size, capacity, Normalized);
 
-    internal override void Forward(in StepInput<T> x, LayerState<T> state, LayerTape<T> tapeBase, int t, bool useInputMirror)
+    internal override void Forward(in StepInput<T> x, LayerState<T> state, LayerTape<T> tapeBase, int t, bool inference)
     {
         var tape = (LtcTape<T>)tapeBase;
         int batch = state.Batch;
@@ -133,7 +134,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
 
         Span<T> catTau = tape.Cat(tape.CatTau, t);
         Span<T> catRho = tape.Cat(tape.CatRho, t);
-        ComputeCurrent(x, sPrev, catTau, n2, batch, useInputMirror, tape, t);
+        ComputeCurrent(x, sPrev, catTau, n2, batch, inference, tape, t);
         bool adaptive = Adaptive;
         for (int b = 0; b < batch; b++)
         {
@@ -309,7 +310,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         }
 
         // through the current: gs_prev += gI W_rec, gx += gI W_in
-        BackwardCurrent(gI, gS, gxLower, batch);
+        BackwardCurrent(tape, t, gS, gxLower, batch);
     }
 
     internal override void AccumulateGradients(LayerTape<T> tapeBase, int steps, in ChunkInput<T> input)

@@ -52,6 +52,13 @@ public sealed class Network<T>
 
         all.AddRange(Readout.Parameters);
         Parameters = new ParameterSet<T>(all);
+        var buffers = new List<Parameter<T>>();
+        foreach (RecurrentLayer<T> layer in _layers)
+        {
+            buffers.AddRange(layer.Buffers);
+        }
+
+        Buffers = buffers;
 
         var rng = new SnnRandom(config.Seed);
         foreach (RecurrentLayer<T> layer in _layers)
@@ -75,6 +82,24 @@ public sealed class Network<T>
 
     /// <summary>All trainable parameters in their fixed order (see <see cref="ParameterSet{T}"/>).</summary>
     public ParameterSet<T> Parameters { get; }
+
+    /// <summary>
+    /// Non-trainable state that belongs to the model (running statistics of the input
+    /// normalisation), saved in checkpoints after the parameters; not touched by optimisers or FPTT.
+    /// </summary>
+    public IReadOnlyList<Parameter<T>> Buffers { get; }
+
+    /// <summary>Copies parameters and buffers from <paramref name="source"/> (same configuration).</summary>
+    public void CopyFrom(Network<T> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Parameters.CopyFrom(source.Parameters);
+        for (int i = 0; i < Buffers.Count; i++)
+        {
+            source.Buffers[i].Data.CopyTo(Buffers[i].Data, 0);
+            Buffers[i].MarkChanged();
+        }
+    }
 
     /// <summary>Input dimension D.</summary>
     public int InputSize => Config.InputSize;
@@ -148,7 +173,7 @@ public sealed class Network<T>
         {
             LayerState<T> ls = state.Layers[l];
             ls.Scratch ??= _layers[l].CreateTape(batch, 1);
-            _layers[l].Forward(x, ls, ls.Scratch, 0, useInputMirror: true);
+            _layers[l].Forward(x, ls, ls.Scratch, 0, inference: true);
             x = new StepInput<T>(ls.S);
         }
 
@@ -195,7 +220,7 @@ public sealed class Network<T>
         {
             LayerState<T> ls = state.Layers[l];
             LayerTape<T> lt = tape.Layers[l];
-            _layers[l].Forward(x, ls, lt, t, useInputMirror: false);
+            _layers[l].Forward(x, ls, lt, t, inference: false);
             x = new StepInput<T>(lt.Slot(lt.S, t + 1));
         }
 

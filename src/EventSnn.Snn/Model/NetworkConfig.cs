@@ -50,6 +50,23 @@ public enum InitializationScheme
     TorchDefault,
 }
 
+/// <summary>Normalisation of a layer's feed-forward input current W_in x.</summary>
+public enum InputNormKind
+{
+    /// <summary>No normalisation.</summary>
+    None,
+
+    /// <summary>
+    /// Per neuron, (a − μ) / √(σ² + ε) with running estimates μ, σ² (exponential averages over the
+    /// training steps, frozen outside learning), then a learned gain: works at batch 1 while streaming,
+    /// the same in training and inference.
+    /// </summary>
+    Running,
+
+    /// <summary>Layer norm: per stream and step over the layer's neurons, then a learned gain.</summary>
+    Layer,
+}
+
 /// <summary>Configuration of one recurrent layer.</summary>
 public sealed record LayerConfig
 {
@@ -64,6 +81,21 @@ public sealed record LayerConfig
 
     /// <summary>LTC only: sigmoid(k z) with a learnable scalar slope k per gate (initialised to 1).</summary>
     public bool LearnableSlope { get; init; }
+
+    /// <summary>Normalisation of the feed-forward input current W_in x (default none).</summary>
+    public InputNormKind InputNorm { get; init; } = InputNormKind.None;
+
+    /// <summary>Initial gain of the input normalisation (Cooijmans et al.'s recurrent batch norm uses 0.1).</summary>
+    public double NormGain { get; init; } = 1.0;
+
+    /// <summary>Update rate of the running statistics of <see cref="InputNormKind.Running"/> per training step.</summary>
+    public double NormMomentum { get; init; } = 0.01;
+
+    /// <summary>LTC: initial bias c_tau of the membrane gate (0: tau starts near 0.5; negative: slower membranes).</summary>
+    public double TauBiasInit { get; init; }
+
+    /// <summary>LTC: initial bias c_rho of the adaptation gate.</summary>
+    public double RhoBiasInit { get; init; }
 
     /// <summary>Threshold baseline b0 (reference: 0.1).</summary>
     public double ThresholdBase { get; init; } = 0.1;
@@ -170,6 +202,10 @@ public sealed record NetworkConfig
         foreach (LayerConfig l in Layers)
         {
             sb.Append(';').Append(l.Model).Append(':').Append(l.Size).Append(l.Recurrent ? ":rec" : ":ff").Append(l.LearnableSlope ? ":k" : string.Empty);
+            if (l.InputNorm != InputNormKind.None)
+            {
+                sb.Append(":norm=").Append(l.InputNorm);
+            }
         }
 
         sb.Append(";readout=").Append(Readout.Kind).Append(':').Append(Readout.Size);

@@ -34,6 +34,19 @@ public abstract class RecurrentLayer<T>
         InputWeight = new Parameter<T>(prefix + "w_in.weight", Size, InputSize);
         InputBias = new Parameter<T>(prefix + "w_in.bias", Size);
         RecurrentWeight = config.Recurrent ? new Parameter<T>(prefix + "w_rec.weight", Size, Size) : null;
+        Norm = config.InputNorm;
+        if (Norm != InputNormKind.None)
+        {
+            NormGain = new Parameter<T>(prefix + "norm.weight", Size);
+        }
+
+        if (Norm == InputNormKind.Running)
+        {
+            RunningMean = new Parameter<T>(prefix + "norm.running_mean", Size);
+            RunningVar = new Parameter<T>(prefix + "norm.running_var", Size);
+        }
+
+        NormMomentum = T.CreateTruncating(config.NormMomentum);
         ThresholdBase = T.CreateTruncating(config.ThresholdBase);
         ThresholdAdaptation = T.CreateTruncating(config.ThresholdAdaptation);
     }
@@ -62,6 +75,26 @@ public abstract class RecurrentLayer<T>
     /// <summary>Parameters of this layer in their fixed order.</summary>
     public abstract IReadOnlyList<Parameter<T>> Parameters { get; }
 
+    /// <summary>Normalisation of the feed-forward current W_in x.</summary>
+    public InputNormKind Norm { get; }
+
+    /// <summary>Gain of the input normalisation "layers.{l}.norm.weight" [N] (null without normalisation).</summary>
+    public Parameter<T>? NormGain { get; }
+
+    /// <summary>Running mean of W_in x per neuron "layers.{l}.norm.running_mean" [N] (a buffer, not trained; running normalisation only).</summary>
+    public Parameter<T>? RunningMean { get; }
+
+    /// <summary>Running variance of W_in x per neuron "layers.{l}.norm.running_var" [N] (a buffer).</summary>
+    public Parameter<T>? RunningVar { get; }
+
+    /// <summary>Non-trainable state saved with the parameters (running statistics).</summary>
+    public IReadOnlyList<Parameter<T>> Buffers => RunningMean is null || RunningVar is null ? [] : [RunningMean, RunningVar];
+
+    /// <summary>True when the feed-forward current is normalised.</summary>
+    private protected bool Normalized => Norm != InputNormKind.None;
+
+    private T NormMomentum { get; }
+
     /// <summary>Threshold baseline b0.</summary>
     private protected T ThresholdBase { get; }
 
@@ -79,9 +112,34 @@ public abstract class RecurrentLayer<T>
 
     internal abstract void Initialize(SnnRandom rng, InitializationScheme scheme);
 
+    /// <summary>Appends the normalisation gain (when any) to a layer's parameter list.</summary>
+    private protected void AddNormParameters(List<Parameter<T>> list)
+    {
+        if (NormGain is not null)
+        {
+            list.Add(NormGain);
+        }
+    }
+
+    /// <summary>Initialises the normalisation gain and running statistics (μ = 0, σ² = 1).</summary>
+    private protected void InitializeNorm()
+    {
+        if (NormGain is not null)
+        {
+            Init.Constant(NormGain, Config.NormGain);
+        }
+
+        if (RunningMean is not null && RunningVar is not null)
+        {
+            Init.Constant(RunningMean, 0);
+            Init.Constant(RunningVar, 1);
+        }
+    }
+
     /// <summary>Initialises W_in, bias and W_rec per <paramref name="scheme"/>.</summary>
     private protected void InitializeCurrent(SnnRandom rng, InitializationScheme scheme)
     {
+        InitializeNorm();
         if (scheme == InitializationScheme.TorchDefault)
         {
             double bound = 1.0 / Math.Sqrt(InputSize + (RecurrentWeight is null ? 0 : Size));
@@ -105,8 +163,8 @@ public abstract class RecurrentLayer<T>
 
     internal abstract LayerTape<T> CreateTape(int batch, int capacity);
 
-    /// <summary>One forward step: reads the previous state from <paramref name="state"/>, records into tape slot <paramref name="t"/>, writes the new state.</summary>
-    internal abstract void Forward(in StepInput<T> x, LayerState<T> state, LayerTape<T> tape, int t, bool useInputMirror);
+    /// <summary>One forward step: reads the previous state from <paramref name="state"/>, records into tape slot <paramref name="t"/>, writes the new state. <paramref name="inference"/>: the inference path (transposed input weights, running statistics frozen); otherwise a training step (statistics updated).</summary>
+    internal abstract void Forward(in StepInput<T> x, LayerState<T> state, LayerTape<T> tape, int t, bool inference);
 
     /// <summary>
     /// Backward through step <paramref name="t"/>: on entry the tape's carries hold dL/d(state_t)
@@ -145,45 +203,31 @@ public abstract class RecurrentLayer<T>
     /// dimension <paramref name="ld"/>). Binary spikes s_{t-1} are indexed into the tape (slot
     /// <paramref name="t"/>) and only active columns of W_rec are added when they are sparse.
     /// </summary>
-    private protected void ComputeCurrent(in StepInput<T> x, ReadOnlySpan<T> sPrev, Span<T> dst, int ld, int batch, bool useInputMirror, LayerTape<T> tape, int t)
+    private protected void ComputeCurrent(in StepInput<T> x, ReadOnlySpan<T> sPrev, Span<T> dst, int ld, int batch, bool inference, LayerTape<T> tape, int t)
     {
         int n = Size;
-        int d = InputSize;
-        for (int b = 0; b < batch; b++)
+        if (Normalized)
         {
-            InputBias.Data.CopyTo(dst.Slice(b * ld, n));
-        }
-
-        if (x.IsSparse)
-        {
-            if (useInputMirror)
+            Span<T> a = tape.Slot(tape.A, t);
+            a.Clear();
+            AddInputCurrent(x, a, n, batch, inference);
+            Normalize(tape, t, batch, inference);
+            ReadOnlySpan<T> aHat = tape.Slot(tape.AHat, t);
+            for (int b = 0; b < batch; b++)
             {
-                T[] wt = InputMirror();
-                for (int b = 0; b < batch; b++)
-                {
-                    (int s, int e) = x.Range(b);
-                    Span<T> row = dst.Slice(b * ld, n);
-                    for (int k = s; k < e; k++)
-                    {
-                        TensorPrimitives.Add(row, wt.AsSpan(x.Indices[k] * n, n), row);
-                    }
-                }
-            }
-            else
-            {
-                for (int b = 0; b < batch; b++)
-                {
-                    (int s, int e) = x.Range(b);
-                    if (s != e)
-                    {
-                        AddColumns(x.Indices[s..e], InputWeight.Data, d, dst.Slice(b * ld, n));
-                    }
-                }
+                Span<T> row = dst.Slice(b * ld, n);
+                TensorPrimitives.Multiply(aHat.Slice(b * n, n), NormGain!.Data, row);
+                TensorPrimitives.Add(row, InputBias.Data, row);
             }
         }
         else
         {
-            Kernels.MatMulABt(x.Dense, d, InputWeight.Data, d, dst, ld, batch, n, d, accumulate: true);
+            for (int b = 0; b < batch; b++)
+            {
+                InputBias.Data.CopyTo(dst.Slice(b * ld, n));
+            }
+
+            AddInputCurrent(x, dst, ld, batch, inference);
         }
 
         if (RecurrentWeight is null)
@@ -240,18 +284,172 @@ public abstract class RecurrentLayer<T>
         }
     }
 
-    /// <summary>gsPrev += gI W_rec and gxLower += gI W_in (input-side gradients of the current).</summary>
-    private protected void BackwardCurrent(ReadOnlySpan<T> gI, Span<T> gsPrev, Span<T> gxLower, int batch)
+    /// <summary>dst rows (leading dimension <paramref name="ld"/>) += W_in x_b for every stream b.</summary>
+    private void AddInputCurrent(in StepInput<T> x, Span<T> dst, int ld, int batch, bool inference)
     {
         int n = Size;
+        int d = InputSize;
+        if (x.IsSparse)
+        {
+            if (inference)
+            {
+                T[] wt = InputMirror();
+                for (int b = 0; b < batch; b++)
+                {
+                    (int s, int e) = x.Range(b);
+                    Span<T> row = dst.Slice(b * ld, n);
+                    for (int k = s; k < e; k++)
+                    {
+                        TensorPrimitives.Add(row, wt.AsSpan(x.Indices[k] * n, n), row);
+                    }
+                }
+            }
+            else
+            {
+                for (int b = 0; b < batch; b++)
+                {
+                    (int s, int e) = x.Range(b);
+                    if (s != e)
+                    {
+                        AddColumns(x.Indices[s..e], InputWeight.Data, d, dst.Slice(b * ld, n));
+                    }
+                }
+            }
+        }
+        else
+        {
+            Kernels.MatMulABt(x.Dense, d, InputWeight.Data, d, dst, ld, batch, n, d, accumulate: true);
+        }
+    }
+
+    /// <summary>
+    /// AHat slot t = normalised A slot t. Running: per neuron with the running statistics, which a
+    /// training step first moves toward the step's batch statistics; layer: per stream over the neurons.
+    /// The statistics are constants for the backward pass (running) or differentiated (layer).
+    /// </summary>
+    private void Normalize(LayerTape<T> tape, int t, int batch, bool inference)
+    {
+        int n = Size;
+        ReadOnlySpan<T> a = tape.Slot(tape.A, t);
+        Span<T> aHat = tape.Slot(tape.AHat, t);
+        T eps = T.CreateTruncating(1e-5);
+        if (Norm == InputNormKind.Running)
+        {
+            T[] mean = RunningMean!.Data;
+            T[] var = RunningVar!.Data;
+            Span<T> inv = tape.NormInv.AsSpan(t * n, n);
+            T invBatch = T.One / T.CreateTruncating(batch);
+            for (int j = 0; j < n; j++)
+            {
+                if (!inference)
+                {
+                    T m = T.Zero;
+                    for (int b = 0; b < batch; b++)
+                    {
+                        m += a[(b * n) + j];
+                    }
+
+                    mean[j] += NormMomentum * ((m * invBatch) - mean[j]);
+                    T v = T.Zero;
+                    for (int b = 0; b < batch; b++)
+                    {
+                        T dv = a[(b * n) + j] - mean[j];
+                        v += dv * dv;
+                    }
+
+                    var[j] += NormMomentum * ((v * invBatch) - var[j]);
+                }
+
+                inv[j] = T.One / T.Sqrt(var[j] + eps);
+            }
+
+            for (int b = 0; b < batch; b++)
+            {
+                Span<T> h = aHat.Slice(b * n, n);
+                TensorPrimitives.Subtract(a.Slice(b * n, n), mean, h);
+                TensorPrimitives.Multiply(h, inv, h);
+            }
+
+            return;
+        }
+
+        // layer norm over the neurons of each stream
+        Span<T> invRow = tape.NormInv.AsSpan(t * batch, batch);
+        T invN = T.One / T.CreateTruncating(n);
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> row = a.Slice(b * n, n);
+            T mu = TensorPrimitives.Sum(row) * invN;
+            Span<T> h = aHat.Slice(b * n, n);
+            TensorPrimitives.Subtract(row, mu, h);
+            T v = TensorPrimitives.Dot<T>(h, h) * invN;
+            T r = T.One / T.Sqrt(v + eps);
+            invRow[b] = r;
+            TensorPrimitives.Multiply(h, r, h);
+        }
+    }
+
+    /// <summary>
+    /// Backward through the current's input side at step t (GI slot t holds dL/dI): gsPrev += gI W_rec;
+    /// for normalised layers GA slot t = dL/da (through the gain and the normalisation); gxLower += dL/da W_in.
+    /// </summary>
+    private protected void BackwardCurrent(LayerTape<T> tape, int t, Span<T> gsPrev, Span<T> gxLower, int batch)
+    {
+        int n = Size;
+        ReadOnlySpan<T> gI = tape.Slot(tape.GI, t);
         if (RecurrentWeight is not null)
         {
             Kernels.AddProduct(gI, n, 1, RecurrentWeight.Data, n, gsPrev, n, batch, n, n);
         }
 
+        ReadOnlySpan<T> gA = gI;
+        if (Normalized)
+        {
+            BackwardNorm(tape, t, batch);
+            gA = tape.Slot(tape.GA, t);
+        }
+
         if (!gxLower.IsEmpty)
         {
-            Kernels.AddProduct(gI, n, 1, InputWeight.Data, InputSize, gxLower, InputSize, batch, n, InputSize);
+            Kernels.AddProduct(gA, n, 1, InputWeight.Data, InputSize, gxLower, InputSize, batch, n, InputSize);
+        }
+    }
+
+    /// <summary>GA slot t = dL/da from GI slot t = dL/d(γ ⊙ â).</summary>
+    private void BackwardNorm(LayerTape<T> tape, int t, int batch)
+    {
+        int n = Size;
+        ReadOnlySpan<T> gI = tape.Slot(tape.GI, t);
+        ReadOnlySpan<T> aHat = tape.Slot(tape.AHat, t);
+        Span<T> gA = tape.Slot(tape.GA, t);
+        T[] gain = NormGain!.Data;
+        if (Norm == InputNormKind.Running)
+        {
+            ReadOnlySpan<T> inv = tape.NormInv.AsSpan(t * n, n);
+            for (int b = 0; b < batch; b++)
+            {
+                Span<T> g = gA.Slice(b * n, n);
+                TensorPrimitives.Multiply(gI.Slice(b * n, n), gain, g);
+                TensorPrimitives.Multiply(g, inv, g);
+            }
+
+            return;
+        }
+
+        // layer norm: ga = r (g − mean(g) − â mean(g ⊙ â)), g = gI ⊙ γ
+        ReadOnlySpan<T> invRow = tape.NormInv.AsSpan(t * batch, batch);
+        T invN = T.One / T.CreateTruncating(n);
+        for (int b = 0; b < batch; b++)
+        {
+            Span<T> g = gA.Slice(b * n, n);
+            ReadOnlySpan<T> h = aHat.Slice(b * n, n);
+            TensorPrimitives.Multiply(gI.Slice(b * n, n), gain, g);
+            T meanG = TensorPrimitives.Sum<T>(g) * invN;
+            T meanGh = TensorPrimitives.Dot<T>(g, h) * invN;
+            for (int j = 0; j < n; j++)
+            {
+                g[j] = invRow[b] * (g[j] - meanG - (h[j] * meanGh));
+            }
         }
     }
 
@@ -264,6 +462,23 @@ public abstract class RecurrentLayer<T>
         for (int r = 0; r < rows; r++)
         {
             TensorPrimitives.Add(gBias, gI.Slice(r * n, n), gBias);
+        }
+
+        ReadOnlySpan<T> gIn = gI;
+        if (Normalized)
+        {
+            // dL/dγ = Σ gI ⊙ â; the input weights get dL/da
+            Span<T> gGain = NormGain!.Grad;
+            ReadOnlySpan<T> aHat = tape.AHat.AsSpan(0, rows * n);
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    gGain[j] += gI[(r * n) + j] * aHat[(r * n) + j];
+                }
+            }
+
+            gIn = tape.GA.AsSpan(0, rows * n);
         }
 
         if (RecurrentWeight is not null)
@@ -281,11 +496,11 @@ public abstract class RecurrentLayer<T>
 
         if (!x.IsSparse)
         {
-            Kernels.AddProduct(gI, 1, n, x.Dense, d, InputWeight.Grad, d, n, rows, d);
+            Kernels.AddProduct(gIn, 1, n, x.Dense, d, InputWeight.Grad, d, n, rows, d);
             return;
         }
 
-        InputWeight.GradNormSq += SparseOuter(gI, x.Indices, x.Offsets, rows, InputWeight.Grad, d);
+        InputWeight.GradNormSq += SparseOuter(gIn, x.Indices, x.Offsets, rows, InputWeight.Grad, d);
         InputWeight.GradNormTracked = true;
     }
 
