@@ -14,7 +14,7 @@ public class GradientCheckTests
 {
     private const int Steps = 6;
 
-    public static TheoryData<string> Cases => new() { "ltc-ltc-leaky-dense", "alif-lif-membrane-sparse", "ltc-alif-leaky-sparse", "ltc-membrane-zero" };
+    public static TheoryData<string> Cases => new() { "ltc-ltc-leaky-dense", "alif-lif-membrane-sparse", "ltc-alif-leaky-sparse", "ltc-membrane-zero", "ltc-running-norm-ltc-layer-norm-dense", "ltc-layer-norm-alif-running-norm-sparse" };
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -24,6 +24,15 @@ public class GradientCheckTests
         var net = new Network<double>(config) { SmoothSpikes = true };
         const int batch = 2;
         var rng = new SnnRandom(7);
+        foreach (Parameter<double> b in net.Buffers)
+        {
+            // non-trivial running statistics
+            for (int i = 0; i < b.Length; i++)
+            {
+                b.Data[i] = b.Name.EndsWith("running_var", StringComparison.Ordinal) ? rng.NextDouble(0.3, 2) : rng.NextDouble(-0.5, 0.5);
+            }
+        }
+
         NetworkState<double> initial = net.CreateState(batch, rng);
         Perturb(initial, rng); // non-trivial s and b entering the chunk
         var data = new ChunkData<double>(config, batch, Steps, sparse, regression, rng);
@@ -202,6 +211,29 @@ public class GradientCheckTests
             Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 4 }, new LayerConfig { Model = NeuronModel.Alif, Size = 3, Recurrent = false, TauMembraneMean = 4, TauMembraneStd = 1, TauAdaptationMean = 6, TauAdaptationStd = 1 }],
             Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 4 },
             Seed = 13,
+        }, true, false),
+        // normalised input currents (running statistics frozen: momentum 0, as the backward treats them as constants)
+        "ltc-running-norm-ltc-layer-norm-dense" => (new NetworkConfig
+        {
+            InputSize = 5,
+            Layers =
+            [
+                new LayerConfig { Model = NeuronModel.Ltc, Size = 4, InputNorm = InputNormKind.Running, NormGain = 0.7, NormMomentum = 0, TauBiasInit = -1 },
+                new LayerConfig { Model = NeuronModel.Ltc, Size = 3, InputNorm = InputNormKind.Layer, NormGain = 1.3 },
+            ],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Seed = 15,
+        }, false, false),
+        "ltc-layer-norm-alif-running-norm-sparse" => (new NetworkConfig
+        {
+            InputSize = 6,
+            Layers =
+            [
+                new LayerConfig { Model = NeuronModel.Ltc, Size = 5, InputNorm = InputNormKind.Layer, NormGain = 0.4 },
+                new LayerConfig { Model = NeuronModel.Alif, Size = 3, InputNorm = InputNormKind.Running, NormMomentum = 0, TauMembraneMean = 4, TauMembraneStd = 1, TauAdaptationMean = 6, TauAdaptationStd = 1 },
+            ],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 4 },
+            Seed = 16,
         }, true, false),
         "ltc-membrane-zero" => (new NetworkConfig
         {
