@@ -92,6 +92,82 @@ public class GradientCheckTests
         Assert.True(nonZero > checkedCount / 2, $"only {nonZero} of {checkedCount} gradients are non-zero");
     }
 
+    /// <summary>
+    /// Spike dropout: with the same masks (the generator restarted before every forward pass),
+    /// the analytic gradient of the chunk loss equals central differences of the recorded forward.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Dropout_gradients_match_central_differences_with_the_same_masks(bool sparse)
+    {
+        var config = new NetworkConfig
+        {
+            InputSize = 5,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 5 }, new LayerConfig { Model = NeuronModel.Ltc, Size = 4, InputNorm = InputNormKind.Layer }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Dropout = 0.3,
+            Seed = 17,
+        };
+        var net = new Network<double>(config) { SmoothSpikes = true };
+        const int batch = 2;
+        var rng = new SnnRandom(9);
+        NetworkState<double> initial = net.CreateState(batch, rng);
+        Perturb(initial, rng);
+        var data = new ChunkData<double>(config, batch, Steps, sparse, regression: false, rng);
+        var learner = new GradientOnlyLearner<double>(net, batch, Steps);
+        NetworkState<double> state = net.CreateState(batch);
+
+        double RecordedLoss()
+        {
+            initial.CopyTo(state);
+            learner.ReseedDropout(5);
+            Run(learner, data, state);
+            double loss = learner.EndChunk().Loss;
+            net.Parameters.ZeroGrad();
+            return loss;
+        }
+
+        initial.CopyTo(state);
+        learner.ReseedDropout(5);
+        Run(learner, data, state);
+        double lossA = learner.EndChunk().Loss;
+        double[][] analytic = new double[net.Parameters.Count][];
+        for (int p = 0; p < net.Parameters.Count; p++)
+        {
+            analytic[p] = (double[])net.Parameters[p].Grad.Clone();
+        }
+
+        net.Parameters.ZeroGrad();
+        Assert.Equal(lossA, RecordedLoss(), 12);
+        Assert.NotEqual(LossByInference(net, initial, data), lossA, 6); // the masks change the loss
+
+        int nonZero = 0;
+        for (int p = 0; p < net.Parameters.Count; p++)
+        {
+            Parameter<double> par = net.Parameters[p];
+            for (int i = 0; i < par.Length; i++)
+            {
+                double h = 1e-6 * Math.Max(1.0, Math.Abs(par.Data[i]));
+                double keep = par.Data[i];
+                par.Data[i] = keep + h;
+                par.MarkChanged();
+                double up = RecordedLoss();
+                par.Data[i] = keep - h;
+                par.MarkChanged();
+                double down = RecordedLoss();
+                par.Data[i] = keep;
+                par.MarkChanged();
+                double numeric = (up - down) / (2 * h);
+                double tol = 1e-8 + (2e-6 * Math.Max(Math.Abs(numeric), Math.Abs(analytic[p][i])));
+                Assert.True(Math.Abs(numeric - analytic[p][i]) <= tol, $"{par.Name}[{i}] analytic {analytic[p][i]:G10} vs numeric {numeric:G10}");
+                nonZero += Math.Abs(analytic[p][i]) > 1e-9 ? 1 : 0;
+            }
+        }
+
+        Assert.True(nonZero > net.Parameters.TotalLength / 2, $"only {nonZero} non-zero gradients");
+    }
+
     [Fact]
     public void Gradient_is_exact_in_heaviside_mode_for_parameters_that_do_not_cross_a_threshold()
     {

@@ -40,6 +40,7 @@ internal sealed class DatasetTrainCommand : Command
         new("norm", "none|running|layer", "normalisation of the input current (default none)"),
         new("norm-gain", "x", "initial gain of the normalisation (default 1)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
+        new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),
         new("json", null, "print the final result as one JSON line"),
     ];
 

@@ -45,6 +45,7 @@ internal sealed class TrainCommand : Command
         new("norm", "none|running|layer", "normalisation of the input current (default none)"),
         new("norm-gain", "x", "initial gain of the normalisation (default 1)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
+        new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),
         new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
     ];
 
@@ -211,6 +212,7 @@ internal sealed class TrainCommand : Command
             },
             NormGain = args.GetDouble("norm-gain", 1.0),
             TauBiasInit = args.GetDouble("tau-bias", 0),
+            Dropout = args.GetDouble("dropout", 0),
         };
         if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate))
         {

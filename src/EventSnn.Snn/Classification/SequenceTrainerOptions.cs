@@ -90,6 +90,9 @@ public sealed record SequenceTrainerOptions
     /// <summary>Initial gain of the input normalisation.</summary>
     public double NormGain { get; init; } = 1.0;
 
+    /// <summary>Dropout on the spikes passed up between layers and to the readout (training only).</summary>
+    public double Dropout { get; init; }
+
     /// <summary>Initial bias of the LTC membrane gate c_tau.</summary>
     public double TauBiasInit { get; init; }
 
@@ -165,6 +168,7 @@ public sealed record SequenceTrainerOptions
         InputSize = inputs,
         Layers = LayerConfigs(),
         Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = classes },
+        Dropout = Dropout,
         Seed = Seed,
     };
 
@@ -199,6 +203,8 @@ public sealed record SequenceTrainerOptions
         Check(Alpha > 0 && double.IsFinite(Alpha), nameof(Alpha), Alpha);
         Check(Beta > 0 && Beta <= 1, nameof(Beta), Beta);
         Check(GradientClip > 0, nameof(GradientClip), GradientClip);
+        Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout);
+        Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay);
         Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
     }
 

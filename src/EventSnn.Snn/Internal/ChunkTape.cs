@@ -32,6 +32,52 @@ internal sealed class ChunkTape<T>
         InputOffsets = new int[(capacity * batch) + 1];
         GOut = new T[capacity * batch * network.OutputSize];
         HasLoss = new bool[capacity];
+        Dropout = network.Config.Dropout;
+        if (Dropout > 0)
+        {
+            Masks = new T[Layers.Length][];
+            Dropped = new T[Layers.Length][];
+            for (int l = 0; l < Layers.Length; l++)
+            {
+                Masks[l] = new T[capacity * Layers[l].Row];
+                Dropped[l] = new T[capacity * Layers[l].Row];
+            }
+
+            DropScratch = new T[Layers[^1].Row > 0 ? MaxRow() : 0];
+            Random = new SnnRandom(network.Config.Seed ^ 0xD7D7);
+        }
+        else
+        {
+            Masks = [];
+            Dropped = [];
+            DropScratch = [];
+        }
+    }
+
+    /// <summary>Dropout probability on the spikes passed up (0: none).</summary>
+    public double Dropout { get; }
+
+    /// <summary>Per layer: the dropout mask of each step (0 or 1/(1 − p)), steps x B x N.</summary>
+    public T[][] Masks { get; }
+
+    /// <summary>Per layer: the spikes passed up after dropout, steps x B x N.</summary>
+    public T[][] Dropped { get; }
+
+    /// <summary>Scratch for the gradient arriving at dropped spikes (B x N of the widest layer).</summary>
+    public T[] DropScratch { get; }
+
+    /// <summary>Generator of the dropout masks.</summary>
+    public SnnRandom? Random { get; }
+
+    private int MaxRow()
+    {
+        int m = 0;
+        foreach (LayerTape<T> l in Layers)
+        {
+            m = Math.Max(m, l.Row);
+        }
+
+        return m;
     }
 
     public int Batch { get; }
@@ -68,7 +114,12 @@ internal sealed class ChunkTape<T>
                 total += l.Bytes;
             }
 
-            total += ((long)InputDense.Length + GOut.Length) * Unsafe.SizeOf<T>();
+            total += ((long)InputDense.Length + GOut.Length + DropScratch.Length) * Unsafe.SizeOf<T>();
+            foreach (T[] m in Masks)
+            {
+                total += 2L * m.Length * Unsafe.SizeOf<T>();
+            }
+
             total += ((long)_indices.Length + InputOffsets.Length) * sizeof(int);
             total += HasLoss.Length;
             return total;

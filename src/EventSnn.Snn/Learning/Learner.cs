@@ -185,6 +185,9 @@ public abstract class Learner<T>
         return report;
     }
 
+    /// <summary>Test hook: restarts the dropout masks' generator.</summary>
+    internal void ReseedDropout(long seed) => _tape.Random?.Reseed(seed);
+
     /// <summary>Drops the recorded steps without an update.</summary>
     public void DiscardChunk()
     {
@@ -229,17 +232,44 @@ public abstract class Learner<T>
         int outRow = Batch * Network.OutputSize;
         LayerTape<T> top = _tape.Layers[^1];
         bool leaky = Network.Readout is LeakyReadout<T>;
+        bool dropout = _tape.Dropout > 0;
         for (int t = steps - 1; t >= 0; t--)
         {
             if (leaky || _tape.HasLoss[t])
             {
-                Network.Readout.Backward(_tape.Readout, t, _tape.GOut.AsSpan(t * outRow, outRow), top.GS, top.GU);
+                // with dropout the readout's spike gradient reaches s_t through the mask
+                Span<T> gTop = dropout ? _tape.DropScratch.AsSpan(0, top.Row) : top.GS;
+                if (dropout)
+                {
+                    gTop.Clear();
+                }
+
+                Network.Readout.Backward(_tape.Readout, t, _tape.GOut.AsSpan(t * outRow, outRow), gTop, top.GU);
+                if (dropout)
+                {
+                    AddMasked(gTop, _tape.Masks[^1].AsSpan(t * top.Row, top.Row), top.GS);
+                }
             }
 
             for (int l = layers.Length - 1; l >= 0; l--)
             {
-                Span<T> gxLower = l > 0 ? _tape.Layers[l - 1].GS : default;
+                Span<T> gxLower = default;
+                if (l > 0)
+                {
+                    LayerTape<T> lower = _tape.Layers[l - 1];
+                    gxLower = dropout ? _tape.DropScratch.AsSpan(0, lower.Row) : lower.GS;
+                    if (dropout)
+                    {
+                        gxLower.Clear();
+                    }
+                }
+
                 layers[l].Backward(_tape.Layers[l], t, gxLower);
+                if (dropout && l > 0)
+                {
+                    LayerTape<T> lower = _tape.Layers[l - 1];
+                    AddMasked(gxLower, _tape.Masks[l - 1].AsSpan(t * lower.Row, lower.Row), lower.GS);
+                }
             }
         }
 
@@ -256,7 +286,8 @@ public abstract class Learner<T>
         }
 
         int rows = steps * Batch;
-        Network.Readout.AccumulateGradients(_tape.Readout, steps, top.S.AsSpan(top.Row, rows * top.Size), top.U.AsSpan(top.Row, rows * top.Size));
+        ReadOnlySpan<T> topUp = dropout ? _tape.Dropped[^1].AsSpan(0, rows * top.Size) : top.S.AsSpan(top.Row, rows * top.Size);
+        Network.Readout.AccumulateGradients(_tape.Readout, steps, topUp, top.U.AsSpan(top.Row, rows * top.Size));
         for (int l = 0; l < layers.Length; l++)
         {
             if (l == 0)
@@ -266,9 +297,18 @@ public abstract class Learner<T>
             else
             {
                 LayerTape<T> lower = _tape.Layers[l - 1];
-                var input = new ChunkInput<T>(lower.S.AsSpan(lower.Row, rows * lower.Size));
+                ReadOnlySpan<T> lowerUp = dropout ? _tape.Dropped[l - 1].AsSpan(0, rows * lower.Size) : lower.S.AsSpan(lower.Row, rows * lower.Size);
+                var input = new ChunkInput<T>(lowerUp);
                 layers[l].AccumulateGradients(_tape.Layers[l], steps, input);
             }
+        }
+    }
+
+    private static void AddMasked(ReadOnlySpan<T> g, ReadOnlySpan<T> mask, Span<T> dst)
+    {
+        for (int i = 0; i < dst.Length; i++)
+        {
+            dst[i] += g[i] * mask[i];
         }
     }
 }

@@ -211,21 +211,45 @@ public sealed class Network<T>
         }
     }
 
-    /// <summary>Forward step recorded into a training tape (slot <paramref name="t"/>).</summary>
+    /// <summary>Forward step recorded into a training tape (slot <paramref name="t"/>); applies spike dropout when configured.</summary>
     internal void ForwardRecord(in StepInput<T> input, NetworkState<T> state, ChunkTape<T> tape, int t)
     {
-        int batch = state.Batch;
         StepInput<T> x = input;
+        ReadOnlySpan<T> up = default;
         for (int l = 0; l < _layers.Length; l++)
         {
             LayerState<T> ls = state.Layers[l];
             LayerTape<T> lt = tape.Layers[l];
             _layers[l].Forward(x, ls, lt, t, inference: false);
-            x = new StepInput<T>(lt.Slot(lt.S, t + 1));
+            up = lt.Slot(lt.S, t + 1);
+            if (tape.Dropout > 0)
+            {
+                up = Drop(tape, l, t, up);
+            }
+
+            x = new StepInput<T>(up);
         }
 
         LayerTape<T> top = tape.Layers[^1];
-        Readout.Forward(top.Slot(top.S, t + 1), top.Slot(top.U, t + 1), state.Readout, tape.Readout, t);
-        _ = batch;
+        Readout.Forward(up, top.Slot(top.U, t + 1), state.Readout, tape.Readout, t);
+    }
+
+    /// <summary>Draws the dropout mask of layer <paramref name="l"/> at step <paramref name="t"/> and returns the dropped spikes.</summary>
+    private static ReadOnlySpan<T> Drop(ChunkTape<T> tape, int l, int t, ReadOnlySpan<T> spikes)
+    {
+        int row = spikes.Length;
+        Span<T> mask = tape.Masks[l].AsSpan(t * row, row);
+        Span<T> dropped = tape.Dropped[l].AsSpan(t * row, row);
+        T keep = T.One / (T.One - T.CreateTruncating(tape.Dropout));
+        SnnRandom rng = tape.Random!;
+        double p = tape.Dropout;
+        for (int i = 0; i < row; i++)
+        {
+            T m = rng.NextDouble() < p ? T.Zero : keep;
+            mask[i] = m;
+            dropped[i] = spikes[i] * m;
+        }
+
+        return dropped;
     }
 }

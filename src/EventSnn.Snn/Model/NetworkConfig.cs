@@ -148,6 +148,13 @@ public sealed record NetworkConfig
     /// <summary>Readout head.</summary>
     public ReadoutConfig Readout { get; init; } = new();
 
+    /// <summary>
+    /// Dropout on spikes during training: each spike a layer passes up (to the next layer and to
+    /// the readout) is dropped with this probability and the kept ones scaled by 1/(1 − p); the
+    /// recurrence sees the undropped spikes, inference uses no dropout.
+    /// </summary>
+    public double Dropout { get; init; }
+
     /// <summary>Initial-state convention for fresh states.</summary>
     public InitialStateMode InitialState { get; init; } = InitialStateMode.Reference;
 
@@ -176,6 +183,11 @@ public sealed record NetworkConfig
             {
                 throw new ArgumentException($"Layers[{i}].Size must be >= 1 (is {Layers[i].Size})");
             }
+        }
+
+        if (!(Dropout >= 0 && Dropout < 1))
+        {
+            throw new ArgumentException($"Dropout must be in [0, 1) (is {Dropout})");
         }
 
         if (Readout is null || Readout.Size < 1)
