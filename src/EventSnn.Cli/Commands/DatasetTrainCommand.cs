@@ -37,7 +37,7 @@ internal sealed class DatasetTrainCommand : Command
         new("decision", "last|mean|max", "decision readout (default last)"),
         new("optimizer", "adam|adamax", "optimiser (default adam)"),
         new("weight-decay", "x", "L2 weight decay (default 0)"),
-        new("norm", "none|running|layer", "normalisation of the input current (default none)"),
+        new("norm", "none|running|layer|batch", "normalisation of the input current: per-neuron running statistics, layer norm, or per-timestep batch norm (offline) (default none)"),
         new("norm-gain", "x", "initial gain of the normalisation (default 1)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),

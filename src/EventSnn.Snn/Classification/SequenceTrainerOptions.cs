@@ -163,33 +163,33 @@ public sealed record SequenceTrainerOptions
     };
 
     /// <summary>The network these options describe for <paramref name="inputs"/> inputs and <paramref name="classes"/> classes.</summary>
-    public NetworkConfig NetworkConfig(int inputs, int classes) => new()
+    public NetworkConfig NetworkConfig(int inputs, int classes, int steps = 1000) => new()
     {
         InputSize = inputs,
-        Layers = LayerConfigs(),
+        Layers = LayerConfigs(steps),
         Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = classes },
         Dropout = Dropout,
         Seed = Seed,
     };
 
     /// <summary>The recurrent layers these options describe.</summary>
-    public LayerConfig[] LayerConfigs()
+    public LayerConfig[] LayerConfigs(int steps = 1000)
     {
         if (LayerSizes.Count == 0)
         {
-            return [Layer(Hidden)];
+            return [Layer(Hidden, steps)];
         }
 
         var layers = new LayerConfig[LayerSizes.Count];
         for (int i = 0; i < layers.Length; i++)
         {
-            layers[i] = Layer(LayerSizes[i]);
+            layers[i] = Layer(LayerSizes[i], steps);
         }
 
         return layers;
     }
 
-    private LayerConfig Layer(int size) => new() { Model = Model, Size = size, InputNorm = InputNorm, NormGain = NormGain, TauBiasInit = TauBiasInit };
+    private LayerConfig Layer(int size, int steps) => new() { Model = Model, Size = size, InputNorm = InputNorm, NormGain = NormGain, NormSteps = Math.Max(1, steps), TauBiasInit = TauBiasInit };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
@@ -204,6 +204,7 @@ public sealed record SequenceTrainerOptions
         Check(Beta > 0 && Beta <= 1, nameof(Beta), Beta);
         Check(GradientClip > 0, nameof(GradientClip), GradientClip);
         Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout);
+        Check(InputNorm != InputNormKind.Batch || Batch >= 2, nameof(InputNorm) + " (batch norm needs Batch >= 2)", InputNorm);
         Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay);
         Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
     }
@@ -259,7 +260,7 @@ public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainin
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         return new SequenceLearnerSetup(
-            options.NetworkConfig(inputs, classes),
+            options.NetworkConfig(inputs, classes, steps),
             options.Method,
             options.Batch,
             steps,

@@ -99,7 +99,7 @@ public abstract class SoftResetLayer<T> : RecurrentLayer<T>
         }
 
         Span<T> current = tape.Slot(tape.I, t);
-        ComputeCurrent(x, sPrev, current, n, batch, inference, tape, t);
+        ComputeCurrent(x, sPrev, current, n, batch, inference, tape, t, state.Step);
         ReadOnlySpan<T> uPrev = tape.Slot(tape.U, t);
         ReadOnlySpan<T> bPrev = tape.Slot(tape.B, t);
         Span<T> uOut = tape.Slot(tape.U, t + 1);
@@ -130,6 +130,8 @@ public abstract class SoftResetLayer<T> : RecurrentLayer<T>
                 state.B[e] = bNew;
             }
         }
+
+        state.Step++;
     }
 
     internal override void Backward(LayerTape<T> tapeBase, int t, Span<T> gxLower)

@@ -134,7 +134,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
 
         Span<T> catTau = tape.Cat(tape.CatTau, t);
         Span<T> catRho = tape.Cat(tape.CatRho, t);
-        ComputeCurrent(x, sPrev, catTau, n2, batch, inference, tape, t);
+        ComputeCurrent(x, sPrev, catTau, n2, batch, inference, tape, t, state.Step);
         bool adaptive = Adaptive;
         for (int b = 0; b < batch; b++)
         {
@@ -211,6 +211,8 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
                 uOut[e] = u;
             }
         }
+
+        state.Step++;
     }
 
     internal override void Backward(LayerTape<T> tapeBase, int t, Span<T> gxLower)

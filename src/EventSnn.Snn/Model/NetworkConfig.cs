@@ -65,6 +65,13 @@ public enum InputNormKind
 
     /// <summary>Layer norm: per stream and step over the layer's neurons, then a learned gain.</summary>
     Layer,
+
+    /// <summary>
+    /// Per-timestep batch norm (offline training, as the reference's S-MNIST model): per neuron over
+    /// the batch at each step during training, with running statistics per timestep for inference
+    /// (timesteps beyond <see cref="LayerConfig.NormSteps"/> use the last one's); needs batches of 2 or more.
+    /// </summary>
+    Batch,
 }
 
 /// <summary>Configuration of one recurrent layer.</summary>
@@ -88,8 +95,11 @@ public sealed record LayerConfig
     /// <summary>Initial gain of the input normalisation (Cooijmans et al.'s recurrent batch norm uses 0.1).</summary>
     public double NormGain { get; init; } = 1.0;
 
-    /// <summary>Update rate of the running statistics of <see cref="InputNormKind.Running"/> per training step.</summary>
+    /// <summary>Update rate of the running statistics (running and batch normalisation) per training step.</summary>
     public double NormMomentum { get; init; } = 0.01;
+
+    /// <summary>Batch normalisation: timesteps with statistics of their own.</summary>
+    public int NormSteps { get; init; } = 1000;
 
     /// <summary>LTC: initial bias c_tau of the membrane gate (0: tau starts near 0.5; negative: slower membranes).</summary>
     public double TauBiasInit { get; init; }
@@ -183,6 +193,16 @@ public sealed record NetworkConfig
             {
                 throw new ArgumentException($"Layers[{i}].Size must be >= 1 (is {Layers[i].Size})");
             }
+
+            if (Layers[i].NormSteps < 1)
+            {
+                throw new ArgumentException($"Layers[{i}].NormSteps must be >= 1 (is {Layers[i].NormSteps})");
+            }
+
+            if (!(Layers[i].NormMomentum >= 0 && Layers[i].NormMomentum <= 1))
+            {
+                throw new ArgumentException($"Layers[{i}].NormMomentum must be in [0, 1] (is {Layers[i].NormMomentum})");
+            }
         }
 
         if (!(Dropout >= 0 && Dropout < 1))
@@ -217,6 +237,11 @@ public sealed record NetworkConfig
             if (l.InputNorm != InputNormKind.None)
             {
                 sb.Append(":norm=").Append(l.InputNorm);
+            }
+
+            if (l.InputNorm == InputNormKind.Batch)
+            {
+                sb.Append(":steps=").Append(l.NormSteps);
             }
         }
 

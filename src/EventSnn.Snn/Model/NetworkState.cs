@@ -38,6 +38,9 @@ public sealed class LayerState<T>
     /// <summary>Threshold adaptation b (B x N).</summary>
     public T[] B { get; }
 
+    /// <summary>Steps this layer state has advanced since it was reset (per-timestep normalisation reads it).</summary>
+    public int Step { get; set; }
+
     /// <summary>Per-state scratch buffers of the inference path (created on first use).</summary>
     internal Internal.LayerTape<T>? Scratch { get; set; }
 
@@ -53,6 +56,7 @@ public sealed class LayerState<T>
         U.CopyTo(other.U, 0);
         S.CopyTo(other.S, 0);
         B.CopyTo(other.B, 0);
+        other.Step = Step;
     }
 }
 

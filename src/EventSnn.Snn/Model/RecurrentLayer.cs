@@ -45,6 +45,11 @@ public abstract class RecurrentLayer<T>
             RunningMean = new Parameter<T>(prefix + "norm.running_mean", Size);
             RunningVar = new Parameter<T>(prefix + "norm.running_var", Size);
         }
+        else if (Norm == InputNormKind.Batch)
+        {
+            RunningMean = new Parameter<T>(prefix + "norm.running_mean", config.NormSteps, Size);
+            RunningVar = new Parameter<T>(prefix + "norm.running_var", config.NormSteps, Size);
+        }
 
         NormMomentum = T.CreateTruncating(config.NormMomentum);
         ThresholdBase = T.CreateTruncating(config.ThresholdBase);
@@ -178,6 +183,7 @@ public abstract class RecurrentLayer<T>
 
     internal virtual void ResetState(LayerState<T> state, InitialStateMode mode, SnnRandom rng)
     {
+        state.Step = 0;
         Array.Clear(state.S);
         if (mode == InitialStateMode.Zero)
         {
@@ -203,7 +209,7 @@ public abstract class RecurrentLayer<T>
     /// dimension <paramref name="ld"/>). Binary spikes s_{t-1} are indexed into the tape (slot
     /// <paramref name="t"/>) and only active columns of W_rec are added when they are sparse.
     /// </summary>
-    private protected void ComputeCurrent(in StepInput<T> x, ReadOnlySpan<T> sPrev, Span<T> dst, int ld, int batch, bool inference, LayerTape<T> tape, int t)
+    private protected void ComputeCurrent(in StepInput<T> x, ReadOnlySpan<T> sPrev, Span<T> dst, int ld, int batch, bool inference, LayerTape<T> tape, int t, int step)
     {
         int n = Size;
         if (Normalized)
@@ -211,7 +217,7 @@ public abstract class RecurrentLayer<T>
             Span<T> a = tape.Slot(tape.A, t);
             a.Clear();
             AddInputCurrent(x, a, n, batch, inference);
-            Normalize(tape, t, batch, inference);
+            Normalize(tape, t, batch, inference, step);
             ReadOnlySpan<T> aHat = tape.Slot(tape.AHat, t);
             for (int b = 0; b < batch; b++)
             {
@@ -327,7 +333,7 @@ public abstract class RecurrentLayer<T>
     /// training step first moves toward the step's batch statistics; layer: per stream over the neurons.
     /// The statistics are constants for the backward pass (running) or differentiated (layer).
     /// </summary>
-    private void Normalize(LayerTape<T> tape, int t, int batch, bool inference)
+    private void Normalize(LayerTape<T> tape, int t, int batch, bool inference, int step)
     {
         int n = Size;
         ReadOnlySpan<T> a = tape.Slot(tape.A, t);
@@ -373,6 +379,12 @@ public abstract class RecurrentLayer<T>
             return;
         }
 
+        if (Norm == InputNormKind.Batch)
+        {
+            NormalizeBatch(a, aHat, tape.NormInv.AsSpan(t * n, n), batch, inference, Math.Min(step, Config.NormSteps - 1));
+            return;
+        }
+
         // layer norm over the neurons of each stream
         Span<T> invRow = tape.NormInv.AsSpan(t * batch, batch);
         T invN = T.One / T.CreateTruncating(n);
@@ -386,6 +398,55 @@ public abstract class RecurrentLayer<T>
             T r = T.One / T.Sqrt(v + eps);
             invRow[b] = r;
             TensorPrimitives.Multiply(h, r, h);
+        }
+    }
+
+    /// <summary>
+    /// Per-timestep batch norm: training uses the batch statistics of this step (and moves the running
+    /// statistics of timestep <paramref name="k"/> toward them); inference uses the running ones.
+    /// </summary>
+    private void NormalizeBatch(ReadOnlySpan<T> a, Span<T> aHat, Span<T> inv, int batch, bool inference, int k)
+    {
+        int n = Size;
+        T eps = T.CreateTruncating(1e-5);
+        Span<T> mean = RunningMean!.Data.AsSpan(k * n, n);
+        Span<T> var = RunningVar!.Data.AsSpan(k * n, n);
+        T invBatch = T.One / T.CreateTruncating(batch);
+        for (int j = 0; j < n; j++)
+        {
+            T mu, v;
+            if (inference)
+            {
+                mu = mean[j];
+                v = var[j];
+            }
+            else
+            {
+                mu = T.Zero;
+                for (int b = 0; b < batch; b++)
+                {
+                    mu += a[(b * n) + j];
+                }
+
+                mu *= invBatch;
+                v = T.Zero;
+                for (int b = 0; b < batch; b++)
+                {
+                    T dv = a[(b * n) + j] - mu;
+                    v += dv * dv;
+                }
+
+                v *= invBatch;
+                mean[j] += NormMomentum * (mu - mean[j]);
+                var[j] += NormMomentum * (v - var[j]);
+            }
+
+            T r = T.One / T.Sqrt(v + eps);
+            inv[j] = r;
+            for (int b = 0; b < batch; b++)
+            {
+                aHat[(b * n) + j] = (a[(b * n) + j] - mu) * r;
+            }
         }
     }
 
@@ -431,6 +492,37 @@ public abstract class RecurrentLayer<T>
                 Span<T> g = gA.Slice(b * n, n);
                 TensorPrimitives.Multiply(gI.Slice(b * n, n), gain, g);
                 TensorPrimitives.Multiply(g, inv, g);
+            }
+
+            return;
+        }
+
+        if (Norm == InputNormKind.Batch)
+        {
+            // per neuron over the batch: ga = r (g − mean_b(g) − â mean_b(g ⊙ â)), g = gI ⊙ γ
+            ReadOnlySpan<T> invCol = tape.NormInv.AsSpan(t * n, n);
+            T invBatch = T.One / T.CreateTruncating(batch);
+            for (int b = 0; b < batch; b++)
+            {
+                TensorPrimitives.Multiply(gI.Slice(b * n, n), gain, gA.Slice(b * n, n));
+            }
+
+            for (int j = 0; j < n; j++)
+            {
+                T mg = T.Zero, mgh = T.Zero;
+                for (int b = 0; b < batch; b++)
+                {
+                    mg += gA[(b * n) + j];
+                    mgh += gA[(b * n) + j] * aHat[(b * n) + j];
+                }
+
+                mg *= invBatch;
+                mgh *= invBatch;
+                for (int b = 0; b < batch; b++)
+                {
+                    int e = (b * n) + j;
+                    gA[e] = invCol[j] * (gA[e] - mg - (aHat[e] * mgh));
+                }
             }
 
             return;
