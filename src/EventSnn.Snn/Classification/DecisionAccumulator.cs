@@ -128,6 +128,38 @@ public sealed class DecisionAccumulator
         return 1.0 / total;
     }
 
+    /// <summary>
+    /// Negative log-likelihood of class <paramref name="label"/> for sample <paramref name="row"/>
+    /// under the decision's reading: −log p_T(y) (last), −mean_t log p_t(y) (mean), −max_t log p_t(y) (max).
+    /// </summary>
+    public double Nll(int row, int label)
+    {
+        ReadOnlySpan<double> s = _scores.AsSpan(row * Classes, Classes);
+        return Mode switch
+        {
+            DecisionReadout.Last => -LogSoftmaxAt(s, label),
+            DecisionReadout.Mean => Steps == 0 ? Math.Log(Classes) : -s[label] / Steps,
+            _ => -s[label],
+        };
+    }
+
+    private static double LogSoftmaxAt(ReadOnlySpan<double> o, int k)
+    {
+        double max = double.NegativeInfinity;
+        foreach (double v in o)
+        {
+            max = Math.Max(max, v);
+        }
+
+        double sum = 0;
+        foreach (double v in o)
+        {
+            sum += Math.Exp(v - max);
+        }
+
+        return o[k] - max - Math.Log(sum);
+    }
+
     /// <summary>log_softmax of <paramref name="o"/> into <paramref name="logp"/>.</summary>
     public static void LogSoftmax(ReadOnlySpan<float> o, Span<double> logp)
     {

@@ -1,6 +1,6 @@
 namespace EventSnn.Snn.Classification;
 
-/// <summary>Configuration of an <see cref="OnlineSequenceClassifier"/>.</summary>
+/// <summary>Configuration of an <see cref="OnlineSequenceClassifier"/>: the data's shape and the training recipe.</summary>
 public sealed record OnlineClassifierOptions
 {
     /// <summary>Inputs per time step.</summary>
@@ -9,56 +9,28 @@ public sealed record OnlineClassifierOptions
     /// <summary>Number of classes.</summary>
     public required int Classes { get; init; }
 
-    /// <summary>Expected time steps per sample (sets the chunk length: Steps / Chunks).</summary>
+    /// <summary>Expected time steps per sample (sets the chunk length and the loss weighting over time).</summary>
     public required int Steps { get; init; }
 
-    /// <summary>Neurons of the recurrent layer.</summary>
-    public int Hidden { get; init; } = 128;
-
-    /// <summary>Neuron model of the recurrent layer.</summary>
-    public NeuronModel Model { get; init; } = NeuronModel.Ltc;
-
-    /// <summary>FPTT chunks per expected sample (K).</summary>
-    public int Chunks { get; init; } = 5;
-
-    /// <summary>Adam learning rate.</summary>
-    public double LearningRate { get; init; } = 3e-3;
-
-    /// <summary>FPTT alpha.</summary>
-    public double Alpha { get; init; } = 0.1;
-
-    /// <summary>FPTT beta.</summary>
-    public double Beta { get; init; } = 0.5;
-
-    /// <summary>Gradient-norm clip.</summary>
-    public double GradientClip { get; init; } = 1.0;
-
     /// <summary>
-    /// A chunk loss above this multiple of the running mean loss (after a warm-up of 20
-    /// chunks) counts as exploding: the learner rolls back to its running average W̄.
+    /// The training recipe (network, loss placement and weighting, oracle term, decision readout,
+    /// optimiser, FPTT α/β, clip, divergence factor, seed): the same type and defaults as offline
+    /// training, applied at batch 1 (<see cref="SequenceTrainerOptions.Batch"/> and
+    /// <see cref="SequenceTrainerOptions.Epochs"/> set the learning-rate schedule over passes only).
     /// </summary>
-    public double ExplodingLossFactor { get; init; } = 50;
+    public SequenceTrainerOptions Recipe { get; init; } = new();
 
     /// <summary>Decide with FPTT's running average W̄ (true) or the current weights W (false).</summary>
     public bool DecideWithAverage { get; init; } = true;
 
-    /// <summary>Feed log(1 + x) of the step values (event counts) instead of x.</summary>
-    public bool Log1pInputs { get; init; } = true;
-
-    /// <summary>Seed of initialisation.</summary>
-    public long Seed { get; init; } = 1;
-
     /// <summary>The network configuration these options describe.</summary>
-    public NetworkConfig NetworkConfig => new()
-    {
-        InputSize = Inputs,
-        Layers = [new LayerConfig { Model = Model, Size = Hidden }],
-        Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = Classes },
-        Seed = Seed,
-    };
+    public NetworkConfig NetworkConfig => Recipe.NetworkConfig(Inputs, Classes, Steps);
 
     /// <summary>Steps per FPTT chunk.</summary>
-    public int ChunkLength => Math.Max(1, (Steps + Chunks - 1) / Chunks);
+    public int ChunkLength => Recipe.ChunkLengthFor(Steps);
+
+    /// <summary>Chunks per expected sample.</summary>
+    public int Chunks => (Steps + ChunkLength - 1) / ChunkLength;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
@@ -66,13 +38,13 @@ public sealed record OnlineClassifierOptions
         Check(Inputs > 0, nameof(Inputs), Inputs);
         Check(Classes >= 2, nameof(Classes), Classes);
         Check(Steps > 0, nameof(Steps), Steps);
-        Check(Hidden > 0, nameof(Hidden), Hidden);
-        Check(Chunks > 0 && Chunks <= Steps, nameof(Chunks), Chunks);
-        Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate);
-        Check(Alpha > 0 && double.IsFinite(Alpha), nameof(Alpha), Alpha);
-        Check(Beta > 0 && Beta <= 1, nameof(Beta), Beta);
-        Check(GradientClip > 0, nameof(GradientClip), GradientClip);
-        Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
+        ArgumentNullException.ThrowIfNull(Recipe, nameof(Recipe));
+        if (Recipe.InputNorm == InputNormKind.Batch)
+        {
+            throw new ArgumentException("InputNorm = Batch is offline only (batch statistics); streaming at batch 1 needs running or layer normalisation", nameof(Recipe));
+        }
+
+        Recipe.Validate(streaming: true);
     }
 
     private static void Check(bool ok, string name, object value)
@@ -86,7 +58,7 @@ public sealed record OnlineClassifierOptions
 
 /// <summary>The classifier's answer for one sample.</summary>
 /// <param name="Label">Predicted class.</param>
-/// <param name="Confidence">Softmax probability of the predicted class.</param>
+/// <param name="Confidence">Confidence of the predicted class (see <see cref="DecisionAccumulator.Confidence"/>).</param>
 /// <param name="Truth">The true class when known, else -1.</param>
 /// <param name="Steps">Time steps the sample had.</param>
 /// <param name="Loss">Mean FPTT chunk loss of the learning on this sample (0 when not learning).</param>

@@ -2,47 +2,51 @@ namespace EventSnn.Snn.Classification;
 
 /// <summary>
 /// Streaming classification of labelled sequences (one stream, batch 1) with online FPTT
-/// learning chunk by chunk as the time steps arrive.
+/// learning chunk by chunk as the time steps arrive, following the same
+/// <see cref="SequenceTrainerOptions"/> recipe as offline training.
 /// </summary>
 /// <remarks>
 /// Two copies of one model run side by side on every step:
 /// <list type="bullet">
 /// <item>the <b>decision</b> network holds the weights as they were when the sample began (by
-/// default FPTT's running average W̄, the smoothed model the reference evaluates with) and
-/// makes the sample's decision from its last step's readout — the prediction is made before
-/// anything is learned from that sample (prequential, "test then train");</item>
-/// <item>the <b>learning</b> network runs FPTT: the sample's expected length is cut into K chunks;
-/// the last step of chunk p carries the cross-entropy against the truth with weight
-/// min(1, (p + 1) / K) (the reference's simple (p/P)·CE form); one optimiser step per chunk;
-/// state carried across chunks without gradient.</item>
+/// default FPTT's running average W̄, the smoothed model the reference evaluates with, with the
+/// learner's normalisation statistics) and decides through <see cref="SampleInference"/>, the same
+/// routine as offline evaluation: the prediction is made before anything is learned from that
+/// sample (prequential, "test then train");</item>
+/// <item>the <b>learning</b> network runs FPTT at batch 1: the expected sample length is cut into
+/// chunks of the recipe's length; the loss sits at every step or at chunk ends with the recipe's
+/// weighting over time (and oracle term); one optimiser step per chunk; state carried across
+/// chunks without gradient.</item>
 /// </list>
 /// Learning lags the decision path by one step so that the step which ends a sample (known
-/// only when <see cref="EndSample"/> is called) can close the last chunk. A NaN/Inf or an
-/// exploding chunk loss rolls the learner back to its running average W̄ and is counted in
-/// <see cref="Divergences"/>. Nothing is allocated per step.
+/// only when <see cref="EndSample"/> is called) can close the last chunk. A chunk whose loss is
+/// NaN/Inf, or explodes by the <see cref="DivergenceGuard"/>'s rule (never an ordinary wrong
+/// answer), rolls the learner back to its running average W̄ and is counted in
+/// <see cref="Divergences"/>. <see cref="EndEpoch"/> (the end of a pass) sets W ← W̄ and moves the
+/// learning rate along the recipe's schedule. Nothing is allocated per step.
 /// </remarks>
 public sealed class OnlineSequenceClassifier
 {
     private readonly Network<float> _learning;
     private readonly Network<float> _decision;
     private readonly FpttLearner<float> _learner;
-    private readonly Adam<float> _optimizer;
+    private readonly Optimizer<float> _optimizer;
     private readonly NetworkState<float> _learnState;
-    private readonly NetworkState<float> _decisionState;
-    private readonly float[] _input;
+    private readonly NetworkState<float> _initialState;
+    private readonly SampleInference _inference;
+    private readonly DivergenceGuard _guard;
     private readonly float[] _pending;
-    private readonly float[] _decisionOut;
     private readonly float[] _learnOut;
+    private readonly float[] _oracle;
     private readonly int[] _label = new int[1];
-    private readonly SnnRandom _random;
     private int _t;
     private bool _hasPending;
     private int _truth = -1;
     private bool _learnThisSample;
     private double _sampleLoss;
     private int _sampleChunks;
-    private double _meanLoss;
-    private long _chunks;
+    private double _chunkWeight;
+    private int _epoch;
 
     /// <summary>Creates the classifier with freshly initialised weights.</summary>
     public OnlineSequenceClassifier(OnlineClassifierOptions options)
@@ -50,18 +54,22 @@ public sealed class OnlineSequenceClassifier
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
+        SequenceTrainerOptions recipe = options.Recipe;
         _learning = new Network<float>(options.NetworkConfig);
         _decision = new Network<float>(options.NetworkConfig);
-        _optimizer = new Adam<float>(_learning.Parameters, options.LearningRate);
-        _learner = new FpttLearner<float>(_learning, _optimizer, new FpttOptions { Alpha = options.Alpha, Beta = options.Beta, GradientClip = options.GradientClip }, batch: 1, options.ChunkLength);
+        _optimizer = recipe.Optimizer == OptimizerKind.Adamax
+            ? new Adamax<float>(_learning.Parameters, recipe.LearningRateAt(0), weightDecay: recipe.WeightDecay)
+            : new Adam<float>(_learning.Parameters, recipe.LearningRateAt(0), weightDecay: recipe.WeightDecay);
+        _learner = new FpttLearner<float>(_learning, _optimizer, new FpttOptions { Alpha = recipe.Alpha, Beta = recipe.Beta, GradientClip = recipe.GradientClip }, batch: 1, options.ChunkLength);
         _learner.Diverged += _ => Divergences++;
-        _random = new SnnRandom(options.Seed ^ 0x5EED);
-        _learnState = _learning.CreateState(1, _random);
-        _decisionState = _decision.CreateState(1, _random);
-        _input = new float[options.Inputs];
+        _initialState = _learning.CreateState(1, new SnnRandom(SampleInference.InitialStateSeed(_learning.Config)));
+        _learnState = _learning.CreateState(1);
+        _inference = new SampleInference(_decision, recipe.Decision);
+        _guard = new DivergenceGuard(options.Classes, recipe.ExplodingLossFactor);
         _pending = new float[options.Inputs];
-        _decisionOut = new float[options.Classes];
         _learnOut = new float[options.Classes];
+        _oracle = new float[options.Classes];
+        Array.Fill(_oracle, 1f / options.Classes);
         _decision.CopyFrom(_learning);
     }
 
@@ -74,17 +82,23 @@ public sealed class OnlineSequenceClassifier
     /// <summary>The FPTT learner (W̄, λ).</summary>
     public FpttLearner<float> Learner => _learner;
 
+    /// <summary>The optimiser.</summary>
+    public Optimizer<float> Optimizer => _optimizer;
+
     /// <summary>Whether labelled samples are learned from (default true).</summary>
     public bool Learning { get; set; } = true;
 
     /// <summary>Chunk updates applied so far.</summary>
-    public long Updates => _chunks;
+    public long Updates { get; private set; }
 
     /// <summary>Divergences detected and rolled back (NaN/Inf or exploding loss).</summary>
     public int Divergences { get; private set; }
 
     /// <summary>Samples decided so far.</summary>
     public long Samples { get; private set; }
+
+    /// <summary>Passes completed (<see cref="EndEpoch"/> calls).</summary>
+    public int Epochs => _epoch;
 
     /// <summary>True between <see cref="BeginSample"/> and <see cref="EndSample"/>.</summary>
     public bool InSample { get; private set; }
@@ -109,20 +123,19 @@ public sealed class OnlineSequenceClassifier
 
         // every sample starts from the same (seeded) initial state, so a decision depends only
         // on the weights and the sample, not on what was replayed before
-        _random.Reseed(Options.Seed ^ 0x5EED);
-        _learning.ResetState(_learnState, _random);
-        _random.Reseed(Options.Seed ^ 0x5EED);
-        _decision.ResetState(_decisionState, _random);
+        _inference.Begin();
+        _initialState.CopyTo(_learnState);
         _truth = truth;
         _learnThisSample = Learning && truth >= 0;
         _t = 0;
         _hasPending = false;
         _sampleLoss = 0;
         _sampleChunks = 0;
+        _chunkWeight = 0;
         InSample = true;
     }
 
-    /// <summary>Feeds one dense time step (event counts or rates, one value per input).</summary>
+    /// <summary>Feeds one dense time step (the preprocessing chain's values, one per input).</summary>
     public void Step(ReadOnlySpan<float> values)
     {
         if (!InSample)
@@ -135,20 +148,7 @@ public sealed class OnlineSequenceClassifier
             throw new ArgumentException($"step has {values.Length} values, the model takes {Options.Inputs}", nameof(values));
         }
 
-        if (Options.Log1pInputs)
-        {
-            for (int i = 0; i < values.Length; i++)
-            {
-                float v = values[i];
-                _input[i] = v <= 0 ? 0 : MathF.Log(1 + v);
-            }
-        }
-        else
-        {
-            values.CopyTo(_input);
-        }
-
-        _decision.Step(StepInput.Dense<float>(_input), _decisionState, _decisionOut);
+        _inference.Step(values);
         if (_learnThisSample)
         {
             if (_hasPending)
@@ -156,7 +156,7 @@ public sealed class OnlineSequenceClassifier
                 LearnPending(isLast: false);
             }
 
-            _input.CopyTo(_pending, 0);
+            values.CopyTo(_pending);
             _hasPending = true;
         }
 
@@ -175,25 +175,9 @@ public sealed class OnlineSequenceClassifier
             throw new InvalidOperationException("no sample in progress");
         }
 
-        int best = 0;
-        float max = _decisionOut[0];
-        for (int c = 1; c < _decisionOut.Length; c++)
-        {
-            if (_decisionOut[c] > max)
-            {
-                max = _decisionOut[c];
-                best = c;
-            }
-        }
-
-        double sum = 0;
-        for (int c = 0; c < _decisionOut.Length; c++)
-        {
-            sum += Math.Exp(_decisionOut[c] - max);
-        }
-
-        double confidence = _t == 0 ? 1.0 / Options.Classes : 1.0 / sum;
-        decided?.Invoke(new SampleDecision(_t == 0 ? -1 : best, confidence, _truth, _t, 0));
+        int label = _inference.Decide();
+        double confidence = _inference.Confidence();
+        decided?.Invoke(new SampleDecision(label, confidence, _truth, _t, 0));
         if (_learnThisSample && _hasPending)
         {
             LearnPending(isLast: true);
@@ -201,11 +185,16 @@ public sealed class OnlineSequenceClassifier
 
         InSample = false;
         Samples++;
-        return new SampleDecision(_t == 0 ? -1 : best, confidence, _truth, _t, _sampleChunks == 0 ? 0 : _sampleLoss / _sampleChunks);
+        return new SampleDecision(label, confidence, _truth, _t, _sampleChunks == 0 ? 0 : _sampleLoss / _sampleChunks);
     }
 
-    /// <summary>End of a pass over a dataset: FPTT's W ← W̄.</summary>
-    public void EndEpoch() => _learner.EndEpoch();
+    /// <summary>End of a pass over a dataset: FPTT's W ← W̄, and the next pass's learning rate from the recipe's schedule.</summary>
+    public void EndEpoch()
+    {
+        _learner.EndEpoch();
+        _epoch++;
+        _optimizer.LearningRate = Options.Recipe.LearningRateAt(Math.Min(_epoch, Options.Recipe.Epochs - 1));
+    }
 
     /// <summary>Saves model, optimiser and FPTT state atomically.</summary>
     public void Save(string path) => Checkpoint.Save(path, _learning, _optimizer, _learner);
@@ -214,11 +203,13 @@ public sealed class OnlineSequenceClassifier
     public void Load(string path)
     {
         Checkpoint.Load(path, _learning, _optimizer, _learner);
+        _learner.Resynchronize();
         SyncDecisionWeights();
     }
 
     private void SyncDecisionWeights()
     {
+        _decision.CopyFrom(_learning);
         if (Options.DecideWithAverage)
         {
             ParameterSet<float> target = _decision.Parameters;
@@ -228,42 +219,66 @@ public sealed class OnlineSequenceClassifier
                 target[p].MarkChanged();
             }
         }
-        else
-        {
-            _decision.CopyFrom(_learning);
-        }
     }
 
     private void LearnPending(bool isLast)
     {
         // step _t - 1 of the sample (the pending one); chunk boundaries follow the expected length
         int t = _t - 1;
-        int chunkLength = Options.ChunkLength;
-        int chunk = t / chunkLength;
-        bool chunkEnd = isLast || (t + 1) % chunkLength == 0;
-        double weight = chunkEnd ? Math.Min(1.0, (chunk + 1.0) / Options.Chunks) : 0;
+        int length = Options.ChunkLength;
+        int chunk = t / length;
+        bool chunkEnd = isLast || (t + 1) % length == 0;
+        (double weight, double oracle) = LossWeights(t, chunk, chunkEnd);
+        _chunkWeight += weight;
         _label[0] = _truth;
-        _learner.Observe(StepInput.Dense<float>(_pending), new StepTarget<float>(_label, weight), _learnState, _learnOut);
-        if (chunkEnd)
+        var target = weight == 0 && oracle == 0 ? default : new StepTarget<float>(_label, weight, Options.Recipe.Oracle ? _oracle : default, oracle);
+        _learner.Observe(StepInput.Dense<float>(_pending), target, _learnState, _learnOut);
+        if (!chunkEnd)
         {
-            ChunkReport report = _learner.EndChunk();
-            _chunks++;
-            if (!report.Diverged && double.IsFinite(report.Loss))
-            {
-                if (_chunks > 20 && report.Loss > Options.ExplodingLossFactor * Math.Max(_meanLoss, 1e-3))
-                {
-                    // exploding: roll back to the running average and say so
-                    _learner.RestoreAverage();
-                    Divergences++;
-                    _learning.ResetState(_learnState, _random);
-                }
-                else
-                {
-                    _meanLoss = _chunks == 1 ? report.Loss : (0.98 * _meanLoss) + (0.02 * report.Loss);
-                    _sampleLoss += report.Loss;
-                    _sampleChunks++;
-                }
-            }
+            return;
         }
+
+        ChunkReport report = _learner.EndChunk();
+        Updates += report.Updated ? 1 : 0;
+        double meanLoss = _chunkWeight > 0 ? report.Loss / _chunkWeight : 0;
+        _chunkWeight = 0;
+        if (report.Diverged)
+        {
+            _guard.Count();
+            return;
+        }
+
+        if (_guard.IsDivergence(meanLoss))
+        {
+            // a real explosion (never an ordinary wrong answer): roll back to the running average and say so
+            _learner.RestoreAverage();
+            Divergences++;
+            _initialState.CopyTo(_learnState);
+            return;
+        }
+
+        _sampleLoss += meanLoss;
+        _sampleChunks++;
+    }
+
+    /// <summary>Loss weights of step t per the recipe: the NLL weight and the oracle-term weight.</summary>
+    private (double Weight, double Oracle) LossWeights(int t, int chunk, bool chunkEnd)
+    {
+        SequenceTrainerOptions r = Options.Recipe;
+        bool linear = r.Weighting == LossWeighting.Linear;
+        if (r.Loss == LossPlacement.EveryStep)
+        {
+            double progress = Math.Min(1.0, (t + 1.0) / Options.Steps);
+            double share = 1.0 / Options.ChunkLength;
+            return ((linear ? progress : 1.0) * share, r.Oracle ? (1 - progress) * share : 0);
+        }
+
+        if (!chunkEnd)
+        {
+            return (0, 0);
+        }
+
+        double cw = Math.Min(1.0, Fptt.ChunkWeight(chunk, Options.Chunks));
+        return (linear ? cw : 1.0, r.Oracle ? 1 - cw : 0);
     }
 }

@@ -20,14 +20,11 @@ namespace EventSnn.Snn.Classification;
 /// </remarks>
 public sealed class SequenceTrainer : IDisposable
 {
-    /// <summary>Batch size of <see cref="Evaluate"/> (fixed so that results do not depend on the training batch).</summary>
-    public const int EvaluationBatch = 32;
-
     private readonly ISequenceBatchLearner _learner;
     private readonly Network<float> _evaluation;
     private readonly float[] _inputs;
     private readonly int[] _labels;
-    private double _meanLoss = double.NaN;
+    private readonly DivergenceGuard _guard;
 
     /// <summary>Creates the trainer on the managed engine for data of the given shape.</summary>
     public SequenceTrainer(SequenceTrainerOptions options, int inputs, int classes, int steps)
@@ -47,6 +44,7 @@ public sealed class SequenceTrainer : IDisposable
         _evaluation = new Network<float>(s.Network);
         _inputs = new float[s.Steps * s.Batch * s.Network.InputSize];
         _labels = new int[s.Batch];
+        _guard = new DivergenceGuard(s.Network.Readout.Size, options.ExplodingLossFactor);
     }
 
     /// <summary>Settings.</summary>
@@ -147,7 +145,7 @@ public sealed class SequenceTrainer : IDisposable
                 BatchOutcome r = _learner.TrainBatch(_inputs, _labels, (Options.Seed * 1_000_003L) + (epoch * 7919L) + batch, cancellation);
                 updates += r.Updates;
                 done++;
-                if (IsDivergence(r.Loss) || !_learner.Snapshot())
+                if (_guard.IsDivergence(r.Loss) || !_learner.Snapshot())
                 {
                     _learner.Rollback();
                     divergences++;
@@ -155,7 +153,6 @@ public sealed class SequenceTrainer : IDisposable
                 }
                 else
                 {
-                    _meanLoss = double.IsNaN(_meanLoss) ? r.Loss : (0.9 * _meanLoss) + (0.1 * r.Loss);
                     if (r.Complete)
                     {
                         lossSum += r.Loss;
@@ -181,7 +178,7 @@ public sealed class SequenceTrainer : IDisposable
                 CompletedEpochs = epoch;
                 if (test.Count > 0)
                 {
-                    EvaluationResult e = Evaluate(CurrentNetwork(), test, Options.Log1pInputs, Options.Decision, cancellation);
+                    EvaluationResult e = Evaluate(CurrentNetwork(), test, Options.Decision, cancellation);
                     testAccuracy = e.Accuracy;
                     testLoss = e.Loss;
                     final = testAccuracy;
@@ -252,12 +249,13 @@ public sealed class SequenceTrainer : IDisposable
     }
 
     /// <summary>
-    /// Accuracy, mean NLL and confusion of <paramref name="network"/> on <paramref name="samples"/>,
-    /// the prediction taken from the last step's readout. Batches of <see cref="EvaluationBatch"/>
-    /// start from initial states drawn from the network's seed, so the result depends only on
-    /// the weights and the samples (their order included).
+    /// Accuracy, mean NLL and confusion of <paramref name="network"/> on <paramref name="samples"/>:
+    /// every sample runs alone through <see cref="SampleInference"/> (the routine of the streaming
+    /// classifiers: the network's seeded initial state, the sample's own steps, the decision read per
+    /// <paramref name="decision"/>), so the result depends only on the weights and the samples and
+    /// equals what the streaming path decides for the same samples.
     /// </summary>
-    public static EvaluationResult Evaluate(Network<float> network, IReadOnlyList<ILabelledSequence> samples, bool log1pInputs = true, DecisionReadout decision = DecisionReadout.Last, CancellationToken cancellation = default)
+    public static EvaluationResult Evaluate(Network<float> network, IReadOnlyList<ILabelledSequence> samples, DecisionReadout decision = DecisionReadout.Last, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(samples);
@@ -270,7 +268,6 @@ public sealed class SequenceTrainer : IDisposable
             return new EvaluationResult(0, classes, double.NaN, double.NaN, confusion, 0);
         }
 
-        int steps = 0;
         foreach (ILabelledSequence s in samples)
         {
             if (s.Features != d)
@@ -282,65 +279,31 @@ public sealed class SequenceTrainer : IDisposable
             {
                 throw new ArgumentException($"label {s.Label} is outside the network's {classes} classes", nameof(samples));
             }
-
-            steps = Math.Max(steps, s.Steps);
         }
 
-        int b = Math.Min(EvaluationBatch, samples.Count);
-        var random = new SnnRandom(network.Config.Seed ^ 0x7E57);
-        NetworkState<float> state = network.CreateState(b, random);
-        var x = new float[b * d];
-        var output = new float[b * classes];
-        var decisions = new DecisionAccumulator(decision, b, classes);
-        int correct = 0, n = 0;
+        var inference = new SampleInference(network, decision);
+        var x = new float[d];
+        int correct = 0;
         double nll = 0;
-        for (int start = 0; start < samples.Count; start += b)
+        foreach (ILabelledSequence s in samples)
         {
             cancellation.ThrowIfCancellationRequested();
-            int real = Math.Min(b, samples.Count - start);
-            random.Reseed(network.Config.Seed ^ 0x7E57);
-            network.ResetState(state, random);
-            decisions.Reset();
-            for (int t = 0; t < steps; t++)
+            int p = inference.Classify(s, x);
+            int y = s.Label;
+            if (p >= 0)
             {
-                Array.Clear(x);
-                for (int k = 0; k < real; k++)
-                {
-                    Scatter(samples[start + k], t, x.AsSpan(k * d, d), log1pInputs);
-                }
-
-                network.Step(StepInput.Dense<float>(x), state, output);
-                decisions.Add(output, real);
-            }
-
-            for (int k = 0; k < real; k++)
-            {
-                ReadOnlySpan<float> o = output.AsSpan(k * classes, classes);
-                int y = samples[start + k].Label;
-                int p = decisions.Decide(k);
                 confusion[(y * classes) + p]++;
-                correct += p == y ? 1 : 0;
-                nll += LogSumExp(o) - o[y];
-                n++;
             }
+
+            correct += p == y ? 1 : 0;
+            nll += inference.Nll(y);
         }
 
-        return new EvaluationResult(n, classes, correct / (double)n, nll / n, confusion, sw.Elapsed.TotalSeconds);
+        return new EvaluationResult(samples.Count, classes, correct / (double)samples.Count, nll / samples.Count, confusion, sw.Elapsed.TotalSeconds);
     }
 
     /// <inheritdoc/>
     public void Dispose() => _learner.Dispose();
-
-    private bool IsDivergence(double loss)
-    {
-        if (!double.IsFinite(loss))
-        {
-            return true;
-        }
-
-        double reference = Math.Max(double.IsNaN(_meanLoss) ? 0 : _meanLoss, Math.Log(Classes));
-        return loss > Options.ExplodingLossFactor * reference;
-    }
 
     private void CheckShapes(IReadOnlyList<ILabelledSequence> samples, string name)
     {
@@ -368,12 +331,12 @@ public sealed class SequenceTrainer : IDisposable
             int n = Math.Min(steps, s.Steps);
             for (int t = 0; t < n; t++)
             {
-                Scatter(s, t, inputs.AsSpan(((t * b) + k) * d, d), Options.Log1pInputs);
+                Scatter(s, t, inputs.AsSpan(((t * b) + k) * d, d));
             }
         }
     }
 
-    private static void Scatter(ILabelledSequence s, int t, Span<float> row, bool log1p)
+    private static void Scatter(ILabelledSequence s, int t, Span<float> row)
     {
         if (t >= s.Steps)
         {
@@ -384,25 +347,7 @@ public sealed class SequenceTrainer : IDisposable
         ReadOnlySpan<float> val = s.ValuesAt(t);
         for (int i = 0; i < idx.Length; i++)
         {
-            float v = val[i];
-            row[idx[i]] = log1p ? (v <= 0 ? 0 : MathF.Log(1 + v)) : v;
+            row[idx[i]] = val[i];
         }
-    }
-
-    private static double LogSumExp(ReadOnlySpan<float> o)
-    {
-        double max = double.NegativeInfinity;
-        foreach (float v in o)
-        {
-            max = Math.Max(max, v);
-        }
-
-        double sum = 0;
-        foreach (float v in o)
-        {
-            sum += Math.Exp(v - max);
-        }
-
-        return max + Math.Log(sum);
     }
 }

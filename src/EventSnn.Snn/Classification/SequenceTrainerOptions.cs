@@ -140,12 +140,9 @@ public sealed record SequenceTrainerOptions
 
     /// <summary>
     /// A batch whose loss exceeds this multiple of max(running mean loss, ln C) counts as
-    /// exploding: the learner is rolled back like after a NaN.
+    /// exploding: the learner is rolled back like after a NaN (see <see cref="DivergenceGuard"/>).
     /// </summary>
-    public double ExplodingLossFactor { get; init; } = 50;
-
-    /// <summary>Feed log(1 + x) of the step values (event counts) instead of x.</summary>
-    public bool Log1pInputs { get; init; } = true;
+    public double ExplodingLossFactor { get; init; } = 100;
 
     /// <summary>Seed of initialisation, shuffling and initial states.</summary>
     public int Seed { get; init; } = 1;
@@ -192,9 +189,18 @@ public sealed record SequenceTrainerOptions
     private LayerConfig Layer(int size, int steps) => new() { Model = Model, Size = size, InputNorm = InputNorm, NormGain = NormGain, NormSteps = Math.Max(1, steps), TauBiasInit = TauBiasInit };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
-    public void Validate()
+    public void Validate() => Validate(streaming: false);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting (<paramref name="streaming"/>: the batch-1 online use, where the batch size is irrelevant).</summary>
+    public void Validate(bool streaming)
     {
         Check(Epochs >= 1, nameof(Epochs), Epochs);
+        Check(LayerSizes.Count <= 3, nameof(LayerSizes), LayerSizes.Count);
+        foreach (int size in LayerSizes)
+        {
+            Check(size >= 1, nameof(LayerSizes), size);
+        }
+
         Check(Hidden >= 1, nameof(Hidden), Hidden);
         Check(Batch >= 1, nameof(Batch), Batch);
         Check(Chunks >= 1, nameof(Chunks), Chunks);
@@ -204,7 +210,9 @@ public sealed record SequenceTrainerOptions
         Check(Beta > 0 && Beta <= 1, nameof(Beta), Beta);
         Check(GradientClip > 0, nameof(GradientClip), GradientClip);
         Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout);
-        Check(InputNorm != InputNormKind.Batch || Batch >= 2, nameof(InputNorm) + " (batch norm needs Batch >= 2)", InputNorm);
+        Check(streaming || InputNorm != InputNormKind.Batch || Batch >= 2, nameof(InputNorm) + " (batch norm needs Batch >= 2)", InputNorm);
+        Check(NormGain > 0 && double.IsFinite(NormGain), nameof(NormGain), NormGain);
+        Check(double.IsFinite(TauBiasInit), nameof(TauBiasInit), TauBiasInit);
         Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay);
         Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
     }
@@ -314,8 +322,8 @@ public sealed record TrainingResult(IReadOnlyList<EpochMetrics> Epochs, double F
 /// <summary>Outcome of <see cref="SequenceTrainer.Evaluate"/>.</summary>
 /// <param name="Samples">Samples evaluated.</param>
 /// <param name="Classes">Classes C.</param>
-/// <param name="Accuracy">Fraction whose last-step readout argmax is the label.</param>
-/// <param name="Loss">Mean NLL (log-softmax of the last step's readout).</param>
+/// <param name="Accuracy">Fraction whose decision (read per <see cref="DecisionReadout"/>) is the label.</param>
+/// <param name="Loss">Mean NLL of the label under the decision's reading (<see cref="DecisionAccumulator.Nll"/>).</param>
 /// <param name="Confusion">C x C counts, row = true class, column = predicted class.</param>
 /// <param name="Seconds">Wall time.</param>
 public sealed record EvaluationResult(int Samples, int Classes, double Accuracy, double Loss, int[] Confusion, double Seconds)
