@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace EventSnn.Snn.Classification;
 
 /// <summary>Learning method of <see cref="SequenceTrainer"/>.</summary>
@@ -66,9 +68,34 @@ public enum OptimizerKind
     Adamax,
 }
 
-/// <summary>Settings of <see cref="SequenceTrainer"/>.</summary>
+/// <summary>
+/// The training recipe: network shape, loss placement and weighting, oracle term, decision
+/// readout, normalisation, dropout, optimiser, learning rate and schedule, FPTT α/β, clipping,
+/// divergence guard. The offline trainer (<see cref="SequenceTrainer"/>) and the streaming
+/// classifier (<see cref="OnlineSequenceClassifier"/>, at batch 1) follow the same recipe;
+/// checkpoints store it as JSON (<see cref="ToJson"/>) so that evaluation and classification read
+/// decisions the way the model was trained.
+/// </summary>
 public sealed record SequenceTrainerOptions
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower) },
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = false,
+    };
+
+    /// <summary>The recipe as a JSON object (snake_case names, kebab-case enum values).</summary>
+    public System.Text.Json.Nodes.JsonObject ToJson() =>
+        System.Text.Json.JsonSerializer.SerializeToNode(this, Json)!.AsObject();
+
+    /// <summary>Reads a recipe written by <see cref="ToJson"/>; missing fields take their defaults.</summary>
+    public static SequenceTrainerOptions FromJson(System.Text.Json.Nodes.JsonNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return node.Deserialize<SequenceTrainerOptions>(Json) ?? throw new System.Text.Json.JsonException("empty recipe");
+    }
+
     /// <summary>FPTT (default) or BPTT.</summary>
     public SequenceTrainingMethod Method { get; init; } = SequenceTrainingMethod.Fptt;
 
