@@ -2,7 +2,7 @@ namespace EventSnn.Transforms;
 
 /// <summary>
 /// <see cref="BinningKind.EqualTimeFrames"/>: N frames of equal duration over the sample's span
-/// [start, end); frame k holds [start + k d / N, start + (k + 1) d / N). When the end is not known
+/// [start, end) of duration d; event t goes to frame floor((t - start) N / d). When the end is not known
 /// in advance the sample's events are held and the span ends after the last event
 /// (start = the first event's time when not given either).
 /// </summary>
@@ -54,10 +54,12 @@ internal sealed class EqualTimeFrames(Preprocessing preprocessing, Action<Binned
 
     protected override long BinOf(long t) => Math.Min(_frames - 1, (long)((Int128)(t - Start) * _frames / Span()));
 
-    protected override (long StartUs, long EndUs) BinSpan(long k) =>
-        (Start + (long)((Int128)k * Span() / _frames), Start + (long)((Int128)(k + 1) * Span() / _frames));
+    // frame k holds the times t with floor((t - start) N / d) = k: [start + ceil(k d / N), start + ceil((k + 1) d / N))
+    protected override (long StartUs, long EndUs) BinSpan(long k) => (Start + CeilDiv(k * (Int128)Span(), _frames), Start + CeilDiv((k + 1) * (Int128)Span(), _frames));
 
     protected override long? NaturalBins() => _frames;
+
+    private static long CeilDiv(Int128 a, long b) => (long)((a + b - 1) / b);
 
     private long Span() => StartKnown && EndKnown ? Math.Max(1, End - Start) : 1;
 }
