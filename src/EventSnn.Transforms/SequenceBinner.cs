@@ -26,6 +26,11 @@ public sealed class SequenceBinner
     /// <summary>Starts a sample (see <see cref="Preprocessor.BeginSample"/>).</summary>
     public void Begin(long? startUs = null, long? endUs = null)
     {
+        if (Stream.InSample)
+        {
+            Stream.EndSample(); // an abandoned sample: its steps are discarded below
+        }
+
         _stepStart.Clear();
         _count = 0;
         Stream.BeginSample(startUs, endUs);
