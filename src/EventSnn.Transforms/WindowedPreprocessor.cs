@@ -31,6 +31,9 @@ public sealed class WindowedPreprocessor
     /// <summary>The chain (its counters count over all windows).</summary>
     public Preprocessor Preprocessor { get; }
 
+    /// <summary>Events kept by the per-event stages and passed into windows (binned, or dropped later by max steps).</summary>
+    public long Events { get; private set; }
+
     /// <summary>True while a window is open.</summary>
     public bool InWindow => Preprocessor.InSample;
 
@@ -113,11 +116,14 @@ public sealed class WindowedPreprocessor
             }
 
             int j = i + 1;
+            long kept = 1;
             while (j < n && (f[j] < 0 || t[j] - _windowStart < WindowUs))
             {
+                kept += f[j] >= 0 ? 1 : 0;
                 j++;
             }
 
+            Events += kept;
             Preprocessor.AddMapped(t[i..j], f[i..j]);
             i = j;
         }
