@@ -68,6 +68,36 @@ public sealed partial record Preprocessing
         return o;
     }
 
+    /// <summary>
+    /// The first field (JSON name, in the order of <see cref="ToJson"/>) in which
+    /// <paramref name="other"/> differs from this description, with both values as JSON text; null
+    /// when they describe the same chain. For messages that name a contradiction.
+    /// </summary>
+    public (string Field, string Mine, string Theirs)? Difference(Preprocessing other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        JsonObject mine = Normalized().ToJsonNode(), theirs = other.Normalized().ToJsonNode();
+        foreach (KeyValuePair<string, JsonNode?> kv in mine)
+        {
+            string a = kv.Value?.ToJsonString() ?? "null";
+            string b = theirs[kv.Key]?.ToJsonString() ?? "(none)";
+            if (a != b)
+            {
+                return (kv.Key, a, b);
+            }
+        }
+
+        foreach (KeyValuePair<string, JsonNode?> kv in theirs)
+        {
+            if (!mine.ContainsKey(kv.Key))
+            {
+                return (kv.Key, "(none)", kv.Value?.ToJsonString() ?? "null");
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The description as compact JSON text.</summary>
     public string ToJson() => ToJsonNode().ToJsonString();
 

@@ -13,6 +13,7 @@ public sealed class PreprocessingException : ArgumentException
     {
         Field = field;
         Property = PropertyOf(field);
+        Problem = message;
     }
 
     /// <summary>Creates the exception.</summary>
@@ -27,6 +28,7 @@ public sealed class PreprocessingException : ArgumentException
     {
         Field = string.Empty;
         Property = string.Empty;
+        Problem = message;
     }
 
     /// <summary>Creates the exception.</summary>
@@ -35,7 +37,11 @@ public sealed class PreprocessingException : ArgumentException
     {
         Field = string.Empty;
         Property = string.Empty;
+        Problem = message;
     }
+
+    /// <summary>What is wrong with the field (the message without the "preprocessing field:" prefix).</summary>
+    public string Problem { get; } = string.Empty;
 
     /// <summary>The field at fault, as named in JSON (e.g. "max_steps").</summary>
     public string Field { get; }

@@ -27,7 +27,8 @@ internal sealed class DatasetTrainCommand : Command
         new("alpha", "x", "FPTT alpha (default 0.1)"),
         new("method", "fptt|bptt", "learning method (default fptt)"),
         new("seed", "n", "seed (default 1)"),
-        new("checkpoint", "path", "save a checkpoint at every epoch end"),
+        new("preprocessing", "name|file.json", "how samples become the network's input: a preset or a description file (default: the dataset's preset, as train)"),
+        new("checkpoint", "path", "save a checkpoint (with the preprocessing and class names) at every epoch end"),
         new("json", null, "print the final result as one JSON line"),
     ];
 
@@ -35,11 +36,12 @@ internal sealed class DatasetTrainCommand : Command
     {
         string dir = args.Positional(0, "<dir>");
         SequenceTrainerOptions options = TrainCommand.ParseOptions(args, defaultEpochs: 30, defaultBatch: 8);
-        TrainingData data = TrainingData.Load(dir);
+        TrainingData data = TrainCommand.Load(dir, args);
         using SequenceTrainer trainer = TrainCommand.Create(options, "managed", data);
         string model = TrainCommand.Describe(options, trainer.Learner.Setup);
         string? checkpoint = args.Get("checkpoint") is { } c ? Path.GetFullPath(c) : null;
         using var signals = new StopSignals();
+        using IDisposable stored = EventSnn.Pipeline.ModelMetadata.Attach(data.Preprocessing, data.ClassNames);
         double elapsed = 0;
         TrainingResult result = trainer.Train(data.Train, data.Test, checkpoint, m =>
         {
@@ -57,6 +59,8 @@ internal sealed class DatasetTrainCommand : Command
                 w.WriteNumber("classes", classes);
                 w.WriteNumber("train_samples", data.Train.Count);
                 w.WriteNumber("test_samples", data.Test.Count);
+                w.WritePropertyName("preprocessing");
+                data.Preprocessing.ToJsonNode().WriteTo(w);
                 TrainCommand.NumberOrNull(w, "final_test_accuracy", result.FinalTestAccuracy);
                 TrainCommand.NumberOrNull(w, "best_test_accuracy", result.BestTestAccuracy);
                 w.WriteNumber("chance", 1.0 / classes);
@@ -65,6 +69,7 @@ internal sealed class DatasetTrainCommand : Command
         }
         else
         {
+            stdout.WriteLine("input: " + data.Preprocessing.Describe());
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{data.Kind} spiking network ({model}, {trainer.CompletedEpochs} epochs): final test {TrainCommand.Pct(result.FinalTestAccuracy)}, best {TrainCommand.Pct(result.BestTestAccuracy)} ({data.Test.Count} samples), chance {1.0 / classes:P1}, {result.Seconds:F0} s"));
         }
 

@@ -2,11 +2,15 @@ using System.Globalization;
 using System.Text;
 using EventSnn.Snn;
 using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
 using Spectre.Console;
 
 namespace EventSnn.Cli.Commands;
 
-/// <summary><c>eventsnn eval</c>: accuracy, loss, per-class accuracy and confusion of a checkpoint on a dataset split.</summary>
+/// <summary>
+/// <c>eventsnn eval</c>: accuracy, loss, per-class accuracy and confusion of a checkpoint on a
+/// dataset split, the samples prepared by exactly the chain stored in the checkpoint.
+/// </summary>
 internal sealed class EvalCommand : Command
 {
     public override string Name => "eval";
@@ -43,6 +47,7 @@ internal sealed class EvalCommand : Command
         }
 
         Network<float> network;
+        CheckpointInput input = CheckpointInput.Read(path);
         try
         {
             network = Checkpoint.LoadNetwork<float>(path);
@@ -52,10 +57,15 @@ internal sealed class EvalCommand : Command
             throw new UsageException(ex.Message);
         }
 
-        TrainingData data = TrainingData.Load(dir);
-        if (network.InputSize != data.Features || network.OutputSize < data.Classes)
+        // the samples are prepared as the checkpoint says; an older checkpoint gets the dataset's preset
+        DatasetLayout layout = TrainingData.Layout(dir);
+        Preprocessing preprocessing = input.Resolve(layout.Network, stderr);
+        input.CheckData(dir, "input", PreprocessingNames.Name(layout.Network.Input), PreprocessingNames.Name(preprocessing.Input));
+        TrainingData data = TrainingData.Load(dir, layout, preprocessing, $"the preprocessing of {path} does not fit ");
+        input.CheckData(dir, "features", data.Features, network.InputSize);
+        if (network.OutputSize < data.Classes)
         {
-            throw new UsageException($"{path} takes {network.InputSize} inputs and {network.OutputSize} classes; {dir} has {data.Features} inputs and {data.Classes} classes");
+            throw new UsageException($"{dir} does not fit the checkpoint {path}: classes = {data.Classes} here, {network.OutputSize} in the checkpoint");
         }
 
         List<ILabelledSequence> samples = split == "test" ? data.Test : data.Train;
@@ -63,7 +73,7 @@ internal sealed class EvalCommand : Command
         EvaluationResult r;
         try
         {
-            r = SequenceTrainer.Evaluate(network, samples, log1pInputs: true, signals.Token);
+            r = SequenceTrainer.Evaluate(network, samples, log1pInputs: false, signals.Token); // the chain's values are the input
         }
         catch (OperationCanceledException)
         {
@@ -80,6 +90,9 @@ internal sealed class EvalCommand : Command
                 w.WriteString("folder", dir);
                 w.WriteString("checkpoint", Path.GetFullPath(path));
                 w.WriteString("split", split);
+                w.WritePropertyName("preprocessing");
+                preprocessing.ToJsonNode().WriteTo(w);
+                w.WriteBoolean("preprocessing_stored", input.Stored is not null);
                 w.WriteNumber("samples", r.Samples);
                 w.WriteNumber("classes", c);
                 w.WriteNumber("accuracy", r.Accuracy);
@@ -120,6 +133,7 @@ internal sealed class EvalCommand : Command
         }
 
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eval: {data.Kind} in {dir}, {split} split, checkpoint {path}"));
+        stdout.WriteLine($"input: {preprocessing.Describe()}{(input.Stored is null ? " (assumed)" : string.Empty)}");
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy {r.Accuracy:P1} ({r.Samples} samples, chance {1.0 / c:P1}), loss {r.Loss:F4}, {r.SamplesPerSecond:F0} samples/s"));
         bool live = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (live && c <= 12)

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using EventSnn.Pipeline;
 using EventSnn.Snn;
 using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
 using Spectre.Console;
 
 namespace EventSnn.Cli.Commands;
@@ -33,7 +35,8 @@ internal sealed class TrainCommand : Command
         new("schedule", "constant|cosine|step", "learning-rate schedule over the epochs (default constant)"),
         new("alpha", "x", "FPTT alpha (default 0.1)"),
         new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
-        new("checkpoint", "path", "checkpoint written atomically at every epoch end (default ./train.ckpt)"),
+        new("preprocessing", "name|file.json", "how samples become the network's input: a preset (shd, dvs-gesture, nmnist, smnist, their -reference variants, or 'reference') or a description file; default the dataset's preset, with --resume the checkpoint's"),
+        new("checkpoint", "path", "checkpoint written atomically at every epoch end, with the preprocessing and class names (default ./train.ckpt)"),
         new("resume", null, "continue from --checkpoint when it exists"),
         new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
     ];
@@ -50,7 +53,7 @@ internal sealed class TrainCommand : Command
 
         string checkpoint = Path.GetFullPath(args.Get("checkpoint") ?? "train.ckpt");
         bool json = args.Has("json");
-        TrainingData data = TrainingData.Load(dir);
+        TrainingData data = Load(dir, args, args.Has("resume") && File.Exists(checkpoint) ? checkpoint : null);
         int threads = args.GetInt("threads", 1);
         if (threads < 1)
         {
@@ -85,10 +88,12 @@ internal sealed class TrainCommand : Command
         if (!json)
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"train: {data.Kind} in {dir}: {data.Train.Count} train / {data.Test.Count} test samples, {data.Classes} classes, {setup.Steps} steps x {data.Features} inputs"));
+            stdout.WriteLine("input: " + data.Preprocessing.Describe());
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {model}; batch {setup.Batch}, lr {options.LearningRate:G3} ({Schedule(options.Schedule)}), backend {trainer.Learner.Backend}; checkpoint {checkpoint}"));
         }
 
         using var signals = new StopSignals();
+        using IDisposable stored = ModelMetadata.Attach(data.Preprocessing, data.ClassNames); // every checkpoint records its input
         TrainingResult result;
         if (live)
         {
@@ -117,6 +122,8 @@ internal sealed class TrainCommand : Command
                 w.WriteNumber("classes", data.Classes);
                 w.WriteNumber("train_samples", data.Train.Count);
                 w.WriteNumber("test_samples", data.Test.Count);
+                w.WritePropertyName("preprocessing");
+                data.Preprocessing.ToJsonNode().WriteTo(w);
                 w.WriteNumber("epochs", trainer.CompletedEpochs);
                 NumberOrNull(w, "final_test_accuracy", result.FinalTestAccuracy);
                 NumberOrNull(w, "best_test_accuracy", result.BestTestAccuracy);
@@ -164,6 +171,7 @@ internal sealed class TrainCommand : Command
             LearningRate = args.GetDouble("lr", 3e-3),
             Alpha = args.GetDouble("alpha", 0.1),
             Seed = args.GetInt("seed", 1),
+            Log1pInputs = false, // the preprocessing chain produces the input values
         };
         if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate))
         {
@@ -176,6 +184,32 @@ internal sealed class TrainCommand : Command
         }
 
         return o;
+    }
+
+    /// <summary>
+    /// The dataset prepared for training: --preprocessing or the dataset's preset; when resuming
+    /// from <paramref name="resumeFrom"/>, the checkpoint's stored description (an explicit
+    /// --preprocessing that differs from it is a usage error).
+    /// </summary>
+    internal static TrainingData Load(string dir, ParsedArgs args, string? resumeFrom = null)
+    {
+        DatasetLayout layout = TrainingData.Layout(dir);
+        Preprocessing preprocessing = DatasetFolder.PreprocessingOption(args, layout);
+        if (resumeFrom is not null)
+        {
+            CheckpointInput stored = CheckpointInput.Read(resumeFrom);
+            if (stored.Stored is { } p)
+            {
+                if (args.Has("preprocessing") && p.Normalized() != preprocessing.Normalized())
+                {
+                    throw new UsageException($"--preprocessing {args.Get("preprocessing")} ({preprocessing.Describe()}) contradicts the checkpoint {resumeFrom}: it was trained on {p.Describe()}");
+                }
+
+                preprocessing = p;
+            }
+        }
+
+        return TrainingData.Load(dir, layout, preprocessing, resumeFrom is null ? null : $"the preprocessing of {resumeFrom} does not fit ");
     }
 
     /// <summary>The trainer on the chosen backend.</summary>
