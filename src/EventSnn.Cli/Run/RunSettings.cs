@@ -67,8 +67,7 @@ public sealed class StreamSettings
         Require(Alpha > 0 && double.IsFinite(Alpha), $"{key}:Alpha", Alpha, "must be > 0");
         Require(Beta > 0 && Beta <= 1, $"{key}:Beta", Beta, "must be in (0, 1]");
         Require(Classes is >= 2 and <= 10_000, $"{key}:Classes", Classes, "must be in 2..10000");
-        Description = Preprocessing.Build($"{key}:Preprocessing", ParsedKind == StreamKind.Shd ? PreprocessingPresets.Shd : PreprocessingPresets.DvsGesture);
-        Require(Description.Input == (ParsedKind == StreamKind.Shd ? InputKind.Audio : InputKind.Dvs), $"{key}:Preprocessing:Input", PreprocessingNames.Name(Description.Input), ParsedKind == StreamKind.Shd ? "must be audio for an shd stream" : "must be dvs for a dvs-gesture stream");
+        Description = Preprocessing.Build($"{key}:Preprocessing", ParsedKind == StreamKind.Shd ? PreprocessingPresets.Shd : PreprocessingPresets.DvsGesture, ParsedKind == StreamKind.Shd ? "shd" : "dvs-gesture");
         Require(Chunks <= (Description.StepsPerSample() ?? int.MaxValue), $"{key}:Chunks", Chunks, "must not exceed the steps per sample");
     }
 
@@ -119,7 +118,7 @@ public sealed class PreprocessingSettings
     public bool? Pad { get; set; }
 
     /// <summary>The description: the preset with the given fields; errors name the key (e.g. Run:Streams:gestures:Preprocessing:Pooling).</summary>
-    internal Preprocessing Build(string key, Preprocessing kindPreset)
+    internal Preprocessing Build(string key, Preprocessing kindPreset, string kindName)
     {
         Preprocessing p = kindPreset;
         if (Preset is not null && !PreprocessingPresets.ByName.TryGetValue(Preset, out p!))
@@ -132,6 +131,11 @@ public sealed class PreprocessingSettings
         {
             field = "Input";
             InputKind input = Input is null ? p.Input : PreprocessingNames.ParseInput(Input);
+            if (input != kindPreset.Input)
+            {
+                throw new ConfigurationException($"{key}:Input", PreprocessingNames.Name(input), $"must be {PreprocessingNames.Name(kindPreset.Input)} for a {kindName} stream");
+            }
+
             field = "Polarity";
             PolarityMode polarity = Polarity is null ? p.Polarity : PreprocessingNames.ParsePolarity(Polarity);
             field = "Binning";
