@@ -243,6 +243,32 @@ public sealed class PreprocessingCliTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Run_stores_its_chain_and_refuses_to_resume_a_checkpoint_of_another_chain()
+    {
+        string output = Path.Combine(_root, "run");
+        string[] common =
+        [
+            "run", "--config", Path.Combine(ToolProcessClassify.RepoRoot, "appsettings.json"), "--stream", "gestures", "--passes", "1", "--quiet", "--out", output,
+            "--Run:Streams:gestures:Train:0=gestures/user01_synthetic.aedat4", "--Run:Streams:gestures:Test:0=gestures/user10_synthetic.aedat4", "--Run:Streams:gestures:Hidden=16",
+        ];
+        (int code, string stdout, string err) = CliHarness.Run(common);
+        Assert.True(code == 0, err + stdout);
+        CheckpointData saved = Checkpoint.Read(Path.Combine(output, "checkpoints", "gestures.ckpt"));
+        Assert.Equal(PreprocessingPresets.DvsGesture, ModelMetadata.ReadPreprocessing(saved));
+        Assert.Equal(EventSnn.Datasets.Generators.GestureGenerator.ClassNames, ModelMetadata.ReadClasses(saved)!);
+
+        (code, _, err) = CliHarness.Run([.. common, "--Run:Resume=true", "--Run:Streams:gestures:Preprocessing:Pooling=4"]);
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("Run:Streams:gestures:Preprocessing:Pooling = 4: the checkpoint", err, StringComparison.Ordinal);
+        Assert.Contains("was trained with pooling = 8", err, StringComparison.Ordinal);
+
+        (code, _, err) = CliHarness.Run([.. common, "--Run:Resume=true"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("resumed gestures", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("no preprocessing description", err, StringComparison.Ordinal);
+    }
+
     private static void AssertSame(List<SpikeSequence> offline, List<(long Sample, int Index, int[] Active, float[] Values)> streamed)
     {
         Assert.True(offline.Count >= 10);

@@ -66,7 +66,10 @@ internal sealed class RunCommand : Command
             {
                 try
                 {
-                    s.Resume();
+                    if (s.Resume() is { } notice)
+                    {
+                        stderr.WriteLine("warning: " + notice);
+                    }
                 }
                 catch (ConfigurationException ex)
                 {

@@ -154,16 +154,23 @@ public sealed class StreamRunner
         return path;
     }
 
-    /// <summary>Loads the stream's checkpoint; one trained on other inputs (a stored description that differs) is a configuration error naming the field.</summary>
-    public void Resume()
+    /// <summary>
+    /// Loads the stream's checkpoint; one trained on other inputs (a stored description that
+    /// differs) is a configuration error naming the field. Returns a notice when the checkpoint
+    /// stores no description (the configured chain is assumed), else null.
+    /// </summary>
+    public string? Resume()
     {
         string path = CheckpointPath;
-        if (EventSnn.Pipeline.ModelMetadata.ReadPreprocessing(EventSnn.Snn.Checkpoint.Read(path)) is { } stored && Preprocessing.Difference(stored) is { } d)
+        EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(path);
+        Preprocessing? stored = ModelMetadata.ReadPreprocessing(data);
+        if (stored is not null && Preprocessing.Difference(stored) is { } d)
         {
             throw new ConfigurationException($"Run:Streams:{Name}:Preprocessing:{PreprocessingException.PropertyOf(d.Field)}", d.Mine, $"the checkpoint {path} to resume from was trained with {d.Field} = {d.Theirs}");
         }
 
         Classifier.Load(path);
+        return stored is null ? ModelMetadata.MissingNotice(data, Preprocessing) : null;
     }
 
     private async Task ReplayAsync(string file, string phase, int pass, Action<DecisionRecord> onDecision, CancellationToken cancellation)
