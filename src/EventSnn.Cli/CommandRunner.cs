@@ -63,6 +63,11 @@ public static class CommandRunner
             stderr.WriteLine("error: " + ex.Message);
             return BadInput;
         }
+        catch (EventSnn.Transforms.PreprocessingException ex)
+        {
+            stderr.WriteLine(verbose ? ex.ToString() : "error: " + ex.Message);
+            return BadInput;
+        }
         catch (FileNotFoundException ex)
         {
             stderr.WriteLine(verbose ? ex.ToString() : $"error: {ex.FileName ?? ex.Message}: file not found");

@@ -3,7 +3,8 @@ namespace EventSnn.Datasets;
 /// <summary>
 /// One labelled sample as a sequence of time steps over a fixed number of input features,
 /// stored sparsely (compressed rows: for each step the active feature indices and their
-/// values). Binary encodings (SHD binning) have all values 1; event-count frames carry counts.
+/// values). The loaders build it with the preprocessing chain (<see cref="EventSnn.Transforms.SequenceBinner"/>),
+/// so the values are the network's input as the chain's value kind defines them.
 /// </summary>
 public sealed class SpikeSequence : EventSnn.Snn.Classification.ILabelledSequence
 {
@@ -29,6 +30,13 @@ public sealed class SpikeSequence : EventSnn.Snn.Classification.ILabelledSequenc
         _stepStart = stepStart;
         _index = index;
         _value = value;
+    }
+
+    /// <summary>Wraps the steps the preprocessing chain produced for one sample.</summary>
+    public static SpikeSequence From(EventSnn.Transforms.SparseSequence steps, int label, string? id = null)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        return new SpikeSequence(steps.Steps, steps.Features, label, steps.StepStart, steps.Index, steps.Value, id);
     }
 
     /// <summary>Number of time steps.</summary>
@@ -120,6 +128,9 @@ public interface ISequenceDataset
 
     /// <summary>Number of classes.</summary>
     int Classes { get; }
+
+    /// <summary>Class names by label where the dataset knows them (else empty).</summary>
+    IReadOnlyList<string> ClassNames => [];
 
     /// <summary>Input features per step.</summary>
     int Features { get; }

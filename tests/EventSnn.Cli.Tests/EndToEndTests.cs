@@ -40,7 +40,7 @@ public sealed class EndToEndTests : IDisposable
     {
         string output = Path.Combine(_dir, "run");
         (int code, string stdout, string stderr) = ToolProcessClassify.Run(
-            ["run", "--passes", "1", "--stream", "spoken-digits", "--json", "--out", output, "--Run:Streams:spoken-digits:Hidden=32", "--Run:Streams:spoken-digits:MaxSteps=100"],
+            ["run", "--passes", "1", "--stream", "spoken-digits", "--json", "--out", output, "--Run:Streams:spoken-digits:Hidden=32", "--Run:Streams:spoken-digits:Preprocessing:MaxSteps=60"],
             TimeSpan.FromSeconds(120));
         Assert.True(code == 0, stderr);
         int train, test;
@@ -65,7 +65,7 @@ public sealed class EndToEndTests : IDisposable
             Assert.InRange(confidence, 0.0, 1.0);
             Assert.True(d.GetProperty("latency_ms").GetDouble() >= 0);
             Assert.Equal(JsonValueKind.String, d.GetProperty("truth").ValueKind);
-            Assert.InRange(d.GetProperty("steps").GetInt32(), 1, 100);
+            Assert.Equal(60, d.GetProperty("steps").GetInt32()); // the SHD preset pads every sample; the override reached the chain
         }
 
         Assert.Equal(test, decisions.Count(d => d.GetProperty("phase").GetString() == "test"));
@@ -84,6 +84,15 @@ public sealed class EndToEndTests : IDisposable
         EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(checkpoint);
         Assert.Equal(700, data.Config.InputSize);
         Assert.Equal(32, data.Config.Layers[0].Size); // the command-line override reached the model
+
+        // the checkpoint records the chain it was fed with (train's SHD preset with the override) and the class names
+        Assert.Equal(
+            EventSnn.Transforms.PreprocessingPresets.Shd with { MaxSteps = 60 },
+            EventSnn.Transforms.Preprocessing.FromJsonNode(data.Metadata("preprocessing")));
+        using (ShdFile f = ShdFile.Open(Recording("spoken-digits/shd_train.h5")))
+        {
+            Assert.Equal(f.Keys, data.Metadata("classes")!.AsArray().Select(n => n!.GetValue<string>()));
+        }
         Assert.Equal(train + test, File.ReadAllLines(Path.Combine(output, "decisions.jsonl")).Length);
     }
 
@@ -358,6 +367,12 @@ public sealed class EndToEndTests : IDisposable
     [InlineData("--Run:Streams:gestures:Kind=bogus", "Run:Streams:gestures:Kind")]
     [InlineData("--Run:Streams:gestures:Train:0=gestures/missing.aedat4", "Run:Streams:gestures:Train:0")]
     [InlineData("--Run:Streams:spoken-digits:Hidden=0", "Run:Streams:spoken-digits:Hidden")]
+    [InlineData("--Run:Streams:gestures:Preprocessing:Pooling=0", "Run:Streams:gestures:Preprocessing:Pooling")]
+    [InlineData("--Run:Streams:gestures:Preprocessing:Binning=hourly", "Run:Streams:gestures:Preprocessing:Binning")]
+    [InlineData("--Run:Streams:gestures:Preprocessing:Width=346", "Run:Streams:gestures:Preprocessing:Width")]
+    [InlineData("--Run:Streams:spoken-digits:Preprocessing:Channels=64", "Run:Streams:spoken-digits:Preprocessing:Channels")]
+    [InlineData("--Run:Streams:spoken-digits:Preprocessing:Preset=cifar", "Run:Streams:spoken-digits:Preprocessing:Preset")]
+    [InlineData("--Run:Streams:spoken-digits:Preprocessing:Input=dvs", "Run:Streams:spoken-digits:Preprocessing:Input")]
     public void Run_configuration_errors_exit_2_naming_the_key(string option, string key)
     {
         (int code, string stdout, string stderr) = ToolProcessClassify.Run(["run", option, "--out", _dir], Minute);

@@ -153,18 +153,34 @@ public class ServeTests
     }
 
     [Fact]
-    public void A_checkpoint_that_does_not_fit_the_model_is_a_usage_error_naming_the_mismatch()
+    public void Options_that_contradict_the_checkpoint_are_usage_errors_naming_the_field_and_both_values()
     {
         string dir = Temp();
         try
         {
             string checkpoint = Path.Combine(dir, "small.ckpt");
             new WindowClassifier("init", SensorGeometry.Dvs128, new WindowClassifierOptions { Hidden = 16 }).Save(checkpoint);
-            (int code, _, string err) = CliHarness.Run("serve", "--dv-port", "0", "--checkpoint", checkpoint, "--duration", "0.1");
-            Assert.Equal(CommandRunner.BadInput, code);
-            Assert.Contains("model configuration differs", err, StringComparison.Ordinal);
-            (code, _, _) = CliHarness.Run("serve", "--dv-port", "0", "--publish-port", "0", "--http-port", "0", "--checkpoint", checkpoint, "--hidden", "16", "--duration", "0.1");
-            Assert.Equal(CommandRunner.Ok, code);
+            foreach ((string option, string value, string message) in new[]
+            {
+                ("--hidden", "128", "--hidden 128 contradicts the checkpoint"),
+                ("--pooling", "4", "--pooling 4 contradicts the checkpoint"),
+                ("--bin-us", "10000", "its bin_us = 5000"),
+                ("--width", "346", "its sensor width = 128"),
+                ("--classes", "11", "its classes = 10"),
+            })
+            {
+                (int code, _, string err) = CliHarness.Run("serve", "--dv-port", "0", "--checkpoint", checkpoint, option, value, "--duration", "0.1");
+                Assert.Equal(CommandRunner.BadInput, code);
+                Assert.Contains(message, err, StringComparison.Ordinal);
+                Assert.Contains(checkpoint, err, StringComparison.Ordinal);
+                Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+            }
+
+            // without overrides the checkpoint brings its shape (16 hidden) and its preprocessing
+            (int ok, string output, string warnings) = CliHarness.Run("serve", "--dv-port", "0", "--publish-port", "0", "--http-port", "0", "--checkpoint", checkpoint, "--duration", "0.1");
+            Assert.Equal(CommandRunner.Ok, ok);
+            Assert.Contains("model 16 hidden", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("no preprocessing description", warnings, StringComparison.Ordinal);
         }
         finally
         {

@@ -1,62 +1,56 @@
 using EventSnn.Datasets.Baselines;
 using EventSnn.Datasets.Loaders;
 using EventSnn.Datasets.Mnist;
-using EventSnn.Events;
+using EventSnn.IO;
+using EventSnn.Transforms;
 
 namespace EventSnn.Datasets.Tests;
 
 public class BinningAndBaselineTests
 {
     [Fact]
-    public void ShdBinning_FourMillisecondBins_BinaryOrCounts_DropsLateSpikes()
+    public void ShdLoader_PreparesSamplesThroughTheChain_AndRefusesAForeignDescription()
     {
-        long[] t = [0, 10, 3999, 4000, 999_999, 1_000_000];
-        ushort[] u = [1, 1, 5, 2, 3, 4];
-        SpikeSequence s = Binning.Shd(t, u, label: 7);
-        Assert.Equal(250, s.Steps);
-        Assert.Equal(700, s.Features);
-        Assert.Equal(7, s.Label);
-        Assert.Equal(new[] { 1, 5 }, s.ActiveAt(0).ToArray());
-        Assert.Equal(new[] { 1f, 1f }, s.ValuesAt(0).ToArray());
-        Assert.Equal(new[] { 2 }, s.ActiveAt(1).ToArray());
-        Assert.Equal(new[] { 3 }, s.ActiveAt(249).ToArray());
-        Assert.Equal(4, s.NonZeros); // the spike at exactly 1 s falls after the last bin
+        using var dir = new TempFolder();
+        string path = dir.File("shd_train.h5");
+        using (ShdWriter w = ShdWriter.Create(path, channels: 24, timeType: ShdTimeType.Float32))
+        {
+            w.Add([0, 10, 9_999, 10_000, 995_000, 1_000_000], [1, 1, 5, 2, 3, 4], 1);
+            w.Add([500], [23], 0);
+        }
 
-        SpikeSequence counts = Binning.Shd(t, u, 0, binary: false);
-        Assert.Equal(new[] { 2f, 1f }, counts.ValuesAt(0).ToArray());
-        Assert.Throws<ArgumentOutOfRangeException>(() => Binning.Shd([0], [700], 0));
-    }
+        using (ShdDataset data = ShdDataset.Open(path))
+        {
+            Assert.Equal(PreprocessingPresets.Shd.ForChannels(24), data.Preprocessing);
+            Assert.Equal(24, data.Features);
+            SpikeSequence s = data.Read(0);
+            Assert.Equal((100, 24, 1), (s.Steps, s.Features, s.Label));
+            Assert.Equal(new[] { 1, 5 }, s.ActiveAt(0).ToArray());
+            Assert.Equal(new[] { 1f, 1f }, s.ValuesAt(0).ToArray()); // binary
+            Assert.Equal(new[] { 2 }, s.ActiveAt(1).ToArray());
+            Assert.Equal(new[] { 3 }, s.ActiveAt(99).ToArray());
+            Assert.Equal(4, s.NonZeros); // the spike at 1 s falls after the 100th bin
 
-    [Fact]
-    public void EqualCountFrames_SplitEventsEvenlyAndPool()
-    {
-        var g = new SensorGeometry(8, 8);
-        DvsEvent[] ev =
-        [
-            new(0, 0, 0, true), new(1, 3, 3, true), new(2, 4, 0, false), new(3, 7, 7, true),
-            new(100, 0, 4, false), new(200, 5, 5, true), new(300, 1, 1, true), new(400, 6, 2, false),
-        ];
-        SpikeSequence s = Binning.EqualCountFrames(ev, g, frames: 2, pool: 4, label: 3);
-        Assert.Equal(2, s.Steps);
-        Assert.Equal(2 * 2 * 2, s.Features);
-        // frame 0: ON (0,0)x2 -> idx 4+0 = 2 events; OFF (1,0) -> idx 1; ON (1,1) -> idx 4+3
-        Assert.Equal(new[] { 1, 4, 7 }, s.ActiveAt(0).ToArray());
-        Assert.Equal(new[] { 1f / 16, 2f / 16, 1f / 16 }, s.ValuesAt(0).ToArray()); // 4 x 4 average pooling
-        // frame 1: OFF (0,1) -> 2; ON (1,1) -> 7; ON (0,0) -> 4; OFF (1,0) -> 1
-        Assert.Equal(new[] { 1, 2, 4, 7 }, s.ActiveAt(1).ToArray());
-        float[] dense = s.ToDense();
-        Assert.Equal(0.5f, dense.Sum(), 5);
-    }
+            // the same sample through the chain directly
+            SparseSequence direct = new SequenceBinner(data.Preprocessing).ApplySpikes([0, 10, 9_999, 10_000, 995_000, 1_000_000], [1, 1, 5, 2, 3, 4], [1, 1, 1, 1, 1, 1], startUs: 0);
+            Assert.Equal(direct.ToDense(), s.ToDense());
+            Assert.Equal(100, data.Read(1).Steps); // padded
+        }
 
-    [Fact]
-    public void TimeFrames_BinByTimeFromStart()
-    {
-        DvsEvent[] ev = [new(5, 1, 1, true), new(9_999, 2, 2, false), new(10_000, 3, 3, true), new(300_000, 0, 0, true)];
-        SpikeSequence s = Binning.TimeFrames(ev, SensorGeometry.NMnist, 0, 10_000, 30, 1, 4);
-        Assert.Equal(2 * 34 * 34, s.Features);
-        Assert.Equal(2, s.ActiveAt(0).Length);
-        Assert.Equal(new[] { (34 * 34) + (3 * 34) + 3 }, s.ActiveAt(1).ToArray());
-        Assert.Equal(3, s.NonZeros);
+        using (ShdDataset counts = ShdDataset.Open(path, PreprocessingPresets.ShdReference.ForChannels(24) with { Value = ValueKind.Count }))
+        {
+            SpikeSequence s = counts.Read(0);
+            Assert.Equal(250, s.Steps);
+            Assert.Equal(new[] { 1 }, s.ActiveAt(0).ToArray()); // 4 ms bins: channel 5 at 9.999 ms is in bin 2
+            Assert.Equal(new[] { 2f }, s.ValuesAt(0).ToArray());
+            Assert.Equal(new[] { 2, 5 }, s.ActiveAt(2).ToArray());
+        }
+
+        var ex = Assert.Throws<PreprocessingException>(() => ShdDataset.Open(path, PreprocessingPresets.Shd));
+        Assert.Equal("channels", ex.Field);
+        Assert.Contains("700 does not match the 24 channels", ex.Message, StringComparison.Ordinal);
+        ex = Assert.Throws<PreprocessingException>(() => ShdDataset.Open(path, PreprocessingPresets.DvsGesture));
+        Assert.Equal("input", ex.Field);
     }
 
     [Fact]

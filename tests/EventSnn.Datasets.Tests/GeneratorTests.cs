@@ -148,7 +148,7 @@ public class GeneratorTests
         Assert.True(count > 1000);
         Assert.Equal(packetEvents, count);
 
-        DvsGestureDataset train = DvsGestureDataset.Open(dir.Path, train: true, frames: 8, pool: 4, geometry: new SensorGeometry(64, 64));
+        DvsGestureDataset train = DvsGestureDataset.Open(dir.Path, train: true, EventSnn.Transforms.PreprocessingPresets.DvsGesture.ForSensor(64, 64) with { Frames = 8, Pooling = 4 });
         Assert.Equal(10, train.Classes);
         Assert.Equal(2 * 16 * 16, train.Features);
         List<SpikeSequence> samples = [.. train.Samples()];
@@ -198,7 +198,7 @@ public class GeneratorTests
         Assert.Equal(10, test.Count);
         List<SpikeSequence> samples = [.. test.Samples()];
         Assert.Equal(Enumerable.Range(0, 10), samples.Select(s => s.Label).Order());
-        Assert.All(samples, s => Assert.Equal(2 * 34 * 34, s.Features));
+        Assert.All(samples, s => Assert.Equal(2 * 17 * 17, s.Features)); // pooled 2 x 2
         // every saccade produces events: each third of the 30 steps is active
         Assert.All(samples, s =>
         {
@@ -291,7 +291,7 @@ public class GeneratorTests
 
         using ShdDataset binned = ShdDataset.Open(trainPath);
         SpikeSequence first = binned.Samples().First();
-        Assert.Equal(250, first.Steps);
+        Assert.Equal(100, first.Steps);
         Assert.Equal(700, first.Features);
         Assert.True(first.NonZeros > 50);
     }

@@ -118,10 +118,10 @@ public sealed class CheckpointTests : IDisposable
         string path = Path.Combine(_dir, "v.ckpt");
         Checkpoint.Save(path, net);
         byte[] b = File.ReadAllBytes(path);
-        b[8] = 2; // version field follows the 8-byte magic
+        b[8] = Checkpoint.FormatVersion + 1; // version field follows the 8-byte magic
         File.WriteAllBytes(path, b);
         var ex = Assert.Throws<CheckpointException>(() => Checkpoint.Read(path));
-        Assert.Contains("version 2", ex.Message);
+        Assert.Contains($"version {Checkpoint.FormatVersion + 1}", ex.Message);
         Assert.Contains("v.ckpt", ex.Message);
     }
 

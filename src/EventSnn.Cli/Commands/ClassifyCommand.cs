@@ -6,6 +6,7 @@ using EventSnn.IO;
 using EventSnn.Pipeline;
 using EventSnn.Snn;
 using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
 using ScottPlot;
 
 namespace EventSnn.Cli.Commands;
@@ -14,7 +15,9 @@ namespace EventSnn.Cli.Commands;
 /// `eventsnn classify &lt;file | tcp://host:port | udp://host:port&gt;`: streaming classification
 /// of a recording or a live DV/jAER stream with a checkpoint or a fresh model, optionally
 /// adapting online (FPTT) from label feedback (a label CSV, a label stream, or SHD labels).
-/// The wiring lives here; segmenting, deciding, late-label learning and the tally are
+/// The input is prepared by the checkpoint's stored preprocessing chain (a fresh model: the
+/// preset of the data kind, adjusted by the options); options that contradict the checkpoint are
+/// usage errors. The wiring lives here; deciding, late-label learning and the tally are
 /// <see cref="StreamClassifier"/>'s.
 /// </summary>
 internal sealed class ClassifyCommand : Command
@@ -28,8 +31,8 @@ internal sealed class ClassifyCommand : Command
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("checkpoint", "path", "model to start from (written by run, train or classify --save); default a fresh model"),
-        new("classes", "n", "fresh model: classes (default: the SHD file's, else 10)"),
-        new("hidden", "n", "fresh model: recurrent neurons (default 128)"),
+        new("classes", "n", "fresh model: classes (default: the SHD file's, else 10); with --checkpoint must match it"),
+        new("hidden", "n", "fresh model: recurrent neurons (default 128); with --checkpoint must match it"),
         new("chunks", "k", "FPTT chunks per segment (default 5)"),
         new("lr", "rate", "Adam learning rate for --learn (default 0.003)"),
         new("seed", "n", "fresh model: initialisation seed (default 1)"),
@@ -37,15 +40,15 @@ internal sealed class ClassifyCommand : Command
         new("labels", "csv", "DVS label CSV (class,startTime_usec,endTime_usec): one decision per labelled segment"),
         new("label-stream", "tcp://host:port", "label feedback lines \"t_us,label\" (the label of the segment ending at t_us)"),
         new("label-base", "n", "DVS labels: number of the first class in --labels / --label-stream (default 1, as in DVS Gesture)"),
-        new("bin-us", "us", "DVS without --labels: time bin per step (default 50000); SHD: bin width (default 4000)"),
+        new("bin-us", "us", "fresh model: DVS without --labels: time bin per step (default 50000); SHD: bin width (default 10000)"),
         new("window-us", "us", "DVS without --labels: one decision every window (default 1000000)"),
-        new("frames", "n", "DVS with --labels: equal-event-count frames per segment (default 20)"),
-        new("pooling", "k", "DVS: spatial pooling factor (default 8)"),
-        new("sensor", "WxH", "DVS: sensor size when the source does not say (default 128x128)"),
-        new("max-steps", "n", "SHD: most steps per sample (default 250)"),
+        new("frames", "n", "fresh model: DVS with --labels: equal-event-count frames per segment (default 20)"),
+        new("pooling", "k", "fresh model: DVS spatial pooling factor (default 8)"),
+        new("sensor", "WxH", "DVS: sensor size when the source does not say (default: the checkpoint's, else 128x128)"),
+        new("max-steps", "n", "fresh model: SHD: steps per sample (default 100)"),
         new("speed", "x", "files: replay speed, 0 = as fast as possible (default), 1 = real time"),
         new("duration", "s", "live sources: stop after this many seconds (default: until the peer closes or Ctrl-C)"),
-        new("save", "path", "write the model checkpoint here at the end (atomically), e.g. after --learn"),
+        new("save", "path", "write the model checkpoint (with its preprocessing and class names) here at the end (atomically), e.g. after --learn"),
         new("plots", "dir", "write accuracy.png (rolling accuracy of the labelled decisions) here"),
         new("json", null, "one JSON object per decision, then {\"summary\": ...}"),
         new("quiet", null, "no per-decision lines (summary only)"),
@@ -84,19 +87,19 @@ internal sealed class ClassifyCommand : Command
         int labelBase = args.GetInt("label-base", 1);
         double speed = Positive(args.GetDouble("speed", 0), "speed", allowZero: true);
         double duration = Positive(args.GetDouble("duration", 0), "duration", allowZero: true);
-        CheckpointData? checkpoint = ReadCheckpoint(args.Get("checkpoint"));
+        CheckpointInput? checkpoint = ReadCheckpoint(args.Get("checkpoint"));
 
-        // describe the input, then build the model for it
-        Source source = shd ? ShdSource(target, args, speed) : DvsSource(target, live, labelsCsv, args, speed, labelBase, checkpoint);
-        OnlineSequenceClassifier classifier = CreateModel(source, args, checkpoint);
+        // describe the input (the checkpoint's chain), then build the model for it
+        Source source = shd ? ShdSource(target, args, speed, checkpoint, stderr) : DvsSource(target, live, labelsCsv, args, speed, labelBase, checkpoint, stderr);
+        OnlineSequenceClassifier classifier = CreateModel(source, args, checkpoint, stderr);
         classifier.Learning = learn;
-        string[] names = ClassNames(source, classifier.Options.Classes);
+        string[] names = ClassNames(source, checkpoint, classifier.Options.Classes);
         if (learn && !shd && labelsCsv is null && labelStream is null)
         {
             stderr.WriteLine("warning: --learn without --labels or --label-stream: no label feedback, nothing will be learned");
         }
 
-        using var session = new StreamClassifier(classifier, new StreamClassifierOptions { WindowUs = source.WindowUs });
+        using var session = new StreamClassifier(classifier, new StreamClassifierOptions()); // segments are the chain's samples (labelled segments, SHD samples or windows)
         using var signals = new StopSignals();
         using var stop = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(signals.Token, stop.Token);
@@ -117,7 +120,8 @@ internal sealed class ClassifyCommand : Command
 
             if (!json)
             {
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eventsnn classify: {source.Name} ({source.Describe}), model {classifier.Options.Inputs} inputs -> {classifier.Options.Hidden} LTC -> {classifier.Options.Classes} classes{(checkpoint is null ? " (fresh)" : " from " + checkpoint.Path)}, {(learn ? "learning online" : "no learning")}"));
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eventsnn classify: {source.Name} ({source.Describe}), model {classifier.Options.Inputs} inputs -> {TrainCommand.LayerText(classifier.Options.Recipe)} LTC -> {classifier.Options.Classes} classes{(checkpoint is null ? " (fresh)" : " from " + checkpoint.Path)}, {(learn ? "learning online" : "no learning")}"));
+                stdout.WriteLine("input: " + source.Preprocessing.Describe());
             }
 
             var gate = new Lock();
@@ -154,7 +158,11 @@ internal sealed class ClassifyCommand : Command
         {
             string full = Path.GetFullPath(savePath);
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            classifier.Save(full);
+            using (ModelMetadata.Attach(source.Preprocessing, names))
+            {
+                classifier.Save(full);
+            }
+
             saved = full;
         }
 
@@ -220,7 +228,7 @@ internal sealed class ClassifyCommand : Command
         }
     }
 
-    private static CheckpointData? ReadCheckpoint(string? path)
+    private static CheckpointInput? ReadCheckpoint(string? path)
     {
         if (path is null)
         {
@@ -232,86 +240,63 @@ internal sealed class ClassifyCommand : Command
             throw new FileNotFoundException($"{path}: file not found", path);
         }
 
-        try
-        {
-            CheckpointData data = Checkpoint.Read(path);
-            if (data.Config.Layers.Count != 1)
-            {
-                throw new UsageException($"--checkpoint {path}: {data.Config.Layers.Count} layers; classify takes one recurrent layer with a readout");
-            }
-
-            return data;
-        }
-        catch (CheckpointException ex)
-        {
-            throw new UsageException("--checkpoint " + ex.Message);
-        }
+        return CheckpointInput.Read(path);
     }
 
-    private static OnlineSequenceClassifier CreateModel(Source source, ParsedArgs args, CheckpointData? checkpoint)
+    private static OnlineSequenceClassifier CreateModel(Source source, ParsedArgs args, CheckpointInput? checkpoint, TextWriter stderr)
     {
-        int chunks = args.GetInt("chunks", 5);
-        if (chunks < 1 || chunks > source.StepsPerSegment)
-        {
-            throw new UsageException($"option --chunks: {chunks} must be in 1..{source.StepsPerSegment} (the steps per segment)");
-        }
-
-        double lr = args.GetDouble("lr", 3e-3);
-        if (!(lr > 0 && lr < 1))
-        {
-            throw new UsageException($"option --lr: {lr} must be in (0, 1)");
-        }
-
         OnlineClassifierOptions options;
         if (checkpoint is not null)
         {
-            NetworkConfig c = checkpoint.Config;
+            NetworkConfig c = checkpoint.Data.Config;
             if (c.InputSize != source.Inputs)
             {
-                throw new UsageException($"--checkpoint {checkpoint.Path}: the model takes {c.InputSize} inputs but {source.Name} gives {source.Inputs} ({source.Describe}); check --pooling / --sensor");
+                throw new UsageException($"--checkpoint {checkpoint.Path}: the model takes {c.InputSize} inputs but {source.Name} gives {source.Inputs} ({source.Preprocessing.Describe()}){(checkpoint.Stored is null ? "; it stores no preprocessing: match --pooling / --sensor / --frames to how it was trained" : string.Empty)}");
             }
 
-            if (args.Get("classes") is { } cls && int.Parse(cls, CultureInfo.InvariantCulture) != c.Readout.Size)
+            checkpoint.CheckOption(args, "classes", "classes", c.Readout.Size);
+            checkpoint.CheckOption(args, "hidden", "hidden neurons", c.Layers[0].Size);
+            if (c.Layers.Any(l => l.InputNorm == InputNormKind.Batch))
             {
-                throw new UsageException($"--classes {cls} disagrees with --checkpoint {checkpoint.Path} ({c.Readout.Size} classes)");
+                throw new UsageException($"--checkpoint {checkpoint.Path}: the model uses per-timestep batch norm, which is offline only (eval classifies it)");
             }
 
-            options = new OnlineClassifierOptions
+            // the checkpoint's recipe: its decision readout, and its chunking and learning rate for --learn unless given
+            SequenceTrainerOptions recipe = EvalCommand.RecipeOf(checkpoint, stderr);
+            recipe = recipe with
             {
-                Inputs = c.InputSize,
-                Classes = c.Readout.Size,
-                Hidden = c.Layers[0].Size,
-                Model = c.Layers[0].Model,
-                Seed = c.Seed,
-                Steps = source.StepsPerSegment,
-                Chunks = chunks,
-                LearningRate = lr,
+                Chunks = args.Has("chunks") ? args.GetInt("chunks", recipe.Chunks) : recipe.Chunks,
+                ChunkLength = args.Has("chunks") ? 0 : recipe.ChunkLength,
+                LearningRate = args.GetDouble("lr", recipe.LearningRate),
+                Schedule = LearningRateScheduleKind.Constant,
             };
+            options = new OnlineClassifierOptions { Inputs = c.InputSize, Classes = c.Readout.Size, Steps = source.StepsPerSegment, Recipe = recipe };
         }
         else
         {
             int classes = args.GetInt("classes", source.Classes > 0 ? source.Classes : 10);
-            int hidden = args.GetInt("hidden", 128);
             if (classes is < 2 or > 10_000)
             {
                 throw new UsageException($"option --classes: {classes} must be in 2..10000");
             }
 
-            if (hidden is < 1 or > 4096)
+            SequenceTrainerOptions recipe = TrainCommand.ParseOptions(args) with { Batch = 1, Epochs = 1, Schedule = LearningRateScheduleKind.Constant };
+            if (recipe.InputNorm == InputNormKind.Batch)
             {
-                throw new UsageException($"option --hidden: {hidden} must be in 1..4096");
+                throw new UsageException("option --norm: batch is offline only; streaming needs running or layer");
             }
 
-            options = new OnlineClassifierOptions
-            {
-                Inputs = source.Inputs,
-                Classes = classes,
-                Hidden = hidden,
-                Seed = args.GetLong("seed", 1),
-                Steps = source.StepsPerSegment,
-                Chunks = chunks,
-                LearningRate = lr,
-            };
+            options = new OnlineClassifierOptions { Inputs = source.Inputs, Classes = classes, Steps = source.StepsPerSegment, Recipe = recipe };
+        }
+
+        if (options.Recipe.ChunkLength == 0 && options.Recipe.Chunks > source.StepsPerSegment)
+        {
+            throw new UsageException($"option --chunks: {options.Recipe.Chunks} must be in 1..{source.StepsPerSegment} (the steps per segment)");
+        }
+
+        if (!(options.Recipe.LearningRate > 0 && options.Recipe.LearningRate < 1))
+        {
+            throw new UsageException($"option --lr: {options.Recipe.LearningRate.ToString(CultureInfo.InvariantCulture)} must be in (0, 1)");
         }
 
         var classifier = new OnlineSequenceClassifier(options);
@@ -335,10 +320,50 @@ internal sealed class ClassifyCommand : Command
         return classifier;
     }
 
-    private static Source ShdSource(string path, ParsedArgs args, double speed)
+    /// <summary>The chain to use: the checkpoint's (options and data that contradict it are usage errors), else the fresh one (with a notice for a checkpoint without a description).</summary>
+    private static Preprocessing Chain(CheckpointInput? checkpoint, Preprocessing fresh, ParsedArgs args, string source, TextWriter stderr)
     {
-        long binUs = args.GetLong("bin-us", 4_000);
-        int maxSteps = args.GetInt("max-steps", 250);
+        if (checkpoint?.Stored is not { } stored)
+        {
+            return checkpoint is null ? fresh : checkpoint.Resolve(fresh, stderr);
+        }
+
+        checkpoint.CheckData(source, "input", PreprocessingNames.Name(fresh.Input), PreprocessingNames.Name(stored.Input));
+        if (stored.Input == InputKind.Audio)
+        {
+            checkpoint.CheckData(source, "channels", fresh.Channels, stored.Channels);
+        }
+        else
+        {
+            checkpoint.CheckData(source, "sensor", $"{fresh.Width}x{fresh.Height}", $"{stored.Width}x{stored.Height}");
+            checkpoint.CheckOption(args, "pooling", "pooling", stored.Pooling);
+        }
+
+        CheckBinningOption(checkpoint, args, "bin-us", "bin_us", stored, BinningKind.Time, stored.BinUs);
+        CheckBinningOption(checkpoint, args, "frames", "frames", stored, BinningKind.EqualCountFrames, stored.Frames);
+        checkpoint.CheckOption(args, "max-steps", "max_steps", stored.MaxSteps);
+        return stored;
+    }
+
+    private static void CheckBinningOption(CheckpointInput checkpoint, ParsedArgs args, string option, string field, Preprocessing stored, BinningKind kind, long value)
+    {
+        if (!args.Has(option))
+        {
+            return;
+        }
+
+        if (stored.Binning != kind && !(kind == BinningKind.EqualCountFrames && stored.Binning == BinningKind.EqualTimeFrames))
+        {
+            throw new UsageException($"--{option} {args.Get(option)} contradicts the checkpoint {checkpoint.Path}: its binning = {PreprocessingNames.Name(stored.Binning)} (no {field})");
+        }
+
+        checkpoint.CheckOption(args, option, field, value);
+    }
+
+    private static Source ShdSource(string path, ParsedArgs args, double speed, CheckpointInput? checkpoint, TextWriter stderr)
+    {
+        long binUs = args.GetLong("bin-us", PreprocessingPresets.Shd.BinUs);
+        int maxSteps = args.GetInt("max-steps", PreprocessingPresets.Shd.MaxSteps);
         if (binUs is < 1 or > 10_000_000)
         {
             throw new UsageException($"option --bin-us: {binUs} must be in 1..10000000");
@@ -359,19 +384,25 @@ internal sealed class ClassifyCommand : Command
             samples = file.Count;
         }
 
-        IObservable<TimeStep> steps = EventReplay.ReplayShdSamples(path, new ShdReplayOptions { BinUs = binUs, MaxSteps = maxSteps, Speed = speed });
-        return new Source(Path.GetFileName(path), steps, channels, classes, maxSteps, 0, keys, false, string.Create(CultureInfo.InvariantCulture, $"SHD, {samples} samples, {channels} channels, {binUs} us bins, one decision per sample"));
+        Preprocessing fresh = PreprocessingPresets.Shd.ForChannels(channels) with { BinUs = binUs, MaxSteps = maxSteps };
+        Preprocessing p = Chain(checkpoint, fresh, args, Path.GetFileName(path), stderr);
+        IObservable<TimeStep> steps = EventReplay.ReplayShdSamples(path, new ShdReplayOptions { MinSampleUs = p.SampleSpanUs ?? 0, Speed = speed }).Preprocess(p);
+        int perSample = p.StepsPerSample() ?? (p.MaxSteps > 0 ? p.MaxSteps : 100);
+        return new Source(Path.GetFileName(path), steps, p, classes, perSample, keys, false, string.Create(CultureInfo.InvariantCulture, $"SHD, {samples} samples, {channels} channels, one decision per sample"));
     }
 
-    private static Source DvsSource(string target, bool live, string? labelsCsv, ParsedArgs args, double speed, int labelBase, CheckpointData? checkpoint)
+    private static Source DvsSource(string target, bool live, string? labelsCsv, ParsedArgs args, double speed, int labelBase, CheckpointInput? checkpoint, TextWriter stderr)
     {
-        int pooling = args.GetInt("pooling", 8);
+        int pooling = args.GetInt("pooling", PreprocessingPresets.DvsGesture.Pooling);
         if (pooling is < 1 or > 4096)
         {
             throw new UsageException($"option --pooling: {pooling} must be in 1..4096");
         }
 
-        SensorGeometry geometry = ParseSensor(args.Get("sensor"));
+        Preprocessing? stored = checkpoint?.Stored;
+        SensorGeometry geometry = args.Get("sensor") is { } sensor ? ParseSensor(sensor)
+            : stored is { Input: InputKind.Dvs } ? new SensorGeometry(stored.Width, stored.Height)
+            : new SensorGeometry(128, 128);
         IObservable<EventBatch> events;
         string name;
         if (live)
@@ -407,17 +438,17 @@ internal sealed class ClassifyCommand : Command
             name = Path.GetFileName(target);
         }
 
-        var layout = new TimeStepLayout(2, (geometry.Height + pooling - 1) / pooling, (geometry.Width + pooling - 1) / pooling);
-        var stepOptions = new TimeStepOptions { Layout = layout, Mode = FrameMode.Counts };
-        int classes = checkpoint?.Config.Readout.Size ?? args.GetInt("classes", GestureGenerator.Classes);
+        Preprocessing fresh = PreprocessingPresets.DvsGesture.ForSensor(geometry.Width, geometry.Height) with { Pooling = pooling };
+        int classes = checkpoint?.Data.Config.Readout.Size ?? args.GetInt("classes", GestureGenerator.Classes);
         if (labelsCsv is not null)
         {
-            int frames = args.GetInt("frames", 20);
+            int frames = args.GetInt("frames", PreprocessingPresets.DvsGesture.Frames);
             if (frames is < 1 or > 10_000)
             {
                 throw new UsageException($"option --frames: {frames} must be in 1..10000");
             }
 
+            Preprocessing p = Chain(checkpoint, fresh with { Frames = frames }, args, name, stderr);
             var segments = new List<LabelSegment>();
             List<LabelSegment> track;
             try
@@ -429,6 +460,7 @@ internal sealed class ClassifyCommand : Command
                 throw new UsageException(ex.Message);
             }
 
+            long duration = 0;
             for (int i = 0; i < track.Count; i++)
             {
                 int label = track[i].Label - labelBase;
@@ -438,10 +470,12 @@ internal sealed class ClassifyCommand : Command
                 }
 
                 segments.Add(track[i] with { Label = label });
+                duration = Math.Max(duration, track[i].EndUs - track[i].StartUs);
             }
 
-            IObservable<TimeStep> steps = events.Downsample(pooling).CutByLabels(segments).BinSamples(new SegmentBinning { BinCount = frames, Kind = SegmentBinKind.EventBins }, stepOptions);
-            return new Source(name, steps, layout.InputCount, 0, frames, 0, null, true, string.Create(CultureInfo.InvariantCulture, $"DVS {geometry.Width}x{geometry.Height} pooled {pooling} -> {layout}, {segments.Count} labelled segments of {frames} frames, one decision each"));
+            IObservable<TimeStep> steps = events.CutByLabels(segments).Preprocess(p);
+            int perSegment = p.StepsPerSample(duration) ?? (p.MaxSteps > 0 ? p.MaxSteps : 100);
+            return new Source(name, steps, p, 0, perSegment, null, true, string.Create(CultureInfo.InvariantCulture, $"DVS {geometry.Width}x{geometry.Height}, {segments.Count} labelled segments, one decision each"));
         }
 
         long binUs = args.GetLong("bin-us", 50_000);
@@ -451,14 +485,15 @@ internal sealed class ClassifyCommand : Command
             throw new UsageException($"option --bin-us: {binUs} must be in 1..100000000");
         }
 
-        if (windowUs < binUs || windowUs / binUs > 100_000)
+        Preprocessing chain = Chain(checkpoint, fresh with { Binning = BinningKind.Time, BinUs = binUs, Frames = 0 }, args, name, stderr);
+        if (windowUs < 1 || (chain.Binning == BinningKind.Time && (windowUs < chain.BinUs || windowUs / chain.BinUs > 100_000)))
         {
-            throw new UsageException($"option --window-us: {windowUs} must be at least --bin-us ({binUs}) and at most 100000 bins");
+            throw new UsageException($"option --window-us: {windowUs} must be at least the bin width ({chain.BinUs}) and at most 100000 bins");
         }
 
-        IObservable<TimeStep> binned = events.Downsample(pooling).BinByTime(new TimeWindowOptions { WindowUs = binUs }, stepOptions);
-        int perWindow = (int)((windowUs + binUs - 1) / binUs);
-        return new Source(name, binned, layout.InputCount, 0, perWindow, windowUs, null, true, string.Create(CultureInfo.InvariantCulture, $"DVS {geometry.Width}x{geometry.Height} pooled {pooling} -> {layout}, {binUs} us bins, a decision every {windowUs} us"));
+        IObservable<TimeStep> binned = events.PreprocessWindows(chain, windowUs);
+        int perWindow = chain.StepsPerSample(windowUs) ?? (chain.MaxSteps > 0 ? chain.MaxSteps : 100);
+        return new Source(name, binned, chain, 0, perWindow, null, true, string.Create(CultureInfo.InvariantCulture, $"DVS {geometry.Width}x{geometry.Height}, a decision every {windowUs} us"));
     }
 
     private static SensorGeometry ParseSensor(string? text)
@@ -490,8 +525,13 @@ internal sealed class ClassifyCommand : Command
         return value;
     }
 
-    private static string[] ClassNames(Source source, int classes)
+    private static string[] ClassNames(Source source, CheckpointInput? checkpoint, int classes)
     {
+        if (checkpoint?.Classes is { } stored && stored.Count == classes)
+        {
+            return [.. stored];
+        }
+
         var names = new string[classes];
         for (int i = 0; i < classes; i++)
         {
@@ -651,6 +691,9 @@ internal sealed class ClassifyCommand : Command
         return path;
     }
 
-    /// <summary>The time steps to classify and what they look like.</summary>
-    private sealed record Source(string Name, IObservable<TimeStep> Steps, int Inputs, int Classes, int StepsPerSegment, long WindowUs, IReadOnlyList<string>? Keys, bool Dvs, string Describe);
+    /// <summary>The time steps to classify, the chain that prepares them and what they look like.</summary>
+    private sealed record Source(string Name, IObservable<TimeStep> Steps, Preprocessing Preprocessing, int Classes, int StepsPerSegment, IReadOnlyList<string>? Keys, bool Dvs, string Describe)
+    {
+        public int Inputs => Preprocessing.Features;
+    }
 }

@@ -5,6 +5,7 @@ using EventSnn.Datasets.Baselines;
 using EventSnn.Datasets.Generators;
 using EventSnn.Datasets.Loaders;
 using EventSnn.IO;
+using EventSnn.Transforms;
 using Spectre.Console;
 
 namespace EventSnn.Cli.Commands;
@@ -137,6 +138,7 @@ internal sealed class DatasetBaselineCommand : Command
 
     public override IReadOnlyList<OptionSpec> Options =>
     [
+        new("preprocessing", "name|file.json", "how samples are prepared: a preset, 'reference' (the dataset's reference binning), or a description file (default: the network's preset of the dataset, as train)"),
         new("slices", "n", "time slices of the count features (default: 4; S-MNIST 8; N-MNIST 3)"),
         new("pool", "n", "features pooled per group (default: SHD 10, others 1)"),
         new("epochs", "n", "training epochs (default 60)"),
@@ -147,18 +149,20 @@ internal sealed class DatasetBaselineCommand : Command
     public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
     {
         string dir = args.Positional(0, "<dir>");
-        (ISequenceDataset train, ISequenceDataset test, string kind, int slices, int pool) = DatasetFolder.Open(dir);
+        DatasetLayout layout = DatasetFolder.Recognise(dir);
+        Preprocessing preprocessing = DatasetFolder.PreprocessingOption(args, layout);
+        (ISequenceDataset train, ISequenceDataset test) = DatasetFolder.Open(dir, layout, preprocessing);
         try
         {
-            slices = args.GetInt("slices", slices);
-            pool = args.GetInt("pool", pool);
+            int slices = args.GetInt("slices", layout.Slices);
+            int pool = args.GetInt("pool", layout.Pool);
             var sw = Stopwatch.StartNew();
             BaselineResult r = SpikeCountBaseline.Run(train, test, slices, pool, args.GetInt("epochs", 60), args.GetInt("seed", 1));
             if (args.Has("json"))
             {
                 JsonLine.Write(stdout, w =>
                 {
-                    w.WriteString("dataset", kind);
+                    w.WriteString("dataset", layout.Kind);
                     w.WriteString("folder", dir);
                     w.WriteNumber("classes", r.Classes);
                     w.WriteNumber("train_samples", r.TrainSamples);
@@ -166,11 +170,14 @@ internal sealed class DatasetBaselineCommand : Command
                     w.WriteNumber("train_accuracy", r.TrainAccuracy);
                     w.WriteNumber("test_accuracy", r.TestAccuracy);
                     w.WriteNumber("chance", r.Chance);
+                    w.WritePropertyName("preprocessing");
+                    preprocessing.ToJsonNode().WriteTo(w);
                 });
             }
             else
             {
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{kind} baseline (logistic regression on log spike counts, {slices} time slices, pool {pool}, {r.Features} features): train {r.TrainAccuracy:P1} ({r.TrainSamples} samples), test {r.TestAccuracy:P1} ({r.TestSamples} samples), chance {r.Chance:P1}, {sw.Elapsed.TotalSeconds:F1} s"));
+                stdout.WriteLine("input: " + preprocessing.Describe());
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{layout.Kind} baseline (logistic regression on log spike counts, {slices} time slices, pool {pool}, {r.Features} features): train {r.TrainAccuracy:P1} ({r.TrainSamples} samples), test {r.TestAccuracy:P1} ({r.TestSamples} samples), chance {r.Chance:P1}, {sw.Elapsed.TotalSeconds:F1} s"));
             }
         }
         finally
@@ -183,64 +190,136 @@ internal sealed class DatasetBaselineCommand : Command
     }
 }
 
-/// <summary>Recognises a dataset folder by its files.</summary>
+/// <summary>The loaders of the dataset layouts.</summary>
+internal enum DatasetSource
+{
+    /// <summary>An .h5 pair in the SHD layout (SHD, SSC, spoken digits, S-MNIST, PS-MNIST).</summary>
+    Shd,
+
+    /// <summary>DVS128 Gesture recordings with trial lists and label files.</summary>
+    DvsGesture,
+
+    /// <summary>N-MNIST Train/Test digit folders of .bin files.</summary>
+    NMnist,
+}
+
+/// <summary>A recognised dataset folder: its layout, the network's preset and the reference binning for it, and the baseline's defaults.</summary>
+/// <param name="Kind">Layout name for messages.</param>
+/// <param name="Source">Which loader reads it.</param>
+/// <param name="Prefix">File prefix of an .h5 pair (shd, ssc, smnist, psmnist), else null.</param>
+/// <param name="Network">The description train, eval and run use by default (input size of the data).</param>
+/// <param name="Reference">The dataset's reference binning (the baseline's published numbers).</param>
+/// <param name="Slices">Baseline: time slices.</param>
+/// <param name="Pool">Baseline: features pooled per group.</param>
+internal sealed record DatasetLayout(string Kind, DatasetSource Source, string? Prefix, Preprocessing Network, Preprocessing Reference, int Slices, int Pool)
+{
+    /// <summary>A preset adapted to the data: audio presets take the files' channel count.</summary>
+    public Preprocessing Adapt(Preprocessing preset) =>
+        preset.Input == InputKind.Audio && Network.Input == InputKind.Audio ? preset.ForChannels(Network.Channels) : preset;
+}
+
+/// <summary>Recognises a dataset folder by its files and opens its splits through the preprocessing chain.</summary>
 internal static class DatasetFolder
 {
-    /// <summary>Opens the splits with the reference binning (SHD 250 x 4 ms; Gesture 20 equal-count frames, 4 x 4 pooling; N-MNIST 30 x 10 ms).</summary>
-    public static (ISequenceDataset Train, ISequenceDataset Test, string Kind, int Slices, int Pool) Open(string dir) => Open(dir, training: false);
-
-    /// <summary>Opens the splits binned for the spiking network (shorter or smaller inputs: SHD 100 x 10 ms, Gesture pooled 8 x 8, N-MNIST pooled 2 x 2).</summary>
-    public static (ISequenceDataset Train, ISequenceDataset Test, string Kind) OpenForTraining(string dir)
-    {
-        var r = Open(dir, training: true);
-        return (r.Train, r.Test, r.Kind);
-    }
-
-    private static (ISequenceDataset Train, ISequenceDataset Test, string Kind, int Slices, int Pool) Open(string dir, bool training)
+    /// <summary>The layout of <paramref name="dir"/>; a folder without a known dataset is a <see cref="FileNotFoundException"/> naming it.</summary>
+    public static DatasetLayout Recognise(string dir)
     {
         if (!Directory.Exists(dir))
         {
             throw new DirectoryNotFoundException($"dataset folder not found: {dir}");
         }
 
-        foreach ((string prefix, string kind, int steps, double bin, bool binary, int slices, int pool) in new[]
+        foreach ((string prefix, string kind, Preprocessing network, Preprocessing reference, int slices, int pool) in new[]
         {
-            ("shd", "spoken-digits (SHD layout)", training ? 100 : 250, training ? 0.010 : 0.004, training, 4, 10),
-            ("ssc", "SSC", training ? 100 : 250, training ? 0.010 : 0.004, training, 4, 10),
-            ("smnist", "S-MNIST", 98, 0.008, false, 8, 1),
-            ("psmnist", "PS-MNIST", 98, 0.008, false, 8, 1),
+            ("shd", "spoken-digits (SHD layout)", PreprocessingPresets.Shd, PreprocessingPresets.ShdReference, 4, 10),
+            ("ssc", "SSC", PreprocessingPresets.Shd, PreprocessingPresets.ShdReference, 4, 10),
+            ("smnist", "S-MNIST", PreprocessingPresets.SequentialMnist, PreprocessingPresets.SequentialMnistReference, 8, 1),
+            ("psmnist", "PS-MNIST", PreprocessingPresets.SequentialMnist, PreprocessingPresets.SequentialMnistReference, 8, 1),
         })
         {
             string trainPath = Path.Combine(dir, prefix + "_train.h5");
             if (File.Exists(trainPath))
             {
-                ShdDataset train = ShdDataset.Open(trainPath, steps, bin, binary);
-                try
+                int channels;
+                using (ShdFile file = ShdFile.Open(trainPath))
                 {
-                    return (train, ShdDataset.Open(Path.Combine(dir, prefix + "_test.h5"), steps, bin, binary), kind, slices, pool);
+                    channels = file.Channels;
                 }
-                catch
-                {
-                    train.Dispose();
-                    throw;
-                }
+
+                return new DatasetLayout(kind, DatasetSource.Shd, prefix, network.ForChannels(channels), reference.ForChannels(channels), slices, pool);
             }
         }
 
         if (File.Exists(Path.Combine(dir, "trials_to_train.txt")))
         {
-            // the reference's 20 equal-count frames; 4 x 4 pooling (2 x 32 x 32) for the baseline,
-            // 8 x 8 (2 x 16 x 16) for the small dense spiking network, which overfits 2048 inputs
-            int pool = training ? 8 : 4;
-            return (DvsGestureDataset.Open(dir, train: true, pool: pool), DvsGestureDataset.Open(dir, train: false, pool: pool), "DVS128 Gesture layout", 4, 1);
+            return new DatasetLayout("DVS128 Gesture layout", DatasetSource.DvsGesture, null, PreprocessingPresets.DvsGesture, PreprocessingPresets.DvsGestureReference, 4, 1);
         }
 
         if (Directory.Exists(Path.Combine(dir, "Train")))
         {
-            int pool = training ? 2 : 1;
-            return (NMnistDataset.Open(dir, train: true, pool: pool), NMnistDataset.Open(dir, train: false, pool: pool), "N-MNIST layout", 3, 1);
+            return new DatasetLayout("N-MNIST layout", DatasetSource.NMnist, null, PreprocessingPresets.NMnist, PreprocessingPresets.NMnistReference, 3, 1);
         }
 
         throw new FileNotFoundException($"{dir} holds no known dataset (shd_train.h5, smnist_train.h5, psmnist_train.h5, trials_to_train.txt or Train/)", dir);
+    }
+
+    /// <summary>Opens both splits of <paramref name="dir"/> prepared by <paramref name="preprocessing"/> (a description that does not fit the data is a <see cref="PreprocessingException"/> naming the field).</summary>
+    public static (ISequenceDataset Train, ISequenceDataset Test) Open(string dir, DatasetLayout layout, Preprocessing preprocessing)
+    {
+        if (layout.Prefix is { } prefix)
+        {
+            ShdDataset train = ShdDataset.Open(Path.Combine(dir, prefix + "_train.h5"), preprocessing);
+            try
+            {
+                return (train, ShdDataset.Open(Path.Combine(dir, prefix + "_test.h5"), preprocessing));
+            }
+            catch
+            {
+                train.Dispose();
+                throw;
+            }
+        }
+
+        return layout.Source == DatasetSource.NMnist
+            ? (NMnistDataset.Open(dir, train: true, preprocessing), NMnistDataset.Open(dir, train: false, preprocessing))
+            : (DvsGestureDataset.Open(dir, train: true, preprocessing), DvsGestureDataset.Open(dir, train: false, preprocessing));
+    }
+
+    /// <summary>
+    /// The description chosen with --preprocessing: absent, the layout's network preset; "reference",
+    /// its reference binning; a preset name (adapted to the data's channels); or a JSON file.
+    /// </summary>
+    public static Preprocessing PreprocessingOption(ParsedArgs args, DatasetLayout layout)
+    {
+        string? value = args.Get("preprocessing");
+        return value is null ? layout.Network : Parse(value, layout);
+    }
+
+    /// <summary>A --preprocessing value (see <see cref="PreprocessingOption"/>).</summary>
+    public static Preprocessing Parse(string value, DatasetLayout? layout)
+    {
+        if (value == "reference" && layout is not null)
+        {
+            return layout.Reference;
+        }
+
+        if (PreprocessingPresets.ByName.TryGetValue(value, out Preprocessing? preset))
+        {
+            return layout?.Adapt(preset) ?? preset;
+        }
+
+        if (!File.Exists(value))
+        {
+            throw new UsageException($"option --preprocessing: '{value}' is neither a preset ({string.Join(", ", PreprocessingPresets.ByName.Keys)}{(layout is null ? string.Empty : ", reference")}) nor a file");
+        }
+
+        try
+        {
+            return Preprocessing.FromJson(File.ReadAllText(value));
+        }
+        catch (PreprocessingException ex)
+        {
+            throw new UsageException($"option --preprocessing {value}: {ex.Message}", ex);
+        }
     }
 }

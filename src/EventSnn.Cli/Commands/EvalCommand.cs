@@ -2,11 +2,15 @@ using System.Globalization;
 using System.Text;
 using EventSnn.Snn;
 using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
 using Spectre.Console;
 
 namespace EventSnn.Cli.Commands;
 
-/// <summary><c>eventsnn eval</c>: accuracy, loss, per-class accuracy and confusion of a checkpoint on a dataset split.</summary>
+/// <summary>
+/// <c>eventsnn eval</c>: accuracy, loss, per-class accuracy and confusion of a checkpoint on a
+/// dataset split, the samples prepared by exactly the chain stored in the checkpoint.
+/// </summary>
 internal sealed class EvalCommand : Command
 {
     public override string Name => "eval";
@@ -43,6 +47,7 @@ internal sealed class EvalCommand : Command
         }
 
         Network<float> network;
+        CheckpointInput input = CheckpointInput.Read(path);
         try
         {
             network = Checkpoint.LoadNetwork<float>(path);
@@ -52,18 +57,24 @@ internal sealed class EvalCommand : Command
             throw new UsageException(ex.Message);
         }
 
-        TrainingData data = TrainingData.Load(dir);
-        if (network.InputSize != data.Features || network.OutputSize < data.Classes)
+        // the samples are prepared as the checkpoint says; an older checkpoint gets the dataset's preset
+        DatasetLayout layout = TrainingData.Layout(dir);
+        Preprocessing preprocessing = input.Resolve(layout.Network, stderr);
+        input.CheckData(dir, "input", PreprocessingNames.Name(layout.Network.Input), PreprocessingNames.Name(preprocessing.Input));
+        TrainingData data = TrainingData.Load(dir, layout, preprocessing, $"the preprocessing of {path} does not fit ");
+        input.CheckData(dir, "features", data.Features, network.InputSize);
+        if (network.OutputSize < data.Classes)
         {
-            throw new UsageException($"{path} takes {network.InputSize} inputs and {network.OutputSize} classes; {dir} has {data.Features} inputs and {data.Classes} classes");
+            throw new UsageException($"{dir} does not fit the checkpoint {path}: classes = {data.Classes} here, {network.OutputSize} in the checkpoint");
         }
 
+        SequenceTrainerOptions recipe = RecipeOf(input, stderr);
         List<ILabelledSequence> samples = split == "test" ? data.Test : data.Train;
         using var signals = new StopSignals();
         EvaluationResult r;
         try
         {
-            r = SequenceTrainer.Evaluate(network, samples, log1pInputs: true, cancellation: signals.Token);
+            r = SequenceTrainer.Evaluate(network, samples, recipe.Decision, signals.Token); // the chain's values are the input
         }
         catch (OperationCanceledException)
         {
@@ -80,46 +91,17 @@ internal sealed class EvalCommand : Command
                 w.WriteString("folder", dir);
                 w.WriteString("checkpoint", Path.GetFullPath(path));
                 w.WriteString("split", split);
-                w.WriteNumber("samples", r.Samples);
-                w.WriteNumber("classes", c);
-                w.WriteNumber("accuracy", r.Accuracy);
-                TrainCommand.NumberOrNull(w, "loss", r.Loss);
-                w.WriteNumber("chance", 1.0 / c);
-                w.WriteNumber("seconds", Math.Round(r.Seconds, 4));
-                w.WriteNumber("samples_per_second", Math.Round(r.SamplesPerSecond, 2));
-                w.WriteStartArray("per_class_accuracy");
-                for (int k = 0; k < c; k++)
-                {
-                    double a = r.ClassAccuracy(k);
-                    if (double.IsNaN(a))
-                    {
-                        w.WriteNullValue();
-                    }
-                    else
-                    {
-                        w.WriteNumberValue(a);
-                    }
-                }
-
-                w.WriteEndArray();
-                w.WriteStartArray("confusion");
-                for (int y = 0; y < c; y++)
-                {
-                    w.WriteStartArray();
-                    for (int p = 0; p < c; p++)
-                    {
-                        w.WriteNumberValue(r.Confusion[(y * c) + p]);
-                    }
-
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndArray();
+                w.WritePropertyName("preprocessing");
+                preprocessing.ToJsonNode().WriteTo(w);
+                w.WriteBoolean("preprocessing_stored", input.Stored is not null);
+                w.WriteString("decision", RecipeNames.Name(RecipeNames.Decision, recipe.Decision));
+                WriteEvaluation(w, r, data.ClassNames);
             });
             return CommandRunner.Ok;
         }
 
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eval: {data.Kind} in {dir}, {split} split, checkpoint {path}"));
+        stdout.WriteLine($"input: {preprocessing.Describe()}{(input.Stored is null ? " (assumed)" : string.Empty)}");
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy {r.Accuracy:P1} ({r.Samples} samples, chance {1.0 / c:P1}), loss {r.Loss:F4}, {r.SamplesPerSecond:F0} samples/s"));
         bool live = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (live && c <= 12)
@@ -174,16 +156,99 @@ internal sealed class EvalCommand : Command
         }
         else
         {
-            stdout.Write(ConfusionText(r));
+            stdout.Write(ConfusionText(r, data.ClassNames));
         }
 
         return CommandRunner.Ok;
     }
 
-    /// <summary>The confusion matrix with per-class accuracy as a plain-text table.</summary>
-    internal static string ConfusionText(EvaluationResult r)
+    /// <summary>
+    /// The recipe stored in the checkpoint (how decisions are read); a checkpoint without one was
+    /// trained before recipes were stored and is read with the last step's readout, which is said.
+    /// </summary>
+    internal static SequenceTrainerOptions RecipeOf(CheckpointInput input, TextWriter stderr)
+    {
+        try
+        {
+            if (SequenceTrainerOptions.FromCheckpoint(input.Data) is { } stored)
+            {
+                return stored;
+            }
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new UsageException($"--checkpoint {input.Path}: invalid stored recipe: {ex.Message}");
+        }
+
+        stderr.WriteLine($"warning: checkpoint {input.Path} has no stored training recipe; decisions are read from the last step's readout");
+        return new SequenceTrainerOptions { Decision = DecisionReadout.Last };
+    }
+
+    /// <summary>Writes accuracy, loss, per-class accuracy, class names and the confusion matrix as JSON properties.</summary>
+    internal static void WriteEvaluation(System.Text.Json.Utf8JsonWriter w, EvaluationResult r, IReadOnlyList<string> names)
     {
         int c = r.Classes;
+        w.WriteNumber("samples", r.Samples);
+        w.WriteNumber("classes", c);
+        w.WriteNumber("accuracy", r.Accuracy);
+        TrainCommand.NumberOrNull(w, "loss", r.Loss);
+        w.WriteNumber("chance", 1.0 / c);
+        w.WriteNumber("seconds", Math.Round(r.Seconds, 4));
+        w.WriteNumber("samples_per_second", Math.Round(r.SamplesPerSecond, 2));
+        w.WriteStartArray("class_names");
+        for (int k = 0; k < c; k++)
+        {
+            w.WriteStringValue(k < names.Count ? names[k] : k.ToString(CultureInfo.InvariantCulture));
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("per_class_accuracy");
+        for (int k = 0; k < c; k++)
+        {
+            double a = r.ClassAccuracy(k);
+            if (double.IsNaN(a))
+            {
+                w.WriteNullValue();
+            }
+            else
+            {
+                w.WriteNumberValue(a);
+            }
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("confusion");
+        for (int y = 0; y < c; y++)
+        {
+            w.WriteStartArray();
+            for (int p = 0; p < c; p++)
+            {
+                w.WriteNumberValue(r.Confusion[(y * c) + p]);
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>Writes the accuracy line and the confusion table as text.</summary>
+    internal static void WriteEvaluationText(TextWriter stdout, EvaluationResult r, IReadOnlyList<string> names)
+    {
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"evaluation of the final model: accuracy {r.Accuracy:P1} ({r.Samples} samples), loss {r.Loss:F4}"));
+        stdout.Write(ConfusionText(r, names));
+    }
+
+    /// <summary>The confusion matrix with per-class accuracy as a plain-text table.</summary>
+    internal static string ConfusionText(EvaluationResult r, IReadOnlyList<string>? names = null)
+    {
+        int c = r.Classes;
+        int label = 10;
+        for (int y = 0; names is not null && y < c && y < names.Count; y++)
+        {
+            label = Math.Max(label, names[y].Length + 2);
+        }
+
         int width = 5;
         for (int i = 0; i < r.Confusion.Length; i++)
         {
@@ -191,7 +256,7 @@ internal sealed class EvalCommand : Command
         }
 
         var sb = new StringBuilder();
-        sb.Append("true\\pred".PadRight(10));
+        sb.Append("true\\pred".PadRight(label));
         for (int p = 0; p < c; p++)
         {
             sb.Append(p.ToString(CultureInfo.InvariantCulture).PadLeft(width));
@@ -200,7 +265,8 @@ internal sealed class EvalCommand : Command
         sb.Append("      n  accuracy").AppendLine();
         for (int y = 0; y < c; y++)
         {
-            sb.Append(y.ToString(CultureInfo.InvariantCulture).PadRight(10));
+            string name = names is not null && y < names.Count ? $"{y} {names[y]}" : y.ToString(CultureInfo.InvariantCulture);
+            sb.Append(name.PadRight(label));
             for (int p = 0; p < c; p++)
             {
                 sb.Append(r.Confusion[(y * c) + p].ToString(CultureInfo.InvariantCulture).PadLeft(width));

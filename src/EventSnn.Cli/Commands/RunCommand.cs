@@ -44,7 +44,14 @@ internal sealed class RunCommand : Command
         {
             if (s.Enabled && (args.Get("stream") is not { } only || only == name))
             {
-                streams.Add(new StreamRunner(name, s, settings));
+                try
+                {
+                    streams.Add(new StreamRunner(name, s, settings));
+                }
+                catch (ConfigurationException ex)
+                {
+                    throw new UsageException($"{configPath}: {ex.Message}", ex);
+                }
             }
         }
 
@@ -57,7 +64,22 @@ internal sealed class RunCommand : Command
         {
             foreach (StreamRunner s in streams.Where(s => File.Exists(s.CheckpointPath)))
             {
-                s.Classifier.Load(s.CheckpointPath);
+                try
+                {
+                    if (s.Resume() is { } notice)
+                    {
+                        stderr.WriteLine("warning: " + notice);
+                    }
+                }
+                catch (ConfigurationException ex)
+                {
+                    throw new UsageException($"{configPath}: {ex.Message}", ex);
+                }
+                catch (EventSnn.Snn.CheckpointException ex)
+                {
+                    throw new UsageException($"Run:Resume: {ex.Message}", ex);
+                }
+
                 stderr.WriteLine($"resumed {s.Name} from {s.CheckpointPath}");
             }
         }

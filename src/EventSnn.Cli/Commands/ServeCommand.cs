@@ -30,17 +30,17 @@ internal sealed class ServeCommand : Command
         new("learn", null, "streams with labels (class,startTime_usec,endTime_usec in stream time) learn online, each its own model copy"),
         new("publish-port", "port", "JSON-lines TCP publisher (default 7778; off = none)"),
         new("http-port", "port", "HTTP: GET /events (text/event-stream), GET /health (default 8078; off = none)"),
-        new("bin-us", "us", "time bin = one network step (default 5000)"),
+        new("bin-us", "us", "fresh model: time bin = one network step (default 5000); a checkpoint's stored preprocessing decides otherwise"),
         new("window-us", "us", "one decision per window (default 100000)"),
-        new("pooling", "n", "spatial pooling factor (default 8)"),
-        new("width", "px", "sensor width of jAER streams / DV streams without a size (default 128)"),
-        new("height", "px", "sensor height (default 128)"),
+        new("pooling", "n", "fresh model: spatial pooling factor (default 8)"),
+        new("width", "px", "sensor width of jAER streams / DV streams without a size (default: the checkpoint's, else 128)"),
+        new("height", "px", "sensor height (default: the checkpoint's, else 128)"),
         new("jaer-chip", "layout", "jAER address layout: dvs128 (default) or davis (mirrored with --width/--height)"),
-        new("classes", "n", "classes of the model (default 10)"),
-        new("class-names", "a,b,...", "class names (default: the gesture names when they fit)"),
-        new("hidden", "n", "hidden neurons (default 128)"),
+        new("classes", "n", "classes of a fresh model (default 10)"),
+        new("class-names", "a,b,...", "class names (default: the checkpoint's, else the gesture names when they fit)"),
+        new("hidden", "n", "hidden neurons of a fresh model (default 128)"),
         new("seed", "n", "initialisation seed when no checkpoint is given (default 1)"),
-        new("checkpoint", "file", "every stream's model copy starts from this checkpoint (e.g. out/run/checkpoints/gestures.ckpt)"),
+        new("checkpoint", "file", "every stream's model copy starts from this checkpoint and uses its stored preprocessing (e.g. out/run/checkpoints/gestures.ckpt); options that contradict it are errors"),
         new("save-dir", "dir", "save per-stream checkpoints here (atomically) when a stream ends and at shutdown; named streams resume from theirs"),
         new("max-streams", "n", "most streams at once (default 64)"),
         new("udp-idle-ms", "ms", "a silent UDP sender ends its stream after this (default 2000)"),
@@ -57,7 +57,13 @@ internal sealed class ServeCommand : Command
 
     public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
     {
-        ServeOptions options = BuildOptions(args);
+        var notices = new List<string>();
+        ServeOptions options = BuildOptions(args, notices);
+        foreach (string notice in notices)
+        {
+            stderr.WriteLine("warning: " + notice);
+        }
+
         bool json = args.Has("json");
         bool quiet = args.Has("quiet");
         double duration = args.GetDouble("duration", 0);
@@ -194,7 +200,10 @@ internal sealed class ServeCommand : Command
         }
     }
 
-    internal static ServeOptions BuildOptions(ParsedArgs args)
+    internal static ServeOptions BuildOptions(ParsedArgs args) => BuildOptions(args, null);
+
+    /// <summary>The server's options; <paramref name="notices"/> receives what the user should know (a checkpoint without a preprocessing description).</summary>
+    internal static ServeOptions BuildOptions(ParsedArgs args, List<string>? notices)
     {
         var listeners = new List<ServeListener>();
         bool anyInput = false;
@@ -228,29 +237,66 @@ internal sealed class ServeCommand : Command
             throw new UsageException(anyInput ? "every input is off: give --dv-port, --jaer-udp-port, --jaer-tcp-port or --streams" : "no input");
         }
 
-        int classes = args.GetInt("classes", 10);
+        string? checkpointPath = args.Get("checkpoint");
+        CheckpointInput? checkpoint = checkpointPath is null ? null : CheckpointInput.Read(checkpointPath);
+        Transforms.Preprocessing? stored = checkpoint?.Stored;
+        int classes = args.GetInt("classes", checkpoint?.Data.Config.Readout.Size ?? 10);
+        int hidden = args.GetInt("hidden", checkpoint is { Data.Config.Layers.Count: 1 } ? checkpoint.Data.Config.Layers[0].Size : 128);
+        int width = args.GetInt("width", stored is { Input: Transforms.InputKind.Dvs } ? stored.Width : 128);
+        int height = args.GetInt("height", stored is { Input: Transforms.InputKind.Dvs } ? stored.Height : 128);
+        long binUs = args.GetLong("bin-us", stored is { Binning: Transforms.BinningKind.Time } ? stored.BinUs : 5_000);
+        int pooling = args.GetInt("pooling", stored?.Pooling ?? 8);
+        if (checkpoint is not null)
+        {
+            checkpoint.CheckOption(args, "classes", "classes", checkpoint.Data.Config.Readout.Size);
+            if (checkpoint.Data.Config.Layers.Count == 1)
+            {
+                checkpoint.CheckOption(args, "hidden", "hidden neurons", checkpoint.Data.Config.Layers[0].Size);
+            }
+
+            if (stored is not null)
+            {
+                if (stored.Input != Transforms.InputKind.Dvs)
+                {
+                    throw new UsageException($"--checkpoint {checkpoint.Path}: its preprocessing is for {Transforms.PreprocessingNames.Name(stored.Input)} input ({stored.Describe()}); serve classifies DVS streams");
+                }
+
+                checkpoint.CheckOption(args, "pooling", "pooling", stored.Pooling);
+                checkpoint.CheckOption(args, "width", "sensor width", stored.Width);
+                checkpoint.CheckOption(args, "height", "sensor height", stored.Height);
+                if (stored.Binning == Transforms.BinningKind.Time)
+                {
+                    checkpoint.CheckOption(args, "bin-us", "bin_us", stored.BinUs);
+                }
+                else if (args.Has("bin-us"))
+                {
+                    throw new UsageException($"--bin-us {args.Get("bin-us")} contradicts the checkpoint {checkpoint.Path}: its binning = {Transforms.PreprocessingNames.Name(stored.Binning)} (no bin_us)");
+                }
+            }
+        }
+
         IReadOnlyList<string> names = args.Get("class-names") is { } list
             ? list.Split(',', StringSplitOptions.TrimEntries)
+            : checkpoint?.Classes is { } storedNames && storedNames.Count == classes ? storedNames
             : classes <= EventSnn.Datasets.Generators.GestureGenerator.ClassNames.Length ? EventSnn.Datasets.Generators.GestureGenerator.ClassNames : [];
-        string? checkpoint = args.Get("checkpoint");
-        if (checkpoint is not null && !File.Exists(checkpoint))
+        if (checkpoint is not null && args.Has("class-names") && names.Count != classes)
         {
-            throw new UsageException($"--checkpoint {checkpoint}: file not found");
+            throw new UsageException($"--class-names gives {names.Count} names; the checkpoint {checkpoint.Path} has {classes} classes");
         }
 
         var model = new WindowClassifierOptions
         {
-            BinUs = args.GetLong("bin-us", 5_000),
+            BinUs = binUs,
             WindowUs = args.GetLong("window-us", 100_000),
-            Pooling = args.GetInt("pooling", 8),
+            Pooling = pooling,
             Classes = classes,
             ClassNames = names,
-            Hidden = args.GetInt("hidden", 128),
+            Hidden = hidden,
             Seed = args.GetLong("seed", 1),
-            Checkpoint = checkpoint is null ? null : Path.GetFullPath(checkpoint),
+            Checkpoint = checkpoint is null ? null : Path.GetFullPath(checkpoint.Path),
         };
-        model = model with { Chunks = Math.Clamp(5, 1, Math.Max(1, model.StepsPerWindow)) };
-        int width = args.GetInt("width", 128), height = args.GetInt("height", 128);
+        int steps = stored?.StepsPerSample(model.WindowUs) ?? model.StepsPerWindow;
+        model = model with { Chunks = Math.Clamp(5, 1, Math.Max(1, steps)) };
         if (width is < 1 or > 65535 || height is < 1 or > 65535)
         {
             throw new UsageException("--width/--height must be in 1..65535");
@@ -294,14 +340,24 @@ internal sealed class ServeCommand : Command
 
         if (model.Checkpoint is not null)
         {
+            WindowClassifier check;
             try
             {
                 // fail at start when the checkpoint does not fit the model of a --width x --height stream
-                _ = new WindowClassifier("check", options.DefaultGeometry, model);
+                check = new WindowClassifier("check", options.DefaultGeometry, model);
             }
             catch (EventSnn.Snn.CheckpointException ex)
             {
-                throw new UsageException($"--checkpoint: {ex.Message} (match --hidden, --classes, --pooling, --width/--height)", ex);
+                throw new UsageException($"--checkpoint: {ex.Message} (match --pooling, --width/--height)", ex);
+            }
+            catch (Transforms.PreprocessingException ex)
+            {
+                throw new UsageException($"--checkpoint {model.Checkpoint}: {ex.Message} (match --width/--height)", ex);
+            }
+
+            if (!check.PreprocessingStored)
+            {
+                notices?.Add(EventSnn.Pipeline.ModelMetadata.MissingNotice(checkpoint!.Data, check.Preprocessing));
             }
         }
 

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using EventSnn.Pipeline;
 using EventSnn.Snn;
 using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
 using Spectre.Console;
 
 namespace EventSnn.Cli.Commands;
@@ -33,7 +35,8 @@ internal sealed class TrainCommand : Command
         new("schedule", "constant|cosine|step", "learning-rate schedule over the epochs (default constant)"),
         new("alpha", "x", "FPTT alpha (default 0.1)"),
         new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
-        new("checkpoint", "path", "checkpoint written atomically at every epoch end (default ./train.ckpt)"),
+        new("preprocessing", "name|file.json", "how samples become the network's input: a preset (shd, dvs-gesture, nmnist, smnist, their -reference variants, or 'reference') or a description file; default the dataset's preset, with --resume the checkpoint's"),
+        new("checkpoint", "path", "checkpoint written atomically at every epoch end, with the preprocessing and class names (default ./train.ckpt)"),
         new("resume", null, "continue from --checkpoint when it exists"),
         new("layers", "n,n", "recurrent layer sizes, 1 to 3 (overrides --hidden)"),
         new("loss", "chunk-end|every-step", "where the loss sits (default chunk-end)"),
@@ -49,19 +52,33 @@ internal sealed class TrainCommand : Command
         new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
     ];
 
-    public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
+    public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr) =>
+        Run(args, stdout, stderr, defaultCheckpoint: "train.ckpt", evaluate: false);
+
+    /// <summary>
+    /// Trains (the body of train and dataset train): <paramref name="defaultCheckpoint"/> is used
+    /// when --checkpoint is not given (null: no checkpoint); <paramref name="evaluate"/> adds the
+    /// final model's per-class evaluation of the test split (text table or "evaluation" in the summary).
+    /// </summary>
+    internal static int Run(ParsedArgs args, TextWriter stdout, TextWriter stderr, string? defaultCheckpoint, bool evaluate)
     {
         string dir = args.Positional(0, "<dataset-dir>");
-        SequenceTrainerOptions options = ParseOptions(args, defaultEpochs: 20, defaultBatch: 16);
+        SequenceTrainerOptions options = ParseOptions(args);
         string backend = args.Get("backend") ?? "managed";
         if (backend is not ("managed" or "torch"))
         {
             throw new UsageException($"option --backend: '{backend}' is not managed or torch");
         }
 
-        string checkpoint = Path.GetFullPath(args.Get("checkpoint") ?? "train.ckpt");
+        string? checkpointArg = args.Get("checkpoint") ?? defaultCheckpoint;
+        string? checkpoint = checkpointArg is null ? null : Path.GetFullPath(checkpointArg);
+        if (args.Has("resume") && checkpoint is null)
+        {
+            throw new UsageException("option --resume needs --checkpoint <path>");
+        }
+
         bool json = args.Has("json");
-        TrainingData data = TrainingData.Load(dir);
+        TrainingData data = Load(dir, args, args.Has("resume") && File.Exists(checkpoint) ? checkpoint : null);
         int threads = args.GetInt("threads", 1);
         if (threads < 1)
         {
@@ -69,7 +86,7 @@ internal sealed class TrainCommand : Command
         }
 
         using SequenceTrainer trainer = Create(options, backend, data, threads);
-        if (args.Has("resume"))
+        if (args.Has("resume") && checkpoint is not null)
         {
             if (File.Exists(checkpoint))
             {
@@ -96,10 +113,13 @@ internal sealed class TrainCommand : Command
         if (!json)
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"train: {data.Kind} in {dir}: {data.Train.Count} train / {data.Test.Count} test samples, {data.Classes} classes, {setup.Steps} steps x {data.Features} inputs"));
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {model}; batch {setup.Batch}, lr {options.LearningRate:G3} ({Schedule(options.Schedule)}), backend {trainer.Learner.Backend}; checkpoint {checkpoint}"));
+            stdout.WriteLine("input: " + data.Preprocessing.Describe());
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {model}; batch {setup.Batch}, lr {options.LearningRate:G3} ({Schedule(options.Schedule)}), backend {trainer.Learner.Backend}; checkpoint {checkpoint ?? "none"}"));
+            stdout.WriteLine("recipe: " + DescribeRecipe(options));
         }
 
         using var signals = new StopSignals();
+        using IDisposable stored = ModelMetadata.Attach(data.Preprocessing, data.ClassNames); // every checkpoint records its input
         TrainingResult result;
         if (live)
         {
@@ -115,6 +135,9 @@ internal sealed class TrainCommand : Command
         }
 
         double chance = 1.0 / data.Classes;
+        EvaluationResult? evaluation = evaluate && trainer.CompletedEpochs > 0 && !result.Interrupted
+            ? SequenceTrainer.Evaluate(trainer.CurrentNetwork(), data.Test, options.Decision)
+            : null;
         if (json)
         {
             stdout.WriteLine(JsonLine.ToString(w =>
@@ -128,21 +151,43 @@ internal sealed class TrainCommand : Command
                 w.WriteNumber("classes", data.Classes);
                 w.WriteNumber("train_samples", data.Train.Count);
                 w.WriteNumber("test_samples", data.Test.Count);
+                w.WritePropertyName("preprocessing");
+                data.Preprocessing.ToJsonNode().WriteTo(w);
                 w.WriteNumber("epochs", trainer.CompletedEpochs);
                 NumberOrNull(w, "final_test_accuracy", result.FinalTestAccuracy);
                 NumberOrNull(w, "best_test_accuracy", result.BestTestAccuracy);
                 NumberOrNull(w, "final_loss", result.Epochs.Count == 0 ? double.NaN : result.Epochs[^1].Loss);
                 w.WriteNumber("chance", chance);
                 w.WriteNumber("divergences", result.Divergences);
-                w.WriteString("checkpoint", checkpoint);
+                if (checkpoint is null)
+                {
+                    w.WriteNull("checkpoint");
+                }
+                else
+                {
+                    w.WriteString("checkpoint", checkpoint);
+                }
+
                 w.WriteNumber("seconds", Math.Round(result.Seconds, 3));
                 w.WriteBoolean("interrupted", result.Interrupted);
+                w.WritePropertyName("recipe");
+                options.ToJson().WriteTo(w);
+                if (evaluation is not null)
+                {
+                    w.WritePropertyName("evaluation");
+                    EvalCommand.WriteEvaluation(w, evaluation, data.ClassNames);
+                }
+
                 w.WriteEndObject();
             }));
         }
         else
         {
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(result.Interrupted ? "interrupted" : "done")}: {trainer.CompletedEpochs} epoch(s), final test {Pct(result.FinalTestAccuracy)}, best {Pct(result.BestTestAccuracy)}, chance {chance:P1}, divergences {result.Divergences}, {result.Seconds:F1} s; checkpoint {checkpoint}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(result.Interrupted ? "interrupted" : "done")}: {trainer.CompletedEpochs} epoch(s), final test {Pct(result.FinalTestAccuracy)}, best {Pct(result.BestTestAccuracy)}, chance {chance:P1}, divergences {result.Divergences}, {result.Seconds:F1} s; checkpoint {checkpoint ?? "none"}"));
+            if (evaluation is not null)
+            {
+                EvalCommand.WriteEvaluationText(stdout, evaluation, data.ClassNames);
+            }
         }
 
         stdout.Flush();
@@ -150,71 +195,43 @@ internal sealed class TrainCommand : Command
     }
 
     /// <summary>Parses the trainer options shared by train and dataset train.</summary>
-    internal static SequenceTrainerOptions ParseOptions(ParsedArgs args, int defaultEpochs, int defaultBatch)
+    internal static SequenceTrainerOptions ParseOptions(ParsedArgs args)
     {
-        var o = new SequenceTrainerOptions
+        var d = new SequenceTrainerOptions();
+        var o = d with
         {
-            Method = (args.Get("method") ?? "fptt") switch
-            {
-                "fptt" => SequenceTrainingMethod.Fptt,
-                "bptt" => SequenceTrainingMethod.Bptt,
-                string m => throw new UsageException($"option --method: '{m}' is not fptt or bptt"),
-            },
-            Schedule = (args.Get("schedule") ?? "constant") switch
-            {
-                "constant" => LearningRateScheduleKind.Constant,
-                "cosine" => LearningRateScheduleKind.Cosine,
-                "step" => LearningRateScheduleKind.Step,
-                string s => throw new UsageException($"option --schedule: '{s}' is not constant, cosine or step"),
-            },
-            Epochs = Positive(args, "epochs", defaultEpochs),
-            Batch = Positive(args, "batch", defaultBatch),
-            Hidden = Positive(args, "hidden", 128),
-            Chunks = Positive(args, "chunks", 5),
-            ChunkLength = args.Has("chunk-length") ? Positive(args, "chunk-length", 1) : 0,
-            LearningRate = args.GetDouble("lr", 3e-3),
-            Alpha = args.GetDouble("alpha", 0.1),
-            Seed = args.GetInt("seed", 1),
-            LayerSizes = args.Get("layers") is { } layers ? ParseLayers(layers) : [],
-            Loss = (args.Get("loss") ?? "chunk-end") switch
-            {
-                "chunk-end" => LossPlacement.ChunkEnd,
-                "every-step" => LossPlacement.EveryStep,
-                string v => throw new UsageException($"option --loss: '{v}' is not chunk-end or every-step"),
-            },
-            Weighting = (args.Get("weighting") ?? "linear") switch
-            {
-                "linear" => LossWeighting.Linear,
-                "uniform" => LossWeighting.Uniform,
-                string v => throw new UsageException($"option --weighting: '{v}' is not linear or uniform"),
-            },
-            Oracle = args.Has("oracle"),
-            Decision = (args.Get("decision") ?? "last") switch
-            {
-                "last" => DecisionReadout.Last,
-                "mean" => DecisionReadout.Mean,
-                "max" => DecisionReadout.Max,
-                string v => throw new UsageException($"option --decision: '{v}' is not last, mean or max"),
-            },
-            Optimizer = (args.Get("optimizer") ?? "adam") switch
-            {
-                "adam" => OptimizerKind.Adam,
-                "adamax" => OptimizerKind.Adamax,
-                string v => throw new UsageException($"option --optimizer: '{v}' is not adam or adamax"),
-            },
-            WeightDecay = args.GetDouble("weight-decay", 0),
-            InputNorm = (args.Get("norm") ?? "none") switch
-            {
-                "none" => InputNormKind.None,
-                "running" => InputNormKind.Running,
-                "layer" => InputNormKind.Layer,
-                "batch" => InputNormKind.Batch,
-                string v => throw new UsageException($"option --norm: '{v}' is not none, running, layer or batch"),
-            },
-            NormGain = args.GetDouble("norm-gain", 1.0),
-            TauBiasInit = args.GetDouble("tau-bias", 0),
-            Dropout = args.GetDouble("dropout", 0),
+            Method = RecipeNames.Option(args, "method", RecipeNames.Method, d.Method),
+            Schedule = RecipeNames.Option(args, "schedule", RecipeNames.Schedule, d.Schedule),
+            Epochs = Positive(args, "epochs", d.Epochs),
+            Batch = Positive(args, "batch", d.Batch),
+            Hidden = Positive(args, "hidden", d.Hidden),
+            Chunks = Positive(args, "chunks", d.Chunks),
+            ChunkLength = args.Has("chunk-length") ? Positive(args, "chunk-length", 1) : d.ChunkLength,
+            LearningRate = args.GetDouble("lr", d.LearningRate),
+            Alpha = args.GetDouble("alpha", d.Alpha),
+            Beta = args.GetDouble("beta", d.Beta),
+            Seed = args.GetInt("seed", d.Seed),
+            LayerSizes = args.Get("layers") is { } layers ? ParseLayers(layers) : d.LayerSizes,
+            Loss = RecipeNames.Option(args, "loss", RecipeNames.Loss, d.Loss),
+            Weighting = RecipeNames.Option(args, "weighting", RecipeNames.Weighting, d.Weighting),
+            Oracle = args.Has("oracle") || d.Oracle,
+            Decision = RecipeNames.Option(args, "decision", RecipeNames.Decision, d.Decision),
+            Optimizer = RecipeNames.Option(args, "optimizer", RecipeNames.Optimizer, d.Optimizer),
+            WeightDecay = args.GetDouble("weight-decay", d.WeightDecay),
+            InputNorm = RecipeNames.Option(args, "norm", RecipeNames.Norm, d.InputNorm),
+            NormGain = args.GetDouble("norm-gain", d.NormGain),
+            TauBiasInit = args.GetDouble("tau-bias", d.TauBiasInit),
+            Dropout = args.GetDouble("dropout", d.Dropout),
         };
+        try
+        {
+            o.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException($"option {OptionOf(ex.ParamName)}: {ex.Message.Split(" (Parameter", 2)[0]}");
+        }
+
         if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate))
         {
             throw new UsageException($"option --lr: must be a positive number (is {o.LearningRate.ToString(CultureInfo.InvariantCulture)})");
@@ -227,6 +244,21 @@ internal sealed class TrainCommand : Command
 
         return o;
     }
+
+    /// <summary>The option that sets recipe field <paramref name="field"/>.</summary>
+    internal static string OptionOf(string? field) => field switch
+    {
+        nameof(SequenceTrainerOptions.LearningRate) => "--lr",
+        nameof(SequenceTrainerOptions.InputNorm) => "--norm",
+        nameof(SequenceTrainerOptions.NormGain) => "--norm-gain",
+        nameof(SequenceTrainerOptions.TauBiasInit) => "--tau-bias",
+        nameof(SequenceTrainerOptions.WeightDecay) => "--weight-decay",
+        nameof(SequenceTrainerOptions.LayerSizes) => "--layers",
+        nameof(SequenceTrainerOptions.ChunkLength) => "--chunk-length",
+        nameof(SequenceTrainerOptions.GradientClip) => "--clip",
+        null => "?",
+        string f => "--" + System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(f),
+    };
 
     private static int[] ParseLayers(string text)
     {
@@ -248,6 +280,32 @@ internal sealed class TrainCommand : Command
         return sizes;
     }
 
+    /// <summary>
+    /// The dataset prepared for training: --preprocessing or the dataset's preset; when resuming
+    /// from <paramref name="resumeFrom"/>, the checkpoint's stored description (an explicit
+    /// --preprocessing that differs from it is a usage error).
+    /// </summary>
+    internal static TrainingData Load(string dir, ParsedArgs args, string? resumeFrom = null)
+    {
+        DatasetLayout layout = TrainingData.Layout(dir);
+        Preprocessing preprocessing = DatasetFolder.PreprocessingOption(args, layout);
+        if (resumeFrom is not null)
+        {
+            CheckpointInput stored = CheckpointInput.Read(resumeFrom);
+            if (stored.Stored is { } p)
+            {
+                if (args.Has("preprocessing") && p.Normalized() != preprocessing.Normalized())
+                {
+                    throw new UsageException($"--preprocessing {args.Get("preprocessing")} ({preprocessing.Describe()}) contradicts the checkpoint {resumeFrom}: it was trained on {p.Describe()}");
+                }
+
+                preprocessing = p;
+            }
+        }
+
+        return TrainingData.Load(dir, layout, preprocessing, resumeFrom is null ? null : $"the preprocessing of {resumeFrom} does not fit ");
+    }
+
     /// <summary>The trainer on the chosen backend.</summary>
     internal static SequenceTrainer Create(SequenceTrainerOptions options, string backend, TrainingData data, int threads = 1)
     {
@@ -260,12 +318,24 @@ internal sealed class TrainCommand : Command
         return new SequenceTrainer(options, learner);
     }
 
-    internal static string Describe(SequenceTrainerOptions o, SequenceLearnerSetup s) =>
-        o.Method == SequenceTrainingMethod.Fptt
-            ? string.Create(CultureInfo.InvariantCulture, $"{o.Model} {o.Hidden}, FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3})")
-            : string.Create(CultureInfo.InvariantCulture, $"{o.Model} {o.Hidden}, BPTT over {s.Steps} steps");
+    /// <summary>The layer sizes, e.g. "128" or "256-256".</summary>
+    internal static string LayerText(SequenceTrainerOptions o) =>
+        o.LayerSizes.Count == 0 ? o.Hidden.ToString(CultureInfo.InvariantCulture) : string.Join('-', o.LayerSizes);
+
+    internal static string Describe(SequenceTrainerOptions o, SequenceLearnerSetup s)
+    {
+        string layers = LayerText(o);
+        return o.Method == SequenceTrainingMethod.Fptt
+            ? string.Create(CultureInfo.InvariantCulture, $"{o.Model} {layers}, FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3})")
+            : string.Create(CultureInfo.InvariantCulture, $"{o.Model} {layers}, BPTT over {s.Steps} steps");
+    }
 
     internal static string MethodName(SequenceTrainingMethod m) => m == SequenceTrainingMethod.Fptt ? "fptt" : "bptt";
+
+    /// <summary>The recipe in the options' words.</summary>
+    internal static string DescribeRecipe(SequenceTrainerOptions o) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"loss {RecipeNames.Name(RecipeNames.Loss, o.Loss)} ({RecipeNames.Name(RecipeNames.Weighting, o.Weighting)}{(o.Oracle ? ", oracle" : string.Empty)}), decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}, norm {RecipeNames.Name(RecipeNames.Norm, o.InputNorm)}, dropout {o.Dropout:G3}, {RecipeNames.Name(RecipeNames.Optimizer, o.Optimizer)} lr {o.LearningRate:G3} {RecipeNames.Name(RecipeNames.Schedule, o.Schedule)}, weight decay {o.WeightDecay:G3}, {o.Epochs} epochs");
 
     internal static string Pct(double v) => double.IsNaN(v) ? "-" : v.ToString("P1", CultureInfo.InvariantCulture);
 
@@ -308,7 +378,7 @@ internal sealed class TrainCommand : Command
         return v >= 1 ? v : throw new UsageException($"option --{name}: must be at least 1");
     }
 
-    private static TrainingResult RunLive(SequenceTrainer trainer, TrainingData data, string checkpoint, CancellationToken token)
+    private static TrainingResult RunLive(SequenceTrainer trainer, TrainingData data, string? checkpoint, CancellationToken token)
     {
         TrainingResult? result = null;
         var rows = new List<EpochMetrics>();

@@ -1,19 +1,21 @@
-using System.Runtime.InteropServices;
 using EventSnn.Datasets;
 using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
 
 namespace EventSnn.Cli.Commands;
 
-/// <summary>A dataset folder's splits loaded for the spiking network (shared by train, eval and dataset train).</summary>
+/// <summary>A dataset folder's splits prepared for the spiking network (shared by train, eval and dataset train).</summary>
 /// <param name="Folder">The folder.</param>
 /// <param name="Kind">Recognised layout.</param>
 /// <param name="Train">Training samples.</param>
 /// <param name="Test">Test samples.</param>
 /// <param name="Classes">Number of classes.</param>
-internal sealed record TrainingData(string Folder, string Kind, List<ILabelledSequence> Train, List<ILabelledSequence> Test, int Classes)
+/// <param name="ClassNames">Class names (the index where the dataset has none).</param>
+/// <param name="Preprocessing">How every sample was prepared (stored with the checkpoints).</param>
+internal sealed record TrainingData(string Folder, string Kind, List<ILabelledSequence> Train, List<ILabelledSequence> Test, int Classes, IReadOnlyList<string> ClassNames, Preprocessing Preprocessing)
 {
     /// <summary>Input features per step.</summary>
-    public int Features => Train.Count > 0 ? Train[0].Features : Test.Count > 0 ? Test[0].Features : 0;
+    public int Features => Preprocessing.Features;
 
     /// <summary>Longest sequence of the training split.</summary>
     public int Steps
@@ -30,28 +32,49 @@ internal sealed record TrainingData(string Folder, string Kind, List<ILabelledSe
         }
     }
 
-    /// <summary>Opens <paramref name="dir"/> (SHD/SSC/S-MNIST .h5 pair, DVS128 Gesture, N-MNIST) with the spiking network's binning; usage errors name the folder.</summary>
-    public static TrainingData Load(string dir)
+    /// <summary>The layout of <paramref name="dir"/>; usage errors name the folder.</summary>
+    public static DatasetLayout Layout(string dir)
     {
         if (!Directory.Exists(dir))
         {
             throw new UsageException($"dataset folder not found: {dir}");
         }
 
-        ISequenceDataset trainSet, testSet;
-        string kind;
         try
         {
-            (trainSet, testSet, kind) = DatasetFolder.OpenForTraining(dir);
+            return DatasetFolder.Recognise(dir);
         }
         catch (FileNotFoundException ex)
         {
             throw new UsageException(ex.Message);
         }
+    }
+
+    /// <summary>
+    /// Opens <paramref name="dir"/> (SHD/SSC/S-MNIST .h5 pair, DVS128 Gesture, N-MNIST) prepared by
+    /// <paramref name="preprocessing"/>; usage errors name the folder, and a description that does
+    /// not fit the data names the field and both values (prefixed by <paramref name="context"/>).
+    /// </summary>
+    public static TrainingData Load(string dir, DatasetLayout layout, Preprocessing preprocessing, string? context = null)
+    {
+        ISequenceDataset trainSet, testSet;
+        try
+        {
+            (trainSet, testSet) = DatasetFolder.Open(dir, layout, preprocessing);
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+        catch (PreprocessingException ex)
+        {
+            throw new UsageException($"{context}{dir}: {ex.Message}", ex);
+        }
 
         var train = new List<ILabelledSequence>();
         var test = new List<ILabelledSequence>();
         int classes;
+        IReadOnlyList<string> names;
         try
         {
             int maxLabel = -1;
@@ -68,6 +91,11 @@ internal sealed record TrainingData(string Folder, string Kind, List<ILabelledSe
             }
 
             classes = Math.Max(Math.Max(trainSet.Classes, testSet.Classes), Math.Max(maxLabel + 1, 2));
+            names = EventSnn.Pipeline.ModelMetadata.ClassNames(trainSet.ClassNames.Count >= testSet.ClassNames.Count ? trainSet.ClassNames : testSet.ClassNames, classes);
+        }
+        catch (PreprocessingException ex)
+        {
+            throw new UsageException($"{context}{dir}: {ex.Message}", ex);
         }
         finally
         {
@@ -80,6 +108,6 @@ internal sealed record TrainingData(string Folder, string Kind, List<ILabelledSe
             throw new UsageException($"{dir}: the {(train.Count == 0 ? "train" : "test")} split is empty");
         }
 
-        return new TrainingData(dir, kind, train, test, classes);
+        return new TrainingData(dir, layout.Kind, train, test, classes, names, preprocessing);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EventSnn.Transforms;
 using Microsoft.Extensions.Configuration;
 
 namespace EventSnn.Cli.Run;
@@ -26,37 +27,27 @@ public sealed class StreamSettings
     /// <summary>Held-out recordings replayed after the training passes.</summary>
     public List<string> Test { get; set; } = [];
 
+    /// <summary>Recurrent neurons of a one-layer network (Recipe:Layers overrides).</summary>
     public int Hidden { get; set; } = 128;
 
-    public int Chunks { get; set; } = 5;
+    /// <summary>The training recipe (the train command's recipe options; the schedule runs over the passes).</summary>
+    public RecipeSettings Recipe { get; set; } = new();
 
-    public double LearningRate { get; set; } = 3e-3;
-
-    public double Alpha { get; set; } = 0.1;
-
-    public double Beta { get; set; } = 0.5;
-
-    /// <summary>SHD: bin width in microseconds.</summary>
-    public long BinUs { get; set; } = 4_000;
-
-    /// <summary>SHD: most steps per sample.</summary>
-    public int MaxSteps { get; set; } = 250;
-
-    /// <summary>Gestures: spatial pooling factor (128 / 8 = 16 x 16 per polarity).</summary>
-    public int Pooling { get; set; } = 8;
-
-    /// <summary>Gestures: equal-event-count frames per gesture.</summary>
-    public int Frames { get; set; } = 20;
-
-    /// <summary>Gestures: sensor width and height.</summary>
-    public int SensorSize { get; set; } = 128;
+    /// <summary>How the stream's samples become the network's input (default: the preset train uses for the kind).</summary>
+    public PreprocessingSettings Preprocessing { get; set; } = new();
 
     /// <summary>Gestures: classes (labels in the CSV are 1-based).</summary>
     public int Classes { get; set; } = 10;
 
     internal StreamKind ParsedKind { get; private set; }
 
-    internal void Validate(string key)
+    /// <summary>The validated description (SHD: channels still to be checked against the files).</summary>
+    internal Preprocessing Description { get; private set; } = PreprocessingPresets.Shd;
+
+    /// <summary>The validated recipe.</summary>
+    internal Snn.Classification.SequenceTrainerOptions RecipeOptions { get; private set; } = new();
+
+    internal void Validate(string key, int passes, long seed)
     {
         ParsedKind = Kind.Trim().ToLowerInvariant() switch
         {
@@ -70,17 +61,11 @@ public sealed class StreamSettings
         }
 
         Require(Hidden is > 0 and <= 4096, $"{key}:Hidden", Hidden, "must be in 1..4096");
-        Require(Chunks is > 0 and <= 1000, $"{key}:Chunks", Chunks, "must be in 1..1000");
-        Require(LearningRate > 0 && LearningRate < 1, $"{key}:LearningRate", LearningRate, "must be in (0, 1)");
-        Require(Alpha > 0 && double.IsFinite(Alpha), $"{key}:Alpha", Alpha, "must be > 0");
-        Require(Beta > 0 && Beta <= 1, $"{key}:Beta", Beta, "must be in (0, 1]");
-        Require(BinUs is > 0 and <= 10_000_000, $"{key}:BinUs", BinUs, "must be in 1..10000000");
-        Require(MaxSteps is > 0 and <= 100_000, $"{key}:MaxSteps", MaxSteps, "must be in 1..100000");
-        Require(Pooling is > 0 and <= 128, $"{key}:Pooling", Pooling, "must be in 1..128");
-        Require(Frames is > 0 and <= 10_000, $"{key}:Frames", Frames, "must be in 1..10000");
-        Require(SensorSize is > 0 and <= 4096, $"{key}:SensorSize", SensorSize, "must be in 1..4096");
         Require(Classes is >= 2 and <= 10_000, $"{key}:Classes", Classes, "must be in 2..10000");
-        Require(Chunks <= (ParsedKind == StreamKind.Shd ? MaxSteps : Frames), $"{key}:Chunks", Chunks, "must not exceed the steps per sample");
+        Description = Preprocessing.Build($"{key}:Preprocessing", ParsedKind == StreamKind.Shd ? PreprocessingPresets.Shd : PreprocessingPresets.DvsGesture, ParsedKind == StreamKind.Shd ? "shd" : "dvs-gesture");
+        RecipeOptions = Recipe.Build($"{key}:Recipe", passes, (int)seed) with { Hidden = Hidden };
+        int steps = Description.StepsPerSample() ?? int.MaxValue;
+        Require(RecipeOptions.ChunkLength > 0 || RecipeOptions.Chunks <= steps, $"{key}:Recipe:Chunks", RecipeOptions.Chunks, "must not exceed the steps per sample");
     }
 
     internal static void Require(bool ok, string key, object value, string rule)
@@ -88,6 +73,97 @@ public sealed class StreamSettings
         if (!ok)
         {
             throw new ConfigurationException(key, Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty, rule);
+        }
+    }
+}
+
+/// <summary>
+/// A stream's preprocessing (bound from Run:Streams:&lt;name&gt;:Preprocessing): a preset (default:
+/// the one train uses for the stream's kind, shd or dvs-gesture) and any fields of
+/// <see cref="Transforms.Preprocessing"/> that differ from it, with the same names (Input, Width,
+/// Height, Channels, Pooling, Polarity, Binning, BinUs, BinEvents, Frames, Value, MaxSteps, Pad).
+/// </summary>
+public sealed class PreprocessingSettings
+{
+    public string? Preset { get; set; }
+
+    public string? Input { get; set; }
+
+    public int? Width { get; set; }
+
+    public int? Height { get; set; }
+
+    /// <summary>Audio: channels (default: the recordings').</summary>
+    public int? Channels { get; set; }
+
+    public int? Pooling { get; set; }
+
+    public string? Polarity { get; set; }
+
+    public string? Binning { get; set; }
+
+    public long? BinUs { get; set; }
+
+    public int? BinEvents { get; set; }
+
+    public int? Frames { get; set; }
+
+    public string? Value { get; set; }
+
+    public int? MaxSteps { get; set; }
+
+    public bool? Pad { get; set; }
+
+    /// <summary>The description: the preset with the given fields; errors name the key (e.g. Run:Streams:gestures:Preprocessing:Pooling).</summary>
+    internal Preprocessing Build(string key, Preprocessing kindPreset, string kindName)
+    {
+        Preprocessing p = kindPreset;
+        if (Preset is not null && !PreprocessingPresets.ByName.TryGetValue(Preset, out p!))
+        {
+            throw new ConfigurationException($"{key}:Preset", Preset, "must be one of " + string.Join(", ", PreprocessingPresets.ByName.Keys));
+        }
+
+        string? field = null;
+        try
+        {
+            field = "Input";
+            InputKind input = Input is null ? p.Input : PreprocessingNames.ParseInput(Input);
+            if (input != kindPreset.Input)
+            {
+                throw new ConfigurationException($"{key}:Input", PreprocessingNames.Name(input), $"must be {PreprocessingNames.Name(kindPreset.Input)} for a {kindName} stream");
+            }
+
+            field = "Polarity";
+            PolarityMode polarity = Polarity is null ? p.Polarity : PreprocessingNames.ParsePolarity(Polarity);
+            field = "Binning";
+            BinningKind binning = Binning is null ? p.Binning : PreprocessingNames.ParseBinning(Binning);
+            field = "Value";
+            ValueKind value = Value is null ? p.Value : PreprocessingNames.ParseValue(Value);
+            field = null;
+            p = p with
+            {
+                Input = input,
+                Width = Width ?? p.Width,
+                Height = Height ?? p.Height,
+                Channels = Channels ?? p.Channels,
+                Pooling = Pooling ?? p.Pooling,
+                Polarity = polarity,
+                Binning = binning,
+                BinUs = BinUs ?? p.BinUs,
+                BinEvents = BinEvents ?? p.BinEvents,
+                Frames = Frames ?? p.Frames,
+                Value = value,
+                MaxSteps = MaxSteps ?? p.MaxSteps,
+                Pad = Pad ?? p.Pad,
+            };
+            p.Validate();
+            return p.Normalized();
+        }
+        catch (PreprocessingException ex)
+        {
+            string property = field ?? ex.Property;
+            object? shown = typeof(PreprocessingSettings).GetProperty(property)?.GetValue(this) ?? typeof(Preprocessing).GetProperty(property)?.GetValue(p);
+            throw new ConfigurationException($"{key}:{property}", Convert.ToString(shown, CultureInfo.InvariantCulture) ?? string.Empty, ex.Problem);
         }
     }
 }
@@ -107,8 +183,8 @@ public sealed class RunSettings
     /// <summary>Replay speed: 0 = as fast as possible, 1 = real time.</summary>
     public double Speed { get; set; }
 
-    /// <summary>Keep learning during the held-out replay (prequential decisions either way).</summary>
-    public bool LearnOnTest { get; set; } = true;
+    /// <summary>Keep learning during the held-out replay (prequential decisions either way); off by default, so checkpoints never learn from the held-out split unless asked.</summary>
+    public bool LearnOnTest { get; set; }
 
     /// <summary>Load the streams' checkpoints from Output when present.</summary>
     public bool Resume { get; set; }
@@ -168,7 +244,7 @@ public sealed class RunSettings
             }
 
             string key = $"Run:Streams:{name}";
-            stream.Validate(key);
+            stream.Validate(key, Passes, Seed);
             foreach ((string listKey, List<string> files) in new[] { ("Train", stream.Train), ("Test", stream.Test) })
             {
                 for (int i = 0; i < files.Count; i++)

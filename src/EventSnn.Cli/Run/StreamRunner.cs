@@ -4,6 +4,7 @@ using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
 using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
 
 namespace EventSnn.Cli.Run;
 
@@ -32,9 +33,9 @@ public sealed record SampleSnapshot(string Stream, TimeStepLayout Layout, float[
 
 /// <summary>
 /// Runs one labelled stream of the main job: replays its recordings through the pipeline
-/// (SHD samples -> 4 ms channel bins; gestures -> pooling -> label cutting -> equal-count
-/// frames), hands the time steps to the learner over a bounded channel, and classifies each
-/// sample online (decision first, then FPTT learning on it).
+/// (SHD samples, or gestures cut by their labels) and the stream's preprocessing chain — the same
+/// chain <c>train</c> uses for the same data kind — hands the time steps to the learner over a
+/// bounded channel, and classifies each sample online (decision first, then FPTT learning on it).
 /// </summary>
 public sealed class StreamRunner
 {
@@ -53,26 +54,25 @@ public sealed class StreamRunner
         _run = run;
         _train = run.Files(settings.Train);
         _test = run.Files(settings.Test);
-        (Inputs, Classes, ClassNames, Steps, TotalSamples) = Describe();
+        (Preprocessing, Classes, ClassNames, TotalSamples) = Describe();
+        Steps = Preprocessing.StepsPerSample() ?? (Preprocessing.MaxSteps > 0 ? Preprocessing.MaxSteps : 100);
         Classifier = new OnlineSequenceClassifier(new OnlineClassifierOptions
         {
             Inputs = Inputs,
             Classes = Classes,
             Steps = Steps,
-            Hidden = settings.Hidden,
-            Chunks = settings.Chunks,
-            LearningRate = settings.LearningRate,
-            Alpha = settings.Alpha,
-            Beta = settings.Beta,
-            Seed = run.Seed,
+            Recipe = settings.RecipeOptions,
         });
     }
+
+    /// <summary>How the stream's samples become the network's input.</summary>
+    public Preprocessing Preprocessing { get; }
 
     public string Name { get; }
 
     public StreamSettings Settings { get; }
 
-    public int Inputs { get; }
+    public int Inputs => Preprocessing.Features;
 
     public int Classes { get; }
 
@@ -135,13 +135,36 @@ public sealed class StreamRunner
         }
     }
 
-    /// <summary>Saves the model, optimiser and FPTT state atomically.</summary>
+    /// <summary>Saves the model, optimiser and FPTT state atomically, with the preprocessing and the class names.</summary>
     public string SaveCheckpoint()
     {
         string path = CheckpointPath;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        Classifier.Save(path);
+        using (ModelMetadata.Attach(Preprocessing, ClassNames))
+        {
+            Classifier.Save(path);
+        }
+
         return path;
+    }
+
+    /// <summary>
+    /// Loads the stream's checkpoint; one trained on other inputs (a stored description that
+    /// differs) is a configuration error naming the field. Returns a notice when the checkpoint
+    /// stores no description (the configured chain is assumed), else null.
+    /// </summary>
+    public string? Resume()
+    {
+        string path = CheckpointPath;
+        EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(path);
+        Preprocessing? stored = ModelMetadata.ReadPreprocessing(data);
+        if (stored is not null && Preprocessing.Difference(stored) is { } d)
+        {
+            throw new ConfigurationException($"Run:Streams:{Name}:Preprocessing:{PreprocessingException.PropertyOf(d.Field)}", d.Mine, $"the checkpoint {path} to resume from was trained with {d.Field} = {d.Theirs}");
+        }
+
+        Classifier.Load(path);
+        return stored is null ? ModelMetadata.MissingNotice(data, Preprocessing) : null;
     }
 
     private async Task ReplayAsync(string file, string phase, int pass, Action<DecisionRecord> onDecision, CancellationToken cancellation)
@@ -186,7 +209,7 @@ public sealed class StreamRunner
                     Span<float> frame = step.Frame;
                     Classifier.Step(frame);
                     Accumulate(sum, frame);
-                    if (raster is not null && raster.Count < Settings.MaxSteps)
+                    if (raster is not null && raster.Count < Steps)
                     {
                         raster.Add(frame.ToArray());
                     }
@@ -266,15 +289,14 @@ public sealed class StreamRunner
         }
     }
 
-    private TimeStepLayout LayoutOf() => Settings.ParsedKind == StreamKind.Shd
-        ? TimeStepLayout.ForAudio(Inputs)
-        : new TimeStepLayout(2, Settings.SensorSize / Settings.Pooling, Settings.SensorSize / Settings.Pooling);
+    private TimeStepLayout LayoutOf() => TimeStepLayout.For(Preprocessing);
 
     private IObservable<TimeStep> Source(string file)
     {
         if (Settings.ParsedKind == StreamKind.Shd)
         {
-            return EventReplay.ReplayShdSamples(file, new ShdReplayOptions { BinUs = Settings.BinUs, MaxSteps = Settings.MaxSteps, Speed = _run.Speed });
+            return EventReplay.ReplayShdSamples(file, new ShdReplayOptions { MinSampleUs = Preprocessing.SampleSpanUs ?? 0, Speed = _run.Speed })
+                .Preprocess(Preprocessing);
         }
 
         List<LabelSegment> labels = GestureLabels(file);
@@ -284,9 +306,8 @@ public sealed class StreamRunner
             Speed = _run.Speed > 0 ? _run.Speed : 1,
         };
         return EventReplay.ReplayFile(file, options: replay)
-            .Downsample(Settings.Pooling)
             .CutByLabels(labels)
-            .BinSamples(new SegmentBinning { BinCount = Settings.Frames, Kind = SegmentBinKind.EventBins }, new TimeStepOptions { Layout = LayoutOf(), Mode = FrameMode.Counts });
+            .Preprocess(Preprocessing);
     }
 
     private List<LabelSegment> GestureLabels(string file)
@@ -316,8 +337,10 @@ public sealed class StreamRunner
         return File.Exists(csv) ? csv : throw new FileNotFoundException($"{recording}: labels file {csv} not found", csv);
     }
 
-    private (int Inputs, int Classes, IReadOnlyList<string> Names, int Steps, long Total) Describe()
+    private (Preprocessing Preprocessing, int Classes, IReadOnlyList<string> Names, long Total) Describe()
     {
+        string key = $"Run:Streams:{Name}:Preprocessing";
+        Preprocessing p = Settings.Description;
         if (Settings.ParsedKind == StreamKind.Shd)
         {
             int channels = 0, classes = 0;
@@ -343,9 +366,15 @@ public sealed class StreamRunner
                 }
             }
 
+            // the channels are the recordings' unless configured; configured ones must match
+            if (Settings.Preprocessing.Channels is int configured && configured != channels)
+            {
+                throw new ConfigurationException($"{key}:Channels", configured.ToString(System.Globalization.CultureInfo.InvariantCulture), $"the recordings have {channels} channels");
+            }
+
             classes = Math.Max(classes, keys.Count);
             string[] names = [.. Enumerable.Range(0, classes).Select(i => i < keys.Count ? keys[i] : i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
-            return (channels, classes, names, Settings.MaxSteps, (train * _run.Passes) + test);
+            return (p.ForChannels(channels), classes, names, (train * _run.Passes) + test);
         }
 
         long gestures = 0, held = 0;
@@ -359,8 +388,16 @@ public sealed class StreamRunner
             held += LabelTrack.ReadCsv(LabelsFile(f)).Count;
         }
 
-        int side = Settings.SensorSize / Settings.Pooling;
+        using (IDvsEventReader reader = EventReaders.OpenDvs(_train[0]))
+        {
+            if (reader.Geometry.IsKnown && (reader.Geometry.Width != p.Width || reader.Geometry.Height != p.Height))
+            {
+                bool width = reader.Geometry.Width != p.Width;
+                throw new ConfigurationException($"{key}:{(width ? "Width" : "Height")}", (width ? p.Width : p.Height).ToString(System.Globalization.CultureInfo.InvariantCulture), $"{_train[0]} is {reader.Geometry}");
+            }
+        }
+
         string[] gestureNames = [.. Enumerable.Range(0, Settings.Classes).Select(i => i < EventSnn.Datasets.Generators.GestureGenerator.ClassNames.Length ? EventSnn.Datasets.Generators.GestureGenerator.ClassNames[i] : "class" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))];
-        return (2 * side * side, Settings.Classes, gestureNames, Settings.Frames, (gestures * _run.Passes) + held);
+        return (p, Settings.Classes, gestureNames, (gestures * _run.Passes) + held);
     }
 }

@@ -2,33 +2,43 @@ using System.Globalization;
 using System.Text;
 using EventSnn.Events;
 using EventSnn.IO;
+using EventSnn.Transforms;
 
 namespace EventSnn.Datasets.Loaders;
 
 /// <summary>
-/// DVS128 Gesture as binned sequences: the recordings listed in trials_to_train.txt or
+/// DVS128 Gesture as prepared sequences: the recordings listed in trials_to_train.txt or
 /// trials_to_test.txt (AEDAT 3.1 .aedat as published, or AEDAT4 .aedat4 as generated here),
 /// each cut by its *_labels.csv (class,startTime_usec,endTime_usec; class 1-based) into
-/// gestures, each gesture turned into <see cref="Frames"/> equal-event-count frames pooled
-/// <see cref="Pool"/> x <see cref="Pool"/> (default 128 x 128 / 4 = 2 x 32 x 32 features).
-/// Recordings are streamed one at a time; a gesture's events are held until it ends.
+/// gestures; every gesture is a sample [start, end) of the preprocessing chain (by default
+/// <see cref="PreprocessingPresets.DvsGesture"/>: 128 x 128 pooled 8 -> 2 x 16 x 16, 20
+/// equal-count frames, mean count). A gesture receives the events from the first one at or
+/// after its start until its end. Recordings are streamed one at a time and pushed into the chain
+/// batch by batch.
 /// </summary>
 public sealed class DvsGestureDataset : ISequenceDataset
 {
     private readonly string[] _trials;
     private readonly ReaderOptions? _options;
 
-    private DvsGestureDataset(string root, bool train, string[] trials, int classes, int frames, int pool, SensorGeometry geometry, ReaderOptions? options)
+    private readonly Stack<SequenceBinner> _binners = new();
+
+    private DvsGestureDataset(string root, bool train, string[] trials, int classes, Preprocessing preprocessing, ReaderOptions? options)
     {
         Root = root;
         Train = train;
         _trials = trials;
         Classes = classes;
-        Frames = frames;
-        Pool = pool;
-        Geometry = geometry;
+        Preprocessing = preprocessing;
         _options = options;
     }
+
+    /// <summary>Names of the 11 classes of the published DVS128 Gesture dataset, by label.</summary>
+    public static IReadOnlyList<string> PublishedClassNames { get; } =
+    [
+        "hand_clapping", "right_hand_wave", "left_hand_wave", "right_arm_clockwise", "right_arm_counter_clockwise",
+        "left_arm_clockwise", "left_arm_counter_clockwise", "arm_roll", "air_drums", "air_guitar", "other_gestures",
+    ];
 
     /// <summary>The dataset folder.</summary>
     public string Root { get; }
@@ -43,31 +53,42 @@ public sealed class DvsGestureDataset : ISequenceDataset
     public int Classes { get; }
 
     /// <inheritdoc />
-    public int Features => 2 * ((Geometry.Width + Pool - 1) / Pool) * ((Geometry.Height + Pool - 1) / Pool);
+    /// <remarks>The published names for 11 classes, the generated gestures' names for up to 10.</remarks>
+    public IReadOnlyList<string> ClassNames => Classes == PublishedClassNames.Count ? PublishedClassNames
+        : Classes <= Generators.GestureGenerator.ClassNames.Length ? Generators.GestureGenerator.ClassNames[..Classes] : [];
+
+    /// <inheritdoc />
+    public int Features => Preprocessing.Features;
 
     /// <inheritdoc />
     public int Count => -1;
 
-    /// <summary>Frames (time steps) per gesture.</summary>
-    public int Frames { get; }
+    /// <summary>How the gestures are prepared.</summary>
+    public Preprocessing Preprocessing { get; }
 
-    /// <summary>Pooling factor.</summary>
-    public int Pool { get; }
-
-    /// <summary>Sensor size assumed (128 x 128).</summary>
-    public SensorGeometry Geometry { get; }
+    /// <summary>Sensor size assumed (the description's; recordings that declare another size are refused).</summary>
+    public SensorGeometry Geometry => new(Preprocessing.Width, Preprocessing.Height);
 
     /// <summary>The recordings of the split, as listed.</summary>
     public IReadOnlyList<string> Trials => _trials;
 
     /// <summary>
-    /// Opens a split. Missing lists, recordings or label files throw
-    /// <see cref="FileNotFoundException"/> naming the file; malformed label files throw
-    /// <see cref="EventFormatException"/> naming the file and line.
+    /// Opens a split with <paramref name="preprocessing"/> (null: <see cref="PreprocessingPresets.DvsGesture"/>).
+    /// Missing lists, recordings or label files throw <see cref="FileNotFoundException"/> naming
+    /// the file; malformed label files throw <see cref="EventFormatException"/> naming the file and
+    /// line; a description that is not for DVS input throws <see cref="PreprocessingException"/>
+    /// (and, when read, a recording declaring another sensor size).
     /// </summary>
-    public static DvsGestureDataset Open(string root, bool train, int frames = 20, int pool = 4, SensorGeometry? geometry = null, ReaderOptions? options = null)
+    public static DvsGestureDataset Open(string root, bool train, Preprocessing? preprocessing = null, ReaderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(root);
+        Preprocessing p = preprocessing ?? PreprocessingPresets.DvsGesture;
+        p.Validate();
+        if (p.Input != InputKind.Dvs)
+        {
+            throw new PreprocessingException("input", $"{PreprocessingNames.Name(p.Input)} does not fit {root}, which holds DVS recordings");
+        }
+
         if (!Directory.Exists(root))
         {
             throw new DirectoryNotFoundException($"DVS128 Gesture folder not found: {root}");
@@ -102,7 +123,7 @@ public sealed class DvsGestureDataset : ISequenceDataset
             }
         }
 
-        return new DvsGestureDataset(root, train, trials, classes, frames, pool, geometry ?? SensorGeometry.Dvs128, options);
+        return new DvsGestureDataset(root, train, trials, classes, p, options);
     }
 
     /// <summary>The label file of a recording: name without extension + "_labels.csv".</summary>
@@ -208,51 +229,83 @@ public sealed class DvsGestureDataset : ISequenceDataset
     {
         string file = Path.Combine(Root, trial);
         List<LabelledInterval> labels = ReadLabels(LabelsPath(Root, trial));
-        var open = new List<(LabelledInterval Label, List<DvsEvent> Events, int Index)>();
+        var open = new List<(LabelledInterval Label, SequenceBinner Binner, int Index)>();
         int next = 0;
         using IDvsEventReader reader = OpenReader(file);
-        using var batch = new EventBatch();
-        while (reader.Read(batch))
+        if (reader.Geometry.IsKnown && (reader.Geometry.Width != Preprocessing.Width || reader.Geometry.Height != Preprocessing.Height))
         {
-            for (int i = 0; i < batch.Count; i++)
+            throw new PreprocessingException(reader.Geometry.Width != Preprocessing.Width ? "width" : "height", string.Create(CultureInfo.InvariantCulture, $"{Preprocessing.Width}x{Preprocessing.Height} does not match the {reader.Geometry} sensor of {file}"));
+        }
+
+        using var batch = new EventBatch();
+        try
+        {
+            while (reader.Read(batch))
             {
-                long t = batch.T[i];
-                while (next < labels.Count && labels[next].StartUs <= t)
+                long[] t = batch.T;
+                int n = batch.Count;
+                int i = 0;
+                while (i < n)
                 {
-                    open.Add((labels[next], new List<DvsEvent>(), next));
-                    next++;
+                    while (next < labels.Count && labels[next].StartUs <= t[i])
+                    {
+                        SequenceBinner binner = _binners.Count > 0 ? _binners.Pop() : new SequenceBinner(Preprocessing);
+                        binner.Begin(labels[next].StartUs, labels[next].EndUs);
+                        open.Add((labels[next], binner, next));
+                        next++;
+                    }
+
+                    // a run of events up to the next gesture's start goes to every open gesture (the chain drops what lies after a gesture's end)
+                    long nextStart = next < labels.Count ? labels[next].StartUs : long.MaxValue;
+                    int j = i + 1;
+                    while (j < n && t[j] < nextStart)
+                    {
+                        j++;
+                    }
+
+                    foreach ((LabelledInterval _, SequenceBinner binner, int _) in open)
+                    {
+                        binner.Stream.Push(batch, i, j - i);
+                    }
+
+                    i = j;
                 }
 
+                // emit the gestures that ended before this batch's last event
+                long last = n > 0 ? t[n - 1] : long.MinValue;
                 for (int k = 0; k < open.Count; k++)
                 {
-                    if (t < open[k].Label.EndUs)
+                    if (open[k].Label.EndUs <= last)
                     {
-                        open[k].Events.Add(batch[i]);
+                        yield return Finish(open[k], trial);
+                        open.RemoveAt(k);
+                        k--;
                     }
                 }
             }
 
-            // emit the gestures that ended before this batch's last event
-            long last = batch.Count > 0 ? batch.T[batch.Count - 1] : long.MinValue;
-            for (int k = 0; k < open.Count; k++)
+            foreach (var o in open)
             {
-                if (open[k].Label.EndUs <= last)
-                {
-                    yield return Frame(open[k], trial);
-                    open.RemoveAt(k);
-                    k--;
-                }
+                yield return Finish(o, trial);
             }
-        }
 
-        foreach (var o in open)
+            open.Clear();
+        }
+        finally
         {
-            yield return Frame(o, trial);
+            foreach (var o in open)
+            {
+                _binners.Push(o.Binner);
+            }
         }
     }
 
-    private SpikeSequence Frame((LabelledInterval Label, List<DvsEvent> Events, int Index) o, string trial) =>
-        Binning.EqualCountFrames(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(o.Events), Geometry, Frames, Pool, o.Label.Class - 1, $"{trial}#{o.Index}");
+    private SpikeSequence Finish((LabelledInterval Label, SequenceBinner Binner, int Index) o, string trial)
+    {
+        SpikeSequence s = SpikeSequence.From(o.Binner.End(), o.Label.Class - 1, $"{trial}#{o.Index}");
+        _binners.Push(o.Binner);
+        return s;
+    }
 
     private IDvsEventReader OpenReader(string file) =>
         Path.GetExtension(file).Equals(".aedat4", StringComparison.OrdinalIgnoreCase)

@@ -1,27 +1,28 @@
 using System.Globalization;
 using EventSnn.Events;
 using EventSnn.IO;
+using EventSnn.Transforms;
 
 namespace EventSnn.Datasets.Loaders;
 
 /// <summary>
-/// N-MNIST (or the generated N-MNIST-like set) as binned sequences: the .bin files of
-/// Train/&lt;digit&gt;/ or Test/&lt;digit&gt;/, read one at a time, binned into
-/// <see cref="Steps"/> frames of <see cref="BinUs"/> microseconds, counted per polarity and
-/// pixel of the 34 x 34 sensor (pooled by <see cref="Pool"/>).
+/// N-MNIST (or the generated N-MNIST-like set) as prepared sequences: the .bin files of
+/// Train/&lt;digit&gt;/ or Test/&lt;digit&gt;/, read one at a time and pushed batch by batch
+/// into the preprocessing chain as a sample starting at time 0 (by default
+/// <see cref="PreprocessingPresets.NMnist"/>: 34 x 34 pooled 2 -> 2 x 17 x 17, 30 bins of 10 ms, log(1 + count)).
 /// </summary>
 public sealed class NMnistDataset : ISequenceDataset
 {
     private readonly List<(string Path, int Label)> _files;
     private readonly ReaderOptions? _options;
 
-    private NMnistDataset(string folder, List<(string, int)> files, int steps, long binUs, int pool, ReaderOptions? options)
+    private static readonly string[] Digits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+    private NMnistDataset(string folder, List<(string, int)> files, Preprocessing preprocessing, ReaderOptions? options)
     {
         Name = folder;
         _files = files;
-        Steps = steps;
-        BinUs = binUs;
-        Pool = pool;
+        Preprocessing = preprocessing;
         _options = options;
     }
 
@@ -32,28 +33,40 @@ public sealed class NMnistDataset : ISequenceDataset
     public int Classes => 10;
 
     /// <inheritdoc />
-    public int Features => 2 * ((34 + Pool - 1) / Pool) * ((34 + Pool - 1) / Pool);
+    public IReadOnlyList<string> ClassNames => Digits;
+
+    /// <inheritdoc />
+    public int Features => Preprocessing.Features;
 
     /// <inheritdoc />
     public int Count => _files.Count;
 
-    /// <summary>Time steps per sample.</summary>
-    public int Steps { get; }
-
-    /// <summary>Bin width in microseconds.</summary>
-    public long BinUs { get; }
-
-    /// <summary>Pooling factor.</summary>
-    public int Pool { get; }
+    /// <summary>How the samples are prepared.</summary>
+    public Preprocessing Preprocessing { get; }
 
     /// <summary>
-    /// Opens the Train or Test split below <paramref name="root"/>. A missing split folder
-    /// throws <see cref="DirectoryNotFoundException"/> naming it; a split without digit
-    /// folders or .bin files throws <see cref="FileNotFoundException"/>.
+    /// Opens the Train or Test split below <paramref name="root"/> with <paramref name="preprocessing"/>
+    /// (null: <see cref="PreprocessingPresets.NMnist"/>). A missing split folder throws
+    /// <see cref="DirectoryNotFoundException"/> naming it; a split without digit folders or .bin
+    /// files throws <see cref="FileNotFoundException"/>; a description that is not for the 34 x 34
+    /// DVS sensor throws <see cref="PreprocessingException"/> naming the field and both values.
     /// </summary>
-    public static NMnistDataset Open(string root, bool train, int steps = 30, long binUs = 10_000, int pool = 1, ReaderOptions? options = null)
+    public static NMnistDataset Open(string root, bool train, Preprocessing? preprocessing = null, ReaderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(root);
+        Preprocessing p = preprocessing ?? PreprocessingPresets.NMnist;
+        p.Validate();
+        if (p.Input != InputKind.Dvs)
+        {
+            throw new PreprocessingException("input", $"{PreprocessingNames.Name(p.Input)} does not fit {root}, which holds DVS recordings");
+        }
+
+        SensorGeometry sensor = SensorGeometry.NMnist;
+        if (p.Width != sensor.Width || p.Height != sensor.Height)
+        {
+            throw new PreprocessingException(p.Width != sensor.Width ? "width" : "height", string.Create(CultureInfo.InvariantCulture, $"{p.Width}x{p.Height} does not match the N-MNIST sensor {sensor}"));
+        }
+
         string folder = Path.Combine(root, train ? "Train" : "Test");
         if (!Directory.Exists(folder))
         {
@@ -82,29 +95,26 @@ public sealed class NMnistDataset : ISequenceDataset
             throw new FileNotFoundException($"no .bin files in {folder}/<digit>/ (expected the N-MNIST layout Train/0..9/*.bin)", folder);
         }
 
-        return new NMnistDataset(folder, files, steps, binUs, pool, options);
+        return new NMnistDataset(folder, files, p, options);
     }
 
     /// <inheritdoc />
     public IEnumerable<SpikeSequence> Samples()
     {
-        var events = new List<DvsEvent>(8192);
+        var binner = new SequenceBinner(Preprocessing);
         using var batch = new EventBatch();
         foreach ((string path, int label) in _files)
         {
-            events.Clear();
+            binner.Begin(startUs: 0);
             using (var reader = new NMnistReader(path, _options))
             {
                 while (reader.Read(batch))
                 {
-                    for (int i = 0; i < batch.Count; i++)
-                    {
-                        events.Add(batch[i]);
-                    }
+                    binner.Stream.Push(batch);
                 }
             }
 
-            yield return Binning.TimeFrames(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events), SensorGeometry.NMnist, 0, BinUs, Steps, Pool, label, path);
+            yield return SpikeSequence.From(binner.End(), label, path);
         }
     }
 }

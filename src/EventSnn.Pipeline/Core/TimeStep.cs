@@ -353,6 +353,49 @@ public sealed class TimeStep : IDisposable
         return outside;
     }
 
+    /// <summary>
+    /// Takes the window, event count, end-of-sample flag and values of a step of the
+    /// preprocessing chain (<see cref="EventSnn.Transforms.Preprocessor"/>); the values are the
+    /// chain's (binary, count, log-count or mean), the active indices ascending. Label and sample
+    /// index are left to the caller.
+    /// </summary>
+    public void Load(EventSnn.Transforms.BinnedStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        if (step.Features != Layout.InputCount)
+        {
+            throw new ArgumentException($"the step has {step.Features} features, the layout {Layout} holds {Layout.InputCount}", nameof(step));
+        }
+
+        Reset(step.Index, step.StartUs, step.EndUs);
+        ReadOnlySpan<int> active = step.Active;
+        ReadOnlySpan<float> values = step.Values;
+        if (_active.Length < active.Length)
+        {
+            GrowActive(active.Length);
+        }
+
+        active.CopyTo(_active);
+        _activeCount = active.Length;
+        if (_frame.Length > 0)
+        {
+            for (int i = 0; i < active.Length; i++)
+            {
+                _frame[active[i]] = values[i];
+            }
+        }
+        else
+        {
+            foreach (int idx in active)
+            {
+                _seen[idx >> 6] |= 1UL << idx;
+            }
+        }
+
+        EventCount = step.EventCount;
+        EndsSample = step.EndsSample;
+    }
+
     /// <summary>Sorts the active indices ascending (for a canonical sparse vector).</summary>
     public void SortActive() => Array.Sort(_active, 0, _activeCount);
 

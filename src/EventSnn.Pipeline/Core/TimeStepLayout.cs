@@ -83,6 +83,14 @@ public readonly record struct TimeStepLayout
         return new TimeStepLayout(mergePolarities ? 1 : 2, geometry.Height, geometry.Width);
     }
 
+    /// <summary>Layout of the steps a preprocessing chain produces: planes x pooled height x pooled width (audio: planes x 1 x pooled channels).</summary>
+    public static TimeStepLayout For(EventSnn.Transforms.Preprocessing preprocessing)
+    {
+        ArgumentNullException.ThrowIfNull(preprocessing);
+        preprocessing.Validate();
+        return new TimeStepLayout(preprocessing.Planes, preprocessing.PooledHeight, preprocessing.PooledWidth);
+    }
+
     /// <summary>Layout for audio spikes: one row of <paramref name="channels"/> x <paramref name="ears"/> inputs.</summary>
     public static TimeStepLayout ForAudio(int channels, int ears = 1) => new(1, 1, checked(channels * ears));
 

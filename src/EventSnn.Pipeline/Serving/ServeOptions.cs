@@ -59,25 +59,32 @@ public sealed record ServeListener(ServeInputKind Kind, int Port, string? Name =
     };
 }
 
-/// <summary>How every stream is binned and classified (one model per stream).</summary>
+/// <summary>How every stream is windowed and classified (one model per stream).</summary>
 public sealed record WindowClassifierOptions
 {
-    /// <summary>Width of one time bin (one network step), microseconds.</summary>
+    /// <summary>Without a checkpoint description or <see cref="Preprocessing"/>: width of one time bin (one network step), microseconds.</summary>
     public long BinUs { get; init; } = 5_000;
 
     /// <summary>One decision per window of this many microseconds (a multiple of <see cref="BinUs"/>).</summary>
     public long WindowUs { get; init; } = 100_000;
 
-    /// <summary>Spatial pooling factor: pixel (x, y) feeds input (x / Pooling, y / Pooling).</summary>
+    /// <summary>Without a checkpoint description or <see cref="Preprocessing"/>: spatial pooling factor, pixel (x, y) feeds input (x / Pooling, y / Pooling).</summary>
     public int Pooling { get; init; } = 8;
 
-    /// <summary>Number of classes of the model.</summary>
+    /// <summary>
+    /// How a window is prepared when the checkpoint stores no description (a stored one always
+    /// wins: the model sees its input as it was trained); null: time bins of <see cref="BinUs"/>
+    /// pooled by <see cref="Pooling"/>, ON/OFF planes, log(1 + count) (<see cref="PreprocessingFor"/>).
+    /// </summary>
+    public EventSnn.Transforms.Preprocessing? Preprocessing { get; init; }
+
+    /// <summary>Number of classes of a fresh model (a checkpoint brings its own).</summary>
     public int Classes { get; init; } = 10;
 
-    /// <summary>Class names (index = class); missing names print as the index.</summary>
+    /// <summary>Class names (index = class); empty: the checkpoint's, else the index is printed.</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
 
-    /// <summary>Hidden neurons (must match the checkpoint when one is given).</summary>
+    /// <summary>Hidden neurons of a fresh model (a checkpoint brings its own).</summary>
     public int Hidden { get; init; } = 128;
 
     /// <summary>FPTT chunks per window (only used when learning).</summary>
@@ -92,8 +99,21 @@ public sealed record WindowClassifierOptions
     /// <summary>Time steps per decision window.</summary>
     public int StepsPerWindow => (int)(WindowUs / BinUs);
 
-    /// <summary>Number of network inputs for a sensor of <paramref name="geometry"/>: 2 polarities x pooled height x pooled width.</summary>
+    /// <summary>Number of network inputs for a sensor of <paramref name="geometry"/> with the default preprocessing: 2 polarities x pooled height x pooled width.</summary>
     public int InputsFor(SensorGeometry geometry) => 2 * PooledSide(geometry.Height) * PooledSide(geometry.Width);
+
+    /// <summary>The preprocessing of a stream of <paramref name="geometry"/> when none is stored: <see cref="Preprocessing"/>, else time bins of <see cref="BinUs"/> pooled by <see cref="Pooling"/>, ON/OFF planes, log(1 + count).</summary>
+    public EventSnn.Transforms.Preprocessing PreprocessingFor(SensorGeometry geometry) => Preprocessing ?? new EventSnn.Transforms.Preprocessing
+    {
+        Input = EventSnn.Transforms.InputKind.Dvs,
+        Width = geometry.Width,
+        Height = geometry.Height,
+        Pooling = Pooling,
+        Polarity = EventSnn.Transforms.PolarityMode.Split,
+        Binning = EventSnn.Transforms.BinningKind.Time,
+        BinUs = BinUs,
+        Value = EventSnn.Transforms.ValueKind.LogCount,
+    };
 
     /// <summary>The name of class <paramref name="index"/>.</summary>
     public string ClassName(int index) => index < 0 ? "?" : index < ClassNames.Count ? ClassNames[index] : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -120,6 +140,8 @@ public sealed record WindowClassifierOptions
         {
             throw new ArgumentException($"Classes = {Classes} (>= 2), Hidden = {Hidden} (>= 1), Chunks = {Chunks} (1..steps per window) out of range", nameof(Classes));
         }
+
+        Preprocessing?.Validate();
     }
 
     private int PooledSide(int side) => (side + Pooling - 1) / Pooling;

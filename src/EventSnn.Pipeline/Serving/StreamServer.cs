@@ -412,7 +412,7 @@ public sealed class StreamServer : IAsyncDisposable
                 {
                     classifier = CreateClassifier(l, id, JaerGeometry);
                 }
-                catch (CheckpointException ex)
+                catch (Exception ex) when (ex is CheckpointException or EventSnn.Transforms.PreprocessingException)
                 {
                     _hub.WriteLog($"{id}: dropped: {ex.Message}");
                     _hub.End(status, ex.Message);

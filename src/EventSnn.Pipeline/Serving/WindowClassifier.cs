@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using EventSnn.Events;
 using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
 
 namespace EventSnn.Pipeline.Serving;
 
@@ -53,35 +54,41 @@ public sealed record ClassificationRecord(long TUs, string Stream, string Label,
 }
 
 /// <summary>
-/// Binning and classification of ONE event stream: events are pooled (x / p, y / p, polarity
-/// channel), counted into time bins of <see cref="WindowClassifierOptions.BinUs"/> (one network
-/// step each) and every window of <see cref="WindowClassifierOptions.WindowUs"/> ends in one
-/// decision of this stream's own <see cref="OnlineSequenceClassifier"/> (its own weights and
-/// network state). Windows are aligned to the stream's first event; a window is decided when an
-/// event past its end arrives or when the stream ends (<see cref="Flush"/>); windows without events
-/// are skipped (no decision). Decoding goes straight from the batch's arrays; nothing is allocated
-/// per event or per step. Not thread-safe: one thread feeds one stream.
+/// Binning and classification of ONE event stream: the stream is cut into windows of
+/// <see cref="WindowClassifierOptions.WindowUs"/> (aligned to the stream's first event; windows
+/// without events are skipped), every window is one sample of the model's preprocessing chain
+/// (<see cref="WindowedPreprocessor"/>: the description stored in the checkpoint, else
+/// <see cref="WindowClassifierOptions.Preprocessing"/>, else time bins of
+/// <see cref="WindowClassifierOptions.BinUs"/> pooled by <see cref="WindowClassifierOptions.Pooling"/>
+/// with log(1 + count) values), and each window ends in one decision of this stream's own
+/// <see cref="OnlineSequenceClassifier"/> (its own weights and network state). A window is decided
+/// when an event past its end arrives or when the stream ends (<see cref="Flush"/>). Decoding goes
+/// straight from the batch's arrays; nothing is allocated per event or per step. Not thread-safe:
+/// one thread feeds one stream.
 /// </summary>
 public sealed class WindowClassifier
 {
     private readonly WindowClassifierOptions _options;
-    private readonly float[] _frame;
-    private readonly int _pooledWidth;
-    private readonly int _plane;
-    private readonly int _steps;
-    private bool _open;
+    private readonly WindowedPreprocessor _windows;
+    private readonly string[] _classNames;
+    private Action<ClassificationRecord>? _emit;
+    private long _received;
     private long _windowStart;
-    private int _bin;
     private long _windowEvents;
     private long _windowIndex;
     private int _truth = -1;
 
-    /// <summary>Creates the stream's model (from <see cref="WindowClassifierOptions.Checkpoint"/> or <paramref name="checkpoint"/> when given).</summary>
+    /// <summary>
+    /// Creates the stream's model: from <see cref="WindowClassifierOptions.Checkpoint"/> or
+    /// <paramref name="checkpoint"/> when given (its shape, weights, preprocessing and class names),
+    /// else fresh with the options' shape.
+    /// </summary>
     /// <param name="stream">Stream id used in the records.</param>
     /// <param name="geometry">Sensor size of the stream.</param>
-    /// <param name="options">Binning and model settings.</param>
+    /// <param name="options">Windows and model settings.</param>
     /// <param name="checkpoint">Checkpoint overriding <see cref="WindowClassifierOptions.Checkpoint"/> (e.g. this stream's own saved state).</param>
-    /// <exception cref="EventSnn.Snn.CheckpointException">The checkpoint does not load or does not fit the model shape.</exception>
+    /// <exception cref="EventSnn.Snn.CheckpointException">The checkpoint does not load or does not fit its preprocessing.</exception>
+    /// <exception cref="PreprocessingException">The preprocessing is not for a DVS sensor of <paramref name="geometry"/>.</exception>
     public WindowClassifier(string stream, SensorGeometry geometry, WindowClassifierOptions options, string? checkpoint = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -94,26 +101,48 @@ public sealed class WindowClassifier
         Stream = stream;
         Geometry = geometry;
         _options = options;
-        _pooledWidth = (geometry.Width + options.Pooling - 1) / options.Pooling;
-        _plane = _pooledWidth * ((geometry.Height + options.Pooling - 1) / options.Pooling);
-        _steps = options.StepsPerWindow;
-        _frame = new float[2 * _plane];
+        string? path = checkpoint ?? options.Checkpoint;
+        EventSnn.Snn.CheckpointData? data = path is null ? null : EventSnn.Snn.Checkpoint.Read(path);
+        Preprocessing? stored = data is null ? null : ModelMetadata.ReadPreprocessing(data);
+        PreprocessingStored = stored is not null;
+        Preprocessing = stored ?? options.Preprocessing ?? options.PreprocessingFor(geometry);
+        if (Preprocessing.Input != InputKind.Dvs)
+        {
+            throw new PreprocessingException("input", $"the model takes {PreprocessingNames.Name(Preprocessing.Input)} input; {stream} is a DVS stream");
+        }
+
+        if (Preprocessing.Width != geometry.Width || Preprocessing.Height != geometry.Height)
+        {
+            throw new PreprocessingException(Preprocessing.Width != geometry.Width ? "width" : "height", $"the model's sensor {Preprocessing.Width}x{Preprocessing.Height} does not match {stream}'s {geometry}");
+        }
+
+        EventSnn.Snn.NetworkConfig? shape = data?.Config;
+        if (shape is not null && shape.InputSize != Preprocessing.Features)
+        {
+            throw new EventSnn.Snn.CheckpointException(path!, $"the model takes {shape.InputSize} inputs; its preprocessing ({Preprocessing.Describe()}) gives {Preprocessing.Features}");
+        }
+
+        int classes = shape?.Readout.Size ?? options.Classes;
+        StepsPerWindow = Math.Max(1, Preprocessing.StepsPerSample(options.WindowUs) ?? (Preprocessing.MaxSteps > 0 ? Preprocessing.MaxSteps : options.StepsPerWindow));
+        _classNames = ModelMetadata.ClassNames(options.ClassNames.Count > 0 ? options.ClassNames : data is null ? null : ModelMetadata.ReadClasses(data), classes);
         Model = new OnlineSequenceClassifier(new OnlineClassifierOptions
         {
-            Inputs = _frame.Length,
-            Classes = options.Classes,
-            Steps = _steps,
-            Hidden = options.Hidden,
-            Chunks = options.Chunks,
-            Seed = options.Seed,
+            Inputs = Preprocessing.Features,
+            Classes = classes,
+            Steps = StepsPerWindow,
+            Recipe = data is null
+                ? new SequenceTrainerOptions { Hidden = options.Hidden, Chunks = Math.Clamp(options.Chunks, 1, StepsPerWindow), Seed = (int)options.Seed, Batch = 1 }
+                : SequenceTrainerOptions.ForCheckpoint(data),
         })
         {
             Learning = false,
         };
-        if ((checkpoint ?? options.Checkpoint) is { } path)
+        if (path is not null)
         {
             Model.Load(path);
         }
+
+        _windows = new WindowedPreprocessor(Preprocessing, options.WindowUs, OnStep);
     }
 
     /// <summary>Stream id.</summary>
@@ -122,20 +151,32 @@ public sealed class WindowClassifier
     /// <summary>Sensor size.</summary>
     public SensorGeometry Geometry { get; }
 
-    /// <summary>Network inputs (2 x pooled height x pooled width).</summary>
-    public int Inputs => _frame.Length;
+    /// <summary>How every window is prepared for the model.</summary>
+    public Preprocessing Preprocessing { get; }
+
+    /// <summary>True when <see cref="Preprocessing"/> came from the checkpoint; false when it was configured or assumed.</summary>
+    public bool PreprocessingStored { get; }
+
+    /// <summary>Network inputs (the preprocessing's features).</summary>
+    public int Inputs => Preprocessing.Features;
+
+    /// <summary>Steps of one window.</summary>
+    public int StepsPerWindow { get; }
+
+    /// <summary>Class names (index = class).</summary>
+    public IReadOnlyList<string> ClassNames => _classNames;
 
     /// <summary>This stream's model: its own weights and network state.</summary>
     public OnlineSequenceClassifier Model { get; }
 
-    /// <summary>Events binned so far.</summary>
-    public long Events { get; private set; }
+    /// <summary>Events taken into windows so far.</summary>
+    public long Events => _windows.Events;
 
     /// <summary>Events dropped because they lie outside the sensor.</summary>
-    public long OutOfRange { get; private set; }
+    public long OutOfRange => _windows.Preprocessor.Dropped;
 
     /// <summary>Events older than the current bin (counted into the current bin).</summary>
-    public long LateEvents { get; private set; }
+    public long LateEvents => _windows.Preprocessor.Late;
 
     /// <summary>Decisions made so far.</summary>
     public long Decisions => _windowIndex;
@@ -155,56 +196,15 @@ public sealed class WindowClassifier
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(emit);
-        long received = Stopwatch.GetTimestamp();
-        int n = batch.Count;
-        long[] ts = batch.T;
-        ushort[] xs = batch.X;
-        ushort[] ys = batch.Y;
-        byte[] ps = batch.P;
-        long binUs = _options.BinUs;
-        long windowUs = _options.WindowUs;
-        int pooling = _options.Pooling;
-        uint width = (uint)Geometry.Width, height = (uint)Geometry.Height;
-        for (int i = 0; i < n; i++)
+        _received = Stopwatch.GetTimestamp();
+        _emit = emit;
+        try
         {
-            int x = xs[i], y = ys[i];
-            if ((uint)x >= width || (uint)y >= height)
-            {
-                OutOfRange++;
-                continue;
-            }
-
-            long t = ts[i];
-            if (!_open)
-            {
-                Open(t);
-            }
-            else if (t - _windowStart >= windowUs)
-            {
-                Close(received, emit);
-
-                // skip empty windows: the next window is the one holding t
-                Open(_windowStart + ((t - _windowStart) / windowUs * windowUs));
-            }
-
-            long offset = t - _windowStart;
-            if (offset < (long)_bin * binUs)
-            {
-                LateEvents++;
-            }
-            else
-            {
-                int bin = (int)(offset / binUs);
-                while (_bin < bin)
-                {
-                    StepFrame();
-                }
-            }
-
-            int channel = ps[i] != 0 ? 1 : 0;
-            _frame[(channel * _plane) + (y / pooling * _pooledWidth) + (x / pooling)] += 1f;
-            _windowEvents++;
-            Events++;
+            _windows.Push(batch);
+        }
+        finally
+        {
+            _emit = null;
         }
     }
 
@@ -243,53 +243,56 @@ public sealed class WindowClassifier
     public void Flush(Action<ClassificationRecord> emit)
     {
         ArgumentNullException.ThrowIfNull(emit);
-        if (_open)
+        _received = Stopwatch.GetTimestamp();
+        _emit = emit;
+        try
         {
-            Close(Stopwatch.GetTimestamp(), emit);
+            _windows.Flush();
+        }
+        finally
+        {
+            _emit = null;
         }
     }
 
-    /// <summary>Saves this stream's model atomically.</summary>
-    public void Save(string path) => Model.Save(path);
-
-    private void Open(long start)
+    /// <summary>Saves this stream's model atomically, with its preprocessing and class names.</summary>
+    public void Save(string path)
     {
-        _windowStart = start;
-        _bin = 0;
-        _windowEvents = 0;
-        Array.Clear(_frame);
-        int truth = TruthOf?.Invoke(start, start + _options.WindowUs) ?? -1;
-        _truth = truth >= 0 && truth < _options.Classes ? truth : -1;
-        Model.BeginSample(_truth);
-        _open = true;
-    }
-
-    private void StepFrame()
-    {
-        Model.Step(_frame);
-        Array.Clear(_frame);
-        _bin++;
-    }
-
-    private void Close(long received, Action<ClassificationRecord> emit)
-    {
-        while (_bin < _steps)
+        using (ModelMetadata.Attach(Preprocessing, _classNames))
         {
-            StepFrame();
+            Model.Save(path);
+        }
+    }
+
+    private string ClassName(int index) => index < 0 ? "?" : index < _classNames.Length ? _classNames[index] : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private void OnStep(BinnedStep step)
+    {
+        if (step.Index == 0)
+        {
+            _windowStart = step.SampleStartUs;
+            _windowEvents = 0;
+            int truth = TruthOf?.Invoke(_windowStart, _windowStart + _options.WindowUs) ?? -1;
+            _truth = truth >= 0 && truth < Model.Options.Classes ? truth : -1;
+            Model.BeginSample(_truth);
         }
 
-        SampleDecision d = Model.EndSample();
-        _open = false;
-        var record = new ClassificationRecord(
-            _windowStart + _options.WindowUs,
-            Stream,
-            _options.ClassName(d.Label),
-            d.Label,
-            d.Confidence,
-            Stopwatch.GetElapsedTime(received).TotalMilliseconds,
-            _truth >= 0 ? _options.ClassName(_truth) : null,
-            _windowIndex++,
-            _windowEvents);
-        emit(record);
+        Model.Step(step.Frame);
+        _windowEvents += step.EventCount;
+        if (step.EndsSample)
+        {
+            SampleDecision d = Model.EndSample();
+            var record = new ClassificationRecord(
+                _windowStart + _options.WindowUs,
+                Stream,
+                ClassName(d.Label),
+                d.Label,
+                d.Confidence,
+                Stopwatch.GetElapsedTime(_received).TotalMilliseconds,
+                _truth >= 0 ? ClassName(_truth) : null,
+                _windowIndex++,
+                _windowEvents);
+            _emit?.Invoke(record);
+        }
     }
 }

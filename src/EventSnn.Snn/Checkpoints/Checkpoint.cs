@@ -39,20 +39,35 @@ public sealed class CheckpointData
     /// <summary>Model configuration.</summary>
     public NetworkConfig Config { get; }
 
-    /// <summary>Metadata: optimiser (name, step, hyper-parameters) and FPTT settings.</summary>
+    /// <summary>Metadata: optimiser (name, step, hyper-parameters), FPTT settings, "training", and the named objects the writer attached (e.g. "preprocessing", "classes").</summary>
     public JsonObject Meta { get; }
 
     /// <summary>Tensors by name.</summary>
     public IReadOnlyDictionary<string, CheckpointTensor> Tensors { get; }
+
+    /// <summary>
+    /// The named metadata object <paramref name="name"/> a writer attached (see
+    /// <see cref="Checkpoint.AttachMetadata"/>), or null when the checkpoint has none
+    /// (always null for format version 1, written before named metadata existed).
+    /// </summary>
+    public JsonNode? Metadata(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return Version >= 2 && !Checkpoint.ReservedMetadata.Contains(name) ? Meta[name] : null;
+    }
 }
 
 /// <summary>
 /// Versioned binary checkpoints of a network, its FPTT state (W̄, λ) and its optimiser state.
-/// <para>Layout (little-endian): magic "ESNNCKPT"; u32 version (1); u32 length + UTF-8 JSON of
+/// <para>Layout (little-endian): magic "ESNNCKPT"; u32 version (2); u32 length + UTF-8 JSON of
 /// the <see cref="NetworkConfig"/>; u32 length + UTF-8 JSON metadata ({"dtype":"float32",
-/// "optimizer":{"name","step","hyper"}, "fptt":{"alpha","beta"}}); u32 tensor count; per tensor:
+/// "optimizer":{"name","step","hyper"}, "fptt":{"alpha","beta"}, "training":{...}, plus named
+/// objects of the writer such as "preprocessing" and "classes"}); u32 tensor count; per tensor:
 /// u16 name length, UTF-8 name, u8 dtype (1 = float32), u8 rank, rank x u32 dims, the values;
 /// finally u32 CRC-32 (IEEE) of every preceding byte.</para>
+/// <para>Versions: 1 = the same layout without named metadata objects (still read: such a file
+/// has no <see cref="CheckpointData.Metadata"/>); 2 = named metadata objects may follow the
+/// reserved entries (<see cref="ReservedMetadata"/>).</para>
 /// <para>Tensor names: the parameter names ("layers.0.w_in.weight", ...), the buffer names
 /// ("layers.0.norm.running_mean", ...), "fptt.average/NAME",
 /// "fptt.lambda/NAME", and "optim.STATE/NAME" with PyTorch's state names (exp_avg, exp_avg_sq,
@@ -62,10 +77,63 @@ public sealed class CheckpointData
 /// </summary>
 public static class Checkpoint
 {
-    /// <summary>Current format version.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>Current format version (written).</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>Oldest format version read.</summary>
+    public const int MinimumFormatVersion = 1;
 
     private static readonly byte[] Magic = "ESNNCKPT"u8.ToArray();
+    private static readonly AsyncLocal<IReadOnlyDictionary<string, JsonNode>?> Attached = new();
+
+    /// <summary>Metadata entries the format itself writes; named objects may not use these names.</summary>
+    public static IReadOnlySet<string> ReservedMetadata { get; } = new HashSet<string>(StringComparer.Ordinal) { "dtype", "optimizer", "fptt", "training" };
+
+    /// <summary>
+    /// Attaches a named JSON object to every checkpoint saved by this thread (or async flow)
+    /// while the returned scope is open, e.g. around a trainer or classifier that saves through
+    /// an API without a metadata parameter. Scopes nest (inner values win) and end when disposed.
+    /// Read it back with <see cref="CheckpointData.Metadata"/>.
+    /// </summary>
+    public static IDisposable AttachMetadata(string name, JsonNode value)
+    {
+        CheckName(name);
+        ArgumentNullException.ThrowIfNull(value);
+        IReadOnlyDictionary<string, JsonNode>? outer = Attached.Value;
+        var inner = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
+        if (outer is not null)
+        {
+            foreach (KeyValuePair<string, JsonNode> kv in outer)
+            {
+                inner[kv.Key] = kv.Value;
+            }
+        }
+
+        inner[name] = value.DeepClone();
+        Attached.Value = inner;
+        return new Scope(outer);
+    }
+
+    /// <summary>The named metadata object <paramref name="name"/> of the checkpoint at <paramref name="path"/>, or null (see <see cref="CheckpointData.Metadata"/>).</summary>
+    public static JsonNode? ReadMetadata(string path, string name) => Read(path).Metadata(name);
+
+    /// <summary>
+    /// Writes a checkpoint atomically with a "training" object and named metadata objects (in
+    /// addition to those attached with <see cref="AttachMetadata"/>; these win on equal names).
+    /// </summary>
+    public static void Save<T>(string path, Network<T> network, Optimizer<T>? optimizer, FpttLearner<T>? fptt, JsonObject? training, IReadOnlyDictionary<string, JsonNode>? metadata)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (metadata is not null)
+        {
+            foreach (string name in metadata.Keys)
+            {
+                CheckName(name);
+            }
+        }
+
+        SaveCore(path, network, optimizer, fptt, training, metadata);
+    }
 
     /// <summary>Writes a checkpoint atomically.</summary>
     public static void Save<T>(string path, Network<T> network, Optimizer<T>? optimizer = null, FpttLearner<T>? fptt = null)
@@ -76,6 +144,9 @@ public static class Checkpoint
     /// (e.g. the epochs completed, for resuming); read it back from <see cref="CheckpointData.Meta"/>.
     /// </summary>
     public static void Save<T>(string path, Network<T> network, Optimizer<T>? optimizer, FpttLearner<T>? fptt, JsonObject? training)
+        where T : unmanaged, IFloatingPointIeee754<T> => SaveCore(path, network, optimizer, fptt, training, null);
+
+    private static void SaveCore<T>(string path, Network<T> network, Optimizer<T>? optimizer, FpttLearner<T>? fptt, JsonObject? training, IReadOnlyDictionary<string, JsonNode>? metadata)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -92,7 +163,7 @@ public static class Checkpoint
                 w.Write(Magic);
                 w.WriteU32(FormatVersion);
                 w.WriteBlock(Encoding.UTF8.GetBytes(network.Config.ToJson()));
-                w.WriteBlock(Encoding.UTF8.GetBytes(Meta(optimizer, fptt, training).ToJsonString()));
+                w.WriteBlock(Encoding.UTF8.GetBytes(Meta(optimizer, fptt, training, metadata).ToJsonString()));
 
                 var tensors = new List<(string Name, Parameter<T> Shape, T[] Data)>();
                 ParameterSet<T> ps = network.Parameters;
@@ -197,9 +268,9 @@ public static class Checkpoint
         var r = new Reader(path, bytes.AsSpan(0, bytes.Length - 4));
         r.Skip(Magic.Length);
         uint version = r.U32("version");
-        if (version != FormatVersion)
+        if (version is < MinimumFormatVersion or > FormatVersion)
         {
-            throw new CheckpointException(path, $"format version {version} is not supported (this build reads version {FormatVersion})");
+            throw new CheckpointException(path, $"format version {version} is not supported (this build reads versions {MinimumFormatVersion}..{FormatVersion})");
         }
 
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4));
@@ -394,7 +465,7 @@ public static class Checkpoint
         return t;
     }
 
-    private static JsonObject Meta<T>(Optimizer<T>? optimizer, FpttLearner<T>? fptt, JsonObject? training)
+    private static JsonObject Meta<T>(Optimizer<T>? optimizer, FpttLearner<T>? fptt, JsonObject? training, IReadOnlyDictionary<string, JsonNode>? metadata)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var meta = new JsonObject { ["dtype"] = "float32" };
@@ -419,7 +490,47 @@ public static class Checkpoint
             meta["training"] = training.DeepClone();
         }
 
+        if (Attached.Value is { } attached)
+        {
+            foreach (KeyValuePair<string, JsonNode> kv in attached)
+            {
+                meta[kv.Key] = kv.Value.DeepClone();
+            }
+        }
+
+        if (metadata is not null)
+        {
+            foreach (KeyValuePair<string, JsonNode> kv in metadata)
+            {
+                meta[kv.Key] = kv.Value?.DeepClone();
+            }
+        }
+
         return meta;
+    }
+
+    private static void CheckName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (ReservedMetadata.Contains(name))
+        {
+            throw new ArgumentException($"metadata name '{name}' is reserved by the checkpoint format", nameof(name));
+        }
+    }
+
+    /// <summary>Restores the attachments that were in force before <see cref="AttachMetadata"/>.</summary>
+    private sealed class Scope(IReadOnlyDictionary<string, JsonNode>? outer) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                Attached.Value = outer;
+            }
+        }
     }
 
     private static void TryDelete(string path)

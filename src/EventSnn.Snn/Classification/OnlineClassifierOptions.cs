@@ -45,6 +45,10 @@ public sealed record OnlineClassifierOptions
         }
 
         Recipe.Validate(streaming: true);
+        if (Recipe.ChunkLength == 0 && Recipe.Chunks > Steps)
+        {
+            throw new ArgumentException($"Recipe.Chunks = {Recipe.Chunks} exceeds the {Steps} steps per sample", nameof(Recipe));
+        }
     }
 
     private static void Check(bool ok, string name, object value)

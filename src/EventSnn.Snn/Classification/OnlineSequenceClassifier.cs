@@ -197,7 +197,11 @@ public sealed class OnlineSequenceClassifier
     }
 
     /// <summary>Saves model, optimiser and FPTT state atomically.</summary>
-    public void Save(string path) => Checkpoint.Save(path, _learning, _optimizer, _learner);
+    public void Save(string path)
+    {
+        using IDisposable recipe = Checkpoint.AttachMetadata(SequenceTrainerOptions.CheckpointKey, Options.Recipe.ToJson());
+        Checkpoint.Save(path, _learning, _optimizer, _learner);
+    }
 
     /// <summary>Loads a checkpoint written by <see cref="Save"/> (validates version and shapes).</summary>
     public void Load(string path)

@@ -226,6 +226,7 @@ public sealed class SequenceTrainer : IDisposable
             ["divergences"] = Divergences,
             ["interrupted"] = interrupted,
         };
+        using IDisposable recipe = Checkpoint.AttachMetadata(SequenceTrainerOptions.CheckpointKey, Options.ToJson());
         _learner.Save(path, training);
     }
 

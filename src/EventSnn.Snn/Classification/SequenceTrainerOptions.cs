@@ -89,6 +89,50 @@ public sealed record SequenceTrainerOptions
     public System.Text.Json.Nodes.JsonObject ToJson() =>
         System.Text.Json.JsonSerializer.SerializeToNode(this, Json)!.AsObject();
 
+    /// <summary>Name of the recipe's metadata object in checkpoints.</summary>
+    public const string CheckpointKey = "recipe";
+
+    /// <summary>The recipe stored in a checkpoint, or null when it has none.</summary>
+    public static SequenceTrainerOptions? FromCheckpoint(CheckpointData checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return checkpoint.Metadata(CheckpointKey) is { } node ? FromJson(node) : null;
+    }
+
+    /// <summary>
+    /// The recipe of a checkpoint: the stored one, or (for a checkpoint written before recipes were
+    /// stored) one derived from its network configuration with the decision read from the last step.
+    /// </summary>
+    public static SequenceTrainerOptions ForCheckpoint(CheckpointData checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return FromCheckpoint(checkpoint) ?? ForNetwork(checkpoint.Config) with { Decision = DecisionReadout.Last };
+    }
+
+    /// <summary>A recipe (defaults) whose network is <paramref name="config"/>'s layer stack, normalisation, dropout and seed.</summary>
+    public static SequenceTrainerOptions ForNetwork(NetworkConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        LayerConfig first = config.Layers[0];
+        var sizes = new int[config.Layers.Count];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            sizes[i] = config.Layers[i].Size;
+        }
+
+        return new SequenceTrainerOptions
+        {
+            Model = first.Model,
+            Hidden = first.Size,
+            LayerSizes = sizes.Length > 1 ? sizes : [],
+            InputNorm = first.InputNorm,
+            NormGain = first.NormGain,
+            TauBiasInit = first.TauBiasInit,
+            Dropout = config.Dropout,
+            Seed = (int)config.Seed,
+        };
+    }
+
     /// <summary>Reads a recipe written by <see cref="ToJson"/>; missing fields take their defaults.</summary>
     public static SequenceTrainerOptions FromJson(System.Text.Json.Nodes.JsonNode node)
     {
