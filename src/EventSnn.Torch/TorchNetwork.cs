@@ -470,7 +470,7 @@ public sealed class TorchNetwork : IDisposable
     }
 
     /// <summary>The dropout mask [B, N] of one layer at one step: 0 with probability p, else 1/(1 − p), drawn as the managed engine draws it.</summary>
-    private Tensor DropoutMask(TorchState state, int size, SnnRandom rng)
+    internal Tensor DropoutMask(TorchState state, int size, SnnRandom rng)
     {
         int n = state.Batch * size;
         float[] mask = state.MaskScratch(n);
