@@ -44,6 +44,17 @@ public class RecipeCrossCheckTests
         CrossCheck.RandomizeBuffers(managed, 3);
         using var net = new TorchNetwork(managed);
         CrossCheck.AssertBuffersMatch(managed, net, 0, "copied");
+        for (int l = 0; l < managed.Config.Layers.Count; l++)
+        {
+            // the gate biases start at the configured values (the managed initialisation, copied)
+            LayerConfig lc = managed.Config.Layers[l];
+            if (lc.Model == NeuronModel.Ltc)
+            {
+                Assert.All(CrossCheck.Values(net[$"layers.{l}.w_tau.bias"]), v => Assert.Equal((float)lc.TauBiasInit, v));
+                Assert.All(CrossCheck.Values(net[$"layers.{l}.w_rho.bias"]), v => Assert.Equal((float)lc.RhoBiasInit, v));
+            }
+        }
+
         NetworkState<float> ms = managed.CreateState(batch);
         using TorchState ts = net.CreateState(batch);
         float[] dense = CrossCheck.DenseInputs(steps, batch, 7);
