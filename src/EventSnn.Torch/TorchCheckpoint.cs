@@ -4,14 +4,15 @@ namespace EventSnn.Torch;
 
 /// <summary>
 /// Checkpoints of the TorchSharp backend in the managed engine's format
-/// (<see cref="Checkpoint"/>: same file layout, same tensor names — parameters, "fptt.average/NAME",
+/// (<see cref="Checkpoint"/>: same file layout, same tensor names — parameters, buffers (running
+/// statistics of the input normalisation), "fptt.average/NAME",
 /// "fptt.lambda/NAME", "optim.STATE/NAME" — and the same validation). A checkpoint written by
 /// either backend loads into the other: the values pass through a managed network, optimiser and
 /// FPTT learner of the same layout, which the managed writer and reader handle.
 /// </summary>
 public static class TorchCheckpoint
 {
-    /// <summary>Writes <paramref name="network"/> (and the learner's optimiser state and FPTT W̄, λ when given) atomically.</summary>
+    /// <summary>Writes <paramref name="network"/> (parameters and buffers; and the learner's optimiser state and FPTT W̄, λ when given) atomically.</summary>
     public static void Save(string path, TorchNetwork network, TorchLearner? learner = null)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -33,7 +34,7 @@ public static class TorchCheckpoint
     }
 
     /// <summary>
-    /// Loads a checkpoint (written by either backend) into <paramref name="network"/> and, when
+    /// Loads a checkpoint (written by either backend) into <paramref name="network"/> (parameters and buffers) and, when
     /// given, the learner's optimiser state and FPTT state; validates layout, names and shapes
     /// exactly like <see cref="Checkpoint.Load{T}"/> (throws <see cref="CheckpointException"/>).
     /// </summary>
@@ -44,7 +45,7 @@ public static class TorchCheckpoint
         Optimizer<float>? optimizer = learner?.OptimizerOptions.CreateManaged(managed.Parameters);
         FpttLearner<float>? fptt = learner is TorchFpttLearner tf ? new FpttLearner<float>(managed, optimizer!, tf.Options, 1, 1) : null;
         CheckpointData data = Checkpoint.Load(path, managed, optimizer, fptt);
-        network.CopyFrom(managed.Parameters);
+        network.CopyFrom(managed);
         if (learner is not null)
         {
             TorchOptimizerState.CopyFrom(learner.Optimizer, optimizer!);

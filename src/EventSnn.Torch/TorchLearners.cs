@@ -11,12 +11,16 @@ namespace EventSnn.Torch;
 /// <c>Observe</c> runs one forward step with autograd and adds its loss to the chunk's,
 /// <see cref="EndChunk"/> back-propagates through the chunk (autograd, surrogate in place of H')
 /// and applies the learner's update with a torch.optim optimiser. The state entering a chunk is
-/// detached, so gradients never cross chunk boundaries. Per step, every temporary tensor lives in
+/// detached, so gradients never cross chunk boundaries. Steps run in the network's training mode
+/// (running statistics updated, batch normalisation on the batch's statistics, spike dropout with
+/// masks from the learner's generator, seeded like the managed learner's so that both draw the same
+/// masks). Per step, every temporary tensor lives in
 /// a dispose scope; only the state and the running chunk loss survive the step (the autograd
 /// graph holds what backward needs), and <see cref="EndChunk"/> frees the graph.
 /// </summary>
 public abstract class TorchLearner : IDisposable
 {
+    private readonly SnnRandom? _dropout;
     private TorchState? _chunkState;
     private Tensor? _chunkLoss;
     private float[][]? _captured;
@@ -34,6 +38,9 @@ public abstract class TorchLearner : IDisposable
         Batch = batch;
         Capacity = capacity;
         GradientClip = gradientClip;
+
+        // the managed learner's mask generator (its chunk tape's): same seed, same order of draws
+        _dropout = network.Config.Dropout > 0 ? new SnnRandom(network.Config.Seed ^ 0xD7D7) : null;
     }
 
     /// <summary>The network trained.</summary>
@@ -91,7 +98,7 @@ public abstract class TorchLearner : IDisposable
     {
         BeforeStep(state);
         using var scope = NewDisposeScope();
-        Tensor o = Network.Forward(input, state);
+        Tensor o = Network.Forward(input, state, training: true, _dropout);
         if (!output.IsEmpty)
         {
             o.data<float>().CopyTo(output, 0, 0);
@@ -114,7 +121,7 @@ public abstract class TorchLearner : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         BeforeStep(state);
         using var scope = NewDisposeScope();
-        Tensor o = Network.Forward(input, state);
+        Tensor o = Network.Forward(input, state, training: true, _dropout);
         if (loss?.Invoke(o) is Tensor l)
         {
             AddLoss(l);
@@ -180,6 +187,9 @@ public abstract class TorchLearner : IDisposable
         LastReport = report;
         return report;
     }
+
+    /// <summary>Test hook: restarts the dropout masks' generator (as the managed learner's ReseedDropout).</summary>
+    internal void ReseedDropout(long seed) => _dropout?.Reseed(seed);
 
     /// <summary>Drops the recorded steps without an update (nothing to do when no step is recorded).</summary>
     public void DiscardChunk()

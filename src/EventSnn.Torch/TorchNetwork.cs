@@ -15,7 +15,8 @@ namespace EventSnn.Torch;
 /// copied), states have the managed layout (<see cref="TorchState"/>), and every equation is
 /// evaluated in the managed engine's order:
 /// <code>
-/// LTC:  I = W_in x + bias + W_rec s;  tau = sigmoid(k (W_tau [I; u] + c_tau));  rho = sigmoid(k (W_rho [I; b] + c_rho))
+/// LTC:  I = W_in x + bias + W_rec s   (with input normalisation: I = γ ⊙ norm(W_in x) + bias + W_rec s)
+///       tau = sigmoid(k (W_tau [I; u] + c_tau));  rho = sigmoid(k (W_rho [I; b] + c_rho))
 ///       b' = rho b + (1 - rho) s;  theta = b0 + beta b';  m = u + (I - u) tau;  s' = H(m - theta);  u' = (1 - s') m
 ///       (beta = 0: the rho/b path is skipped and b is carried unchanged, as the managed engine does)
 /// ALIF: alpha = exp(-1/tau_m), rho = exp(-1/tau_adp);  b' = rho b + (1 - rho) s;  theta = b0 + beta b'
@@ -23,6 +24,21 @@ namespace EventSnn.Torch;
 /// readout: leaky o' = o + (W_o s' + c_o - o) sigmoid(p), or membrane y = W u' + c
 /// </code>
 /// H is <see cref="TorchSurrogate.Spike"/> (Heaviside forward, multi-Gaussian surrogate backward).
+/// <para>A step runs in inference mode (the default, and <see cref="Step"/>) or in training mode
+/// (the learners), as the managed engine's inference and recorded training steps:
+/// norm(a) (ε = 1e-5, biased variances) is, per <see cref="LayerConfig.InputNorm"/>, running:
+/// (a − μ)/√(σ² + ε) with the per-neuron running statistics (buffers
+/// "layers.{l}.norm.running_mean"/"running_var" [N]; a training step first moves μ toward the
+/// batch mean and then σ² toward the batch's mean squared deviation from the new μ, with
+/// <see cref="LayerConfig.NormMomentum"/>; the statistics are constants for autograd); layer: over
+/// the neurons of each stream (differentiated); batch: per neuron over the batch with the step's
+/// own statistics in training (differentiated; the running statistics of timestep
+/// k = min(<see cref="TorchState.Step"/>, NormSteps − 1), buffers [NormSteps, N], move toward them)
+/// and the running statistics of timestep k in inference. Spike dropout
+/// (<see cref="NetworkConfig.Dropout"/> p, training only): the spikes a layer passes up (to the next
+/// layer and to the leaky readout) are multiplied by a mask of 0 and 1/(1 − p) drawn from the
+/// learner's generator in the managed engine's order (per step, layer by layer, row-major B x N),
+/// so the same generator gives the managed masks; the recurrence sees the undropped spikes.</para>
 /// Not thread-safe: one network per thread (states are separate objects).
 /// </summary>
 public sealed class TorchNetwork : IDisposable
@@ -32,6 +48,10 @@ public sealed class TorchNetwork : IDisposable
     private readonly Dictionary<string, Parameter> _byName = new(StringComparer.Ordinal);
     private readonly LayerConfig[] _layers;
     private readonly int[] _layerInputs;
+    private readonly Tensor[] _buffers;
+    private readonly string[] _bufferNames;
+    private readonly Tensor?[] _runningMean;
+    private readonly Tensor?[] _runningVar;
     private bool _disposed;
 
     static TorchNetwork() => TorchRuntime.EnsureLoaded();
@@ -54,14 +74,7 @@ public sealed class TorchNetwork : IDisposable
         for (int i = 0; i < ps.Count; i++)
         {
             Parameter<float> p = ps[i];
-            long[] shape = new long[p.Shape.Count];
-            for (int k = 0; k < shape.Length; k++)
-            {
-                shape[k] = p.Shape[k];
-            }
-
-            using Tensor t = empty(shape, ScalarType.Float32);
-            t.data<float>().CopyFrom(p.Data, 0, 0);
+            using Tensor t = FromManaged(p);
             var parameter = new Parameter(t, requires_grad: true);
             parameter.DetachFromDisposeScope();
             _parameters[i] = parameter;
@@ -76,6 +89,32 @@ public sealed class TorchNetwork : IDisposable
         {
             _layerInputs[l] = input;
             input = _layers[l].Size;
+        }
+
+        // running statistics of the input normalisation: buffers outside autograd, in the managed order
+        IReadOnlyList<Parameter<float>> buffers = source.Buffers;
+        _buffers = new Tensor[buffers.Count];
+        _bufferNames = new string[buffers.Count];
+        var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        for (int i = 0; i < buffers.Count; i++)
+        {
+            _buffers[i] = FromManaged(buffers[i]);
+            _bufferNames[i] = buffers[i].Name;
+            byName.Add(buffers[i].Name, _buffers[i]);
+        }
+
+        _runningMean = new Tensor?[_layers.Length];
+        _runningVar = new Tensor?[_layers.Length];
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            string prefix = Prefix(l);
+            _runningMean[l] = byName.GetValueOrDefault(prefix + "norm.running_mean");
+            _runningVar[l] = byName.GetValueOrDefault(prefix + "norm.running_var");
+            bool needsStatistics = _layers[l].InputNorm is InputNormKind.Running or InputNormKind.Batch;
+            if (needsStatistics != (_runningMean[l] is not null && _runningVar[l] is not null))
+            {
+                throw new ArgumentException($"layer {l}: the running statistics of {_layers[l].InputNorm} normalisation do not match the source's buffers", nameof(source));
+            }
         }
     }
 
@@ -93,6 +132,15 @@ public sealed class TorchNetwork : IDisposable
 
     /// <summary>Outputs C.</summary>
     public int OutputSize => Config.Readout.Size;
+
+    /// <summary>
+    /// Non-trainable state in the managed <see cref="Network{T}.Buffers"/> order (running statistics
+    /// of the input normalisation; owned by the network, updated in place by training steps).
+    /// </summary>
+    public IReadOnlyList<Tensor> Buffers => _buffers;
+
+    /// <summary>Buffer names in their order (e.g. "layers.0.norm.running_mean").</summary>
+    public IReadOnlyList<string> BufferNames => _bufferNames;
 
     /// <summary>Parameter by its managed name.</summary>
     public Parameter this[string name] => _byName.TryGetValue(name, out Parameter? p) ? p : throw new KeyNotFoundException($"no parameter named '{name}'");
@@ -122,11 +170,37 @@ public sealed class TorchNetwork : IDisposable
         target.MarkChanged();
     }
 
-    /// <summary>A managed network with this configuration and a copy of the current parameter values.</summary>
+    /// <summary>Copies parameters and buffers (running statistics) from a managed network of the same layout.</summary>
+    public void CopyFrom(Network<float> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        CopyFrom(source.Parameters);
+        CheckBuffers(source.Buffers);
+        using var noGrad = no_grad();
+        for (int i = 0; i < _buffers.Length; i++)
+        {
+            _buffers[i].data<float>().CopyFrom(source.Buffers[i].Data, 0, 0);
+        }
+    }
+
+    /// <summary>Copies parameters and buffers (running statistics) into a managed network of the same layout (and marks them changed).</summary>
+    public void CopyTo(Network<float> target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        CopyTo(target.Parameters);
+        CheckBuffers(target.Buffers);
+        for (int i = 0; i < _buffers.Length; i++)
+        {
+            TorchState.ToArray(_buffers[i], target.Buffers[i].Data);
+            target.Buffers[i].MarkChanged();
+        }
+    }
+
+    /// <summary>A managed network with this configuration and a copy of the current parameter and buffer values.</summary>
     public Network<float> ToManaged()
     {
         var net = new Network<float>(Config);
-        CopyTo(net.Parameters);
+        CopyTo(net);
         return net;
     }
 
@@ -181,26 +255,37 @@ public sealed class TorchNetwork : IDisposable
         }
 
         state.SetReadout(fresh.Readout.alias());
+        state.Step = 0;
     }
 
     /// <summary>
-    /// One time step on a dense input <paramref name="x"/> ([B, D] float32): advances
+    /// One inference-mode time step on a dense input <paramref name="x"/> ([B, D] float32): advances
     /// <paramref name="state"/> and returns the readout [B, C] (a new tensor the caller disposes).
     /// Records autograd history when gradients are enabled and the parameters require them.
     /// </summary>
-    public Tensor Forward(Tensor x, TorchState state)
+    public Tensor Forward(Tensor x, TorchState state) => Forward(x, state, training: false);
+
+    /// <summary>
+    /// One time step on a dense input <paramref name="x"/> ([B, D] float32) in inference or training
+    /// mode (see the class remarks; training mode updates the running statistics and, with dropout,
+    /// draws the masks from <paramref name="dropout"/>); returns the readout [B, C].
+    /// </summary>
+    public Tensor Forward(Tensor x, TorchState state, bool training, SnnRandom? dropout = null)
     {
         ArgumentNullException.ThrowIfNull(x);
-        return Forward(x, null, state);
+        return Forward(x, null, state, training, dropout);
     }
 
-    /// <summary>One time step on a managed <see cref="StepInput{T}"/> (dense or sparse); see <see cref="Forward(Tensor, TorchState)"/>.</summary>
-    public Tensor Forward(in StepInput<float> input, TorchState state)
+    /// <summary>One inference-mode time step on a managed <see cref="StepInput{T}"/> (dense or sparse); see <see cref="Forward(Tensor, TorchState)"/>.</summary>
+    public Tensor Forward(in StepInput<float> input, TorchState state) => Forward(input, state, training: false);
+
+    /// <summary>One time step on a managed <see cref="StepInput{T}"/> in inference or training mode; see <see cref="Forward(Tensor, TorchState, bool, SnnRandom)"/>.</summary>
+    public Tensor Forward(in StepInput<float> input, TorchState state, bool training, SnnRandom? dropout = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         using var scope = NewDisposeScope();
         (Tensor? dense, Tensor? index) = ToTensor(input, state);
-        return Forward(dense, index, state).MoveToOuterDisposeScope();
+        return Forward(dense, index, state, training, dropout).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -218,7 +303,7 @@ public sealed class TorchNetwork : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         (Tensor? dense, Tensor? index) = ToTensor(input, state);
-        Tensor o = Forward(dense, index, state);
+        Tensor o = Forward(dense, index, state, training: false, dropout: null);
         o.data<float>().CopyTo(output, 0, 0);
     }
 
@@ -234,6 +319,11 @@ public sealed class TorchNetwork : IDisposable
         foreach (Parameter p in _parameters)
         {
             p.Dispose();
+        }
+
+        foreach (Tensor b in _buffers)
+        {
+            b.Dispose();
         }
     }
 
@@ -307,12 +397,18 @@ public sealed class TorchNetwork : IDisposable
         }
     }
 
-    private Tensor Forward(Tensor? dense, Tensor? index, TorchState state)
+    private Tensor Forward(Tensor? dense, Tensor? index, TorchState state, bool training, SnnRandom? dropout)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (state.LayerCount != _layers.Length)
         {
             throw new ArgumentException("the state belongs to a network with another layer count", nameof(state));
+        }
+
+        bool drop = training && Config.Dropout > 0;
+        if (drop && dropout is null)
+        {
+            throw new ArgumentException($"a training step with dropout {Config.Dropout} needs a generator for the masks", nameof(dropout));
         }
 
         using var scope = NewDisposeScope();
@@ -322,22 +418,27 @@ public sealed class TorchNetwork : IDisposable
         }
 
         Tensor? x = dense;
+        Tensor? up = null;
         for (int l = 0; l < _layers.Length; l++)
         {
-            string prefix = "layers." + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
-            Tensor current = Current(prefix, x, l == 0 ? index : null, state.S(l), _layers[l].Recurrent);
+            string prefix = Prefix(l);
+            Tensor current = Current(l, x, l == 0 ? index : null, state, training);
             (Tensor u, Tensor s, Tensor b) = _layers[l].Model == NeuronModel.Ltc
                 ? LtcStep(prefix, _layers[l], current, state.U(l), state.S(l), state.B(l))
                 : SoftResetStep(prefix, _layers[l], current, state.U(l), state.S(l), state.B(l));
             state.SetLayer(l, u, s, b);
-            x = s;
+
+            // the recurrence keeps the undropped spikes; the next layer and the readout see the dropped ones
+            up = drop ? s.mul(DropoutMask(state, _layers[l].Size, dropout!)) : s;
+            x = up;
         }
 
+        state.Step++;
         int top = _layers.Length - 1;
         Tensor output;
         if (Config.Readout.Kind == ReadoutKind.Leaky)
         {
-            Tensor h = F.linear(state.S(top), this["readout.w_out.weight"], this["readout.w_out.bias"]);
+            Tensor h = F.linear(up!, this["readout.w_out.weight"], this["readout.w_out.bias"]);
             Tensor tauO = this["readout.tau_o"].sigmoid();
             Tensor oPrev = state.Readout;
             output = oPrev.add(h.sub(oPrev).mul(tauO));
@@ -351,20 +452,133 @@ public sealed class TorchNetwork : IDisposable
         return output.MoveToOuterDisposeScope();
     }
 
-    /// <summary>I = W_in x + bias (+ W_rec s_{t-1}); a single sparse stream gathers the active columns of W_in.</summary>
-    private Tensor Current(string prefix, Tensor? x, Tensor? index, Tensor sPrev, bool recurrent)
+    /// <summary>"layers.{l}."</summary>
+    private static string Prefix(int l) => "layers." + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
+
+    /// <summary>A float32 tensor with a managed parameter's shape and values.</summary>
+    private static Tensor FromManaged(Parameter<float> p)
     {
+        long[] shape = new long[p.Shape.Count];
+        for (int k = 0; k < shape.Length; k++)
+        {
+            shape[k] = p.Shape[k];
+        }
+
+        Tensor t = empty(shape, ScalarType.Float32);
+        t.data<float>().CopyFrom(p.Data, 0, 0);
+        return t.DetachFromDisposeScope();
+    }
+
+    /// <summary>The dropout mask [B, N] of one layer at one step: 0 with probability p, else 1/(1 − p), drawn as the managed engine draws it.</summary>
+    internal Tensor DropoutMask(TorchState state, int size, SnnRandom rng)
+    {
+        int n = state.Batch * size;
+        float[] mask = state.MaskScratch(n);
+        double p = Config.Dropout;
+        float keep = 1f / (1f - (float)p);
+        for (int i = 0; i < n; i++)
+        {
+            mask[i] = rng.NextDouble() < p ? 0f : keep;
+        }
+
+        Tensor t = empty([state.Batch, size], ScalarType.Float32);
+        t.data<float>().CopyFrom(mask.AsSpan(0, n), 0, 0);
+        return t;
+    }
+
+    /// <summary>
+    /// I = W_in x + bias (+ W_rec s_{t-1}), or with input normalisation γ ⊙ norm(W_in x) + bias
+    /// (+ W_rec s_{t-1}); a single sparse stream gathers the active columns of W_in.
+    /// </summary>
+    private Tensor Current(int l, Tensor? x, Tensor? index, TorchState state, bool training)
+    {
+        LayerConfig lc = _layers[l];
+        string prefix = Prefix(l);
         Parameter wIn = this[prefix + "w_in.weight"];
         Parameter bias = this[prefix + "w_in.bias"];
-        Tensor current = x is not null
-            ? F.linear(x, wIn, bias)
-            : wIn.index_select(1, index!).sum(1).add(bias).unsqueeze(0);
-        if (recurrent)
+        Tensor current;
+        if (lc.InputNorm == InputNormKind.None)
         {
-            current = current.add(F.linear(sPrev, this[prefix + "w_rec.weight"]));
+            current = x is not null
+                ? F.linear(x, wIn, bias)
+                : wIn.index_select(1, index!).sum(1).add(bias).unsqueeze(0);
+        }
+        else
+        {
+            Tensor a = x is not null
+                ? F.linear(x, wIn)
+                : wIn.index_select(1, index!).sum(1).unsqueeze(0);
+            current = Normalize(l, a, training, state.Step).mul(this[prefix + "norm.weight"]).add(bias);
+        }
+
+        if (lc.Recurrent)
+        {
+            current = current.add(F.linear(state.S(l), this[prefix + "w_rec.weight"]));
         }
 
         return current;
+    }
+
+    /// <summary>norm(a) of layer <paramref name="l"/> for a [B, N] feed-forward current (see the class remarks).</summary>
+    private Tensor Normalize(int l, Tensor a, bool training, int step)
+    {
+        const float Eps = 1e-5f;
+        LayerConfig lc = _layers[l];
+        float momentum = (float)lc.NormMomentum;
+        switch (lc.InputNorm)
+        {
+            case InputNormKind.Layer:
+            {
+                Tensor h = a.sub(a.mean([1], keepdim: true));
+                Tensor r = h.square().mean([1], keepdim: true).add(Eps).rsqrt();
+                return h.mul(r);
+            }
+
+            case InputNormKind.Running:
+            {
+                Tensor mean = _runningMean[l]!;
+                Tensor var = _runningVar[l]!;
+                if (training)
+                {
+                    using var noGrad = no_grad();
+                    Tensor ad = a.detach();
+                    mean.add_(ad.mean([0]).sub(mean).mul(momentum));
+                    var.add_(ad.sub(mean).square().mean([0]).sub(var).mul(momentum));
+                }
+
+                // the statistics are constants of this step (copies: later steps update the buffers in place)
+                Tensor mu = mean.detach().clone();
+                Tensor inv = var.detach().add(Eps).rsqrt();
+                return a.sub(mu).mul(inv);
+            }
+
+            case InputNormKind.Batch:
+            {
+                int k = Math.Min(step, lc.NormSteps - 1);
+                Tensor mean = _runningMean[l]!.select(0, k);
+                Tensor var = _runningVar[l]!.select(0, k);
+                if (!training)
+                {
+                    Tensor mu = mean.detach().clone();
+                    Tensor inv = var.detach().add(Eps).rsqrt();
+                    return a.sub(mu).mul(inv);
+                }
+
+                Tensor batchMean = a.mean([0]);
+                Tensor h = a.sub(batchMean);
+                Tensor batchVar = h.square().mean([0]);
+                using (no_grad())
+                {
+                    mean.add_(batchMean.detach().sub(mean).mul(momentum));
+                    var.add_(batchVar.detach().sub(var).mul(momentum));
+                }
+
+                return h.mul(batchVar.add(Eps).rsqrt());
+            }
+
+            default:
+                throw new InvalidOperationException($"unknown input normalisation {lc.InputNorm}");
+        }
     }
 
     private (Tensor U, Tensor S, Tensor B) LtcStep(string prefix, LayerConfig lc, Tensor current, Tensor uPrev, Tensor sPrev, Tensor bPrev)
@@ -423,6 +637,22 @@ public sealed class TorchNetwork : IDisposable
         Tensor u = alpha.mul(uPrev).add(alpha.neg().add(1).mul(current)).sub(theta.mul(sPrev));
         Tensor s = TorchSurrogate.Spike(u.sub(theta));
         return (u, s, bNew);
+    }
+
+    private void CheckBuffers(IReadOnlyList<Parameter<float>> other)
+    {
+        if (other.Count != _buffers.Length)
+        {
+            throw new ArgumentException($"buffer lists differ in size ({other.Count} vs {_buffers.Length})", nameof(other));
+        }
+
+        for (int i = 0; i < _buffers.Length; i++)
+        {
+            if (other[i].Name != _bufferNames[i] || other[i].Length != _buffers[i].numel())
+            {
+                throw new ArgumentException($"buffer {i} differs: {other[i]} vs {_bufferNames[i]}", nameof(other));
+            }
+        }
     }
 
     private void CheckLayout(ParameterSet<float> other)

@@ -10,10 +10,15 @@ namespace EventSnn.Torch;
 
 /// <summary>
 /// The TorchSharp backend of <see cref="SequenceTrainer"/>: a <see cref="TorchTrainer"/> (autograd
-/// FPTT or BPTT, torch.optim Adam) behind <see cref="ISequenceBatchLearner"/>. The network starts
-/// from the managed engine's initialisation for the same configuration and seed; checkpoints use
-/// the managed format (with the trainer's metadata), so `eval` and the streaming classifier read
-/// them with the managed engine.
+/// FPTT or BPTT, torch.optim Adam or Adamax with weight decay) behind
+/// <see cref="ISequenceBatchLearner"/>, following the whole recipe of the setup as the managed
+/// <see cref="ManagedBatchLearner"/> does: loss placement, weighting and oracle term
+/// (<see cref="LossSchedule"/>), decision readout of the training accuracy, input normalisation,
+/// spike dropout (masks from the managed learner's generator), multi-layer stacks. The network
+/// starts from the managed engine's initialisation for the same configuration and seed;
+/// checkpoints use the managed format (parameters, running statistics, optimiser and FPTT state,
+/// with the trainer's metadata), so evaluation and the streaming classifier read them with the
+/// managed engine.
 /// </summary>
 public sealed class TorchSequenceLearner : ISequenceBatchLearner
 {
@@ -49,7 +54,12 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
 
         _network = new TorchNetwork(new Network<float>(setup.Network));
         _learningRate = setup.LearningRate;
-        _optimizerOptions = new TorchOptimizerOptions { LearningRate = setup.LearningRate };
+        _optimizerOptions = new TorchOptimizerOptions
+        {
+            Kind = setup.Optimizer == OptimizerKind.Adamax ? TorchOptimizerKind.Adamax : TorchOptimizerKind.Adam,
+            LearningRate = setup.LearningRate,
+            WeightDecay = setup.WeightDecay,
+        };
         _trainer = new TorchTrainer(
             _network,
             new TorchTrainerOptions
@@ -59,6 +69,10 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
                 Fptt = setup.Fptt,
                 Optimizer = _optimizerOptions,
                 GradientClip = setup.GradientClip,
+                Loss = setup.Loss,
+                Weighting = setup.Weighting,
+                Oracle = setup.Oracle,
+                Decision = setup.Decision,
             },
             setup.Batch,
             setup.Steps);
@@ -116,13 +130,10 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
     public BatchOutcome TrainBatch(float[] inputs, int[] labels, long stateSeed, CancellationToken cancellation)
     {
         var data = SequenceBatch.Dense(inputs, Setup.Steps, Setup.Batch, Setup.Network.InputSize, labels);
-        int before = _trainer.Learner.DivergenceCount;
         _random.Reseed(stateSeed);
-        BatchReport r = _trainer.TrainBatch(data, _random);
-        bool diverged = _trainer.Learner.DivergenceCount != before || !double.IsFinite(r.Loss);
-        int chunks = Setup.Method == SequenceTrainingMethod.Fptt ? Setup.ChunkCount : 1;
-        double weights = Setup.Method == SequenceTrainingMethod.Fptt ? (chunks + 1) / 2.0 : 1.0;
-        return new BatchOutcome(diverged ? double.NaN : r.Loss / weights, diverged ? 0 : (int)Math.Round(r.Accuracy * Setup.Batch), r.Updates, diverged, Complete: true);
+        BatchReport r = _trainer.TrainBatch(data, _random, cancellation);
+        bool diverged = r.Diverged || !double.IsFinite(r.Loss);
+        return new BatchOutcome(diverged ? double.NaN : r.Loss / Math.Max(r.Weight, 1e-12), r.Correct, r.Updates, diverged, r.Complete);
     }
 
     /// <inheritdoc/>
@@ -201,11 +212,11 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
     }
 
     /// <inheritdoc/>
+    /// <remarks>The running statistics of the input normalisation are copied too (inference needs them).</remarks>
     public void ExportWeights(Network<float> target)
     {
         ArgumentNullException.ThrowIfNull(target);
-        _network.CopyTo(target.Parameters);
-        target.Parameters.MarkChanged();
+        _network.CopyTo(target);
     }
 
     /// <inheritdoc/>

@@ -18,6 +18,7 @@ public sealed class TorchState : IDisposable
     private Tensor _o;
     private bool _disposed;
     private float[] _input = [];
+    private float[] _mask = [];
     private long[] _index = [];
 
     internal TorchState(int batch, Tensor[] u, Tensor[] s, Tensor[] b, Tensor o)
@@ -55,6 +56,12 @@ public sealed class TorchState : IDisposable
     /// <summary>Leaky readout state o ([B, C]).</summary>
     public Tensor Readout => _o;
 
+    /// <summary>
+    /// Steps the state has advanced since it was created or reset (the managed
+    /// <see cref="LayerState{T}.Step"/>, equal in every layer); per-timestep batch normalisation reads it.
+    /// </summary>
+    public int Step { get; internal set; }
+
     /// <summary>Copies a managed state (same shapes) into a new torch state.</summary>
     public static TorchState FromManaged(NetworkState<float> state)
     {
@@ -71,7 +78,7 @@ public sealed class TorchState : IDisposable
             b[l] = FromArray(ls.B, state.Batch, ls.Size);
         }
 
-        return new TorchState(state.Batch, u, s, b, FromArray(state.Readout, state.Batch, state.ReadoutSize));
+        return new TorchState(state.Batch, u, s, b, FromArray(state.Readout, state.Batch, state.ReadoutSize)) { Step = state.Layers[0].Step };
     }
 
     /// <summary>Copies this state into a managed state of the same shape.</summary>
@@ -90,6 +97,7 @@ public sealed class TorchState : IDisposable
             ToArray(_u[l], ls.U);
             ToArray(_s[l], ls.S);
             ToArray(_b[l], ls.B);
+            ls.Step = Step;
         }
 
         ToArray(_o, state.Readout);
@@ -146,6 +154,17 @@ public sealed class TorchState : IDisposable
         }
 
         return _input;
+    }
+
+    /// <summary>Reusable managed buffer for building dropout masks.</summary>
+    internal float[] MaskScratch(int length)
+    {
+        if (_mask.Length < length)
+        {
+            _mask = new float[length];
+        }
+
+        return _mask;
     }
 
     /// <summary>Reusable managed buffer for sparse index tensors.</summary>

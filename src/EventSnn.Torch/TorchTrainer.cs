@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EventSnn.Snn;
+using EventSnn.Snn.Classification;
 
 namespace EventSnn.Torch;
 
@@ -30,6 +31,18 @@ public sealed record TorchTrainerOptions
 
     /// <summary>BPTT global gradient-norm clip (≤ 0 disables).</summary>
     public double GradientClip { get; init; } = 1.0;
+
+    /// <summary>Where the classification loss sits (chunk ends, or every step averaged over its chunk).</summary>
+    public LossPlacement Loss { get; init; } = LossPlacement.ChunkEnd;
+
+    /// <summary>Weighting of the loss terms over time ((p+1)/P resp. (t+1)/T, or uniform).</summary>
+    public LossWeighting Weighting { get; init; } = LossWeighting.Linear;
+
+    /// <summary>Adds the oracle term (uniform class distribution) with weight 1 − progress.</summary>
+    public bool Oracle { get; init; }
+
+    /// <summary>How decisions (training and evaluation accuracy) are read from the readout over the steps.</summary>
+    public DecisionReadout Decision { get; init; } = DecisionReadout.Last;
 }
 
 /// <summary>
@@ -138,17 +151,32 @@ public sealed class SequenceBatch
 /// <summary>Result of one training batch or an evaluation.</summary>
 public readonly record struct BatchReport
 {
-    /// <summary>Training: sum of the (weighted) chunk losses; evaluation: mean NLL of log_softmax at the last step.</summary>
+    /// <summary>
+    /// Training: sum of the (weighted) chunk losses; evaluation: mean NLL of the label under the
+    /// decision's reading (<see cref="DecisionAccumulator.Nll"/>; last step: of log_softmax at the last step).
+    /// </summary>
     public double Loss { get; init; }
 
-    /// <summary>Fraction of samples whose last-step output's argmax is the label.</summary>
+    /// <summary>Training: sum of the NLL weights of the steps trained (the loss divided by it is the weighted mean NLL).</summary>
+    public double Weight { get; init; }
+
+    /// <summary>Fraction of samples whose decision (per <see cref="TorchTrainerOptions.Decision"/>) is the label (0 when diverged or interrupted).</summary>
     public double Accuracy { get; init; }
+
+    /// <summary>Samples whose decision is the label (0 when diverged or interrupted).</summary>
+    public int Correct { get; init; }
 
     /// <summary>Optimiser steps taken (0 for an evaluation).</summary>
     public int Updates { get; init; }
 
     /// <summary>Samples in the batch (or evaluated in total).</summary>
     public int Samples { get; init; }
+
+    /// <summary>Training: a chunk diverged (NaN/Inf); the batch stopped there.</summary>
+    public bool Diverged { get; init; }
+
+    /// <summary>Training: false when cancellation stopped the batch between chunks.</summary>
+    public bool Complete { get; init; }
 }
 
 /// <summary>Per-epoch metrics of <see cref="TorchTrainer.TrainEpoch"/>.</summary>
@@ -180,16 +208,21 @@ public readonly record struct TrainingEpochReport
 /// Offline batch training (typically B = 32 to 256) of a <see cref="TorchNetwork"/> on recorded,
 /// labelled sequences with the TorchSharp learners. Per batch: a fresh state
 /// (<see cref="TorchNetwork.CreateState"/>, with the generator given or the config-seeded one);
-/// FPTT splits the T steps into chunks of <see cref="TorchTrainerOptions.ChunkLength"/> and puts
-/// at the last step of chunk p of P the loss ((p+1)/P) · NLL(log_softmax(o), y) (the reference's
-/// terminal-label weighting, as the managed dataset trainer), one update per chunk, and
-/// <see cref="EndEpoch"/> sets W ← W̄; BPTT puts NLL at the last step and updates once per batch.
-/// Prediction is the argmax of the last step's readout. Checkpoints (<see cref="Save"/>,
+/// FPTT splits the T steps into chunks of <see cref="TorchTrainerOptions.ChunkLength"/>, one update
+/// per chunk, and <see cref="EndEpoch"/> sets W ← W̄; BPTT is one chunk and one update per batch.
+/// The loss terms follow the recipe exactly as the managed batch learner
+/// (<see cref="LossSchedule.Weights"/>): by default at the last step of chunk p of P
+/// ((p+1)/P) · NLL(log_softmax(o), y) (BPTT: NLL at the last step), or at every step with weight
+/// (t+1)/T (or 1) divided by the chunk's steps; the optional oracle term adds
+/// (1 − progress) · mean_{b,c}(−q log p) with a uniform q. Decisions are read per
+/// <see cref="TorchTrainerOptions.Decision"/> (<see cref="DecisionAccumulator"/>). Checkpoints (<see cref="Save"/>,
 /// <see cref="Load"/>) use the managed format, so a model trained here streams in the managed engine.
 /// </summary>
 public sealed class TorchTrainer : IDisposable
 {
     private readonly TorchLearner _learner;
+    private readonly DecisionAccumulator _decisions;
+    private readonly float[] _oracle;
     private float[] _output;
     private int _epoch;
 
@@ -213,6 +246,9 @@ public sealed class TorchTrainer : IDisposable
             ? new TorchFpttLearner(network, options.Optimizer, options.Fptt, batch, options.ChunkLength)
             : new TorchBpttLearner(network, options.Optimizer, batch, maxSteps, options.GradientClip);
         _output = new float[batch * network.OutputSize];
+        _decisions = new DecisionAccumulator(options.Decision, batch, network.OutputSize);
+        _oracle = new float[batch * network.OutputSize];
+        Array.Fill(_oracle, 1f / network.OutputSize);
     }
 
     /// <summary>The network trained.</summary>
@@ -236,7 +272,8 @@ public sealed class TorchTrainer : IDisposable
     /// <summary>Trains on one batch; returns the loss, the training accuracy of the batch and the number of updates.</summary>
     /// <param name="data">B sequences with their labels.</param>
     /// <param name="stateRandom">Generator of the random initial membrane (null: the config-seeded one, the same for every batch).</param>
-    public BatchReport TrainBatch(SequenceBatch data, SnnRandom? stateRandom = null)
+    /// <param name="cancellation">Stops the batch between chunks (then <see cref="BatchReport.Complete"/> is false).</param>
+    public BatchReport TrainBatch(SequenceBatch data, SnnRandom? stateRandom = null, CancellationToken cancellation = default)
     {
         Check(data);
         if (data.Batch != Batch || data.Steps > MaxSteps)
@@ -247,41 +284,64 @@ public sealed class TorchTrainer : IDisposable
         using TorchState state = Network.CreateState(Batch, stateRandom);
         int steps = data.Steps;
         float[] output = _output;
-        double loss = 0;
+        SequenceTrainingMethod method = Options.Method == TrainingMethod.Fptt ? SequenceTrainingMethod.Fptt : SequenceTrainingMethod.Bptt;
+        int length = method == SequenceTrainingMethod.Fptt ? Options.ChunkLength : steps;
+        int chunks = (steps + length - 1) / length;
+        bool everyStep = Options.Decision != DecisionReadout.Last;
+        double loss = 0, weights = 0;
         int updates = 0;
-        if (Options.Method == TrainingMethod.Fptt)
+        bool diverged = false, complete = true;
+        _decisions.Reset();
+        for (int p = 0; p < chunks && !diverged; p++)
         {
-            int length = Options.ChunkLength;
-            int chunks = (steps + length - 1) / length;
-            for (int p = 0; p < chunks; p++)
+            int start = p * length;
+            int end = Math.Min(steps, start + length);
+            double chunkWeight = 0;
+            for (int t = start; t < end; t++)
             {
-                int start = p * length;
-                int end = Math.Min(steps, start + length);
-                for (int t = start; t < end; t++)
+                (double weight, double oracle) = LossSchedule.Weights(Options.Loss, Options.Weighting, Options.Oracle, method, steps, t, p, chunks, start, end);
+                chunkWeight += weight;
+                StepTarget<float> target = weight == 0 && oracle == 0 ? default : new StepTarget<float>(data.Labels, weight, Options.Oracle ? _oracle : default, oracle);
+                bool read = everyStep || t == steps - 1;
+                _learner.Observe(data.Step(t), target, state, read ? output : default);
+                if (read)
                 {
-                    StepTarget<float> target = t == end - 1 ? new StepTarget<float>(data.Labels, Fptt.ChunkWeight(p, chunks)) : default;
-                    _learner.Observe(data.Step(t), target, state, t == steps - 1 ? output : default);
+                    _decisions.Add(output, Batch);
                 }
-
-                ChunkReport r = _learner.EndChunk();
-                loss += r.Loss;
-                updates += r.Updated ? 1 : 0;
-            }
-        }
-        else
-        {
-            for (int t = 0; t < steps; t++)
-            {
-                StepTarget<float> target = t == steps - 1 ? new StepTarget<float>(data.Labels, 1.0) : default;
-                _learner.Observe(data.Step(t), target, state, t == steps - 1 ? output : default);
             }
 
             ChunkReport r = _learner.EndChunk();
-            loss = r.Loss;
-            updates = r.Updated ? 1 : 0;
+            loss += r.Loss;
+            weights += chunkWeight;
+            updates += r.Updated ? 1 : 0;
+            diverged = r.Diverged || !double.IsFinite(r.Loss);
+            if (p + 1 < chunks && cancellation.IsCancellationRequested)
+            {
+                complete = false;
+                break;
+            }
         }
 
-        return new BatchReport { Loss = loss, Accuracy = Correct(output, data.Labels, Batch) / (double)Batch, Updates = updates, Samples = Batch };
+        int correct = 0;
+        if (!diverged && complete)
+        {
+            for (int b = 0; b < Batch; b++)
+            {
+                correct += _decisions.Decide(b) == data.Labels[b] ? 1 : 0;
+            }
+        }
+
+        return new BatchReport
+        {
+            Loss = loss,
+            Weight = weights,
+            Accuracy = correct / (double)Batch,
+            Correct = correct,
+            Updates = updates,
+            Samples = Batch,
+            Diverged = diverged,
+            Complete = complete,
+        };
     }
 
     /// <summary>
@@ -319,7 +379,11 @@ public sealed class TorchTrainer : IDisposable
         };
     }
 
-    /// <summary>Inference over a batch of any size (no autograd): mean NLL and accuracy at the last step.</summary>
+    /// <summary>
+    /// Inference over a batch of any size (no autograd): accuracy of the decisions read per
+    /// <see cref="TorchTrainerOptions.Decision"/> and the mean NLL of the labels under that reading
+    /// (the last step's by default).
+    /// </summary>
     /// <param name="data">Sequences with their labels.</param>
     /// <param name="stateRandom">Generator of the random initial membrane (null: the config-seeded one).</param>
     public BatchReport Evaluate(SequenceBatch data, SnnRandom? stateRandom = null)
@@ -333,32 +397,27 @@ public sealed class TorchTrainer : IDisposable
         }
 
         Span<float> output = _output.AsSpan(0, n * c);
+        var decisions = n == Batch ? _decisions : new DecisionAccumulator(Options.Decision, n, c);
+        decisions.Reset();
         using TorchState state = Network.CreateState(n, stateRandom);
         for (int t = 0; t < data.Steps; t++)
         {
             Network.Step(data.Step(t), state, output);
+            if (Options.Decision != DecisionReadout.Last || t == data.Steps - 1)
+            {
+                decisions.Add(output, n);
+            }
         }
 
         double nll = 0;
+        int correct = 0;
         for (int b = 0; b < n; b++)
         {
-            ReadOnlySpan<float> o = output.Slice(b * c, c);
-            double max = double.NegativeInfinity;
-            foreach (float v in o)
-            {
-                max = Math.Max(max, v);
-            }
-
-            double sum = 0;
-            foreach (float v in o)
-            {
-                sum += Math.Exp(v - max);
-            }
-
-            nll -= o[data.Labels[b]] - max - Math.Log(sum);
+            nll += decisions.Nll(b, data.Labels[b]);
+            correct += decisions.Decide(b) == data.Labels[b] ? 1 : 0;
         }
 
-        return new BatchReport { Loss = nll / n, Accuracy = Correct(output, data.Labels, n) / (double)n, Samples = n };
+        return new BatchReport { Loss = nll / n, Accuracy = correct / (double)n, Correct = correct, Samples = n, Complete = true };
     }
 
     /// <summary>Evaluates several batches (of any sizes): sample-weighted mean NLL and accuracy.</summary>
@@ -401,27 +460,6 @@ public sealed class TorchTrainer : IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _learner.Dispose();
-
-    private int Correct(ReadOnlySpan<float> output, int[] labels, int n)
-    {
-        int c = Network.OutputSize;
-        int correct = 0;
-        for (int b = 0; b < n; b++)
-        {
-            int best = 0;
-            for (int k = 1; k < c; k++)
-            {
-                if (output[(b * c) + k] > output[(b * c) + best])
-                {
-                    best = k;
-                }
-            }
-
-            correct += best == labels[b] ? 1 : 0;
-        }
-
-        return correct;
-    }
 
     private void Check(SequenceBatch data)
     {

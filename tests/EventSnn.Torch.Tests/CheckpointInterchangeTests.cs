@@ -129,6 +129,96 @@ public sealed class CheckpointInterchangeTests : IDisposable
         CrossCheck.AssertStatesMatch(stream, ts, 1e-5, "end of stream");
     }
 
+    /// <summary>
+    /// Managed → torch → managed: a managed FPTT learner with Adamax and weight decay trains a model
+    /// with running and batch normalisation (so its running statistics have moved) and saves; torch
+    /// loads it (weights, running statistics, Adamax moments and step, W̄, λ) and saves again; the
+    /// managed engine reads back exactly the original values. Both then continue one chunk from the
+    /// same stream state and the same dropout masks, and agree.
+    /// </summary>
+    [Theory]
+    [InlineData("ltc2-batch-dropout")]
+    [InlineData("ltc3-mixed-dropout")]
+    public void Buffers_and_adamax_state_survive_managed_to_torch_to_managed(string model)
+    {
+        const int batch = 3;
+        NetworkConfig config = CrossCheck.Config(model);
+        var options = new FpttOptions { Alpha = 0.5 };
+        string first = Path.Combine(_dir, model + "-managed.esnn");
+        string second = Path.Combine(_dir, model + "-torch.esnn");
+        float[] x = CrossCheck.DenseInputs(4 * Chunk, batch, 33);
+        var rng = new SnnRandom(34);
+        var managed = new Network<float>(config);
+        var mopt = new Adamax<float>(managed.Parameters, 2e-3, weightDecay: 1e-3);
+        var mlearner = new FpttLearner<float>(managed, mopt, options, batch, Chunk);
+        NetworkState<float> stream = managed.CreateState(batch);
+        for (int t = 0; t < 3 * Chunk; t++)
+        {
+            mlearner.Observe(Input(x, t, batch), Target(config, batch, rng, out _), stream);
+            if ((t + 1) % Chunk == 0)
+            {
+                mlearner.EndChunk();
+            }
+        }
+
+        Assert.All(managed.Buffers, b => Assert.Contains(b.Data, v => v != 0f && v != 1f));
+        Checkpoint.Save(first, managed, mopt, mlearner);
+
+        using TorchNetwork net = TorchCheckpoint.LoadNetwork(first);
+        CrossCheck.AssertBuffersMatch(managed, net, 0, "torch network loaded");
+        using var tlearner = new TorchFpttLearner(net, TorchOptimizerOptions.FromManaged(mopt), options, batch, Chunk);
+        Assert.Equal(TorchOptimizerKind.Adamax, tlearner.OptimizerOptions.Kind);
+        TorchCheckpoint.Load(first, net, tlearner);
+        Assert.Equal(3, tlearner.StepCount);
+        TorchCheckpoint.Save(second, net, tlearner);
+
+        var back = new Network<float>(config);
+        var bopt = new Adamax<float>(back.Parameters, 2e-3, weightDecay: 1e-3);
+        var blearner = new FpttLearner<float>(back, bopt, options, batch, Chunk);
+        CheckpointData data = Checkpoint.Load(second, back, bopt, blearner);
+        Assert.Equal("adamax", data.Meta["optimizer"]?["name"]?.GetValue<string>());
+        Assert.Equal(1e-3, data.Meta["optimizer"]?["hyper"]?["weight_decay"]?.GetValue<double>());
+        Assert.Equal(mopt.StepCount, bopt.StepCount);
+        for (int i = 0; i < managed.Buffers.Count; i++)
+        {
+            Assert.Equal(managed.Buffers[i].Name, back.Buffers[i].Name);
+            Assert.Equal(managed.Buffers[i].Data, back.Buffers[i].Data);
+        }
+
+        for (int p = 0; p < managed.Parameters.Count; p++)
+        {
+            Assert.Equal(managed.Parameters[p].Data, back.Parameters[p].Data);
+            Assert.Equal(mlearner.GetAverage(p), blearner.GetAverage(p));
+            Assert.Equal(mlearner.GetLambda(p), blearner.GetLambda(p));
+            Assert.Equal(mopt.GetState(0, p), bopt.GetState(0, p));
+            Assert.Equal(mopt.GetState(1, p), bopt.GetState(1, p));
+        }
+
+        // one more chunk in both from the same stream state and masks
+        using TorchState ts = TorchState.FromManaged(stream);
+        mlearner.ReseedDropout(77);
+        tlearner.ReseedDropout(77);
+        int c = config.Readout.Size;
+        var mo = new float[batch * c];
+        var to = new float[batch * c];
+        for (int t = 3 * Chunk; t < 4 * Chunk; t++)
+        {
+            var local = new SnnRandom(200 + t);
+            mlearner.Observe(Input(x, t, batch), Target(config, batch, local, out _), stream, mo);
+            local = new SnnRandom(200 + t);
+            tlearner.Observe(Input(x, t, batch), Target(config, batch, local, out _), ts, to);
+            CrossCheck.AssertClose(to, mo, 1e-5, $"continued step {t}");
+        }
+
+        mlearner.EndChunk();
+        tlearner.EndChunk();
+        CrossCheck.AssertBuffersMatch(managed, net, 1e-5, "after the continued chunk");
+        for (int p = 0; p < managed.Parameters.Count; p++)
+        {
+            CrossCheck.AssertClose(CrossCheck.Values(net.Parameters[p]), managed.Parameters[p].Data, 1e-5, $"W of {managed.Parameters[p].Name} after the continued chunk");
+        }
+    }
+
     [Fact]
     public void Loading_a_checkpoint_of_another_layout_fails_with_a_checkpoint_exception()
     {

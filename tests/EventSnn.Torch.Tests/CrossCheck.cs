@@ -17,6 +17,20 @@ internal static class CrossCheck
         "lif-membrane",     // LIF + membrane readout
     ];
 
+    /// <summary>
+    /// The training-recipe variants: input normalisation of every kind (with gains and gate-bias
+    /// initialisation), stacks of 1 to 3 layers with a norm per layer, spike dropout.
+    /// </summary>
+    public static readonly string[] RecipeModels =
+    [
+        "ltc-running",          // running statistics, gain 0.8, gate biases c_tau -0.5 / c_rho 0.4
+        "ltc2-layer",           // two layers, layer norm in both
+        "ltc2-batch",           // two layers, per-timestep batch norm (NormSteps 4 and 3: the last timestep's statistics are reused)
+        "ltc3-mixed-dropout",   // LTC running / ALIF layer norm / LTC without norm, dropout 0.25
+        "ltc2-batch-dropout",   // batch norm then running norm, dropout 0.3
+        "ltc2-layer-membrane-dropout", // layer norms, membrane readout (reads u: the top layer's mask is drawn but unused), dropout 0.2
+    ];
+
     public const int Inputs = 12;
 
     static CrossCheck() => TorchRuntime.EnsureLoaded();
@@ -60,8 +74,85 @@ internal static class CrossCheck
             Readout = new ReadoutConfig { Kind = ReadoutKind.Membrane, Size = 2 },
             Seed = 15,
         },
+        "ltc-running" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 16, InputNorm = InputNormKind.Running, NormGain = 0.8, NormMomentum = 0.2, TauBiasInit = -0.5, RhoBiasInit = 0.4 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 4 },
+            Seed = 21,
+        },
+        "ltc2-layer" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Layer, NormGain = 1.2 }, new LayerConfig { Model = NeuronModel.Ltc, Size = 10, InputNorm = InputNormKind.Layer, NormGain = 0.9 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Seed = 22,
+        },
+        "ltc2-batch" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Batch, NormSteps = 4, NormMomentum = 0.3 }, new LayerConfig { Model = NeuronModel.Ltc, Size = 10, InputNorm = InputNormKind.Batch, NormSteps = 3, NormGain = 0.7 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Seed = 23,
+        },
+        "ltc3-mixed-dropout" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers =
+            [
+                new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Running, NormMomentum = 0.1, TauBiasInit = 0.3 },
+                new LayerConfig { Model = NeuronModel.Alif, Size = 10, InputNorm = InputNormKind.Layer, TauMembraneMean = 4, TauMembraneStd = 1, TauAdaptationMean = 20, TauAdaptationStd = 5 },
+                new LayerConfig { Model = NeuronModel.Ltc, Size = 8, LearnableSlope = true },
+            ],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Dropout = 0.25,
+            Seed = 24,
+        },
+        "ltc2-batch-dropout" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Batch, NormSteps = 5, NormMomentum = 0.2 }, new LayerConfig { Model = NeuronModel.Ltc, Size = 10, InputNorm = InputNormKind.Running, NormMomentum = 0.2, TauBiasInit = -1 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Dropout = 0.3,
+            Seed = 25,
+        },
+        "ltc2-layer-membrane-dropout" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Layer }, new LayerConfig { Model = NeuronModel.Ltc, Size = 8, InputNorm = InputNormKind.Layer, NormGain = 0.6 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Membrane, Size = 2 },
+            Dropout = 0.2,
+            Seed = 26,
+        },
         _ => throw new ArgumentException(model),
     };
+
+    /// <summary>Running statistics away from their initial 0 / 1 (means in ±0.5, variances in [0.5, 2)), so inference-mode normalisation is not trivial.</summary>
+    public static void RandomizeBuffers(Network<float> network, long seed)
+    {
+        var rng = new SnnRandom(seed);
+        foreach (Parameter<float> b in network.Buffers)
+        {
+            bool variance = b.Name.EndsWith("running_var", StringComparison.Ordinal);
+            for (int i = 0; i < b.Length; i++)
+            {
+                b.Data[i] = variance ? (float)rng.NextDouble(0.5, 2.0) : (float)rng.NextDouble(-0.5, 0.5);
+            }
+
+            b.MarkChanged();
+        }
+    }
+
+    /// <summary>Checks that the torch network's buffers equal the managed network's (relative error per buffer).</summary>
+    public static void AssertBuffersMatch(Network<float> managed, TorchNetwork net, double tolerance, string where)
+    {
+        Assert.Equal(managed.Buffers.Count, net.Buffers.Count);
+        for (int i = 0; i < managed.Buffers.Count; i++)
+        {
+            Assert.Equal(managed.Buffers[i].Name, net.BufferNames[i]);
+            AssertClose(Values(net.Buffers[i]), managed.Buffers[i].Data, tolerance, $"{where}: {managed.Buffers[i].Name}");
+        }
+    }
 
     /// <summary>Dense inputs: steps x B x D values, a mix of strong and weak drive so that neurons spike.</summary>
     public static float[] DenseInputs(int steps, int batch, long seed)
@@ -154,6 +245,7 @@ internal static class CrossCheck
         for (int l = 0; l < managed.Layers.Count; l++)
         {
             LayerState<float> ls = managed.Layers[l];
+            Assert.True(ls.Step == torchState.Step, $"{where}: layer {l} counts {ls.Step} steps, the torch state {torchState.Step}");
             Assert.True(ls.S.AsSpan().SequenceEqual(Values(torchState.S(l))), $"{where}: spikes of layer {l} differ");
             AssertClose(Values(torchState.U(l)), ls.U, tolerance, $"{where}: u of layer {l}");
             AssertClose(Values(torchState.B(l)), ls.B, tolerance, $"{where}: b of layer {l}");

@@ -22,17 +22,29 @@ public class NativeMemoryTests
     }
 
     [Theory]
-    [InlineData(false, 1)]
-    [InlineData(true, 1)]
-    [InlineData(true, 8)]
-    public void Live_tensors_and_resident_memory_stay_flat_over_2000_steps(bool learn, int batch)
+    [InlineData(false, 1, false)]
+    [InlineData(true, 1, false)]
+    [InlineData(true, 8, false)]
+    [InlineData(false, 1, true)]
+    [InlineData(true, 8, true)]
+    public void Live_tensors_and_resident_memory_stay_flat_over_2000_steps(bool learn, int batch, bool recipe)
     {
-        var config = new NetworkConfig
-        {
-            InputSize = 256,
-            Layers = [new LayerConfig { Size = 128 }],
-            Readout = new ReadoutConfig { Size = 5 },
-        };
+        // recipe: two layers with batch and running normalisation (running statistics updated in
+        // place every training step) and spike dropout (a mask tensor per layer and step)
+        var config = recipe
+            ? new NetworkConfig
+            {
+                InputSize = 256,
+                Layers = [new LayerConfig { Size = 96, InputNorm = InputNormKind.Batch, NormSteps = 50 }, new LayerConfig { Size = 64, InputNorm = InputNormKind.Running }],
+                Readout = new ReadoutConfig { Size = 5 },
+                Dropout = 0.2,
+            }
+            : new NetworkConfig
+            {
+                InputSize = 256,
+                Layers = [new LayerConfig { Size = 128 }],
+                Readout = new ReadoutConfig { Size = 5 },
+            };
         using var net = new TorchNetwork(config);
         using TorchState state = net.CreateState(batch);
         using var learner = learn

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using EventSnn.Snn;
 using EventSnn.Snn.Classification;
 using EventSnn.Torch.Native;
@@ -21,12 +22,16 @@ public class SequenceLearnerTests
     public SequenceLearnerTests() => TorchRuntime.EnsureLoaded();
 
     [Theory]
-    [InlineData(SequenceTrainingMethod.Fptt)]
-    [InlineData(SequenceTrainingMethod.Bptt)]
-    public void Torch_and_managed_trainers_report_the_same_losses(SequenceTrainingMethod method)
+    [InlineData(SequenceTrainingMethod.Fptt, false)]
+    [InlineData(SequenceTrainingMethod.Bptt, false)]
+    [InlineData(SequenceTrainingMethod.Fptt, true)]
+    [InlineData(SequenceTrainingMethod.Bptt, true)]
+    public void Torch_and_managed_trainers_report_the_same_losses(SequenceTrainingMethod method, bool recipe)
     {
         List<ILabelledSequence> train = Data(6, 1), test = Data(2, 2);
-        SequenceTrainerOptions options = Options(method, epochs: 3, lr: 1e-2);
+        SequenceTrainerOptions options = recipe
+            ? Recipe(method, InputNormKind.Batch) with { Epochs = 2 }
+            : Options(method, epochs: 3, lr: 1e-2);
         TrainingResult managed, viaTorch;
         using (var trainer = new SequenceTrainer(options, Inputs, Classes, Steps))
         {
@@ -123,6 +128,113 @@ public class SequenceLearnerTests
         Assert.True(Finite(trainer.CurrentNetwork()), "weights stay finite after the rollbacks");
     }
 
+    /// <summary>
+    /// The whole recipe batch by batch against <see cref="ManagedBatchLearner"/>: two layers with
+    /// input normalisation, spike dropout (the same masks), gate-bias initialisation, per-step losses
+    /// with linear weighting and the oracle term, mean decision readout, Adamax with weight decay.
+    /// Batch losses, training decisions and updates agree; afterwards the exported weights and
+    /// running statistics, and the torch learner's checkpoint keeps the running statistics.
+    /// </summary>
+    [Theory]
+    [InlineData(SequenceTrainingMethod.Fptt, InputNormKind.Batch)]
+    [InlineData(SequenceTrainingMethod.Fptt, InputNormKind.Running)]
+    [InlineData(SequenceTrainingMethod.Bptt, InputNormKind.Layer)]
+    [InlineData(SequenceTrainingMethod.Bptt, InputNormKind.Running)]
+    public void Recipe_batches_match_the_managed_learner(SequenceTrainingMethod method, InputNormKind norm)
+    {
+        SequenceTrainerOptions options = Recipe(method, norm);
+        SequenceLearnerSetup setup = SequenceLearnerSetup.From(options, Inputs, Classes, Steps);
+        var managed = new ManagedBatchLearner(setup);
+        using var learner = new TorchSequenceLearner(setup);
+        Assert.Equal(TorchOptimizerKind.Adamax, learner.Trainer.Learner.OptimizerOptions.Kind);
+        Assert.Equal(options.WeightDecay, learner.Trainer.Learner.OptimizerOptions.WeightDecay);
+        var rng = new Random(5);
+        int correct = 0;
+        for (int batch = 0; batch < 4; batch++)
+        {
+            float[] x = Dense(setup, rng);
+            int[] y = new int[setup.Batch];
+            for (int b = 0; b < y.Length; b++)
+            {
+                y[b] = rng.Next(Classes);
+            }
+
+            BatchOutcome m = managed.TrainBatch(x, y, 10 + batch, default);
+            BatchOutcome t = learner.TrainBatch(x, y, 10 + batch, default);
+            Assert.Equal(m.Loss, t.Loss, 1e-5 * Math.Max(1, Math.Abs(m.Loss)));
+            Assert.Equal(m.Correct, t.Correct);
+            Assert.Equal(m.Updates, t.Updates);
+            Assert.False(t.Diverged);
+            Assert.True(t.Complete);
+            correct += t.Correct;
+        }
+
+        Assert.True(correct > 0, "no correct training decision at all: the accuracy comparison proves little");
+        managed.EndEpoch();
+        learner.EndEpoch();
+        var a = new Network<float>(setup.Network);
+        var b2 = new Network<float>(setup.Network);
+        managed.ExportWeights(a);
+        learner.ExportWeights(b2);
+        Assert.Equal(norm is InputNormKind.Running or InputNormKind.Batch ? 4 : 0, b2.Buffers.Count);
+        for (int p = 0; p < a.Parameters.Count; p++)
+        {
+            AssertClose(b2.Parameters[p].Data, a.Parameters[p].Data, 1e-4, a.Parameters[p].Name);
+        }
+
+        for (int i = 0; i < a.Buffers.Count; i++)
+        {
+            AssertClose(b2.Buffers[i].Data, a.Buffers[i].Data, 1e-5, a.Buffers[i].Name);
+        }
+
+        string path = Path.Combine(Path.GetTempPath(), "eventsnn-torch-recipe-" + Guid.NewGuid().ToString("N")[..8] + ".esnn");
+        try
+        {
+            learner.Save(path, new JsonObject { ["epoch"] = 1 });
+            Network<float> loaded = Checkpoint.LoadNetwork<float>(path);
+            for (int i = 0; i < b2.Buffers.Count; i++)
+            {
+                Assert.Equal(b2.Buffers[i].Data, loaded.Buffers[i].Data);
+            }
+
+            // and back into a fresh torch learner
+            using var again = new TorchSequenceLearner(setup);
+            again.Load(path);
+            var c = new Network<float>(setup.Network);
+            again.ExportWeights(c);
+            for (int i = 0; i < b2.Buffers.Count; i++)
+            {
+                Assert.Equal(b2.Buffers[i].Data, c.Buffers[i].Data);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(SequenceTrainingMethod.Fptt)]
+    [InlineData(SequenceTrainingMethod.Bptt)]
+    public void A_cancelled_batch_stops_between_chunks_like_the_managed_learner(SequenceTrainingMethod method)
+    {
+        SequenceLearnerSetup setup = SequenceLearnerSetup.From(Recipe(method, InputNormKind.Layer), Inputs, Classes, Steps);
+        var managed = new ManagedBatchLearner(setup);
+        using var learner = new TorchSequenceLearner(setup);
+        float[] x = Dense(setup, new Random(6));
+        int[] y = new int[setup.Batch];
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        BatchOutcome m = managed.TrainBatch(x, y, 1, cancelled.Token);
+        BatchOutcome t = learner.TrainBatch(x, y, 1, cancelled.Token);
+        Assert.Equal(m.Complete, t.Complete);
+        Assert.Equal(method == SequenceTrainingMethod.Bptt, t.Complete); // BPTT is one chunk: nothing to stop between
+        Assert.Equal(m.Updates, t.Updates);
+        Assert.Equal(1, t.Updates);
+        Assert.Equal(m.Correct, t.Correct);
+        Assert.Equal(m.Loss, t.Loss, 1e-5 * Math.Max(1, Math.Abs(m.Loss)));
+    }
+
     [Fact]
     public void The_learner_uses_one_torch_thread_and_restores_the_setting()
     {
@@ -137,6 +249,18 @@ public class SequenceLearnerTests
     }
 
     private static TorchLearner Trainer(TorchSequenceLearner learner) => learner.Trainer.Learner;
+
+    private static void AssertClose(float[] actual, float[] expected, double tolerance, string what)
+    {
+        double diff = 0, scale = 1e-30;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            diff = Math.Max(diff, Math.Abs((double)actual[i] - expected[i]));
+            scale = Math.Max(scale, Math.Abs((double)expected[i]));
+        }
+
+        Assert.True(diff / scale <= tolerance, $"{what}: relative error {diff / scale:E3} > {tolerance:E1}");
+    }
 
     private static float[][] Averages(TorchSequenceLearner learner)
     {
@@ -210,6 +334,28 @@ public class SequenceLearnerTests
         Chunks = 3,
         LearningRate = lr,
         Seed = 2,
+    };
+
+    /// <summary>The training recipe with everything on (the learning rate is moderate: the comparison is of the first batches).</summary>
+    private static SequenceTrainerOptions Recipe(SequenceTrainingMethod method, InputNormKind norm) => new()
+    {
+        Method = method,
+        Epochs = 1,
+        LayerSizes = [10, 8],
+        InputNorm = norm,
+        NormGain = 0.8,
+        Dropout = 0.2,
+        TauBiasInit = -0.3,
+        Loss = LossPlacement.EveryStep,
+        Weighting = LossWeighting.Linear,
+        Oracle = true,
+        Decision = DecisionReadout.Mean,
+        Optimizer = OptimizerKind.Adamax,
+        WeightDecay = 1e-3,
+        Batch = 6,
+        Chunks = 3,
+        LearningRate = 5e-3,
+        Seed = 3,
     };
 
     /// <summary>A sparse sequence: class c drives inputs 2c and 2c+1 with counts, the rest is noise.</summary>

@@ -154,31 +154,8 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
     /// Loss weights of step <paramref name="t"/> (in chunk <paramref name="p"/> of
     /// <paramref name="chunks"/>, spanning [start, end)): the NLL weight and the oracle-term weight.
     /// </summary>
-    private (double Weight, double Oracle) LossWeights(int t, int p, int chunks, int start, int end)
-    {
-        int steps = Setup.Steps;
-        bool linear = Setup.Weighting == LossWeighting.Linear;
-        if (Setup.Loss == LossPlacement.EveryStep)
-        {
-            double progress = (t + 1.0) / steps;
-            double w = linear ? progress : 1.0;
-            double share = 1.0 / (end - start);
-            return (w * share, Setup.Oracle ? (1 - progress) * share : 0);
-        }
-
-        if (t != end - 1)
-        {
-            return (0, 0);
-        }
-
-        if (Setup.Method != SequenceTrainingMethod.Fptt)
-        {
-            return (1, 0);
-        }
-
-        double cw = Snn.Fptt.ChunkWeight(p, chunks);
-        return (linear ? cw : 1.0, Setup.Oracle ? 1 - cw : 0);
-    }
+    private (double Weight, double Oracle) LossWeights(int t, int p, int chunks, int start, int end) =>
+        LossSchedule.Weights(Setup.Loss, Setup.Weighting, Setup.Oracle, Setup.Method, Setup.Steps, t, p, chunks, start, end);
 
     /// <inheritdoc/>
     public bool Snapshot()
