@@ -450,7 +450,7 @@ public sealed class TorchTrainer : IDisposable
 
     /// <summary>
     /// Writes a checkpoint in the managed format (<see cref="Checkpoint"/>): weights, optimiser
-    /// state and, for FPTT, W̄ and λ. <see cref="Checkpoint.LoadNetwork{T}"/> or
+    /// state and, for FPTT, W̄ and λ. <see cref="Checkpoint.LoadNetwork{T}(string)"/> or
     /// <see cref="TorchCheckpoint.LoadNetwork"/> reads it back.
     /// </summary>
     public void Save(string path) => TorchCheckpoint.Save(path, Network, _learner);

@@ -50,7 +50,7 @@ internal sealed class EvalCommand : Command
         CheckpointInput input = CheckpointInput.Read(path);
         try
         {
-            network = Checkpoint.LoadNetwork<float>(path);
+            network = Checkpoint.LoadNetwork<float>(path, average: true); // the weights the streaming classifiers decide with
         }
         catch (CheckpointException ex)
         {
@@ -181,7 +181,7 @@ internal sealed class EvalCommand : Command
         }
 
         stderr.WriteLine($"warning: checkpoint {input.Path} has no stored training recipe; decisions are read from the last step's readout");
-        return new SequenceTrainerOptions { Decision = DecisionReadout.Last };
+        return SequenceTrainerOptions.ForCheckpoint(input.Data);
     }
 
     /// <summary>Writes accuracy, loss, per-class accuracy, class names and the confusion matrix as JSON properties.</summary>

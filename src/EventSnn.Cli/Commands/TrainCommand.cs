@@ -174,8 +174,9 @@ internal sealed class TrainCommand : Command
                 options.ToJson().WriteTo(w);
                 if (evaluation is not null)
                 {
-                    w.WritePropertyName("evaluation");
+                    w.WriteStartObject("evaluation");
                     EvalCommand.WriteEvaluation(w, evaluation, data.ClassNames);
+                    w.WriteEndObject();
                 }
 
                 w.WriteEndObject();

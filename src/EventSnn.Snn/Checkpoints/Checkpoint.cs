@@ -441,11 +441,34 @@ public static class Checkpoint
 
     /// <summary>Creates a network from the checkpoint's configuration and loads its weights.</summary>
     public static Network<T> LoadNetwork<T>(string path)
+        where T : unmanaged, IFloatingPointIeee754<T> => LoadNetwork<T>(path, average: false);
+
+    /// <summary>
+    /// Creates a network from the checkpoint's configuration and loads its weights W, or with
+    /// <paramref name="average"/> FPTT's running average W̄ when the checkpoint has one (the weights
+    /// the streaming classifiers decide with; after an epoch end of offline training W = W̄).
+    /// </summary>
+    public static Network<T> LoadNetwork<T>(string path, bool average)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckpointData data = Read(path);
         var net = new Network<T>(data.Config);
         Load(path, net);
+        if (average && data.Meta["fptt"] is not null)
+        {
+            ParameterSet<T> ps = net.Parameters;
+            for (int i = 0; i < ps.Count; i++)
+            {
+                float[] source = Tensor(data, "fptt.average/" + ps[i].Name, ps[i]).Data;
+                for (int k = 0; k < source.Length; k++)
+                {
+                    ps[i].Data[k] = T.CreateTruncating(source[k]);
+                }
+
+                ps[i].MarkChanged();
+            }
+        }
+
         return net;
     }
 

@@ -265,24 +265,19 @@ public sealed class OnlineSequenceClassifier
         _sampleChunks++;
     }
 
-    /// <summary>Loss weights of step t per the recipe: the NLL weight and the oracle-term weight.</summary>
+    /// <summary>
+    /// Loss weights of step t per the recipe (<see cref="LossSchedule"/>, as offline): the sample's
+    /// length is unknown while it streams, so progress counts against the expected steps (capped at
+    /// 1) and a chunk spans its nominal length until the sample's end closes it.
+    /// </summary>
     private (double Weight, double Oracle) LossWeights(int t, int chunk, bool chunkEnd)
     {
         SequenceTrainerOptions r = Options.Recipe;
-        bool linear = r.Weighting == LossWeighting.Linear;
-        if (r.Loss == LossPlacement.EveryStep)
-        {
-            double progress = Math.Min(1.0, (t + 1.0) / Options.Steps);
-            double share = 1.0 / Options.ChunkLength;
-            return ((linear ? progress : 1.0) * share, r.Oracle ? (1 - progress) * share : 0);
-        }
-
-        if (!chunkEnd)
-        {
-            return (0, 0);
-        }
-
-        double cw = Math.Min(1.0, Fptt.ChunkWeight(chunk, Options.Chunks));
-        return (linear ? cw : 1.0, r.Oracle ? 1 - cw : 0);
+        int length = Options.ChunkLength;
+        int start = chunk * length;
+        int end = r.Loss == LossPlacement.EveryStep ? start + length : chunkEnd ? t + 1 : start + length;
+        int steps = Math.Max(Options.Steps, t + 1);
+        int chunks = Math.Max(Options.Chunks, chunk + 1);
+        return LossSchedule.Weights(r.Loss, r.Weighting, r.Oracle, SequenceTrainingMethod.Fptt, steps, t, chunk, chunks, start, end);
     }
 }
