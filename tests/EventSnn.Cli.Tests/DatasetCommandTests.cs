@@ -80,11 +80,13 @@ public class DatasetCommandTests
             // the LTC network trained online with FPTT on the same folder
             (code, stdout, stderr) = Run("dataset", "train", output, "--epochs", "20", "--hidden", "32", "--lr", "0.01", "--json");
             Assert.True(code == 0, stderr);
-            Assert.Contains("epoch  20:", stdout);
-            string last = stdout.TrimEnd().Split('\n')[^1];
-            using JsonDocument train = JsonDocument.Parse(last);
-            Assert.Equal(20, train.RootElement.GetProperty("test_samples").GetInt32());
-            Assert.True(train.RootElement.GetProperty("best_test_accuracy").GetDouble() > 0.3, last); // 0.55 when written; chance is 0.1
+            string[] lines = stdout.TrimEnd().Split('\n');
+            Assert.Equal(21, lines.Length); // 20 epoch lines and the summary
+            Assert.Contains("\"epoch\":20", lines[19]);
+            using JsonDocument train = JsonDocument.Parse(lines[^1]);
+            JsonElement summary = train.RootElement.GetProperty("summary");
+            Assert.Equal(20, summary.GetProperty("test_samples").GetInt32());
+            Assert.True(summary.GetProperty("best_test_accuracy").GetDouble() > 0.3, lines[^1]); // chance is 0.1
         }
         finally
         {

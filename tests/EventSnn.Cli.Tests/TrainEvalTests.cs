@@ -211,7 +211,7 @@ public sealed class TrainEvalTests : IDisposable
     public void A_huge_learning_rate_is_reported_as_divergences(string backend)
     {
         string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
-        (int code, string output, string err) = CliHarness.Run("train", data, "--backend", backend, "--epochs", "1", "--batch", "4", "--hidden", "8", "--lr", "1e6", "--checkpoint", Path.Combine(_root, "d.ckpt"), "--json");
+        (int code, string output, string err) = CliHarness.Run("train", data, "--backend", backend, "--epochs", "1", "--batch", "4", "--hidden", "8", "--lr", "1e20", "--checkpoint", Path.Combine(_root, "d.ckpt"), "--json");
         Assert.True(code == 0, err);
         List<JsonElement> lines = JsonLines(output);
         Assert.True(lines[0].GetProperty("divergences").GetInt32() > 0, output);
@@ -267,21 +267,77 @@ public sealed class TrainEvalTests : IDisposable
     }
 
     [Fact]
-    public void Dataset_train_is_an_alias_over_the_same_trainer()
+    public void Dataset_train_is_train_plus_a_per_class_evaluation()
     {
         string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
-        (int code, string output, string err) = CliHarness.Run("dataset", "train", data, "--epochs", "2", "--hidden", "8", "--batch", "4", "--json");
+        string[] recipe = ["--epochs", "2", "--hidden", "8", "--batch", "4", "--json"];
+        (int code, string output, string err) = CliHarness.Run(["dataset", "train", data, .. recipe]);
         Assert.True(code == 0, err);
-        Assert.Contains("epoch   2:", output);
-        using JsonDocument json = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]);
-        Assert.Equal(6, json.RootElement.GetProperty("test_samples").GetInt32());
-        Assert.Equal(0, json.RootElement.GetProperty("divergences").GetInt32());
+        List<JsonElement> lines = JsonLines(output);
+        Assert.Equal(3, lines.Count); // the same per-epoch lines and summary as train
+        JsonElement summary = lines[^1].GetProperty("summary");
+        Assert.Equal(6, summary.GetProperty("test_samples").GetInt32());
+        Assert.Equal(JsonValueKind.Null, summary.GetProperty("checkpoint").ValueKind); // no checkpoint unless asked
+        JsonElement evaluation = summary.GetProperty("evaluation");
+        Assert.Equal(summary.GetProperty("final_test_accuracy").GetDouble(), evaluation.GetProperty("accuracy").GetDouble());
+        Assert.Equal(ClassCount, evaluation.GetProperty("confusion").GetArrayLength());
+        Assert.Equal(ClassCount, evaluation.GetProperty("per_class_accuracy").GetArrayLength());
+        Assert.Equal(ClassCount, evaluation.GetProperty("class_names").GetArrayLength());
+        Assert.Equal("every-step", summary.GetProperty("recipe").GetProperty("loss").GetString()); // the defaults of train
 
-        // the same options through `train` give the same final accuracy (same code path)
-        (code, string trainOut, err) = CliHarness.Run("train", data, "--epochs", "2", "--hidden", "8", "--batch", "4", "--checkpoint", Path.Combine(_root, "alias.ckpt"), "--json");
+        // the same options through `train` give the same epochs and final accuracy (same code path, same defaults)
+        (code, string trainOut, err) = CliHarness.Run(["train", data, "--checkpoint", Path.Combine(_root, "alias.ckpt"), .. recipe]);
         Assert.True(code == 0, err);
-        double viaTrain = JsonLines(trainOut)[^1].GetProperty("summary").GetProperty("final_test_accuracy").GetDouble();
-        Assert.Equal(json.RootElement.GetProperty("final_test_accuracy").GetDouble(), viaTrain);
+        List<JsonElement> viaTrain = JsonLines(trainOut);
+        Assert.Equal(lines[0].GetProperty("loss").GetDouble(), viaTrain[0].GetProperty("loss").GetDouble());
+        Assert.Equal(summary.GetProperty("final_test_accuracy").GetDouble(), viaTrain[^1].GetProperty("summary").GetProperty("final_test_accuracy").GetDouble());
+    }
+
+    /// <summary>
+    /// train -> checkpoint -> classify of the dataset folder's test split through the streaming
+    /// pipeline decides exactly as eval does (same chain from the checkpoint, same recipe's decision
+    /// readout, same weights, same initial state), for a one-layer and a two-layer normalised model.
+    /// </summary>
+    [Theory]
+    [InlineData("--decision", "mean", "--norm", "running")]
+    [InlineData("--decision", "last", "--layers", "12,8")]
+    public void Classify_of_a_dataset_folder_equals_eval_on_the_same_checkpoint(string o1, string v1, string o2, string v2)
+    {
+        string data = MakeDataset(trainPerClass: 6, testPerClass: 5);
+        string ckpt = Path.Combine(_root, "eq.ckpt");
+        (int code, _, string err) = CliHarness.Run("train", data, "--epochs", "3", "--hidden", "12", "--batch", "6", "--lr", "0.01", o1, v1, o2, v2, "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        (code, string evalOut, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        JsonElement ev = JsonDocument.Parse(evalOut).RootElement;
+        Assert.Equal(v1, ev.GetProperty("decision").GetString());
+        (code, string classifyOut, err) = CliHarness.Run("classify", data, "--split", "test", "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        List<JsonElement> lines = JsonLines(classifyOut);
+        JsonElement summary = lines[^1].GetProperty("summary");
+        Assert.Equal(ev.GetProperty("samples").GetInt32(), summary.GetProperty("decisions").GetInt32());
+        Assert.Equal(ev.GetProperty("accuracy").GetDouble(), summary.GetProperty("accuracy").GetDouble());
+
+        // decision by decision: the confusion counts of the streaming decisions equal eval's matrix
+        var confusion = new int[ClassCount, ClassCount];
+        foreach (JsonElement d in lines.Take(lines.Count - 1))
+        {
+            confusion[d.GetProperty("truth_index").GetInt32(), d.GetProperty("label_index").GetInt32()]++;
+        }
+
+        JsonElement m = ev.GetProperty("confusion");
+        for (int y = 0; y < ClassCount; y++)
+        {
+            for (int p = 0; p < ClassCount; p++)
+            {
+                Assert.Equal(m[y][p].GetInt32(), confusion[y, p]);
+            }
+        }
+
+        // --split on a file is refused, a bad split names the option
+        (code, _, err) = CliHarness.Run("classify", data, "--split", "validation", "--checkpoint", ckpt);
+        Assert.Equal(2, code);
+        Assert.Contains("--split", err);
     }
 
     private static string ToolPath()

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reactive.Linq;
 using System.Runtime.InteropServices;
 using EventSnn.Datasets.Generators;
 using EventSnn.Events;
@@ -24,13 +25,14 @@ internal sealed class ClassifyCommand : Command
 {
     public override string Name => "classify";
 
-    public override string Summary => "classify a recording or a live tcp:// / udp:// stream; --learn adapts online from label feedback";
+    public override string Summary => "classify a recording, a dataset folder's split (--split) or a live tcp:// / udp:// stream through the streaming pipeline; --learn adapts online from label feedback";
 
-    public override string Arguments => "<file | tcp://host:port | udp://host:port>";
+    public override string Arguments => "<file | dataset-dir | tcp://host:port | udp://host:port>";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("checkpoint", "path", "model to start from (written by run, train or classify --save); default a fresh model"),
+        new("split", "test|train", "dataset folder: the split to classify (default test)"),
         new("classes", "n", "fresh model: classes (default: the SHD file's, else 10); with --checkpoint must match it"),
         new("hidden", "n", "fresh model: recurrent neurons (default 128); with --checkpoint must match it"),
         new("chunks", "k", "FPTT chunks per segment (default 5)"),
@@ -56,22 +58,28 @@ internal sealed class ClassifyCommand : Command
 
     public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
     {
-        string target = args.Positional(0, "<file | tcp://host:port | udp://host:port>");
+        string target = args.Positional(0, "<file | dataset-dir | tcp://host:port | udp://host:port>");
         bool live = LiveInspect.IsLiveAddress(target);
         bool json = args.Has("json");
         bool quiet = args.Has("quiet");
         bool learn = args.Has("learn");
-        if (!live && !File.Exists(target))
+        bool folder = !live && Directory.Exists(target);
+        if (!live && !folder && !File.Exists(target))
         {
             throw new FileNotFoundException($"{target}: file not found", target);
         }
 
-        bool shd = !live && Path.GetExtension(target).ToLowerInvariant() is ".h5" or ".hdf5";
+        if (!folder && args.Has("split"))
+        {
+            throw new UsageException("option --split: only for a dataset folder");
+        }
+
+        bool shd = !live && !folder && Path.GetExtension(target).ToLowerInvariant() is ".h5" or ".hdf5";
         string? labelsCsv = args.Get("labels");
         string? labelStream = args.Get("label-stream");
-        if (shd && (labelsCsv is not null || labelStream is not null))
+        if ((shd || folder) && (labelsCsv is not null || labelStream is not null))
         {
-            throw new UsageException("SHD files carry their labels: --labels and --label-stream are for DVS streams");
+            throw new UsageException($"{(folder ? "dataset folders" : "SHD files")} carry their labels: --labels and --label-stream are for DVS streams");
         }
 
         if (labelsCsv is not null && labelStream is not null)
@@ -90,11 +98,13 @@ internal sealed class ClassifyCommand : Command
         CheckpointInput? checkpoint = ReadCheckpoint(args.Get("checkpoint"));
 
         // describe the input (the checkpoint's chain), then build the model for it
-        Source source = shd ? ShdSource(target, args, speed, checkpoint, stderr) : DvsSource(target, live, labelsCsv, args, speed, labelBase, checkpoint, stderr);
+        Source source = folder ? FolderSource(target, args, speed, checkpoint, stderr)
+            : shd ? ShdSource(target, args, speed, checkpoint, stderr)
+            : DvsSource(target, live, labelsCsv, args, speed, labelBase, checkpoint, stderr);
         OnlineSequenceClassifier classifier = CreateModel(source, args, checkpoint, stderr);
         classifier.Learning = learn;
         string[] names = ClassNames(source, checkpoint, classifier.Options.Classes);
-        if (learn && !shd && labelsCsv is null && labelStream is null)
+        if (learn && !shd && !folder && labelsCsv is null && labelStream is null)
         {
             stderr.WriteLine("warning: --learn without --labels or --label-stream: no label feedback, nothing will be learned");
         }
@@ -360,6 +370,109 @@ internal sealed class ClassifyCommand : Command
         checkpoint.CheckOption(args, option, field, value);
     }
 
+    /// <summary>
+    /// A dataset folder's split replayed through the streaming pipeline (SHD-layout samples,
+    /// gesture recordings cut by their label files, N-MNIST files one sample each) and prepared by
+    /// the checkpoint's chain (or the dataset's preset for a fresh model), one decision per sample
+    /// in the order eval reads them.
+    /// </summary>
+    private static Source FolderSource(string dir, ParsedArgs args, double speed, CheckpointInput? checkpoint, TextWriter stderr)
+    {
+        string split = args.Get("split") ?? "test";
+        if (split is not ("test" or "train"))
+        {
+            throw new UsageException($"option --split: '{split}' is not test or train");
+        }
+
+        DatasetLayout layout = TrainingData.Layout(dir);
+        Preprocessing p = checkpoint is null ? layout.Network : checkpoint.Resolve(layout.Network, stderr);
+        if (checkpoint?.Stored is { } stored)
+        {
+            checkpoint.CheckData(dir, "input", PreprocessingNames.Name(layout.Network.Input), PreprocessingNames.Name(stored.Input));
+        }
+
+        string name = $"{Path.GetFileName(Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar))} ({split})";
+        try
+        {
+            if (layout.Prefix is { } prefix)
+            {
+                string file = Path.Combine(dir, prefix + "_" + split + ".h5");
+                int channels, classes, samples;
+                string[] keys;
+                using (ShdFile shd = ShdFile.Open(file))
+                {
+                    channels = shd.Channels;
+                    classes = Math.Max(shd.Classes, shd.Keys.Count);
+                    keys = [.. shd.Keys];
+                    samples = shd.Count;
+                }
+
+                checkpoint?.CheckData(file, "channels", channels, p.Channels);
+                IObservable<TimeStep> shdSteps = EventReplay.ReplayShdSamples(file, new ShdReplayOptions { MinSampleUs = p.SampleSpanUs ?? 0, Speed = speed }).Preprocess(p);
+                return new Source(name, shdSteps, p, classes, p.StepsPerSample() ?? (p.MaxSteps > 0 ? p.MaxSteps : 100), keys, false, string.Create(CultureInfo.InvariantCulture, $"{layout.Kind}, {samples} samples, one decision per sample"));
+            }
+
+            // DVS layouts: one replay per recording, cut into its labelled samples; sample numbers continue across recordings
+            var parts = new List<IObservable<TimeStep>>();
+            long offset = 0;
+            long longest = 0;
+            int count = 0;
+            var replay = new ReplayOptions { Pacing = speed > 0 ? ReplayPacing.Scaled : ReplayPacing.AsFastAsPossible, Speed = speed > 0 ? speed : 1 };
+            foreach ((string file, List<LabelSegment> segments) in DatasetRecordings(dir, layout, split == "train", p))
+            {
+                long first = offset;
+                parts.Add(EventReplay.ReplayFile(file, options: replay).CutByLabels(segments).Preprocess(p).Select(step =>
+                {
+                    step.Sample += first;
+                    return step;
+                }));
+                offset += segments.Count;
+                count += segments.Count;
+                foreach (LabelSegment seg in segments)
+                {
+                    longest = Math.Max(longest, seg.EndUs - seg.StartUs);
+                }
+            }
+
+            int perSample = p.StepsPerSample(longest) ?? (p.MaxSteps > 0 ? p.MaxSteps : 100);
+            string[] names = layout.Source == DatasetSource.NMnist ? [.. Enumerable.Range(0, 10).Select(d => d.ToString(CultureInfo.InvariantCulture))] : [.. GestureGenerator.ClassNames];
+            return new Source(name, parts.Concat(), p, names.Length, perSample, names, true, string.Create(CultureInfo.InvariantCulture, $"{layout.Kind}, {count} samples, one decision per sample"));
+        }
+        catch (PreprocessingException ex)
+        {
+            throw new UsageException($"{dir}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The recordings of a DVS dataset split with their labelled segments (0-based classes), in the order the dataset loaders read them.</summary>
+    private static List<(string File, List<LabelSegment> Segments)> DatasetRecordings(string dir, DatasetLayout layout, bool train, Preprocessing p)
+    {
+        var result = new List<(string, List<LabelSegment>)>();
+        if (layout.Source == DatasetSource.NMnist)
+        {
+            foreach ((string file, int label) in EventSnn.Datasets.Loaders.NMnistDataset.Open(dir, train, p).Files)
+            {
+                result.Add((file, [new LabelSegment(label, 0, long.MaxValue)]));
+            }
+
+            return result;
+        }
+
+        var set = EventSnn.Datasets.Loaders.DvsGestureDataset.Open(dir, train, p);
+        foreach (string trial in set.Trials)
+        {
+            var segments = new List<LabelSegment>();
+            foreach (var l in EventSnn.Datasets.Loaders.DvsGestureDataset.ReadLabels(EventSnn.Datasets.Loaders.DvsGestureDataset.LabelsPath(dir, trial)))
+            {
+                segments.Add(new LabelSegment(l.Class - 1, l.StartUs, l.EndUs));
+            }
+
+            result.Add((Path.Combine(dir, trial), segments));
+        }
+
+        return result;
+    }
+
     private static Source ShdSource(string path, ParsedArgs args, double speed, CheckpointInput? checkpoint, TextWriter stderr)
     {
         long binUs = args.GetLong("bin-us", PreprocessingPresets.Shd.BinUs);
@@ -591,9 +704,9 @@ internal sealed class ClassifyCommand : Command
                 w.WriteNumber("steps", session.Steps);
                 w.WriteNumber("decisions", t.Decisions);
                 w.WriteNumber("labelled", t.Labelled);
-                w.WriteNumber("accuracy", Math.Round(t.Accuracy, 4));
-                w.WriteNumber("accuracy_first_half", Math.Round(t.AccuracyFirstHalf, 4));
-                w.WriteNumber("accuracy_second_half", Math.Round(t.AccuracySecondHalf, 4));
+                w.WriteNumber("accuracy", t.Accuracy);
+                w.WriteNumber("accuracy_first_half", t.AccuracyFirstHalf);
+                w.WriteNumber("accuracy_second_half", t.AccuracySecondHalf);
                 w.WriteNumber("chance", Math.Round(chance, 4));
                 w.WriteNumber("latency_mean_ms", Math.Round(latency.Mean, 4));
                 w.WriteNumber("latency_p99_ms", Math.Round(latency.P99, 4));

@@ -98,6 +98,9 @@ public sealed class NMnistDataset : ISequenceDataset
         return new NMnistDataset(folder, files, p, options);
     }
 
+    /// <summary>The split's files with their digit labels, in the order <see cref="Samples"/> reads them.</summary>
+    public IReadOnlyList<(string Path, int Label)> Files => _files;
+
     /// <inheritdoc />
     public IEnumerable<SpikeSequence> Samples()
     {

@@ -144,7 +144,7 @@ public sealed record SequenceTrainerOptions
     public SequenceTrainingMethod Method { get; init; } = SequenceTrainingMethod.Fptt;
 
     /// <summary>Training epochs.</summary>
-    public int Epochs { get; init; } = 20;
+    public int Epochs { get; init; } = 40;
 
     /// <summary>Neurons of the recurrent layer.</summary>
     public int Hidden { get; init; } = 128;
@@ -168,7 +168,7 @@ public sealed record SequenceTrainerOptions
     public double TauBiasInit { get; init; }
 
     /// <summary>Where the classification loss sits in a sequence.</summary>
-    public LossPlacement Loss { get; init; } = LossPlacement.ChunkEnd;
+    public LossPlacement Loss { get; init; } = LossPlacement.EveryStep;
 
     /// <summary>Weighting of the loss terms over time.</summary>
     public LossWeighting Weighting { get; init; } = LossWeighting.Linear;
@@ -177,7 +177,7 @@ public sealed record SequenceTrainerOptions
     public bool Oracle { get; init; }
 
     /// <summary>How decisions (accuracy) are read from the readout.</summary>
-    public DecisionReadout Decision { get; init; } = DecisionReadout.Last;
+    public DecisionReadout Decision { get; init; } = DecisionReadout.Mean;
 
     /// <summary>Optimiser.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
@@ -198,7 +198,7 @@ public sealed record SequenceTrainerOptions
     public double LearningRate { get; init; } = 3e-3;
 
     /// <summary>Learning-rate schedule.</summary>
-    public LearningRateScheduleKind Schedule { get; init; } = LearningRateScheduleKind.Constant;
+    public LearningRateScheduleKind Schedule { get; init; } = LearningRateScheduleKind.Cosine;
 
     /// <summary>FPTT α.</summary>
     public double Alpha { get; init; } = 0.1;
@@ -309,7 +309,7 @@ public sealed record SequenceTrainerOptions
 /// <param name="Seed">Seed of the initial states.</param>
 public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainingMethod Method, int Batch, int Steps, int ChunkLength, double LearningRate, FpttOptions Fptt, double GradientClip, int Seed)
 {
-    /// <summary>Where the loss sits.</summary>
+    /// <summary>Where the loss sits (setups come from <see cref="From"/>; the default here is the low-level one).</summary>
     public LossPlacement Loss { get; init; } = LossPlacement.ChunkEnd;
 
     /// <summary>Weighting of the loss terms.</summary>
