@@ -225,6 +225,69 @@ public sealed class DvsGestureDataset : ISequenceDataset
         return [.. trials];
     }
 
+    /// <summary>
+    /// The raw events of every gesture (those in [start, end) of its label interval), in the order
+    /// of <see cref="Samples"/>: what augmentation transforms before the chain bins them.
+    /// </summary>
+    public IEnumerable<DvsSample> RawSamples()
+    {
+        foreach (string trial in _trials)
+        {
+            string file = Path.Combine(Root, trial);
+            List<LabelledInterval> labels = ReadLabels(LabelsPath(Root, trial));
+            var t = new List<long>();
+            var x = new List<ushort>();
+            var y = new List<ushort>();
+            var p = new List<byte>();
+            using (IDvsEventReader reader = OpenReader(file))
+            {
+                using var batch = new EventBatch();
+                while (reader.Read(batch))
+                {
+                    t.AddRange(batch.Timestamps);
+                    x.AddRange(batch.Xs);
+                    y.AddRange(batch.Ys);
+                    p.AddRange(batch.Polarities);
+                }
+            }
+
+            long[] ts = [.. t];
+            for (int k = 0; k < labels.Count; k++)
+            {
+                LabelledInterval l = labels[k];
+                int a = LowerBound(ts, l.StartUs), b = LowerBound(ts, l.EndUs);
+                yield return new DvsSample(
+                    ts[a..b],
+                    System.Runtime.InteropServices.CollectionsMarshal.AsSpan(x)[a..b].ToArray(),
+                    System.Runtime.InteropServices.CollectionsMarshal.AsSpan(y)[a..b].ToArray(),
+                    System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p)[a..b].ToArray(),
+                    l.Class - 1,
+                    l.StartUs,
+                    l.EndUs,
+                    $"{trial}#{k}");
+            }
+        }
+    }
+
+    private static int LowerBound(long[] t, long value)
+    {
+        int lo = 0, hi = t.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (t[mid] < value)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
     private IEnumerable<SpikeSequence> Cut(string trial)
     {
         string file = Path.Combine(Root, trial);

@@ -87,24 +87,30 @@ public sealed class SequenceTrainer : IDisposable
     public TrainingResult Train(IReadOnlyList<ILabelledSequence> train, IReadOnlyList<ILabelledSequence> test, string? checkpointPath = null, Action<EpochMetrics>? onEpoch = null, Action<TrainingProgress>? onProgress = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(train);
+        return Train(_ => train, test, checkpointPath, onEpoch, onProgress, cancellation);
+    }
+
+    /// <summary>
+    /// Trains like <see cref="Train(IReadOnlyList{ILabelledSequence}, IReadOnlyList{ILabelledSequence}, string?, Action{EpochMetrics}?, Action{TrainingProgress}?, CancellationToken)"/>
+    /// with training samples that may change from epoch to epoch (augmentation):
+    /// <paramref name="trainForEpoch"/> gives epoch e's samples (1-based; the same number every epoch).
+    /// </summary>
+    public TrainingResult Train(Func<int, IReadOnlyList<ILabelledSequence>> trainForEpoch, IReadOnlyList<ILabelledSequence> test, string? checkpointPath = null, Action<EpochMetrics>? onEpoch = null, Action<TrainingProgress>? onProgress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(trainForEpoch);
         ArgumentNullException.ThrowIfNull(test);
+        IReadOnlyList<ILabelledSequence> train = trainForEpoch(CompletedEpochs + 1);
         if (train.Count == 0)
         {
-            throw new ArgumentException("no training samples", nameof(train));
+            throw new ArgumentException("no training samples", nameof(trainForEpoch));
         }
 
-        CheckShapes(train, nameof(train));
         CheckShapes(test, nameof(test));
         var total = Stopwatch.StartNew();
         var epochs = new List<EpochMetrics>();
         int[] order = new int[train.Count];
         int b = _learner.Setup.Batch;
         int batches = (train.Count + b - 1) / b;
-        long events = 0;
-        for (int i = 0; i < train.Count; i++)
-        {
-            events += train[i].NonZeros;
-        }
 
         double best = double.NaN, final = double.NaN;
         bool interrupted = false;
@@ -112,6 +118,17 @@ public sealed class SequenceTrainer : IDisposable
         {
             int epoch = CompletedEpochs + 1;
             var sw = Stopwatch.StartNew();
+            if (epochs.Count > 0)
+            {
+                train = trainForEpoch(epoch);
+            }
+
+            if (train.Count != order.Length)
+            {
+                throw new InvalidOperationException($"epoch {epoch} has {train.Count} training samples, the first had {order.Length}");
+            }
+
+            CheckShapes(train, nameof(trainForEpoch));
             double lr = Options.LearningRateAt(epoch - 1);
             _learner.LearningRate = lr;
 

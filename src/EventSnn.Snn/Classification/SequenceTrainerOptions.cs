@@ -164,6 +164,9 @@ public sealed record SequenceTrainerOptions
     /// <summary>Dropout on the spikes passed up between layers and to the readout (training only).</summary>
     public double Dropout { get; init; }
 
+    /// <summary>Training-time augmentation of the samples, in the preprocessing's text form (e.g. "shift:16,drop-event:0.1"; empty: none).</summary>
+    public string Augment { get; init; } = string.Empty;
+
     /// <summary>Initial bias of the LTC membrane gate c_tau.</summary>
     public double TauBiasInit { get; init; }
 
@@ -381,7 +384,7 @@ public readonly record struct EpochMetrics(int Epoch, double Loss, double TrainA
 /// <param name="Loss">Mean loss so far in the epoch.</param>
 public readonly record struct TrainingProgress(int Epoch, int Batch, int Batches, double Loss);
 
-/// <summary>Outcome of <see cref="SequenceTrainer.Train"/>.</summary>
+/// <summary>Outcome of SequenceTrainer.Train.</summary>
 /// <param name="Epochs">Metrics of the epochs run (this call).</param>
 /// <param name="FinalTestAccuracy">Test accuracy after the last completed epoch (NaN when none completed).</param>
 /// <param name="BestTestAccuracy">Best test accuracy over the epochs run.</param>
