@@ -53,6 +53,9 @@ public sealed class RecipeSettings
 
     public double? ExplodingLossFactor { get; set; }
 
+    /// <summary>DVS streams: augmentation of the training passes' samples (e.g. "shift:16,drop-event:0.1").</summary>
+    public string? Augment { get; set; }
+
     /// <summary>The recipe: the defaults with the given fields; <paramref name="passes"/> sets the schedule's length.</summary>
     internal SequenceTrainerOptions Build(string key, int passes, int seed)
     {
@@ -78,6 +81,7 @@ public sealed class RecipeSettings
             Beta = Beta ?? r.Beta,
             GradientClip = GradientClip ?? r.GradientClip,
             ExplodingLossFactor = ExplodingLossFactor ?? r.ExplodingLossFactor,
+            Augment = Augment is null ? r.Augment : ParseAugment($"{key}:Augment", Augment),
         };
         if (r.InputNorm == InputNormKind.Batch)
         {
@@ -102,6 +106,19 @@ public sealed class RecipeSettings
         }
 
         return r;
+    }
+
+    private static string ParseAugment(string key, string text)
+    {
+        try
+        {
+            string a = EventSnn.Transforms.Augmentation.Parse(text).ToString();
+            return a == "none" ? string.Empty : a;
+        }
+        catch (EventSnn.Transforms.PreprocessingException ex)
+        {
+            throw new ConfigurationException(key, text, ex.Message);
+        }
     }
 
     private static T Parse<T>(string key, string text, IReadOnlyDictionary<string, T> names)

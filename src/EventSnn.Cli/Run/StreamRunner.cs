@@ -94,6 +94,9 @@ public sealed class StreamRunner
 
     public long DroppedSteps { get; private set; }
 
+    /// <summary>Augmented copies learned from (not decided).</summary>
+    public long AugmentedSamples { get; private set; }
+
     public double Seconds { get; private set; }
 
     public IReadOnlyCollection<SampleSnapshot> Snapshots => _snapshots;
@@ -169,7 +172,7 @@ public sealed class StreamRunner
 
     private async Task ReplayAsync(string file, string phase, int pass, Action<DecisionRecord> onDecision, CancellationToken cancellation)
     {
-        IObservable<TimeStep> source = Source(file);
+        IObservable<TimeStep> source = Source(file, pass);
         var options = new HandoffOptions
         {
             Capacity = _run.ChannelCapacity,
@@ -183,6 +186,8 @@ public sealed class StreamRunner
         using Handoff<TimeStep> steps = source.ToChannel(options, cancellation: cancellation);
         long currentSample = -1;
         int currentLabel = -1;
+        bool currentAugmented = false;
+        bool learning = Classifier.Learning;
         float[] sum = new float[Inputs];
         var raster = Settings.ParsedKind == StreamKind.Shd ? new List<float[]>() : null;
         try
@@ -191,18 +196,22 @@ public sealed class StreamRunner
             {
                 using (step)
                 {
-                    if (!Classifier.InSample || step.Sample != currentSample)
+                    if (!Classifier.InSample || step.Sample != currentSample || step.Augmented != currentAugmented)
                     {
                         if (Classifier.InSample)
                         {
                             // a sample whose last step was dropped by the overflow policy
-                            Decide(step.StartUs, currentLabel, phase, pass, currentSample, sum, raster, onDecision);
+                            Close(step.StartUs, currentLabel, currentAugmented, phase, pass, currentSample, sum, raster, onDecision);
                         }
 
                         currentSample = step.Sample;
                         currentLabel = step.Label;
+                        currentAugmented = step.Augmented;
                         Array.Clear(sum);
                         raster?.Clear();
+
+                        // an augmented copy is only learned from; the real sample is decided (and learned)
+                        Classifier.Learning = learning;
                         Classifier.BeginSample(currentLabel is >= 0 && currentLabel < Classes ? currentLabel : -1);
                     }
 
@@ -218,7 +227,7 @@ public sealed class StreamRunner
                     StepsProcessed++;
                     if (step.EndsSample)
                     {
-                        Decide(step.EndUs, currentLabel, phase, pass, currentSample, sum, raster, onDecision);
+                        Close(step.EndUs, currentLabel, currentAugmented, phase, pass, currentSample, sum, raster, onDecision);
                     }
                 }
             }
@@ -229,9 +238,22 @@ public sealed class StreamRunner
             if (Classifier.InSample)
             {
                 // cancelled or the source ended mid-sample: close the chunk and report the decision
-                Decide(0, currentLabel, phase, pass, currentSample, sum, raster, onDecision);
+                Close(0, currentLabel, currentAugmented, phase, pass, currentSample, sum, raster, onDecision);
             }
         }
+    }
+
+    /// <summary>Ends the current sample: a real sample's decision is recorded; an augmented copy only finishes its learning.</summary>
+    private void Close(long tUs, int truth, bool augmented, string phase, int pass, long sample, float[] sum, List<float[]>? raster, Action<DecisionRecord> onDecision)
+    {
+        if (augmented)
+        {
+            Classifier.EndSample();
+            AugmentedSamples++;
+            return;
+        }
+
+        Decide(tUs, truth, phase, pass, sample, sum, raster, onDecision);
     }
 
     private void Decide(long tUs, int truth, string phase, int pass, long sample, float[] sum, List<float[]>? raster, Action<DecisionRecord> onDecision)
@@ -291,7 +313,11 @@ public sealed class StreamRunner
 
     private TimeStepLayout LayoutOf() => TimeStepLayout.For(Preprocessing);
 
-    private IObservable<TimeStep> Source(string file)
+    /// <summary>
+    /// The stream's steps of <paramref name="file"/>; on training passes (pass &gt; 0) every gesture
+    /// is followed by an augmented copy per the recipe (learned from, not decided on).
+    /// </summary>
+    private IObservable<TimeStep> Source(string file, int pass)
     {
         if (Settings.ParsedKind == StreamKind.Shd)
         {
@@ -305,8 +331,10 @@ public sealed class StreamRunner
             Pacing = _run.Speed > 0 ? ReplayPacing.Scaled : ReplayPacing.AsFastAsPossible,
             Speed = _run.Speed > 0 ? _run.Speed : 1,
         };
+        Augmentation augmentation = pass > 0 ? Augmentation.Parse(Settings.RecipeOptions.Augment) : Augmentation.None;
         return EventReplay.ReplayFile(file, options: replay)
             .CutByLabels(labels)
+            .AugmentCopies(augmentation, Preprocessing.Width, Preprocessing.Height, Settings.RecipeOptions.Seed, pass)
             .Preprocess(Preprocessing);
     }
 

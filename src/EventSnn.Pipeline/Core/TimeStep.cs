@@ -95,6 +95,9 @@ public sealed class TimeStep : IDisposable
     /// <summary>True on the last step of a labelled sample (segment binning, sample sources).</summary>
     public bool EndsSample { get; set; }
 
+    /// <summary>True for the steps of a training-time augmented copy of a sample (to learn from, not to decide on).</summary>
+    public bool Augmented { get; set; }
+
     /// <summary>Dense frame values (length <see cref="TimeStepLayout.InputCount"/>; empty when not dense).</summary>
     public Span<float> Frame => _frame.Length == 0 ? Span<float>.Empty : _frame.AsSpan(0, Layout.InputCount);
 
@@ -127,6 +130,7 @@ public sealed class TimeStep : IDisposable
         Label = -1;
         Sample = -1;
         EndsSample = false;
+        Augmented = false;
     }
 
     /// <summary>Forgets all values (sparse clear of the frame).</summary>
@@ -416,6 +420,7 @@ public sealed class TimeStep : IDisposable
         target.Label = Label;
         target.Sample = Sample;
         target.EndsSample = EndsSample;
+        target.Augmented = Augmented;
         ReadOnlySpan<int> active = Active;
         if (target._frame.Length > 0)
         {

@@ -95,6 +95,9 @@ public sealed class LabelledSample
     /// <summary>Events that did not fit the bound and were dropped.</summary>
     public long Overflow => Buffer.Overflow;
 
+    /// <summary>True for a training-time augmented copy (see <see cref="EventPipeline.AugmentCopies"/>).</summary>
+    public bool Augmented { get; internal set; }
+
     internal EventBuffer Buffer { get; }
 }
 

@@ -48,6 +48,7 @@ public static partial class EventPipeline
             _scratch.Load(step);
             _scratch.Label = _current!.Label;
             _scratch.Sample = _current.Index;
+            _scratch.Augmented = _current.Augmented;
             Downstream.OnNext(_scratch);
         }
     }
