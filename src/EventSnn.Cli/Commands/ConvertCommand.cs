@@ -88,6 +88,12 @@ internal sealed class ConvertCommand : Command
             throw new UsageException($"{output} is a folder; name the output file");
         }
 
+        string folder = Path.GetDirectoryName(Path.GetFullPath(output)) ?? ".";
+        if (!Directory.Exists(folder))
+        {
+            throw new UsageException($"{output}: the folder {folder} does not exist");
+        }
+
         if (!File.Exists(input))
         {
             throw new UsageException($"{input}: file not found");
