@@ -381,7 +381,7 @@ internal sealed class ConvertCommand : Command
         job.Origin = t0;
         using var output = new OutputFile(job.Output, job.Force);
         string path = output.ReleaseForPath();
-        using (ShdWriter writer = ShdWriter.Create(path, channels, keys: null, ShdTimeType.Float32))
+        using (ShdWriter writer = ShdWriter.Create(path, channels, keys: null, ShdTimeType.Float64)) // exact to the microsecond at any length
         {
             writer.Add(rel, units.ToArray(), label: 0);
         }
