@@ -14,6 +14,9 @@ public static class CommandRunner
     /// <summary>Exit code for bad input or bad usage.</summary>
     public const int BadInput = 2;
 
+    /// <summary>Exit code after Ctrl-C / SIGTERM (128 + SIGINT).</summary>
+    public const int Interrupted = 130;
+
     /// <summary>Runs the tool.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -78,16 +81,35 @@ public static class CommandRunner
             stderr.WriteLine(verbose ? ex.ToString() : "error: " + ex.Message);
             return BadInput;
         }
+        catch (FormatLimitException ex)
+        {
+            stderr.WriteLine(verbose ? ex.ToString() : "error: " + ex.Message);
+            return BadInput;
+        }
         catch (OperationCanceledException)
         {
             stderr.WriteLine("cancelled");
-            return 130;
+            return Interrupted;
         }
         catch (Exception ex)
         {
-            stderr.WriteLine(verbose ? ex.ToString() : $"error: {ex.Message} (run with --verbose for details)");
+            stderr.WriteLine(verbose ? ex.ToString() : $"error: {UserMessage(ex)} (run with --verbose for details)");
             return Failure;
         }
+    }
+
+    /// <summary>An exception's message for the user: without the "(Parameter 'name')" suffix of argument exceptions.</summary>
+    public static string UserMessage(Exception ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        string message = ex.Message;
+        if (ex is ArgumentException { ParamName: { } name })
+        {
+            message = message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal);
+        }
+
+        int cut = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return cut >= 0 && message.EndsWith("')", StringComparison.Ordinal) ? message[..cut] : message;
     }
 
     private static (Command?, int) Find(IReadOnlyList<Command> commands, string[] args)

@@ -141,6 +141,26 @@ public sealed class EventBatch : IDisposable
         _count += count;
     }
 
+    /// <summary>
+    /// Subtracts <paramref name="origin"/> from every event and trigger timestamp in place (to
+    /// rebase a recording's time); allocation-free.
+    /// </summary>
+    public void ShiftTime(long origin)
+    {
+        if (origin == 0)
+        {
+            return;
+        }
+
+        Span<long> t = Timestamps;
+        for (int i = 0; i < t.Length; i++)
+        {
+            t[i] -= origin;
+        }
+
+        Triggers.ShiftTime(origin);
+    }
+
     /// <summary>Copies the valid events into a new array (for tests and small tools, not hot paths).</summary>
     public DvsEvent[] ToArray()
     {

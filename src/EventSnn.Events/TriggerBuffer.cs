@@ -44,6 +44,15 @@ public sealed class TriggerBuffer
         }
     }
 
+    /// <summary>Subtracts <paramref name="origin"/> from every trigger timestamp in place.</summary>
+    public void ShiftTime(long origin)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            _items[i] = _items[i] with { T = _items[i].T - origin };
+        }
+    }
+
     /// <summary>Forgets all triggers.</summary>
     public void Clear()
     {

@@ -17,16 +17,21 @@ namespace EventSnn.IO;
 /// Coordinates are encoded with the inverse of the reader's convention (see
 /// <see cref="JaerAddress"/>). Timestamps are stored modulo 2^32 (jAER's int32 wrap); the
 /// reader recovers them exactly when the first is below 2^32 and consecutive records differ
-/// by less than 2^31 us. Triggers become external-input records (DAVIS address 0x400,
+/// by less than 2^31 us, so the writer accepts exactly those (non-negative times, first below
+/// 2^32, steps below 2^31 us either way) and throws <see cref="FormatLimitException"/> for
+/// anything else before writing any record of the batch. Triggers become external-input records (DAVIS address 0x400,
 /// DVS128 address 0x8000; jAER files do not carry the edge kind) and are merged with the
 /// events of a batch in timestamp order. The AEChip class is chosen from the layout and
 /// sensor size (DVS128, DAVIS240C, Davis346B, Davis640, Davis128, Davis208PixelParade); a
 /// DAVIS of unknown size writes <c>eu.seebetter.ini.chips.DavisChip</c> and stores the raw
-/// (unmirrored) coordinates.
+/// (unmirrored) coordinates; other sizes have no class (<see cref="ChipClassFor"/> is null) and
+/// are refused.
 /// </remarks>
 public sealed class Aedat2Writer : IEventWriter
 {
     private const int BufferBytes = 1 << 20;
+    private const long FirstLimit = 1L << 32;
+    private const long StepLimit = 1L << 31;
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -35,6 +40,8 @@ public sealed class Aedat2Writer : IEventWriter
     private readonly int _yBase;
     private byte[] _buffer;
     private int _used;
+    private bool _started;
+    private long _lastT;
 
     /// <summary>Creates (or overwrites) a file.</summary>
     public Aedat2Writer(string path, JaerChip chip, SensorGeometry geometry, string? aeChipClass = null)
@@ -62,8 +69,8 @@ public sealed class Aedat2Writer : IEventWriter
             geometry = SensorGeometry.Dvs128;
         }
 
-        string className = aeChipClass ?? DefaultClass(chip, geometry)
-            ?? throw new ArgumentException($"No jAER AEChip class for a {geometry} DAVIS; pass aeChipClass or SensorGeometry.Unknown.", nameof(geometry));
+        string className = aeChipClass ?? ChipClassFor(chip, geometry)
+            ?? throw new FormatLimitException(EventFormat.Aedat2, $"AEDAT 2.0 has no jAER chip class for a {geometry.Width} x {geometry.Height} sensor (jAER knows {KnownSizes}).");
         if (aeChipClass is not null && JaerAddress.TryParseChip(aeChipClass, out JaerChip parsed, out SensorGeometry parsedGeometry)
             && parsed == chip && parsedGeometry.IsKnown)
         {
@@ -80,6 +87,9 @@ public sealed class Aedat2Writer : IEventWriter
         _buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
         WriteHeader();
     }
+
+    /// <summary>The sensor sizes with a jAER chip class, for messages.</summary>
+    public static string KnownSizes => "128 x 128 DVS128, 240 x 180 DAVIS240C, 346 x 260 Davis346B, 640 x 480 Davis640, 208 x 192 Davis208PixelParade";
 
     /// <summary>The address layout written.</summary>
     public JaerChip Chip { get; }
@@ -102,9 +112,10 @@ public sealed class Aedat2Writer : IEventWriter
         ArgumentNullException.ThrowIfNull(batch);
         ReadOnlySpan<TriggerEvent> triggers = batch.Triggers.Items;
         int n = batch.Count;
+        Validate(batch.Timestamps, batch.Xs, batch.Ys, triggers);
         if (triggers.IsEmpty)
         {
-            WriteEvents(batch.T.AsSpan(0, n), batch.X.AsSpan(0, n), batch.Y.AsSpan(0, n), batch.P.AsSpan(0, n));
+            Encode(batch.T.AsSpan(0, n), batch.X.AsSpan(0, n), batch.Y.AsSpan(0, n), batch.P.AsSpan(0, n));
             return;
         }
 
@@ -115,19 +126,19 @@ public sealed class Aedat2Writer : IEventWriter
         {
             if (j < triggers.Length && triggers[j].T <= ts[i])
             {
-                WriteEvents(ts.AsSpan(start, i - start), batch.X.AsSpan(start, i - start), batch.Y.AsSpan(start, i - start), batch.P.AsSpan(start, i - start));
+                Encode(ts.AsSpan(start, i - start), batch.X.AsSpan(start, i - start), batch.Y.AsSpan(start, i - start), batch.P.AsSpan(start, i - start));
                 start = i;
                 while (j < triggers.Length && triggers[j].T <= ts[i])
                 {
-                    WriteTrigger(triggers[j++]);
+                    EncodeTrigger(triggers[j++]);
                 }
             }
         }
 
-        WriteEvents(ts.AsSpan(start, n - start), batch.X.AsSpan(start, n - start), batch.Y.AsSpan(start, n - start), batch.P.AsSpan(start, n - start));
+        Encode(ts.AsSpan(start, n - start), batch.X.AsSpan(start, n - start), batch.Y.AsSpan(start, n - start), batch.P.AsSpan(start, n - start));
         while (j < triggers.Length)
         {
-            WriteTrigger(triggers[j++]);
+            EncodeTrigger(triggers[j++]);
         }
     }
 
@@ -150,35 +161,15 @@ public sealed class Aedat2Writer : IEventWriter
             throw new ArgumentException("Spans must have equal lengths.", nameof(t));
         }
 
-        int i = 0;
-        while (i < n)
-        {
-            int room = (_buffer.Length - _used) >> 3;
-            if (room == 0)
-            {
-                FlushBuffer();
-                continue;
-            }
-
-            int count = Math.Min(room, n - i);
-            EncodeEvents(t.Slice(i, count), x.Slice(i, count), y.Slice(i, count), p.Slice(i, count));
-            i += count;
-        }
+        Validate(t, x, y, []);
+        Encode(t, x, y, p);
     }
 
     /// <summary>Writes one trigger as an external-input record.</summary>
     public void WriteTrigger(in TriggerEvent trigger)
     {
-        if (_buffer.Length - _used < 8)
-        {
-            FlushBuffer();
-        }
-
-        uint address = Chip == JaerChip.Davis ? JaerAddress.DavisExternalBit : JaerAddress.Dvs128ExternalBit;
-        BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(_used), address);
-        BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(_used + 4), unchecked((int)trigger.T));
-        _used += 8;
-        TriggersWritten++;
+        Validate([], [], [], [trigger]);
+        EncodeTrigger(trigger);
     }
 
     /// <summary>Writes buffered records to the stream and flushes it.</summary>
@@ -211,7 +202,12 @@ public sealed class Aedat2Writer : IEventWriter
         }
     }
 
-    private static string? DefaultClass(JaerChip chip, SensorGeometry geometry)
+    /// <summary>
+    /// The jAER AEChip class for a sensor: DVS128 for the DVS128 layout; for DAVIS the class of
+    /// its size (DAVIS240C, Davis346B, Davis640, Davis128, Davis208PixelParade), the generic
+    /// DavisChip for <see cref="SensorGeometry.Unknown"/>, null for other sizes.
+    /// </summary>
+    public static string? ChipClassFor(JaerChip chip, SensorGeometry geometry)
     {
         if (chip == JaerChip.Dvs128)
         {
@@ -230,6 +226,93 @@ public sealed class Aedat2Writer : IEventWriter
         };
     }
 
+    /// <summary>
+    /// Checks coordinates and the time sequence (events and triggers merged as written) before
+    /// anything of a batch is encoded.
+    /// </summary>
+    private void Validate(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<TriggerEvent> triggers)
+    {
+        uint maxX, maxY;
+        if (Chip == JaerChip.Dvs128)
+        {
+            maxX = maxY = 127;
+        }
+        else if (_mirror)
+        {
+            maxX = (uint)Geometry.Width - 1;
+            maxY = (uint)Geometry.Height - 1;
+        }
+        else
+        {
+            maxX = JaerAddress.DavisXMask;
+            maxY = JaerAddress.DavisYMask;
+        }
+
+        for (int k = 0; k < x.Length; k++)
+        {
+            if (x[k] > maxX || y[k] > maxY)
+            {
+                throw new FormatLimitException(EventFormat.Aedat2, $"AEDAT 2.0: event {k} at ({x[k]}, {y[k]}) lies outside the {(Geometry.IsKnown ? Geometry.Width + " x " + Geometry.Height + " sensor" : "address fields")} (x <= {maxX}, y <= {maxY}).");
+            }
+        }
+
+        bool started = _started;
+        long prev = _lastT;
+        int i = 0, j = 0;
+        while (i < t.Length || j < triggers.Length)
+        {
+            // the order Write(EventBatch) writes: triggers up to an event's time go before it
+            bool trigger = j < triggers.Length && (i >= t.Length || triggers[j].T <= t[i]);
+            long ti = trigger ? triggers[j++].T : t[i++];
+            if (ti < 0 || (!started && ti >= FirstLimit) || (started && (ti - prev >= StepLimit || prev - ti > StepLimit)))
+            {
+                string what = trigger ? "trigger" : "event";
+                string rule = ti < 0 ? "timestamps must be non-negative"
+                    : !started ? "the first timestamp must be below 2^32 us (jAER's 32-bit time)"
+                    : $"it is {Math.Abs(ti - prev)} us from the previous record at {prev} us; jAER's 32-bit time unwraps steps below 2^31 us only";
+                throw new FormatLimitException(EventFormat.Aedat2, $"AEDAT 2.0: {what} at {ti} us cannot be stored: {rule}.");
+            }
+
+            started = true;
+            prev = ti;
+        }
+    }
+
+    private void Encode(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<byte> p)
+    {
+        int n = t.Length;
+        int i = 0;
+        while (i < n)
+        {
+            int room = (_buffer.Length - _used) >> 3;
+            if (room == 0)
+            {
+                FlushBuffer();
+                continue;
+            }
+
+            int count = Math.Min(room, n - i);
+            EncodeEvents(t.Slice(i, count), x.Slice(i, count), y.Slice(i, count), p.Slice(i, count));
+            i += count;
+        }
+    }
+
+    private void EncodeTrigger(in TriggerEvent trigger)
+    {
+        if (_buffer.Length - _used < 8)
+        {
+            FlushBuffer();
+        }
+
+        uint address = Chip == JaerChip.Davis ? JaerAddress.DavisExternalBit : JaerAddress.Dvs128ExternalBit;
+        BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(_used), address);
+        BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(_used + 4), unchecked((int)trigger.T));
+        _used += 8;
+        TriggersWritten++;
+        _started = true;
+        _lastT = trigger.T;
+    }
+
     private void EncodeEvents(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<byte> p)
     {
         ref byte dst = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_buffer), _used);
@@ -244,17 +327,10 @@ public sealed class Aedat2Writer : IEventWriter
         }
         else if (_mirror)
         {
-            uint w = (uint)Geometry.Width;
-            uint h = (uint)Geometry.Height;
             for (int i = 0; i < n; i++)
             {
                 uint xi = x[i];
                 uint yi = y[i];
-                if (xi >= w || yi >= h)
-                {
-                    ThrowOutside(xi, yi);
-                }
-
                 uint address = ((uint)(_yBase - (int)yi) << JaerAddress.DavisYShift)
                     | ((uint)(_xBase - (int)xi) << JaerAddress.DavisXShift)
                     | ((uint)(p[i] & 1) << 11);
@@ -272,6 +348,11 @@ public sealed class Aedat2Writer : IEventWriter
 
         _used += n << 3;
         EventsWritten += n;
+        if (n > 0)
+        {
+            _started = true;
+            _lastT = t[n - 1];
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -280,9 +361,6 @@ public sealed class Aedat2Writer : IEventWriter
         Unsafe.WriteUnaligned(ref dst, BinaryPrimitives.ReverseEndianness(address));
         Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 4), BinaryPrimitives.ReverseEndianness(unchecked((uint)t)));
     }
-
-    private void ThrowOutside(uint x, uint y) =>
-        throw new ArgumentOutOfRangeException(nameof(x), $"Event ({x}, {y}) lies outside the {Geometry} sensor.");
 
     private void FlushBuffer()
     {

@@ -82,9 +82,9 @@ public sealed class Aedat31Writer : IEventWriter
     public void Write(EventBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        WriteTriggers(batch.Triggers.Items);
-        int n = batch.Count;
-        WriteEvents(batch.T.AsSpan(0, n), batch.X.AsSpan(0, n), batch.Y.AsSpan(0, n), batch.P.AsSpan(0, n));
+        Validate(batch.Timestamps, batch.Xs, batch.Ys, batch.Triggers.Items);
+        EncodeTriggers(batch.Triggers.Items);
+        EncodeEvents(batch.Timestamps, batch.Xs, batch.Ys, batch.Polarities);
     }
 
     /// <summary>Writes polarity events given as struct-of-arrays spans of equal length.</summary>
@@ -96,6 +96,20 @@ public sealed class Aedat31Writer : IEventWriter
             throw new ArgumentException("Spans must have equal lengths.", nameof(t));
         }
 
+        Validate(t, x, y, []);
+        EncodeEvents(t, x, y, p);
+    }
+
+    /// <summary>Writes triggers as special events (one packet per overflow epoch and at most <see cref="MaxEventsPerPacket"/> events).</summary>
+    public void WriteTriggers(ReadOnlySpan<TriggerEvent> triggers)
+    {
+        Validate([], [], [], triggers);
+        EncodeTriggers(triggers);
+    }
+
+    private void EncodeEvents(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<byte> p)
+    {
+        int n = t.Length;
         int i = 0;
         while (i < n)
         {
@@ -113,11 +127,6 @@ public sealed class Aedat31Writer : IEventWriter
                 int j = i + k;
                 uint xi = x[j];
                 uint yi = y[j];
-                if (xi > 0x7FFF || yi > 0x7FFF || (Geometry.IsKnown && (xi >= (uint)Geometry.Width || yi >= (uint)Geometry.Height)))
-                {
-                    throw new ArgumentOutOfRangeException(nameof(x), $"Event ({xi}, {yi}) lies outside the {Geometry} sensor.");
-                }
-
                 uint data = 1u | ((uint)(p[j] & 1) << 1) | (yi << 2) | (xi << 17);
                 BinaryPrimitives.WriteUInt32LittleEndian(events[(k * EventBytes)..], data);
                 BinaryPrimitives.WriteInt32LittleEndian(events[((k * EventBytes) + 4)..], (int)(t[j] & 0x7FFFFFFF));
@@ -129,8 +138,7 @@ public sealed class Aedat31Writer : IEventWriter
         }
     }
 
-    /// <summary>Writes triggers as special events (one packet per overflow epoch and at most <see cref="MaxEventsPerPacket"/> events).</summary>
-    public void WriteTriggers(ReadOnlySpan<TriggerEvent> triggers)
+    private void EncodeTriggers(ReadOnlySpan<TriggerEvent> triggers)
     {
         int i = 0;
         while (i < triggers.Length)
@@ -182,14 +190,35 @@ public sealed class Aedat31Writer : IEventWriter
         }
     }
 
-    private static int Overflow(long t)
+    private static int Overflow(long t) => (int)(t >> 31);
+
+    /// <summary>Checks addresses and times before anything of a batch is written.</summary>
+    private void Validate(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<TriggerEvent> triggers)
+    {
+        uint maxX = Geometry.IsKnown ? Math.Min(0x7FFFu, (uint)Geometry.Width - 1) : 0x7FFF;
+        uint maxY = Geometry.IsKnown ? Math.Min(0x7FFFu, (uint)Geometry.Height - 1) : 0x7FFF;
+        for (int i = 0; i < t.Length; i++)
+        {
+            if (x[i] > maxX || y[i] > maxY)
+            {
+                throw new FormatLimitException(EventFormat.Aedat3, $"AEDAT 3.1: event {i} at ({x[i]}, {y[i]}) lies outside the {(Geometry.IsKnown ? Geometry.Width + " x " + Geometry.Height + " sensor" : "15-bit address fields")} (x <= {maxX}, y <= {maxY}).");
+            }
+
+            CheckTime(t[i], "event", i);
+        }
+
+        for (int i = 0; i < triggers.Length; i++)
+        {
+            CheckTime(triggers[i].T, "trigger", i);
+        }
+    }
+
+    private static void CheckTime(long t, string what, int index)
     {
         if (t < 0 || (t >> 31) > int.MaxValue)
         {
-            throw new ArgumentOutOfRangeException(nameof(t), t, "AEDAT 3.1 timestamps must be non-negative and below 2^62 us.");
+            throw new FormatLimitException(EventFormat.Aedat3, $"AEDAT 3.1: {what} {index} at {t} us cannot be stored: timestamps must be non-negative and below 2^62 us.");
         }
-
-        return (int)(t >> 31);
     }
 
     private static int SpecialType(in TriggerEvent tr) => tr.Kind switch

@@ -140,6 +140,18 @@ public sealed class Aedat4Writer : IEventWriter
             throw new ArgumentException("Event spans differ in length.", nameof(x));
         }
 
+        // int16 address fields: check the whole span before any of it is packed
+        int wide = x.IndexOfAnyInRange((ushort)0x8000, ushort.MaxValue);
+        if (wide < 0)
+        {
+            wide = y.IndexOfAnyInRange((ushort)0x8000, ushort.MaxValue);
+        }
+
+        if (wide >= 0)
+        {
+            throw new FormatLimitException(EventFormat.Aedat4, $"AEDAT 4.0: event {wide} at ({x[wide]}, {y[wide]}) does not fit the int16 address fields (x, y <= 32767).");
+        }
+
         int done = 0;
         while (done < n)
         {

@@ -71,7 +71,7 @@ public sealed class DatWriter : IEventWriter
             prev = ts[i];
             if (xs[i] > 0x3FFF || ys[i] > 0x3FFF)
             {
-                throw new ArgumentException($"DAT: event {i} at ({xs[i]}, {ys[i]}) does not fit 14-bit addresses.", nameof(batch));
+                throw new FormatLimitException(EventFormat.Dat, $"DAT: event {i} at ({xs[i]}, {ys[i]}) does not fit 14-bit addresses.");
             }
         }
 
@@ -99,12 +99,12 @@ public sealed class DatWriter : IEventWriter
     {
         if (t < 0 || t < prev)
         {
-            throw new ArgumentException($"DAT: record {index} has timestamp {t} us after {prev} us; timestamps must be non-negative and non-decreasing.");
+            throw new FormatLimitException(EventFormat.Dat, $"DAT: record {index} has timestamp {t} us after {prev} us; timestamps must be non-negative and non-decreasing.");
         }
 
         if (prev < 0 ? t >= 1L << 32 : t - prev >= HalfRange)
         {
-            throw new ArgumentException($"DAT: record {index} at {t} us cannot be stored in the 32-bit field (the first timestamp must be below 2^32 and no gap may reach 2^31 us).");
+            throw new FormatLimitException(EventFormat.Dat, $"DAT: record {index} at {t} us cannot be stored in the 32-bit field (the first timestamp must be below 2^32 us and no gap may reach 2^31 us).");
         }
     }
 
@@ -117,7 +117,7 @@ public sealed class DatWriter : IEventWriter
             prev = triggers[i].T;
             if ((uint)triggers[i].Data > 63)
             {
-                throw new ArgumentException($"DAT: trigger {i} has channel id {triggers[i].Data}; the format holds 0..63.");
+                throw new FormatLimitException(EventFormat.Dat, $"DAT: trigger {i} has channel id {triggers[i].Data}; the format holds 0..63.");
             }
         }
 

@@ -21,6 +21,10 @@ public static class EventWriters
         _ => "bin",
     };
 
+    /// <summary>What <paramref name="format"/> can hold (address fields, time range, bytes per event).</summary>
+    /// <exception cref="ArgumentException"><paramref name="format"/> has no DVS event writer.</exception>
+    public static WriterLimits Limits(EventFormat format) => WriterLimits.For(format);
+
     /// <summary>
     /// Creates <paramref name="path"/> and a writer for <paramref name="format"/>.
     /// <paramref name="compression"/> applies to AEDAT4; <paramref name="triggers"/> declares
@@ -29,17 +33,43 @@ public static class EventWriters
     public static IEventWriter Create(EventFormat format, string path, SensorGeometry geometry, Aedat4Compression compression = Aedat4Compression.Lz4, bool triggers = true)
     {
         ArgumentNullException.ThrowIfNull(path);
+        CheckWritable(format);
+        var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        try
+        {
+            return Create(format, stream, geometry, compression, triggers, leaveOpen: false);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A writer for <paramref name="format"/> on <paramref name="stream"/> (AEDAT4 appends its
+    /// table only when the stream can seek). The sensor must fit the format
+    /// (<see cref="WriterLimits.CheckGeometry"/>), else <see cref="FormatLimitException"/>.
+    /// </summary>
+    public static IEventWriter Create(EventFormat format, Stream stream, SensorGeometry geometry, Aedat4Compression compression = Aedat4Compression.Lz4, bool triggers = true, bool leaveOpen = false)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        WriterLimits limits = CheckWritable(format);
+        if (limits.CheckGeometry(geometry) is { } problem)
+        {
+            throw new FormatLimitException(format, problem);
+        }
+
         return format switch
         {
-            EventFormat.Aedat4 => Aedat4Writer.Create(path, new Aedat4WriterOptions { Compression = compression, Geometry = geometry, Triggers = triggers }),
-            EventFormat.Aedat2 => new Aedat2Writer(path, geometry == SensorGeometry.Dvs128 ? JaerChip.Dvs128 : JaerChip.Davis, geometry),
-            EventFormat.Aedat3 => new Aedat31Writer(path, geometry),
-            EventFormat.Evt2 => Evt2Writer.Create(path, geometry),
-            EventFormat.Evt21 => Evt21Writer.Create(path, geometry),
-            EventFormat.Evt3 => Evt3Writer.Create(path, geometry),
-            EventFormat.Dat => DatWriter.Create(path, geometry),
-            EventFormat.NMnist => new NMnistWriter(path),
-            _ => throw new ArgumentException($"no DVS event writer for {EventFormats.Name(format)}", nameof(format)),
+            EventFormat.Aedat4 => new Aedat4Writer(stream, new Aedat4WriterOptions { Compression = compression, Geometry = geometry, Triggers = triggers, LeaveOpen = leaveOpen }),
+            EventFormat.Aedat2 => new Aedat2Writer(stream, geometry == SensorGeometry.Dvs128 ? JaerChip.Dvs128 : JaerChip.Davis, geometry, leaveOpen: leaveOpen),
+            EventFormat.Aedat3 => new Aedat31Writer(stream, geometry, leaveOpen: leaveOpen),
+            EventFormat.Evt2 => new Evt2Writer(stream, geometry, leaveOpen),
+            EventFormat.Evt21 => new Evt21Writer(stream, geometry, leaveOpen),
+            EventFormat.Evt3 => new Evt3Writer(stream, geometry, leaveOpen),
+            EventFormat.Dat => new DatWriter(stream, geometry, leaveOpen),
+            _ => new NMnistWriter(stream, leaveOpen),
         };
     }
 
@@ -53,4 +83,7 @@ public static class EventWriters
         "none" => Aedat4Compression.None,
         _ => throw new ArgumentException($"unknown compression '{name}' (lz4, lz4-high, zstd, zstd-high, none)", nameof(name)),
     };
+
+    private static WriterLimits CheckWritable(EventFormat format) =>
+        Writable.Contains(format) ? WriterLimits.For(format) : throw new ArgumentException($"no DVS event writer for {EventFormats.Name(format)}", nameof(format));
 }

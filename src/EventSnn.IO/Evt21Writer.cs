@@ -55,7 +55,7 @@ public sealed class Evt21Writer : IEventWriter
     public void Write(EventBatch batch)
     {
         ObjectDisposedException.ThrowIf(_out.IsDisposed, this);
-        WriterSupport.Validate(batch, _lastT, 2047, 2047, 31, "EVT 2.1");
+        WriterSupport.Validate(batch, _lastT, 2047, 2047, 31, EventFormat.Evt21, "EVT 2.1");
         ReadOnlySpan<long> ts = batch.Timestamps;
         ReadOnlySpan<ushort> xs = batch.Xs;
         ReadOnlySpan<ushort> ys = batch.Ys;

@@ -49,7 +49,7 @@ public sealed class Evt2Writer : IEventWriter
     public void Write(EventBatch batch)
     {
         ObjectDisposedException.ThrowIf(_out.IsDisposed, this);
-        WriterSupport.Validate(batch, _lastT, 2047, 2047, 31, "EVT 2.0");
+        WriterSupport.Validate(batch, _lastT, 2047, 2047, 31, EventFormat.Evt2, "EVT 2.0");
         ReadOnlySpan<long> ts = batch.Timestamps;
         ReadOnlySpan<ushort> xs = batch.Xs;
         ReadOnlySpan<ushort> ys = batch.Ys;

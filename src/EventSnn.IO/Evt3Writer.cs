@@ -10,7 +10,8 @@ namespace EventSnn.IO;
 /// TIME_LOW (t[11:0]) when the time changes, ADDR_Y when the row changes, then either ADDR_X
 /// for a single event or, for a run of at least <see cref="MinVectorRun"/> consecutive events
 /// with the same time, row and polarity and increasing x within 32 columns, VECT_BASE_X followed
-/// by the full VECT_12 + VECT_12 + VECT_8 pattern (32 pixels, as OpenEB expects). Triggers become
+/// by the full VECT_12 + VECT_12 + VECT_8 pattern (32 pixels, as OpenEB expects; sensors narrower
+/// than 32 columns get ADDR_X words only, since a vector would reach past their edge). Triggers become
 /// EXT_TRIGGER words merged in time order. Timestamps must be non-negative and non-decreasing;
 /// x and y must fit 11 bits, trigger ids 4 bits.
 /// </summary>
@@ -22,6 +23,7 @@ public sealed class Evt3Writer : IEventWriter
     private const long Range = 1L << 12;
     private readonly OutputBuffer _out;
     private readonly int _vectorLimit;
+    private readonly bool _vectors;
     private TimeHighPlan _plan;
     private bool _timeSet;
     private long _time;
@@ -37,8 +39,10 @@ public sealed class Evt3Writer : IEventWriter
     {
         _out = new OutputBuffer(stream, leaveOpen);
         Geometry = geometry;
-        // vectors cover base..base+31 and must stay inside the sensor (OpenEB checks base + 32 <= width)
+        // vectors cover base..base+31 and must stay inside the sensor (OpenEB checks base + 32 <= width):
+        // a sensor narrower than 32 columns gets single ADDR_X words only
         _vectorLimit = geometry.IsKnown ? Math.Min(geometry.Width, 2048) : 2048;
+        _vectors = _vectorLimit >= 32;
         _out.Bytes(PropheseeHeader.BuildRaw("3.0", "EVT3", geometry));
     }
 
@@ -63,7 +67,7 @@ public sealed class Evt3Writer : IEventWriter
     public void Write(EventBatch batch)
     {
         ObjectDisposedException.ThrowIf(_out.IsDisposed, this);
-        WriterSupport.Validate(batch, _lastT, 2047, 2047, 15, "EVT 3.0");
+        WriterSupport.Validate(batch, _lastT, 2047, 2047, 15, EventFormat.Evt3, "EVT 3.0");
         ReadOnlySpan<long> ts = batch.Timestamps;
         ReadOnlySpan<ushort> xs = batch.Xs;
         ReadOnlySpan<ushort> ys = batch.Ys;
@@ -92,7 +96,7 @@ public sealed class Evt3Writer : IEventWriter
             int baseX = x + 32 <= _vectorLimit ? x : Math.Max(0, _vectorLimit - 32);
             int j = i + 1;
             uint mask = 1u << (x - baseX);
-            if (x - baseX < 32)
+            if (_vectors && x - baseX < 32)
             {
                 int lastX = x;
                 while (j < ts.Length && ts[j] == t && ys[j] == y && (ps[j] != 0 ? 1u : 0u) == pol && xs[j] > lastX && xs[j] < baseX + 32)

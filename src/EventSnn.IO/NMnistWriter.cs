@@ -18,7 +18,8 @@ namespace EventSnn.IO;
 public sealed class NMnistWriter : IEventWriter
 {
     private const int BufferBytes = 1 << 20;
-    private const long TimestampLimit = 1 << 23;
+    /// <summary>Timestamps below this (2^23 us) are stored without overflow markers.</summary>
+    internal const long TimestampLimit = 1 << 23;
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -68,19 +69,10 @@ public sealed class NMnistWriter : IEventWriter
             throw new ArgumentException("Spans must have equal lengths.", nameof(t));
         }
 
+        Validate(t, x, y);
         for (int i = 0; i < n; i++)
         {
             long ti = t[i];
-            if (x[i] > 255 || y[i] > 255 || y[i] == 240)
-            {
-                throw new ArgumentOutOfRangeException(nameof(x), $"Event ({x[i]}, {y[i]}) cannot be stored: x and y must be below 256 and y must not be 240.");
-            }
-
-            if (ti < _offset)
-            {
-                throw new ArgumentOutOfRangeException(nameof(t), ti, $"Timestamp below the {_offset} us already covered by overflow markers.");
-            }
-
             while (ti - _offset >= TimestampLimit)
             {
                 Put(0, 240, 0, 0, 0);
@@ -121,6 +113,29 @@ public sealed class NMnistWriter : IEventWriter
             if (!_leaveOpen)
             {
                 _stream.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Checks a whole span before anything of it is written (a bad batch writes nothing).</summary>
+    private void Validate(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y)
+    {
+        long offset = _offset; // the markers written so far, as the loop below will add them
+        for (int i = 0; i < t.Length; i++)
+        {
+            if (x[i] > 255 || y[i] > 255 || y[i] == 240)
+            {
+                throw new FormatLimitException(EventFormat.NMnist, $"N-MNIST: event {i} at ({x[i]}, {y[i]}) cannot be stored: x and y must be below 256 and y must not be 240 (the overflow marker).");
+            }
+
+            if (t[i] < offset)
+            {
+                throw new FormatLimitException(EventFormat.NMnist, $"N-MNIST: event {i} at {t[i]} us lies before the {offset} us already covered by overflow markers (timestamps must be non-negative and may not fall back that far).");
+            }
+
+            if (t[i] - offset >= TimestampLimit)
+            {
+                offset += ((t[i] - offset - TimestampLimit) / NMnistReader.OverflowIncrement + 1) * NMnistReader.OverflowIncrement;
             }
         }
     }

@@ -260,6 +260,8 @@ public sealed class ShdFile : IDisposable
         {
             Hdf5Superblock sb = Hdf5Probe.Read(input, path);
             input.LengthsSize = sb.LengthsSize;
+            input.OffsetsSize = sb.OffsetsSize;
+            input.BaseAddress = sb.BaseAddress;
             bool truncated = sb.BaseAddress > input.Length || sb.EndOfFileAddress > input.Length - sb.BaseAddress;
             if (truncated && options.Strict)
             {

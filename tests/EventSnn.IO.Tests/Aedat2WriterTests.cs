@@ -96,8 +96,28 @@ public class Aedat2WriterTests
     public void Writer_rejects_events_outside_the_sensor_and_unmapped_sizes()
     {
         using var writer = new Aedat2Writer(new MemoryStream(), JaerChip.Davis, SensorGeometry.Davis240);
-        Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write(new DvsEvent(0, 240, 0, true)));
-        Assert.Throws<ArgumentException>(() => new Aedat2Writer(new MemoryStream(), JaerChip.Davis, new SensorGeometry(100, 100)));
+        Assert.Throws<FormatLimitException>(() => writer.Write(new DvsEvent(0, 240, 0, true)));
+        FormatLimitException noClass = Assert.Throws<FormatLimitException>(() => new Aedat2Writer(new MemoryStream(), JaerChip.Davis, new SensorGeometry(100, 100)));
+        Assert.Contains("100 x 100", noClass.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Parameter", noClass.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => new Aedat2Writer(new MemoryStream(), JaerChip.Unknown, SensorGeometry.Unknown));
+    }
+
+    [Fact]
+    public void Writer_refuses_times_jAER_cannot_unwrap_before_writing_the_batch()
+    {
+        var ms = new MemoryStream();
+        using var writer = new Aedat2Writer(ms, JaerChip.Dvs128, SensorGeometry.Dvs128, leaveOpen: true);
+        writer.Flush();
+        long header = ms.Length;
+        Assert.Throws<FormatLimitException>(() => writer.Write(new DvsEvent(1L << 32, 0, 0, true)));
+        Assert.Throws<FormatLimitException>(() => writer.Write(new DvsEvent(-1, 0, 0, true)));
+        writer.Write(new DvsEvent(5, 0, 0, true));
+        using var batch = new EventBatch(4);
+        batch.Add(10, 1, 1, true);
+        batch.Add(10 + (1L << 31), 1, 1, true);
+        Assert.Throws<FormatLimitException>(() => writer.Write(batch));
+        writer.Flush();
+        Assert.Equal(header + 8, ms.Length); // only the accepted event
     }
 }

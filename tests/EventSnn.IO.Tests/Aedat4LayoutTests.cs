@@ -152,8 +152,8 @@ public class Aedat4LayoutTests
     [Fact]
     public void Any_nonzero_polarity_byte_is_ON_in_the_vector_and_scalar_paths()
     {
-        // 21 events: two 8-event vector steps and a 5-event scalar tail
-        DvsEvent[] events = Enumerable.Range(0, 21).Select(i => new DvsEvent(100 + i, (ushort)(i == 3 ? 65535 : i), (ushort)(300 - i), false)).ToArray();
+        // 21 events: two 8-event vector steps and a 5-event scalar tail; x = 32767 is the largest int16 address
+        DvsEvent[] events = Enumerable.Range(0, 21).Select(i => new DvsEvent(100 + i, (ushort)(i == 3 ? 32767 : i), (ushort)(300 - i), false)).ToArray();
         byte[] file = Write(events, null, new Aedat4WriterOptions { Compression = Aedat4Compression.None, Geometry = SensorGeometry.Davis346 });
         var map = PacketMap(file);
         int first = (int)map[0].Start + 8 + 32; // DV layout: events start 32 bytes into the payload

@@ -111,7 +111,7 @@ public class NMnistTests
             Assert.Equal(new DvsEvent(t[i], x[i], y[i], p[i] != 0), events[i]);
         }
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => new NMnistWriter(new MemoryStream()).WriteEvents([1], [0], [240], [1]));
+        Assert.Throws<FormatLimitException>(() => new NMnistWriter(new MemoryStream()).WriteEvents([1], [0], [240], [1]));
     }
 
     [Fact]

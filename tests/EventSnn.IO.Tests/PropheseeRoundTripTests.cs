@@ -171,11 +171,11 @@ public class PropheseeRoundTripTests
     {
         var geometry = new SensorGeometry(640, 480);
         DvsEvent[] backwards = [new(100, 1, 1, true), new(99, 1, 1, true)];
-        Assert.Throws<ArgumentException>(() => Write(format, geometry, backwards));
+        Assert.Throws<FormatLimitException>(() => Write(format, geometry, backwards));
         DvsEvent[] negative = [new(-1, 1, 1, true)];
-        Assert.Throws<ArgumentException>(() => Write(format, geometry, negative));
+        Assert.Throws<FormatLimitException>(() => Write(format, geometry, negative));
         DvsEvent[] wide = [new(1, format == EventFormat.Dat ? (ushort)16384 : (ushort)2048, 1, true)];
-        Assert.Throws<ArgumentException>(() => Write(format, geometry, wide));
+        Assert.Throws<FormatLimitException>(() => Write(format, geometry, wide));
 
         // a rejected batch leaves the writer usable and the file consistent
         using var ms = new MemoryStream();
@@ -192,7 +192,7 @@ public class PropheseeRoundTripTests
             {
                 batch.Add(10, 1, 2, true);
                 batch.Add(5, 1, 2, true);
-                Assert.Throws<ArgumentException>(() => WriteOne(writer, batch));
+                Assert.Throws<FormatLimitException>(() => WriteOne(writer, batch));
                 batch.Clear();
                 batch.Add(20, 3, 4, false);
                 WriteOne(writer, batch);

@@ -14,6 +14,11 @@ namespace EventSnn.IO.Internal;
 /// moment PureHDF reads its "GCOL" signature, before PureHDF decodes it: PureHDF allocates
 /// each heap object from its stored size before reading it, so a corrupt size would cost up
 /// to 2 GiB. The collection must lie inside the file and each object inside the collection.</para>
+/// <para>Likewise every version-2 object header ("OHDR", and the "OCHK" continuation blocks it
+/// points to) is checked when PureHDF reads its signature: each message must lie inside its
+/// chunk and a link message's name inside its message. PureHDF allocates a link name from its
+/// stored length (up to 2 GiB) before reading it, and walks past a chunk's end when a message
+/// claims more than is left.</para>
 /// </summary>
 internal sealed class Hdf5Input : Stream
 {
@@ -23,6 +28,8 @@ internal sealed class Hdf5Input : Stream
     private long _budget;
     private long _spent;
     private readonly HashSet<long> _checkedHeaps = [];
+    private readonly HashSet<long> _checkedHeaders = [];
+    private readonly Dictionary<long, (long Length, bool CreationOrder)> _continuations = [];
 
     public Hdf5Input(Stream inner)
     {
@@ -33,6 +40,12 @@ internal sealed class Hdf5Input : Stream
 
     /// <summary>Size of lengths in bytes, from the superblock (0 until known: no heap checks).</summary>
     public int LengthsSize { get; set; }
+
+    /// <summary>Size of offsets in bytes, from the superblock (0 until known: no continuation checks).</summary>
+    public int OffsetsSize { get; set; }
+
+    /// <summary>The superblock's base address (addresses in the file are relative to it).</summary>
+    public long BaseAddress { get; set; }
 
     /// <summary>Offset where the most recent read started.</summary>
     public long LastReadOffset { get; private set; }
@@ -84,6 +97,18 @@ internal sealed class Hdf5Input : Stream
         if (n == 4 && LengthsSize > 0 && buffer[..4].SequenceEqual("GCOL"u8) && _checkedHeaps.Add(start))
         {
             CheckGlobalHeap(start);
+        }
+
+        // PureHDF reads an object header's first byte alone, then the other three signature bytes
+        if (n == 3 && LengthsSize > 0 && start > 0 && buffer[..3].SequenceEqual("HDR"u8) && _checkedHeaders.Add(start - 1))
+        {
+            CheckObjectHeader(start - 1);
+        }
+
+        if (n == 4 && buffer[..4].SequenceEqual("OCHK"u8) && _continuations.TryGetValue(start - BaseAddress, out (long Length, bool CreationOrder) block) && _checkedHeaders.Add(start))
+        {
+            CheckMessages(start + 4, start + block.Length - 4, block.CreationOrder);
+            _inner.Seek(_position, SeekOrigin.Begin);
         }
 
         return n;
@@ -173,6 +198,109 @@ internal sealed class Hdf5Input : Stream
         _inner.Seek(_position, SeekOrigin.Begin);
     }
 
+    private void CheckObjectHeader(long start)
+    {
+        // "OHDR" version(1) flags(1) [4 times(16)] [attribute phase change(4)] chunk #0 size(1/2/4/8), messages
+        Span<byte> b = stackalloc byte[32];
+        int n = ReadAt(start, b);
+        if (n < 7 || b[0] != (byte)'O' || b[4] != 2)
+        {
+            _inner.Seek(_position, SeekOrigin.Begin);
+            return; // not a version-2 header: PureHDF reports it
+        }
+
+        int flags = b[5];
+        int p = 6 + ((flags & 0x20) != 0 ? 16 : 0) + ((flags & 0x10) != 0 ? 4 : 0);
+        int sizeBytes = 1 << (flags & 3);
+        if (n < p + sizeBytes)
+        {
+            throw new EndOfStreamException($"object header at {start} is cut");
+        }
+
+        long chunk = ReadUnsigned(b[p..], sizeBytes);
+        long begin = start + p + sizeBytes;
+        if (chunk > _length - begin)
+        {
+            throw new InvalidDataException($"object header at {start} claims a chunk of {chunk} bytes; the file holds {_length - begin} from there");
+        }
+
+        CheckMessages(begin, begin + chunk, (flags & 0x04) != 0);
+        _inner.Seek(_position, SeekOrigin.Begin);
+    }
+
+    /// <summary>Checks the version-2 header messages in [begin, end): each inside the chunk, link names inside their message; notes continuation blocks.</summary>
+    private void CheckMessages(long begin, long end, bool creationOrder)
+    {
+        if (end > _length || end < begin)
+        {
+            throw new InvalidDataException($"object header continuation at {begin - 4} ends at {end}, outside the file");
+        }
+
+        int prefix = creationOrder ? 6 : 4;
+        Span<byte> h = stackalloc byte[24];
+        long at = begin;
+        while (end - at > prefix)
+        {
+            Charge(prefix);
+            if (ReadAt(at, h[..4]) < 4)
+            {
+                throw new EndOfStreamException($"object header message at {at} is cut");
+            }
+
+            int type = h[0];
+            int size = BinaryPrimitives.ReadUInt16LittleEndian(h[1..]);
+            bool shared = (h[3] & 0x02) != 0;
+            long data = at + prefix;
+            if (size > end - data)
+            {
+                throw new InvalidDataException($"object header message at {at} (type {type}) claims {size} bytes; its chunk ends at {end}");
+            }
+
+            if (!shared && type == 6)
+            {
+                CheckLink(data, size, h);
+            }
+            else if (!shared && type == 0x10 && OffsetsSize > 0 && size >= OffsetsSize + LengthsSize && ReadAt(data, h[..(OffsetsSize + LengthsSize)]) == OffsetsSize + LengthsSize)
+            {
+                _continuations[ReadUnsigned(h, OffsetsSize)] = (ReadUnsigned(h[OffsetsSize..], LengthsSize), creationOrder);
+            }
+
+            at = data + size;
+        }
+    }
+
+    private void CheckLink(long data, int size, Span<byte> b)
+    {
+        // version(1) flags(1) [link type(1)] [creation order(8)] [charset(1)] name length(1/2/4/8) name ...
+        int n = ReadAt(data, b[..Math.Min(b.Length, size)]);
+        if (n < 2)
+        {
+            return; // PureHDF reports it
+        }
+
+        int flags = b[1];
+        int p = 2 + ((flags & 0x08) != 0 ? 1 : 0) + ((flags & 0x04) != 0 ? 8 : 0) + ((flags & 0x10) != 0 ? 1 : 0);
+        int lengthBytes = 1 << (flags & 3);
+        if (p + lengthBytes > n)
+        {
+            throw new InvalidDataException($"link message at {data} is cut: {size} bytes");
+        }
+
+        long name = ReadUnsigned(b[p..], lengthBytes);
+        if (name > size - p - lengthBytes)
+        {
+            throw new InvalidDataException($"link message at {data} claims a {name}-byte name in a {size}-byte message");
+        }
+    }
+
+    private static long ReadUnsigned(ReadOnlySpan<byte> b, int size) => size switch
+    {
+        1 => b[0],
+        2 => BinaryPrimitives.ReadUInt16LittleEndian(b),
+        4 => BinaryPrimitives.ReadUInt32LittleEndian(b),
+        _ => (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(b), long.MaxValue),
+    };
+
     private long ReadLength(long offset, int size, Span<byte> scratch)
     {
         if (ReadAt(offset, scratch[..size]) < size)
@@ -241,7 +369,7 @@ internal sealed class Hdf5ReadBudgetException : IOException
 }
 
 /// <summary>What the superblock says about the file, read without PureHDF.</summary>
-internal readonly record struct Hdf5Superblock(long Offset, int Version, int LengthsSize, long BaseAddress, long EndOfFileAddress);
+internal readonly record struct Hdf5Superblock(long Offset, int Version, int OffsetsSize, int LengthsSize, long BaseAddress, long EndOfFileAddress);
 
 /// <summary>Checks the HDF5 signature and reads the end-of-file address from the superblock.</summary>
 internal static class Hdf5Probe
@@ -331,7 +459,7 @@ internal static class Hdf5Probe
 
         long baseAddress = ReadOffset(b[baseAt..], offsetsSize);
         long eof = ReadOffset(b[eofAt..], offsetsSize);
-        return new Hdf5Superblock(at, version, lengthsSize, baseAddress, eof);
+        return new Hdf5Superblock(at, version, offsetsSize, lengthsSize, baseAddress, eof);
     }
 
     private static long ReadOffset(ReadOnlySpan<byte> b, int size) => size switch

@@ -9,7 +9,7 @@ internal static class WriterSupport
     /// Requires non-negative, non-decreasing timestamps (from <paramref name="lastT"/> on, events and
     /// triggers each in order), addresses within the format's fields and trigger ids within range.
     /// </summary>
-    public static void Validate(EventBatch batch, long lastT, int maxX, int maxY, int maxTriggerId, string format)
+    public static void Validate(EventBatch batch, long lastT, int maxX, int maxY, int maxTriggerId, EventFormat id, string format)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ReadOnlySpan<long> t = batch.Timestamps;
@@ -21,15 +21,13 @@ internal static class WriterSupport
             long ti = t[i];
             if (ti < prev)
             {
-                throw new ArgumentException(
-                    $"{format}: event {i} has timestamp {ti} us, before {prev} us; timestamps must be non-negative and non-decreasing.", nameof(batch));
+                throw new FormatLimitException(id, $"{format}: event {i} has timestamp {ti} us, before {prev} us; timestamps must be non-negative and non-decreasing.");
             }
 
             prev = ti;
             if (xs[i] > maxX || ys[i] > maxY)
             {
-                throw new ArgumentException(
-                    $"{format}: event {i} at ({xs[i]}, {ys[i]}) does not fit the format's address fields (x <= {maxX}, y <= {maxY}).", nameof(batch));
+                throw new FormatLimitException(id, $"{format}: event {i} at ({xs[i]}, {ys[i]}) does not fit the format's address fields (x <= {maxX}, y <= {maxY}).");
             }
         }
 
@@ -39,14 +37,13 @@ internal static class WriterSupport
         {
             if (triggers[i].T < prev)
             {
-                throw new ArgumentException(
-                    $"{format}: trigger {i} has timestamp {triggers[i].T} us, before {prev} us; timestamps must be non-negative and non-decreasing.", nameof(batch));
+                throw new FormatLimitException(id, $"{format}: trigger {i} has timestamp {triggers[i].T} us, before {prev} us; timestamps must be non-negative and non-decreasing.");
             }
 
             prev = triggers[i].T;
             if ((uint)triggers[i].Data > (uint)maxTriggerId)
             {
-                throw new ArgumentException($"{format}: trigger {i} has channel id {triggers[i].Data}; the format holds 0..{maxTriggerId}.", nameof(batch));
+                throw new FormatLimitException(id, $"{format}: trigger {i} has channel id {triggers[i].Data}; the format holds 0..{maxTriggerId}.");
             }
         }
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using EventSnn.Events;
 using EventSnn.IO;
@@ -60,62 +59,27 @@ public sealed class Aedat3TcpSource : LiveSource
     {
         protected override void Session(Stream stream)
         {
-            Span<byte> header = stackalloc byte[Aedat3NetworkHeader.Size];
-            if (!ReadExact(stream, header, "network header"))
-            {
-                return;
-            }
-
-            Aedat3NetworkHeader h = Aedat3NetworkHeader.Read(header);
-            if (h.Problem is { } problem)
-            {
-                throw new EventFormatException(Source.SourceName, 0, problem, "magic");
-            }
-
-            int max = Source.Options.MaxPacketBytes;
-            byte[] packet = ArrayPool<byte>.Shared.Rent(Aedat31PacketHeader.Size + 4096);
+            using var decoder = new Aedat3StreamDecoder(Source.SourceName, Source.Options.MaxPacketBytes);
+            long position = 0;
             try
             {
-                var counters = default(Aedat31Counters);
-                while (!Stopped)
+                while (!Stopped && decoder.ReadPacket(stream, this))
                 {
-                    long at = Position;
-                    if (!ReadExact(stream, packet.AsSpan(0, Aedat31PacketHeader.Size), "packet header"))
-                    {
-                        return;
-                    }
-
-                    Aedat31PacketHeader ph = Aedat31PacketHeader.Read(packet);
-                    if (ph.Validate(max) is { } bad)
-                    {
-                        throw new EventFormatException(Source.SourceName, at, bad.Problem, bad.Field);
-                    }
-
-                    int total = Aedat31PacketHeader.Size + (int)ph.PayloadBytes;
-                    if (packet.Length < total)
-                    {
-                        byte[] bigger = ArrayPool<byte>.Shared.Rent(total);
-                        packet.AsSpan(0, Aedat31PacketHeader.Size).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(packet);
-                        packet = bigger;
-                    }
-
-                    if (!ReadExact(stream, packet.AsSpan(Aedat31PacketHeader.Size, total - Aedat31PacketHeader.Size), "packet payload") && total > Aedat31PacketHeader.Size)
-                    {
-                        throw new EventFormatException(Source.SourceName, Position, "connection closed inside a packet", "payload") { IsTruncation = true };
-                    }
-
-                    Reserve(Math.Max(ph.EventNumber, 1));
-                    long polarity = counters.PolarityEvents;
-                    Aedat31PacketDecoder.DecodePacket(packet.AsSpan(0, total), Batch, ref counters, Source.SourceName, at, max);
                     Interlocked.Increment(ref Stats._packets);
-                    Flush();
+                    Account(decoder, ref position);
                 }
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(packet);
+                Account(decoder, ref position);
             }
+        }
+
+        private void Account(Aedat3StreamDecoder decoder, ref long position)
+        {
+            Interlocked.Add(ref Stats._bytes, decoder.Position - position);
+            position = decoder.Position;
+            Position = position;
         }
     }
 }
@@ -138,52 +102,8 @@ public sealed class Aedat3UdpSource : LiveSource
 
     private sealed class Run(Aedat3UdpSource source, IObserver<EventBatch> observer) : UdpRun(source, observer)
     {
-        private readonly SequenceTracker _sequence = new(source.Statistics);
-        private Aedat31Counters _counters;
+        private readonly Aedat3DatagramDecoder _decoder = new(source.SourceName, source.Options.MaxPacketBytes, source.Statistics);
 
-        protected override void Datagram(ReadOnlySpan<byte> data)
-        {
-            if (data.Length < Aedat3NetworkHeader.Size)
-            {
-                Fault(LiveFaultKind.Malformed, $"datagram of {data.Length} bytes has no network header");
-                return;
-            }
-
-            Aedat3NetworkHeader h = Aedat3NetworkHeader.Read(data);
-            if (h.Problem is { } problem)
-            {
-                Fault(LiveFaultKind.Malformed, problem);
-                return;
-            }
-
-            bool accept = _sequence.Observe(h.Sequence, out LiveFaultKind? fault);
-            if (fault is { } kind)
-            {
-                Fault(kind, $"datagram {h.Sequence}");
-            }
-
-            if (!accept)
-            {
-                return;
-            }
-
-            int offset = Aedat3NetworkHeader.Size;
-            while (data.Length - offset >= Aedat31PacketHeader.Size)
-            {
-                try
-                {
-                    Aedat31PacketHeader ph = Aedat31PacketHeader.Read(data[offset..]);
-                    Reserve(Math.Max(0, Math.Min(ph.EventNumber, data.Length / 8)));
-                    offset += Aedat31PacketDecoder.DecodePacket(data[offset..], Batch, ref _counters, source.SourceName, Position + offset, Source.Options.MaxPacketBytes);
-                }
-                catch (Exception ex) when (ex is EventFormatException or ArgumentException)
-                {
-                    Fault(LiveFaultKind.Malformed, ex.Message);
-                    break;
-                }
-            }
-
-            Flush();
-        }
+        protected override void Datagram(ReadOnlySpan<byte> data) => _decoder.Decode(data, Position, this);
     }
 }

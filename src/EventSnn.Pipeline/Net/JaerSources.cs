@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using EventSnn.Events;
 using EventSnn.IO;
 
@@ -33,59 +32,18 @@ public sealed class JaerUdpSource : LiveSource
 
     private protected override LiveRun CreateRun(IObserver<EventBatch> observer) => new Run(this, observer);
 
-    private sealed class Run : UdpRun
+    private sealed class Run(JaerUdpSource source, IObserver<EventBatch> observer) : UdpRun(source, observer)
     {
-        private readonly JaerEventDecoder _decoder;
-        private readonly SequenceTracker _sequence;
-        private readonly bool _numbered;
-
-        public Run(JaerUdpSource source, IObserver<EventBatch> observer)
-            : base(source, observer)
-        {
-            _decoder = new JaerEventDecoder(source.JaerOptions.Chip, source.Geometry);
-            _sequence = new SequenceTracker(source.Statistics);
-            _numbered = source.JaerOptions.SequenceNumbers;
-        }
+        private readonly JaerDatagramDecoder _decoder = new(source.JaerOptions.Chip, source.Geometry, source.JaerOptions.SequenceNumbers, source.Statistics);
 
         protected override void Datagram(ReadOnlySpan<byte> data)
         {
-            int header = _numbered ? 4 : 0;
-            if (data.Length < header || (data.Length - header) % 8 != 0)
+            long outOfRange = _decoder.Events.EventsOutOfRange;
+            if (_decoder.Decode(data, this))
             {
-                Fault(LiveFaultKind.Malformed, $"datagram of {data.Length} bytes is not {header} + 8k bytes");
-                return;
+                Interlocked.Add(ref Stats._dropped, _decoder.Events.EventsOutOfRange - outOfRange);
+                Flush();
             }
-
-            if (_numbered)
-            {
-                long seq = _sequence.Unwrap32(BinaryPrimitives.ReadInt32BigEndian(data));
-                bool accept = _sequence.Observe(seq, out LiveFaultKind? fault);
-                if (fault is { } kind)
-                {
-                    Fault(kind, $"datagram {seq}");
-                }
-
-                if (!accept)
-                {
-                    return;
-                }
-            }
-
-            ReadOnlySpan<byte> records = data[header..];
-            long outOfRange = _decoder.EventsOutOfRange;
-            while (records.Length > 0)
-            {
-                Reserve(Math.Min(records.Length / 8, Batch.Capacity));
-                int used = _decoder.Decode(records, 4, Batch);
-                records = records[used..];
-                if (used == 0)
-                {
-                    Flush(); // trigger buffer full
-                }
-            }
-
-            Interlocked.Add(ref Stats._dropped, _decoder.EventsOutOfRange - outOfRange);
-            Flush();
         }
     }
 }
@@ -118,15 +76,12 @@ public sealed class JaerTcpSource : LiveSource
 
     private sealed class Run(JaerTcpSource source, IObserver<EventBatch> observer) : TcpClientRun(source, observer)
     {
-        private readonly byte[] _buffer = new byte[1 << 16];
-
         protected override void Session(Stream stream)
         {
-            var decoder = new JaerEventDecoder(source.JaerOptions.Chip, source.Geometry);
-            int carry = 0;
+            var decoder = new JaerStreamDecoder(source.JaerOptions.Chip, source.Geometry);
             while (!Stopped)
             {
-                int n = stream.Read(_buffer, carry, _buffer.Length - carry);
+                int n = stream.Read(decoder.Free);
                 if (n <= 0)
                 {
                     return;
@@ -135,27 +90,9 @@ public sealed class JaerTcpSource : LiveSource
                 Interlocked.Add(ref Stats._bytes, n);
                 Position += n;
                 Interlocked.Increment(ref Stats._packets);
-                int total = carry + n;
-                int offset = 0;
-                long outOfRange = decoder.EventsOutOfRange;
-                while (total - offset >= 8)
-                {
-                    Reserve(Math.Min((total - offset) / 8, Batch.Capacity));
-                    int used = decoder.Decode(_buffer.AsSpan(offset, total - offset), 4, Batch);
-                    offset += used;
-                    if (used == 0)
-                    {
-                        Flush();
-                    }
-                }
-
-                Interlocked.Add(ref Stats._dropped, decoder.EventsOutOfRange - outOfRange);
-                Flush();
-                carry = total - offset;
-                if (carry > 0)
-                {
-                    Buffer.BlockCopy(_buffer, offset, _buffer, 0, carry);
-                }
+                long outOfRange = decoder.Events.EventsOutOfRange;
+                decoder.Received(n, this);
+                Interlocked.Add(ref Stats._dropped, decoder.Events.EventsOutOfRange - outOfRange);
             }
         }
     }

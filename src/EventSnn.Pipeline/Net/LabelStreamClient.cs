@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Net.Sockets;
-using System.Text;
 
 namespace EventSnn.Pipeline;
 
@@ -12,20 +10,18 @@ namespace EventSnn.Pipeline;
 /// </summary>
 public sealed class LabelStreamClient : IDisposable
 {
-    private const int MaxLineBytes = 4096;
     private readonly TcpClient _client;
-    private readonly Action<long, int> _onLabel;
+    private readonly LabelLineDecoder _decoder;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _done = new(false);
     private volatile bool _stopped;
-    private long _lines;
-    private long _malformed;
 
-    private LabelStreamClient(TcpClient client, string source, Action<long, int> onLabel)
+    private LabelStreamClient(TcpClient client, string source, Action<long, int> onLabel, Action<string>? onMalformed)
     {
         _client = client;
-        _onLabel = onLabel;
         SourceName = source;
+        OnMalformed = onMalformed;
+        _decoder = new LabelLineDecoder(source, onLabel, message => OnMalformed?.Invoke(message));
         _thread = new Thread(Run) { IsBackground = true, Name = "eventsnn labels " + source };
         _thread.Start();
     }
@@ -34,10 +30,10 @@ public sealed class LabelStreamClient : IDisposable
     public string SourceName { get; }
 
     /// <summary>Labels delivered.</summary>
-    public long Lines => Interlocked.Read(ref _lines);
+    public long Lines => _decoder.Lines;
 
     /// <summary>Malformed lines skipped.</summary>
-    public long Malformed => Interlocked.Read(ref _malformed);
+    public long Malformed => _decoder.Malformed;
 
     /// <summary>The error that ended the stream early (null when the peer closed or it was disposed).</summary>
     public Exception? Error { get; private set; }
@@ -74,19 +70,11 @@ public sealed class LabelStreamClient : IDisposable
             throw new PipelineException(source, 0, "cannot connect to the label stream: " + ex.Message, ex);
         }
 
-        return new LabelStreamClient(client, source, onLabel) { OnMalformed = onMalformed };
+        return new LabelStreamClient(client, source, onLabel, onMalformed);
     }
 
     /// <summary>Parses one line <c>t_us,label</c>; false when it is not two integers.</summary>
-    public static bool TryParse(ReadOnlySpan<char> line, out long tUs, out int label)
-    {
-        tUs = 0;
-        label = 0;
-        int comma = line.IndexOf(',');
-        return comma > 0
-            && long.TryParse(line[..comma].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out tUs)
-            && int.TryParse(line[(comma + 1)..].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out label);
-    }
+    public static bool TryParse(ReadOnlySpan<char> line, out long tUs, out int label) => LabelLineDecoder.TryParse(line, out tUs, out label);
 
     /// <summary>Waits until the peer closed the stream (or it failed or was disposed).</summary>
     public bool WaitCompleted(TimeSpan timeout) => _done.Wait(timeout);
@@ -115,37 +103,15 @@ public sealed class LabelStreamClient : IDisposable
         {
             using NetworkStream stream = _client.GetStream();
             byte[] buffer = new byte[8192];
-            byte[] line = new byte[MaxLineBytes];
-            int length = 0;
-            bool overlong = false;
-            long number = 0;
             int read;
             while (!_stopped && (read = stream.Read(buffer)) > 0)
             {
-                for (int i = 0; i < read; i++)
-                {
-                    byte b = buffer[i];
-                    if (b == (byte)'\n')
-                    {
-                        number++;
-                        Line(line.AsSpan(0, length), number, overlong);
-                        length = 0;
-                        overlong = false;
-                    }
-                    else if (length < line.Length)
-                    {
-                        line[length++] = b;
-                    }
-                    else
-                    {
-                        overlong = true;
-                    }
-                }
+                _decoder.Feed(buffer.AsSpan(0, read));
             }
 
-            if (length > 0 && !_stopped)
+            if (!_stopped)
             {
-                Line(line.AsSpan(0, length), number + 1, overlong);
+                _decoder.Complete();
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
@@ -162,41 +128,5 @@ public sealed class LabelStreamClient : IDisposable
                 _done.Set();
             }
         }
-    }
-
-    private void Line(ReadOnlySpan<byte> bytes, long number, bool overlong)
-    {
-        Span<char> chars = stackalloc char[MaxLineBytes];
-        int n = Encoding.ASCII.GetChars(bytes, chars);
-        ReadOnlySpan<char> text = chars[..n].Trim();
-        if (text.IsEmpty || text[0] == '#')
-        {
-            return;
-        }
-
-        if (!overlong && TryParse(text, out long t, out int label))
-        {
-            try
-            {
-                _onLabel(t, label);
-                Interlocked.Increment(ref _lines);
-                return;
-            }
-            catch (ArgumentException ex)
-            {
-                // e.g. a class outside the model's range: reported like a malformed line
-                Interlocked.Increment(ref _malformed);
-                OnMalformed?.Invoke($"{SourceName}: line {number}: {ex.Message}");
-                return;
-            }
-        }
-
-        if (number == 1 && !overlong)
-        {
-            return; // a header
-        }
-
-        Interlocked.Increment(ref _malformed);
-        OnMalformed?.Invoke($"{SourceName}: line {number}: expected t_us,label but found '{(overlong ? "(longer than 4096 bytes)" : text.ToString())}'");
     }
 }

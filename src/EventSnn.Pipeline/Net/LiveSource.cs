@@ -66,7 +66,7 @@ public abstract class LiveSource : IObservable<EventBatch>
 }
 
 /// <summary>One subscription of a live source: a receive thread and its sockets.</summary>
-internal abstract class LiveRun : IDisposable
+internal abstract class LiveRun : IDisposable, IDecodeSink
 {
     private readonly CancellationTokenSource _cts = new();
     private readonly ManualResetEventSlim _connected = new(false);
@@ -89,6 +89,8 @@ internal abstract class LiveRun : IDisposable
     protected EventBatch Batch { get; private set; }
 
     protected bool Stopped => _stopped;
+
+    EventBatch IDecodeSink.Batch => Batch;
 
     protected CancellationToken Token => _cts.Token;
 
@@ -166,6 +168,12 @@ internal abstract class LiveRun : IDisposable
             Batch = new EventBatch(events);
         }
     }
+
+    void IDecodeSink.Reserve(int events) => Reserve(events);
+
+    void IDecodeSink.Flush() => Flush();
+
+    void IDecodeSink.Fault(LiveFaultKind kind, string message) => Fault(kind, message);
 
     protected void Fault(LiveFaultKind kind, string message)
     {

@@ -112,29 +112,4 @@ internal abstract class TcpClientRun : LiveRun
     protected abstract void Session(Stream stream);
 
     protected override void CloseSockets() => _socket?.Dispose();
-
-    /// <summary>Reads exactly <paramref name="buffer"/>.Length bytes; false on a clean end before the first byte, truncation error after it.</summary>
-    protected bool ReadExact(Stream stream, Span<byte> buffer, string what)
-    {
-        int done = 0;
-        while (done < buffer.Length)
-        {
-            int n = stream.Read(buffer[done..]);
-            if (n <= 0)
-            {
-                if (done == 0)
-                {
-                    return false;
-                }
-
-                throw new EventFormatException(Source.SourceName, Position + done, $"connection closed inside {what}", what) { IsTruncation = true };
-            }
-
-            done += n;
-            Interlocked.Add(ref Stats._bytes, n);
-        }
-
-        Position += done;
-        return true;
-    }
 }

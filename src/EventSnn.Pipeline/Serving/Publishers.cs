@@ -176,7 +176,7 @@ public sealed class SseHttpServer : IAsyncDisposable
                     await Respond(socket, 200, "application/json", _hub.HealthJson(Ports)).ConfigureAwait(false);
                     break;
                 case "/events":
-                    await Events(socket, StreamFilter(query)).ConfigureAwait(false);
+                    await Events(socket, HttpRequestHead.StreamFilter(query)).ConfigureAwait(false);
                     break;
                 default:
                     await Respond(socket, 404, "text/plain", "not found: try /events or /health\n").ConfigureAwait(false);
@@ -206,19 +206,6 @@ public sealed class SseHttpServer : IAsyncDisposable
         {
             socket.Dispose();
         }
-    }
-
-    private static string? StreamFilter(string query)
-    {
-        foreach (string part in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (part.StartsWith("stream=", StringComparison.Ordinal))
-            {
-                return Uri.UnescapeDataString(part["stream=".Length..]);
-            }
-        }
-
-        return null;
     }
 
     private async Task Events(Socket socket, string? filter)
@@ -298,19 +285,12 @@ public sealed class SseHttpServer : IAsyncDisposable
                     return (400, null);
                 }
 
-                int scanFrom = Math.Max(0, used - 3);
+                int before = used;
                 used += n;
-                int end = head.AsSpan(scanFrom, used - scanFrom).IndexOf("\r\n\r\n"u8);
-                if (end >= 0)
+                (int status, string? target) = HttpRequestHead.Received(head.AsSpan(0, used), before);
+                if (status != 0)
                 {
-                    return Parse(head.AsSpan(0, scanFrom + end));
-                }
-
-                // a request line must look like one as soon as it is complete
-                int lf = head.AsSpan(0, used).IndexOf((byte)'\n');
-                if (lf >= 0 && Parse(head.AsSpan(0, lf)).Status == 400)
-                {
-                    return (400, null);
+                    return (status, target);
                 }
             }
         }
@@ -318,41 +298,6 @@ public sealed class SseHttpServer : IAsyncDisposable
         {
             return (408, null);
         }
-    }
-
-    private static (int Status, string? Target) Parse(ReadOnlySpan<byte> head)
-    {
-        int lineEnd = head.IndexOf((byte)'\n');
-        ReadOnlySpan<byte> line = lineEnd >= 0 ? head[..lineEnd] : head;
-        if (line.Length > 0 && line[^1] == '\r')
-        {
-            line = line[..^1];
-        }
-
-        foreach (byte b in line)
-        {
-            if (b is < 0x20 or > 0x7E)
-            {
-                return (400, null);
-            }
-        }
-
-        string text = Encoding.ASCII.GetString(line);
-        string[] parts = text.Split(' ');
-        if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal) || parts[1].Length == 0 || parts[1][0] != '/')
-        {
-            return (400, null);
-        }
-
-        foreach (char c in parts[0])
-        {
-            if (c is < 'A' or > 'Z')
-            {
-                return (400, null);
-            }
-        }
-
-        return parts[0] == "GET" ? (200, parts[1]) : (405, null);
     }
 
     private static async Task Respond(Socket socket, int status, string contentType, string body)

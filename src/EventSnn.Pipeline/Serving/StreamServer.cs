@@ -284,35 +284,17 @@ public sealed class StreamServer : IAsyncDisposable
 
     private void JaerTcp(CountingStream stream, WindowClassifier classifier, StreamStatus status)
     {
-        var decoder = new JaerEventDecoder(_options.Chip, _options.DefaultGeometry);
-        using var batch = new EventBatch();
-        byte[] buffer = new byte[1 << 16];
-        int carry = 0;
+        var decoder = new JaerStreamDecoder(_options.Chip, _options.DefaultGeometry);
+        using var sink = new ClassifierSink(this, classifier, status);
         while (true)
         {
-            int n = stream.Read(buffer, carry, buffer.Length - carry);
+            int n = stream.Read(decoder.Free);
             if (n <= 0)
             {
                 return;
             }
 
-            int total = carry + n, offset = 0;
-            while (total - offset >= 8)
-            {
-                int used = decoder.Decode(buffer.AsSpan(offset, total - offset), 4, batch);
-                offset += used;
-                if (used == 0 || batch.IsFull || batch.Triggers.Count > 0)
-                {
-                    Feed(classifier, batch, status);
-                }
-            }
-
-            Feed(classifier, batch, status);
-            carry = total - offset;
-            if (carry > 0)
-            {
-                Buffer.BlockCopy(buffer, offset, buffer, 0, carry);
-            }
+            decoder.Received(n, sink);
         }
     }
 
@@ -419,38 +401,17 @@ public sealed class StreamServer : IAsyncDisposable
                     return;
                 }
 
-                s = new UdpStream(status, classifier, new JaerEventDecoder(_options.Chip, _options.DefaultGeometry), new SequenceTracker(new LiveSourceStatistics()));
+                s = new UdpStream(status, new JaerDatagramDecoder(_options.Chip, _options.DefaultGeometry, numbered: true, new LiveSourceStatistics()), new ClassifierSink(this, classifier, status, batch));
             }
 
             streams[from] = s;
         }
 
         s.LastSeen = Environment.TickCount64;
-        long position = s.Status.Bytes;
+        s.Sink.Position = s.Status.Bytes;
         Interlocked.Add(ref s.Status._bytes, data.Length);
-        if (data.Length < 4 || (data.Length - 4) % 8 != 0)
-        {
-            if (Interlocked.Increment(ref s.Status._malformed) <= 10)
-            {
-                _hub.WriteLog($"{s.Status.Id}: malformed datagram of {data.Length} bytes (not 4 + 8k) at stream byte {position}: skipped");
-            }
-
-            return;
-        }
-
-        long seq = s.Sequence.Unwrap32(BinaryPrimitives.ReadInt32BigEndian(data));
-        if (!s.Sequence.Observe(seq, out _))
-        {
-            return; // duplicate
-        }
-
-        ReadOnlySpan<byte> records = data[4..];
-        while (records.Length > 0)
-        {
-            int used = s.Decoder.Decode(records, 4, batch);
-            records = records[used..];
-            Feed(s.Classifier, batch, s.Status);
-        }
+        s.Decoder.Decode(data, s.Sink);
+        s.Sink.Flush();
     }
 
     private void EndUdp(UdpStream s)
@@ -534,19 +495,67 @@ public sealed class StreamServer : IAsyncDisposable
         return Path.Combine(directory, new string(name) + ".ckpt");
     }
 
-    private sealed class UdpStream(StreamStatus status, WindowClassifier classifier, JaerEventDecoder decoder, SequenceTracker sequence)
+    private sealed class UdpStream(StreamStatus status, JaerDatagramDecoder decoder, ClassifierSink sink)
     {
         public StreamStatus Status { get; } = status;
 
-        public WindowClassifier Classifier { get; } = classifier;
+        public WindowClassifier Classifier => Sink.Classifier;
 
-        public JaerEventDecoder Decoder { get; } = decoder;
+        public JaerDatagramDecoder Decoder { get; } = decoder;
 
-        public SequenceTracker Sequence { get; } = sequence;
+        public ClassifierSink Sink { get; } = sink;
 
         public long LastSeen { get; set; }
 
         public bool Ended { get; set; }
+    }
+
+    /// <summary>Feeds what a protocol decoder produces to a stream's classifier; malformed input is counted and logged (the first 10 times).</summary>
+    private sealed class ClassifierSink(StreamServer server, WindowClassifier classifier, StreamStatus status, EventBatch? shared = null) : IDecodeSink, IDisposable
+    {
+        private readonly EventBatch _batch = shared ?? new EventBatch();
+        private readonly bool _owns = shared is null;
+
+        public WindowClassifier Classifier => classifier;
+
+        /// <summary>Stream byte where the datagram being decoded starts (for log lines).</summary>
+        public long Position { get; set; }
+
+        public EventBatch Batch => _batch;
+
+        public void Reserve(int events)
+        {
+            if (_batch.Remaining < events)
+            {
+                Flush();
+            }
+        }
+
+        public void Flush()
+        {
+            if (_batch.Count > 0 || _batch.Triggers.Count > 0)
+            {
+                server.Feed(classifier, _batch, status);
+            }
+
+            _batch.Clear();
+        }
+
+        public void Fault(LiveFaultKind kind, string message)
+        {
+            if (kind == LiveFaultKind.Malformed && Interlocked.Increment(ref status._malformed) <= 10)
+            {
+                server._hub.WriteLog($"{status.Id}: malformed input at stream byte {Position}: {message}: skipped");
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_owns)
+            {
+                _batch.Dispose();
+            }
+        }
     }
 
     private sealed class ListenerHandle(TcpListener listener) : IDisposable
