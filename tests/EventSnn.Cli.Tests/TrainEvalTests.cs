@@ -340,6 +340,26 @@ public sealed class TrainEvalTests : IDisposable
         Assert.Contains("--split", err);
     }
 
+    /// <summary>A checkpoint trained on other data is refused by eval and classify with one line naming the field and both values.</summary>
+    [Fact]
+    public void A_mismatched_checkpoint_is_refused_naming_the_field()
+    {
+        string data = MakeDataset(trainPerClass: 2, testPerClass: 1);
+        string ckpt = Path.Combine(_root, "audio.ckpt");
+        (int code, _, string err) = CliHarness.Run("train", data, "--epochs", "1", "--hidden", "8", "--batch", "3", "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        string gestures = Recordings("gestures");
+        foreach (string[] command in new[] { new[] { "eval", gestures, "--checkpoint", ckpt }, ["classify", gestures, "--checkpoint", ckpt] })
+        {
+            (code, _, err) = CliHarness.Run(command);
+            Assert.Equal(2, code);
+            Assert.Contains("input", err);
+            Assert.Contains("audio", err);
+            Assert.Contains("dvs", err);
+            Assert.DoesNotContain("   at ", err);
+        }
+    }
+
     private static string ToolPath()
     {
         string path = Path.Combine(AppContext.BaseDirectory, "eventsnn.dll");
