@@ -218,7 +218,7 @@ public sealed class EndToEndTests : IDisposable
         Assert.True(summary.GetProperty("updates").GetInt64() > 0, "nothing was learned");
         Assert.True(summary.GetProperty("decisions").GetInt32() >= segments.Count);
         Assert.Equal(save, summary.GetProperty("checkpoint").GetString());
-        var classifier = new EventSnn.Snn.Classification.OnlineSequenceClassifier(new EventSnn.Snn.Classification.OnlineClassifierOptions { Inputs = 512, Classes = 10, Steps = 20 });
+        var classifier = new EventSnn.Snn.Classification.OnlineSequenceClassifier(new EventSnn.Snn.Classification.OnlineClassifierOptions { Inputs = 512, Classes = 10, Steps = 20, Recipe = EventSnn.Snn.Classification.SequenceTrainerOptions.ForCheckpoint(EventSnn.Snn.Checkpoint.Read(save)) });
         classifier.Load(save);
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp", SearchOption.AllDirectories));
         await serve.WaitAsync(Minute);

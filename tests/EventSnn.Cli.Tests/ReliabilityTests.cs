@@ -45,11 +45,11 @@ public sealed class ReliabilityTests : IDisposable
         string gestures = Path.Combine(output, "checkpoints", "gestures.ckpt");
         string digits = Path.Combine(output, "checkpoints", "spoken-digits.ckpt");
         Assert.Equal(2, summary.GetProperty("checkpoints").GetArrayLength());
-        var g = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = 512, Classes = 10, Steps = 20 });
+        var g = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = 512, Classes = 10, Steps = 20, Recipe = SequenceTrainerOptions.ForCheckpoint(Checkpoint.Read(gestures)) });
         g.Load(gestures);
         CheckpointData d = Checkpoint.Read(digits);
         Assert.Equal(700, d.Config.InputSize);
-        var s = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = d.Config.InputSize, Classes = d.Config.Readout.Size, Steps = 250 });
+        var s = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = d.Config.InputSize, Classes = d.Config.Readout.Size, Steps = 250, Recipe = SequenceTrainerOptions.ForCheckpoint(d) });
         s.Load(digits);
         Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));
     }
@@ -83,7 +83,7 @@ public sealed class ReliabilityTests : IDisposable
         Assert.InRange(decisions, 2, LabelTrack.ReadCsv(csv).Count - 1);
         Assert.True(summary.GetProperty("updates").GetInt64() > 0);
         Assert.Equal(save, summary.GetProperty("checkpoint").GetString());
-        var classifier = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = 512, Classes = 10, Steps = 20 });
+        var classifier = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = 512, Classes = 10, Steps = 20, Recipe = SequenceTrainerOptions.ForCheckpoint(Checkpoint.Read(save)) });
         classifier.Load(save);
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp", SearchOption.AllDirectories));
     }

@@ -75,6 +75,11 @@ public class SequenceTrainerTests
         Chunks = 3,
         LearningRate = lr,
         Seed = 2,
+
+        // the losses and decisions these tests count updates and divergences for: one loss per chunk end, the last step decides
+        Loss = LossPlacement.ChunkEnd,
+        Decision = DecisionReadout.Last,
+        Schedule = LearningRateScheduleKind.Constant,
     };
 
     private static bool AllFinite(Network<float> n) => n.Parameters.AllFinite();

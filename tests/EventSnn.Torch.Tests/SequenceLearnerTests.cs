@@ -334,6 +334,11 @@ public class SequenceLearnerTests
         Chunks = 3,
         LearningRate = lr,
         Seed = 2,
+
+        // the losses and decisions these tests count updates and divergences for: one loss per chunk end, the last step decides
+        Loss = LossPlacement.ChunkEnd,
+        Decision = DecisionReadout.Last,
+        Schedule = LearningRateScheduleKind.Constant,
     };
 
     /// <summary>The training recipe with everything on (the learning rate is moderate: the comparison is of the first batches).</summary>
