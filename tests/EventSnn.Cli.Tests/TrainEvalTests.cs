@@ -126,7 +126,7 @@ public sealed class TrainEvalTests : IDisposable
         Assert.Equal(ClassCount, net.OutputSize);
 
         // the streaming classifier (classify, run) loads it too, BPTT checkpoints included (W-bar = W)
-        var online = new EventSnn.Snn.Classification.OnlineSequenceClassifier(new() { Inputs = Channels, Classes = ClassCount, Steps = 100, Hidden = 16 });
+        var online = new EventSnn.Snn.Classification.OnlineSequenceClassifier(new() { Inputs = Channels, Classes = ClassCount, Steps = 100, Recipe = new() { Hidden = 16 } });
         online.Load(ckpt);
 
         // eval on the checkpoint reproduces the final test accuracy exactly

@@ -13,10 +13,13 @@ public class OnlineClassifierTests
         Inputs = Inputs,
         Classes = Classes,
         Steps = Steps,
-        Hidden = 32,
-        Chunks = 4,
-        LearningRate = lr,
-        Seed = 3,
+        Recipe = new SequenceTrainerOptions
+        {
+            Hidden = 32,
+            Chunks = 4,
+            LearningRate = lr,
+            Seed = 3,
+        },
     };
 
     /// <summary>Class c drives inputs 2c and 2c+1 at random, everything else is noise.</summary>
@@ -120,7 +123,8 @@ public class OnlineClassifierTests
     [Fact]
     public void Exploding_learning_is_rolled_back_and_counted()
     {
-        var c = new OnlineSequenceClassifier(Options(lr: 0.9) with { GradientClip = 1e9, ExplodingLossFactor = 3 });
+        OnlineClassifierOptions o = Options(lr: 0.9);
+        var c = new OnlineSequenceClassifier(o with { Recipe = o.Recipe with { GradientClip = 1e9, ExplodingLossFactor = 3 } });
         var rng = new Random(2);
         float[] step = new float[Inputs];
         for (int n = 0; n < 200 && c.Divergences == 0; n++)
@@ -178,7 +182,7 @@ public class OnlineClassifierTests
     public void Invalid_options_and_calls_are_refused()
     {
         Assert.Throws<ArgumentException>(() => new OnlineSequenceClassifier(Options() with { Classes = 1 }));
-        Assert.Throws<ArgumentException>(() => new OnlineSequenceClassifier(Options() with { Chunks = Steps + 1 }));
+        Assert.Throws<ArgumentException>(() => new OnlineSequenceClassifier(Options() with { Recipe = new SequenceTrainerOptions { Chunks = 0 } }));
         var c = new OnlineSequenceClassifier(Options());
         Assert.Throws<InvalidOperationException>(() => c.Step(new float[Inputs]));
         Assert.Throws<InvalidOperationException>(() => c.EndSample());

@@ -8,7 +8,7 @@ public class StreamClassifierTests
     private const int Inputs = 8;
 
     private static OnlineSequenceClassifier Model(bool learning) =>
-        new(new OnlineClassifierOptions { Inputs = Inputs, Classes = 3, Steps = 10, Hidden = 8, Chunks = 2 }) { Learning = learning };
+        new(new OnlineClassifierOptions { Inputs = Inputs, Classes = 3, Steps = 10, Recipe = new SequenceTrainerOptions { Hidden = 8, Chunks = 2 } }) { Learning = learning };
 
     private static float[] Frame(int k)
     {

@@ -117,7 +117,7 @@ internal sealed class ClassifyCommand : Command
 
             if (!json)
             {
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eventsnn classify: {source.Name} ({source.Describe}), model {classifier.Options.Inputs} inputs -> {classifier.Options.Hidden} LTC -> {classifier.Options.Classes} classes{(checkpoint is null ? " (fresh)" : " from " + checkpoint.Path)}, {(learn ? "learning online" : "no learning")}"));
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eventsnn classify: {source.Name} ({source.Describe}), model {classifier.Options.Inputs} inputs -> {classifier.Options.Recipe.Hidden} LTC -> {classifier.Options.Classes} classes{(checkpoint is null ? " (fresh)" : " from " + checkpoint.Path)}, {(learn ? "learning online" : "no learning")}"));
             }
 
             var gate = new Lock();
@@ -280,12 +280,15 @@ internal sealed class ClassifyCommand : Command
             {
                 Inputs = c.InputSize,
                 Classes = c.Readout.Size,
-                Hidden = c.Layers[0].Size,
-                Model = c.Layers[0].Model,
-                Seed = c.Seed,
                 Steps = source.StepsPerSegment,
-                Chunks = chunks,
-                LearningRate = lr,
+                Recipe = new SequenceTrainerOptions
+                {
+                    Hidden = c.Layers[0].Size,
+                    Model = c.Layers[0].Model,
+                    Seed = checked((int)c.Seed),
+                    Chunks = chunks,
+                    LearningRate = lr,
+                },
             };
         }
         else
@@ -306,11 +309,14 @@ internal sealed class ClassifyCommand : Command
             {
                 Inputs = source.Inputs,
                 Classes = classes,
-                Hidden = hidden,
-                Seed = args.GetLong("seed", 1),
                 Steps = source.StepsPerSegment,
-                Chunks = chunks,
-                LearningRate = lr,
+                Recipe = new SequenceTrainerOptions
+                {
+                    Hidden = hidden,
+                    Seed = args.GetInt("seed", 1),
+                    Chunks = chunks,
+                    LearningRate = lr,
+                },
             };
         }
 

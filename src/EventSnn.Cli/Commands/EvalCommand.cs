@@ -63,7 +63,7 @@ internal sealed class EvalCommand : Command
         EvaluationResult r;
         try
         {
-            r = SequenceTrainer.Evaluate(network, samples, log1pInputs: true, cancellation: signals.Token);
+            r = SequenceTrainer.Evaluate(network, samples, cancellation: signals.Token);
         }
         catch (OperationCanceledException)
         {

@@ -59,12 +59,15 @@ public sealed class StreamRunner
             Inputs = Inputs,
             Classes = Classes,
             Steps = Steps,
-            Hidden = settings.Hidden,
-            Chunks = settings.Chunks,
-            LearningRate = settings.LearningRate,
-            Alpha = settings.Alpha,
-            Beta = settings.Beta,
-            Seed = run.Seed,
+            Recipe = new SequenceTrainerOptions
+            {
+                Hidden = settings.Hidden,
+                Chunks = settings.Chunks,
+                LearningRate = settings.LearningRate,
+                Alpha = settings.Alpha,
+                Beta = settings.Beta,
+                Seed = checked((int)run.Seed),
+            },
         });
     }
 

@@ -103,9 +103,12 @@ public sealed class WindowClassifier
             Inputs = _frame.Length,
             Classes = options.Classes,
             Steps = _steps,
-            Hidden = options.Hidden,
-            Chunks = options.Chunks,
-            Seed = options.Seed,
+            Recipe = new SequenceTrainerOptions
+            {
+                Hidden = options.Hidden,
+                Chunks = options.Chunks,
+                Seed = checked((int)options.Seed),
+            },
         })
         {
             Learning = false,
