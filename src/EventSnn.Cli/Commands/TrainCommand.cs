@@ -23,7 +23,7 @@ internal sealed class TrainCommand : Command
     [
         new("method", "fptt|bptt", "learning method (default fptt)"),
         new("backend", "managed|torch", "compute backend (default managed)"),
-        new("threads", "n", "torch backend: libtorch intra-op threads (default 1, the fastest for these sizes)"),
+        new("threads", "n", "compute threads (default 1): managed backend: data-parallel slices of each batch and parallel evaluation; torch backend: libtorch intra-op threads"),
         new("epochs", "n", "training epochs (default 20)"),
         new("batch", "n", "sequences per batch (default 16)"),
         new("hidden", "n", "LTC neurons (default 128)"),
@@ -32,6 +32,8 @@ internal sealed class TrainCommand : Command
         new("lr", "x", "Adam learning rate (default 3e-3)"),
         new("schedule", "constant|cosine|step", "learning-rate schedule over the epochs (default constant)"),
         new("alpha", "x", "FPTT alpha (default 0.1)"),
+        new("beta", "x", "FPTT beta (default 0.5)"),
+        new("clip", "x", "global gradient-norm clip (default 1.0)"),
         new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
         new("checkpoint", "path", "checkpoint written atomically at every epoch end (default ./train.ckpt)"),
         new("resume", null, "continue from --checkpoint when it exists"),
@@ -62,13 +64,7 @@ internal sealed class TrainCommand : Command
         string checkpoint = Path.GetFullPath(args.Get("checkpoint") ?? "train.ckpt");
         bool json = args.Has("json");
         TrainingData data = TrainingData.Load(dir);
-        int threads = args.GetInt("threads", 1);
-        if (threads < 1)
-        {
-            throw new UsageException("option --threads: must be at least 1");
-        }
-
-        using SequenceTrainer trainer = Create(options, backend, data, threads);
+        using SequenceTrainer trainer = Create(options, backend, data);
         if (args.Has("resume"))
         {
             if (File.Exists(checkpoint))
@@ -150,70 +146,38 @@ internal sealed class TrainCommand : Command
     }
 
     /// <summary>Parses the trainer options shared by train and dataset train.</summary>
-    internal static SequenceTrainerOptions ParseOptions(ParsedArgs args, int defaultEpochs, int defaultBatch)
+    internal static SequenceTrainerOptions ParseOptions(ParsedArgs args, int defaultEpochs, int defaultBatch) =>
+        ParseOptions(args, new SequenceTrainerOptions { Epochs = defaultEpochs, Batch = defaultBatch });
+
+    /// <summary>Parses the recipe options (train, dataset train, repro smnist); options not given keep the values of <paramref name="defaults"/>.</summary>
+    internal static SequenceTrainerOptions ParseOptions(ParsedArgs args, SequenceTrainerOptions defaults)
     {
-        var o = new SequenceTrainerOptions
+        var o = defaults with
         {
-            Method = (args.Get("method") ?? "fptt") switch
-            {
-                "fptt" => SequenceTrainingMethod.Fptt,
-                "bptt" => SequenceTrainingMethod.Bptt,
-                string m => throw new UsageException($"option --method: '{m}' is not fptt or bptt"),
-            },
-            Schedule = (args.Get("schedule") ?? "constant") switch
-            {
-                "constant" => LearningRateScheduleKind.Constant,
-                "cosine" => LearningRateScheduleKind.Cosine,
-                "step" => LearningRateScheduleKind.Step,
-                string s => throw new UsageException($"option --schedule: '{s}' is not constant, cosine or step"),
-            },
-            Epochs = Positive(args, "epochs", defaultEpochs),
-            Batch = Positive(args, "batch", defaultBatch),
-            Hidden = Positive(args, "hidden", 128),
-            Chunks = Positive(args, "chunks", 5),
-            ChunkLength = args.Has("chunk-length") ? Positive(args, "chunk-length", 1) : 0,
-            LearningRate = args.GetDouble("lr", 3e-3),
-            Alpha = args.GetDouble("alpha", 0.1),
-            Seed = args.GetInt("seed", 1),
-            LayerSizes = args.Get("layers") is { } layers ? ParseLayers(layers) : [],
-            Loss = (args.Get("loss") ?? "chunk-end") switch
-            {
-                "chunk-end" => LossPlacement.ChunkEnd,
-                "every-step" => LossPlacement.EveryStep,
-                string v => throw new UsageException($"option --loss: '{v}' is not chunk-end or every-step"),
-            },
-            Weighting = (args.Get("weighting") ?? "linear") switch
-            {
-                "linear" => LossWeighting.Linear,
-                "uniform" => LossWeighting.Uniform,
-                string v => throw new UsageException($"option --weighting: '{v}' is not linear or uniform"),
-            },
-            Oracle = args.Has("oracle"),
-            Decision = (args.Get("decision") ?? "last") switch
-            {
-                "last" => DecisionReadout.Last,
-                "mean" => DecisionReadout.Mean,
-                "max" => DecisionReadout.Max,
-                string v => throw new UsageException($"option --decision: '{v}' is not last, mean or max"),
-            },
-            Optimizer = (args.Get("optimizer") ?? "adam") switch
-            {
-                "adam" => OptimizerKind.Adam,
-                "adamax" => OptimizerKind.Adamax,
-                string v => throw new UsageException($"option --optimizer: '{v}' is not adam or adamax"),
-            },
-            WeightDecay = args.GetDouble("weight-decay", 0),
-            InputNorm = (args.Get("norm") ?? "none") switch
-            {
-                "none" => InputNormKind.None,
-                "running" => InputNormKind.Running,
-                "layer" => InputNormKind.Layer,
-                "batch" => InputNormKind.Batch,
-                string v => throw new UsageException($"option --norm: '{v}' is not none, running, layer or batch"),
-            },
-            NormGain = args.GetDouble("norm-gain", 1.0),
-            TauBiasInit = args.GetDouble("tau-bias", 0),
-            Dropout = args.GetDouble("dropout", 0),
+            Method = Choice(args, "method", defaults.Method, ("fptt", SequenceTrainingMethod.Fptt), ("bptt", SequenceTrainingMethod.Bptt)),
+            Schedule = Choice(args, "schedule", defaults.Schedule, ("constant", LearningRateScheduleKind.Constant), ("cosine", LearningRateScheduleKind.Cosine), ("step", LearningRateScheduleKind.Step)),
+            Epochs = Positive(args, "epochs", defaults.Epochs),
+            Batch = Positive(args, "batch", defaults.Batch),
+            Hidden = Positive(args, "hidden", defaults.Hidden),
+            Chunks = Positive(args, "chunks", defaults.Chunks),
+            ChunkLength = args.Has("chunk-length") ? Positive(args, "chunk-length", 1) : defaults.ChunkLength,
+            LearningRate = args.GetDouble("lr", defaults.LearningRate),
+            Alpha = args.GetDouble("alpha", defaults.Alpha),
+            Beta = args.GetDouble("beta", defaults.Beta),
+            GradientClip = args.GetDouble("clip", defaults.GradientClip),
+            Seed = args.GetInt("seed", defaults.Seed),
+            LayerSizes = args.Get("layers") is { } layers ? ParseLayers(layers) : defaults.LayerSizes,
+            Loss = Choice(args, "loss", defaults.Loss, ("chunk-end", LossPlacement.ChunkEnd), ("every-step", LossPlacement.EveryStep)),
+            Weighting = Choice(args, "weighting", defaults.Weighting, ("linear", LossWeighting.Linear), ("uniform", LossWeighting.Uniform)),
+            Oracle = defaults.Oracle || args.Has("oracle"),
+            Decision = Choice(args, "decision", defaults.Decision, ("last", DecisionReadout.Last), ("mean", DecisionReadout.Mean), ("max", DecisionReadout.Max)),
+            Optimizer = Choice(args, "optimizer", defaults.Optimizer, ("adam", OptimizerKind.Adam), ("adamax", OptimizerKind.Adamax)),
+            WeightDecay = args.GetDouble("weight-decay", defaults.WeightDecay),
+            InputNorm = Choice(args, "norm", defaults.InputNorm, ("none", InputNormKind.None), ("running", InputNormKind.Running), ("layer", InputNormKind.Layer), ("batch", InputNormKind.Batch)),
+            NormGain = args.GetDouble("norm-gain", defaults.NormGain),
+            TauBiasInit = args.GetDouble("tau-bias", defaults.TauBiasInit),
+            Dropout = args.GetDouble("dropout", defaults.Dropout),
+            Threads = args.GetInt("threads", defaults.Threads),
         };
         if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate))
         {
@@ -225,7 +189,62 @@ internal sealed class TrainCommand : Command
             throw new UsageException("option --alpha: must be a positive number");
         }
 
+        if (!(o.Beta > 0 && o.Beta <= 1))
+        {
+            throw new UsageException("option --beta: must be in (0, 1]");
+        }
+
+        if (!(o.GradientClip > 0) || !double.IsFinite(o.GradientClip))
+        {
+            throw new UsageException("option --clip: must be a positive number");
+        }
+
+        if (!(o.Dropout >= 0 && o.Dropout < 1))
+        {
+            throw new UsageException("option --dropout: must be in [0, 1)");
+        }
+
+        if (!(o.NormGain > 0) || !double.IsFinite(o.NormGain))
+        {
+            throw new UsageException("option --norm-gain: must be a positive number");
+        }
+
+        if (o.Threads is < 1 or > 64)
+        {
+            throw new UsageException($"option --threads: {o.Threads} must be in 1..64");
+        }
+
+        if (o.Threads > o.Batch)
+        {
+            throw new UsageException($"option --threads: {o.Threads} threads need a batch of at least {o.Threads} (--batch {o.Batch})");
+        }
+
+        if (o.InputNorm == InputNormKind.Batch && o.Batch < 2)
+        {
+            throw new UsageException("option --norm: batch norm needs --batch of at least 2");
+        }
+
         return o;
+    }
+
+    /// <summary>The value of a named-choice option (a usage error naming the option lists the choices).</summary>
+    internal static TValue Choice<TValue>(ParsedArgs args, string name, TValue fallback, params (string Name, TValue Value)[] choices)
+    {
+        string? text = args.Get(name);
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        foreach ((string n, TValue v) in choices)
+        {
+            if (n == text)
+            {
+                return v;
+            }
+        }
+
+        throw new UsageException($"option --{name}: '{text}' is not {string.Join(", ", choices.Select(c => c.Name).SkipLast(1))} or {choices[^1].Name}");
     }
 
     private static int[] ParseLayers(string text)
@@ -249,12 +268,12 @@ internal sealed class TrainCommand : Command
     }
 
     /// <summary>The trainer on the chosen backend.</summary>
-    internal static SequenceTrainer Create(SequenceTrainerOptions options, string backend, TrainingData data, int threads = 1)
+    internal static SequenceTrainer Create(SequenceTrainerOptions options, string backend, TrainingData data)
     {
         SequenceLearnerSetup setup = SequenceLearnerSetup.From(options, data.Features, data.Classes, data.Steps);
         ISequenceBatchLearner learner = backend switch
         {
-            "torch" => new EventSnn.Torch.TorchSequenceLearner(setup, threads), // loads libtorch first (TorchRuntime.EnsureLoaded)
+            "torch" => new EventSnn.Torch.TorchSequenceLearner(setup, options.Threads), // loads libtorch first (TorchRuntime.EnsureLoaded)
             _ => new ManagedBatchLearner(setup),
         };
         return new SequenceTrainer(options, learner);
@@ -302,7 +321,7 @@ internal sealed class TrainCommand : Command
 
     private static string Schedule(LearningRateScheduleKind k) => k.ToString().ToLowerInvariant();
 
-    private static int Positive(ParsedArgs args, string name, int fallback)
+    internal static int Positive(ParsedArgs args, string name, int fallback)
     {
         int v = args.GetInt(name, fallback);
         return v >= 1 ? v : throw new UsageException($"option --{name}: must be at least 1");

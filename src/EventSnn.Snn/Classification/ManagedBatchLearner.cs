@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Text.Json.Nodes;
 using EventSnn.Snn.Internal;
 
@@ -176,6 +175,25 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
 
     /// <summary>Threads that train a batch (data-parallel slices).</summary>
     public int Threads => _workers.Length;
+
+    /// <summary>
+    /// Working memory of the learners: the activation tapes (chunk length x batch x widths; BPTT: the
+    /// whole sequence) and the gradients, summed over the threads' replicas (computed from the
+    /// buffers allocated, not process memory).
+    /// </summary>
+    public long WorkingMemoryBytes
+    {
+        get
+        {
+            long sum = 0;
+            foreach (Worker w in _workers)
+            {
+                sum += w.Learner.WorkingMemoryBytes;
+            }
+
+            return sum;
+        }
+    }
 
     /// <summary>Test hook: bytes allocated by the training threads inside <see cref="TrainBatch"/> (each thread counts its own).</summary>
     internal long TrainingAllocatedBytes
@@ -387,12 +405,8 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
             Span<float> g = ps[s.Parameter].Grad.AsSpan(s.Start, s.Length);
             for (int k = 1; k < _workers.Length; k++)
             {
-                Span<float> r = _workers[k].Network.Parameters[s.Parameter].Grad.AsSpan(s.Start, s.Length);
-                TensorPrimitives.Add(g, r, g);
-                r.Clear();
+                normSq += Kernels.AddAndClear(g, _workers[k].Network.Parameters[s.Parameter].Grad.AsSpan(s.Start, s.Length), norm: k == _workers.Length - 1);
             }
-
-            normSq += Kernels.SumOfSquares<float>(g);
         }
 
         w.NormSq = normSq;

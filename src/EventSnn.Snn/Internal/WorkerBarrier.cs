@@ -10,7 +10,7 @@ namespace EventSnn.Snn.Internal;
 /// </summary>
 internal sealed class WorkerBarrier : IDisposable
 {
-    private const int SpinIterations = 2000;
+    private const int SpinIterations = 30;
 
     private readonly int _participants;
     private readonly ManualResetEventSlim[] _released;
