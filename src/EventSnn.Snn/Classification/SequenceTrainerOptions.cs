@@ -151,7 +151,8 @@ public sealed record SequenceTrainerOptions
     /// Compute threads of the managed engine: a training batch is split into this many slices of
     /// streams trained in parallel with one update per chunk (see <see cref="ManagedBatchLearner"/>;
     /// the result equals one thread's up to float summation order), and evaluation classifies this
-    /// many samples in parallel. At most <see cref="Batch"/>.
+    /// many samples in parallel. At most <see cref="Batch"/>; the streaming classifiers learn at
+    /// batch 1 on one thread (1 there).
     /// </summary>
     public int Threads { get; init; } = 1;
 
@@ -211,7 +212,7 @@ public sealed record SequenceTrainerOptions
 
         Check(Hidden >= 1, nameof(Hidden), Hidden);
         Check(Batch >= 1, nameof(Batch), Batch);
-        Check(Threads >= 1 && Threads <= 64 && (streaming || Threads <= Batch), nameof(Threads) + " (1..64, at most Batch)", Threads);
+        Check(streaming ? Threads == 1 : Threads >= 1 && Threads <= 64 && Threads <= Batch, nameof(Threads) + (streaming ? " (streaming learns on one thread)" : " (1..64, at most Batch)"), Threads);
         Check(Chunks >= 1, nameof(Chunks), Chunks);
         Check(ChunkLength >= 0, nameof(ChunkLength), ChunkLength);
         Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate);
