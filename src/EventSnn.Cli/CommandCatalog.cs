@@ -18,6 +18,7 @@ internal static class CommandCatalog
         new BenchStepCommand(),
         new BenchBackendsCommand(),
         new ReproAddingCommand(),
+        new ReproSmnistCommand(),
         new TrainCommand(),
         new EvalCommand(),
         new ClassifyCommand(),

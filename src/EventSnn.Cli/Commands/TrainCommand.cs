@@ -25,7 +25,7 @@ internal sealed class TrainCommand : Command
     [
         new("method", "fptt|bptt", "learning method (default fptt)"),
         new("backend", "managed|torch", "compute backend (default managed)"),
-        new("threads", "n", "torch backend: libtorch intra-op threads (default 1, the fastest for these sizes)"),
+        new("threads", "n", "compute threads (default 1): managed backend: data-parallel slices of each batch and parallel evaluation; torch backend: libtorch intra-op threads"),
         new("epochs", "n", "training epochs (default 40; DVS gestures 100)"),
         new("batch", "n", "sequences per batch (default 16)"),
         new("hidden", "n", "LTC neurons of a one-layer network (default 128; DVS gestures 256)"),
@@ -35,6 +35,7 @@ internal sealed class TrainCommand : Command
         new("schedule", "constant|cosine|step", "learning-rate schedule over the epochs (default cosine)"),
         new("alpha", "x", "FPTT alpha (default 0.1)"),
         new("beta", "x", "FPTT beta (default 0.5)"),
+        new("clip", "x", "global gradient-norm clip (default 1.0)"),
         new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
         new("preprocessing", "name|file.json", "how samples become the network's input: a preset (shd, dvs-gesture, nmnist, smnist, their -reference variants, or 'reference') or a description file; default the dataset's preset, with --resume the checkpoint's"),
         new("checkpoint", "path", "checkpoint written atomically at every epoch end, with the preprocessing and class names (default ./train.ckpt)"),
@@ -81,13 +82,7 @@ internal sealed class TrainCommand : Command
 
         bool json = args.Has("json");
         TrainingData data = Load(dir, args, args.Has("resume") && File.Exists(checkpoint) ? checkpoint : null);
-        int threads = args.GetInt("threads", 1);
-        if (threads < 1)
-        {
-            throw new UsageException("option --threads: must be at least 1");
-        }
-
-        using SequenceTrainer trainer = Create(options, backend, data, threads);
+        using SequenceTrainer trainer = Create(options, backend, data);
         if (args.Has("resume") && checkpoint is not null)
         {
             if (File.Exists(checkpoint))
@@ -213,6 +208,8 @@ internal sealed class TrainCommand : Command
             LearningRate = args.GetDouble("lr", d.LearningRate),
             Alpha = args.GetDouble("alpha", d.Alpha),
             Beta = args.GetDouble("beta", d.Beta),
+            GradientClip = args.GetDouble("clip", d.GradientClip),
+            Threads = args.GetInt("threads", d.Threads),
             Seed = args.GetInt("seed", d.Seed),
             LayerSizes = args.Get("layers") is { } layers ? ParseLayers(layers) : d.LayerSizes,
             Loss = RecipeNames.Option(args, "loss", RecipeNames.Loss, d.Loss),
@@ -294,6 +291,7 @@ internal sealed class TrainCommand : Command
         nameof(SequenceTrainerOptions.LayerSizes) => "--layers",
         nameof(SequenceTrainerOptions.ChunkLength) => "--chunk-length",
         nameof(SequenceTrainerOptions.GradientClip) => "--clip",
+        nameof(SequenceTrainerOptions.Threads) => "--threads",
         null => "?",
         string f => "--" + System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(f),
     };
@@ -345,12 +343,12 @@ internal sealed class TrainCommand : Command
     }
 
     /// <summary>The trainer on the chosen backend.</summary>
-    internal static SequenceTrainer Create(SequenceTrainerOptions options, string backend, TrainingData data, int threads = 1)
+    internal static SequenceTrainer Create(SequenceTrainerOptions options, string backend, TrainingData data)
     {
         SequenceLearnerSetup setup = SequenceLearnerSetup.From(options, data.Features, data.Classes, data.Steps);
         ISequenceBatchLearner learner = backend switch
         {
-            "torch" => new EventSnn.Torch.TorchSequenceLearner(setup, threads), // loads libtorch first (TorchRuntime.EnsureLoaded)
+            "torch" => new EventSnn.Torch.TorchSequenceLearner(setup, options.Threads), // loads libtorch first (TorchRuntime.EnsureLoaded)
             _ => new ManagedBatchLearner(setup),
         };
         return new SequenceTrainer(options, learner);
@@ -410,7 +408,7 @@ internal sealed class TrainCommand : Command
 
     private static string Schedule(LearningRateScheduleKind k) => k.ToString().ToLowerInvariant();
 
-    private static int Positive(ParsedArgs args, string name, int fallback)
+    internal static int Positive(ParsedArgs args, string name, int fallback)
     {
         int v = args.GetInt(name, fallback);
         return v >= 1 ? v : throw new UsageException($"option --{name}: must be at least 1");

@@ -15,7 +15,7 @@ namespace EventSnn.Snn.Classification;
 /// times max(running mean loss, ln C) is a divergence: the learner is rolled back
 /// (<see cref="ISequenceBatchLearner.Rollback"/>) and the divergence is counted in the epoch's
 /// metrics. After the epoch (FPTT: W ← W̄) the weights are evaluated on the test split with
-/// <see cref="Evaluate"/> and, when a path is given, saved atomically as a checkpoint.
+/// <see cref="Evaluate(Network{float}, IReadOnlyList{ILabelledSequence}, DecisionReadout, int, CancellationToken)"/> and, when a path is given, saved atomically as a checkpoint.
 /// Cancellation stops training after the current chunk; the checkpoint is still saved.
 /// </remarks>
 public sealed class SequenceTrainer : IDisposable
@@ -195,7 +195,7 @@ public sealed class SequenceTrainer : IDisposable
                 CompletedEpochs = epoch;
                 if (test.Count > 0)
                 {
-                    EvaluationResult e = Evaluate(CurrentNetwork(), test, Options.Decision, cancellation);
+                    EvaluationResult e = Evaluate(CurrentNetwork(), test, Options.Decision, Options.Threads, cancellation);
                     testAccuracy = e.Accuracy;
                     testLoss = e.Loss;
                     final = testAccuracy;
@@ -273,10 +273,19 @@ public sealed class SequenceTrainer : IDisposable
     /// <paramref name="decision"/>), so the result depends only on the weights and the samples and
     /// equals what the streaming path decides for the same samples.
     /// </summary>
-    public static EvaluationResult Evaluate(Network<float> network, IReadOnlyList<ILabelledSequence> samples, DecisionReadout decision = DecisionReadout.Last, CancellationToken cancellation = default)
+    public static EvaluationResult Evaluate(Network<float> network, IReadOnlyList<ILabelledSequence> samples, DecisionReadout decision = DecisionReadout.Last, CancellationToken cancellation = default) =>
+        Evaluate(network, samples, decision, 1, cancellation);
+
+    /// <summary>
+    /// <see cref="Evaluate(Network{float}, IReadOnlyList{ILabelledSequence}, DecisionReadout, CancellationToken)"/>
+    /// on <paramref name="threads"/> threads: the samples are cut into contiguous ranges classified in
+    /// parallel (each sample still alone, so every decision is the same as on one thread).
+    /// </summary>
+    public static EvaluationResult Evaluate(Network<float> network, IReadOnlyList<ILabelledSequence> samples, DecisionReadout decision, int threads, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(samples);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         var sw = Stopwatch.StartNew();
         int classes = network.OutputSize;
         int d = network.InputSize;
@@ -299,22 +308,38 @@ public sealed class SequenceTrainer : IDisposable
             }
         }
 
-        var inference = new SampleInference(network, decision);
-        var x = new float[d];
+        threads = Math.Min(threads, samples.Count);
+        var parts = new EvaluationPart[threads];
+        for (int k = 0; k < threads; k++)
+        {
+            parts[k] = new EvaluationPart(network, decision, k * samples.Count / threads, (k + 1) * samples.Count / threads);
+        }
+
+        var workers = new Thread[threads - 1];
+        for (int k = 1; k < threads; k++)
+        {
+            EvaluationPart part = parts[k];
+            workers[k - 1] = new Thread(() => part.Run(samples, cancellation)) { IsBackground = true, Name = $"eventsnn-eval-{k}" };
+            workers[k - 1].Start();
+        }
+
+        parts[0].Run(samples, cancellation);
+        foreach (Thread t in workers)
+        {
+            t.Join();
+        }
+
         int correct = 0;
         double nll = 0;
-        foreach (ILabelledSequence s in samples)
+        foreach (EvaluationPart part in parts)
         {
-            cancellation.ThrowIfCancellationRequested();
-            int p = inference.Classify(s, x);
-            int y = s.Label;
-            if (p >= 0)
+            part.Failure?.Throw();
+            correct += part.Correct;
+            nll += part.Nll;
+            for (int i = 0; i < confusion.Length; i++)
             {
-                confusion[(y * classes) + p]++;
+                confusion[i] += part.Confusion[i];
             }
-
-            correct += p == y ? 1 : 0;
-            nll += inference.Nll(y);
         }
 
         return new EvaluationResult(samples.Count, classes, correct / (double)samples.Count, nll / samples.Count, confusion, sw.Elapsed.TotalSeconds);
@@ -335,6 +360,46 @@ public sealed class SequenceTrainer : IDisposable
             if ((uint)s.Label >= (uint)Classes)
             {
                 throw new ArgumentException($"label {s.Label} is outside [0, {Classes})", name);
+            }
+        }
+    }
+
+    /// <summary>One thread's range of samples in <see cref="Evaluate(Network{float}, IReadOnlyList{ILabelledSequence}, DecisionReadout, int, CancellationToken)"/>.</summary>
+    private sealed class EvaluationPart(Network<float> network, DecisionReadout decision, int start, int end)
+    {
+        public int Correct { get; private set; }
+
+        public double Nll { get; private set; }
+
+        public int[] Confusion { get; } = new int[network.OutputSize * network.OutputSize];
+
+        public System.Runtime.ExceptionServices.ExceptionDispatchInfo? Failure { get; private set; }
+
+        public void Run(IReadOnlyList<ILabelledSequence> samples, CancellationToken cancellation)
+        {
+            try
+            {
+                int classes = network.OutputSize;
+                var inference = new SampleInference(network, decision);
+                var x = new float[network.InputSize];
+                for (int i = start; i < end; i++)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    ILabelledSequence s = samples[i];
+                    int p = inference.Classify(s, x);
+                    int y = s.Label;
+                    if (p >= 0)
+                    {
+                        Confusion[(y * classes) + p]++;
+                    }
+
+                    Correct += p == y ? 1 : 0;
+                    Nll += inference.Nll(y);
+                }
+            }
+            catch (Exception ex)
+            {
+                Failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
             }
         }
     }

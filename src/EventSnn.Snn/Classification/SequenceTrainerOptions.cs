@@ -221,6 +221,15 @@ public sealed record SequenceTrainerOptions
     /// <summary>Seed of initialisation, shuffling and initial states.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Compute threads of the managed engine: a training batch is split into this many slices of
+    /// streams trained in parallel with one update per chunk (see <see cref="ManagedBatchLearner"/>;
+    /// the result equals one thread's up to float summation order), and evaluation classifies this
+    /// many samples in parallel. At most <see cref="Batch"/>; the streaming classifiers learn at
+    /// batch 1 on one thread (1 there).
+    /// </summary>
+    public int Threads { get; init; } = 1;
+
     /// <summary>FPTT chunk length for sequences of <paramref name="steps"/> steps.</summary>
     public int ChunkLengthFor(int steps) =>
         ChunkLength > 0 ? Math.Min(ChunkLength, Math.Max(1, steps)) : Math.Max(1, (steps + Math.Max(1, Chunks) - 1) / Math.Max(1, Chunks));
@@ -277,6 +286,7 @@ public sealed record SequenceTrainerOptions
 
         Check(Hidden >= 1, nameof(Hidden), Hidden);
         Check(Batch >= 1, nameof(Batch), Batch);
+        Check(streaming ? Threads == 1 : Threads >= 1 && Threads <= 64 && Threads <= Batch, nameof(Threads) + (streaming ? " (streaming learns on one thread)" : " (1..64, at most Batch)"), Threads);
         Check(Chunks >= 1, nameof(Chunks), Chunks);
         Check(ChunkLength >= 0, nameof(ChunkLength), ChunkLength);
         Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate);
@@ -330,6 +340,9 @@ public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainin
     /// <summary>L2 weight decay.</summary>
     public double WeightDecay { get; init; }
 
+    /// <summary>Compute threads (managed engine: data-parallel slices of a batch).</summary>
+    public int Threads { get; init; } = 1;
+
     /// <summary>FPTT chunks per sequence P = ⌈T / L⌉.</summary>
     public int ChunkCount => (Steps + ChunkLength - 1) / ChunkLength;
 
@@ -358,6 +371,7 @@ public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainin
             Decision = options.Decision,
             Optimizer = options.Optimizer,
             WeightDecay = options.WeightDecay,
+            Threads = options.Threads,
         };
     }
 }
@@ -393,7 +407,7 @@ public readonly record struct TrainingProgress(int Epoch, int Batch, int Batches
 /// <param name="Seconds">Wall time.</param>
 public sealed record TrainingResult(IReadOnlyList<EpochMetrics> Epochs, double FinalTestAccuracy, double BestTestAccuracy, int Divergences, bool Interrupted, double Seconds);
 
-/// <summary>Outcome of <see cref="SequenceTrainer.Evaluate"/>.</summary>
+/// <summary>Outcome of <see cref="SequenceTrainer.Evaluate(Network{float}, IReadOnlyList{ILabelledSequence}, DecisionReadout, int, CancellationToken)"/>.</summary>
 /// <param name="Samples">Samples evaluated.</param>
 /// <param name="Classes">Classes C.</param>
 /// <param name="Accuracy">Fraction whose decision (read per <see cref="DecisionReadout"/>) is the label.</param>

@@ -44,13 +44,32 @@ internal sealed class ChunkTape<T>
             }
 
             DropScratch = new T[Layers[^1].Row > 0 ? MaxRow() : 0];
-            Random = new SnnRandom(network.Config.Seed ^ 0xD7D7);
+            StreamRandom = new SnnRandom[batch];
+            for (int b = 0; b < batch; b++)
+            {
+                StreamRandom[b] = new SnnRandom(0);
+            }
+
+            ReseedDropout(network.Config.Seed ^ 0xD7D7, 0);
         }
         else
         {
             Masks = [];
             Dropped = [];
             DropScratch = [];
+            StreamRandom = [];
+        }
+    }
+
+    /// <summary>
+    /// Restarts the dropout generators: stream b of this tape is stream <paramref name="firstStream"/> + b
+    /// of the whole batch, and its generator depends only on <paramref name="seed"/> and that index.
+    /// </summary>
+    public void ReseedDropout(long seed, int firstStream)
+    {
+        for (int b = 0; b < StreamRandom.Length; b++)
+        {
+            StreamRandom[b].Reseed(unchecked(seed + ((firstStream + b) * 0x3C6EF372FE94F82AL)));
         }
     }
 
@@ -66,8 +85,22 @@ internal sealed class ChunkTape<T>
     /// <summary>Scratch for the gradient arriving at dropped spikes (B x N of the widest layer).</summary>
     public T[] DropScratch { get; }
 
-    /// <summary>Generator of the dropout masks.</summary>
-    public SnnRandom? Random { get; }
+    /// <summary>Generators of the dropout masks, one per stream (empty without dropout).</summary>
+    public SnnRandom[] StreamRandom { get; }
+
+    /// <summary>Reducer of batch statistics across the slices of a data-parallel batch (null: this tape holds the whole batch).</summary>
+    public BatchReducer? Reducer { get; private set; }
+
+    /// <summary>Attaches the reducer of a data-parallel group to this tape and its layer tapes (<paramref name="worker"/>: this tape's slice).</summary>
+    public void AttachReducer(BatchReducer reducer, int worker)
+    {
+        Reducer = reducer;
+        foreach (LayerTape<T> l in Layers)
+        {
+            l.Reducer = reducer;
+            l.Worker = worker;
+        }
+    }
 
     private int MaxRow()
     {

@@ -3,32 +3,107 @@ using System.Runtime.Intrinsics;
 
 namespace EventSnn.Snn.Internal;
 
-/// <summary>Constants of one fused Adam + FPTT step.</summary>
-internal readonly record struct AdamFpttStep(
+/// <summary>Constants of the FPTT part of a fused step (and the clip scale of the gradient).</summary>
+internal readonly record struct FpttStepConstants(
     float Scale,
-    float OneMinusBeta1,
-    float Beta2,
-    float OneMinusBeta2,
-    float Bc2Sqrt,
-    float Epsilon,
-    float NegStepSize,
     float WeightDecay,
     float Alpha,
     float OneMinusBeta,
     float Beta,
     float BetaOverAlpha);
 
+/// <summary>The optimiser's per-element rule inside a fused step: updates the moments m, v and returns the new weight.</summary>
+internal interface IFusedRule
+{
+    Vector256<float> Step(Vector256<float> w, Vector256<float> g, ref Vector256<float> m, ref Vector256<float> v);
+
+    float Step(float w, float g, ref float m, ref float v);
+}
+
+/// <summary>Adam (PyTorch semantics): m ← m + (1−β1)(g − m); v ← β2 v + (1−β2) g²; w ← w − (lr/(1−β1ᵗ)) m / (√v/√(1−β2ᵗ) + ε).</summary>
+internal readonly struct AdamRule : IFusedRule
+{
+    private readonly float _oneMinusBeta1;
+    private readonly float _beta2;
+    private readonly float _oneMinusBeta2;
+    private readonly float _invBc2Sqrt;
+    private readonly float _epsilon;
+    private readonly float _negStepSize;
+
+    public AdamRule(float oneMinusBeta1, float beta2, float oneMinusBeta2, float bc2Sqrt, float epsilon, float negStepSize)
+    {
+        _oneMinusBeta1 = oneMinusBeta1;
+        _beta2 = beta2;
+        _oneMinusBeta2 = oneMinusBeta2;
+        _invBc2Sqrt = 1f / bc2Sqrt;
+        _epsilon = epsilon;
+        _negStepSize = negStepSize;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Step(Vector256<float> w, Vector256<float> g, ref Vector256<float> m, ref Vector256<float> v)
+    {
+        m = Vector256.FusedMultiplyAdd(g - m, Vector256.Create(_oneMinusBeta1), m);
+        v = Vector256.FusedMultiplyAdd(g * g, Vector256.Create(_oneMinusBeta2), v * Vector256.Create(_beta2));
+        Vector256<float> denom = Vector256.FusedMultiplyAdd(Vector256.Sqrt(v), Vector256.Create(_invBc2Sqrt), Vector256.Create(_epsilon)); // √v/√(1−β2ᵗ) + ε
+        return Vector256.FusedMultiplyAdd(m / denom, Vector256.Create(_negStepSize), w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Step(float w, float g, ref float m, ref float v)
+    {
+        m += (g - m) * _oneMinusBeta1;
+        v = (v * _beta2) + (g * g * _oneMinusBeta2);
+        return w + ((m / ((MathF.Sqrt(v) * _invBc2Sqrt) + _epsilon)) * _negStepSize);
+    }
+}
+
+/// <summary>Adamax (PyTorch semantics): m ← m + (1−β1)(g − m); u ← max(β2 u, |g| + ε); w ← w − (lr/(1−β1ᵗ)) m / u.</summary>
+internal readonly struct AdamaxRule : IFusedRule
+{
+    private readonly float _oneMinusBeta1;
+    private readonly float _beta2;
+    private readonly float _epsilon;
+    private readonly float _negStepSize;
+
+    public AdamaxRule(float oneMinusBeta1, float beta2, float epsilon, float negStepSize)
+    {
+        _oneMinusBeta1 = oneMinusBeta1;
+        _beta2 = beta2;
+        _epsilon = epsilon;
+        _negStepSize = negStepSize;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Step(Vector256<float> w, Vector256<float> g, ref Vector256<float> m, ref Vector256<float> v)
+    {
+        m = Vector256.FusedMultiplyAdd(g - m, Vector256.Create(_oneMinusBeta1), m);
+        v = Vector256.Max(v * Vector256.Create(_beta2), Vector256.Abs(g) + Vector256.Create(_epsilon));
+        return Vector256.FusedMultiplyAdd(m / v, Vector256.Create(_negStepSize), w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Step(float w, float g, ref float m, ref float v)
+    {
+        m += (g - m) * _oneMinusBeta1;
+        v = MathF.Max(v * _beta2, MathF.Abs(g) + _epsilon);
+        return w + ((m / v) * _negStepSize);
+    }
+}
+
 /// <summary>
-/// One pass per element doing, exactly in this order: the Adam step (PyTorch semantics) on the
-/// clipped gradient, λ ← λ − α(W − W̄), W̄ ← (1−β)W̄ + (βW − (β/α)λ), and the pre-fill of the
-/// next chunk's regulariser gradient G ← α(W − W̄) − λ (so that the next backward pass
-/// accumulates the task gradient on top of it). Also returns the next chunk's regulariser value
-/// −⟨W, λ⟩ + (α/2)‖W − W̄‖².
+/// One pass per element doing, exactly in this order: the optimiser step (Adam or Adamax, PyTorch
+/// semantics) on the clipped gradient, λ ← λ − α(W − W̄), W̄ ← (1−β)W̄ + (βW − (β/α)λ), and the
+/// pre-fill of the next chunk's regulariser gradient G ← α(W − W̄) − λ (so that the next backward
+/// pass accumulates the task gradient on top of it). Also returns the next chunk's regulariser
+/// value −⟨W, λ⟩ + (α/2)‖W − W̄‖² of the elements. Elements are independent, so disjoint ranges
+/// of a parameter may be updated concurrently.
 /// </summary>
 internal static class FusedUpdate
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe double AdamFptt(Span<float> wS, Span<float> gS, Span<float> mS, Span<float> vS, Span<float> barS, Span<float> lamS, in AdamFpttStep c, out double nextGradNormSq)
+    public static unsafe double Fptt<TRule>(Span<float> wS, Span<float> gS, Span<float> mS, Span<float> vS, Span<float> barS, Span<float> lamS, in FpttStepConstants c, in TRule rule, out double nextGradNormSq)
+        where TRule : struct, IFusedRule
     {
         double gradSq = 0;
         int n = wS.Length;
@@ -44,12 +119,6 @@ internal static class FusedUpdate
             if (Vector256.IsHardwareAccelerated)
             {
                 Vector256<float> scale = Vector256.Create(c.Scale);
-                Vector256<float> omb1 = Vector256.Create(c.OneMinusBeta1);
-                Vector256<float> b2 = Vector256.Create(c.Beta2);
-                Vector256<float> omb2 = Vector256.Create(c.OneMinusBeta2);
-                Vector256<float> invBc2 = Vector256.Create(1f / c.Bc2Sqrt);
-                Vector256<float> eps = Vector256.Create(c.Epsilon);
-                Vector256<float> negStep = Vector256.Create(c.NegStepSize);
                 Vector256<float> wd = Vector256.Create(c.WeightDecay);
                 Vector256<float> alpha = Vector256.Create(c.Alpha);
                 Vector256<float> negAlpha = Vector256.Create(-c.Alpha);
@@ -73,10 +142,8 @@ internal static class FusedUpdate
                         }
 
                         Vector256<float> mi = Vector256.Load(m + i);
-                        mi = Vector256.FusedMultiplyAdd(gi - mi, omb1, mi);
-                        Vector256<float> vi = Vector256.FusedMultiplyAdd(gi * gi, omb2, Vector256.Load(v + i) * b2);
-                        Vector256<float> denom = Vector256.FusedMultiplyAdd(Vector256.Sqrt(vi), invBc2, eps); // √v/√(1−β2ᵗ) + ε
-                        wi = Vector256.FusedMultiplyAdd(mi / denom, negStep, wi);
+                        Vector256<float> vi = Vector256.Load(v + i);
+                        wi = rule.Step(wi, gi, ref mi, ref vi);
                         mi.Store(m + i);
                         vi.Store(v + i);
                         wi.Store(w + i);
@@ -108,11 +175,7 @@ internal static class FusedUpdate
                     gi += c.WeightDecay * w[i];
                 }
 
-                float mi = m[i] + ((gi - m[i]) * c.OneMinusBeta1);
-                float vi = (v[i] * c.Beta2) + (gi * gi * c.OneMinusBeta2);
-                float wi = w[i] + ((mi / ((MathF.Sqrt(vi) * (1f / c.Bc2Sqrt)) + c.Epsilon)) * c.NegStepSize);
-                m[i] = mi;
-                v[i] = vi;
+                float wi = rule.Step(w[i], gi, ref m[i], ref v[i]);
                 w[i] = wi;
                 float lami = lam[i] - (c.Alpha * (wi - bar[i]));
                 float bari = (bar[i] * c.OneMinusBeta) + ((c.Beta * wi) - (c.BetaOverAlpha * lami));

@@ -146,6 +146,52 @@ internal static class Kernels
         where T : unmanaged, IFloatingPointIeee754<T>
         => TensorPrimitives.MultiplyAdd(x, alpha, y, y);
 
+    /// <summary>
+    /// dst += src and src ← 0 in one pass (the data-parallel gradient sum); returns ‖dst‖² after the
+    /// addition when <paramref name="norm"/> is set (else 0).
+    /// </summary>
+    public static unsafe double AddAndClear(Span<float> dst, Span<float> src, bool norm)
+    {
+        int n = dst.Length;
+        if (src.Length != n)
+        {
+            throw new ArgumentException("spans differ in length", nameof(src));
+        }
+
+        double sum = 0;
+        fixed (float* d = dst, s = src)
+        {
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                while (i + 8 <= n)
+                {
+                    int end = Math.Min(n & ~7, i + 1024);
+                    var acc = Vector256<float>.Zero;
+                    for (; i < end; i += 8)
+                    {
+                        var v = Vector256.Load(d + i) + Vector256.Load(s + i);
+                        v.Store(d + i);
+                        Vector256<float>.Zero.Store(s + i);
+                        acc = Vector256.FusedMultiplyAdd(v, v, acc);
+                    }
+
+                    sum += Vector256.Sum(acc);
+                }
+            }
+
+            for (; i < n; i++)
+            {
+                float v = d[i] + s[i];
+                d[i] = v;
+                s[i] = 0;
+                sum += (double)v * v;
+            }
+        }
+
+        return norm ? sum : 0;
+    }
+
     /// <summary>Sum of squares with double accumulation (NaN/Inf propagate).</summary>
     public static double SumOfSquares<T>(ReadOnlySpan<T> x)
         where T : unmanaged, IFloatingPointIeee754<T>

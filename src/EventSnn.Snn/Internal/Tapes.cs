@@ -32,7 +32,23 @@ internal abstract class LayerTape<T>
         AHat = new T[capacity * normRow];
         GA = new T[capacity * normRow];
         NormInv = new T[capacity * (normalized ? Math.Max(size, batch) : 0)];
+        NormSums = new double[normalized ? 2 * size : 0];
     }
+
+    /// <summary>Normalised layers: per-neuron sums over the batch of one step (scratch of the statistics and their gradients).</summary>
+    public double[] NormSums { get; }
+
+    /// <summary>Reducer of batch sums across the slices of a data-parallel batch (null: this tape holds the whole batch).</summary>
+    public BatchReducer? Reducer { get; set; }
+
+    /// <summary>Index of this tape's slice in its data-parallel group.</summary>
+    public int Worker { get; set; }
+
+    /// <summary>Streams of the whole batch (the slices' total; <see cref="Batch"/> without a reducer).</summary>
+    public int TotalBatch => Reducer?.TotalBatch ?? Batch;
+
+    /// <summary>Sums <paramref name="values"/> (this slice's partial sums) over the slices of the batch, in place.</summary>
+    public void SumOverBatch(Span<double> values) => Reducer?.Sum(Worker, values);
 
     /// <summary>Normalised layers: the feed-forward current a = W_in x per step.</summary>
     public T[] A { get; }
@@ -92,7 +108,7 @@ internal abstract class LayerTape<T>
     public Span<T> Slot(T[] array, int t) => array.AsSpan(t * Row, Row);
 
     public virtual long Bytes => ((long)(S.Length + U.Length + GI.Length + GU.Length + GS.Length + GB.Length + SG.Length + Tmp.Length + A.Length + AHat.Length + GA.Length + NormInv.Length) * Unsafe.SizeOf<T>())
-        + ((long)(SpikeIndex.Length + SpikeOffset.Length) * sizeof(int));
+        + ((long)(SpikeIndex.Length + SpikeOffset.Length) * sizeof(int)) + ((long)NormSums.Length * sizeof(double));
 
     public void ClearCarries()
     {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using EventSnn.Snn.Internal;
 
 namespace EventSnn.Snn;
@@ -62,6 +63,9 @@ public sealed class FpttLearner<T> : Learner<T>
     private readonly T[] _tmp = new T[Optimizer<T>.Block];
     private readonly int[] _synced;
     private double _regularizer;
+    private FpttStepConstants _step;
+    private AdamRule _adam;
+    private AdamaxRule _adamax;
 
     /// <summary>Creates the learner for chunks of up to <paramref name="chunkLength"/> steps of <paramref name="batch"/> streams.</summary>
     public FpttLearner(Network<T> network, Optimizer<T> optimizer, FpttOptions options, int batch, int chunkLength)
@@ -207,9 +211,14 @@ public sealed class FpttLearner<T> : Learner<T>
 
         double scale = ClipScale(norm);
         double reg = 0;
-        if (typeof(T) == typeof(float) && opt is Adam<T> adam)
+        if (SupportsRangedUpdate)
         {
-            reg = FusedAdamStep(adam, scale);
+            BeginRangedStep();
+            for (int p = 0; p < ps.Count; p++)
+            {
+                reg += UpdateRange(p, 0, ps[p].Length, scale, out double gradSq);
+                ps[p].GradNormSq = gradSq;
+            }
         }
         else
         {
@@ -226,39 +235,81 @@ public sealed class FpttLearner<T> : Learner<T>
         return report with { Updated = true };
     }
 
-    private double FusedAdamStep(Adam<T> adam, double scale)
+    /// <summary>True when the step runs through the fused float kernels (Adam or Adamax), whose elements are independent: disjoint ranges may then be updated by different threads.</summary>
+    internal bool SupportsRangedUpdate => typeof(T) == typeof(float) && Optimizer is Adam<T> or Adamax<T>;
+
+    /// <summary>Starts a fused step: the optimiser's step count and constants (call once, then <see cref="UpdateRange"/> over every element).</summary>
+    internal void BeginRangedStep()
     {
-        ParameterSet<T> ps = Network.Parameters;
-        adam.BeginStep();
-        var c = new AdamFpttStep(
-            (float)scale,
-            (float)(1 - adam.Beta1),
-            (float)adam.Beta2,
-            (float)(1 - adam.Beta2),
-            float.CreateTruncating(adam.Bc2Sqrt),
-            (float)adam.Epsilon,
-            -float.CreateTruncating(adam.StepSize),
-            (float)adam.WeightDecay,
+        Optimizer<T> opt = Optimizer!;
+        opt.BeginStep();
+        _step = new FpttStepConstants(
+            1,
+            0,
             (float)Options.Alpha,
             (float)(1 - Options.Beta),
             (float)Options.Beta,
             (float)(Options.Beta / Options.Alpha));
-        double reg = 0;
+        if (opt is Adam<T> adam)
+        {
+            _step = _step with { WeightDecay = (float)adam.WeightDecay };
+            _adam = new AdamRule((float)(1 - adam.Beta1), (float)adam.Beta2, (float)(1 - adam.Beta2), float.CreateTruncating(adam.Bc2Sqrt), (float)adam.Epsilon, -float.CreateTruncating(adam.StepSize));
+        }
+        else if (opt is Adamax<T> adamax)
+        {
+            _step = _step with { WeightDecay = (float)adamax.WeightDecay };
+            _adamax = new AdamaxRule((float)(1 - adamax.Beta1), (float)adamax.Beta2, (float)adamax.Epsilon, -float.CreateTruncating(adamax.StepSize));
+        }
+    }
+
+    /// <summary>
+    /// The fused optimiser + FPTT step of elements [<paramref name="start"/>, start + <paramref name="length"/>) of
+    /// parameter <paramref name="p"/> (after <see cref="BeginRangedStep"/>) on the gradient scaled by
+    /// <paramref name="clipScale"/>; returns their share of the next regulariser value and, in
+    /// <paramref name="gradSq"/>, of ‖G‖² of the pre-filled regulariser gradient.
+    /// </summary>
+    internal double UpdateRange(int p, int start, int length, double clipScale, out double gradSq)
+    {
+        FpttStepConstants c = _step with { Scale = (float)clipScale };
+        Parameter<T> par = Network.Parameters[p];
+        Optimizer<T> opt = Optimizer!;
+        Span<float> w = MemoryMarshal.Cast<T, float>(par.Data.AsSpan(start, length));
+        Span<float> g = MemoryMarshal.Cast<T, float>(par.Grad.AsSpan(start, length));
+        Span<float> m = MemoryMarshal.Cast<T, float>(opt.GetState(0, p).AsSpan(start, length));
+        Span<float> v = MemoryMarshal.Cast<T, float>(opt.GetState(1, p).AsSpan(start, length));
+        Span<float> bar = MemoryMarshal.Cast<T, float>(_average[p].AsSpan(start, length));
+        Span<float> lam = MemoryMarshal.Cast<T, float>(_lambda[p].AsSpan(start, length));
+        return opt is Adam<T>
+            ? FusedUpdate.Fptt(w, g, m, v, bar, lam, c, _adam, out gradSq)
+            : FusedUpdate.Fptt(w, g, m, v, bar, lam, c, _adamax, out gradSq);
+    }
+
+    /// <summary>
+    /// Ends a step whose elements were all updated through <see cref="UpdateRange"/> (by any threads):
+    /// <paramref name="regularizer"/> is the sum of their regulariser shares. The gradients' norms are
+    /// no longer tracked (the next clip norm is recomputed from Grad).
+    /// </summary>
+    internal ChunkReport CompleteRangedStep(ChunkReport report, double regularizer)
+    {
+        ParameterSet<T> ps = Network.Parameters;
+        report = report with { Regularizer = _regularizer, Updated = true };
         for (int p = 0; p < ps.Count; p++)
         {
-            reg += FusedUpdate.AdamFptt(
-                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(ps[p].Data.AsSpan()),
-                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(ps[p].Grad.AsSpan()),
-                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(adam.GetState(0, p).AsSpan()),
-                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(adam.GetState(1, p).AsSpan()),
-                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_average[p].AsSpan()),
-                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(_lambda[p].AsSpan()),
-                c,
-                out double gradSq);
-            ps[p].GradNormSq = gradSq;
+            ps[p].GradNormTracked = false;
+            ps[p].MarkChanged();
+            _synced[p] = ps[p].Version;
         }
 
-        return reg;
+        _regularizer = regularizer;
+        return report;
+    }
+
+    /// <summary>Divergence found outside <see cref="Learner{T}.EndChunk"/> (data-parallel step): W ← W̄, λ ← 0, moments reset, as the guard does.</summary>
+    internal ChunkReport RestoreAfterDivergence(ChunkReport report)
+    {
+        report = report with { Regularizer = _regularizer };
+        RestoreAverage();
+        return report with { Diverged = true };
     }
 
     /// <summary>Any optimiser: its step block by block, then the FPTT updates on the block while it is in cache.</summary>

@@ -41,6 +41,7 @@ public abstract class Learner<T>
     private readonly ChunkTape<T> _tape;
     private NetworkState<T>? _chunkState;
     private double _chunkLoss;
+    private int _firstStream;
 
     private protected Learner(Network<T> network, Optimizer<T>? optimizer, int batch, int capacity, double gradientClip)
     {
@@ -156,15 +157,49 @@ public abstract class Learner<T>
     /// <summary>Backward through the recorded chunk and the learner's update; returns the report.</summary>
     public ChunkReport EndChunk()
     {
-        int steps = _tape.Count;
+        int steps = BackwardRecorded();
         if (steps == 0)
         {
             return default;
         }
 
-        Backward(steps);
-        var report = new ChunkReport { Steps = steps, Loss = _chunkLoss };
-        report = ApplyUpdate(report);
+        return UpdateRecorded(new ChunkReport { Steps = steps, Loss = _chunkLoss });
+    }
+
+    /// <summary>Weighted task loss of the steps recorded in the current chunk.</summary>
+    internal double RecordedLoss => _chunkLoss;
+
+    /// <summary>
+    /// Data-parallel training: this learner records and differentiates one slice of a batch whose
+    /// slices share <paramref name="reducer"/> (batch statistics of the normalisations are summed
+    /// over the slices); its streams are streams <paramref name="firstStream"/>.. of the whole batch
+    /// (their dropout generators are those of the whole batch's streams).
+    /// </summary>
+    internal void JoinGroup(BatchReducer reducer, int worker, int firstStream)
+    {
+        _tape.AttachReducer(reducer, worker);
+        _firstStream = firstStream;
+        _tape.ReseedDropout(Network.Config.Seed ^ 0xD7D7, firstStream);
+    }
+
+    /// <summary>Backward through the recorded chunk (gradients added to Parameter.Grad) without an update; returns the steps recorded (the tape is kept until <see cref="UpdateRecorded"/> or <see cref="DiscardChunk"/>).</summary>
+    internal int BackwardRecorded()
+    {
+        int steps = _tape.Count;
+        if (steps > 0)
+        {
+            Backward(steps);
+        }
+
+        return steps;
+    }
+
+    /// <summary>The learner's update after <see cref="BackwardRecorded"/> (Grad holding the gradient of <paramref name="report"/>'s loss), then the chunk's bookkeeping.</summary>
+    internal ChunkReport UpdateRecorded(ChunkReport report) => CompleteChunk(ApplyUpdate(report));
+
+    /// <summary>Ends the recorded chunk with <paramref name="report"/> (an update applied or skipped elsewhere): clears the tape, counts a divergence.</summary>
+    internal ChunkReport CompleteChunk(ChunkReport report)
+    {
         _tape.Count = 0;
         _chunkLoss = 0;
         if (report.Diverged)
@@ -186,7 +221,7 @@ public abstract class Learner<T>
     }
 
     /// <summary>Test hook: restarts the dropout masks' generator.</summary>
-    internal void ReseedDropout(long seed) => _tape.Random?.Reseed(seed);
+    internal void ReseedDropout(long seed) => _tape.ReseedDropout(seed, _firstStream);
 
     /// <summary>Drops the recorded steps without an update.</summary>
     public void DiscardChunk()
@@ -202,6 +237,9 @@ public abstract class Learner<T>
     private protected virtual void BeginChunk()
     {
     }
+
+    /// <summary>Clipping coefficient of torch.nn.utils.clip_grad_norm_ for a gradient of global norm <paramref name="norm"/>.</summary>
+    internal double ClipScaleOf(double norm) => ClipScale(norm);
 
     /// <summary>Clipping coefficient of torch.nn.utils.clip_grad_norm_.</summary>
     private protected double ClipScale(double norm) =>

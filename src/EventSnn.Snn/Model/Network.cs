@@ -101,6 +101,32 @@ public sealed class Network<T>
         }
     }
 
+    /// <summary>
+    /// A replica for data-parallel training: the same configuration, every parameter a view of
+    /// this network's values (<see cref="Parameter{T}.ShareValues"/>: no copies, its own
+    /// gradients) and its own copies of the buffers (see <see cref="CopyBuffersFrom"/>).
+    /// </summary>
+    internal Network<T> CreateReplica()
+    {
+        var replica = new Network<T>(Config);
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            replica.Parameters[i].ShareValues(Parameters[i]);
+        }
+
+        replica.CopyBuffersFrom(this);
+        return replica;
+    }
+
+    /// <summary>Copies the buffers (running statistics) of <paramref name="source"/> (same configuration).</summary>
+    internal void CopyBuffersFrom(Network<T> source)
+    {
+        for (int i = 0; i < Buffers.Count; i++)
+        {
+            source.Buffers[i].Data.CopyTo(Buffers[i].Data, 0);
+        }
+    }
+
     /// <summary>Input dimension D.</summary>
     public int InputSize => Config.InputSize;
 
@@ -241,13 +267,20 @@ public sealed class Network<T>
         Span<T> mask = tape.Masks[l].AsSpan(t * row, row);
         Span<T> dropped = tape.Dropped[l].AsSpan(t * row, row);
         T keep = T.One / (T.One - T.CreateTruncating(tape.Dropout));
-        SnnRandom rng = tape.Random!;
         double p = tape.Dropout;
-        for (int i = 0; i < row; i++)
+        int n = row / tape.Batch;
+
+        // every stream draws its masks from its own generator, so a batch split into slices
+        // (data-parallel training) draws exactly the masks of the whole batch
+        for (int b = 0; b < tape.Batch; b++)
         {
-            T m = rng.NextDouble() < p ? T.Zero : keep;
-            mask[i] = m;
-            dropped[i] = spikes[i] * m;
+            SnnRandom rng = tape.StreamRandom[b];
+            for (int i = b * n; i < (b + 1) * n; i++)
+            {
+                T m = rng.NextDouble() < p ? T.Zero : keep;
+                mask[i] = m;
+                dropped[i] = spikes[i] * m;
+            }
         }
 
         return dropped;

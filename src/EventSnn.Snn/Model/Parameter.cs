@@ -12,6 +12,7 @@ public sealed class Parameter<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int[] _shape;
+    private Parameter<T>? _owner;
     private int _version;
 
     /// <summary>Creates a zero-initialised parameter.</summary>
@@ -42,7 +43,7 @@ public sealed class Parameter<T>
     public int Length => Data.Length;
 
     /// <summary>Values, row-major.</summary>
-    public T[] Data { get; }
+    public T[] Data { get; private set; }
 
     /// <summary>Gradient accumulated by the backward pass (same layout as <see cref="Data"/>).</summary>
     public T[] Grad { get; }
@@ -53,7 +54,7 @@ public sealed class Parameter<T>
     /// <see cref="MarkChanged"/> so that cached derived data (e.g. transposed copies used by
     /// the inference path) is rebuilt.
     /// </summary>
-    public int Version => Volatile.Read(ref _version);
+    public int Version => _owner?.Version ?? Volatile.Read(ref _version);
 
     /// <summary>‖Grad‖² when <see cref="GradNormTracked"/> (maintained by sparse gradient scatters for the FPTT clip norm).</summary>
     internal double GradNormSq { get; set; }
@@ -62,7 +63,33 @@ public sealed class Parameter<T>
     internal bool GradNormTracked { get; set; }
 
     /// <summary>Declares that <see cref="Data"/> was modified.</summary>
-    public void MarkChanged() => Interlocked.Increment(ref _version);
+    public void MarkChanged()
+    {
+        if (_owner is not null)
+        {
+            _owner.MarkChanged();
+            return;
+        }
+
+        Interlocked.Increment(ref _version);
+    }
+
+    /// <summary>
+    /// Makes this parameter a view of <paramref name="owner"/>'s values (same <see cref="Data"/>
+    /// array and version counter) while keeping its own <see cref="Grad"/>: the data-parallel
+    /// replicas of a network read the trained weights without copies and accumulate their own gradients.
+    /// </summary>
+    internal void ShareValues(Parameter<T> owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        if (owner.Name != Name || owner.Length != Length)
+        {
+            throw new ArgumentException($"cannot share {owner} with {this}", nameof(owner));
+        }
+
+        Data = owner.Data;
+        _owner = owner;
+    }
 
     /// <summary>Shape as text, e.g. "[256, 512]".</summary>
     public string ShapeText => "[" + string.Join(", ", _shape) + "]";

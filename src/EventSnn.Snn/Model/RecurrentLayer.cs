@@ -332,6 +332,8 @@ public abstract class RecurrentLayer<T>
     /// AHat slot t = normalised A slot t. Running: per neuron with the running statistics, which a
     /// training step first moves toward the step's batch statistics; layer: per stream over the neurons.
     /// The statistics are constants for the backward pass (running) or differentiated (layer).
+    /// Batch sums are accumulated in double (one pass: Σa and Σa²) and, when the batch is split
+    /// into data-parallel slices, summed over the slices (<see cref="LayerTape{T}.SumOverBatch"/>).
     /// </summary>
     private void Normalize(LayerTape<T> tape, int t, int batch, bool inference, int step)
     {
@@ -344,28 +346,23 @@ public abstract class RecurrentLayer<T>
             T[] mean = RunningMean!.Data;
             T[] var = RunningVar!.Data;
             Span<T> inv = tape.NormInv.AsSpan(t * n, n);
-            T invBatch = T.One / T.CreateTruncating(batch);
+            if (!inference)
+            {
+                Span<double> sums = BatchSums(tape, a, batch);
+                double total = tape.TotalBatch;
+                for (int j = 0; j < n; j++)
+                {
+                    mean[j] += NormMomentum * (T.CreateTruncating(sums[j] / total) - mean[j]);
+
+                    // mean over the batch of (a − μ_new)² = (Σa² − 2μΣa + Bμ²) / B
+                    double mu = double.CreateTruncating(mean[j]);
+                    double v = Math.Max(0, (sums[n + j] - (2 * mu * sums[j]) + (total * mu * mu)) / total);
+                    var[j] += NormMomentum * (T.CreateTruncating(v) - var[j]);
+                }
+            }
+
             for (int j = 0; j < n; j++)
             {
-                if (!inference)
-                {
-                    T m = T.Zero;
-                    for (int b = 0; b < batch; b++)
-                    {
-                        m += a[(b * n) + j];
-                    }
-
-                    mean[j] += NormMomentum * ((m * invBatch) - mean[j]);
-                    T v = T.Zero;
-                    for (int b = 0; b < batch; b++)
-                    {
-                        T dv = a[(b * n) + j] - mean[j];
-                        v += dv * dv;
-                    }
-
-                    var[j] += NormMomentum * ((v * invBatch) - var[j]);
-                }
-
                 inv[j] = T.One / T.Sqrt(var[j] + eps);
             }
 
@@ -381,7 +378,7 @@ public abstract class RecurrentLayer<T>
 
         if (Norm == InputNormKind.Batch)
         {
-            NormalizeBatch(a, aHat, tape.NormInv.AsSpan(t * n, n), batch, inference, Math.Min(step, Config.NormSteps - 1));
+            NormalizeBatch(tape, a, aHat, tape.NormInv.AsSpan(t * n, n), batch, inference, Math.Min(step, Config.NormSteps - 1));
             return;
         }
 
@@ -402,16 +399,45 @@ public abstract class RecurrentLayer<T>
     }
 
     /// <summary>
+    /// Per neuron j over the whole batch: NormSums[j] = Σ_b x[b, j], NormSums[N + j] = Σ_b x[b, j] y[b, j]
+    /// (y = x when <paramref name="y"/> is empty), summed over the data-parallel slices.
+    /// </summary>
+    private Span<double> BatchSums(LayerTape<T> tape, ReadOnlySpan<T> x, int batch, ReadOnlySpan<T> y = default)
+    {
+        int n = Size;
+        Span<double> sums = tape.NormSums;
+        sums.Clear();
+        Span<double> s1 = sums[..n];
+        Span<double> s2 = sums[n..];
+        bool square = y.IsEmpty;
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> xr = x.Slice(b * n, n);
+            ReadOnlySpan<T> yr = square ? xr : y.Slice(b * n, n);
+            for (int j = 0; j < n; j++)
+            {
+                double v = double.CreateTruncating(xr[j]);
+                s1[j] += v;
+                s2[j] += v * double.CreateTruncating(yr[j]);
+            }
+        }
+
+        tape.SumOverBatch(sums);
+        return sums;
+    }
+
+    /// <summary>
     /// Per-timestep batch norm: training uses the batch statistics of this step (and moves the running
     /// statistics of timestep <paramref name="k"/> toward them); inference uses the running ones.
     /// </summary>
-    private void NormalizeBatch(ReadOnlySpan<T> a, Span<T> aHat, Span<T> inv, int batch, bool inference, int k)
+    private void NormalizeBatch(LayerTape<T> tape, ReadOnlySpan<T> a, Span<T> aHat, Span<T> inv, int batch, bool inference, int k)
     {
         int n = Size;
         T eps = T.CreateTruncating(1e-5);
         Span<T> mean = RunningMean!.Data.AsSpan(k * n, n);
         Span<T> var = RunningVar!.Data.AsSpan(k * n, n);
-        T invBatch = T.One / T.CreateTruncating(batch);
+        Span<double> sums = inference ? default : BatchSums(tape, a, batch);
+        double total = tape.TotalBatch;
         for (int j = 0; j < n; j++)
         {
             T mu, v;
@@ -422,21 +448,9 @@ public abstract class RecurrentLayer<T>
             }
             else
             {
-                mu = T.Zero;
-                for (int b = 0; b < batch; b++)
-                {
-                    mu += a[(b * n) + j];
-                }
-
-                mu *= invBatch;
-                v = T.Zero;
-                for (int b = 0; b < batch; b++)
-                {
-                    T dv = a[(b * n) + j] - mu;
-                    v += dv * dv;
-                }
-
-                v *= invBatch;
+                double m = sums[j] / total;
+                mu = T.CreateTruncating(m);
+                v = T.CreateTruncating(Math.Max(0, (sums[n + j] / total) - (m * m)));
                 mean[j] += NormMomentum * (mu - mean[j]);
                 var[j] += NormMomentum * (v - var[j]);
             }
@@ -499,25 +513,19 @@ public abstract class RecurrentLayer<T>
 
         if (Norm == InputNormKind.Batch)
         {
-            // per neuron over the batch: ga = r (g − mean_b(g) − â mean_b(g ⊙ â)), g = gI ⊙ γ
+            // per neuron over the (whole) batch: ga = r (g − mean_b(g) − â mean_b(g ⊙ â)), g = gI ⊙ γ
             ReadOnlySpan<T> invCol = tape.NormInv.AsSpan(t * n, n);
-            T invBatch = T.One / T.CreateTruncating(batch);
             for (int b = 0; b < batch; b++)
             {
                 TensorPrimitives.Multiply(gI.Slice(b * n, n), gain, gA.Slice(b * n, n));
             }
 
+            Span<double> sums = BatchSums(tape, gA, batch, aHat);
+            double total = tape.TotalBatch;
             for (int j = 0; j < n; j++)
             {
-                T mg = T.Zero, mgh = T.Zero;
-                for (int b = 0; b < batch; b++)
-                {
-                    mg += gA[(b * n) + j];
-                    mgh += gA[(b * n) + j] * aHat[(b * n) + j];
-                }
-
-                mg *= invBatch;
-                mgh *= invBatch;
+                T mg = T.CreateTruncating(sums[j] / total);
+                T mgh = T.CreateTruncating(sums[n + j] / total);
                 for (int b = 0; b < batch; b++)
                 {
                     int e = (b * n) + j;

@@ -141,6 +141,9 @@ public sealed class Adamax<T> : Optimizer<T>
     /// <inheritdoc/>
     public override string Name => "adamax";
 
+    /// <summary>lr / (1 − β1ᵗ) of the current step (after <see cref="BeginStep"/>).</summary>
+    internal T StepSize => _clr;
+
     /// <inheritdoc/>
     public override IReadOnlyDictionary<string, double> HyperParameters => new Dictionary<string, double>
     {

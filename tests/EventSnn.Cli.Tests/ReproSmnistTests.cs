@@ -1,0 +1,132 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using EventSnn.Cli;
+
+namespace EventSnn.Cli.Tests;
+
+/// <summary><c>eventsnn repro smnist</c>: argument validation and a tiny run on generated IDX files.</summary>
+public class ReproSmnistTests
+{
+    [Theory]
+    [InlineData("train-samples", "0")]
+    [InlineData("train-samples", "60001")]
+    [InlineData("test-samples", "0")]
+    [InlineData("test-samples", "10001")]
+    [InlineData("epochs", "0")]
+    [InlineData("threads", "0")]
+    [InlineData("threads", "65")]
+    [InlineData("batch", "0")]
+    [InlineData("layers", "0,4")]
+    [InlineData("layers", "8,8,8,8")]
+    [InlineData("chunk-length", "785")]
+    [InlineData("chunk-length", "0")]
+    [InlineData("method", "sgd")]
+    [InlineData("loss", "middle")]
+    [InlineData("norm", "group")]
+    [InlineData("norm-gain", "0")]
+    [InlineData("optimizer", "sgd")]
+    [InlineData("decision", "first")]
+    [InlineData("schedule", "linear")]
+    [InlineData("lr", "-1")]
+    [InlineData("alpha", "0")]
+    [InlineData("beta", "1.5")]
+    [InlineData("clip", "0")]
+    [InlineData("dropout", "1")]
+    [InlineData("permutation-seed", "-1")]
+    [InlineData("epochs", "two")]
+    public void Bad_values_exit_2_naming_the_option(string option, string value)
+    {
+        // validation comes before MNIST is located: the folder given does not exist
+        (int code, string output, string err) = CliHarness.Run("repro", "smnist", "--" + option, value, "--mnist", "/nonexistent/mnist");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--" + option, err);
+        Assert.Equal(string.Empty, output);
+    }
+
+    [Fact]
+    public void Threads_beyond_the_batch_and_batch_norm_of_one_sequence_are_refused()
+    {
+        (int code, _, string err) = CliHarness.Run("repro", "smnist", "--threads", "4", "--batch", "2", "--mnist", "/nonexistent/mnist");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--threads", err);
+        (code, _, err) = CliHarness.Run("repro", "smnist", "--batch", "1", "--mnist", "/nonexistent/mnist");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--norm", err);
+        (code, _, err) = CliHarness.Run("repro", "smnist", "--mnist", "/nonexistent/mnist");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("/nonexistent/mnist", err);
+        (code, _, err) = CliHarness.Run("repro", "smnist", "--hidden", "8");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--hidden", err);
+    }
+
+    [Fact]
+    public void A_tiny_permuted_run_prints_epoch_lines_and_a_summary_with_the_permutation()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "eventsnn-smnist-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            WriteIdx(folder, "train", 24);
+            WriteIdx(folder, "t10k", 10);
+            (int code, string output, string err) = CliHarness.Run(
+                "repro", "smnist", "--permuted", "--permutation-seed", "5", "--mnist", folder, "--train-samples", "20", "--test-samples", "6",
+                "--epochs", "2", "--layers", "8,6", "--batch", "4", "--threads", "2", "--chunk-length", "196", "--json");
+            Assert.True(code == 0, err);
+            string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(3, lines.Length);
+            for (int e = 0; e < 2; e++)
+            {
+                using var epoch = JsonDocument.Parse(lines[e]);
+                JsonElement m = epoch.RootElement;
+                Assert.Equal(e + 1, m.GetProperty("epoch").GetInt32());
+                Assert.True(double.IsFinite(m.GetProperty("train_loss").GetDouble()));
+                Assert.InRange(m.GetProperty("test_accuracy").GetDouble(), 0, 1);
+                Assert.True(m.GetProperty("seconds").GetDouble() >= 0);
+                Assert.True(m.GetProperty("cpu_seconds").GetDouble() >= 0);
+            }
+
+            using var doc = JsonDocument.Parse(lines[2]);
+            JsonElement s = doc.RootElement.GetProperty("summary");
+            Assert.Equal("psmnist", s.GetProperty("task").GetString());
+            Assert.Equal(20, s.GetProperty("train_samples").GetInt32());
+            Assert.Equal(6, s.GetProperty("test_samples").GetInt32());
+            Assert.Equal(784, s.GetProperty("steps").GetInt32());
+            Assert.Equal(196, s.GetProperty("chunk_length").GetInt32());
+            Assert.Equal(2, s.GetProperty("threads").GetInt32());
+            Assert.Equal(2, s.GetProperty("epochs").GetInt32());
+            Assert.Equal(2, s.GetProperty("test_accuracy_per_epoch").GetArrayLength());
+            Assert.Equal(5, s.GetProperty("permutation_seed").GetInt32());
+            int[] perm = [.. s.GetProperty("permutation").EnumerateArray().Select(v => v.GetInt32())];
+            Assert.Equal(EventSnn.Datasets.Mnist.SequentialMnist.Permutation(784, 5), perm);
+            Assert.True(s.GetProperty("learner_memory_bytes").GetInt64() > 0);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static void WriteIdx(string folder, string prefix, int count)
+    {
+        Directory.CreateDirectory(folder);
+        var images = new byte[16 + (count * 784)];
+        BinaryPrimitives.WriteInt32BigEndian(images, 0x803);
+        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(4), count);
+        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(8), 28);
+        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(12), 28);
+        var labels = new byte[8 + count];
+        BinaryPrimitives.WriteInt32BigEndian(labels, 0x801);
+        BinaryPrimitives.WriteInt32BigEndian(labels.AsSpan(4), count);
+        for (int i = 0; i < count; i++)
+        {
+            labels[8 + i] = (byte)(i % 10);
+            for (int p = 0; p < 784; p++)
+            {
+                images[16 + (i * 784) + p] = (byte)((p / 28) == (i % 10) * 2 + 4 ? 255 : (p * 13 + i) % 7 == 0 ? 90 : 0);
+            }
+        }
+
+        File.WriteAllBytes(Path.Combine(folder, prefix + "-images-idx3-ubyte"), images);
+        File.WriteAllBytes(Path.Combine(folder, prefix + "-labels-idx1-ubyte"), labels);
+    }
+}
