@@ -41,7 +41,7 @@ public sealed class TorchStepTarget : IStepBenchmarkTarget
         _network = new TorchNetwork(new NetworkConfig
         {
             InputSize = options.Inputs,
-            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = options.Hidden }],
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = options.Hidden, InputNorm = options.Norm }],
             Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = options.Outputs },
             Seed = options.Seed,
         });

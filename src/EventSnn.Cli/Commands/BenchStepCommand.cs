@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using EventSnn.Snn;
 using EventSnn.Snn.Benchmarks;
 
 namespace EventSnn.Cli.Commands;
@@ -20,6 +21,7 @@ internal sealed class BenchStepCommand : Command
         new("batch", "B", "streams per step (default 1)"),
         new("outputs", "C", "readout classes (default 10)"),
         new("learn", null, "online FPTT learning instead of inference"),
+        new("norm", "none|running|layer", "input-current normalisation of the layer (default none)"),
         new("seconds", "s", "timed window (default 5)"),
         new("warmup", "s", "warm-up before timing (default 1)"),
         new("seed", "s", "seed (default 1)"),
@@ -41,6 +43,7 @@ internal sealed class BenchStepCommand : Command
             Batch = Positive(args, "batch", 1),
             Outputs = Positive(args, "outputs", 10),
             Learn = args.Has("learn"),
+            Norm = ParseNorm(args.Get("norm")),
             Seconds = args.GetDouble("seconds", 5),
             WarmupSeconds = args.GetDouble("warmup", 1),
             Seed = args.GetLong("seed", 1),
@@ -70,7 +73,7 @@ internal sealed class BenchStepCommand : Command
         }
         else
         {
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(o.Learn ? "online FPTT learning" : "inference")} ({r.Backend}): hidden {o.Hidden}, inputs {o.Inputs}, density {o.Density}, chunk {o.Chunk}, batch {o.Batch}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(o.Learn ? "online FPTT learning" : "inference")} ({r.Backend}): hidden {o.Hidden}, inputs {o.Inputs}, density {o.Density}, chunk {o.Chunk}, batch {o.Batch}, norm {o.Norm.ToString().ToLowerInvariant()}"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.StepsPerSecond:F0} steps/s ({r.StepsPerCpuSecond:F0} per CPU second), {r.AllocatedBytesPerStep:F1} bytes allocated per step, {r.Steps} steps in {r.Seconds:F1} s"));
         }
 
@@ -100,6 +103,7 @@ internal sealed class BenchStepCommand : Command
             w.WriteNumber("chunk", o.Chunk);
             w.WriteNumber("batch", o.Batch);
             w.WriteNumber("outputs", o.Outputs);
+            w.WriteString("norm", o.Norm.ToString().ToLowerInvariant());
             w.WriteNumber("steps_per_second", Math.Round(r.StepsPerSecond, 1));
             w.WriteNumber("steps_per_cpu_second", Math.Round(r.StepsPerCpuSecond, 1));
             w.WriteNumber("allocated_bytes_per_step", r.AllocatedBytesPerStep);
@@ -110,6 +114,15 @@ internal sealed class BenchStepCommand : Command
 
         return System.Text.Encoding.UTF8.GetString(ms.ToArray());
     }
+
+    private static InputNormKind ParseNorm(string? text) => text switch
+    {
+        null or "none" => InputNormKind.None,
+        "running" => InputNormKind.Running,
+        "layer" => InputNormKind.Layer,
+        "batch" => throw new UsageException("--norm batch is per-timestep batch normalisation of offline training; the step benchmark streams (none, running or layer)"),
+        _ => throw new UsageException($"--norm must be none, running or layer (got '{text}')"),
+    };
 
     private static int Positive(ParsedArgs args, string name, int fallback)
     {

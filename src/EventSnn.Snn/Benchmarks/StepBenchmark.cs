@@ -36,6 +36,9 @@ public sealed record StepBenchmarkOptions
     /// <summary>Online FPTT learning instead of inference.</summary>
     public bool Learn { get; init; }
 
+    /// <summary>Normalisation of the layer's input current (streaming kinds: none, running, layer).</summary>
+    public InputNormKind Norm { get; init; } = InputNormKind.None;
+
     /// <summary>Timed window in seconds.</summary>
     public double Seconds { get; init; } = 5;
 
@@ -161,7 +164,7 @@ public static class StepBenchmark
 
 /// <summary>
 /// The managed engine as a benchmark target: one LTC layer (Hidden) with a leaky readout
-/// (Outputs), sparse binary inputs drawn from a pool of pre-generated patterns of the given
+/// (Outputs) and optional input-current normalisation (Norm), sparse binary inputs drawn from a pool of pre-generated patterns of the given
 /// density; learning runs FPTT (Adam 1e-3, α 0.1, β 0.5, clip 1) with one update per chunk and a
 /// classification target at every step.
 /// </summary>
@@ -184,7 +187,7 @@ public sealed class ManagedStepTarget : IStepBenchmarkTarget
         _network = new Network<float>(new NetworkConfig
         {
             InputSize = options.Inputs,
-            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = options.Hidden }],
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = options.Hidden, InputNorm = options.Norm }],
             Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = options.Outputs },
             Seed = options.Seed,
         });
