@@ -28,7 +28,7 @@ internal sealed class TrainCommand : Command
         new("threads", "n", "compute threads (default 1): managed backend: data-parallel slices of each batch and parallel evaluation; torch backend: libtorch intra-op threads"),
         new("epochs", "n", "training epochs (default 40; DVS gestures 100)"),
         new("batch", "n", "sequences per batch (default 16)"),
-        new("hidden", "n", "LTC neurons of a one-layer network (default 128; DVS gestures 256)"),
+        new("hidden", "n", "LTC neurons of a one-layer network (default 256 for DVS gestures and SHD-layout .h5 data, 128 for N-MNIST)"),
         new("chunk-length", "n", "FPTT chunk length in steps"),
         new("chunks", "k", "FPTT chunks per sequence (default 5; ignored with --chunk-length)"),
         new("lr", "x", "learning rate (default 3e-3)"),
