@@ -20,7 +20,7 @@ namespace EventSnn.Torch;
 /// </summary>
 public abstract class TorchLearner : IDisposable
 {
-    private readonly SnnRandom? _dropout;
+    private readonly DropoutGenerators? _dropout;
     private TorchState? _chunkState;
     private Tensor? _chunkLoss;
     private float[][]? _captured;
@@ -39,8 +39,8 @@ public abstract class TorchLearner : IDisposable
         Capacity = capacity;
         GradientClip = gradientClip;
 
-        // the managed learner's mask generator (its chunk tape's): same seed, same order of draws
-        _dropout = network.Config.Dropout > 0 ? new SnnRandom(network.Config.Seed ^ 0xD7D7) : null;
+        // the managed learner's mask generators (its chunk tape's): one per stream, same seeds, same order of draws
+        _dropout = network.Config.Dropout > 0 ? new DropoutGenerators(batch, DropoutGenerators.SeedOf(network.Config)) : null;
     }
 
     /// <summary>The network trained.</summary>

@@ -270,7 +270,7 @@ public sealed class TorchNetwork : IDisposable
     /// mode (see the class remarks; training mode updates the running statistics and, with dropout,
     /// draws the masks from <paramref name="dropout"/>); returns the readout [B, C].
     /// </summary>
-    public Tensor Forward(Tensor x, TorchState state, bool training, SnnRandom? dropout = null)
+    public Tensor Forward(Tensor x, TorchState state, bool training, DropoutGenerators? dropout = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         return Forward(x, null, state, training, dropout);
@@ -279,8 +279,8 @@ public sealed class TorchNetwork : IDisposable
     /// <summary>One inference-mode time step on a managed <see cref="StepInput{T}"/> (dense or sparse); see <see cref="Forward(Tensor, TorchState)"/>.</summary>
     public Tensor Forward(in StepInput<float> input, TorchState state) => Forward(input, state, training: false);
 
-    /// <summary>One time step on a managed <see cref="StepInput{T}"/> in inference or training mode; see <see cref="Forward(Tensor, TorchState, bool, SnnRandom)"/>.</summary>
-    public Tensor Forward(in StepInput<float> input, TorchState state, bool training, SnnRandom? dropout = null)
+    /// <summary>One time step on a managed <see cref="StepInput{T}"/> in inference or training mode; see <see cref="Forward(Tensor, TorchState, bool, DropoutGenerators)"/>.</summary>
+    public Tensor Forward(in StepInput<float> input, TorchState state, bool training, DropoutGenerators? dropout = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         using var scope = NewDisposeScope();
@@ -397,7 +397,7 @@ public sealed class TorchNetwork : IDisposable
         }
     }
 
-    private Tensor Forward(Tensor? dense, Tensor? index, TorchState state, bool training, SnnRandom? dropout)
+    private Tensor Forward(Tensor? dense, Tensor? index, TorchState state, bool training, DropoutGenerators? dropout)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (state.LayerCount != _layers.Length)
@@ -470,15 +470,20 @@ public sealed class TorchNetwork : IDisposable
     }
 
     /// <summary>The dropout mask [B, N] of one layer at one step: 0 with probability p, else 1/(1 − p), drawn as the managed engine draws it.</summary>
-    internal Tensor DropoutMask(TorchState state, int size, SnnRandom rng)
+    internal Tensor DropoutMask(TorchState state, int size, DropoutGenerators rngs)
     {
         int n = state.Batch * size;
         float[] mask = state.MaskScratch(n);
         double p = Config.Dropout;
         float keep = 1f / (1f - (float)p);
-        for (int i = 0; i < n; i++)
+        rngs.EnsureStreams(state.Batch);
+        for (int b = 0; b < state.Batch; b++)
         {
-            mask[i] = rng.NextDouble() < p ? 0f : keep;
+            SnnRandom rng = rngs[b];
+            for (int i = b * size; i < (b + 1) * size; i++)
+            {
+                mask[i] = rng.NextDouble() < p ? 0f : keep;
+            }
         }
 
         Tensor t = empty([state.Batch, size], ScalarType.Float32);

@@ -197,7 +197,10 @@ public class RecipeCrossCheckTests
         NetworkConfig config = CrossCheck.Config(model);
         var managed = new Network<float>(config);
         using var net = new TorchNetwork(managed);
-        var mopt = new Adamax<float>(managed.Parameters, 3e-3, weightDecay: 1e-2);
+        // ε = 1e-4 keeps the update continuous in the gradient: with the default 1e-8 an element
+        // whose gradient is float noise (a silent ALIF neuron's bias) moves by ±lr with the noise's
+        // sign, and the two backends' summation orders pick different signs.
+        var mopt = new Adamax<float>(managed.Parameters, 3e-3, epsilon: 1e-4, weightDecay: 1e-2);
         var mlearner = new BpttLearner<float>(managed, mopt, batch, steps, gradientClip: 1.0);
         using var tlearner = new TorchBpttLearner(net, TorchOptimizerOptions.FromManaged(mopt), batch, steps, gradientClip: 1.0) { CaptureGradients = true };
         var copy = new Network<float>(config);
@@ -241,7 +244,8 @@ public class RecipeCrossCheckTests
             AssertGradients(managed, tlearner, expected, $"{model} sequence {sequence}");
             for (int p = 0; p < managed.Parameters.Count; p++)
             {
-                CrossCheck.AssertClose(CrossCheck.Values(net.Parameters[p]), managed.Parameters[p].Data, 1e-5, $"sequence {sequence}: W of {managed.Parameters[p].Name}");
+                // zero-initialised biases are the update itself, so they carry the gradients' 1e-4
+                CrossCheck.AssertClose(CrossCheck.Values(net.Parameters[p]), managed.Parameters[p].Data, 1e-4, $"sequence {sequence}: W of {managed.Parameters[p].Name}");
             }
 
             CrossCheck.AssertBuffersMatch(managed, net, 1e-5, $"{model} after sequence {sequence}");
@@ -266,7 +270,7 @@ public class RecipeCrossCheckTests
         const int batch = 64, size = 32, draws = 50;
         using (TorchState wide = net.CreateState(batch))
         {
-            var rng = new SnnRandom(3);
+            var rng = new DropoutGenerators(batch, 3);
             float keep = 1f / (1f - (float)p);
             long zeros = 0, total = 0;
             double sum = 0;
@@ -297,7 +301,7 @@ public class RecipeCrossCheckTests
         using TorchState sr = reference.CreateState(b);
         using TorchState train = net.CreateState(b);
         using TorchState trainPlain = reference.CreateState(b);
-        var masks = new SnnRandom(4);
+        var masks = new DropoutGenerators(b, 4);
         int differing = 0;
         for (int t = 0; t < steps; t++)
         {

@@ -305,7 +305,11 @@ public sealed record SequenceTrainerOptions
     {
         if (!ok)
         {
-            throw new ArgumentException($"{name} = {value} is out of range", name);
+            // name may carry the rule after the field: "Threads (1..64, at most Batch)"
+            int space = name.IndexOf(' ', StringComparison.Ordinal);
+            string field = space < 0 ? name : name[..space];
+            string rule = space < 0 ? string.Empty : name[space..];
+            throw new ArgumentException($"{field} = {value} is out of range{rule}", field);
         }
     }
 }

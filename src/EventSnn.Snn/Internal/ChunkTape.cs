@@ -44,20 +44,14 @@ internal sealed class ChunkTape<T>
             }
 
             DropScratch = new T[Layers[^1].Row > 0 ? MaxRow() : 0];
-            StreamRandom = new SnnRandom[batch];
-            for (int b = 0; b < batch; b++)
-            {
-                StreamRandom[b] = new SnnRandom(0);
-            }
-
-            ReseedDropout(network.Config.Seed ^ 0xD7D7, 0);
+            StreamRandom = new DropoutGenerators(batch, DropoutGenerators.SeedOf(network.Config));
         }
         else
         {
             Masks = [];
             Dropped = [];
             DropScratch = [];
-            StreamRandom = [];
+            StreamRandom = new DropoutGenerators(0, 0);
         }
     }
 
@@ -65,13 +59,7 @@ internal sealed class ChunkTape<T>
     /// Restarts the dropout generators: stream b of this tape is stream <paramref name="firstStream"/> + b
     /// of the whole batch, and its generator depends only on <paramref name="seed"/> and that index.
     /// </summary>
-    public void ReseedDropout(long seed, int firstStream)
-    {
-        for (int b = 0; b < StreamRandom.Length; b++)
-        {
-            StreamRandom[b].Reseed(unchecked(seed + ((firstStream + b) * 0x3C6EF372FE94F82AL)));
-        }
-    }
+    public void ReseedDropout(long seed, int firstStream) => StreamRandom.Reseed(seed, firstStream);
 
     /// <summary>Dropout probability on the spikes passed up (0: none).</summary>
     public double Dropout { get; }
@@ -86,7 +74,7 @@ internal sealed class ChunkTape<T>
     public T[] DropScratch { get; }
 
     /// <summary>Generators of the dropout masks, one per stream (empty without dropout).</summary>
-    public SnnRandom[] StreamRandom { get; }
+    public DropoutGenerators StreamRandom { get; }
 
     /// <summary>Reducer of batch statistics across the slices of a data-parallel batch (null: this tape holds the whole batch).</summary>
     public BatchReducer? Reducer { get; private set; }

@@ -179,7 +179,7 @@ public abstract class Learner<T>
     {
         _tape.AttachReducer(reducer, worker);
         _firstStream = firstStream;
-        _tape.ReseedDropout(Network.Config.Seed ^ 0xD7D7, firstStream);
+        _tape.ReseedDropout(DropoutGenerators.SeedOf(Network.Config), firstStream);
     }
 
     /// <summary>Backward through the recorded chunk (gradients added to Parameter.Grad) without an update; returns the steps recorded (the tape is kept until <see cref="UpdateRecorded"/> or <see cref="DiscardChunk"/>).</summary>
