@@ -192,7 +192,7 @@ public static class EventSenders
 
         if (sendError is not null)
         {
-            throw new PipelineException(sender.Peer, sender.BytesSent, "send failed: " + sendError.Message, sendError);
+            throw new PipelineException($"{sender.Peer}: send failed after {sender.EventsSent} events: {sendError.Message}", sendError);
         }
 
         sender.OnCompleted();
@@ -221,11 +221,11 @@ public static class EventSenders
         try
         {
             IPAddress[] found = Dns.GetHostAddresses(host);
-            return found.Length > 0 ? found[0] : throw new PipelineException(host, 0, "host not found");
+            return found.Length > 0 ? found[0] : throw new PipelineException($"{host}: host not found");
         }
         catch (SocketException ex)
         {
-            throw new PipelineException(host, 0, "host not found: " + ex.Message, ex);
+            throw new PipelineException($"{host}: host not found: {ex.Message}", ex);
         }
     }
 
@@ -244,11 +244,11 @@ public static class EventSenders
             }
             catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
             {
-                throw new PipelineException(peer, 0, $"cannot connect: no answer within {timeout.TotalSeconds:0.#} s");
+                throw new PipelineException($"{peer}: cannot connect: no answer within {timeout.TotalSeconds:0.#} s");
             }
             catch (SocketException ex)
             {
-                throw new PipelineException(peer, 0, "cannot connect: " + ex.Message, ex);
+                throw new PipelineException($"{peer}: cannot connect: {ex.Message}", ex);
             }
 
             return socket;
@@ -276,7 +276,7 @@ public static class EventSenders
         }
         catch (SocketException ex)
         {
-            throw new PipelineException($"tcp://{host}:{port}", 0, "cannot listen: " + ex.Message, ex);
+            throw new PipelineException($"tcp://{host}:{port}: cannot listen: {ex.Message}", ex);
         }
 
         try
