@@ -123,6 +123,10 @@ internal sealed class SendCommand : Command
         {
             throw new UsageException(CommandRunner.UserMessage(ex));
         }
+        catch (SendException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
         catch (PipelineException ex) when (ex.InnerException is not EventFormatException)
         {
             throw new UsageException(ex.Message);

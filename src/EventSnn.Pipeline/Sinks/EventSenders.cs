@@ -22,6 +22,35 @@ public interface IEventSender : IObserver<EventBatch>, IDisposable
     long BytesSent { get; }
 }
 
+/// <summary>A peer that cannot be reached or went away while sending; the message starts with the peer.</summary>
+public sealed class SendException : IOException
+{
+    /// <summary>Creates the exception.</summary>
+    public SendException(string peer, string problem, Exception? inner = null)
+        : base($"{peer}: {problem}", inner) => Peer = peer;
+
+    /// <summary>Not used; present for the standard exception constructors rule.</summary>
+    public SendException()
+        : this("<unknown>", "send error")
+    {
+    }
+
+    /// <summary>Not used; present for the standard exception constructors rule.</summary>
+    public SendException(string message)
+        : this("<unknown>", message)
+    {
+    }
+
+    /// <summary>Not used; present for the standard exception constructors rule.</summary>
+    public SendException(string message, Exception innerException)
+        : this("<unknown>", message, innerException)
+    {
+    }
+
+    /// <summary>The peer (or listening address).</summary>
+    public string Peer { get; }
+}
+
 /// <summary>Wire protocol of a sender.</summary>
 public enum SendProtocol
 {
@@ -96,7 +125,7 @@ public static class EventSenders
 
     /// <summary>Connects to (or, for a DV server, listens on) <paramref name="address"/> and returns the sender; a listening server returns once the first client is connected.</summary>
     /// <exception cref="ArgumentException">A bad address, or a protocol the transport does not carry.</exception>
-    /// <exception cref="PipelineException">The peer cannot be reached (naming it).</exception>
+    /// <exception cref="SendException">The peer cannot be reached (naming it).</exception>
     /// <exception cref="OperationCanceledException">Cancelled while connecting or waiting for a client.</exception>
     public static IEventSender Open(string address, SendOptions options, CancellationToken cancellation = default)
     {
@@ -137,7 +166,8 @@ public static class EventSenders
     /// fails, or <paramref name="cancellation"/> (the result says Interrupted).
     /// </summary>
     /// <exception cref="EventFormatException">The recording is malformed (naming the file and offset).</exception>
-    /// <exception cref="PipelineException">Reading failed, or the peer went away (naming it).</exception>
+    /// <exception cref="PipelineException">Reading failed (naming the file).</exception>
+    /// <exception cref="SendException">The peer went away (naming it).</exception>
     public static SendResult Replay(string path, IEventSender sender, ReplayOptions replay, ReaderOptions? reader = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(sender);
@@ -192,7 +222,7 @@ public static class EventSenders
 
         if (sendError is not null)
         {
-            throw new PipelineException($"{sender.Peer}: send failed after {sender.EventsSent} events: {sendError.Message}", sendError);
+            throw new SendException(sender.Peer, $"send failed after {sender.EventsSent} events: {sendError.Message}", sendError);
         }
 
         sender.OnCompleted();
@@ -221,11 +251,11 @@ public static class EventSenders
         try
         {
             IPAddress[] found = Dns.GetHostAddresses(host);
-            return found.Length > 0 ? found[0] : throw new PipelineException($"{host}: host not found");
+            return found.Length > 0 ? found[0] : throw new SendException(host, "host not found");
         }
         catch (SocketException ex)
         {
-            throw new PipelineException($"{host}: host not found: {ex.Message}", ex);
+            throw new SendException(host, "host not found: " + ex.Message, ex);
         }
     }
 
@@ -244,11 +274,11 @@ public static class EventSenders
             }
             catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
             {
-                throw new PipelineException($"{peer}: cannot connect: no answer within {timeout.TotalSeconds:0.#} s");
+                throw new SendException(peer, $"cannot connect: no answer within {timeout.TotalSeconds:0.#} s");
             }
             catch (SocketException ex)
             {
-                throw new PipelineException($"{peer}: cannot connect: {ex.Message}", ex);
+                throw new SendException(peer, "cannot connect: " + ex.Message, ex);
             }
 
             return socket;
@@ -276,7 +306,7 @@ public static class EventSenders
         }
         catch (SocketException ex)
         {
-            throw new PipelineException($"tcp://{host}:{port}: cannot listen: {ex.Message}", ex);
+            throw new SendException($"tcp://{host}:{port}", "cannot listen: " + ex.Message, ex);
         }
 
         try
