@@ -138,6 +138,69 @@ public class SendTests
         Assert.Equal(expected, JsonDocument.Parse(output).RootElement.GetProperty("events").GetInt64());
     }
 
+    [Theory]
+    [InlineData("aedat3")]
+    [InlineData("jaer")]
+    public async Task Send_with_listen_streams_aedat3_or_jaer_to_the_tcp_client_that_connects(string protocol)
+    {
+        long expected = CountEvents(Recording);
+        int port = FreeTcpPort();
+        Task<(int, string, string)> send = Task.Run(() => CliHarness.Run("send", Recording, $"tcp://127.0.0.1:{port}", "--listen", "--protocol", protocol, "--speed", "0", "--json"));
+        var options = new Aedat3NetworkOptions { Port = port, ReconnectDelay = TimeSpan.FromMilliseconds(50), MaxReconnectDelay = TimeSpan.FromMilliseconds(200) };
+        LiveSource source = protocol == "aedat3" ? new Aedat3TcpSource(options) : new JaerTcpSource(new JaerSourceOptions { Port = port, ReconnectDelay = options.ReconnectDelay, MaxReconnectDelay = options.MaxReconnectDelay });
+        long received = 0;
+        long tFirst = long.MaxValue;
+        long tLast = long.MinValue;
+        (int code, string output, string err) result;
+        using (source.Subscribe(b =>
+        {
+            if (b.Count > 0)
+            {
+                tFirst = Math.Min(tFirst, b.T[0]);
+                tLast = Math.Max(tLast, b.T[b.Count - 1]);
+            }
+
+            Interlocked.Add(ref received, b.Count);
+        }))
+        {
+            result = await send.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.True(result.code == 0, result.err);
+        Assert.Equal(expected, Interlocked.Read(ref received));
+        Assert.Equal(expected, JsonDocument.Parse(result.output).RootElement.GetProperty("events").GetInt64());
+        Assert.Equal(protocol, JsonDocument.Parse(result.output).RootElement.GetProperty("protocol").GetString());
+        Assert.Equal(0, source.Statistics.MalformedPackets);
+        Assert.InRange(tLast - tFirst, 13_000_000, 14_000_000); // the recording's 13.4 s
+    }
+
+    [Fact]
+    public void Send_aedat3_over_udp_reaches_an_aedat3_receiver()
+    {
+        long expected = CountEvents(Recording);
+        var source = new Aedat3UdpSource(new Aedat3NetworkOptions { Port = 0, ReceiveBufferBytes = 16 << 20 });
+        long received = 0;
+        using IDisposable sub = source.Subscribe(b => Interlocked.Add(ref received, b.Count));
+        int port = source.LocalEndPoint!.Port;
+
+        (int code, string output, string err) = CliHarness.Run("send", Recording, $"udp://127.0.0.1:{port}", "--protocol", "aedat3", "--speed", "50", "--json");
+        Assert.True(code == 0, err);
+        long datagrams = JsonDocument.Parse(output).RootElement.GetProperty("packets").GetInt64();
+        Assert.True(datagrams >= expected / Aedat3UdpSender.EventsPerDatagram);
+        var clock = Stopwatch.StartNew();
+        while (source.Statistics.Packets + source.Statistics.LostDatagrams < datagrams && clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            Thread.Sleep(20);
+        }
+
+        Thread.Sleep(100);
+        Assert.Equal(0, source.Statistics.MalformedPackets);
+        long lost = source.Statistics.LostDatagrams;
+        Assert.Equal(datagrams, source.Statistics.Packets + lost);
+        Assert.InRange(Interlocked.Read(ref received), expected - (lost * Aedat3UdpSender.EventsPerDatagram), expected);
+        Assert.True(lost == 0 || received < expected);
+    }
+
     [Fact]
     public void Connection_refused_names_the_peer_and_exits_2()
     {

@@ -15,14 +15,14 @@ internal sealed class SendCommand : Command
 {
     public override string Name => "send";
 
-    public override string Summary => "replay a recording to a socket: jAER over udp:// or tcp://, DV AEDAT4 pushed to tcp:// (--protocol dv) or served to clients (--listen / tcp://0.0.0.0:port)";
+    public override string Summary => "replay a recording to a socket: jAER or AEDAT 3.x over udp:// or tcp://, DV AEDAT4 pushed to tcp:// (--protocol dv) or served to clients (--listen / tcp://0.0.0.0:port)";
 
     public override string Arguments => "<recording> <udp://host:port | tcp://host:port>";
 
     public override IReadOnlyList<OptionSpec> Options =>
     [
-        new("protocol", "jaer|dv", "wire protocol (default: jaer; dv when listening)"),
-        new("listen", null, "tcp:// only, DV: listen on host:port and stream to the clients that connect (starts with the first one)"),
+        new("protocol", "jaer|dv|aedat3", "wire protocol (default: jaer; dv when listening); aedat3 = libcaer's AEDAT 3.x network framing"),
+        new("listen", null, "tcp:// only: listen on host:port and stream to the client that connects (dv: to every client, starting with the first)"),
         new("speed", "s", "1 = real time (paced by event timestamps), 2 = twice as fast, 0 = as fast as possible (default 1)"),
         new("loop", null, "start over at the end, timestamps kept increasing, until Ctrl-C/SIGTERM"),
         new("connect-timeout", "seconds", "longest wait for a TCP connection (default 5)"),
@@ -47,7 +47,8 @@ internal sealed class SendCommand : Command
             null => null,
             "jaer" => SendProtocol.Jaer,
             "dv" => SendProtocol.Dv,
-            string other => throw new UsageException($"option --protocol: unknown protocol '{other}' (jaer or dv)"),
+            "aedat3" => SendProtocol.Aedat3,
+            string other => throw new UsageException($"option --protocol: unknown protocol '{other}' (jaer, dv or aedat3)"),
         };
         double speed = args.GetDouble("speed", 1);
         if (!(speed >= 0 && double.IsFinite(speed)))
@@ -61,16 +62,11 @@ internal sealed class SendCommand : Command
             throw new UsageException("option --connect-timeout: must be a positive number of seconds (at most 3600)");
         }
 
-        (bool tcp, string host, _) = ParseAddress(address);
+        (bool tcp, _, _) = ParseAddress(address);
         bool listen = args.Has("listen");
         if (listen && !tcp)
         {
             throw new UsageException($"option --listen: only for tcp:// addresses, not {address}");
-        }
-
-        if ((listen || (tcp && EventSenders.IsAnyAddress(host))) && protocol == SendProtocol.Jaer)
-        {
-            throw new UsageException($"option --protocol jaer: listening ({address}) serves the DV protocol only");
         }
 
         if (!tcp && protocol == SendProtocol.Dv)
@@ -105,7 +101,7 @@ internal sealed class SendCommand : Command
             Listen = listen,
             Geometry = geometry,
             ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
-            OnListening = ep => stderr.WriteLine($"send: listening on tcp://{ep} (DV AEDAT4); waiting for a client, Ctrl-C to stop"),
+            OnListening = ep => stderr.WriteLine($"send: listening on tcp://{ep}; waiting for a client, Ctrl-C to stop"),
         };
 
         using var signals = new StopSignals();
@@ -114,7 +110,12 @@ internal sealed class SendCommand : Command
         try
         {
             using IEventSender sender = EventSenders.Open(address, options, stop.Token);
-            string wire = sender is JaerUdpSender or JaerTcpSender ? "jaer" : "dv";
+            string wire = sender switch
+            {
+                JaerUdpSender or JaerTcpSender => "jaer",
+                Aedat3UdpSender or Aedat3TcpSender => "aedat3",
+                _ => "dv",
+            };
             stderr.WriteLine($"send: {path} -> {sender.Peer} ({wire}, {(speed == 0 ? "as fast as possible" : speed.ToString("0.###", CultureInfo.InvariantCulture) + "x real time")}{(loop ? ", looping" : string.Empty)})");
             result = EventSenders.Replay(path, sender, replay, readerOptions, stop.Token);
             WriteSummary(stdout, json, path, wire, result);

@@ -59,6 +59,9 @@ public enum SendProtocol
 
     /// <summary>DV (dv-processing): AEDAT4 over TCP, uint32 size + IOHeader, then packets.</summary>
     Dv = 1,
+
+    /// <summary>AEDAT 3.x network (libcaer): a 20-byte header once (TCP) or per datagram (UDP), then AEDAT 3.1 packets.</summary>
+    Aedat3 = 2,
 }
 
 /// <summary>Options of <see cref="EventSenders.Open"/>.</summary>
@@ -67,7 +70,7 @@ public sealed record SendOptions
     /// <summary>Wire protocol; null = from the address (udp: jAER; tcp: jAER client, or a DV server when listening).</summary>
     public SendProtocol? Protocol { get; init; }
 
-    /// <summary>Listen on the address and serve whoever connects (DV only) instead of connecting to it; implied by host 0.0.0.0 / [::].</summary>
+    /// <summary>TCP: listen on the address instead of connecting to it (DV: every client that connects; jAER, AEDAT 3.x: the first client); implied by host 0.0.0.0 / [::].</summary>
     public bool Listen { get; init; }
 
     /// <summary>Sensor size of the events (the recording's); jAER DVS128 addresses are used for 128 x 128, DAVIS addresses otherwise.</summary>
@@ -79,7 +82,7 @@ public sealed record SendOptions
     /// <summary>DV: packet compression.</summary>
     public Aedat4Compression Compression { get; init; } = Aedat4Compression.Lz4;
 
-    /// <summary>Listening (DV server): called once bound, before waiting for the first client.</summary>
+    /// <summary>Listening: called once bound, before waiting for the first client.</summary>
     public Action<IPEndPoint>? OnListening { get; init; }
 }
 
@@ -98,8 +101,8 @@ public sealed record SendResult(string Peer, long Events, long Packets, long Byt
 
 /// <summary>
 /// Replays recordings to sockets: <see cref="Open"/> makes the sender an address and protocol call
-/// for (<see cref="JaerUdpSender"/>, <see cref="JaerTcpSender"/>, <see cref="Aedat4TcpSender"/> or a
-/// listening <see cref="Aedat4Server"/>), <see cref="Replay"/> feeds a recording through
+/// for (<see cref="JaerUdpSender"/>, <see cref="JaerTcpSender"/>, <see cref="Aedat4TcpSender"/>,
+/// <see cref="Aedat3UdpSender"/>, <see cref="Aedat3TcpSender"/> or a listening <see cref="Aedat4Server"/>), <see cref="Replay"/> feeds a recording through
 /// <see cref="EventReplay"/> (pacing, looping) into it. Batches are sent synchronously from the
 /// replay thread, so a slow TCP peer slows the replay down instead of growing a queue.
 /// </summary>
@@ -123,7 +126,7 @@ public static class EventSenders
     public static bool IsAnyAddress(string host) =>
         IPAddress.TryParse(host, out IPAddress? ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any));
 
-    /// <summary>Connects to (or, for a DV server, listens on) <paramref name="address"/> and returns the sender; a listening server returns once the first client is connected.</summary>
+    /// <summary>Connects to (or, listening, waits for a client on) <paramref name="address"/> and returns the sender; listening returns once the first client is connected.</summary>
     /// <exception cref="ArgumentException">A bad address, or a protocol the transport does not carry.</exception>
     /// <exception cref="SendException">The peer cannot be reached (naming it).</exception>
     /// <exception cref="OperationCanceledException">Cancelled while connecting or waiting for a client.</exception>
@@ -133,9 +136,9 @@ public static class EventSenders
         (bool tcp, string host, int port) = ParseAddress(address);
         bool listen = options.Listen || (tcp && IsAnyAddress(host));
         SendProtocol protocol = options.Protocol ?? (listen ? SendProtocol.Dv : SendProtocol.Jaer);
-        if (listen && (!tcp || protocol != SendProtocol.Dv))
+        if (listen && !tcp)
         {
-            throw new ArgumentException($"{address}: only the DV protocol over tcp:// listens for clients", nameof(address));
+            throw new ArgumentException($"{address}: only tcp:// listens for clients", nameof(address));
         }
 
         if (!tcp && protocol == SendProtocol.Dv)
@@ -143,20 +146,34 @@ public static class EventSenders
             throw new ArgumentException($"{address}: the DV protocol runs over tcp://, not udp://", nameof(address));
         }
 
-        if (listen)
+        if (listen && protocol == SendProtocol.Dv)
         {
             return Listen(host, port, options, cancellation);
         }
 
         if (!tcp)
         {
-            return new JaerUdpSender(port, Resolve(host).ToString(), JaerSenderChip(options.Geometry), options.Geometry);
+            string ip = Resolve(host).ToString();
+            return protocol == SendProtocol.Aedat3
+                ? new Aedat3UdpSender(ip, port, options.Geometry)
+                : new JaerUdpSender(port, ip, JaerSenderChip(options.Geometry), options.Geometry);
         }
 
-        Socket socket = Connect(host, port, options.ConnectTimeout, cancellation);
-        return protocol == SendProtocol.Dv
-            ? new Aedat4TcpSender(socket, options.Geometry, options.Compression)
-            : new JaerTcpSender(socket, JaerSenderChip(options.Geometry), options.Geometry);
+        Socket socket = listen ? AcceptOne(host, port, options, cancellation) : Connect(host, port, options.ConnectTimeout, cancellation);
+        try
+        {
+            return protocol switch
+            {
+                SendProtocol.Dv => new Aedat4TcpSender(socket, options.Geometry, options.Compression),
+                SendProtocol.Aedat3 => new Aedat3TcpSender(socket, options.Geometry),
+                _ => new JaerTcpSender(socket, JaerSenderChip(options.Geometry), options.Geometry),
+            };
+        }
+        catch (Exception ex) when (ex is SocketException or IOException)
+        {
+            socket.Dispose();
+            throw new SendException(Url(tcp: true, new IPEndPoint(Resolve(host), port)), "connection lost: " + ex.Message, ex);
+        }
     }
 
     /// <summary>
@@ -287,6 +304,32 @@ public static class EventSenders
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Listens on host:port, accepts the first client and stops listening.</summary>
+    private static Socket AcceptOne(string host, int port, SendOptions options, CancellationToken cancellation)
+    {
+        var listener = new TcpListener(Resolve(host), port);
+        try
+        {
+            listener.Start();
+        }
+        catch (SocketException ex)
+        {
+            throw new SendException($"tcp://{host}:{port}", "cannot listen: " + ex.Message, ex);
+        }
+
+        try
+        {
+            options.OnListening?.Invoke((IPEndPoint)listener.LocalEndpoint);
+            Socket socket = listener.AcceptSocketAsync(cancellation).AsTask().GetAwaiter().GetResult();
+            socket.NoDelay = true;
+            return socket;
+        }
+        finally
+        {
+            listener.Stop();
         }
     }
 
