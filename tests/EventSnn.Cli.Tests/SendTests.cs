@@ -202,6 +202,31 @@ public class SendTests
     }
 
     [Fact]
+    public async Task Stopping_a_looping_send_to_a_peer_that_never_reads_does_not_hang_and_prints_the_summary()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        Task<Socket> accepted = listener.AcceptSocketAsync();
+        using var stop = new CancellationTokenSource();
+        var command = new EventSnn.Cli.Commands.SendCommand { StopToken = stop.Token };
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        Task<int> run = Task.Run(() => command.Execute(ParsedArgs.Parse([Recording, $"tcp://127.0.0.1:{port}", "--loop", "--speed", "0", "--json"], command), stdout, stderr));
+        using Socket peer = await accepted; // accepts, never reads: the send buffers fill and the sender blocks
+        await Task.Delay(1500);
+        Assert.False(run.IsCompleted, stderr.ToString());
+        var clock = Stopwatch.StartNew();
+        stop.Cancel();
+        int code = await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(CommandRunner.Interrupted, code);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), clock.Elapsed.ToString());
+        JsonElement summary = JsonDocument.Parse(stdout.ToString()).RootElement;
+        Assert.True(summary.GetProperty("interrupted").GetBoolean());
+        Assert.True(summary.GetProperty("events").GetInt64() > 0);
+    }
+
+    [Fact]
     public void Connection_refused_names_the_peer_and_exits_2()
     {
         int port = FreeTcpPort(); // nothing listens there any more

@@ -79,6 +79,9 @@ public sealed record SendOptions
     /// <summary>Longest wait for a TCP connection to be established.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>TCP: longest a single send may block on a peer that does not read before the send fails.</summary>
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>DV: packet compression.</summary>
     public Aedat4Compression Compression { get; init; } = Aedat4Compression.Lz4;
 
@@ -162,6 +165,7 @@ public static class EventSenders
         Socket socket = listen ? AcceptOne(host, port, options, cancellation) : Connect(host, port, options.ConnectTimeout, cancellation);
         try
         {
+            socket.SendTimeout = (int)Math.Clamp(options.SendTimeout.TotalMilliseconds, 1, int.MaxValue);
             return protocol switch
             {
                 SendProtocol.Dv => new Aedat4TcpSender(socket, options.Geometry, options.Compression),
@@ -225,10 +229,16 @@ public static class EventSenders
         using (EventReplay.ReplayFile(path, reader, replay).Subscribe(observer))
         {
             WaitHandle.WaitAny([done.WaitHandle, cancellation.WaitHandle]);
-            lock (gate)
+            if (!gate.TryEnter(TimeSpan.FromSeconds(1)))
             {
-                stopped = true; // a batch in flight has been sent; no more after this
+                // a send is blocked on a peer that does not read: closing the socket ends it
+                sender.Dispose();
+                gate.Enter();
+                sendError = null; // the failure is the close we just did
             }
+
+            stopped = true; // the batch in flight has been sent (or failed); no more after this
+            gate.Exit();
         }
 
         bool interrupted = !done.IsSet || (cancellation.IsCancellationRequested && readError is null && sendError is null);
@@ -242,7 +252,18 @@ public static class EventSenders
             throw new SendException(sender.Peer, $"send failed after {sender.EventsSent} events: {sendError.Message}", sendError);
         }
 
-        sender.OnCompleted();
+        try
+        {
+            sender.OnCompleted();
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
+        {
+            if (!interrupted)
+            {
+                throw new SendException(sender.Peer, $"ending the stream failed after {sender.EventsSent} events: {ex.Message}", ex);
+            }
+        }
+
         clock.Stop();
         return new SendResult(sender.Peer, sender.EventsSent, sender.PacketsSent, sender.BytesSent, clock.Elapsed.TotalSeconds, interrupted);
     }
