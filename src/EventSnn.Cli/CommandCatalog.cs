@@ -23,5 +23,6 @@ internal static class CommandCatalog
         new EvalCommand(),
         new ClassifyCommand(),
         new ServeCommand(),
+        new SendCommand(),
     ];
 }

@@ -59,7 +59,7 @@ public sealed record Aedat4ServerOptions
 /// queues and closes the connections, so clients see the end of the stream. Listens on loopback
 /// unless configured.
 /// </summary>
-public sealed class Aedat4Server : IObserver<EventBatch>, IDisposable
+public sealed class Aedat4Server : IEventSender
 {
     private readonly Aedat4ServerOptions _options;
     private readonly TcpListener _listener;
@@ -70,6 +70,7 @@ public sealed class Aedat4Server : IObserver<EventBatch>, IDisposable
     private readonly Aedat4Writer _writer;
     private readonly Task _acceptLoop;
     private long _packets;
+    private long _events;
     private long _bytes;
     private long _dropped;
     private long _accepted;
@@ -101,6 +102,15 @@ public sealed class Aedat4Server : IObserver<EventBatch>, IDisposable
 
     /// <summary>Where the server listens.</summary>
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>The listening address as tcp://host:port.</summary>
+    public string Peer => EventSenders.Url(tcp: true, LocalEndPoint);
+
+    /// <summary>Events encoded (each sent to every connected client).</summary>
+    public long EventsSent => Interlocked.Read(ref _events);
+
+    /// <summary>Same as <see cref="Packets"/>.</summary>
+    public long PacketsSent => Packets;
 
     /// <summary>Connected clients.</summary>
     public int ClientCount
@@ -159,6 +169,7 @@ public sealed class Aedat4Server : IObserver<EventBatch>, IDisposable
 
             _writer.WriteEvents(value);
             _writer.Flush();
+            Interlocked.Add(ref _events, value.Count);
         }
     }
 

@@ -12,7 +12,7 @@ namespace EventSnn.Pipeline;
 /// big-endian (address, timestamp) pairs. An observer of batches, so a pipeline can feed jAER
 /// tools. Sends to loopback unless told otherwise.
 /// </summary>
-public sealed class JaerUdpSender : IObserver<EventBatch>, IDisposable
+public sealed class JaerUdpSender : IEventSender
 {
     private readonly Socket _socket;
     private readonly EndPoint _target;
@@ -36,6 +36,7 @@ public sealed class JaerUdpSender : IObserver<EventBatch>, IDisposable
         EventsPerDatagram = eventsPerDatagram;
         IPAddress address = IPAddress.Parse(host);
         _target = new IPEndPoint(address, port);
+        Peer = EventSenders.Url(tcp: false, _target);
         _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { SendBufferSize = 4 << 20 };
         _buffer = new byte[4 + (8 * eventsPerDatagram)];
     }
@@ -45,6 +46,18 @@ public sealed class JaerUdpSender : IObserver<EventBatch>, IDisposable
 
     /// <summary>Datagrams sent.</summary>
     public long Datagrams { get; private set; }
+
+    /// <inheritdoc/>
+    public string Peer { get; }
+
+    /// <inheritdoc/>
+    public long EventsSent { get; private set; }
+
+    /// <inheritdoc/>
+    public long PacketsSent => Datagrams;
+
+    /// <inheritdoc/>
+    public long BytesSent { get; private set; }
 
     /// <summary>Sequence number the next datagram gets.</summary>
     public int NextSequence => _sequence;
@@ -81,6 +94,8 @@ public sealed class JaerUdpSender : IObserver<EventBatch>, IDisposable
             int length = Encode(value, start, n, _sequence++, _chip, _geometry, _buffer);
             _socket.SendTo(_buffer.AsSpan(0, length), SocketFlags.None, _target);
             Datagrams++;
+            EventsSent += n;
+            BytesSent += length;
         }
     }
 
