@@ -24,6 +24,8 @@ internal sealed class EvalCommand : Command
         new("checkpoint", "path", "checkpoint written by train (required)"),
         new("split", "test|train", "split to evaluate (default test)"),
         new("json", null, "print one JSON object"),
+        new("plot", "path.png", "also write the confusion matrix as a PNG (atomically; an existing file only with --force)"),
+        new("force", null, "replace an existing --plot file"),
     ];
 
     public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
@@ -44,6 +46,12 @@ internal sealed class EvalCommand : Command
         if (!File.Exists(path))
         {
             throw new UsageException($"--checkpoint {path}: file not found");
+        }
+
+        string? plotPath = args.Get("plot");
+        if (plotPath is not null)
+        {
+            plotPath = ConfusionPlot.CheckTarget(plotPath, "--plot", args.Has("force"));
         }
 
         Network<float> network;
@@ -83,6 +91,12 @@ internal sealed class EvalCommand : Command
         }
 
         int c = r.Classes;
+        IReadOnlyList<string> names = ClassNames(input.Classes ?? data.ClassNames, c);
+        if (plotPath is not null)
+        {
+            ConfusionPlot.Write(plotPath, r, names, $"{Path.GetFileName(path)} on {data.Kind} {split} split", args.Has("force"));
+        }
+
         if (args.Has("json"))
         {
             JsonLine.Write(stdout, w =>
@@ -95,7 +109,11 @@ internal sealed class EvalCommand : Command
                 preprocessing.ToJsonNode().WriteTo(w);
                 w.WriteBoolean("preprocessing_stored", input.Stored is not null);
                 w.WriteString("decision", RecipeNames.Name(RecipeNames.Decision, recipe.Decision));
-                WriteEvaluation(w, r, data.ClassNames);
+                WriteEvaluation(w, r, names);
+                if (plotPath is not null)
+                {
+                    w.WriteString("plot", plotPath);
+                }
             });
             return CommandRunner.Ok;
         }
@@ -109,13 +127,13 @@ internal sealed class EvalCommand : Command
             var table = new Table().AddColumn("true \\ predicted");
             for (int p = 0; p < c; p++)
             {
-                table.AddColumn(p.ToString(CultureInfo.InvariantCulture));
+                table.AddColumn(Markup.Escape(names[p]));
             }
 
             table.AddColumn("n").AddColumn("accuracy");
             for (int y = 0; y < c; y++)
             {
-                var cells = new List<string> { y.ToString(CultureInfo.InvariantCulture) };
+                var cells = new List<string> { Markup.Escape(names[y]) };
                 for (int p = 0; p < c; p++)
                 {
                     int n = r.Confusion[(y * c) + p];
@@ -145,21 +163,38 @@ internal sealed class EvalCommand : Command
                 }
 
                 table.AddRow(
-                    y.ToString(CultureInfo.InvariantCulture),
+                    Markup.Escape(names[y]),
                     r.Support(y).ToString(CultureInfo.InvariantCulture),
                     r.Confusion[(y * c) + y].ToString(CultureInfo.InvariantCulture),
                     TrainCommand.Pct(r.ClassAccuracy(y)),
-                    worst < 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{worst} ({r.Confusion[(y * c) + worst]})"));
+                    worst < 0 ? "-" : Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{names[worst]} ({r.Confusion[(y * c) + worst]})")));
             }
 
             AnsiConsole.Write(table);
         }
         else
         {
-            stdout.Write(ConfusionText(r, data.ClassNames));
+            stdout.Write(ConfusionText(r, names));
+        }
+
+        if (plotPath is not null)
+        {
+            stdout.WriteLine($"confusion matrix plot: {plotPath}");
         }
 
         return CommandRunner.Ok;
+    }
+
+    /// <summary>One name per class: the checkpoint's (or the dataset's) names, the index where a name is missing.</summary>
+    internal static IReadOnlyList<string> ClassNames(IReadOnlyList<string>? names, int classes)
+    {
+        var result = new string[classes];
+        for (int k = 0; k < classes; k++)
+        {
+            result[k] = names is not null && k < names.Count && !string.IsNullOrWhiteSpace(names[k]) ? names[k] : k.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -239,34 +274,40 @@ internal sealed class EvalCommand : Command
         stdout.Write(ConfusionText(r, names));
     }
 
-    /// <summary>The confusion matrix with per-class accuracy as a plain-text table.</summary>
+    /// <summary>
+    /// The confusion matrix with per-class accuracy as a plain-text table: rows are the true class,
+    /// columns the predicted one, both labelled with the class names (cut to 12 characters in the header).
+    /// </summary>
     internal static string ConfusionText(EvaluationResult r, IReadOnlyList<string>? names = null)
     {
         int c = r.Classes;
-        int label = 10;
-        for (int y = 0; names is not null && y < c && y < names.Count; y++)
+        IReadOnlyList<string> n = ClassNames(names, c);
+        string[] heads = new string[c];
+        int label = "true \\ predicted".Length + 2;
+        int width = 3;
+        for (int y = 0; y < c; y++)
         {
-            label = Math.Max(label, names[y].Length + 2);
+            heads[y] = n[y].Length > 12 ? n[y][..11] + "~" : n[y];
+            label = Math.Max(label, n[y].Length + 2);
+            width = Math.Max(width, heads[y].Length + 1);
         }
 
-        int width = 5;
         for (int i = 0; i < r.Confusion.Length; i++)
         {
             width = Math.Max(width, r.Confusion[i].ToString(CultureInfo.InvariantCulture).Length + 1);
         }
 
         var sb = new StringBuilder();
-        sb.Append("true\\pred".PadRight(label));
+        sb.Append("true \\ predicted".PadRight(label));
         for (int p = 0; p < c; p++)
         {
-            sb.Append(p.ToString(CultureInfo.InvariantCulture).PadLeft(width));
+            sb.Append(heads[p].PadLeft(width));
         }
 
         sb.Append("      n  accuracy").AppendLine();
         for (int y = 0; y < c; y++)
         {
-            string name = names is not null && y < names.Count ? $"{y} {names[y]}" : y.ToString(CultureInfo.InvariantCulture);
-            sb.Append(name.PadRight(label));
+            sb.Append(n[y].PadRight(label));
             for (int p = 0; p < c; p++)
             {
                 sb.Append(r.Confusion[(y * c) + p].ToString(CultureInfo.InvariantCulture).PadLeft(width));

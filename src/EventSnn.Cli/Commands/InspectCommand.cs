@@ -40,6 +40,7 @@ internal sealed class InspectCommand : Command
 
         using IEventReader reader = EventReaders.Open(path, options with { Format = format });
         var fields = new List<(string Key, object Value)> { ("format", EventFormats.Name(format)) };
+        var text = new List<(string Label, string Text)> { ("file", path), ("format", InspectText.FormatTitle(reader)) };
         if (reader is IDvsEventReader dvs)
         {
             var stats = new EventStatistics();
@@ -56,6 +57,7 @@ internal sealed class InspectCommand : Command
             fields.Add(("geometry_source", inferred ? "inferred" : "header"));
             fields.Add(("events", stats.Events));
             fields.Add(("on", stats.On));
+            fields.Add(("off", stats.Events - stats.On));
             fields.Add(("t_first", stats.TFirst));
             fields.Add(("t_last", stats.TLast));
             fields.Add(("t_min", stats.Events == 0 ? 0L : stats.TMin));
@@ -65,26 +67,39 @@ internal sealed class InspectCommand : Command
             fields.Add(("sum_x", stats.SumX));
             fields.Add(("sum_y", stats.SumY));
             fields.Add(("duration_us", stats.DurationUs));
+            fields.Add(("duration_s", stats.DurationUs / 1e6));
+            fields.Add(("event_rate_per_s", InspectText.RateOrNull(stats.Events, stats.DurationUs)));
             fields.Add(("triggers", stats.Triggers));
-            AddFormatDetails(reader, fields);
+            InspectText.AddSensor(text, g, inferred);
+            InspectText.AddEvents(text, stats.Events, stats.On, stats.TFirst, stats.TLast, stats.DurationUs, "events");
+            AddFormatDetails(reader, fields, text);
+            text.Add(("triggers", InspectText.Count(stats.Triggers)));
         }
         else if (reader is ISpikeReader spikes)
         {
             var stats = new SpikeStatistics();
             EventReaders.Drain(spikes, stats);
-            fields.Add(("channels", spikes.Channels > 0 ? spikes.Channels : stats.ChannelMax + 1));
+            int channels = spikes.Channels > 0 ? spikes.Channels : stats.ChannelMax + 1;
+            fields.Add(("channels", channels));
             fields.Add(("ears", spikes.Ears));
             fields.Add(("events", stats.Events));
             fields.Add(("on", stats.On));
+            fields.Add(("off", stats.Events - stats.On));
             fields.Add(("t_first", stats.TFirst));
             fields.Add(("t_last", stats.TLast));
             fields.Add(("channel_max", stats.ChannelMax));
             fields.Add(("duration_us", stats.DurationUs));
+            fields.Add(("duration_s", stats.DurationUs / 1e6));
+            fields.Add(("event_rate_per_s", InspectText.RateOrNull(stats.Events, stats.DurationUs)));
+            text.Add(("channels", string.Create(CultureInfo.InvariantCulture, $"{channels} x {spikes.Ears} ear{(spikes.Ears == 1 ? string.Empty : "s")}{(spikes.Channels > 0 ? string.Empty : " (inferred from the largest address)")}")));
+            InspectText.AddEvents(text, stats.Events, stats.On, stats.TFirst, stats.TLast, stats.DurationUs, "spikes");
         }
 
         fields.Add(("bytes_read", reader.Position));
         fields.Add(("warnings", reader.Warnings.Count));
-        Print(fields, json, stdout);
+        text.Add(("bytes read", InspectText.Bytes(reader.Position)));
+        text.Add(("warnings", reader.Warnings.Count == 0 ? "none" : string.Create(CultureInfo.InvariantCulture, $"{reader.Warnings.Count} (below, on stderr)")));
+        Print(fields, text, json, stdout);
         foreach (FormatWarning w in reader.Warnings)
         {
             stderr.WriteLine($"warning: {path}: {w}");
@@ -147,6 +162,7 @@ internal sealed class InspectCommand : Command
             ("geometry_source", inferred ? "inferred" : "header"),
             ("events", stats.Events),
             ("on", stats.On),
+            ("off", stats.Events - stats.On),
             ("t_first", stats.TFirst),
             ("t_last", stats.TLast),
             ("t_min", stats.Events == 0 ? 0L : stats.TMin),
@@ -156,6 +172,8 @@ internal sealed class InspectCommand : Command
             ("sum_x", stats.SumX),
             ("sum_y", stats.SumY),
             ("duration_us", stats.DurationUs),
+            ("duration_s", stats.DurationUs / 1e6),
+            ("event_rate_per_s", InspectText.RateOrNull(stats.Events, stats.DurationUs)),
             ("triggers", stats.Triggers),
             ("packets", r.Counters.Packets),
             ("bytes_read", r.Counters.BytesReceived),
@@ -163,16 +181,66 @@ internal sealed class InspectCommand : Command
             ("source", r.Source),
             ("lost_datagrams", r.Counters.LostDatagrams),
         };
-        Print(fields, json, stdout);
+        var text = new List<(string Label, string Text)>
+        {
+            ("source", r.Source),
+            ("format", InspectText.FormatTitle(r.Format)),
+        };
+        InspectText.AddSensor(text, g, inferred);
+        InspectText.AddEvents(text, stats.Events, stats.On, stats.TFirst, stats.TLast, stats.DurationUs, "events");
+        text.Add(("triggers", InspectText.Count(stats.Triggers)));
+        text.Add(("packets", InspectText.Count(r.Counters.Packets)));
+        if (r.Format == EventFormat.Aedat2)
+        {
+            text.Add(("lost datagrams", InspectText.Count(r.Counters.LostDatagrams)));
+        }
+
+        text.Add(("bytes received", InspectText.Bytes(r.Counters.BytesReceived)));
+        text.Add(("warnings", r.Counters.MalformedPackets == 0 ? "none" : InspectText.Count(r.Counters.MalformedPackets) + " malformed packets"));
+        Print(fields, text, json, stdout);
         return CommandRunner.Ok;
     }
 
-    private static void AddFormatDetails(IEventReader reader, List<(string, object)> fields)
+    /// <summary>Codec, packets, frames, IMU samples: what the format's reader reports beyond events.</summary>
+    private static void AddFormatDetails(IEventReader reader, List<(string, object)> fields, List<(string, string)> text)
     {
-        if (reader is Aedat4Reader a4)
+        switch (reader)
         {
-            fields.Add(("compression", (int)a4.Compression));
-            fields.Add(("packets", a4.PacketsRead));
+            case Aedat4Reader a4:
+                fields.Add(("compression", (int)a4.Compression));
+                fields.Add(("compression_name", InspectText.CodecKey(a4.Compression)));
+                fields.Add(("packets", a4.PacketsRead));
+                fields.Add(("frames", a4.FramesRead));
+                fields.Add(("imu_samples", a4.ImuSamplesRead));
+                text.Add(("compression", InspectText.CodecName(a4.Compression)));
+                text.Add(("packets", InspectText.Count(a4.PacketsRead)));
+                text.Add(("frames", InspectText.Count(a4.FramesRead)));
+                text.Add(("IMU samples", InspectText.Count(a4.ImuSamplesRead)));
+                break;
+            case Aedat2Reader a2:
+                fields.Add(("compression_name", "none"));
+                fields.Add(("imu_samples", a2.ImuSamples));
+                fields.Add(("aps_words_skipped", a2.ApsWordsSkipped));
+                text.Add(("compression", "none"));
+                if (a2.ChipClass is not null)
+                {
+                    text.Add(("chip", a2.ChipClass));
+                }
+
+                text.Add(("IMU samples", InspectText.Count(a2.ImuSamples)));
+                if (a2.ApsWordsSkipped > 0)
+                {
+                    text.Add(("frame words", InspectText.Count(a2.ApsWordsSkipped) + " (APS, skipped)"));
+                }
+
+                break;
+            case Aedat31Reader a3:
+                fields.Add(("compression_name", "none"));
+                fields.Add(("packets", a3.Counters.Packets));
+                fields.Add(("packets_skipped", a3.Counters.PacketsSkipped));
+                text.Add(("compression", "none"));
+                text.Add(("packets", string.Create(CultureInfo.InvariantCulture, $"{InspectText.Count(a3.Counters.Packets)} ({InspectText.Count(a3.Counters.PacketsSkipped)} of other types skipped)")));
+                break;
         }
     }
 
@@ -187,11 +255,21 @@ internal sealed class InspectCommand : Command
             ("channels", file.Channels),
             ("events", file.TotalSpikes),
         };
-        Print(fields, json, stdout);
+        var text = new List<(string, string)>
+        {
+            ("file", path),
+            ("format", InspectText.FormatTitle(EventFormat.Shd)),
+            ("samples", InspectText.Count(file.Count)),
+            ("classes", InspectText.Count(file.Classes)),
+            ("channels", InspectText.Count(file.Channels)),
+            ("spikes", string.Create(CultureInfo.InvariantCulture, $"{InspectText.Count(file.TotalSpikes)}{(file.Count > 0 ? $" ({file.TotalSpikes / (double)file.Count:0.#} per sample)" : string.Empty)}")),
+        };
+        Print(fields, text, json, stdout);
         return CommandRunner.Ok;
     }
 
-    private static void Print(List<(string Key, object Value)> fields, bool json, TextWriter stdout)
+    /// <summary>--json: every field, machine names and raw units; otherwise the user's view in <paramref name="text"/>.</summary>
+    private static void Print(List<(string Key, object Value)> fields, List<(string Label, string Text)> text, bool json, TextWriter stdout)
     {
         if (json)
         {
@@ -205,32 +283,19 @@ internal sealed class InspectCommand : Command
             return;
         }
 
-        int width = fields.Max(f => f.Key.Length) + 2;
-        foreach ((string key, object value) in fields)
+        int width = text.Max(f => f.Label.Length) + 2;
+        foreach ((string label, string value) in text)
         {
-            string text = value switch
-            {
-                long l => l.ToString("N0", CultureInfo.InvariantCulture),
-                int i => i.ToString("N0", CultureInfo.InvariantCulture),
-                _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty,
-            };
-            if (key is "t_first" or "t_last" or "t_min" or "t_max")
-            {
-                text = Convert.ToString(value, CultureInfo.InvariantCulture) + " us";
-            }
-            else if (key == "duration_us")
-            {
-                text = string.Create(CultureInfo.InvariantCulture, $"{Convert.ToInt64(value, CultureInfo.InvariantCulture) / 1e6:0.######} s");
-            }
-
-            stdout.WriteLine((key.Replace('_', ' ') + ":").PadRight(width) + text);
+            stdout.WriteLine((label + ":").PadRight(width) + value);
         }
     }
 
-    internal static void WriteValue(Utf8JsonWriter w, string key, object value)
+    internal static void WriteValue(Utf8JsonWriter w, string key, object? value)
     {
         switch (value)
         {
+            case null: w.WriteNull(key); break;
+            case var n when ReferenceEquals(n, InspectText.Null): w.WriteNull(key); break;
             case long l: w.WriteNumber(key, l); break;
             case int i: w.WriteNumber(key, i); break;
             case double d: w.WriteNumber(key, d); break;
