@@ -158,7 +158,70 @@ public sealed class TrainEvalTests : IDisposable
         Assert.True(code == 0, err);
         Assert.Contains("train split", output);
         Assert.Contains("accuracy", output);
-        Assert.Contains("true\\pred", output);
+        Assert.Contains("true \\ predicted", output);
+    }
+
+    [Fact]
+    public void Eval_labels_the_confusion_matrix_with_class_names_and_plots_it()
+    {
+        string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
+        string ckpt = Path.Combine(_root, "names.ckpt");
+        (int code, string output, string err) = CliHarness.Run("train", data, "--epochs", "1", "--hidden", "8", "--chunks", "2", "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        string[] names = [.. EventSnn.Pipeline.ModelMetadata.ReadClasses(Checkpoint.Read(ckpt))!];
+        Assert.Equal(ClassCount, names.Length);
+
+        // JSON: the checkpoint's class names and a classes x classes matrix of the 6 test samples
+        string png = Path.Combine(_root, "confusion.png");
+        (code, output, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--json", "--plot", png);
+        Assert.True(code == 0, err);
+        JsonElement ev = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(names, ev.GetProperty("class_names").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        JsonElement confusion = ev.GetProperty("confusion");
+        Assert.Equal(ClassCount, confusion.GetArrayLength());
+        Assert.All(confusion.EnumerateArray(), row => Assert.Equal(ClassCount, row.GetArrayLength()));
+        Assert.Equal(6, confusion.EnumerateArray().Sum(row => row.EnumerateArray().Sum(n => n.GetInt32())));
+        for (int y = 0; y < ClassCount; y++)
+        {
+            Assert.Equal(2, confusion[y].EnumerateArray().Sum(n => n.GetInt32())); // row y = the 2 samples of true class y
+        }
+
+        // the PNG: signature, IHDR with a sensible size, written atomically
+        Assert.Equal(png, ev.GetProperty("plot").GetString());
+        byte[] bytes = File.ReadAllBytes(png);
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
+        Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(bytes, 12, 4));
+        int width = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16));
+        int height = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20));
+        Assert.InRange(width, 400, 4000);
+        Assert.InRange(height, 400, 4000);
+        Assert.True(bytes.Length > 5000, $"{bytes.Length} bytes");
+        Assert.Empty(Directory.GetFiles(_root, "*.tmp"));
+
+        // an existing plot is replaced only with --force; a wrong name is a usage error naming the option
+        long before = new FileInfo(png).Length;
+        (code, _, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--plot", png);
+        Assert.Equal(2, code);
+        Assert.Contains("--plot", err);
+        Assert.Contains("--force", err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.Equal(before, new FileInfo(png).Length);
+        (code, _, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--plot", Path.Combine(_root, "confusion.jpg"));
+        Assert.Equal(2, code);
+        Assert.Contains("--plot", err);
+
+        // text: the class names label the rows and the columns
+        (code, output, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--plot", png, "--force");
+        Assert.True(code == 0, err);
+        string[] lines = output.Split('\n');
+        string header = lines.Single(l => l.StartsWith("true \\ predicted", StringComparison.Ordinal));
+        foreach (string name in names)
+        {
+            Assert.Contains(name, header);
+            Assert.Contains(lines, l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        }
+
+        Assert.Contains("confusion matrix plot: " + png, output);
     }
 
     [Theory]

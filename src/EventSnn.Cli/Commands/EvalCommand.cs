@@ -186,16 +186,8 @@ internal sealed class EvalCommand : Command
     }
 
     /// <summary>One name per class: the checkpoint's (or the dataset's) names, the index where a name is missing.</summary>
-    internal static IReadOnlyList<string> ClassNames(IReadOnlyList<string>? names, int classes)
-    {
-        var result = new string[classes];
-        for (int k = 0; k < classes; k++)
-        {
-            result[k] = names is not null && k < names.Count && !string.IsNullOrWhiteSpace(names[k]) ? names[k] : k.ToString(CultureInfo.InvariantCulture);
-        }
-
-        return result;
-    }
+    internal static IReadOnlyList<string> ClassNames(IReadOnlyList<string>? names, int classes) =>
+        EventSnn.Pipeline.ModelMetadata.ClassNames(names, classes);
 
     /// <summary>
     /// The recipe stored in the checkpoint (how decisions are read); a checkpoint without one was

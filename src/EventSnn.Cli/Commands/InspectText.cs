@@ -141,7 +141,7 @@ internal static class InspectText
             >= 1e9 => string.Create(inv, $"{perSecond / 1e9:0.##} G"),
             >= 1e6 => string.Create(inv, $"{perSecond / 1e6:0.##} M"),
             >= 1e3 => string.Create(inv, $"{perSecond / 1e3:0.##} k"),
-            _ => string.Create(inv, $"{perSecond:0.#}"),
+            _ => perSecond.ToString("G3", inv),
         };
     }
 
