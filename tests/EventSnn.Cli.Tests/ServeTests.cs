@@ -49,6 +49,22 @@ public class ServeTests
             await stdout.WaitUntil(() => ServeIo.HealthSubscribers(listening.GetProperty("http").GetInt32()) >= 2); // the publisher and the SSE client
             await Task.WhenAll(Task.Run(() => ServeIo.PushTcp(dv, ServeIo.DvStream(gesture))), Task.Run(() => ServeIo.SendUdp(udp, pattern)));
             await stdout.WaitUntil(() => stderr.Lines.Count(l => l.Contains(": ended (", StringComparison.Ordinal)) >= 2);
+
+            // /health: the labelled stream reports how many decisions had a truth and how many were right
+            int labelledRef = gestureRef.Count(d => d.Truth is not null);
+            int correctRef = gestureRef.Count(d => d.Truth is not null && d.Truth == d.Label);
+            Assert.True(labelledRef > 0);
+            (int status, string health) = await ServeIo.Http(listening.GetProperty("http").GetInt32(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+            Assert.Equal(200, status);
+            JsonElement[] healthStreams = [.. JsonDocument.Parse(health).RootElement.GetProperty("streams").EnumerateArray()];
+            JsonElement camera = healthStreams.Single(h => h.GetProperty("id").GetString() == "left-camera");
+            Assert.Equal(labelledRef, camera.GetProperty("labelled").GetInt64());
+            Assert.Equal(correctRef, camera.GetProperty("correct").GetInt64());
+            Assert.Equal(correctRef / (double)labelledRef, camera.GetProperty("accuracy").GetDouble(), 12);
+            JsonElement unlabelled = healthStreams.Single(h => h.GetProperty("id").GetString()!.StartsWith("jaer-udp:", StringComparison.Ordinal));
+            Assert.Equal(0, unlabelled.GetProperty("labelled").GetInt64());
+            Assert.Equal(JsonValueKind.Null, unlabelled.GetProperty("accuracy").ValueKind);
+
             stop.Cancel();
             Assert.Equal(130, await run);
 
@@ -66,6 +82,9 @@ public class ServeTests
             Assert.Equal(gesture.Count + pattern.Count, summary.GetProperty("events").GetInt64());
             Assert.Equal(gestureRef.Count + patternRef.Count, summary.GetProperty("decisions").GetInt64());
             Assert.True(summary.GetProperty("interrupted").GetBoolean());
+            JsonElement cameraSummary = summary.GetProperty("per_stream").EnumerateArray().Single(p => p.GetProperty("stream").GetString() == "left-camera");
+            Assert.Equal(labelledRef, cameraSummary.GetProperty("labelled").GetInt64());
+            Assert.Equal(correctRef / (double)labelledRef, cameraSummary.GetProperty("accuracy").GetDouble(), 12);
         }
         finally
         {

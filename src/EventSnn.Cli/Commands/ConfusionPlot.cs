@@ -91,6 +91,7 @@ internal static class ConfusionPlot
         {
             plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
             plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+            plot.Axes.Bottom.MinimumSize = 40 + (7 * names.Max(n => Math.Min(n.Length, 16)));
         }
 
         if (c <= 30)

@@ -162,6 +162,7 @@ internal sealed class ServeCommand : Command
                         w.WriteString("stream", s.Id);
                         w.WriteNumber("events", s.Events);
                         w.WriteNumber("decisions", s.Decisions);
+                        DecisionHub.WriteAccuracy(w, s);
                         if (s.Error is not null)
                         {
                             w.WriteString("error", s.Error);
@@ -184,7 +185,7 @@ internal sealed class ServeCommand : Command
                 stdout.WriteLine($"served {streams.Length} stream(s), {streams.Sum(s => s.Events)} events, {hub.Published} decisions in {clock.Elapsed.TotalSeconds:F1} s");
                 foreach (StreamStatus s in streams)
                 {
-                    stdout.WriteLine($"  {s.Id,-28} {s.Events,10} events {s.Decisions,6} decisions{(s.Checkpoint is null ? string.Empty : "  -> " + s.Checkpoint)}{(s.Error is null ? string.Empty : "  (" + s.Error + ")")}");
+                    stdout.WriteLine($"  {s.Id,-28} {s.Events,10} events {s.Decisions,6} decisions{(s.Accuracy is { } a ? string.Create(CultureInfo.InvariantCulture, $", accuracy {a:P1} of {s.Labelled} labelled") : string.Empty)}{(s.Checkpoint is null ? string.Empty : "  -> " + s.Checkpoint)}{(s.Error is null ? string.Empty : "  (" + s.Error + ")")}");
                 }
             }
 

@@ -10,6 +10,8 @@ public sealed class StreamStatus
 {
     internal long _events;
     internal long _decisions;
+    internal long _labelled;
+    internal long _correct;
     internal long _bytes;
     internal long _outOfRange;
     internal long _malformed;
@@ -45,6 +47,22 @@ public sealed class StreamStatus
 
     /// <summary>Decisions published.</summary>
     public long Decisions => Interlocked.Read(ref _decisions);
+
+    /// <summary>Decisions whose window had a known truth (the stream has labels).</summary>
+    public long Labelled => Interlocked.Read(ref _labelled);
+
+    /// <summary>Labelled decisions whose label equals the truth.</summary>
+    public long Correct => Interlocked.Read(ref _correct);
+
+    /// <summary>Share of the labelled decisions that were right; null while none is labelled.</summary>
+    public double? Accuracy
+    {
+        get
+        {
+            long labelled = Labelled;
+            return labelled == 0 ? null : Correct / (double)labelled;
+        }
+    }
 
     /// <summary>Bytes received.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
@@ -160,6 +178,16 @@ public sealed class DecisionHub
         if (_active.TryGetValue(record.Stream, out StreamStatus? status))
         {
             Interlocked.Increment(ref status._decisions);
+            if (record.Truth is not null)
+            {
+                // correct before labelled: a reader never sees more correct than labelled decisions
+                if (string.Equals(record.Truth, record.Label, StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref status._correct);
+                }
+
+                Interlocked.Increment(ref status._labelled);
+            }
         }
 
         byte[]? json = null;
@@ -273,6 +301,7 @@ public sealed class DecisionHub
         w.WriteBoolean("active", s.Active);
         w.WriteNumber("events", s.Events);
         w.WriteNumber("decisions", s.Decisions);
+        WriteAccuracy(w, s);
         w.WriteNumber("bytes", s.Bytes);
         w.WriteNumber("out_of_range", s.OutOfRange);
         w.WriteNumber("malformed", s.Malformed);
@@ -287,6 +316,27 @@ public sealed class DecisionHub
         }
 
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>labelled</c> (decisions with a known truth) and <c>accuracy</c> (their share that was right,
+    /// null while none is labelled): the /health and serve-summary fields of a stream.
+    /// </summary>
+    public static void WriteAccuracy(Utf8JsonWriter w, StreamStatus s)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(s);
+        long correct = s.Correct, labelled = s.Labelled; // correct is read first: never above labelled
+        w.WriteNumber("labelled", labelled);
+        w.WriteNumber("correct", correct);
+        if (labelled == 0)
+        {
+            w.WriteNull("accuracy");
+        }
+        else
+        {
+            w.WriteNumber("accuracy", correct / (double)labelled);
+        }
     }
 
     /// <summary>A subscriber's bounded queue of decisions (UTF-8 JSON, one object per item).</summary>
