@@ -72,7 +72,11 @@ internal static class RunPlots
         return path;
     }
 
-    /// <summary>The last held-out samples of a stream: their summed event frames (or spike rasters) with prediction and truth.</summary>
+    /// <summary>
+    /// The last held-out samples of a stream, one panel each with its decision: DVS samples as the
+    /// event frame of the whole sample in sensor coordinates (<see cref="FramePlot"/>), audio samples
+    /// as a spike raster over time in seconds.
+    /// </summary>
     public static string? Frames(string folder, StreamRunner stream)
     {
         SampleSnapshot[] samples = [.. stream.Snapshots];
@@ -82,90 +86,84 @@ internal static class RunPlots
         }
 
         bool audio = samples[0].Raster is not null;
-        int tileW, tileH;
-        if (audio)
-        {
-            tileW = samples.Max(s => s.Steps);
-            tileH = 70;
-        }
-        else
-        {
-            tileW = samples[0].Layout.Width;
-            tileH = samples[0].Layout.Height;
-        }
-
-        int gap = Math.Max(1, tileW / 16);
-        double[,] image = new double[tileH, (samples.Length * (tileW + gap)) - gap];
-        for (int r = 0; r < image.GetLength(0); r++)
-        {
-            for (int c = 0; c < image.GetLength(1); c++)
-            {
-                image[r, c] = double.NaN;
-            }
-        }
-
+        var plots = new List<Plot>();
         for (int k = 0; k < samples.Length; k++)
         {
             SampleSnapshot s = samples[k];
-            int x0 = k * (tileW + gap);
+            var plot = new Plot();
             if (audio)
             {
-                int channels = s.Sum.Length;
-                int group = (channels + tileH - 1) / tileH;
-                float[] raster = s.Raster!;
-                int steps = raster.Length / channels;
-                for (int t = 0; t < tileW; t++)
-                {
-                    for (int g = 0; g < tileH; g++)
-                    {
-                        double v = 0;
-                        if (t < steps)
-                        {
-                            for (int ch = g * group; ch < Math.Min(channels, (g + 1) * group); ch++)
-                            {
-                                v += raster[(t * channels) + ch];
-                            }
-                        }
-
-                        image[tileH - 1 - g, x0 + t] = Math.Log(1 + v);
-                    }
-                }
+                Raster(plot, s, stream.Preprocessing.Binning == EventSnn.Transforms.BinningKind.Time ? stream.Preprocessing.BinUs : null, colourBar: true);
             }
             else
             {
-                int plane = tileW * tileH;
-                for (int y = 0; y < tileH; y++)
+                int plane = s.Layout.PlaneSize;
+                bool split = s.Layout.Channels == 2;
+                FramePlot.Draw(
+                    plot,
+                    s.Sum.AsSpan(0, plane),
+                    split ? s.Sum.AsSpan(plane, plane) : default,
+                    split,
+                    s.Layout.Width,
+                    s.Layout.Height,
+                    Math.Max(1, stream.Preprocessing.Pooling),
+                    colourBar: true, // every panel has its own scale
+                    legend: k == 0);
+            }
+
+            DecisionRecord d = s.Decision;
+            plot.Title(string.Create(CultureInfo.InvariantCulture, $"{d.Label} ({d.Confidence:P0}) {(d.Correct ? "right" : "wrong")}\ntruth {d.Truth}"), size: 13);
+            plot.Axes.Title.Label.ForeColor = d.Correct ? Colors.DarkGreen : Colors.DarkRed;
+            plots.Add(plot);
+        }
+
+        var multi = new Multiplot(plots[0]);
+        foreach (Plot plot in plots.Skip(1))
+        {
+            multi.AddPlot(plot);
+        }
+
+        multi.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        string path = Path.Combine(folder, $"frames-{stream.Name}.png");
+        multi.SavePng(path, Math.Min(4000, Math.Max(1000, samples.Length * 470)), 460);
+        return path;
+    }
+
+    /// <summary>A spike raster: time in seconds across, channel groups up, ln(1 + spikes) as colour.</summary>
+    private static void Raster(Plot plot, SampleSnapshot s, long? binUs, bool colourBar)
+    {
+        int channels = s.Sum.Length;
+        const int groups = 70;
+        int group = (channels + groups - 1) / groups;
+        int rows = (channels + group - 1) / group;
+        float[] raster = s.Raster!;
+        int steps = raster.Length / channels;
+        double[,] image = new double[rows, Math.Max(1, steps)];
+        for (int t = 0; t < steps; t++)
+        {
+            for (int g = 0; g < rows; g++)
+            {
+                double v = 0;
+                for (int ch = g * group; ch < Math.Min(channels, (g + 1) * group); ch++)
                 {
-                    for (int x = 0; x < tileW; x++)
-                    {
-                        double on = s.Sum[(y * tileW) + x], off = s.Sum[plane + (y * tileW) + x];
-                        image[y, x0 + x] = Math.Log(1 + on + off);
-                    }
+                    v += raster[(t * channels) + ch];
                 }
+
+                image[rows - 1 - g, t] = Math.Log(1 + v); // channel 0 at the bottom
             }
         }
 
-        var plot = new Plot();
         var heatmap = plot.Add.Heatmap(image);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
-        heatmap.FlipVertically = !audio;
-        for (int k = 0; k < samples.Length; k++)
-        {
-            DecisionRecord d = samples[k].Decision;
-            string mark = d.Correct ? "ok" : "x";
-            var text = plot.Add.Text($"{d.Label} ({d.Confidence:P0}) {mark}\ntruth {d.Truth}", (k * (tileW + gap)) + 0.5, tileH * 1.22);
-            text.LabelAlignment = Alignment.UpperLeft;
-            text.LabelFontSize = 11;
-            text.LabelFontColor = d.Correct ? Colors.DarkGreen : Colors.DarkRed;
-        }
-
-        plot.Title(audio
-            ? $"{stream.Name}: last held-out samples (spike raster, time x channel groups) with the decision"
-            : $"{stream.Name}: last held-out gestures (event counts, {tileW}x{tileH} after pooling) with the decision");
-        plot.Axes.SetLimitsY(-0.5, tileH * 1.3);
+        double seconds = binUs is > 0 ? steps * binUs.Value / 1e6 : steps;
+        heatmap.Rectangle = new CoordinateRect(0, seconds, 0, channels);
+        plot.Axes.SetLimits(0, seconds, 0, channels);
+        plot.XLabel(binUs is > 0 ? "time (s)" : "time step");
+        plot.YLabel(string.Create(CultureInfo.InvariantCulture, $"channel (groups of {group})"));
         plot.HideGrid();
-        string path = Path.Combine(folder, $"frames-{stream.Name}.png");
-        plot.SavePng(path, Math.Min(2400, Math.Max(900, samples.Length * 180)), 420);
-        return path;
+        if (colourBar)
+        {
+            plot.Add.ColorBar(heatmap).Label = "ln(1 + spikes)";
+        }
     }
 }
