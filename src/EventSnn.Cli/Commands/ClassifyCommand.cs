@@ -120,6 +120,7 @@ internal sealed class ClassifyCommand : Command
 
         LabelStreamClient? labels = null;
         var latencies = new List<double>();
+        var decisionEnds = new List<long>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
@@ -140,6 +141,7 @@ internal sealed class ClassifyCommand : Command
                 lock (gate)
                 {
                     latencies.Add(d.LatencyMs);
+                    decisionEnds.Add(d.EndUs);
                     if (json)
                     {
                         stdout.WriteLine(DecisionJson(d, source.Name, names));
@@ -180,7 +182,7 @@ internal sealed class ClassifyCommand : Command
         if (args.Get("plots") is { } plotDir)
         {
             Directory.CreateDirectory(plotDir);
-            plots.Add(AccuracyPlot(Path.GetFullPath(plotDir), source.Name, session.Tally, classifier.Options.Classes));
+            plots.Add(AccuracyPlot(Path.GetFullPath(plotDir), source.Name, session.Tally, decisionEnds, classifier.Options.Classes));
         }
 
         latencies.Sort();
@@ -753,19 +755,29 @@ internal sealed class ClassifyCommand : Command
         }
     }
 
-    private static string AccuracyPlot(string folder, string stream, ClassificationTally tally, int classes)
+    /// <summary>
+    /// Rolling accuracy of the labelled decisions over stream time in seconds (from the first
+    /// decision), or over the decision count when the source's times restart (dataset samples).
+    /// </summary>
+    private static string AccuracyPlot(string folder, string stream, ClassificationTally tally, List<long> ends, int classes)
     {
         var xs = new List<double>();
         var ys = new List<double>();
         var outcomes = new List<bool>();
+        var times = new List<long>();
+        bool monotonic = ends.Count >= tally.Decisions;
         for (int i = 0; i < tally.Decisions; i++)
         {
             if (tally.Outcome(i) is { } ok)
             {
                 outcomes.Add(ok);
+                times.Add(i < ends.Count ? ends[i] : 0);
             }
+
+            monotonic &= i == 0 || i >= ends.Count || ends[i] >= ends[i - 1];
         }
 
+        long origin = ends.Count > 0 ? ends[0] : 0;
         int window = Math.Max(5, outcomes.Count / 15);
         int correct = 0;
         for (int i = 0; i < outcomes.Count; i++)
@@ -778,7 +790,7 @@ internal sealed class ClassifyCommand : Command
 
             if (i >= window - 1)
             {
-                xs.Add(i + 1);
+                xs.Add(monotonic ? (times[i] - origin) / 1e6 : i + 1);
                 ys.Add(correct / (double)window);
             }
         }
@@ -795,7 +807,7 @@ internal sealed class ClassifyCommand : Command
         chance.LinePattern = LinePattern.Dashed;
         chance.LegendText = "chance";
         plot.Title("eventsnn classify: accuracy of the labelled decisions");
-        plot.XLabel("labelled decision");
+        plot.XLabel(monotonic ? "stream time since the first decision (s)" : "labelled decision (samples' times restart)");
         plot.YLabel("accuracy");
         plot.Axes.SetLimitsY(0, 1.05);
         plot.ShowLegend(Alignment.UpperLeft);
