@@ -70,7 +70,7 @@ internal sealed class InspectCommand : Command
             fields.Add(("duration_s", stats.DurationUs / 1e6));
             fields.Add(("event_rate_per_s", InspectText.RateOrNull(stats.Events, stats.DurationUs)));
             fields.Add(("triggers", stats.Triggers));
-            InspectText.AddSensor(text, g, inferred);
+            InspectText.AddSensor(text, g, inferred, reader is Aedat2Reader { ChipInferred: true } ? "from the chip assumed for the file, --chip to change" : "from the file header");
             InspectText.AddEvents(text, stats.Events, stats.On, stats.TFirst, stats.TLast, stats.DurationUs, "events");
             AddFormatDetails(reader, fields, text);
             text.Add(("triggers", InspectText.Count(stats.Triggers)));
@@ -186,7 +186,7 @@ internal sealed class InspectCommand : Command
             ("source", r.Source),
             ("format", InspectText.FormatTitle(r.Format)),
         };
-        InspectText.AddSensor(text, g, inferred);
+        InspectText.AddSensor(text, g, inferred, r.Format == EventFormat.Aedat4 ? "from the stream's header" : "from the jAER chip, --chip to change");
         InspectText.AddEvents(text, stats.Events, stats.On, stats.TFirst, stats.TLast, stats.DurationUs, "events");
         text.Add(("triggers", InspectText.Count(stats.Triggers)));
         text.Add(("packets", InspectText.Count(r.Counters.Packets)));

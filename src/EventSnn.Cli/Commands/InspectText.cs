@@ -60,9 +60,9 @@ internal static class InspectText
     public static object RateOrNull(long events, long durationUs) => durationUs > 0 ? events / (durationUs / 1e6) : Null;
 
     /// <summary><c>346 x 260 (from the file header)</c> or inferred from the largest addresses.</summary>
-    public static void AddSensor(List<(string, string)> text, SensorGeometry g, bool inferred)
+    public static void AddSensor(List<(string, string)> text, SensorGeometry g, bool inferred, string source = "from the file header")
     {
-        text.Add(("sensor", string.Create(CultureInfo.InvariantCulture, $"{g.Width} x {g.Height} pixels ({(inferred ? "inferred from the largest x and y" : "from the file header")})")));
+        text.Add(("sensor", string.Create(CultureInfo.InvariantCulture, $"{g.Width} x {g.Height} pixels ({(inferred ? "inferred from the largest x and y" : source)})")));
     }
 
     /// <summary>Counts with ON/OFF, first and last timestamp, duration and rate.</summary>
