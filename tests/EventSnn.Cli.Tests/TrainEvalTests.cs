@@ -493,7 +493,8 @@ public sealed class TrainEvalTests : IDisposable
         (code, output, err) = RunTool("eval", data, "--checkpoint", ckpt);
         Assert.True(code == 0, err);
         Assert.Contains("accuracy", output);
-        Assert.Contains("true\\pred", output);
+        Assert.Contains("true \\ predicted", output);
+        Assert.Contains("swipe_left", output); // the class names label the rows and columns
         Assert.DoesNotContain("\u001b[", output);
 
         (code, _, err) = RunTool("train", data, "--method", "bogus");
