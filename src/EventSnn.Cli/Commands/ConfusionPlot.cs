@@ -72,8 +72,7 @@ internal static class ConfusionPlot
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
         heatmap.Rectangle = new CoordinateRect(0, c, 0, c); // row 0 (the first true class) at the top
-        var bar = plot.Add.ColorBar(heatmap);
-        bar.Label = "share of the true class";
+        plot.Add.ColorBar(heatmap);
 
         double[] ticks = new double[c];
         string[] labels = new string[c];
@@ -114,13 +113,15 @@ internal static class ConfusionPlot
             }
         }
 
-        plot.Title(string.Create(CultureInfo.InvariantCulture, $"confusion matrix: accuracy {r.Accuracy:P1} of {r.Samples} samples ({subtitle})"));
-        plot.XLabel("predicted class");
+        plot.Title(string.Create(CultureInfo.InvariantCulture, $"accuracy {r.Accuracy:P1} of {r.Samples} samples: {subtitle}"), size: 13);
+        plot.XLabel("predicted class (colour: share of the true class)");
         plot.YLabel("true class");
         plot.Axes.SetLimits(0, c, 0, c);
-        plot.Axes.SquareUnits();
         plot.HideGrid();
+
+        // the data area is about square: the left labels and the colour bar take the extra width
         int size = Math.Clamp(300 + (c * 40), 600, 1400);
-        return plot.GetImageBytes(size + 150, size, ImageFormat.Png);
+        int width = size + 100 + (7 * names.Max(n => Math.Min(n.Length, 16)));
+        return plot.GetImageBytes(width, size, ImageFormat.Png);
     }
 }
