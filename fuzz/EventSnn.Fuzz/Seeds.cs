@@ -31,7 +31,6 @@ public static class Seeds
         // readers: trimmed real recordings
         Put("aedat2", "mibblez-dvs128-head", Head("mibblez/header_test_128.aedat", 3000));
         Put("aedat2", "pyaedattools-davis240-head", HeadAfterHeader("pyaedattools/TranslatingBarX.aedat", fixtures, 8, 120));
-        Put("aedat2", "tonic-header-only", System.IO.File.ReadAllBytes(Path.Combine(fixtures, "tonic/sample_aedat_header.aedat")));
         Put("evt2", "expelliarmus-head", Head("expelliarmus/evt2_sample.raw"));
         Put("evt3", "expelliarmus-head", Head("expelliarmus/evt3_sample.raw"));
         Put("dat", "tonic-ncars-head", Head("tonic/sample_ncars.dat", 2000));
