@@ -94,32 +94,17 @@ public static class Seeds
     private static DvsEvent[] Rows(DvsEvent[] events) =>
         [.. events.SelectMany((e, i) => i % 10 == 0 ? Enumerable.Range(0, 12).Select(k => e with { X = (ushort)Math.Min(345, (e.X & ~31) + (2 * k)) }).DistinctBy(r => r.X) : [e])];
 
-    private static byte[] Write(EventFormat format, SensorGeometry geometry, DvsEvent[] events, TriggerEvent[] triggers)
+    private static byte[] Write(EventFormat format, SensorGeometry geometry, DvsEvent[] events, TriggerEvent[] triggers) =>
+        Written(ms => EventWriters.Create(format, ms, geometry, leaveOpen: true), events, triggers);
+
+    private static byte[] Aedat4(DvsEvent[] events, TriggerEvent[] triggers, Aedat4Compression compression, bool table) =>
+        Written(ms => new Aedat4Writer(ms, new Aedat4WriterOptions { Geometry = SensorGeometry.Davis346, Compression = compression, Triggers = true, EventsPerPacket = 50, WriteTable = table, LeaveOpen = true }), events, triggers);
+
+    /// <summary>The bytes a writer opened on a memory stream produces for one batch of the events and triggers.</summary>
+    private static byte[] Written(Func<Stream, IEventWriter> open, DvsEvent[] events, TriggerEvent[] triggers)
     {
         using var ms = new MemoryStream();
-        using (IEventWriter writer = EventWriters.Create(format, ms, geometry, leaveOpen: true))
-        using (var batch = new EventBatch(1024))
-        {
-            foreach (DvsEvent e in events)
-            {
-                batch.Add(e);
-            }
-
-            foreach (TriggerEvent t in triggers)
-            {
-                batch.Triggers.Add(t);
-            }
-
-            writer.Write(batch);
-        }
-
-        return ms.ToArray();
-    }
-
-    private static byte[] Aedat4(DvsEvent[] events, TriggerEvent[] triggers, Aedat4Compression compression, bool table)
-    {
-        using var ms = new MemoryStream();
-        using (var writer = new Aedat4Writer(ms, new Aedat4WriterOptions { Geometry = SensorGeometry.Davis346, Compression = compression, Triggers = true, EventsPerPacket = 50, WriteTable = table, LeaveOpen = true }))
+        using (IEventWriter writer = open(ms))
         using (var batch = new EventBatch(1024))
         {
             foreach (DvsEvent e in events)

@@ -49,6 +49,32 @@ public readonly record struct Aedat31PacketHeader(
         BinaryPrimitives.ReadInt32LittleEndian(span[20..]),
         BinaryPrimitives.ReadInt32LittleEndian(span[24..]));
 
+    /// <summary>
+    /// Reads and checks the header of the complete packet at the start of <paramref name="packet"/>:
+    /// a valid header (payload at most <paramref name="maxPacketBytes"/>) whose payload is present.
+    /// </summary>
+    /// <exception cref="EventFormatException">A bad header, or header or payload cut short (IsTruncation).</exception>
+    public static Aedat31PacketHeader ReadComplete(ReadOnlySpan<byte> packet, string sourceName, long offset, int maxPacketBytes)
+    {
+        if (packet.Length < Size)
+        {
+            throw new EventFormatException(sourceName, offset, $"packet header needs {Size} bytes, {packet.Length} present", "header") { IsTruncation = true };
+        }
+
+        Aedat31PacketHeader h = Read(packet);
+        if (h.Validate(maxPacketBytes) is { } bad)
+        {
+            throw new EventFormatException(sourceName, offset, bad.Problem, bad.Field);
+        }
+
+        if (packet.Length - Size < h.PayloadBytes)
+        {
+            throw new EventFormatException(sourceName, offset + packet.Length, $"packet payload of {h.PayloadBytes} bytes cut short", "payload") { IsTruncation = true };
+        }
+
+        return h;
+    }
+
     /// <summary>Writes the header into the first 28 bytes of <paramref name="span"/>.</summary>
     public void Write(Span<byte> span)
     {
@@ -271,22 +297,8 @@ public static class Aedat31PacketDecoder
     public static int DecodePacket(ReadOnlySpan<byte> packet, EventBatch batch, ref Aedat31Counters counters, string sourceName, long offset, int maxPacketBytes = 64 << 20)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (packet.Length < Aedat31PacketHeader.Size)
-        {
-            throw new EventFormatException(sourceName, offset, $"packet header needs {Aedat31PacketHeader.Size} bytes, {packet.Length} present", "header") { IsTruncation = true };
-        }
-
-        Aedat31PacketHeader h = Aedat31PacketHeader.Read(packet);
-        if (h.Validate(maxPacketBytes) is { } bad)
-        {
-            throw new EventFormatException(sourceName, offset, bad.Problem, bad.Field);
-        }
-
+        Aedat31PacketHeader h = Aedat31PacketHeader.ReadComplete(packet, sourceName, offset, maxPacketBytes);
         int payload = (int)h.PayloadBytes;
-        if (packet.Length - Aedat31PacketHeader.Size < payload)
-        {
-            throw new EventFormatException(sourceName, offset + packet.Length, $"packet payload of {payload} bytes cut short", "payload") { IsTruncation = true };
-        }
 
         counters.Packets++;
         ReadOnlySpan<byte> events = packet.Slice(Aedat31PacketHeader.Size, h.EventNumber * h.EventSize);

@@ -154,22 +154,8 @@ internal static class Aedat3Packets
     /// <exception cref="EventFormatException">A bad header, or the payload is cut short (IsTruncation).</exception>
     public static int Decode(ReadOnlySpan<byte> packet, IDecodeSink sink, ref Aedat31Counters counters, string sourceName, long offset, int maxPacketBytes)
     {
-        if (packet.Length < Aedat31PacketHeader.Size)
-        {
-            throw new EventFormatException(sourceName, offset, $"packet header needs {Aedat31PacketHeader.Size} bytes, {packet.Length} present", "header") { IsTruncation = true };
-        }
-
-        Aedat31PacketHeader h = Aedat31PacketHeader.Read(packet);
-        if (h.Validate(maxPacketBytes) is { } bad)
-        {
-            throw new EventFormatException(sourceName, offset, bad.Problem, bad.Field);
-        }
-
+        Aedat31PacketHeader h = Aedat31PacketHeader.ReadComplete(packet, sourceName, offset, maxPacketBytes);
         int payload = (int)h.PayloadBytes;
-        if (packet.Length - Aedat31PacketHeader.Size < payload)
-        {
-            throw new EventFormatException(sourceName, offset + packet.Length, $"packet payload of {payload} bytes cut short", "payload") { IsTruncation = true };
-        }
 
         counters.Packets++;
         if (h.EventType is not (Aedat31PacketHeader.PolarityType or Aedat31PacketHeader.SpecialType))
