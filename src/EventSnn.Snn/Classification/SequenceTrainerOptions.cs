@@ -286,7 +286,7 @@ public sealed record SequenceTrainerOptions
 
         Check(Hidden >= 1, nameof(Hidden), Hidden);
         Check(Batch >= 1, nameof(Batch), Batch);
-        Check(streaming ? Threads == 1 : Threads >= 1 && Threads <= 64 && Threads <= Batch, nameof(Threads) + (streaming ? " (streaming learns on one thread)" : " (1..64, at most Batch)"), Threads);
+        Check(streaming ? Threads == 1 : Threads >= 1 && Threads <= 64 && Threads <= Batch, nameof(Threads), Threads, streaming ? "streaming learns on one thread" : "1..64, at most Batch");
         Check(Chunks >= 1, nameof(Chunks), Chunks);
         Check(ChunkLength >= 0, nameof(ChunkLength), ChunkLength);
         Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate);
@@ -294,22 +294,18 @@ public sealed record SequenceTrainerOptions
         Check(Beta > 0 && Beta <= 1, nameof(Beta), Beta);
         Check(GradientClip > 0, nameof(GradientClip), GradientClip);
         Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout);
-        Check(streaming || InputNorm != InputNormKind.Batch || Batch >= 2, nameof(InputNorm) + " (batch norm needs Batch >= 2)", InputNorm);
+        Check(streaming || InputNorm != InputNormKind.Batch || Batch >= 2, nameof(InputNorm), InputNorm, "batch norm needs Batch >= 2");
         Check(NormGain > 0 && double.IsFinite(NormGain), nameof(NormGain), NormGain);
         Check(double.IsFinite(TauBiasInit), nameof(TauBiasInit), TauBiasInit);
         Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay);
         Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
     }
 
-    private static void Check(bool ok, string name, object value)
+    private static void Check(bool ok, string field, object value, string? rule = null)
     {
         if (!ok)
         {
-            // name may carry the rule after the field: "Threads (1..64, at most Batch)"
-            int space = name.IndexOf(' ', StringComparison.Ordinal);
-            string field = space < 0 ? name : name[..space];
-            string rule = space < 0 ? string.Empty : name[space..];
-            throw new ArgumentException($"{field} = {value} is out of range{rule}", field);
+            throw new ArgumentException($"{field} = {value} is out of range{(rule is null ? string.Empty : $" ({rule})")}", field);
         }
     }
 }
