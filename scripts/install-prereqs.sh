@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond the .NET 10 SDK and NuGet:
-# espeak-ng (the spoken-digits generator's speech synthesiser; its test fails loudly without it).
-# Debian/Ubuntu; uses sudo when not root. Does nothing when espeak-ng is already there.
+# Installs what the test suite needs beyond the .NET 10 SDK and NuGet, from Debian packages:
+#   espeak-ng  the spoken-digits generator's speech synthesiser
+#   chromium   the headless browser the serve dashboard test drives (through Playwright)
+# Debian/Ubuntu; uses sudo when not root. Installs only what is missing.
 set -euo pipefail
-if command -v espeak-ng >/dev/null; then exit 0; fi
+missing=()
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v chromium >/dev/null || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq espeak-ng
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
-using EventSnn.Pipeline.Serving;
 
 namespace EventSnn.Fuzz;
 
@@ -14,7 +13,7 @@ namespace EventSnn.Fuzz;
 /// <remarks>
 /// Input framing: reader targets take the bytes as a file. Datagram targets (jaer-udp,
 /// aedat3-udp) take a sequence of [uint16 big-endian length][datagram]. Stream targets (dv-tcp,
-/// aedat3-tcp, jaer-tcp, labels, http) take one byte giving the largest read (1..256 bytes, as a
+/// aedat3-tcp, jaer-tcp, labels) take one byte giving the largest read (1..256 bytes, as a
 /// socket delivers partial reads), then the stream.
 /// </remarks>
 public static class FuzzTargets
@@ -38,7 +37,6 @@ public static class FuzzTargets
         ["jaer-tcp"] = JaerTcp,
         ["jaer-udp"] = JaerUdp,
         ["labels"] = Labels,
-        ["http"] = Http,
     };
 
     /// <summary>Reader options of the file targets: small buffers (more refills and boundaries), 1 MiB length bound.</summary>
@@ -185,42 +183,6 @@ public static class FuzzTargets
         }
 
         decoder.Complete();
-    }
-
-    private static void Http(byte[] data)
-    {
-        // the socket loop of the HTTP endpoint: a bounded head, looked at after every read
-        byte[] head = new byte[8192];
-        int used = 0;
-        foreach (ReadOnlyMemory<byte> chunk in Chunks(data))
-        {
-            if (used == head.Length)
-            {
-                return; // 431
-            }
-
-            int n = Math.Min(chunk.Length, head.Length - used);
-            chunk.Span[..n].CopyTo(head.AsSpan(used));
-            int before = used;
-            used += n;
-            (int status, string? target) = HttpRequestHead.Received(head.AsSpan(0, used), before);
-            if (status is not (0 or 200 or 400 or 405))
-            {
-                throw new InvalidOperationException($"unexpected status {status}");
-            }
-
-            if (status == 200)
-            {
-                int q = target!.IndexOf('?', StringComparison.Ordinal);
-                HttpRequestHead.StreamFilter(q >= 0 ? target[(q + 1)..] : string.Empty);
-                return;
-            }
-
-            if (status != 0)
-            {
-                return;
-            }
-        }
     }
 
     /// <summary>[uint16 big-endian length][datagram]... (a short last datagram takes what is left).</summary>

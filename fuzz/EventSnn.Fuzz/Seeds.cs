@@ -72,8 +72,6 @@ public static class Seeds
         Put("jaer-tcp", "reads-of-13", [12, .. records]);
         Put("jaer-udp", "numbered-datagrams", [.. Framed([0, 0, 0, 1, .. records.AsSpan(0, 400)]), .. Framed([0, 0, 0, 3, .. records.AsSpan(400, 160)]), .. Framed([0, 0, 0, 2, .. records.AsSpan(560, 8)])]);
         Put("labels", "lines", [6, .. Encoding.ASCII.GetBytes("t_us,label\n1000,3\n# comment\n\n2000 , 4\nbad line\n3000,12\n4000,1")]);
-        Put("http", "get-events", [4, .. Encoding.ASCII.GetBytes("GET /events?stream=dv%3A127.0.0.1&x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n")]);
-        Put("http", "post-health", [255, .. Encoding.ASCII.GetBytes("POST /health HTTP/1.0\r\nContent-Length: 0\r\n\r\n")]);
     }
 
     private static DvsEvent[] Events(int count, int width, int height, int seed, int step = 40)

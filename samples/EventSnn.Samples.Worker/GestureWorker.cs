@@ -1,6 +1,6 @@
 using EventSnn.Events;
 using EventSnn.Pipeline;
-using EventSnn.Pipeline.Serving;
+using EventSnn.Serving;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
+using EventSnn.Testing;
 
 namespace EventSnn.Cli.Tests;
 
@@ -41,7 +42,7 @@ public class SendTests
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(15))
         {
-            (int status, string body) = await ServeIo.Http(http, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+            (int status, string body) = await HttpProbe.Get(http, "/health");
             Assert.Equal(200, status);
             streams = [.. JsonDocument.Parse(body).RootElement.GetProperty("streams").EnumerateArray()];
             if (streams.Length == 2 && streams.All(s => !s.GetProperty("active").GetBoolean()))

@@ -9,7 +9,8 @@ using EventSnn.Cli.Commands;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
-using EventSnn.Pipeline.Serving;
+using EventSnn.Serving;
+using EventSnn.Testing;
 
 namespace EventSnn.Cli.Tests;
 
@@ -45,7 +46,7 @@ public class ServeTests
             int udp = listening.GetProperty("jaer_udp").GetInt32();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(40));
             Task<List<string>> published = ServeIo.ReadLines(listening.GetProperty("publish").GetInt32(), timeout.Token);
-            Task<List<string>> sse = ServeIo.ReadSse(listening.GetProperty("http").GetInt32(), "/events", timeout.Token);
+            Task<List<string>> sse = HttpProbe.ReadSse(listening.GetProperty("http").GetInt32(), "/events", timeout.Token);
             await stdout.WaitUntil(() => ServeIo.HealthSubscribers(listening.GetProperty("http").GetInt32()) >= 2); // the publisher and the SSE client
             await Task.WhenAll(Task.Run(() => ServeIo.PushTcp(dv, ServeIo.DvStream(gesture))), Task.Run(() => ServeIo.SendUdp(udp, pattern)));
             await stdout.WaitUntil(() => stderr.Lines.Count(l => l.Contains(": ended (", StringComparison.Ordinal)) >= 2);
@@ -54,7 +55,7 @@ public class ServeTests
             int labelledRef = gestureRef.Count(d => d.Truth is not null);
             int correctRef = gestureRef.Count(d => d.Truth is not null && d.Truth == d.Label);
             Assert.True(labelledRef > 0);
-            (int status, string health) = await ServeIo.Http(listening.GetProperty("http").GetInt32(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+            (int status, string health) = await HttpProbe.Get(listening.GetProperty("http").GetInt32(), "/health");
             Assert.Equal(200, status);
             JsonElement[] healthStreams = [.. JsonDocument.Parse(health).RootElement.GetProperty("streams").EnumerateArray()];
             JsonElement camera = healthStreams.Single(h => h.GetProperty("id").GetString() == "left-camera");
@@ -129,7 +130,7 @@ public class ServeTests
             await Task.Run(() => ServeIo.PushTcp(dv, ServeIo.DvStream(b)));
             await tool.WaitUntil(() => tool.Stdout.Count(l => l.StartsWith("{\"t_us\"", StringComparison.Ordinal)) >= aRef.Count - 1 + bRef.Count);
 
-            (int status, string health) = await ServeIo.Http(http, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+            (int status, string health) = await HttpProbe.Get(http, "/health");
             Assert.Equal(200, status);
             JsonElement[] streams = [.. JsonDocument.Parse(health).RootElement.GetProperty("streams").EnumerateArray()];
             Assert.Equal(2, streams.Length);
@@ -509,51 +510,15 @@ internal static class ServeIo
         return lines;
     }
 
-    public static async Task<List<string>> ReadSse(int port, string target, CancellationToken token)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, port, token);
-        NetworkStream s = client.GetStream();
-        await s.WriteAsync(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n"), token);
-        using var reader = new StreamReader(s, Encoding.UTF8);
-        Assert.Equal("HTTP/1.1 200 OK", await reader.ReadLineAsync(token));
-        while (await reader.ReadLineAsync(token) is { Length: > 0 })
-        {
-        }
-
-        var data = new List<string>();
-        while (await reader.ReadLineAsync(token) is { } line)
-        {
-            if (line.StartsWith("data: ", StringComparison.Ordinal))
-            {
-                data.Add(line["data: ".Length..]);
-            }
-        }
-
-        return data;
-    }
-
-    public static async Task<(int Status, string Body)> Http(int port, byte[] request)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, port);
-        NetworkStream s = client.GetStream();
-        await s.WriteAsync(request);
-        using var reader = new StreamReader(s, Encoding.UTF8);
-        string all = await reader.ReadToEndAsync();
-        int status = int.Parse(all.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        return (status, all[(all.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
-    }
-
     /// <summary>Subscribers the server counts (GET /health), or -1 when it does not answer yet.</summary>
     public static int HealthSubscribers(int httpPort)
     {
         try
         {
-            (int status, string body) = Http(httpPort, "GET /health HTTP/1.1\r\n\r\n"u8.ToArray()).GetAwaiter().GetResult();
+            (int status, string body) = HttpProbe.Get(httpPort, "/health").GetAwaiter().GetResult();
             return status == 200 ? JsonDocument.Parse(body).RootElement.GetProperty("subscribers").GetInt32() : -1;
         }
-        catch (SocketException)
+        catch (HttpRequestException)
         {
             return -1;
         }

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using CsCheck;
 using EventSnn.Events;
 using EventSnn.IO;
-using EventSnn.Pipeline.Serving;
 
 namespace EventSnn.Pipeline.Tests;
 
@@ -104,30 +103,6 @@ public class ProtocolDecoderTests
         Assert.Equal(Enumerable.Range(0, 50).Select(i => 100L + i), sink.Events.Select(e => e.T));
     }
 
-    [Theory]
-    [InlineData("GET /events?stream=a%20b HTTP/1.1\r\nHost: x\r\n\r\n", 200, "/events?stream=a%20b")]
-    [InlineData("POST /health HTTP/1.1\r\n\r\n", 405, null)]
-    [InlineData("\u0001\u0002garbage\n", 400, null)]
-    [InlineData("GET /health HTTP/1.1\r\nHost: x", 0, null)]
-    public void Http_request_heads_parse_in_any_chunking(string request, int status, string? target)
-    {
-        byte[] bytes = System.Text.Encoding.Latin1.GetBytes(request);
-        for (int chunk = 1; chunk <= bytes.Length; chunk++)
-        {
-            (int Status, string? Target) result = (0, null);
-            for (int used = 0; used < bytes.Length && result.Status == 0;)
-            {
-                int before = used;
-                used = Math.Min(bytes.Length, used + chunk);
-                result = HttpRequestHead.Received(bytes.AsSpan(0, used), before);
-            }
-
-            Assert.Equal((status, target), result);
-        }
-
-        Assert.Equal("a b", HttpRequestHead.StreamFilter("x=1&stream=a%20b"));
-    }
-
     [Fact]
     public void Decoders_take_arbitrary_bytes_in_any_chunking_and_fail_only_with_EventFormatException()
     {
@@ -147,7 +122,6 @@ public class ProtocolDecoderTests
                 part.CopyTo(jaerTcp.Free);
                 jaerTcp.Received(part.Length, sink);
                 labels.Feed(part);
-                HttpRequestHead.Received(bytes.AsSpan(0, at + part.Length), at);
             }
 
             labels.Complete();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EventSnn.Datasets;
 using EventSnn.Pipeline;
 using EventSnn.Snn;
 using EventSnn.Transforms;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reactive.Linq;
 using System.Runtime.InteropServices;
+using EventSnn.Datasets;
 using EventSnn.Datasets.Generators;
 using EventSnn.Events;
 using EventSnn.IO;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using EventSnn.Datasets;
 using EventSnn.Snn;
 using EventSnn.Snn.Classification;
 using EventSnn.Transforms;
@@ -187,7 +188,7 @@ internal sealed class EvalCommand : Command
 
     /// <summary>One name per class: the checkpoint's (or the dataset's) names, the index where a name is missing.</summary>
     internal static IReadOnlyList<string> ClassNames(IReadOnlyList<string>? names, int classes) =>
-        EventSnn.Pipeline.ModelMetadata.ClassNames(names, classes);
+        EventSnn.Datasets.ModelMetadata.ClassNames(names, classes);
 
     /// <summary>
     /// The recipe stored in the checkpoint (how decisions are read); a checkpoint without one was

@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using EventSnn.Datasets;
 using EventSnn.Events;
-using EventSnn.Pipeline.Serving;
+using EventSnn.Serving;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -358,7 +359,7 @@ internal sealed class ServeCommand : Command
 
             if (!check.PreprocessingStored)
             {
-                notices?.Add(EventSnn.Pipeline.ModelMetadata.MissingNotice(checkpoint!.Data, check.Preprocessing));
+                notices?.Add(EventSnn.Datasets.ModelMetadata.MissingNotice(checkpoint!.Data, check.Preprocessing));
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using EventSnn.Datasets;
 using EventSnn.Pipeline;
 using EventSnn.Snn;
 using EventSnn.Snn.Classification;

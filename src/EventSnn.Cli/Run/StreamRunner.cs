@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reactive.Linq;
+using EventSnn.Datasets;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using EventSnn.Events;
-using EventSnn.Pipeline.Serving;
+using EventSnn.Serving;
 using EventSnn.Samples.Worker;
 using Microsoft.Extensions.Logging;
 
-namespace EventSnn.Pipeline.Tests;
+namespace EventSnn.Serving.Tests;
 
 /// <summary>The README's hosted worker (samples/EventSnn.Samples.Worker/GestureWorker.cs, compiled into this project) against a loopback source.</summary>
 public class EmbeddingSampleTests

@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using EventSnn.Events;
 using EventSnn.IO;
+using EventSnn.Pipeline;
 using EventSnn.Snn;
 
-namespace EventSnn.Pipeline.Serving;
+namespace EventSnn.Serving;
 
 /// <summary>
 /// The input side of <c>eventsnn serve</c>: listens on the configured ports and runs every
@@ -428,8 +429,21 @@ public sealed class StreamServer : IAsyncDisposable
     {
         long outOfRange = classifier.OutOfRange;
         long events = classifier.Events;
+        long decisions = classifier.Decisions;
+        if (_hub.FrameSubscribers > 0)
+        {
+            status.Preview ??= new FramePreview(status.Id, classifier.Geometry, _options.FrameInterval);
+            status.Preview.Add(batch);
+        }
+
         classifier.Process(batch, _hub.Publish);
+        if (status.Preview?.TakeIfDue() is { } frame)
+        {
+            _hub.PublishFrame(status.Id, frame);
+        }
+
         Interlocked.Add(ref status._events, classifier.Events - events);
+        Interlocked.Add(ref status._steps, (classifier.Decisions - decisions) * classifier.StepsPerWindow);
         Interlocked.Add(ref status._outOfRange, classifier.OutOfRange - outOfRange);
         batch.Clear();
     }
@@ -457,7 +471,9 @@ public sealed class StreamServer : IAsyncDisposable
         {
             if (classifier is not null)
             {
+                long decisions = classifier.Decisions;
                 classifier.Flush(_hub.Publish);
+                Interlocked.Add(ref status._steps, (classifier.Decisions - decisions) * classifier.StepsPerWindow);
                 if (_options.SaveDirectory is { } dir)
                 {
                     Directory.CreateDirectory(dir);

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using EventSnn.Snn;
 using EventSnn.Transforms;
 
-namespace EventSnn.Pipeline;
+namespace EventSnn.Datasets;
 
 /// <summary>
 /// What a checkpoint records about its model's input: the <see cref="Preprocessing"/> it was fed

@@ -5,9 +5,10 @@ using System.Text;
 using System.Text.Json;
 using EventSnn.Events;
 using EventSnn.IO;
-using EventSnn.Pipeline.Serving;
+using EventSnn.Pipeline;
+using EventSnn.Testing;
 
-namespace EventSnn.Pipeline.Tests;
+namespace EventSnn.Serving.Tests;
 
 /// <summary>The serve host in-process on ephemeral loopback ports.</summary>
 public class ServingTests
@@ -155,47 +156,6 @@ public class ServingTests
         return lines;
     }
 
-    internal static async Task<List<string>> ReadSse(int port, string target, CancellationToken token)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, port, token);
-        NetworkStream s = client.GetStream();
-        await s.WriteAsync(Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"), token);
-        using var reader = new StreamReader(s, Encoding.UTF8);
-        string? status = await reader.ReadLineAsync(token);
-        Assert.Equal("HTTP/1.1 200 OK", status);
-        bool eventStream = false;
-        while (await reader.ReadLineAsync(token) is { Length: > 0 } header)
-        {
-            eventStream |= header.Equals("Content-Type: text/event-stream", StringComparison.OrdinalIgnoreCase);
-        }
-
-        Assert.True(eventStream);
-        var data = new List<string>();
-        while (await reader.ReadLineAsync(token) is { } line)
-        {
-            if (line.StartsWith("data: ", StringComparison.Ordinal))
-            {
-                data.Add(line["data: ".Length..]);
-            }
-        }
-
-        return data;
-    }
-
-    internal static async Task<(int Status, string Body)> Http(int port, byte[] request)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, port);
-        NetworkStream s = client.GetStream();
-        await s.WriteAsync(request);
-        using var reader = new StreamReader(s, Encoding.UTF8);
-        string all = await reader.ReadToEndAsync();
-        int status = int.Parse(all.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        int body = all.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        return (status, all[(body + 4)..]);
-    }
-
     private static async Task WaitUntil(Func<bool> condition, string what)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -339,8 +299,8 @@ public class ServingTests
         ServeEndpoints ports = await service.Started;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40));
         Task<List<string>> published = ReadLines(ports.Publish!.Port, cts.Token);
-        Task<List<string>> sse = ReadSse(ports.Http!.Port, "/events", cts.Token);
-        Task<List<string>> sseFiltered = ReadSse(ports.Http!.Port, "/events?stream=" + Uri.EscapeDataString("jaer-udp:") + "none", cts.Token);
+        Task<List<string>> sse = HttpProbe.ReadSse(ports.Http!.Port, "/events", cts.Token);
+        Task<List<string>> sseFiltered = HttpProbe.ReadSse(ports.Http!.Port, "/events?stream=" + Uri.EscapeDataString("jaer-udp:") + "none", cts.Token);
         await WaitUntil(() => service.Hub.Subscribers == 3, "the subscribers");
         await Task.WhenAll(
             Task.Run(() => PushTcp(ports.PortOf(ServeInputKind.Dv), DvStream(gesture))),
@@ -348,7 +308,7 @@ public class ServingTests
             Task.Run(() => PushTcp(ports.PortOf(ServeInputKind.JaerTcp), JaerPairs(other))));
         await WaitUntil(() => service.Hub.EndedStreams.Count == 3, "three streams to end");
 
-        (int status, string health) = await Http(ports.Http.Port, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        (int status, string health) = await HttpProbe.Get(ports.Http.Port, "/health");
         Assert.Equal(200, status);
         await service.StopAsync(CancellationToken.None);
         service.Dispose();
@@ -436,20 +396,23 @@ public class ServingTests
     }
 
     [Fact]
-    public async Task Http_endpoint_answers_400_to_garbage_431_to_huge_heads_404_and_405()
+    public async Task Http_endpoint_answers_400_to_garbage_431_to_huge_heads_408_to_slow_heads_404_and_405()
     {
-        var options = Options() with { Listeners = [], MaxRequestHeadBytes = 1024 };
+        var options = Options() with { Listeners = [], MaxRequestHeadBytes = 1024, RequestTimeout = TimeSpan.FromSeconds(1) };
         var hub = new DecisionHub(options);
-        await using var http = new SseHttpServer(hub, options, IPAddress.Loopback, 0);
+        await using HttpFrontEnd http = await HttpFrontEnd.StartAsync(hub, options, IPAddress.Loopback, 0, null);
         int port = http.EndPoint.Port;
-        Assert.Equal(400, (await Http(port, [0x16, 0x03, 0x01, 0x00, 0xFF, 0x0D, 0x0A, 0x0D, 0x0A])).Status);
-        Assert.Equal(400, (await Http(port, "hello there\r\n\r\n"u8.ToArray())).Status);
-        Assert.Equal(431, (await Http(port, Encoding.ASCII.GetBytes("GET /health HTTP/1.1\r\nX: " + new string('a', 2000) + "\r\n\r\n"))).Status);
-        Assert.Equal(404, (await Http(port, "GET /nope HTTP/1.1\r\n\r\n"u8.ToArray())).Status);
-        Assert.Equal(405, (await Http(port, "POST /events HTTP/1.1\r\n\r\n"u8.ToArray())).Status);
-        (int status, string body) = await Http(port, "GET /health HTTP/1.0\r\n\r\n"u8.ToArray());
+        Assert.Equal(400, (await HttpProbe.Raw(port, "hello there\r\n\r\n"u8.ToArray())).Status);
+        Assert.Equal(400, (await HttpProbe.Raw(port, "GET /health HTTP/1.1\r\nno colon here\r\n\r\n"u8.ToArray())).Status);
+        Assert.Equal(431, (await HttpProbe.Raw(port, Encoding.ASCII.GetBytes("GET /health HTTP/1.1\r\nHost: x\r\nX: " + new string('a', 2000) + "\r\n\r\n"))).Status);
+        Assert.Equal(408, (await HttpProbe.Raw(port, "GET /health HTTP/1.1\r\nHost: x\r\n"u8.ToArray())).Status); // the head never ends
+        Assert.Equal(404, (await HttpProbe.Get(port, "/nope")).Status);
+        Assert.Equal(405, (await HttpProbe.Raw(port, "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray())).Status);
+        (int status, string body) = await HttpProbe.Get(port, "/health");
         Assert.Equal(200, status);
         Assert.Equal("ok", JsonDocument.Parse(body).RootElement.GetProperty("status").GetString());
+        hub.Complete();
+        Assert.Equal(503, (await HttpProbe.Get(port, "/health")).Status); // stopping
     }
 
     [Fact]
@@ -457,16 +420,134 @@ public class ServingTests
     {
         var options = Options() with { Listeners = [], MaxClients = 2 };
         var hub = new DecisionHub(options);
-        await using var http = new SseHttpServer(hub, options, IPAddress.Loopback, 0);
+        await using HttpFrontEnd http = await HttpFrontEnd.StartAsync(hub, options, IPAddress.Loopback, 0, null);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        Task<List<string>> first = ReadSse(http.EndPoint.Port, "/events", cts.Token);
-        Task<List<string>> second = ReadSse(http.EndPoint.Port, "/events", cts.Token);
+        Task<List<string>> first = HttpProbe.ReadSse(http.EndPoint.Port, "/events", cts.Token);
+        Task<List<string>> second = HttpProbe.ReadSse(http.EndPoint.Port, "/events", cts.Token);
         await WaitUntil(() => hub.Subscribers == 2, "two event streams");
-        Assert.Equal(503, (await Http(http.EndPoint.Port, "GET /health HTTP/1.1\r\n\r\n"u8.ToArray())).Status);
+        Assert.Equal(503, (await HttpProbe.Get(http.EndPoint.Port, "/health")).Status);
         hub.Publish(new ClassificationRecord(1, "s", "x", 0, 0.5, 0, null, 0, 1));
         hub.Complete();
         Assert.Single(await first);
         Assert.Single(await second);
+    }
+
+    [Fact]
+    public async Task A_vanished_event_stream_client_does_not_hold_up_the_others()
+    {
+        var options = Options() with { Listeners = [], SubscriberQueue = 16 };
+        var hub = new DecisionHub(options);
+        await using HttpFrontEnd http = await HttpFrontEnd.StartAsync(hub, options, IPAddress.Loopback, 0, null);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+
+        // a client that asks for the event stream and never reads
+        using var stuck = new TcpClient();
+        await stuck.ConnectAsync(IPAddress.Loopback, http.EndPoint.Port);
+        await stuck.GetStream().WriteAsync("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        Task<List<string>> reader = HttpProbe.ReadSse(http.EndPoint.Port, "/events", cts.Token);
+        await WaitUntil(() => hub.Subscribers == 2, "two event streams");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string pad = new('x', 4000);
+        for (int i = 0; i < 2000; i++)
+        {
+            hub.Publish(new ClassificationRecord(i, "s", pad, 0, 0.5, 0, null, i, 1));
+            if (i % 8 == 7)
+            {
+                await Task.Delay(1); // let the reading client keep up
+            }
+        }
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"publishing took {clock.Elapsed}");
+        hub.Complete();
+        Assert.Equal(2000, (await reader).Count);
+        Assert.Equal(1, hub.SlowDisconnects); // the stuck client's queue filled up: it was dropped, nobody waited for it
+    }
+
+    [Fact]
+    public async Task Metrics_api_and_dashboard_describe_the_live_streams()
+    {
+        var options = Options() with { FrameInterval = TimeSpan.FromMilliseconds(20) };
+        var service = new ServeService(options, new DecisionHub(options));
+        await service.StartAsync(CancellationToken.None);
+        try
+        {
+            ServeEndpoints ports = await service.Started;
+            int http = ports.Http!.Port;
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40));
+            var frames = new List<(string Event, string Data)>();
+            Task<List<string>> sse = HttpProbe.ReadSse(http, "/events?frames=1", cts.Token, frames);
+            await WaitUntil(() => service.Hub.FrameSubscribers == 1, "the dashboard's event stream");
+            using EventBatch gesture = GestureEvents("user01_synthetic.aedat4", 1.5);
+            await Task.Run(() => PushTcp(ports.PortOf(ServeInputKind.Dv), DvStream(gesture)));
+            await WaitUntil(() => service.Hub.EndedStreams.Count == 1, "the stream to end");
+            StreamStatus stream = service.Hub.EndedStreams.Single();
+
+            // /metrics: Prometheus text with the stream's counters equal to /health's
+            (int status, string metrics) = await HttpProbe.Get(http, "/metrics");
+            Assert.Equal(200, status);
+            string tag = $"stream=\"{stream.Id}\"";
+            Assert.Equal(stream.Events, MetricValue(metrics, "eventsnn_events_received_total", tag));
+            Assert.Equal(stream.Decisions, MetricValue(metrics, "eventsnn_decisions_total", tag));
+            Assert.Equal(stream.Labelled, MetricValue(metrics, "eventsnn_decisions_labelled_total", tag));
+            Assert.Equal(stream.Correct, MetricValue(metrics, "eventsnn_decisions_correct_total", tag));
+            Assert.Equal(stream.Steps, MetricValue(metrics, "eventsnn_steps_total", tag));
+            Assert.True(stream.Decisions > 0 && stream.Labelled == stream.Decisions);
+            Assert.Equal(stream.Decisions, MetricValue(metrics, "eventsnn_decision_latency_milliseconds_count", tag));
+            Assert.Contains("# TYPE eventsnn_decision_latency_milliseconds histogram", metrics, StringComparison.Ordinal);
+
+            // /api/streams: the same stream as JSON
+            (status, string api) = await HttpProbe.Get(http, "/api/streams");
+            Assert.Equal(200, status);
+            JsonElement listed = JsonDocument.Parse(api).RootElement.EnumerateArray().Single(s => s.GetProperty("id").GetString() == stream.Id);
+            Assert.Equal(stream.Events, listed.GetProperty("events").GetInt64());
+            Assert.False(listed.GetProperty("active").GetBoolean());
+
+            // the dashboard and its files come from the assembly
+            (status, string page) = await HttpProbe.Get(http, "/");
+            Assert.Equal(200, status);
+            Assert.Contains("data-stream", page, StringComparison.Ordinal);
+            Assert.Equal(200, (await HttpProbe.Get(http, "/app.js")).Status);
+            Assert.Equal(200, (await HttpProbe.Get(http, "/style.css")).Status);
+
+            await service.StopAsync(CancellationToken.None);
+            List<string> decisions = await sse;
+            Assert.Equal(stream.Decisions, decisions.Count);
+
+            // frames: the sensor's size, ON and OFF planes that add up to at most the events sent
+            Assert.NotEmpty(frames);
+            Assert.All(frames, f => Assert.Equal("frame", f.Event));
+            long counted = 0;
+            foreach ((_, string data) in frames)
+            {
+                JsonElement f = JsonDocument.Parse(data).RootElement;
+                Assert.Equal(stream.Id, f.GetProperty("stream").GetString());
+                Assert.Equal((128, 128, 1), (f.GetProperty("sensor_width").GetInt32(), f.GetProperty("sensor_height").GetInt32(), f.GetProperty("scale").GetInt32()));
+                byte[] on = f.GetProperty("on").GetBytesFromBase64();
+                byte[] off = f.GetProperty("off").GetBytesFromBase64();
+                Assert.Equal(128 * 128, on.Length);
+                Assert.Equal(128 * 128, off.Length);
+                counted += on.Sum(b => (long)b) + off.Sum(b => (long)b);
+            }
+
+            Assert.InRange(counted, 1, gesture.Count);
+        }
+        finally
+        {
+            service.Dispose();
+        }
+    }
+
+    private static long MetricValue(string metrics, string name, string tag)
+    {
+        foreach (string line in metrics.Split('\n'))
+        {
+            if (line.StartsWith(name + "{", StringComparison.Ordinal) && line.Contains(tag, StringComparison.Ordinal))
+            {
+                return (long)double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"no {name} with {tag} in:\n{metrics}");
     }
 
     [Fact]

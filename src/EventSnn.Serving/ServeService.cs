@@ -1,9 +1,10 @@
 using System.Net;
+using EventSnn.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace EventSnn.Pipeline.Serving;
+namespace EventSnn.Serving;
 
 /// <summary>The ports a running <see cref="ServeService"/> listens on (useful with port 0).</summary>
 /// <param name="Inputs">Input listeners and their bound endpoints.</param>
@@ -50,7 +51,8 @@ public sealed record ServeEndpoints(IReadOnlyList<(ServeListener Listener, IPEnd
 
 /// <summary>
 /// The whole <c>serve</c> host as one hosted service: the <see cref="StreamServer"/> inputs, the
-/// <see cref="JsonLinesPublisher"/> and the <see cref="SseHttpServer"/>, around one
+/// <see cref="JsonLinesPublisher"/> and the HTTP front end (Kestrel: dashboard, /events, /health,
+/// /metrics, /api/streams), around one
 /// <see cref="DecisionHub"/>. Stopping (Ctrl-C/SIGTERM through the host) stops accepting,
 /// decides every open window, saves per-stream checkpoints, then drains the subscribers.
 /// Register with <see cref="ServeServiceCollectionExtensions.AddEventSnnServe"/>.
@@ -59,13 +61,15 @@ public sealed class ServeService : BackgroundService
 {
     private readonly ServeOptions _options;
     private readonly ILogger<ServeService>? _logger;
+    private readonly ILoggerFactory? _loggerFactory;
     private readonly TaskCompletionSource<ServeEndpoints> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StreamServer? _server;
     private JsonLinesPublisher? _publisher;
-    private SseHttpServer? _http;
+    private HttpFrontEnd? _http;
+    private ServeMetrics? _metrics;
 
     /// <summary>Creates the service.</summary>
-    public ServeService(ServeOptions options, DecisionHub hub, ILogger<ServeService>? logger = null)
+    public ServeService(ServeOptions options, DecisionHub hub, ILogger<ServeService>? logger = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(hub);
@@ -73,6 +77,7 @@ public sealed class ServeService : BackgroundService
         _options = options;
         Hub = hub;
         _logger = logger;
+        _loggerFactory = loggerFactory;
         if (logger is not null)
         {
             hub.Log += message => logger.LogInformation("{Message}", message);
@@ -85,8 +90,8 @@ public sealed class ServeService : BackgroundService
     /// <summary>Completes with the bound endpoints once every listener is up (faults if binding failed).</summary>
     public Task<ServeEndpoints> Started => _started.Task;
 
-    /// <summary>Binds everything synchronously so that the host fails to start when a port is taken.</summary>
-    public override Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Binds everything before returning, so that the host fails to start when a port is taken.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -100,7 +105,8 @@ public sealed class ServeService : BackgroundService
 
             if (_options.HttpPort is { } http)
             {
-                _http = new SseHttpServer(Hub, _options, address, http);
+                _metrics = new ServeMetrics(Hub);
+                _http = await HttpFrontEnd.StartAsync(Hub, _options, address, http, _loggerFactory).ConfigureAwait(false);
             }
 
             var endpoints = new ServeEndpoints(_server.EndPoints, _publisher?.EndPoint, _http?.EndPoint);
@@ -118,7 +124,7 @@ public sealed class ServeService : BackgroundService
             throw;
         }
 
-        return base.StartAsync(cancellationToken);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops inputs first (open windows decided, checkpoints saved), then drains and closes the publishers.</summary>
@@ -149,6 +155,7 @@ public sealed class ServeService : BackgroundService
         _server?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _publisher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _http?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _metrics?.Dispose();
         base.Dispose();
     }
 
@@ -167,7 +174,7 @@ public static class ServeServiceCollectionExtensions
         options.Validate();
         services.AddSingleton(options);
         services.AddSingleton<DecisionHub>();
-        services.AddSingleton(sp => new ServeService(options, sp.GetRequiredService<DecisionHub>(), sp.GetService<ILogger<ServeService>>()));
+        services.AddSingleton(sp => new ServeService(options, sp.GetRequiredService<DecisionHub>(), sp.GetService<ILogger<ServeService>>(), sp.GetService<ILoggerFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<ServeService>());
         return services;
     }

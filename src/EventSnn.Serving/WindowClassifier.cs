@@ -1,11 +1,13 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using EventSnn.Datasets;
 using EventSnn.Events;
+using EventSnn.Pipeline;
 using EventSnn.Snn.Classification;
 using EventSnn.Transforms;
 
-namespace EventSnn.Pipeline.Serving;
+namespace EventSnn.Serving;
 
 /// <summary>One classification published by the server.</summary>
 /// <param name="TUs">End of the decided window in stream time (microseconds): the window is [TUs - WindowUs, TUs).</param>

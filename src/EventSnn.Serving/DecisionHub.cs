@@ -1,14 +1,16 @@
 using System.Collections.Concurrent;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using System.Threading.Channels;
+using EventSnn.Pipeline;
 
-namespace EventSnn.Pipeline.Serving;
+namespace EventSnn.Serving;
 
 /// <summary>Live counters of one stream, as reported by GET /health.</summary>
 public sealed class StreamStatus
 {
     internal long _events;
+    internal long _steps;
     internal long _decisions;
     internal long _labelled;
     internal long _correct;
@@ -45,6 +47,9 @@ public sealed class StreamStatus
     /// <summary>Events binned.</summary>
     public long Events => Interlocked.Read(ref _events);
 
+    /// <summary>Network time steps run.</summary>
+    public long Steps => Interlocked.Read(ref _steps);
+
     /// <summary>Decisions published.</summary>
     public long Decisions => Interlocked.Read(ref _decisions);
 
@@ -75,6 +80,9 @@ public sealed class StreamStatus
 
     /// <summary>Checkpoint written for this stream, if any.</summary>
     public string? Checkpoint { get; internal set; }
+
+    /// <summary>The dashboard's picture of the stream (created when the first frame subscriber appears).</summary>
+    internal FramePreview? Preview { get; set; }
 }
 
 /// <summary>
@@ -95,6 +103,7 @@ public sealed class DecisionHub
     private long _published;
     private long _dropped;
     private long _slowDisconnects;
+    private int _frameSubscribers;
     private volatile bool _completed;
 
     /// <summary>Creates the hub.</summary>
@@ -122,6 +131,9 @@ public sealed class DecisionHub
     /// <summary>Current subscribers.</summary>
     public int Subscribers => _subscribers.Count;
 
+    /// <summary>Current subscribers that also receive event frames (the dashboard).</summary>
+    public int FrameSubscribers => Volatile.Read(ref _frameSubscribers);
+
     /// <summary>Streams currently active.</summary>
     public IReadOnlyCollection<StreamStatus> ActiveStreams => [.. _active.Values];
 
@@ -148,8 +160,13 @@ public sealed class DecisionHub
         return last;
     }
 
-    /// <summary>Opens a subscription with a bounded queue of UTF-8 JSON lines (no newline).</summary>
-    public Subscription Subscribe(string? streamFilter = null)
+    /// <summary>
+    /// Opens a subscription with a bounded queue of UTF-8 JSON lines (no newline): decisions, and
+    /// with <paramref name="frames"/> also the streams' event frames (objects whose "type" is
+    /// "frame", see <see cref="IsFrame"/>; a frame that finds the queue full is skipped, never
+    /// counted against the subscriber).
+    /// </summary>
+    public Subscription Subscribe(string? streamFilter = null, bool frames = false)
     {
         long id = Interlocked.Increment(ref _nextId);
         var channel = Channel.CreateBounded<byte[]>(
@@ -160,8 +177,13 @@ public sealed class DecisionHub
                 FullMode = _options.SlowSubscribers == SlowSubscriberPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
             },
             _ => Interlocked.Increment(ref _dropped));
-        var sub = new Subscription(this, id, channel, streamFilter);
+        var sub = new Subscription(this, id, channel, streamFilter, frames);
         _subscribers[id] = sub;
+        if (frames)
+        {
+            Interlocked.Increment(ref _frameSubscribers);
+        }
+
         if (_completed)
         {
             channel.Writer.TryComplete();
@@ -215,6 +237,24 @@ public sealed class DecisionHub
         Decided?.Invoke(record);
     }
 
+    /// <summary>True when <paramref name="json"/> (an item of a subscription) is an event frame rather than a decision.</summary>
+    public static bool IsFrame(ReadOnlySpan<byte> json) => json.StartsWith("{\"type\":\"frame\""u8);
+
+    /// <summary>Offers one event frame of <paramref name="stream"/> to the frame subscribers (skipped where the queue is full).</summary>
+    internal void PublishFrame(string stream, byte[] json)
+    {
+        lock (_fanOut)
+        {
+            foreach (Subscription sub in _subscribers.Values)
+            {
+                if (sub.Frames && (sub.Filter is null || sub.Filter == stream) && sub.Reader.Count < _options.SubscriberQueue / 2)
+                {
+                    sub.Channel.Writer.TryWrite(json);
+                }
+            }
+        }
+    }
+
     /// <summary>Ends every subscription once its queue is drained (server shutdown).</summary>
     public void Complete()
     {
@@ -223,6 +263,32 @@ public sealed class DecisionHub
         {
             sub.Channel.Writer.TryComplete();
         }
+    }
+
+    /// <summary>True once <see cref="Complete"/> was called (the server is stopping).</summary>
+    public bool IsCompleted => _completed;
+
+    /// <summary>The /api/streams document: a JSON array of every active and recently ended stream (as in /health).</summary>
+    public string StreamsJson()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (StreamStatus s in _active.Values)
+            {
+                WriteStream(w, s);
+            }
+
+            foreach (StreamStatus s in _ended)
+            {
+                WriteStream(w, s);
+            }
+
+            w.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>The /health document: status, counters and every active and recently ended stream.</summary>
@@ -290,7 +356,13 @@ public sealed class DecisionHub
 
     internal void WriteLog(string message) => Log?.Invoke(message);
 
-    private void Remove(long id) => _subscribers.TryRemove(id, out _);
+    private void Remove(long id)
+    {
+        if (_subscribers.TryRemove(id, out Subscription? sub) && sub.Frames)
+        {
+            Interlocked.Decrement(ref _frameSubscribers);
+        }
+    }
 
     private static void WriteStream(Utf8JsonWriter w, StreamStatus s)
     {
@@ -300,7 +372,9 @@ public sealed class DecisionHub
         w.WriteString("peer", s.Peer);
         w.WriteBoolean("active", s.Active);
         w.WriteNumber("events", s.Events);
+        w.WriteNumber("steps", s.Steps);
         w.WriteNumber("decisions", s.Decisions);
+        w.WriteString("started", s.Started);
         WriteAccuracy(w, s);
         w.WriteNumber("bytes", s.Bytes);
         w.WriteNumber("out_of_range", s.OutOfRange);
@@ -345,13 +419,17 @@ public sealed class DecisionHub
         private readonly DecisionHub _hub;
         private int _closed;
 
-        internal Subscription(DecisionHub hub, long id, Channel<byte[]> channel, string? filter)
+        internal Subscription(DecisionHub hub, long id, Channel<byte[]> channel, string? filter, bool frames)
         {
             _hub = hub;
             Id = id;
             Channel = channel;
             Filter = filter;
+            Frames = frames;
         }
+
+        /// <summary>True when the subscriber also receives event frames.</summary>
+        public bool Frames { get; }
 
         /// <summary>Subscriber number.</summary>
         public long Id { get; }

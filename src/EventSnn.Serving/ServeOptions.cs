@@ -1,7 +1,8 @@
 using EventSnn.Events;
 using EventSnn.IO;
+using EventSnn.Pipeline;
 
-namespace EventSnn.Pipeline.Serving;
+namespace EventSnn.Serving;
 
 /// <summary>The kind of input a serve listener accepts.</summary>
 public enum ServeInputKind
@@ -159,7 +160,7 @@ public sealed record ServeOptions
     /// <summary>Port of the JSON-lines TCP publisher (0 = ephemeral, null = off).</summary>
     public int? PublishPort { get; init; }
 
-    /// <summary>Port of the HTTP endpoint (GET /events as Server-Sent Events, GET /health; 0 = ephemeral, null = off).</summary>
+    /// <summary>Port of the HTTP endpoint (Kestrel: the dashboard at /, /events as Server-Sent Events, /health, /metrics, /api/streams; 0 = ephemeral, null = off).</summary>
     public int? HttpPort { get; init; }
 
     /// <summary>Binning and model of every stream.</summary>
@@ -201,6 +202,9 @@ public sealed record ServeOptions
     /// <summary>Reader options of DV streams (bounds every length read from the wire).</summary>
     public ReaderOptions Reader { get; init; } = ReaderOptions.Default with { MaxPacketBytes = 16 << 20 };
 
+    /// <summary>Shortest wall time between two event frames of a stream sent to the dashboard (<c>/events?frames=1</c>).</summary>
+    public TimeSpan FrameInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Ended streams kept for /health.</summary>
     public int EndedStreamsKept { get; init; } = 256;
 
@@ -224,6 +228,11 @@ public sealed record ServeOptions
         if (MaxStreams < 1 || SubscriberQueue < 1 || MaxClients < 1 || MaxRequestHeadBytes < 256)
         {
             throw new ArgumentException("MaxStreams, SubscriberQueue, MaxClients must be >= 1 and MaxRequestHeadBytes >= 256", nameof(MaxStreams));
+        }
+
+        if (FrameInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"FrameInterval = {FrameInterval} must be positive", nameof(FrameInterval));
         }
 
         if (!DefaultGeometry.IsKnown)

@@ -1,7 +1,8 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
+using EventSnn.Pipeline;
 
-namespace EventSnn.Pipeline.Serving;
+namespace EventSnn.Serving;
 
 /// <summary>
 /// The accept loop shared by the decision publishers: listens on a TCP port, hands every accepted
