@@ -86,6 +86,9 @@ internal sealed class HttpFrontEnd : IAsyncDisposable
 
         WebApplication app = builder.Build();
         HttpFrontEnd? front = null;
+        app.UseStatusCodePages(ctx => ctx.HttpContext.Response.StatusCode == StatusCodes.Status404NotFound
+            ? ctx.HttpContext.Response.WriteAsync("not found: try /, /events, /health, /metrics or /api/streams\n", ctx.HttpContext.RequestAborted)
+            : Task.CompletedTask);
         app.UseRateLimiter();
         var files = new ManifestEmbeddedFileProvider(typeof(HttpFrontEnd).Assembly, "wwwroot");
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
@@ -101,12 +104,6 @@ internal sealed class HttpFrontEnd : IAsyncDisposable
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/api/streams", (HttpContext ctx) => WriteStreams(ctx, hub));
         app.MapGet("/events", (HttpContext ctx) => front!.Events(ctx));
-        app.MapFallback((HttpContext ctx) =>
-        {
-            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
-            return ctx.Response.WriteAsync("not found: try /, /events, /health, /metrics or /api/streams\n", ctx.RequestAborted);
-        });
-
         try
         {
             await app.StartAsync().ConfigureAwait(false);

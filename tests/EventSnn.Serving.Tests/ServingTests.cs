@@ -166,7 +166,7 @@ public class ServingTests
         }
     }
 
-    private static string User01Labels => Path.Combine(RepoRoot(), "recordings", "gestures", "user01_synthetic_labels.csv");
+    internal static string User01Labels => Path.Combine(RepoRoot(), "recordings", "gestures", "user01_synthetic_labels.csv");
 
     /// <summary>DV streams have user01's labels and learn online (each its own model copy); jAER streams have no labels.</summary>
     private static ServeOptions Options(string? saveDir = null) => new()
@@ -406,7 +406,9 @@ public class ServingTests
         Assert.Equal(400, (await HttpProbe.Raw(port, "GET /health HTTP/1.1\r\nno colon here\r\n\r\n"u8.ToArray())).Status);
         Assert.Equal(431, (await HttpProbe.Raw(port, Encoding.ASCII.GetBytes("GET /health HTTP/1.1\r\nHost: x\r\nX: " + new string('a', 2000) + "\r\n\r\n"))).Status);
         Assert.Equal(408, (await HttpProbe.Raw(port, "GET /health HTTP/1.1\r\nHost: x\r\n"u8.ToArray())).Status); // the head never ends
-        Assert.Equal(404, (await HttpProbe.Get(port, "/nope")).Status);
+        (int notFound, string hint) = await HttpProbe.Get(port, "/nope");
+        Assert.Equal(404, notFound);
+        Assert.Contains("/events", hint, StringComparison.Ordinal);
         Assert.Equal(405, (await HttpProbe.Raw(port, "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray())).Status);
         (int status, string body) = await HttpProbe.Get(port, "/health");
         Assert.Equal(200, status);
@@ -491,7 +493,7 @@ public class ServingTests
             Assert.Equal(stream.Labelled, MetricValue(metrics, "eventsnn_decisions_labelled_total", tag));
             Assert.Equal(stream.Correct, MetricValue(metrics, "eventsnn_decisions_correct_total", tag));
             Assert.Equal(stream.Steps, MetricValue(metrics, "eventsnn_steps_total", tag));
-            Assert.True(stream.Decisions > 0 && stream.Labelled == stream.Decisions);
+            Assert.True(stream.Decisions > 0 && stream.Labelled > 0);
             Assert.Equal(stream.Decisions, MetricValue(metrics, "eventsnn_decision_latency_milliseconds_count", tag));
             Assert.Contains("# TYPE eventsnn_decision_latency_milliseconds histogram", metrics, StringComparison.Ordinal);
 
