@@ -39,6 +39,7 @@ internal sealed class HttpFrontEnd : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly DecisionHub _hub;
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
 
     private HttpFrontEnd(WebApplication app, DecisionHub hub, IPEndPoint endPoint)
     {
@@ -133,13 +134,21 @@ internal sealed class HttpFrontEnd : IAsyncDisposable
         }
         finally
         {
-            await _stopping.CancelAsync().ConfigureAwait(false);
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                await _stopping.CancelAsync().ConfigureAwait(false);
+            }
         }
     }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();

@@ -435,6 +435,20 @@ public class ServingTests
     }
 
     [Fact]
+    public async Task An_http_port_already_in_use_fails_the_start_naming_the_port()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var options = Options() with { Listeners = [], HttpPort = port };
+        var service = new ServeService(options, new DecisionHub(options));
+        IOException error = await Assert.ThrowsAsync<IOException>(() => service.StartAsync(CancellationToken.None));
+        Assert.Contains($"127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<IOException>(() => service.Started);
+        service.Dispose();
+    }
+
+    [Fact]
     public async Task A_vanished_event_stream_client_does_not_hold_up_the_others()
     {
         var options = Options() with { Listeners = [], SubscriberQueue = 16 };

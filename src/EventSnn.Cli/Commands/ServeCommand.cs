@@ -13,7 +13,7 @@ namespace EventSnn.Cli.Commands;
 /// <summary>
 /// `eventsnn serve`: a long-running host (Microsoft.Extensions.Hosting) accepting DV AEDAT4 (TCP)
 /// and jAER (UDP, TCP) streams, one model copy per stream, publishing decisions as JSON lines over
-/// TCP and as Server-Sent Events over HTTP. The logic lives in EventSnn.Pipeline.Serving.
+/// TCP and as Server-Sent Events over HTTP (with the dashboard, health and metrics). The logic lives in EventSnn.Serving.
 /// </summary>
 internal sealed class ServeCommand : Command
 {
