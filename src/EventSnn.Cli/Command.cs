@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace EventSnn.Cli;
 
@@ -7,7 +6,14 @@ namespace EventSnn.Cli;
 /// <param name="Name">Long name without dashes.</param>
 /// <param name="Value">Placeholder for the value, or null for a flag.</param>
 /// <param name="Description">One line of help.</param>
-public sealed record OptionSpec(string Name, string? Value, string Description);
+public sealed record OptionSpec(string Name, string? Value, string Description)
+{
+    /// <summary>Other accepted names without dashes (former names of the option, listed in help after the name).</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>Accepted but not listed in help (kept for scripts written against an older name).</summary>
+    public bool Hidden { get; init; }
+}
 
 /// <summary>One command of the tool.</summary>
 public abstract class Command
@@ -26,32 +32,6 @@ public abstract class Command
 
     /// <summary>Runs the command; returns the exit code.</summary>
     public abstract int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr);
-
-    /// <summary>Full help text.</summary>
-    public string Help()
-    {
-        var sb = new StringBuilder();
-        sb.Append("usage: eventsnn ").Append(Name);
-        if (Arguments.Length > 0)
-        {
-            sb.Append(' ').Append(Arguments);
-        }
-
-        sb.AppendLine(" [options]");
-        sb.AppendLine();
-        sb.AppendLine(Summary);
-        sb.AppendLine();
-        sb.AppendLine("options:");
-        foreach (OptionSpec o in Options)
-        {
-            string left = "--" + o.Name + (o.Value is null ? string.Empty : " <" + o.Value + ">");
-            sb.Append("  ").Append(left.PadRight(32)).AppendLine(o.Description);
-        }
-
-        sb.Append("  ").Append("--verbose".PadRight(32)).AppendLine("show stack traces on errors");
-        sb.Append("  ").Append("--help".PadRight(32)).AppendLine("show this help");
-        return sb.ToString();
-    }
 }
 
 /// <summary>Parsed positional arguments and options of one command.</summary>
@@ -62,77 +42,23 @@ public sealed class ParsedArgs
     /// <summary>Positional arguments in order.</summary>
     public List<string> Positionals { get; } = [];
 
-    /// <summary>Parses <paramref name="args"/> against the options of <paramref name="command"/>.</summary>
+    /// <summary>
+    /// Parses <paramref name="args"/> (the arguments after the command's name) against
+    /// <paramref name="command"/>'s options with System.CommandLine, as the tool does; a parse
+    /// error is a <see cref="UsageException"/> with System.CommandLine's message.
+    /// </summary>
     public static ParsedArgs Parse(string[] args, Command command)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(command);
-        var result = new ParsedArgs();
-        var specs = command.Options.ToDictionary(o => o.Name, StringComparer.Ordinal);
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
-            {
-                string name = a[2..];
-                string? inline = null;
-                int eq = name.IndexOf('=', StringComparison.Ordinal);
-                if (eq >= 0)
-                {
-                    inline = name[(eq + 1)..];
-                    name = name[..eq];
-                }
-
-                if (name is "verbose" or "help")
-                {
-                    result._options[name] = null;
-                    continue;
-                }
-
-                if (!specs.TryGetValue(name, out OptionSpec? spec))
-                {
-                    // configuration overrides (--Section:Key=value) pass through for commands that take them
-                    if (name.Contains(':', StringComparison.Ordinal) && specs.ContainsKey("config-overrides"))
-                    {
-                        result._options[name] = inline ?? (i + 1 < args.Length ? args[++i] : throw new UsageException($"option --{name} needs a value"));
-                        continue;
-                    }
-
-                    throw new UsageException($"unknown option --{name} for '{command.Name}' (see eventsnn {command.Name} --help)");
-                }
-
-                if (spec.Value is null)
-                {
-                    if (inline is not null)
-                    {
-                        throw new UsageException($"option --{name} takes no value");
-                    }
-
-                    result._options[name] = null;
-                }
-                else
-                {
-                    if (inline is null)
-                    {
-                        if (i + 1 >= args.Length)
-                        {
-                            throw new UsageException($"option --{name} needs a value <{spec.Value}>");
-                        }
-
-                        inline = args[++i];
-                    }
-
-                    result._options[name] = inline;
-                }
-            }
-            else
-            {
-                result.Positionals.Add(a);
-            }
-        }
-
-        return result;
+        return CliParser.ParseFor(command, args);
     }
+
+    /// <summary>Cancelled on Ctrl-C / SIGTERM (System.CommandLine's process-termination handling): commands stop gracefully.</summary>
+    public CancellationToken Cancellation { get; internal set; }
+
+    /// <summary>Sets an option (parser use).</summary>
+    internal void Set(string name, string? value) => _options[name] = value;
 
     /// <summary>All options given, by name.</summary>
     public IReadOnlyDictionary<string, string?> All => _options;

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
 using EventSnn.IO;
 
 namespace EventSnn.Cli;
@@ -21,39 +23,69 @@ public static class CommandRunner
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        args = WithDefaultCommand(args);
         bool verbose = Array.IndexOf(args, "--verbose") >= 0;
+        RootCommand root = CliParser.BuildRoot(CommandCatalog.All(), (command, sc, result, token) => Execute(command, sc, result, stdout, stderr, verbose, token));
+        ParseResult parsed = root.Parse(args);
+        var configuration = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+            EnableDefaultExceptionHandler = false,
+
+            // Ctrl-C / SIGTERM cancel the command's token; it finishes its chunk, saves and exits 130
+            ProcessTerminationTimeout = TimeSpan.FromMinutes(1),
+        };
+        if (parsed.Errors.Count > 0)
+        {
+            // System.CommandLine's messages and "did you mean" suggestions, then exit 2 as for any usage error
+            if (parsed.Action is ParseErrorAction errors)
+            {
+                errors.ShowHelp = false;
+                errors.ShowTypoCorrections = true;
+            }
+
+            parsed.Invoke(new InvocationConfiguration { Output = stderr, Error = stderr, EnableDefaultExceptionHandler = false });
+            var names = new List<string>();
+            for (System.CommandLine.Parsing.SymbolResult? r = parsed.CommandResult; r is System.CommandLine.Parsing.CommandResult command; r = command.Parent)
+            {
+                if (command.Command is not RootCommand)
+                {
+                    names.Insert(0, command.Command.Name);
+                }
+            }
+
+            stderr.WriteLine(names.Count == 0 ? "Run 'eventsnn --help'." : $"Run 'eventsnn {string.Join(' ', names)} --help'.");
+            return BadInput;
+        }
+
+        return parsed.InvokeAsync(configuration).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// No command: <c>run</c> when the working folder has its inputs (recordings/ and
+    /// appsettings.json), else the help; options without a command go to <c>run</c>.
+    /// </summary>
+    private static string[] WithDefaultCommand(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            return Directory.Exists("recordings") && File.Exists("appsettings.json") ? ["run"] : ["--help"];
+        }
+
+        string first = args[0];
+        bool builtIn = first is "-h" or "-?" or "--help" or "--version" or "--verbose" || first.StartsWith('[');
+        return first.StartsWith('-') && !builtIn ? ["run", .. args] : args;
+    }
+
+    private static int Execute(Command command, System.CommandLine.Command sc, ParseResult result, TextWriter stdout, TextWriter stderr, bool verbose, CancellationToken token)
+    {
         try
         {
-            var commands = CommandCatalog.All();
-            if (args.Length > 0 && (args[0] is "--help" or "-h" or "help"))
-            {
-                PrintHelp(commands, stdout);
-                return Ok;
-            }
-
-            (Command? command, int consumed) = Find(commands, args);
-            if (command is null)
-            {
-                if (args.Length == 0 || args[0].StartsWith('-'))
-                {
-                    command = commands.FirstOrDefault(c => c.Name == "run");
-                    consumed = 0;
-                }
-
-                if (command is null)
-                {
-                    stderr.WriteLine($"eventsnn: unknown command '{string.Join(' ', args.Take(2))}'. Run 'eventsnn --help'.");
-                    return BadInput;
-                }
-            }
-
-            var parsed = ParsedArgs.Parse(args.AsSpan(consumed).ToArray(), command);
-            if (parsed.Has("help"))
-            {
-                stdout.WriteLine(command.Help());
-                return Ok;
-            }
-
+            ParsedArgs parsed = CliParser.ToParsedArgs(command, sc, result);
+            parsed.Cancellation = token;
             return command.Execute(parsed, stdout, stderr);
         }
         catch (EventFormatException ex)
@@ -110,57 +142,6 @@ public static class CommandRunner
 
         int cut = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
         return cut >= 0 && message.EndsWith("')", StringComparison.Ordinal) ? message[..cut] : message;
-    }
-
-    private static (Command?, int) Find(IReadOnlyList<Command> commands, string[] args)
-    {
-        if (args.Length >= 2)
-        {
-            string two = args[0] + " " + args[1];
-            foreach (Command c in commands)
-            {
-                if (c.Name == two)
-                {
-                    return (c, 2);
-                }
-            }
-        }
-
-        if (args.Length >= 1)
-        {
-            foreach (Command c in commands)
-            {
-                if (c.Name == args[0])
-                {
-                    return (c, 1);
-                }
-            }
-
-            // a group name alone ("bench") gets the group's help
-            var group = commands.Where(c => c.Name.StartsWith(args[0] + " ", StringComparison.Ordinal)).ToList();
-            if (group.Count > 0)
-            {
-                throw new UsageException($"'{args[0]}' needs a subcommand: {string.Join(", ", group.Select(c => c.Name))}");
-            }
-        }
-
-        return (null, 0);
-    }
-
-    private static void PrintHelp(IReadOnlyList<Command> commands, TextWriter stdout)
-    {
-        stdout.WriteLine("eventsnn — neuromorphic event streams and online-learning spiking networks");
-        stdout.WriteLine();
-        stdout.WriteLine("usage: eventsnn <command> [arguments] [options]   (no command = run)");
-        stdout.WriteLine();
-        int width = commands.Max(c => c.Name.Length) + 2;
-        foreach (Command c in commands)
-        {
-            stdout.WriteLine("  " + c.Name.PadRight(width) + c.Summary);
-        }
-
-        stdout.WriteLine();
-        stdout.WriteLine("Every command accepts --help and --verbose (stack traces on errors).");
     }
 }
 

@@ -20,13 +20,13 @@ internal sealed class BenchBackendsCommand : Command
         new("hidden", "N", "LTC neurons (default 256)"),
         new("inputs", "D", "input channels (default 2048)"),
         new("density", "p", "fraction of inputs spiking per step (default 0.02)"),
-        new("chunk", "L", "FPTT chunk length (default 10)"),
+        new("chunk-length", "L", "FPTT chunk length (default 10)") { Aliases = ["chunk"] },
         new("outputs", "C", "readout classes (default 10)"),
         new("train-batch", "B", "batch of the training comparison (default 64)"),
         new("seconds", "s", "timed window per measurement (default 3)"),
         new("warmup", "s", "warm-up per measurement (default 1)"),
         new("seed", "s", "seed (default 1)"),
-        new("repeat", "n", "measurements per cell, the fastest kept (default 1; use 3 on a shared machine)"),
+        new("repeats", "n", "measurements per cell, the fastest kept (default 1; use 3 on a shared machine)") { Aliases = ["repeat"] },
         new("json", null, "print one JSON object"),
     ];
 
@@ -39,7 +39,7 @@ internal sealed class BenchBackendsCommand : Command
             Hidden = Positive(args, "hidden", 256),
             Inputs = Positive(args, "inputs", 2048),
             Density = args.GetDouble("density", 0.02),
-            Chunk = Positive(args, "chunk", 10),
+            Chunk = Positive(args, "chunk-length", 10),
             Outputs = Positive(args, "outputs", 10),
             Seconds = args.GetDouble("seconds", 3),
             WarmupSeconds = args.GetDouble("warmup", 1),
@@ -51,7 +51,7 @@ internal sealed class BenchBackendsCommand : Command
         }
 
         int trainBatch = Positive(args, "train-batch", 64);
-        int repeat = Positive(args, "repeat", 1);
+        int repeat = Positive(args, "repeats", 1);
         (string Scenario, bool Learn, int Batch)[] scenarios =
         [
             ("streaming inference", false, 1),

@@ -21,7 +21,7 @@ internal sealed class BenchDecodeCommand : Command
         new("compression", "lz4|zstd|none", "compression of a generated AEDAT4 file (default lz4)"),
         new("out", "dir", "folder for the generated file (default: the temp folder; the file is deleted afterwards)"),
         new("keep", null, "keep the generated file"),
-        new("repeat", "n", "decode passes; the fastest is reported (default 3)"),
+        new("repeats", "n", "decode passes; the fastest is reported (default 3)") { Aliases = ["repeat"] },
         new("batch", "n", "events per batch (default 262144)"),
         new("all-cores", null, "do not pin the process to one core"),
         .. ReaderOptionParsing.Specs,
@@ -56,7 +56,7 @@ internal sealed class BenchDecodeCommand : Command
         try
         {
             ReaderOptions options = ReaderOptionParsing.From(args);
-            int repeat = Math.Max(1, args.GetInt("repeat", 3));
+            int repeat = Math.Max(1, args.GetInt("repeats", 3));
             int batchSize = args.GetInt("batch", 1 << 18);
             BenchResult r = BenchSupport.MeasureDecode(path, options, repeat, batchSize);
             if (args.Has("json"))

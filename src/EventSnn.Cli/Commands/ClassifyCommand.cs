@@ -111,9 +111,8 @@ internal sealed class ClassifyCommand : Command
         }
 
         using var session = new StreamClassifier(classifier, new StreamClassifierOptions()); // segments are the chain's samples (labelled segments, SHD samples or windows)
-        using var signals = new StopSignals();
         using var stop = new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(signals.Token, stop.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(args.Cancellation, stop.Token);
         if (duration > 0)
         {
             stop.CancelAfter(TimeSpan.FromSeconds(duration));
@@ -160,7 +159,7 @@ internal sealed class ClassifyCommand : Command
             labels?.Dispose();
         }
 
-        bool interrupted = signals.Token.IsCancellationRequested;
+        bool interrupted = args.Cancellation.IsCancellationRequested;
         if (labels?.Error is { } labelError)
         {
             stderr.WriteLine("warning: " + labelError.Message);

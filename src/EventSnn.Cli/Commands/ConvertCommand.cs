@@ -110,19 +110,18 @@ internal sealed class ConvertCommand : Command
         long maxBytes = force ? long.MaxValue : Math.Max(MinSizeBound, inputBytes > long.MaxValue / MaxGrowth ? long.MaxValue : inputBytes * MaxGrowth);
         var job = new Job(input, output, target, options, inputBytes, maxBytes, force, stderr);
 
-        using var signals = new StopSignals();
         try
         {
             if (EventFormats.IsAudio(source))
             {
-                ConvertSpikes(job, signals.Token);
+                ConvertSpikes(job, args.Cancellation);
             }
             else
             {
-                ConvertEvents(job, compression, origin, signals.Token);
+                ConvertEvents(job, compression, origin, args.Cancellation);
             }
         }
-        catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+        catch (OperationCanceledException) when (args.Cancellation.IsCancellationRequested)
         {
             stderr.WriteLine($"interrupted: {output} was not written");
             return CommandRunner.Interrupted;

@@ -140,7 +140,7 @@ internal sealed class DatasetBaselineCommand : Command
     [
         new("preprocessing", "name|file.json", "how samples are prepared: a preset, 'reference' (the dataset's reference binning), or a description file (default: the network's preset of the dataset, as train)"),
         new("slices", "n", "time slices of the count features (default: 4; S-MNIST 8; N-MNIST 3)"),
-        new("pool", "n", "features pooled per group (default: SHD 10, others 1)"),
+        new("pooling", "n", "features pooled per group (default: SHD 10, others 1)") { Aliases = ["pool"] },
         new("epochs", "n", "training epochs (default 60)"),
         new("seed", "n", "seed (default 1)"),
         new("json", null, "print one JSON line"),
@@ -155,7 +155,7 @@ internal sealed class DatasetBaselineCommand : Command
         try
         {
             int slices = args.GetInt("slices", layout.Slices);
-            int pool = args.GetInt("pool", layout.Pool);
+            int pool = args.GetInt("pooling", layout.Pool);
             var sw = Stopwatch.StartNew();
             BaselineResult r = SpikeCountBaseline.Run(train, test, slices, pool, args.GetInt("epochs", 60), args.GetInt("seed", 1));
             if (args.Has("json"))

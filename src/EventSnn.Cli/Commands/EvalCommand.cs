@@ -79,11 +79,10 @@ internal sealed class EvalCommand : Command
 
         SequenceTrainerOptions recipe = RecipeOf(input, stderr);
         List<ILabelledSequence> samples = split == "test" ? data.Test : data.Train;
-        using var signals = new StopSignals();
         EvaluationResult r;
         try
         {
-            r = SequenceTrainer.Evaluate(network, samples, recipe.Decision, signals.Token); // the chain's values are the input
+            r = SequenceTrainer.Evaluate(network, samples, recipe.Decision, args.Cancellation); // the chain's values are the input
         }
         catch (OperationCanceledException)
         {

@@ -117,14 +117,6 @@ internal sealed class InspectCommand : Command
             throw new UsageException("option --duration: must be positive");
         }
 
-        using var cts = new CancellationTokenSource();
-        void OnCancel(object? sender, ConsoleCancelEventArgs e)
-        {
-            e.Cancel = true;
-            cts.Cancel();
-        }
-
-        Console.CancelKeyPress += OnCancel;
         LiveInspectResult r;
         try
         {
@@ -135,15 +127,11 @@ internal sealed class InspectCommand : Command
                 Reader = options,
                 OnFault = f => stderr.WriteLine("warning: " + f),
             };
-            r = LiveInspect.Run(address, live, cts.Token);
+            r = LiveInspect.Run(address, live, args.Cancellation);
         }
         catch (ArgumentException ex)
         {
             throw new UsageException(ex.Message);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= OnCancel;
         }
 
         EventStatistics stats = r.Statistics;

@@ -125,7 +125,6 @@ internal sealed class ReproSmnistCommand : Command
         var process = Process.GetCurrentProcess();
         TimeSpan cpuStart = process.TotalProcessorTime;
         TimeSpan cpuEpoch = cpuStart;
-        using var signals = new StopSignals();
         TrainingResult result = trainer.Train(train, test, checkpoint, m =>
         {
             process.Refresh();
@@ -154,7 +153,7 @@ internal sealed class ReproSmnistCommand : Command
             }
 
             stdout.Flush();
-        }, cancellation: signals.Token);
+        }, cancellation: args.Cancellation);
         process.Refresh();
         double cpuTotal = (process.TotalProcessorTime - cpuStart).TotalSeconds;
         long peak = process.PeakWorkingSet64;

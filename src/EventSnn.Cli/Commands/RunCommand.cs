@@ -84,7 +84,6 @@ internal sealed class RunCommand : Command
             }
         }
 
-        using var signals = new StopSignals();
 
         var gate = new Lock();
         var clock = Stopwatch.StartNew();
@@ -137,15 +136,15 @@ internal sealed class RunCommand : Command
                         task.Description = string.Create(CultureInfo.InvariantCulture, $"{d.Stream} acc {Accuracy(s.Decisions):P0}");
                     }
 
-                    Task.WaitAll([.. streams.Select(s => Task.Run(() => s.RunAsync(Progress, signals.Token)))]);
+                    Task.WaitAll([.. streams.Select(s => Task.Run(() => s.RunAsync(Progress, args.Cancellation)))]);
                 });
         }
         else
         {
-            Task.WaitAll([.. streams.Select(s => Task.Run(() => s.RunAsync(OnDecision, signals.Token)))]);
+            Task.WaitAll([.. streams.Select(s => Task.Run(() => s.RunAsync(OnDecision, args.Cancellation)))]);
         }
 
-        bool interrupted = signals.Token.IsCancellationRequested;
+        bool interrupted = args.Cancellation.IsCancellationRequested;
         var checkpoints = streams.Select(s => s.SaveCheckpoint()).ToList();
         var plots = new List<string> { RunPlots.Accuracy(output, streams) };
         foreach (StreamRunner s in streams)

@@ -104,8 +104,7 @@ internal sealed class SendCommand : Command
             OnListening = ep => stderr.WriteLine($"send: listening on tcp://{ep}; waiting for a client, Ctrl-C to stop"),
         };
 
-        using var signals = new StopSignals();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(signals.Token, StopToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(args.Cancellation, StopToken);
         SendResult result;
         try
         {

@@ -34,9 +34,9 @@ internal sealed class ServeCommand : Command
         new("bin-us", "us", "fresh model: time bin = one network step (default 5000); a checkpoint's stored preprocessing decides otherwise"),
         new("window-us", "us", "one decision per window (default 100000)"),
         new("pooling", "n", "fresh model: spatial pooling factor (default 8)"),
-        new("width", "px", "sensor width of jAER streams / DV streams without a size (default: the checkpoint's, else 128)"),
-        new("height", "px", "sensor height (default: the checkpoint's, else 128)"),
-        new("jaer-chip", "layout", "jAER address layout: dvs128 (default) or davis (mirrored with --width/--height)"),
+        new("width", "px", "sensor width of jAER streams / DV streams without a size (default: the checkpoint's, else 128)") { Hidden = true },
+        new("height", "px", "sensor height (default: the checkpoint's, else 128)") { Hidden = true },
+        new("chip", "layout", "jAER address layout: dvs128 (default) or davis (mirrored with --sensor)") { Aliases = ["jaer-chip"] },
         new("classes", "n", "classes of a fresh model (default 10)"),
         new("class-names", "a,b,...", "class names (default: the checkpoint's, else the gesture names when they fit)"),
         new("hidden", "n", "hidden neurons of a fresh model (default 128)"),
@@ -100,9 +100,7 @@ internal sealed class ServeCommand : Command
             }
         };
 
-        using var signalled = CancellationTokenSource.CreateLinkedTokenSource(StopToken);
-        using PosixSignalRegistration? sigint = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
-        using PosixSignalRegistration? sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        using var signalled = CancellationTokenSource.CreateLinkedTokenSource(StopToken, args.Cancellation);
         try
         {
             host.StartAsync().GetAwaiter().GetResult();
@@ -194,12 +192,6 @@ internal sealed class ServeCommand : Command
         }
 
         return timedOut ? CommandRunner.Ok : 130;
-
-        void Cancel(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            signalled.Cancel();
-        }
     }
 
     internal static ServeOptions BuildOptions(ParsedArgs args) => BuildOptions(args, null);
@@ -301,7 +293,7 @@ internal sealed class ServeCommand : Command
         model = model with { Chunks = Math.Clamp(5, 1, Math.Max(1, steps)) };
         if (width is < 1 or > 65535 || height is < 1 or > 65535)
         {
-            throw new UsageException("--width/--height must be in 1..65535");
+            throw new UsageException("--sensor must be within 1..65535 x 1..65535");
         }
 
         var options = new ServeOptions
@@ -312,11 +304,11 @@ internal sealed class ServeCommand : Command
             HttpPort = OptionalPort(args, "http-port", 8078),
             Model = model,
             DefaultGeometry = new SensorGeometry(width, height),
-            Chip = args.Get("jaer-chip") switch
+            Chip = args.Get("chip") switch
             {
                 null or "dvs128" => EventSnn.IO.JaerChip.Dvs128,
                 "davis" => EventSnn.IO.JaerChip.Davis,
-                string other => throw new UsageException($"--jaer-chip {other}: use dvs128 or davis"),
+                string other => throw new UsageException($"--chip {other}: use dvs128 or davis"),
             },
             SaveDirectory = args.Get("save-dir") is { } dir ? Path.GetFullPath(dir) : null,
             MaxStreams = args.GetInt("max-streams", 64),
@@ -345,16 +337,16 @@ internal sealed class ServeCommand : Command
             WindowClassifier check;
             try
             {
-                // fail at start when the checkpoint does not fit the model of a --width x --height stream
+                // fail at start when the checkpoint does not fit the model of a --sensor WxH stream
                 check = new WindowClassifier("check", options.DefaultGeometry, model);
             }
             catch (EventSnn.Snn.CheckpointException ex)
             {
-                throw new UsageException($"--checkpoint: {ex.Message} (match --pooling, --width/--height)", ex);
+                throw new UsageException($"--checkpoint: {ex.Message} (match --pooling, --sensor)", ex);
             }
             catch (Transforms.PreprocessingException ex)
             {
-                throw new UsageException($"--checkpoint {model.Checkpoint}: {ex.Message} (match --width/--height)", ex);
+                throw new UsageException($"--checkpoint {model.Checkpoint}: {ex.Message} (match --sensor)", ex);
             }
 
             if (!check.PreprocessingStored)

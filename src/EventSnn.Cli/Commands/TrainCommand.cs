@@ -116,12 +116,11 @@ internal sealed class TrainCommand : Command
             stdout.WriteLine("recipe: " + DescribeRecipe(options));
         }
 
-        using var signals = new StopSignals();
         using IDisposable stored = ModelMetadata.Attach(data.Preprocessing, data.ClassNames); // every checkpoint records its input
         TrainingResult result;
         if (live)
         {
-            result = RunLive(trainer, data, TrainingSamples(data, options), checkpoint, signals.Token);
+            result = RunLive(trainer, data, TrainingSamples(data, options), checkpoint, args.Cancellation);
         }
         else
         {
@@ -129,7 +128,7 @@ internal sealed class TrainCommand : Command
             {
                 stdout.WriteLine(json ? EpochJson(m) : EpochText(m, options.Epochs));
                 stdout.Flush();
-            }, cancellation: signals.Token);
+            }, cancellation: args.Cancellation);
         }
 
         double chance = 1.0 / data.Classes;
