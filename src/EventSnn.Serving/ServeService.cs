@@ -1,8 +1,10 @@
 using System.Net;
 using EventSnn.Pipeline;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace EventSnn.Serving;
 
@@ -55,7 +57,7 @@ public sealed record ServeEndpoints(IReadOnlyList<(ServeListener Listener, IPEnd
 /// /metrics, /api/streams), around one
 /// <see cref="DecisionHub"/>. Stopping (Ctrl-C/SIGTERM through the host) stops accepting,
 /// decides every open window, saves per-stream checkpoints, then drains the subscribers.
-/// Register with <see cref="ServeServiceCollectionExtensions.AddEventSnnServe"/>.
+/// Register with <see cref="ServeServiceCollectionExtensions.AddEventSnnServe(IServiceCollection, ServeOptions)"/>.
 /// </summary>
 public sealed class ServeService : BackgroundService
 {
@@ -166,16 +168,73 @@ public sealed class ServeService : BackgroundService
 /// <summary>Registration of the serve host in a generic host.</summary>
 public static class ServeServiceCollectionExtensions
 {
-    /// <summary>Adds the <see cref="DecisionHub"/> and the <see cref="ServeService"/> (as a hosted service and as itself).</summary>
+    /// <summary>
+    /// Adds the <see cref="DecisionHub"/> and the <see cref="ServeService"/> (as a hosted service and
+    /// as itself) for <paramref name="options"/>, registered as <c>IOptions&lt;ServeOptions&gt;</c>
+    /// and validated when the host starts (<c>ValidateOnStart</c>: an invalid setting fails the start
+    /// with an <see cref="OptionsValidationException"/> naming it).
+    /// </summary>
     public static IServiceCollection AddEventSnnServe(this IServiceCollection services, ServeOptions options)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        services.AddSingleton(options);
-        services.AddSingleton<DecisionHub>();
-        services.AddSingleton(sp => new ServeService(options, sp.GetRequiredService<DecisionHub>(), sp.GetService<ILogger<ServeService>>(), sp.GetService<ILoggerFactory>()));
+        services.AddSingleton<IOptionsFactory<ServeOptions>>(sp => new GivenOptionsFactory(
+            options,
+            sp.GetServices<IConfigureOptions<ServeOptions>>(),
+            sp.GetServices<IPostConfigureOptions<ServeOptions>>(),
+            sp.GetServices<IValidateOptions<ServeOptions>>()));
+        return AddCore(services);
+    }
+
+    /// <summary>
+    /// Adds the serve host with its <see cref="ServeOptions"/> bound from <paramref name="configuration"/>
+    /// (e.g. the "Serve" section of appsettings.json: <c>Listeners</c>, <c>HttpPort</c>,
+    /// <c>Model</c>, ...), validated when the host starts.
+    /// </summary>
+    public static IServiceCollection AddEventSnnServe(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<ServeOptions>().Bind(configuration);
+        return AddCore(services);
+    }
+
+    private static IServiceCollection AddCore(IServiceCollection services)
+    {
+        services.AddSingleton<IValidateOptions<ServeOptions>, ServeOptionsValidation>();
+        services.AddOptions<ServeOptions>().ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ServeOptions>>().Value);
+        services.AddSingleton(sp => new DecisionHub(sp.GetRequiredService<ServeOptions>()));
+        services.AddSingleton(sp => new ServeService(sp.GetRequiredService<ServeOptions>(), sp.GetRequiredService<DecisionHub>(), sp.GetService<ILogger<ServeService>>(), sp.GetService<ILoggerFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<ServeService>());
         return services;
+    }
+
+    /// <summary><see cref="ServeOptions.Validate"/> as an options validator.</summary>
+    private sealed class ServeOptionsValidation : IValidateOptions<ServeOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, ServeOptions options)
+        {
+            try
+            {
+                options.Validate();
+                return ValidateOptionsResult.Success;
+            }
+            catch (ArgumentException ex)
+            {
+                return ValidateOptionsResult.Fail($"ServeOptions.{ex.ParamName}: {ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal)}");
+            }
+        }
+    }
+
+    /// <summary>Options that were built by the caller: this instance rather than a fresh one, still configured and validated by the registered services.</summary>
+    private sealed class GivenOptionsFactory(
+        ServeOptions given,
+        IEnumerable<IConfigureOptions<ServeOptions>> setups,
+        IEnumerable<IPostConfigureOptions<ServeOptions>> postConfigures,
+        IEnumerable<IValidateOptions<ServeOptions>> validations)
+        : OptionsFactory<ServeOptions>(setups, postConfigures, validations)
+    {
+        protected override ServeOptions CreateInstance(string name) => given;
     }
 }
