@@ -18,9 +18,10 @@ internal static class HttpProbe
     /// <summary>
     /// Reads the Server-Sent Events of GET <paramref name="target"/> until the server ends the
     /// stream: the data of the unnamed events (decisions) in order, and in <paramref name="named"/>
-    /// (when given) the data of the named ones as (event, data).
+    /// (when given) the data of the named ones as (event, data); <paramref name="onData"/> sees each
+    /// unnamed event's data as it arrives.
     /// </summary>
-    public static async Task<List<string>> ReadSse(int port, string target, CancellationToken token, List<(string Event, string Data)>? named = null)
+    public static async Task<List<string>> ReadSse(int port, string target, CancellationToken token, List<(string Event, string Data)>? named = null, Action<string>? onData = null)
     {
         using var client = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         using HttpResponseMessage response = await client.GetAsync(new Uri($"http://127.0.0.1:{port}{target}"), HttpCompletionOption.ResponseHeadersRead, token);
@@ -47,6 +48,7 @@ internal static class HttpProbe
                 if (eventName is null)
                 {
                     data.Add(line["data: ".Length..]);
+                    onData?.Invoke(data[^1]);
                 }
                 else
                 {
