@@ -78,10 +78,8 @@ public sealed class StreamServer : IAsyncDisposable
                 }
                 else
                 {
-                    var listener = new TcpListener(address, l.Port);
-                    listener.Start();
-                    _bound.Add((l, new ListenerHandle(listener), (IPEndPoint)listener.LocalEndpoint));
-                    _loops.Add(AcceptLoop(l, listener));
+                    var acceptor = new SocketAcceptor(address, l.Port, (socket, _) => Accept(l, socket));
+                    _bound.Add((l, new AcceptorHandle(acceptor), acceptor.EndPoint));
                 }
             }
         }
@@ -157,65 +155,55 @@ public sealed class StreamServer : IAsyncDisposable
         return found.Length > 0 ? found[0] : throw new ArgumentException($"bind address '{bind}' not found");
     }
 
-    private async Task AcceptLoop(ServeListener l, TcpListener listener)
+    /// <summary>One accepted connection of listener <paramref name="l"/>: refused, or its stream's session (a long-running task).</summary>
+    private Task Accept(ServeListener l, Socket socket)
     {
-        while (!_stop.IsCancellationRequested)
+        if (_stop.IsCancellationRequested)
         {
-            Socket socket;
-            try
+            socket.Dispose();
+            return Task.CompletedTask;
+        }
+
+        string peer = socket.RemoteEndPoint?.ToString() ?? "?";
+        string id = l.Name ?? ServeListener.KindName(l.Kind) + ":" + peer;
+        if (l.Name is not null && !_named.TryAdd(l.Name, 0))
+        {
+            _hub.WriteLog($"{id}: refused a second connection from {peer} while the named stream is connected");
+            socket.Dispose();
+            return Task.CompletedTask;
+        }
+
+        StreamStatus? status = _hub.TryBegin(id, l.Kind, peer);
+        if (status is null)
+        {
+            _hub.WriteLog($"{id}: refused ({_options.MaxStreams} streams active, or the id is in use)");
+            if (l.Name is not null)
             {
-                socket = await listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
+                _named.TryRemove(l.Name, out _);
             }
 
-            string peer = socket.RemoteEndPoint?.ToString() ?? "?";
-            string id = l.Name ?? ServeListener.KindName(l.Kind) + ":" + peer;
-            if (l.Name is not null && !_named.TryAdd(l.Name, 0))
-            {
-                _hub.WriteLog($"{id}: refused a second connection from {peer} while the named stream is connected");
-                socket.Dispose();
-                continue;
-            }
+            socket.Dispose();
+            return Task.CompletedTask;
+        }
 
-            StreamStatus? status = _hub.TryBegin(id, l.Kind, peer);
-            if (status is null)
+        long key = Interlocked.Increment(ref _nextSession);
+        _sockets[key] = socket;
+        Task session = Task.Factory.StartNew(() => TcpSession(l, socket, status), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _sessions[key] = session;
+        _ = session.ContinueWith(
+            finished =>
             {
-                _hub.WriteLog($"{id}: refused ({_options.MaxStreams} streams active, or the id is in use)");
+                _sessions.TryRemove(key, out _);
+                _sockets.TryRemove(key, out _);
                 if (l.Name is not null)
                 {
                     _named.TryRemove(l.Name, out _);
                 }
-
-                socket.Dispose();
-                continue;
-            }
-
-            socket.NoDelay = true;
-            long key = Interlocked.Increment(ref _nextSession);
-            _sockets[key] = socket;
-            Task session = Task.Factory.StartNew(() => TcpSession(l, socket, status), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            _sessions[key] = session;
-            _ = session.ContinueWith(
-                finished =>
-                {
-                    _sessions.TryRemove(key, out _);
-                    _sockets.TryRemove(key, out _);
-                    if (l.Name is not null)
-                    {
-                        _named.TryRemove(l.Name, out _);
-                    }
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-        }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return session;
     }
 
     private void TcpSession(ServeListener l, Socket socket, StreamStatus status)
@@ -574,9 +562,10 @@ public sealed class StreamServer : IAsyncDisposable
         }
     }
 
-    private sealed class ListenerHandle(TcpListener listener) : IDisposable
+    /// <summary>Stops a TCP listener's accepting (its sessions are ended by <see cref="StopAsync"/>).</summary>
+    private sealed class AcceptorHandle(SocketAcceptor acceptor) : IDisposable
     {
-        public void Dispose() => listener.Stop();
+        public void Dispose() => acceptor.StopAccepting();
     }
 
     /// <summary>Read-only pass-through that counts bytes into the stream status (for /health).</summary>

@@ -62,13 +62,12 @@ public sealed record Aedat4ServerOptions
 public sealed class Aedat4Server : IEventSender
 {
     private readonly Aedat4ServerOptions _options;
-    private readonly TcpListener _listener;
+    private readonly SocketAcceptor _acceptor;
     private readonly CancellationTokenSource _cts = new();
     private readonly List<Client> _clients = [];
     private readonly Lock _gate = new();
     private readonly FramingStream _framing;
     private readonly Aedat4Writer _writer;
-    private readonly Task _acceptLoop;
     private long _packets;
     private long _events;
     private long _bytes;
@@ -94,10 +93,8 @@ public sealed class Aedat4Server : IEventSender
             WriteTable = false,
             LeaveOpen = true,
         });
-        _listener = new TcpListener(IPAddress.Parse(options.Host), options.Port);
-        _listener.Start();
-        LocalEndPoint = (IPEndPoint)_listener.LocalEndpoint;
-        _acceptLoop = Task.Run(AcceptLoop);
+        _acceptor = new SocketAcceptor(IPAddress.Parse(options.Host), options.Port, (socket, _) => Accept(socket));
+        LocalEndPoint = _acceptor.EndPoint;
     }
 
     /// <summary>Where the server listens.</summary>
@@ -218,7 +215,7 @@ public sealed class Aedat4Server : IEventSender
         }
 
         _cts.Cancel();
-        _listener.Stop();
+        _acceptor.StopAccepting();
         Client[] clients;
         lock (_gate)
         {
@@ -232,64 +229,47 @@ public sealed class Aedat4Server : IEventSender
             c.Socket.Dispose();
         }
 
-        try
-        {
-            _acceptLoop.Wait(TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
-        {
-        }
-
+        _acceptor.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(3));
         _writer.Dispose();
         _cts.Dispose();
     }
 
-    private async Task AcceptLoop()
+    /// <summary>One accepted client: the header, then every packet, from its own bounded queue.</summary>
+    private Task Accept(Socket socket)
     {
-        while (!_cts.IsCancellationRequested)
+        if (_cts.IsCancellationRequested)
         {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(_cts.Token).ConfigureAwait(false);
-            }
-            catch (Exception) when (_cts.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-
-            socket.NoDelay = true;
-            var queue = Channel.CreateBounded<byte[]>(
-                new BoundedChannelOptions(_options.ClientQueuePackets)
-                {
-                    SingleReader = true,
-                    SingleWriter = true,
-                    FullMode = _options.SlowClients == SlowClientPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
-                },
-                _ => Interlocked.Increment(ref _dropped));
-            var client = new Client(socket, queue);
-            // the header first, then whatever packets come after it
-            lock (_writer)
-            {
-                queue.Writer.TryWrite(_framing.Header);
-                if (_completed)
-                {
-                    queue.Writer.TryComplete();
-                }
-
-                lock (_gate)
-                {
-                    _clients.Add(client);
-                }
-            }
-
-            Interlocked.Increment(ref _accepted);
-            client.Sender = Task.Run(() => SendLoop(client));
+            socket.Dispose();
+            return Task.CompletedTask;
         }
+
+        var queue = Channel.CreateBounded<byte[]>(
+            new BoundedChannelOptions(_options.ClientQueuePackets)
+            {
+                SingleReader = true,
+                SingleWriter = true,
+                FullMode = _options.SlowClients == SlowClientPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
+            },
+            _ => Interlocked.Increment(ref _dropped));
+        var client = new Client(socket, queue);
+        // the header first, then whatever packets come after it
+        lock (_writer)
+        {
+            queue.Writer.TryWrite(_framing.Header);
+            if (_completed)
+            {
+                queue.Writer.TryComplete();
+            }
+
+            lock (_gate)
+            {
+                _clients.Add(client);
+            }
+        }
+
+        Interlocked.Increment(ref _accepted);
+        client.Sender = Task.Run(() => SendLoop(client));
+        return client.Sender;
     }
 
     private async Task SendLoop(Client client)

@@ -1,14 +1,13 @@
-using System.Net.Sockets;
 using System.Net;
-using EventSnn.Pipeline;
+using System.Net.Sockets;
 
-namespace EventSnn.Serving;
+namespace EventSnn.Pipeline;
 
 /// <summary>
-/// The accept loop shared by the decision publishers: listens on a TCP port, hands every accepted
-/// socket to a handler together with the number of connections still being served (so the
-/// handler can refuse beyond its limit), and at shutdown stops accepting and waits, bounded, for
-/// the handlers to finish.
+/// The one TCP accept loop of the servers (serve's stream inputs and decision publisher, the DV
+/// server sink): listens on a port, hands every accepted socket (NoDelay) to a handler together
+/// with the number of connections still being served (so the handler can refuse beyond its
+/// limit), and at shutdown stops accepting and waits, bounded, for the handlers to finish.
 /// </summary>
 internal sealed class SocketAcceptor : IAsyncDisposable
 {
@@ -38,14 +37,23 @@ internal sealed class SocketAcceptor : IAsyncDisposable
     /// <summary>Cancelled when <see cref="StopAsync"/> is called.</summary>
     public CancellationToken Stopping => _stop.Token;
 
+    /// <summary>Stops accepting (the port is released); handlers already running carry on.</summary>
+    public void StopAccepting()
+    {
+        lock (_gate)
+        {
+            if (!_stop.IsCancellationRequested)
+            {
+                _stop.Cancel();
+                _listener.Stop();
+            }
+        }
+    }
+
     /// <summary>Stops accepting; waits at most <paramref name="drain"/> for the handlers to finish.</summary>
     public async Task StopAsync(TimeSpan drain)
     {
-        if (!_stop.IsCancellationRequested)
-        {
-            _stop.Cancel();
-            _listener.Stop();
-        }
+        StopAccepting();
 
         Task[] clients;
         lock (_gate)
