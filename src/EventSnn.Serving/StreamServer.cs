@@ -71,7 +71,16 @@ public sealed class StreamServer : IAsyncDisposable
                 if (l.Kind == ServeInputKind.JaerUdp)
                 {
                     var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = 8 << 20 };
-                    socket.Bind(new IPEndPoint(address, l.Port));
+                    try
+                    {
+                        socket.Bind(new IPEndPoint(address, l.Port));
+                    }
+                    catch (SocketException ex)
+                    {
+                        socket.Dispose();
+                        throw new IOException($"UDP port {address}:{l.Port}: {ex.Message}", ex);
+                    }
+
                     socket.ReceiveTimeout = 200;
                     _bound.Add((l, socket, (IPEndPoint)socket.LocalEndPoint!));
                     _loops.Add(Task.Factory.StartNew(() => UdpLoop(l, socket), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));

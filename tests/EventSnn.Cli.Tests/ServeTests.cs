@@ -172,6 +172,26 @@ public class ServeTests
         Assert.StartsWith("error: ", err, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--dv-port", "TCP")]
+    [InlineData("--jaer-udp-port", "UDP")]
+    [InlineData("--http-port", "HTTP")]
+    public void A_port_in_use_is_a_usage_error_naming_the_port(string option, string kind)
+    {
+        using var tcp = new TcpListener(IPAddress.Loopback, 0);
+        tcp.Start();
+        int port = ((IPEndPoint)tcp.LocalEndpoint).Port;
+        using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, kind == "UDP" ? 0 : port + 1));
+        int busy = kind == "UDP" ? ((IPEndPoint)udp.Client.LocalEndPoint!).Port : port;
+        List<string> args = ["serve", "--dv-port", "0", "--jaer-udp-port", "0", "--jaer-tcp-port", "0", "--publish-port", "0", "--http-port", "0", "--duration", "0.1"];
+        args[args.IndexOf(option) + 1] = busy.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        (int code, _, string err) = CliHarness.Run([.. args]);
+        Assert.Equal(2, code);
+        Assert.Contains($"127.0.0.1:{busy}", err, StringComparison.Ordinal);
+        Assert.Contains(kind, err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Options_that_contradict_the_checkpoint_are_usage_errors_naming_the_field_and_both_values()
     {

@@ -105,9 +105,10 @@ internal sealed class ServeCommand : Command
         {
             host.StartAsync().GetAwaiter().GetResult();
         }
-        catch (System.Net.Sockets.SocketException ex)
+        catch (IOException ex)
         {
-            throw new UsageException($"cannot listen on {options.Bind}: {ex.Message}", ex);
+            // names the port: "TCP port 127.0.0.1:7777: Address already in use"
+            throw new UsageException($"cannot listen: {ex.Message}", ex);
         }
 
         ServeEndpoints endpoints = service.Started.GetAwaiter().GetResult();

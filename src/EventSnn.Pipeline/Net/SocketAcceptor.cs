@@ -18,7 +18,7 @@ internal sealed class SocketAcceptor : IAsyncDisposable
     private readonly Func<Socket, int, Task> _handle;
     private readonly Task _accept;
 
-    /// <summary>Starts listening on <paramref name="address"/>:<paramref name="port"/> (0 = ephemeral).</summary>
+    /// <summary>Starts listening on <paramref name="address"/>:<paramref name="port"/> (0 = ephemeral); a port that cannot be bound is an <see cref="IOException"/> naming it.</summary>
     /// <param name="address">Address to bind.</param>
     /// <param name="port">Port to bind.</param>
     /// <param name="handle">Serves one accepted socket (which it owns); the second argument is the number of connections being served.</param>
@@ -26,7 +26,15 @@ internal sealed class SocketAcceptor : IAsyncDisposable
     {
         _handle = handle;
         _listener = new TcpListener(address, port);
-        _listener.Start();
+        try
+        {
+            _listener.Start();
+        }
+        catch (SocketException ex)
+        {
+            throw new IOException($"TCP port {address}:{port}: {ex.Message}", ex);
+        }
+
         EndPoint = (IPEndPoint)_listener.LocalEndpoint;
         _accept = AcceptLoop();
     }
