@@ -47,7 +47,18 @@ public static class CommandRunner
                 errors.ShowTypoCorrections = true;
             }
 
-            parsed.Invoke(new InvocationConfiguration { Output = stderr, Error = stderr, EnableDefaultExceptionHandler = false });
+            using var captured = new StringWriter();
+            parsed.Invoke(new InvocationConfiguration { Output = captured, Error = captured, EnableDefaultExceptionHandler = false });
+            var messages = new HashSet<string>(parsed.Errors.Select(e => e.Message), StringComparer.Ordinal);
+            foreach (string line in captured.ToString().Split('\n'))
+            {
+                string text = line.TrimEnd('\r');
+                if (text.Length > 0)
+                {
+                    stderr.WriteLine(messages.Contains(text) ? "error: " + text : text);
+                }
+            }
+
             var names = new List<string>();
             for (System.CommandLine.Parsing.SymbolResult? r = parsed.CommandResult; r is System.CommandLine.Parsing.CommandResult command; r = command.Parent)
             {

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.FileProviders;
@@ -30,11 +31,13 @@ namespace EventSnn.Serving;
 /// </list>
 /// Kestrel bounds the request head (<see cref="ServeOptions.MaxRequestHeadBytes"/>: 431) and the
 /// time to send it (<see cref="ServeOptions.RequestTimeout"/>: 408); a concurrency limiter answers
-/// 503 beyond <see cref="ServeOptions.MaxClients"/> requests at once. A slow event-stream client is
+/// 503 beyond <see cref="ServeOptions.MaxClients"/> event streams at once (the other endpoints are
+/// never starved by them). A slow event-stream client is
 /// handled by <see cref="ServeOptions.SlowSubscribers"/> on its bounded queue.
 /// </summary>
 internal sealed class HttpFrontEnd : IAsyncDisposable
 {
+    private const string EventsPolicy = "events";
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
     private readonly WebApplication _app;
     private readonly DecisionHub _hub;
@@ -76,11 +79,14 @@ internal sealed class HttpFrontEnd : IAsyncDisposable
         });
         builder.Services.AddRateLimiter(r =>
         {
+            // only the long-lived event streams are limited: /health and /metrics always answer
             r.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
-            r.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetConcurrencyLimiter(
-                "clients",
-                _ => new ConcurrencyLimiterOptions { PermitLimit = options.MaxClients, QueueLimit = 0 }));
-            r.OnRejected = (ctx, ct) => new ValueTask(ctx.HttpContext.Response.WriteAsync($"too many clients ({options.MaxClients})\n", ct));
+            r.AddConcurrencyLimiter(EventsPolicy, c =>
+            {
+                c.PermitLimit = options.MaxClients;
+                c.QueueLimit = 0;
+            });
+            r.OnRejected = (ctx, ct) => new ValueTask(ctx.HttpContext.Response.WriteAsync($"too many event-stream clients ({options.MaxClients})\n", ct));
         });
         builder.Services.AddHealthChecks().AddCheck("serve", new ServeHealthCheck(hub));
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServeMetrics.MeterName).AddPrometheusExporter());
@@ -104,7 +110,7 @@ internal sealed class HttpFrontEnd : IAsyncDisposable
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/api/streams", (HttpContext ctx) => WriteStreams(ctx, hub));
-        app.MapGet("/events", (HttpContext ctx) => front!.Events(ctx));
+        app.MapGet("/events", (HttpContext ctx) => front!.Events(ctx)).RequireRateLimiting(EventsPolicy);
         try
         {
             await app.StartAsync().ConfigureAwait(false);

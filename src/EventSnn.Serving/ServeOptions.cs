@@ -181,6 +181,9 @@ public sealed record ServeOptions
     /// <summary>Most streams alive at once; further connections/senders are refused (logged).</summary>
     public int MaxStreams { get; init; } = 64;
 
+    /// <summary>A TCP input (DV or jAER) that sends nothing for this long is closed and its stream ended (its last window decided); <see cref="Timeout.InfiniteTimeSpan"/> = never.</summary>
+    public TimeSpan InputIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>A UDP sender silent this long ends its stream (its last window is decided).</summary>
     public TimeSpan UdpIdleTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -228,6 +231,16 @@ public sealed record ServeOptions
         if (MaxStreams < 1 || SubscriberQueue < 1 || MaxClients < 1 || MaxRequestHeadBytes < 256)
         {
             throw new ArgumentException("MaxStreams, SubscriberQueue, MaxClients must be >= 1 and MaxRequestHeadBytes >= 256", nameof(MaxStreams));
+        }
+
+        if (InputIdleTimeout <= TimeSpan.Zero && InputIdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentException($"InputIdleTimeout = {InputIdleTimeout} must be positive (or infinite)", nameof(InputIdleTimeout));
+        }
+
+        if (SaveDirectory is not null && File.Exists(SaveDirectory))
+        {
+            throw new ArgumentException($"SaveDirectory {SaveDirectory} is a file, not a folder", nameof(SaveDirectory));
         }
 
         if (FrameInterval <= TimeSpan.Zero)

@@ -63,6 +63,11 @@ public sealed class StreamServer : IAsyncDisposable
             }
         }
 
+        if (_options.SaveDirectory is { } saves && EventSnn.Snn.Checkpoint.RemoveStaleTemporaries(saves) is > 0 and var stale)
+        {
+            _hub.WriteLog($"removed {stale} temporary files of interrupted checkpoint saves from {saves}");
+        }
+
         IPAddress address = ResolveBind(_options.Bind);
         try
         {
@@ -195,6 +200,12 @@ public sealed class StreamServer : IAsyncDisposable
             return Task.CompletedTask;
         }
 
+        if (_options.InputIdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            // a blocked read ends with a timeout: the session reports the stream idle and ends it
+            socket.ReceiveTimeout = (int)Math.Min(int.MaxValue, _options.InputIdleTimeout.TotalMilliseconds);
+        }
+
         long key = Interlocked.Increment(ref _nextSession);
         _sockets[key] = socket;
         Task session = Task.Factory.StartNew(() => TcpSession(l, socket, status), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -258,6 +269,11 @@ public sealed class StreamServer : IAsyncDisposable
         {
             error = ex.Message;
             _hub.WriteLog($"{id}: peer {status.Peer} dropped: {ex.Message}");
+        }
+        catch (IOException ex) when (IsIdleTimeout(ex) && !_stop.IsCancellationRequested)
+        {
+            error = $"idle: nothing received for {_options.InputIdleTimeout.TotalSeconds:0.###} s, closed";
+            _hub.WriteLog($"{id}: {error}");
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
         {
@@ -443,6 +459,19 @@ public sealed class StreamServer : IAsyncDisposable
         Interlocked.Add(ref status._steps, (classifier.Decisions - decisions) * classifier.StepsPerWindow);
         Interlocked.Add(ref status._outOfRange, classifier.OutOfRange - outOfRange);
         batch.Clear();
+    }
+
+    private static bool IsIdleTimeout(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException { SocketErrorCode: SocketError.TimedOut })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>jAER DVS128 addresses are always 128 x 128; DAVIS ones use the configured size.</summary>

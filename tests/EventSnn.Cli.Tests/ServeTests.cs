@@ -162,14 +162,36 @@ public class ServeTests
     [Theory]
     [InlineData("--dv-port", "seventy")]
     [InlineData("--slow-clients", "sometimes")]
-    [InlineData("--jaer-chip", "dvs640")]
+    [InlineData("--chip", "dvs640")]
     [InlineData("--window-us", "7")]
+    [InlineData("--duration", "NaN")]
+    [InlineData("--duration", "-1")]
+    [InlineData("--idle-timeout", "-5")]
+    [InlineData("--udp-idle-ms", "0")]
     [InlineData("--checkpoint", "/nonexistent/model.ckpt")]
     public void Bad_serve_options_are_usage_errors(string option, string value)
     {
-        (int code, _, string err) = CliHarness.Run("serve", option, value, "--duration", "0.1");
+        (int code, _, string err) = option == "--duration" ? CliHarness.Run("serve", option, value) : CliHarness.Run("serve", option, value, "--duration", "0.1");
         Assert.Equal(CommandRunner.BadInput, code);
         Assert.StartsWith("error: ", err, StringComparison.Ordinal);
+        Assert.Contains(option.TrimStart('-'), err, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_save_dir_that_is_a_file_is_a_usage_error()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            (int code, _, string err) = CliHarness.Run("serve", "--dv-port", "0", "--jaer-udp-port", "0", "--jaer-tcp-port", "0", "--publish-port", "0", "--http-port", "0", "--save-dir", file, "--duration", "0.1");
+            Assert.Equal(2, code);
+            Assert.Contains($"SaveDirectory {file} is a file", err, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Theory]

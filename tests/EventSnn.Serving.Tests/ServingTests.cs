@@ -418,7 +418,7 @@ public class ServingTests
     }
 
     [Fact]
-    public async Task Http_endpoint_turns_clients_away_with_503_beyond_MaxClients()
+    public async Task Event_streams_beyond_MaxClients_get_503_while_health_and_metrics_still_answer()
     {
         var options = Options() with { Listeners = [], MaxClients = 2 };
         var hub = new DecisionHub(options);
@@ -427,11 +427,39 @@ public class ServingTests
         Task<List<string>> first = HttpProbe.ReadSse(http.EndPoint.Port, "/events", cts.Token);
         Task<List<string>> second = HttpProbe.ReadSse(http.EndPoint.Port, "/events", cts.Token);
         await WaitUntil(() => hub.Subscribers == 2, "two event streams");
-        Assert.Equal(503, (await HttpProbe.Get(http.EndPoint.Port, "/health")).Status);
+        (int refused, string why) = await HttpProbe.Get(http.EndPoint.Port, "/events");
+        Assert.Equal(503, refused);
+        Assert.Contains("too many event-stream clients (2)", why, StringComparison.Ordinal);
+
+        // monitoring is never locked out by event streams
+        Assert.Equal(200, (await HttpProbe.Get(http.EndPoint.Port, "/health")).Status);
+        Assert.Equal(200, (await HttpProbe.Get(http.EndPoint.Port, "/metrics")).Status);
         hub.Publish(new ClassificationRecord(1, "s", "x", 0, 0.5, 0, null, 0, 1));
         hub.Complete();
         Assert.Single(await first);
         Assert.Single(await second);
+    }
+
+    [Fact]
+    public async Task An_idle_tcp_input_is_closed_after_the_idle_timeout_and_its_stream_ends()
+    {
+        var options = Options() with { Listeners = [new(ServeInputKind.Dv, 0), new(ServeInputKind.JaerTcp, 0)], InputIdleTimeout = TimeSpan.FromMilliseconds(400) };
+        var hub = new DecisionHub(options);
+        var logs = new ConcurrentQueue<string>();
+        hub.Log += logs.Enqueue;
+        await using var server = new StreamServer(options, hub);
+        server.Start();
+        using var dv = new TcpClient();
+        await dv.ConnectAsync(IPAddress.Loopback, server.EndPoints[0].EndPoint.Port);
+        byte[] header = DvStream(new EventBatch(1));
+        await dv.GetStream().WriteAsync(header.AsMemory(0, 4 + (int)BitConverter.ToUInt32(header, 0))); // the IOHeader, then silence
+        using var jaer = new TcpClient();
+        await jaer.ConnectAsync(IPAddress.Loopback, server.EndPoints[1].EndPoint.Port); // nothing at all
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await WaitUntil(() => hub.EndedStreams.Count == 2, "both idle streams to end");
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(10));
+        Assert.All(hub.EndedStreams, s => Assert.StartsWith("idle: nothing received for 0.4 s", s.Error, StringComparison.Ordinal));
+        Assert.Equal(0, await dv.GetStream().ReadAsync(new byte[1])); // the server closed the connection
     }
 
     [Fact]

@@ -45,6 +45,7 @@ internal sealed class ServeCommand : Command
         new("save-dir", "dir", "save per-stream checkpoints here (atomically) when a stream ends and at shutdown; named streams resume from theirs"),
         new("max-streams", "n", "most streams at once (default 64)"),
         new("udp-idle-ms", "ms", "a silent UDP sender ends its stream after this (default 2000)"),
+        new("idle-timeout", "s", "a DV or jAER TCP input that sends nothing this long is closed and its stream ended (default 300; 0 = never)"),
         new("max-clients", "n", "most publisher clients and most HTTP clients at once (default 64; more are refused / get 503)"),
         new("subscriber-queue", "n", "decisions queued per publisher/SSE client (default 4096)"),
         new("slow-clients", "policy", "disconnect (default) or drop-oldest when a client's queue is full"),
@@ -68,6 +69,11 @@ internal sealed class ServeCommand : Command
         bool json = args.Has("json");
         bool quiet = args.Has("quiet");
         double duration = args.GetDouble("duration", 0);
+        if (!double.IsFinite(duration) || duration < 0)
+        {
+            throw new UsageException($"--duration {args.Get("duration")}: give seconds >= 0 (0 = until Ctrl-C / SIGTERM)");
+        }
+
         var gate = new Lock();
         var clock = Stopwatch.StartNew();
 
@@ -197,6 +203,12 @@ internal sealed class ServeCommand : Command
 
     internal static ServeOptions BuildOptions(ParsedArgs args) => BuildOptions(args, null);
 
+    private static long PositiveLong(ParsedArgs args, string name, long fallback)
+    {
+        long value = args.GetLong(name, fallback);
+        return value > 0 ? value : throw new UsageException($"--{name} {value}: must be positive");
+    }
+
     /// <summary>The server's options; <paramref name="notices"/> receives what the user should know (a checkpoint without a preprocessing description).</summary>
     internal static ServeOptions BuildOptions(ParsedArgs args, List<string>? notices)
     {
@@ -313,7 +325,13 @@ internal sealed class ServeCommand : Command
             },
             SaveDirectory = args.Get("save-dir") is { } dir ? Path.GetFullPath(dir) : null,
             MaxStreams = args.GetInt("max-streams", 64),
-            UdpIdleTimeout = TimeSpan.FromMilliseconds(args.GetLong("udp-idle-ms", 2000)),
+            UdpIdleTimeout = TimeSpan.FromMilliseconds(PositiveLong(args, "udp-idle-ms", 2000)),
+            InputIdleTimeout = args.GetDouble("idle-timeout", 300) switch
+            {
+                0 => Timeout.InfiniteTimeSpan,
+                double t when double.IsFinite(t) && t > 0 && t <= 86_400 => TimeSpan.FromSeconds(t),
+                double t => throw new UsageException($"--idle-timeout {t.ToString(CultureInfo.InvariantCulture)}: give seconds in (0, 86400], or 0 for never"),
+            },
             SubscriberQueue = args.GetInt("subscriber-queue", 4096),
             MaxClients = args.GetInt("max-clients", 64),
             Learn = args.Has("learn"),
@@ -330,7 +348,19 @@ internal sealed class ServeCommand : Command
         }
         catch (ArgumentException ex)
         {
-            throw new UsageException(ex.Message, ex);
+            // name the command-line option behind the setting
+            string? option = ex.ParamName switch
+            {
+                nameof(WindowClassifierOptions.WindowUs) => "--window-us",
+                nameof(WindowClassifierOptions.BinUs) => "--bin-us",
+                nameof(WindowClassifierOptions.Pooling) => "--pooling",
+                nameof(WindowClassifierOptions.Classes) => "--classes / --hidden",
+                nameof(ServeOptions.MaxStreams) => "--max-streams / --subscriber-queue / --max-clients",
+                nameof(ServeOptions.SaveDirectory) => "--save-dir",
+                nameof(ServeOptions.InputIdleTimeout) => "--idle-timeout",
+                _ => null,
+            };
+            throw new UsageException((option is null ? string.Empty : option + ": ") + CommandRunner.UserMessage(ex), ex);
         }
 
         if (model.Checkpoint is not null)

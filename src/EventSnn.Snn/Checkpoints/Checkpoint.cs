@@ -146,6 +146,66 @@ public static class Checkpoint
     public static void Save<T>(string path, Network<T> network, Optimizer<T>? optimizer, FpttLearner<T>? fptt, JsonObject? training)
         where T : unmanaged, IFloatingPointIeee754<T> => SaveCore(path, network, optimizer, fptt, training, null);
 
+    /// <summary>
+    /// Deletes the temporary files that saves into <paramref name="directory"/> left behind when
+    /// their process died mid-write (<c>.name.ckpt.PID.xxxxxxxx.tmp</c> whose process is gone);
+    /// returns how many. A save in progress (its process alive) is left alone.
+    /// </summary>
+    public static int RemoveStaleTemporaries(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+
+        int removed = 0;
+        foreach (string file in Directory.EnumerateFiles(directory, ".*.tmp"))
+        {
+            string[] parts = System.IO.Path.GetFileName(file).Split('.');
+            if (parts.Length < 5 || !int.TryParse(parts[^3], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) || parts[^2].Length != 8 || IsAlive(pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                File.Delete(file);
+                removed++;
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return removed;
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        if (pid == Environment.ProcessId)
+        {
+            return true;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     private static void SaveCore<T>(string path, Network<T> network, Optimizer<T>? optimizer, FpttLearner<T>? fptt, JsonObject? training, IReadOnlyDictionary<string, JsonNode>? metadata)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
