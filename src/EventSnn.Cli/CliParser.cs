@@ -155,6 +155,11 @@ internal static class CliParser
         {
             string[] positionals = result.GetValue((Argument<string[]>)sc.Arguments[0]) ?? [];
             CheckNoUnknownOptions(command, result, positionals);
+            if (positionals.Length > command.MaxArguments)
+            {
+                throw new UsageException($"unexpected argument '{positionals[command.MaxArguments]}' for '{command.Name}' (usage: eventsnn {command.Name} {command.Arguments} [options])");
+            }
+
             parsed.Positionals.AddRange(positionals);
         }
 

@@ -27,6 +27,28 @@ public abstract class Command
     /// <summary>Positional arguments, e.g. "&lt;file&gt;".</summary>
     public virtual string Arguments => string.Empty;
 
+    /// <summary>Most positional arguments the command takes: by default one per top-level &lt;...&gt; in <see cref="Arguments"/>.</summary>
+    public virtual int MaxArguments
+    {
+        get
+        {
+            int count = 0, depth = 0;
+            foreach (char ch in Arguments)
+            {
+                if (ch == '<' && depth++ == 0)
+                {
+                    count++;
+                }
+                else if (ch == '>')
+                {
+                    depth--;
+                }
+            }
+
+            return count;
+        }
+    }
+
     /// <summary>Options the command accepts (besides --help and --verbose).</summary>
     public virtual IReadOnlyList<OptionSpec> Options => [];
 
@@ -73,8 +95,42 @@ public sealed class ParsedArgs
     public string Positional(int index, string what) =>
         index < Positionals.Count ? Positionals[index] : throw new UsageException($"missing argument {what}");
 
-    /// <summary>An integer option.</summary>
-    public int GetInt(string name, int fallback) => (int)GetLong(name, fallback);
+    /// <summary>An integer option (a value outside the 32-bit range is a usage error).</summary>
+    public int GetInt(string name, int fallback)
+    {
+        long v = GetLong(name, fallback);
+        return v is >= int.MinValue and <= int.MaxValue ? (int)v : throw new UsageException($"option --{name}: {v} is out of range (at most {int.MaxValue})");
+    }
+
+    /// <summary>An integer option that must be at least 1.</summary>
+    public int GetPositiveInt(string name, int fallback)
+    {
+        int v = GetInt(name, fallback);
+        return v >= 1 ? v : throw new UsageException($"option --{name}: {v} must be at least 1");
+    }
+
+    /// <summary>A 64-bit integer option that must be at least 1.</summary>
+    public long GetPositiveLong(string name, long fallback)
+    {
+        long v = GetLong(name, fallback);
+        return v >= 1 ? v : throw new UsageException($"option --{name}: {v} must be at least 1");
+    }
+
+    /// <summary>A duration in seconds that must be finite and not negative (0 usually means "no limit").</summary>
+    public double GetSeconds(string name, double fallback)
+    {
+        double v = GetDouble(name, fallback);
+        return double.IsFinite(v) && v >= 0 ? v : throw new UsageException($"option --{name}: '{Get(name)}' must be a number of seconds >= 0");
+    }
+
+    /// <summary>Refuses more than <paramref name="max"/> positional arguments, naming the first extra one.</summary>
+    public void AtMostPositionals(int max, string usage)
+    {
+        if (Positionals.Count > max)
+        {
+            throw new UsageException($"unexpected argument '{Positionals[max]}' (usage: {usage})");
+        }
+    }
 
     /// <summary>A 64-bit integer option.</summary>
     public long GetLong(string name, long fallback)

@@ -35,7 +35,7 @@ internal static class SyntheticFiles
         }
         catch (ArgumentException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(CommandRunner.UserMessage(ex));
         }
 
         using IEventWriter writer = EventWriters.Create(format, path, g, c, triggers: false);

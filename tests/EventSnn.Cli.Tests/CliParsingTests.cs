@@ -49,10 +49,34 @@ public class CliParsingTests
     [Fact]
     public void Positionals_keep_their_order_and_everything_after_a_double_dash_is_an_argument()
     {
+        Command convert = CommandCatalog.All().Single(c => c.Name == "convert");
+        ParsedArgs parsed = ParsedArgs.Parse(["a.aedat4", "--force", "--", "--odd-name.aedat4"], convert);
+        Assert.Equal(["a.aedat4", "--odd-name.aedat4"], parsed.Positionals);
+        Assert.True(parsed.Has("force"));
+
+        // more positionals than the command takes
         Command inspect = CommandCatalog.All().Single(c => c.Name == "inspect");
-        ParsedArgs parsed = ParsedArgs.Parse(["a.aedat4", "--json", "--", "--odd-name.raw"], inspect);
-        Assert.Equal(["a.aedat4", "--odd-name.raw"], parsed.Positionals);
-        Assert.True(parsed.Has("json"));
+        UsageException extra = Assert.Throws<UsageException>(() => ParsedArgs.Parse(["a.aedat4", "b.aedat4"], inspect));
+        Assert.Contains("unexpected argument 'b.aedat4' for 'inspect'", extra.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bench decode --generate evt3 --events -1", "--events")]
+    [InlineData("bench decode --generate evt3 --events 1000 --repeats 0", "--repeats")]
+    [InlineData("bench decode --generate evt3 --events 1000 --repeats -3", "--repeats")]
+    [InlineData("bench step --batch 1000000000000", "--batch")]
+    [InlineData("classify tcp://127.0.0.1:99999", "tcp://127.0.0.1:99999")]
+    [InlineData("inspect udp://127.0.0.1:9 --duration NaN", "--duration")]
+    [InlineData("serve --duration -1", "--duration")]
+    public void Bad_values_are_exit_2_naming_the_option_without_internals(string line, string named)
+    {
+        (int code, string output, string err) = CliHarness.Run(line.Split(' '));
+        Assert.Equal(2, code);
+        Assert.Contains(named, err, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("generated", err, StringComparison.Ordinal); // refused before any work
+        Assert.Empty(output);
     }
 
     [Fact]

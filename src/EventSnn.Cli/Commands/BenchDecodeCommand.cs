@@ -13,6 +13,8 @@ internal sealed class BenchDecodeCommand : Command
 
     public override string Arguments => "<file> | --generate <format>";
 
+    public override int MaxArguments => 1;
+
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("json", null, "print one JSON object"),
@@ -34,12 +36,15 @@ internal sealed class BenchDecodeCommand : Command
             BenchSupport.PinToOneCore();
         }
 
+        int repeat = args.GetPositiveInt("repeats", 3);
+        int batchSize = args.GetPositiveInt("batch", 1 << 18);
+        ReaderOptions options = ReaderOptionParsing.From(args);
         string? generate = args.Get("generate");
         string path;
         bool delete = false;
         if (generate is not null)
         {
-            long n = args.GetLong("events", 50_000_000);
+            long n = args.GetPositiveLong("events", 50_000_000);
             string dir = args.Get("out") ?? Path.GetTempPath();
             Directory.CreateDirectory(dir);
             path = Path.Combine(dir, $"eventsnn-bench-{n}.{SyntheticFiles.Extension(generate)}");
@@ -55,9 +60,6 @@ internal sealed class BenchDecodeCommand : Command
 
         try
         {
-            ReaderOptions options = ReaderOptionParsing.From(args);
-            int repeat = Math.Max(1, args.GetInt("repeats", 3));
-            int batchSize = args.GetInt("batch", 1 << 18);
             BenchResult r = BenchSupport.MeasureDecode(path, options, repeat, batchSize);
             if (args.Has("json"))
             {

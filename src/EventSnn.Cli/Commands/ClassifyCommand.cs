@@ -215,7 +215,7 @@ internal sealed class ClassifyCommand : Command
         }
         catch (PipelineException ex) when (live)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(CommandRunner.UserMessage(ex));
         }
         finally
         {
@@ -232,11 +232,11 @@ internal sealed class ClassifyCommand : Command
         }
         catch (ArgumentException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(CommandRunner.UserMessage(ex));
         }
         catch (PipelineException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(CommandRunner.UserMessage(ex));
         }
     }
 
@@ -529,7 +529,7 @@ internal sealed class ClassifyCommand : Command
             }
             catch (ArgumentException ex)
             {
-                throw new UsageException(ex.Message);
+                throw new UsageException(CommandRunner.UserMessage(ex));
             }
 
             events = liveSource;
@@ -572,7 +572,7 @@ internal sealed class ClassifyCommand : Command
             }
             catch (FormatException ex)
             {
-                throw new UsageException(ex.Message);
+                throw new UsageException(CommandRunner.UserMessage(ex));
             }
 
             long duration = 0;

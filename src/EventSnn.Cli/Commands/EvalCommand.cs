@@ -63,7 +63,7 @@ internal sealed class EvalCommand : Command
         }
         catch (CheckpointException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(CommandRunner.UserMessage(ex));
         }
 
         // the samples are prepared as the checkpoint says; an older checkpoint gets the dataset's preset

@@ -111,7 +111,7 @@ internal sealed class InspectCommand : Command
     /// <summary>tcp://host:port (DV AEDAT4 stream) or udp://host:port (jAER, bound locally): the same fields as for files.</summary>
     private static int InspectLive(string address, ParsedArgs args, ReaderOptions options, bool json, TextWriter stdout, TextWriter stderr)
     {
-        double seconds = args.GetDouble("duration", 0);
+        double seconds = args.GetSeconds("duration", 0);
         if (seconds < 0)
         {
             throw new UsageException("option --duration: must be positive");
@@ -131,7 +131,7 @@ internal sealed class InspectCommand : Command
         }
         catch (ArgumentException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(CommandRunner.UserMessage(ex));
         }
 
         EventStatistics stats = r.Statistics;

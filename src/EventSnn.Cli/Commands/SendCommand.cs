@@ -125,11 +125,11 @@ internal sealed class SendCommand : Command
         }
         catch (SendException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(CommandRunner.UserMessage(ex));
         }
         catch (PipelineException ex) when (ex.InnerException is not EventFormatException)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(CommandRunner.UserMessage(ex));
         }
         catch (PipelineException ex) when (ex.InnerException is EventFormatException format)
         {

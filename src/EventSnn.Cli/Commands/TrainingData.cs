@@ -46,7 +46,7 @@ internal sealed record TrainingData(string Folder, string Kind, List<ILabelledSe
         }
         catch (FileNotFoundException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(CommandRunner.UserMessage(ex));
         }
     }
 
@@ -64,7 +64,7 @@ internal sealed record TrainingData(string Folder, string Kind, List<ILabelledSe
         }
         catch (FileNotFoundException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException(CommandRunner.UserMessage(ex));
         }
         catch (PreprocessingException ex)
         {
