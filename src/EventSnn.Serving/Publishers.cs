@@ -53,6 +53,7 @@ public sealed class JsonLinesPublisher : IAsyncDisposable
     {
         string peer = socket.RemoteEndPoint?.ToString() ?? "?";
         byte[] buffer = new byte[64 * 1024];
+        _ = WatchForClose(socket, sub);
         try
         {
             while (await sub.Reader.WaitToReadAsync().ConfigureAwait(false))
@@ -90,6 +91,23 @@ public sealed class JsonLinesPublisher : IAsyncDisposable
             sub.Dispose();
             socket.Dispose();
         }
+    }
+
+    /// <summary>A client sends nothing; when its side closes (or the connection fails) its subscription ends at once, not at the next decision.</summary>
+    private static async Task WatchForClose(Socket socket, DecisionHub.Subscription sub)
+    {
+        byte[] sink = new byte[256];
+        try
+        {
+            while (await socket.ReceiveAsync(sink, SocketFlags.None).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+
+        sub.Dispose();
     }
 
     internal static async Task SendAll(Socket socket, ReadOnlyMemory<byte> data)

@@ -463,6 +463,19 @@ public class ServingTests
     }
 
     [Fact]
+    public async Task A_publisher_client_that_closes_is_let_go_at_once()
+    {
+        var options = Options() with { Listeners = [] };
+        var hub = new DecisionHub(options);
+        await using var publisher = new JsonLinesPublisher(hub, IPAddress.Loopback, 0);
+        var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, publisher.EndPoint.Port);
+        await WaitUntil(() => hub.Subscribers == 1, "the subscriber");
+        client.Dispose(); // no decision flows after this
+        await WaitUntil(() => hub.Subscribers == 0, "the closed client to be let go");
+    }
+
+    [Fact]
     public async Task An_http_port_already_in_use_fails_the_start_naming_the_port()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
