@@ -222,7 +222,9 @@ internal static class CliParser
         var sc = new SclCommand(name, c.Summary);
         if (c.Arguments.Length > 0)
         {
-            var positional = new Argument<string[]>("arguments") { Arity = ArgumentArity.ZeroOrMore, HelpName = c.Arguments };
+            // System.CommandLine wraps the help name in <...> itself
+            string helpName = c.Arguments.StartsWith('<') && c.Arguments.EndsWith('>') ? c.Arguments[1..^1] : c.Arguments;
+            var positional = new Argument<string[]>("arguments") { Arity = ArgumentArity.ZeroOrMore, HelpName = helpName };
             sc.Arguments.Add(positional);
         }
 

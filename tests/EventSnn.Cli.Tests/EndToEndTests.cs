@@ -411,3 +411,34 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal(0, summary.GetProperty("streams").EnumerateArray().Sum(s => s.GetProperty("divergences").GetInt32()));
     }
 }
+
+/// <summary><c>dataset make smnist</c> without network access.</summary>
+public class MnistOfflineTests
+{
+    [Fact]
+    public void Offline_mnist_fails_fast_with_the_reason_and_the_mnist_hint_and_leaves_no_folder()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "eventsnn-offline-" + Guid.NewGuid().ToString("N"));
+        string output = Path.Combine(root, "smnist");
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            (int code, _, string err) = ToolProcessClassify.Run(
+                ["dataset", "make", "smnist", "--out", output, "--cache", Path.Combine(root, "cache"), "--samples-per-class", "1"],
+                TimeSpan.FromSeconds(90),
+                environment: new Dictionary<string, string> { ["npm_config_registry"] = "http://127.0.0.1:9/" });
+            Assert.NotEqual(0, code);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
+            Assert.Contains("--mnist", err, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(output));
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+}

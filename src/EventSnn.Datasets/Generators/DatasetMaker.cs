@@ -113,6 +113,12 @@ public static class DatasetMaker
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SamplesPerClass, 1);
+        if (dataset is GeneratedDataset.SMnist or GeneratedDataset.PsMnist or GeneratedDataset.NMnist)
+        {
+            // find (or fetch) the digits before creating anything: a failed fetch leaves no empty folder
+            options = options with { MnistFolder = MnistIdx.Locate(options.MnistFolder, options.CacheFolder, log) };
+        }
+
         Directory.CreateDirectory(options.OutputFolder);
         return dataset switch
         {

