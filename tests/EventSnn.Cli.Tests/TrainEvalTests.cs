@@ -76,6 +76,44 @@ public sealed class TrainEvalTests : IDisposable
         return dir;
     }
 
+    [Fact]
+    public void Train_keeps_the_best_refuses_to_overwrite_makes_its_folder_and_resumes_with_the_stored_recipe()
+    {
+        string data = MakeDataset();
+        string ckpt = Path.Combine(_root, "runs", "deep", "m.ckpt"); // the folder does not exist yet
+        string[] common = [data, "--checkpoint", ckpt, "--hidden", "12", "--epochs", "2", "--lr", "0.01", "--json"];
+        (int code, string output, string err) = CliHarness.Run(["train", .. common]);
+        Assert.True(code == 0, err);
+        List<JsonElement> lines = JsonLines(output);
+        double best = lines.Where(l => l.TryGetProperty("epoch", out _)).Max(l => l.GetProperty("test_accuracy").GetDouble());
+        Assert.True(File.Exists(ckpt));
+        string bestPath = Path.Combine(_root, "runs", "deep", "m.best.ckpt");
+        Assert.True(File.Exists(bestPath));
+        Assert.Equal(best, Checkpoint.Read(bestPath).Meta["training"]!["test_accuracy"]!.GetValue<double>());
+
+        // an existing checkpoint is not overwritten without --resume or --force
+        byte[] before = File.ReadAllBytes(ckpt);
+        (code, _, err) = CliHarness.Run(["train", .. common]);
+        Assert.Equal(2, code);
+        Assert.Contains("--resume", err, StringComparison.Ordinal);
+        Assert.Contains("--force", err, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(ckpt));
+
+        // --resume alone continues with the stored recipe (12 hidden, not the default); --epochs is the total
+        (code, _, err) = CliHarness.Run("train", data, "--checkpoint", ckpt, "--resume", "--epochs", "2");
+        Assert.Equal(0, code);
+        Assert.Contains("nothing left to do", err, StringComparison.Ordinal);
+        (code, output, err) = CliHarness.Run("train", data, "--checkpoint", ckpt, "--resume", "--epochs", "3", "--json");
+        Assert.True(code == 0, err);
+        Assert.Equal([3], JsonLines(output).Where(l => l.TryGetProperty("epoch", out _)).Select(l => l.GetProperty("epoch").GetInt32()));
+        Assert.Equal(3, Checkpoint.Read(ckpt).Meta["training"]!["epoch"]!.GetValue<int>());
+
+        // --force starts over
+        (code, output, err) = CliHarness.Run(["train", .. common, "--force"]);
+        Assert.True(code == 0, err);
+        Assert.Equal(2, Checkpoint.Read(ckpt).Meta["training"]!["epoch"]!.GetValue<int>());
+    }
+
     private static List<JsonElement> JsonLines(string output) =>
         [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
 

@@ -40,7 +40,8 @@ internal sealed class TrainCommand : Command
         new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
         new("preprocessing", "name|file.json", "how samples become the network's input: a preset (shd, dvs-gesture, nmnist, smnist, their -reference variants, or 'reference') or a description file; default the dataset's preset, with --resume the checkpoint's"),
         new("checkpoint", "path", "checkpoint written atomically at every epoch end, with the preprocessing and class names (default ./train.ckpt)"),
-        new("resume", null, "continue from --checkpoint when it exists"),
+        new("resume", null, "continue from --checkpoint when it exists, with its recipe (options given here override it; --epochs is the total)"),
+        new("force", null, "start over although --checkpoint exists (it is replaced at the first epoch end)"),
         new("layers", "n,n", "recurrent layer sizes, 1 to 3 (overrides --hidden)"),
         new("loss", "chunk-end|every-step", "where the loss sits (default every-step)"),
         new("weighting", "linear|uniform", "loss weights over time (default linear)"),
@@ -67,18 +68,52 @@ internal sealed class TrainCommand : Command
     internal static int Run(ParsedArgs args, TextWriter stdout, TextWriter stderr, string? defaultCheckpoint, bool evaluate)
     {
         string dir = args.Positional(0, "<dataset-dir>");
-        SequenceTrainerOptions options = ParseOptions(args, RecipePresets.For(TrainingData.Layout(dir)));
+        string? checkpointArg = args.Get("checkpoint") ?? defaultCheckpoint;
+        string? checkpoint = checkpointArg is null ? null : Path.GetFullPath(checkpointArg);
+        bool resume = args.Has("resume");
+        if (resume && checkpoint is null)
+        {
+            throw new UsageException("option --resume needs --checkpoint <path>");
+        }
+
+        bool resuming = resume && File.Exists(checkpoint);
+        if (checkpoint is not null)
+        {
+            if (File.Exists(checkpoint) && !resume && !args.Has("force"))
+            {
+                throw new UsageException($"--checkpoint {checkpoint} exists: pass --resume to continue it, or --force to start over");
+            }
+
+            // the folder is made (or refused) now, not after the first epoch
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(checkpoint)!);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"--checkpoint {checkpoint}: cannot create its folder: {ex.Message}");
+            }
+        }
+
+        // resuming continues the checkpoint's own recipe; options given here override it
+        SequenceTrainerOptions basis = RecipePresets.For(TrainingData.Layout(dir));
+        if (resuming)
+        {
+            try
+            {
+                basis = SequenceTrainerOptions.ForCheckpoint(Checkpoint.Read(checkpoint!));
+            }
+            catch (CheckpointException ex)
+            {
+                throw new UsageException("--resume: " + ex.Message);
+            }
+        }
+
+        SequenceTrainerOptions options = ParseOptions(args, basis);
         string backend = args.Get("backend") ?? "managed";
         if (backend is not ("managed" or "torch"))
         {
             throw new UsageException($"option --backend: '{backend}' is not managed or torch");
-        }
-
-        string? checkpointArg = args.Get("checkpoint") ?? defaultCheckpoint;
-        string? checkpoint = checkpointArg is null ? null : Path.GetFullPath(checkpointArg);
-        if (args.Has("resume") && checkpoint is null)
-        {
-            throw new UsageException("option --resume needs --checkpoint <path>");
         }
 
         bool json = args.Has("json");
@@ -98,11 +133,21 @@ internal sealed class TrainCommand : Command
                 }
 
                 stderr.WriteLine($"resumed from {checkpoint} after epoch {trainer.CompletedEpochs}");
+                if (trainer.CompletedEpochs >= options.Epochs)
+                {
+                    stderr.WriteLine($"nothing left to do: {checkpoint} has {trainer.CompletedEpochs} epoch(s) and --epochs is {options.Epochs} (the total); give a larger --epochs to train further");
+                    return CommandRunner.Ok;
+                }
             }
             else
             {
                 stderr.WriteLine($"--resume: {checkpoint} does not exist yet; starting from scratch");
             }
+        }
+
+        if (checkpoint is not null)
+        {
+            trainer.BestCheckpointPath = BestPath(checkpoint);
         }
 
         SequenceLearnerSetup setup = trainer.Learner.Setup;
@@ -191,6 +236,10 @@ internal sealed class TrainCommand : Command
         stdout.Flush();
         return result.Interrupted ? 130 : CommandRunner.Ok;
     }
+
+    /// <summary>Where the best epoch of <paramref name="checkpoint"/>'s training is kept: beside it, <c>name.best.ckpt</c>.</summary>
+    internal static string BestPath(string checkpoint) =>
+        Path.Combine(Path.GetDirectoryName(checkpoint)!, Path.GetFileNameWithoutExtension(checkpoint) + ".best" + Path.GetExtension(checkpoint));
 
     /// <summary>Parses the trainer options shared by train and dataset train.</summary>
     internal static SequenceTrainerOptions ParseOptions(ParsedArgs args, SequenceTrainerOptions? basis = null)
@@ -388,7 +437,9 @@ internal sealed class TrainCommand : Command
     }
 
     internal static string EpochText(EpochMetrics m, int epochs) =>
-        string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: loss {m.Loss:F3}, train {Pct(m.TrainAccuracy)}, test {Pct(m.TestAccuracy)}, {m.Seconds:F1} s, {m.SamplesPerSecond:F0} samples/s, {m.EventsPerSecond:F0} events/s, divergences {m.Divergences}{(m.Interrupted ? " (interrupted)" : string.Empty)}");
+        m.Interrupted
+            ? string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: interrupted after {m.Seconds:F1} s (not counted; the checkpoint keeps the last complete epoch's state marked interrupted)")
+            : string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: loss {m.Loss:F3}, train {Pct(m.TrainAccuracy)}, test {Pct(m.TestAccuracy)}, {m.Seconds:F1} s, {m.SamplesPerSecond:F0} samples/s, {m.EventsPerSecond:F0} events/s, divergences {m.Divergences}{(m.Interrupted ? " (interrupted)" : string.Empty)}");
 
     internal static string EpochJson(EpochMetrics m) => JsonLine.ToString(w =>
     {

@@ -91,6 +91,18 @@ public sealed class SequenceTrainer : IDisposable
     }
 
     /// <summary>
+    /// Where the best epoch so far (by test accuracy) is also saved, atomically, whenever an epoch
+    /// beats it (null: not kept). The best accuracy carries over a resume.
+    /// </summary>
+    public string? BestCheckpointPath { get; set; }
+
+    /// <summary>The best test accuracy of a completed epoch so far (NaN before the first; restored by <see cref="Resume"/>).</summary>
+    public double BestTestAccuracy { get; private set; } = double.NaN;
+
+    /// <summary>The test accuracy of the last completed epoch (NaN before the first; restored by <see cref="Resume"/>).</summary>
+    public double LastTestAccuracy { get; private set; } = double.NaN;
+
+    /// <summary>
     /// Trains like <see cref="Train(IReadOnlyList{ILabelledSequence}, IReadOnlyList{ILabelledSequence}, string?, Action{EpochMetrics}?, Action{TrainingProgress}?, CancellationToken)"/>
     /// with training samples that may change from epoch to epoch (augmentation):
     /// <paramref name="trainForEpoch"/> gives epoch e's samples (1-based; the same number every epoch).
@@ -203,9 +215,25 @@ public sealed class SequenceTrainer : IDisposable
                 }
             }
 
+            bool improved = !interrupted && !double.IsNaN(testAccuracy) && (double.IsNaN(BestTestAccuracy) || testAccuracy > BestTestAccuracy);
+            if (!interrupted && !double.IsNaN(testAccuracy))
+            {
+                LastTestAccuracy = testAccuracy;
+            }
+
+            if (improved)
+            {
+                BestTestAccuracy = testAccuracy;
+            }
+
             if (checkpointPath is not null)
             {
                 SaveCheckpoint(checkpointPath, interrupted);
+            }
+
+            if (improved && BestCheckpointPath is not null)
+            {
+                SaveCheckpoint(BestCheckpointPath);
             }
 
             var m = new EpochMetrics(
@@ -243,6 +271,16 @@ public sealed class SequenceTrainer : IDisposable
             ["divergences"] = Divergences,
             ["interrupted"] = interrupted,
         };
+        if (!double.IsNaN(LastTestAccuracy))
+        {
+            training["test_accuracy"] = LastTestAccuracy;
+        }
+
+        if (!double.IsNaN(BestTestAccuracy))
+        {
+            training["best_test_accuracy"] = BestTestAccuracy;
+        }
+
         using IDisposable recipe = Checkpoint.AttachMetadata(SequenceTrainerOptions.CheckpointKey, Options.ToJson());
         _learner.Save(path, training);
     }
@@ -264,6 +302,8 @@ public sealed class SequenceTrainer : IDisposable
 
         CompletedEpochs = data.Meta["training"]?["epoch"]?.GetValue<int>() ?? 0;
         Divergences = data.Meta["training"]?["divergences"]?.GetValue<int>() ?? 0;
+        BestTestAccuracy = data.Meta["training"]?["best_test_accuracy"]?.GetValue<double>() ?? double.NaN;
+        LastTestAccuracy = data.Meta["training"]?["test_accuracy"]?.GetValue<double>() ?? double.NaN;
     }
 
     /// <summary>
