@@ -46,6 +46,36 @@ public class DatasetCommandTests
     }
 
     [Fact]
+    public void Make_refuses_a_folder_that_is_not_empty_and_force_replaces_the_previous_dataset()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "eventsnn-make-" + Guid.NewGuid().ToString("N"));
+        string output = Path.Combine(root, "g");
+        try
+        {
+            Directory.CreateDirectory(output);
+            File.WriteAllText(Path.Combine(output, "user99_synthetic.aedat4"), "stale");
+            File.WriteAllText(Path.Combine(output, "notes.md"), "mine");
+            (int code, _, string err) = Run("dataset", "make", "gestures", "--out", output, "--samples-per-class", "1", "--threads", "1");
+            Assert.Equal(2, code);
+            Assert.Contains("--force", err, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(output, "user99_synthetic.aedat4")));
+
+            (code, _, err) = Run("dataset", "make", "gestures", "--out", output, "--samples-per-class", "1", "--threads", "1", "--force");
+            Assert.True(code == 0, err);
+            Assert.False(File.Exists(Path.Combine(output, "user99_synthetic.aedat4"))); // the stale recording is gone
+            Assert.True(File.Exists(Path.Combine(output, "notes.md"))); // what is not a dataset file stays
+            Assert.NotEmpty(Directory.GetFiles(output, "*.aedat4"));
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public void DatasetMake_UnknownDatasetOrMissingOut_IsAUsageError()
     {
         (int code, _, string err) = Run("dataset", "make", "cifar", "--out", "x");

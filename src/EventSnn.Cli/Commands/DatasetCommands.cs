@@ -30,6 +30,7 @@ internal sealed class DatasetMakeCommand : Command
         new("compression", "lz4|zstd|none", "AEDAT4 compression of gesture files (default lz4)"),
         new("cochlea-drive", "x", "spoken digits: drive of the cochlea's spiking units per second (default 1800; lower = sparser)"),
         new("threshold", "x", "gestures: DVS contrast threshold (default 0.3)"),
+        new("force", null, "write into a folder that is not empty: the dataset files already there (.h5, .aedat4, labels, trial lists, N-MNIST folders) are removed first"),
     ];
 
     public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
@@ -41,6 +42,16 @@ internal sealed class DatasetMakeCommand : Command
         }
 
         string output = args.Get("out") ?? throw new UsageException("option --out <dir> is required");
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
+        {
+            if (!args.Has("force"))
+            {
+                throw new UsageException($"--out {output} is not empty: pass --force to replace the dataset files in it");
+            }
+
+            DatasetMaker.RemoveGeneratedFiles(output);
+        }
+
         int perClass = args.GetInt("samples-per-class", 20);
         if (perClass < 1)
         {

@@ -108,6 +108,32 @@ public static class DatasetMaker
         }
     }
 
+    /// <summary>
+    /// Removes what a previous generation left in <paramref name="folder"/>: .h5, .aedat4, label
+    /// .csv and trial-list .txt files and the N-MNIST Train/Test folders; anything else stays.
+    /// </summary>
+    public static void RemoveGeneratedFiles(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        foreach (string file in Directory.EnumerateFiles(folder))
+        {
+            string ext = Path.GetExtension(file).ToLowerInvariant();
+            if (ext is ".h5" or ".aedat4" or ".csv" or ".txt")
+            {
+                File.Delete(file);
+            }
+        }
+
+        foreach (string sub in new[] { "Train", "Test" })
+        {
+            string dir = Path.Combine(folder, sub);
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
     /// <summary>Generates <paramref name="dataset"/> into <see cref="DatasetMakerOptions.OutputFolder"/>.</summary>
     public static MakeResult Make(GeneratedDataset dataset, DatasetMakerOptions options, Action<MakeProgress>? progress = null, Action<string>? log = null)
     {
