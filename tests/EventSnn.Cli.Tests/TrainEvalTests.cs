@@ -108,9 +108,13 @@ public sealed class TrainEvalTests : IDisposable
         Assert.Equal([3], JsonLines(output).Where(l => l.TryGetProperty("epoch", out _)).Select(l => l.GetProperty("epoch").GetInt32()));
         Assert.Equal(3, Checkpoint.Read(ckpt).Meta["training"]!["epoch"]!.GetValue<int>());
 
-        // --force starts over
+        // --force starts over, and a temporary file left by a save that was killed goes away
+        string stale = Path.Combine(_root, "runs", "deep", ".m.ckpt.4194305.0badc0de.tmp");
+        File.WriteAllText(stale, "partial");
         (code, output, err) = CliHarness.Run(["train", .. common, "--force"]);
         Assert.True(code == 0, err);
+        Assert.False(File.Exists(stale));
+        Assert.Contains("removed 1 temporary files", err, StringComparison.Ordinal);
         Assert.Equal(2, Checkpoint.Read(ckpt).Meta["training"]!["epoch"]!.GetValue<int>());
     }
 

@@ -93,6 +93,12 @@ internal sealed class TrainCommand : Command
             {
                 throw new UsageException($"--checkpoint {checkpoint}: cannot create its folder: {ex.Message}");
             }
+
+            // saves killed mid-write (kill -9, power loss) leave temporary files: they go now
+            if (Checkpoint.RemoveStaleTemporaries(Path.GetDirectoryName(checkpoint)!) is > 0 and var stale)
+            {
+                stderr.WriteLine($"removed {stale} temporary files of interrupted checkpoint saves from {Path.GetDirectoryName(checkpoint)}");
+            }
         }
 
         // resuming continues the checkpoint's own recipe; options given here override it
