@@ -6,8 +6,11 @@ namespace EventSnn.Transforms;
 /// A continuous stream cut into fixed windows, each window one sample of the chain (Tonic's
 /// SliceByTime without overlap): windows of <see cref="WindowUs"/> are aligned to the stream's
 /// first kept event; a window is ended (its last step emitted) when a kept event at or after its
-/// end arrives, or by <see cref="Flush"/>; windows without events are skipped. Events earlier than
-/// the open window are counted into it (<see cref="Preprocessor.Late"/>). Steps carry the window
+/// end arrives, or by <see cref="Flush"/>; windows without events are skipped, so a gap of any
+/// length costs nothing. Events a little earlier than the open window are counted into it
+/// (<see cref="Preprocessor.Late"/>); an event more than <see cref="ResetUs"/> earlier is a clock
+/// reset (a sensor restarted, a timestamp wrapped): the open window is ended, the jump counted in
+/// <see cref="BackwardJumps"/>, and windows start again aligned to that event. Steps carry the window
 /// as their sample (<see cref="BinnedStep.Sample"/>, <see cref="BinnedStep.SampleStartUs"/>,
 /// <see cref="BinnedStep.SampleEndUs"/>). Not thread-safe: one thread feeds one stream.
 /// </summary>
@@ -27,6 +30,12 @@ public sealed class WindowedPreprocessor
 
     /// <summary>Window length (microseconds).</summary>
     public long WindowUs { get; }
+
+    /// <summary>How far before the open window an event may be and still count as late rather than as a clock reset (microseconds; default 1 s).</summary>
+    public long ResetUs { get; init; } = 1_000_000;
+
+    /// <summary>Clock resets seen: events more than <see cref="ResetUs"/> before the open window, each starting a new run of windows.</summary>
+    public long BackwardJumps { get; private set; }
 
     /// <summary>The chain (its counters count over all windows).</summary>
     public Preprocessor Preprocessor { get; }
@@ -107,6 +116,13 @@ public sealed class WindowedPreprocessor
             {
                 Open(ti);
             }
+            else if (ti < _windowStart - ResetUs)
+            {
+                // a clock reset: decide what is open and start again from here
+                Preprocessor.EndSample();
+                BackwardJumps++;
+                Open(ti);
+            }
             else if (ti - _windowStart >= WindowUs)
             {
                 Preprocessor.EndSample();
@@ -117,7 +133,7 @@ public sealed class WindowedPreprocessor
 
             int j = i + 1;
             long kept = 1;
-            while (j < n && (f[j] < 0 || t[j] - _windowStart < WindowUs))
+            while (j < n && (f[j] < 0 || (t[j] - _windowStart < WindowUs && t[j] >= _windowStart - ResetUs)))
             {
                 kept += f[j] >= 0 ? 1 : 0;
                 j++;

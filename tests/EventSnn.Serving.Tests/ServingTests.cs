@@ -476,6 +476,25 @@ public class ServingTests
     }
 
     [Fact]
+    public void A_sensor_clock_reset_mid_stream_is_a_new_run_of_windows_and_decisions_go_on()
+    {
+        using EventBatch once = GestureEvents("user01_synthetic.aedat4", 3.0);
+        using var twice = new EventBatch(2 * once.Count);
+        twice.Append(once, 0, once.Count);
+        twice.Append(once, 0, once.Count); // the same 3 s again: the clock went back by more than ResetUs (1 s)
+        List<ClassificationRecord> single = Reference("s", once, Model);
+        var c = new WindowClassifier("s", SensorGeometry.Dvs128, Model);
+        var decided = new List<ClassificationRecord>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        c.Process(twice, decided.Add);
+        c.Flush(decided.Add);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.Equal(2 * once.Count, c.Events);
+        Assert.Equal(2 * single.Count, decided.Count); // every window of both runs decided, none swallowed as late
+        Assert.Equal(single.Select(d => d.TUs), decided.Skip(single.Count).Select(d => d.TUs));
+    }
+
+    [Fact]
     public async Task An_http_port_already_in_use_fails_the_start_naming_the_port()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);

@@ -270,6 +270,23 @@ public class ChainTests
     }
 
     [Fact]
+    public void A_clock_reset_ends_the_open_window_and_windows_start_again_from_the_new_time()
+    {
+        var seen = new List<StepRecord>();
+        Preprocessing p = Audio8 with { BinUs = 500 };
+        var windows = new WindowedPreprocessor(p, 1000, s => seen.Add(StepRecord.Of(s))) { ResetUs = 5000 };
+
+        // hours of stream time, then the sensor restarts at 100 us; 7000 is only late (within ResetUs)
+        windows.PushSpikes([10_000_000, 10_000_500, 10_001_200, 9_997_000, 100, 600, 1500], [0, 1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1, 1]);
+        windows.Flush();
+        Assert.Equal(1, windows.BackwardJumps);
+        Assert.Equal([10_000_000L, 10_001_000, 100, 1100], seen.Where(s => s.Index == 0).Select(s => s.StartUs));
+        Assert.Equal(4, seen.Count(s => s.EndsSample));
+        Assert.Equal(1, windows.Preprocessor.Late); // 9_997_000 fell before its window, within ResetUs
+        Assert.True(seen.Count <= 8, "every window has 2 bins: nothing stepped through the gap");
+    }
+
+    [Fact]
     public void Bad_calls_are_rejected()
     {
         var chain = new Preprocessor(Audio8, _ => { });
