@@ -12,7 +12,7 @@ namespace EventSnn.Cli.Tests;
 /// <summary>`eventsnn send`: real sockets on 127.0.0.1 against `serve` (a launched process), a jAER UDP receiver and a DV client.</summary>
 public class SendTests
 {
-    private static readonly string Recording = Path.Combine(ServeIo.RepoRoot(), "recordings", "gestures", "user01_synthetic.aedat4");
+    private static readonly string Recording = Path.Combine(ServeStreams.RepoRoot(), "recordings", "gestures", "user01_synthetic.aedat4");
 
     [Fact]
     public async Task Send_over_jaer_tcp_and_dv_into_serve_delivers_every_event_of_the_recording()

@@ -11,6 +11,7 @@ using EventSnn.IO;
 using EventSnn.Pipeline;
 using EventSnn.Serving;
 using EventSnn.Testing;
+using static EventSnn.Testing.ServeStreams;
 
 namespace EventSnn.Cli.Tests;
 
@@ -24,9 +25,9 @@ public class ServeTests
         try
         {
             string streams = Path.Combine(dir, "streams.json");
-            string labels = Path.Combine(ServeIo.RepoRoot(), "recordings", "gestures", "user03_synthetic_labels.csv");
+            string labels = Path.Combine(ServeStreams.RepoRoot(), "recordings", "gestures", "user03_synthetic_labels.csv");
             File.WriteAllText(streams, $$"""{"streams": [{"name": "left-camera", "kind": "dv", "port": 0, "labels": {{JsonSerializer.Serialize(labels)}}}]}""");
-            using EventBatch gesture = ServeIo.GestureEvents("user03_synthetic.aedat4", 1.2);
+            using EventBatch gesture = ServeStreams.GestureEvents("user03_synthetic.aedat4", 1.2);
             using EventBatch pattern = ServeIo.Pattern(30_000, 500, seed: 11);
             var model = new WindowClassifierOptions { BinUs = 4_000, WindowUs = 80_000, Hidden = 48, Seed = 5, Chunks = 5, ClassNames = EventSnn.Datasets.Generators.GestureGenerator.ClassNames };
             Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelTrack.ReadCsv(labels), 1);
@@ -45,10 +46,10 @@ public class ServeTests
             int dv = listening.GetProperty("left-camera").GetInt32();
             int udp = listening.GetProperty("jaer_udp").GetInt32();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(40));
-            Task<List<string>> published = ServeIo.ReadLines(listening.GetProperty("publish").GetInt32(), timeout.Token);
+            Task<List<string>> published = ServeStreams.ReadLines(listening.GetProperty("publish").GetInt32(), timeout.Token);
             Task<List<string>> sse = HttpProbe.ReadSse(listening.GetProperty("http").GetInt32(), "/events", timeout.Token);
             await stdout.WaitUntil(() => ServeIo.HealthSubscribers(listening.GetProperty("http").GetInt32()) >= 2); // the publisher and the SSE client
-            await Task.WhenAll(Task.Run(() => ServeIo.PushTcp(dv, ServeIo.DvStream(gesture))), Task.Run(() => ServeIo.SendUdp(udp, pattern)));
+            await Task.WhenAll(Task.Run(() => ServeStreams.PushTcp(dv, ServeStreams.DvStream(gesture))), Task.Run(() => ServeStreams.SendUdp(udp, pattern)));
             await stdout.WaitUntil(() => stderr.Lines.Count(l => l.Contains(": ended (", StringComparison.Ordinal)) >= 2);
 
             // /health: the labelled stream reports how many decisions had a truth and how many were right
@@ -71,7 +72,7 @@ public class ServeTests
 
             List<string> lines = await published;
             Assert.Equal(lines, await sse);
-            Dictionary<string, List<JsonElement>> byStream = ServeIo.ByStream(lines);
+            Dictionary<string, List<JsonElement>> byStream = ServeStreams.ByStream(lines);
             Assert.Equal(2, byStream.Count);
             ServeIo.AssertSame(gestureRef, byStream["left-camera"]);
             ServeIo.AssertSame(patternRef, byStream[byStream.Keys.Single(k => k.StartsWith("jaer-udp:127.0.0.1:", StringComparison.Ordinal))]);
@@ -107,8 +108,8 @@ public class ServeTests
 
             // the tool runs with --seed 7 (the initial network state) and the seed-42 weights of the checkpoint
             model = model with { Seed = 7, Checkpoint = checkpoint };
-            using EventBatch a = ServeIo.GestureEvents("user01_synthetic.aedat4", 1.0);
-            using EventBatch b = ServeIo.GestureEvents("user05_synthetic.aedat4", 1.0);
+            using EventBatch a = ServeStreams.GestureEvents("user01_synthetic.aedat4", 1.0);
+            using EventBatch b = ServeStreams.GestureEvents("user05_synthetic.aedat4", 1.0);
             List<ClassificationRecord> aRef = ServeIo.Reference(a, model);
             List<ClassificationRecord> bRef = ServeIo.Reference(b, model);
             Assert.NotEqual(aRef.Select(d => d.Confidence), ServeIo.Reference(a, model with { Checkpoint = null }).Select(d => d.Confidence)); // the checkpoint matters
@@ -119,15 +120,15 @@ public class ServeTests
             int dv = listening.GetProperty("dv").GetInt32();
             int http = listening.GetProperty("http").GetInt32();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(40));
-            Task<List<string>> published = ServeIo.ReadLines(listening.GetProperty("publish").GetInt32(), timeout.Token);
+            Task<List<string>> published = ServeStreams.ReadLines(listening.GetProperty("publish").GetInt32(), timeout.Token);
             await tool.WaitUntil(() => ServeIo.HealthSubscribers(http) >= 1); // the publisher client
 
             // two connections at once, different recordings; the first one is held open past the second's end
             using var held = new TcpClient();
             await held.ConnectAsync(IPAddress.Loopback, dv);
-            byte[] aBytes = ServeIo.DvStream(a);
+            byte[] aBytes = ServeStreams.DvStream(a);
             await held.GetStream().WriteAsync(aBytes);
-            await Task.Run(() => ServeIo.PushTcp(dv, ServeIo.DvStream(b)));
+            await Task.Run(() => ServeStreams.PushTcp(dv, ServeStreams.DvStream(b)));
             await tool.WaitUntil(() => tool.Stdout.Count(l => l.StartsWith("{\"t_us\"", StringComparison.Ordinal)) >= aRef.Count - 1 + bRef.Count);
 
             (int status, string health) = await HttpProbe.Get(http, "/health");
@@ -141,7 +142,7 @@ public class ServeTests
             Assert.Equal(0, kill(tool.Id, 15));
             Assert.Equal(130, await tool.WaitForExit(TimeSpan.FromSeconds(20)));
             List<string> lines = await published;
-            Dictionary<string, List<JsonElement>> byStream = ServeIo.ByStream(lines);
+            Dictionary<string, List<JsonElement>> byStream = ServeStreams.ByStream(lines);
             Assert.Equal(2, byStream.Count);
             List<JsonElement> first = byStream.Values.Single(v => v.Count == aRef.Count && v[0].GetProperty("events").GetInt64() == aRef[0].Events);
             List<JsonElement> second = byStream.Values.Single(v => !ReferenceEquals(v, first));
@@ -437,33 +438,9 @@ internal sealed class ServeProcess : IDisposable
     }
 }
 
-/// <summary>Stream helpers: recordings, generated patterns, DV/jAER encoders, publisher/SSE/HTTP clients.</summary>
+/// <summary>Stream helpers: generated patterns, reference decisions, health, decision comparison (with <see cref="ServeStreams"/>).</summary>
 internal static class ServeIo
 {
-    public static EventBatch GestureEvents(string file, double seconds)
-    {
-        string path = Path.Combine(RepoRoot(), "recordings", "gestures", file);
-        using Aedat4Reader reader = Aedat4Reader.Open(path);
-        var all = new EventBatch(1 << 20);
-        using var batch = new EventBatch();
-        long first = -1;
-        while (reader.Read(batch))
-        {
-            for (int i = 0; i < batch.Count; i++)
-            {
-                first = first < 0 ? batch.T[i] : first;
-                if (batch.T[i] - first >= seconds * 1e6 || all.IsFull)
-                {
-                    return all;
-                }
-
-                all.Add(batch.T[i], batch.X[i], batch.Y[i], batch.P[i] != 0);
-            }
-        }
-
-        return all;
-    }
-
     public static EventBatch Pattern(int events, long startUs, int seed)
     {
         var rng = new Random(seed);
@@ -478,56 +455,9 @@ internal static class ServeIo
         return batch;
     }
 
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EventSnn.sln")))
-            {
-                return dir.FullName;
-            }
-        }
 
-        throw new DirectoryNotFoundException("EventSnn.sln not found above " + AppContext.BaseDirectory);
-    }
 
-    public static byte[] DvStream(EventBatch events)
-    {
-        using var ms = new MemoryStream();
-        using (var writer = new Aedat4Writer(ms, new Aedat4WriterOptions { Geometry = SensorGeometry.Dvs128, WriteTable = false, LeaveOpen = true, EventsPerPacket = 2048 }))
-        {
-            writer.WriteEvents(events);
-        }
 
-        return ms.ToArray()[14..];
-    }
-
-    public static void PushTcp(int port, byte[] bytes)
-    {
-        using var client = new TcpClient();
-        client.Connect(IPAddress.Loopback, port);
-        NetworkStream s = client.GetStream();
-        s.Write(bytes);
-        client.Client.Shutdown(SocketShutdown.Send);
-        client.ReceiveTimeout = 20_000;
-        _ = s.Read(new byte[1], 0, 1); // the server closes once it consumed everything
-    }
-
-    public static void SendUdp(int port, EventBatch events)
-    {
-        using var sender = new JaerUdpSender(port, eventsPerDatagram: 500);
-        using var part = new EventBatch(500);
-        for (int start = 0; start < events.Count; start += 500)
-        {
-            part.Clear();
-            part.Append(events, start, Math.Min(500, events.Count - start));
-            sender.OnNext(part);
-            if (start % 5000 == 0)
-            {
-                Thread.Sleep(2);
-            }
-        }
-    }
 
     public static List<ClassificationRecord> Reference(EventBatch events, WindowClassifierOptions model, Func<long, long, int>? learnFrom = null)
     {
@@ -538,19 +468,6 @@ internal static class ServeIo
         return list;
     }
 
-    public static async Task<List<string>> ReadLines(int port, CancellationToken token)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, port, token);
-        using var reader = new StreamReader(client.GetStream(), Encoding.UTF8);
-        var lines = new List<string>();
-        while (await reader.ReadLineAsync(token) is { } line)
-        {
-            lines.Add(line);
-        }
-
-        return lines;
-    }
 
     /// <summary>Subscribers the server counts (GET /health), or -1 when it does not answer yet.</summary>
     public static int HealthSubscribers(int httpPort)
@@ -566,23 +483,6 @@ internal static class ServeIo
         }
     }
 
-    public static Dictionary<string, List<JsonElement>> ByStream(IEnumerable<string> lines)
-    {
-        var map = new Dictionary<string, List<JsonElement>>(StringComparer.Ordinal);
-        foreach (string line in lines)
-        {
-            JsonElement e = JsonDocument.Parse(line).RootElement.Clone();
-            string stream = e.GetProperty("stream").GetString()!;
-            if (!map.TryGetValue(stream, out List<JsonElement>? list))
-            {
-                map[stream] = list = [];
-            }
-
-            list.Add(e);
-        }
-
-        return map;
-    }
 
     public static void AssertSame(List<ClassificationRecord> expected, List<JsonElement> actual)
     {

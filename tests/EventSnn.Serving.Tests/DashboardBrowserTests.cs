@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using EventSnn.Events;
+using EventSnn.Testing;
 using Microsoft.Playwright;
 
 namespace EventSnn.Serving.Tests;
@@ -53,8 +54,8 @@ public class DashboardBrowserTests
             await page.WaitForFunctionAsync("() => document.getElementById('status').textContent === 'connected'");
 
             // record every label the panel shows as decisions arrive
-            using EventBatch gesture = ServingTests.GestureEvents("user01_synthetic.aedat4", 3.0);
-            byte[] stream = ServingTests.DvStream(gesture);
+            using EventBatch gesture = ServeStreams.GestureEvents("user01_synthetic.aedat4", 3.0);
+            byte[] stream = ServeStreams.DvStream(gesture);
             using var client = new TcpClient();
             await client.ConnectAsync(IPAddress.Loopback, ports.PortOf(ServeInputKind.Dv));
             NetworkStream net = client.GetStream();

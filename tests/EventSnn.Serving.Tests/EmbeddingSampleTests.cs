@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using EventSnn.Events;
-using EventSnn.Serving;
 using EventSnn.Samples.Worker;
+using EventSnn.Serving;
+using EventSnn.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace EventSnn.Serving.Tests;
@@ -19,7 +20,7 @@ public class EmbeddingSampleTests
         using var worker = new GestureWorker(new GestureWorkerSettings { Port = 0 }, log);
         await worker.StartAsync(CancellationToken.None);
         int port = await worker.Listening.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        ServingTests.SendUdp(port, pattern);
+        ServeStreams.SendUdp(port, pattern);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (log.Messages.Count < expected.Count - 1)
         {
