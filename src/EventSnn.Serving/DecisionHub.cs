@@ -274,18 +274,7 @@ public sealed class DecisionHub
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
         using (var w = new Utf8JsonWriter(buffer))
         {
-            w.WriteStartArray();
-            foreach (StreamStatus s in _active.Values)
-            {
-                WriteStream(w, s);
-            }
-
-            foreach (StreamStatus s in _ended)
-            {
-                WriteStream(w, s);
-            }
-
-            w.WriteEndArray();
+            WriteStreams(w);
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -314,18 +303,8 @@ public sealed class DecisionHub
                 w.WriteEndObject();
             }
 
-            w.WriteStartArray("streams");
-            foreach (StreamStatus s in _active.Values)
-            {
-                WriteStream(w, s);
-            }
-
-            foreach (StreamStatus s in _ended)
-            {
-                WriteStream(w, s);
-            }
-
-            w.WriteEndArray();
+            w.WritePropertyName("streams");
+            WriteStreams(w);
             w.WriteEndObject();
         }
 
@@ -362,6 +341,23 @@ public sealed class DecisionHub
         {
             Interlocked.Decrement(ref _frameSubscribers);
         }
+    }
+
+    /// <summary>Every active, then every recently ended stream, as a JSON array.</summary>
+    private void WriteStreams(Utf8JsonWriter w)
+    {
+        w.WriteStartArray();
+        foreach (StreamStatus s in _active.Values)
+        {
+            WriteStream(w, s);
+        }
+
+        foreach (StreamStatus s in _ended)
+        {
+            WriteStream(w, s);
+        }
+
+        w.WriteEndArray();
     }
 
     private static void WriteStream(Utf8JsonWriter w, StreamStatus s)

@@ -39,6 +39,8 @@ internal sealed class HttpFrontEnd : IAsyncDisposable
 {
     private const string EventsPolicy = "events";
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+    private static readonly byte[] Opening = ": eventsnn decisions\n\n"u8.ToArray();
+    private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
     private readonly WebApplication _app;
     private readonly DecisionHub _hub;
     private readonly CancellationTokenSource _stopping = new();
@@ -179,7 +181,7 @@ internal sealed class HttpFrontEnd : IAsyncDisposable
         Stream body = response.Body;
         try
         {
-            await body.WriteAsync(": eventsnn decisions\n\n"u8.ToArray(), aborted.Token).ConfigureAwait(false);
+            await body.WriteAsync(Opening, aborted.Token).ConfigureAwait(false);
             await body.FlushAsync(aborted.Token).ConfigureAwait(false);
             byte[] buffer = new byte[64 * 1024];
             while (true)
@@ -195,7 +197,7 @@ internal sealed class HttpFrontEnd : IAsyncDisposable
                     catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
                     {
                         // keep-alive comment; also notices a client that went away
-                        await body.WriteAsync(": keep-alive\n\n"u8.ToArray(), aborted.Token).ConfigureAwait(false);
+                        await body.WriteAsync(KeepAliveComment, aborted.Token).ConfigureAwait(false);
                         await body.FlushAsync(aborted.Token).ConfigureAwait(false);
                         continue;
                     }

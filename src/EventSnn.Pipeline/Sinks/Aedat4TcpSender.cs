@@ -84,18 +84,5 @@ public sealed class Aedat4TcpSender : IEventSender
     public void OnError(Exception error) => OnCompleted();
 
     /// <summary>Closes the connection.</summary>
-    public void Dispose()
-    {
-        try
-        {
-            _writer.Dispose();
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
-        {
-            // the peer is gone: nothing left to flush to
-        }
-
-        _network.Dispose();
-        _socket.Dispose();
-    }
+    public void Dispose() => TcpSending.Close(_writer, _network, _socket);
 }

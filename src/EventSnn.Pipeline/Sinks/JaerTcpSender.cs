@@ -94,6 +94,22 @@ internal static class TcpSending
         }
     }
 
+    /// <summary>Closes a file-format writer framed onto a connection: the writer (its last flush may fail when the peer is gone), then the stream and the socket.</summary>
+    public static void Close(IDisposable writer, Stream network, Socket socket)
+    {
+        try
+        {
+            writer.Dispose();
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            // the peer is gone: nothing left to flush to
+        }
+
+        network.Dispose();
+        socket.Dispose();
+    }
+
     /// <summary>Shuts the sending side down, then reads (and drops) until the peer closes or <paramref name="timeout"/> passes.</summary>
     public static void Finish(Socket socket, TimeSpan timeout)
     {
