@@ -94,7 +94,7 @@ public sealed record WindowClassifierOptions
     /// <summary>Initialisation seed (used when no checkpoint is given).</summary>
     public long Seed { get; init; } = 1;
 
-    /// <summary>Checkpoint every stream's model copy starts from (null: fresh seeded weights).</summary>
+    /// <summary>Checkpoint of the model the streams are classified with (null: fresh seeded weights).</summary>
     public string? Checkpoint { get; init; }
 
     /// <summary>Time steps per decision window.</summary>

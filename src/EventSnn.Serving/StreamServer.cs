@@ -12,7 +12,7 @@ namespace EventSnn.Serving;
 /// <summary>
 /// The input side of <c>eventsnn serve</c>: listens on the configured ports and runs every
 /// connected stream (a DV AEDAT4 or jAER TCP connection, a jAER UDP sender endpoint) through its
-/// own <see cref="WindowClassifier"/> — its own model copy and state — publishing decisions to
+/// own <see cref="WindowClassifier"/> — its own network state over the model shared by the streams of its sensor size (a stream that learns, or resumes from its own saved checkpoint, has weights of its own) — publishing decisions to
 /// the <see cref="DecisionHub"/>. A peer sending garbage is disconnected with a log line naming
 /// the peer and the byte offset; other streams carry on. <see cref="StopAsync"/> stops accepting,
 /// decides every open window, saves per-stream checkpoints (atomically) when configured, and
@@ -29,6 +29,7 @@ public sealed class StreamServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _named = new(StringComparer.Ordinal);
     private readonly List<(ServeListener Listener, IDisposable Handle, IPEndPoint EndPoint)> _bound = [];
     private readonly Dictionary<ServeListener, Func<long, long, int>> _truth = [];
+    private readonly ConcurrentDictionary<(int Width, int Height), Lazy<WindowModel>> _models = new();
     private long _nextSession;
     private bool _started;
 
@@ -474,14 +475,33 @@ public sealed class StreamServer : IAsyncDisposable
         return false;
     }
 
+    /// <summary>The model every stream of <paramref name="geometry"/> without a checkpoint of its own starts from, read once (a failed read is retried by the next stream).</summary>
+    private WindowModel SharedModel(SensorGeometry geometry)
+    {
+        (int, int) key = (geometry.Width, geometry.Height);
+        Lazy<WindowModel> model = _models.GetOrAdd(key, _ => new Lazy<WindowModel>(() => WindowModel.Load(geometry, _options.Model)));
+        try
+        {
+            return model.Value;
+        }
+        catch
+        {
+            _models.TryRemove(new KeyValuePair<(int, int), Lazy<WindowModel>>(key, model));
+            throw;
+        }
+    }
+
     /// <summary>jAER DVS128 addresses are always 128 x 128; DAVIS ones use the configured size.</summary>
     private SensorGeometry JaerGeometry => _options.Chip == JaerChip.Dvs128 ? SensorGeometry.Dvs128 : _options.DefaultGeometry;
 
     private WindowClassifier CreateClassifier(ServeListener l, string id, SensorGeometry geometry)
     {
         // a named stream resumes from its own saved state when there is one
+        // the others share one read of the model per sensor size
         string? own = _options.SaveDirectory is { } dir ? CheckpointPath(dir, id) : null;
-        var classifier = new WindowClassifier(id, geometry, _options.Model, own is not null && File.Exists(own) ? own : null);
+        var classifier = own is not null && File.Exists(own)
+            ? new WindowClassifier(id, geometry, _options.Model, own)
+            : new WindowClassifier(id, geometry, SharedModel(geometry));
         if (_truth.TryGetValue(l, out Func<long, long, int>? truth))
         {
             classifier.TruthOf = truth;

@@ -62,8 +62,10 @@ public sealed record ClassificationRecord(long TUs, string Stream, string Label,
 /// (<see cref="WindowedPreprocessor"/>: the description stored in the checkpoint, else
 /// <see cref="WindowClassifierOptions.Preprocessing"/>, else time bins of
 /// <see cref="WindowClassifierOptions.BinUs"/> pooled by <see cref="WindowClassifierOptions.Pooling"/>
-/// with log(1 + count) values), and each window ends in one decision of this stream's own
-/// <see cref="OnlineSequenceClassifier"/> (its own weights and network state). A window is decided
+/// with log(1 + count) values), and each window ends in one decision of the stream's model: the
+/// <see cref="WindowModel"/>'s frozen weights, shared with other streams, with this stream's own
+/// network state; or, once <see cref="Learning"/> was set, an <see cref="OnlineSequenceClassifier"/>
+/// of its own (own weights, learning after each labelled window's decision). A window is decided
 /// when an event past its end arrives or when the stream ends (<see cref="Flush"/>). Decoding goes
 /// straight from the batch's arrays; nothing is allocated per event or per step. Not thread-safe:
 /// one thread feeds one stream.
@@ -71,8 +73,11 @@ public sealed record ClassificationRecord(long TUs, string Stream, string Label,
 public sealed class WindowClassifier
 {
     private readonly WindowClassifierOptions _options;
+    private readonly WindowModel _model;
     private readonly WindowedPreprocessor _windows;
-    private readonly string[] _classNames;
+    private readonly SampleInference _frozen;
+    private OnlineSequenceClassifier? _online;
+    private OnlineSequenceClassifier? _sampleModel;
     private Action<ClassificationRecord>? _emit;
     private long _received;
     private long _windowStart;
@@ -81,9 +86,9 @@ public sealed class WindowClassifier
     private int _truth = -1;
 
     /// <summary>
-    /// Creates the stream's model: from <see cref="WindowClassifierOptions.Checkpoint"/> or
-    /// <paramref name="checkpoint"/> when given (its shape, weights, preprocessing and class names),
-    /// else fresh with the options' shape.
+    /// Creates the stream's classifier over a model of its own: read from
+    /// <see cref="WindowClassifierOptions.Checkpoint"/> or <paramref name="checkpoint"/> when given (its
+    /// shape, weights, preprocessing and class names), else fresh with the options' shape.
     /// </summary>
     /// <param name="stream">Stream id used in the records.</param>
     /// <param name="geometry">Sensor size of the stream.</param>
@@ -92,59 +97,30 @@ public sealed class WindowClassifier
     /// <exception cref="EventSnn.Snn.CheckpointException">The checkpoint does not load or does not fit its preprocessing.</exception>
     /// <exception cref="PreprocessingException">The preprocessing is not for a DVS sensor of <paramref name="geometry"/>.</exception>
     public WindowClassifier(string stream, SensorGeometry geometry, WindowClassifierOptions options, string? checkpoint = null)
+        : this(stream, geometry, WindowModel.Load(geometry, options, checkpoint))
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        if (!geometry.IsKnown)
+    }
+
+    /// <summary>
+    /// Creates the stream's classifier over <paramref name="model"/>, which several streams may share:
+    /// while the stream does not learn it decides with the model's frozen weights and costs only
+    /// its own state; setting <see cref="Learning"/> gives it weights of its own.
+    /// </summary>
+    /// <exception cref="PreprocessingException">The model's preprocessing is not for a sensor of <paramref name="geometry"/>.</exception>
+    public WindowClassifier(string stream, SensorGeometry geometry, WindowModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Preprocessing.Width != geometry.Width || model.Preprocessing.Height != geometry.Height)
         {
-            throw new ArgumentException("the sensor size must be known", nameof(geometry));
+            throw new PreprocessingException(model.Preprocessing.Width != geometry.Width ? "width" : "height", $"the model's sensor {model.Preprocessing.Width}x{model.Preprocessing.Height} does not match {stream}'s {geometry}");
         }
 
         Stream = stream;
         Geometry = geometry;
-        _options = options;
-        string? path = checkpoint ?? options.Checkpoint;
-        EventSnn.Snn.CheckpointData? data = path is null ? null : EventSnn.Snn.Checkpoint.Read(path);
-        Preprocessing? stored = data is null ? null : ModelMetadata.ReadPreprocessing(data);
-        PreprocessingStored = stored is not null;
-        Preprocessing = stored ?? options.Preprocessing ?? options.PreprocessingFor(geometry);
-        if (Preprocessing.Input != InputKind.Dvs)
-        {
-            throw new PreprocessingException("input", $"the model takes {PreprocessingNames.Name(Preprocessing.Input)} input; {stream} is a DVS stream");
-        }
-
-        if (Preprocessing.Width != geometry.Width || Preprocessing.Height != geometry.Height)
-        {
-            throw new PreprocessingException(Preprocessing.Width != geometry.Width ? "width" : "height", $"the model's sensor {Preprocessing.Width}x{Preprocessing.Height} does not match {stream}'s {geometry}");
-        }
-
-        EventSnn.Snn.NetworkConfig? shape = data?.Config;
-        if (shape is not null && shape.InputSize != Preprocessing.Features)
-        {
-            throw new EventSnn.Snn.CheckpointException(path!, $"the model takes {shape.InputSize} inputs; its preprocessing ({Preprocessing.Describe()}) gives {Preprocessing.Features}");
-        }
-
-        int classes = shape?.Readout.Size ?? options.Classes;
-        StepsPerWindow = Math.Max(1, Preprocessing.StepsPerSample(options.WindowUs) ?? (Preprocessing.MaxSteps > 0 ? Preprocessing.MaxSteps : options.StepsPerWindow));
-        _classNames = ModelMetadata.ClassNames(options.ClassNames.Count > 0 ? options.ClassNames : data is null ? null : ModelMetadata.ReadClasses(data), classes);
-        Model = new OnlineSequenceClassifier(new OnlineClassifierOptions
-        {
-            Inputs = Preprocessing.Features,
-            Classes = classes,
-            Steps = StepsPerWindow,
-            Recipe = data is null
-                ? new SequenceTrainerOptions { Hidden = options.Hidden, Chunks = Math.Clamp(options.Chunks, 1, StepsPerWindow), Seed = (int)options.Seed, Batch = 1 }
-                : SequenceTrainerOptions.ForCheckpoint(data),
-        })
-        {
-            Learning = false,
-        };
-        if (path is not null)
-        {
-            Model.Load(path);
-        }
-
-        _windows = new WindowedPreprocessor(Preprocessing, options.WindowUs, OnStep);
+        _model = model;
+        _options = model.Options;
+        _frozen = new SampleInference(model.Decision, model.ClassifierOptions.Recipe.Decision);
+        _windows = new WindowedPreprocessor(model.Preprocessing, _options.WindowUs, OnStep);
     }
 
     /// <summary>Stream id.</summary>
@@ -154,22 +130,22 @@ public sealed class WindowClassifier
     public SensorGeometry Geometry { get; }
 
     /// <summary>How every window is prepared for the model.</summary>
-    public Preprocessing Preprocessing { get; }
+    public Preprocessing Preprocessing => _model.Preprocessing;
 
     /// <summary>True when <see cref="Preprocessing"/> came from the checkpoint; false when it was configured or assumed.</summary>
-    public bool PreprocessingStored { get; }
+    public bool PreprocessingStored => _model.PreprocessingStored;
 
     /// <summary>Network inputs (the preprocessing's features).</summary>
-    public int Inputs => Preprocessing.Features;
+    public int Inputs => _model.Preprocessing.Features;
 
     /// <summary>Steps of one window.</summary>
-    public int StepsPerWindow { get; }
+    public int StepsPerWindow => _model.StepsPerWindow;
 
     /// <summary>Class names (index = class).</summary>
-    public IReadOnlyList<string> ClassNames => _classNames;
+    public IReadOnlyList<string> ClassNames => _model.ClassNames;
 
-    /// <summary>This stream's model: its own weights and network state.</summary>
-    public OnlineSequenceClassifier Model { get; }
+    /// <summary>Chunk updates this stream's own model has applied (0 while it only classifies).</summary>
+    public long Updates => _online?.Updates ?? 0;
 
     /// <summary>Events taken into windows so far.</summary>
     public long Events => _windows.Events;
@@ -186,11 +162,26 @@ public sealed class WindowClassifier
     /// <summary>Ground truth of a window [start, end) in stream time: a class index, or -1 when unknown (null: never known).</summary>
     public Func<long, long, int>? TruthOf { get; set; }
 
-    /// <summary>Whether windows with a known truth are learned from (FPTT, after their decision). Default false.</summary>
+    /// <summary>
+    /// Whether windows with a known truth are learned from (FPTT, after their decision). Default
+    /// false. The first time it is set the stream gets weights of its own (from the model), which
+    /// it keeps from then on; it takes effect at the next window.
+    /// </summary>
     public bool Learning
     {
-        get => Model.Learning;
-        set => Model.Learning = value;
+        get => _online?.Learning ?? false;
+        set
+        {
+            if (value && _online is null)
+            {
+                _online = _model.CreateLearner();
+            }
+
+            if (_online is not null)
+            {
+                _online.Learning = value;
+            }
+        }
     }
 
     /// <summary>Bins all events of <paramref name="batch"/>; calls <paramref name="emit"/> for every window it completes.</summary>
@@ -257,16 +248,20 @@ public sealed class WindowClassifier
         }
     }
 
-    /// <summary>Saves this stream's model atomically, with its preprocessing and class names.</summary>
+    /// <summary>Saves this stream's model atomically (its own weights, else the shared model's), with its preprocessing and class names.</summary>
     public void Save(string path)
     {
-        using (ModelMetadata.Attach(Preprocessing, _classNames))
+        using (ModelMetadata.Attach(Preprocessing, _model.ClassNames))
         {
-            Model.Save(path);
+            (_online ?? _model.CreateLearner()).Save(path);
         }
     }
 
-    private string ClassName(int index) => index < 0 ? "?" : index < _classNames.Length ? _classNames[index] : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private string ClassName(int index)
+    {
+        IReadOnlyList<string> names = _model.ClassNames;
+        return index < 0 ? "?" : index < names.Count ? names[index] : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     private void OnStep(BinnedStep step)
     {
@@ -275,15 +270,31 @@ public sealed class WindowClassifier
             _windowStart = step.SampleStartUs;
             _windowEvents = 0;
             int truth = TruthOf?.Invoke(_windowStart, _windowStart + _options.WindowUs) ?? -1;
-            _truth = truth >= 0 && truth < Model.Options.Classes ? truth : -1;
-            Model.BeginSample(_truth);
+            _truth = truth >= 0 && truth < _model.ClassifierOptions.Classes ? truth : -1;
+            _sampleModel = _online;
+            if (_sampleModel is null)
+            {
+                _frozen.Begin();
+            }
+            else
+            {
+                _sampleModel.BeginSample(_truth);
+            }
         }
 
-        Model.Step(step.Frame);
+        if (_sampleModel is null)
+        {
+            _frozen.Step(step.Frame);
+        }
+        else
+        {
+            _sampleModel.Step(step.Frame);
+        }
+
         _windowEvents += step.EventCount;
         if (step.EndsSample)
         {
-            SampleDecision d = Model.EndSample();
+            SampleDecision d = _sampleModel?.EndSample() ?? new SampleDecision(_frozen.Decide(), _frozen.Confidence(), _truth, _frozen.Steps, 0);
             var record = new ClassificationRecord(
                 _windowStart + _options.WindowUs,
                 Stream,

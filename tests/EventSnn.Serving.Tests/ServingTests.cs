@@ -105,6 +105,47 @@ public class ServingTests
     }
 
     [Fact]
+    public void Streams_sharing_one_model_decide_in_parallel_as_a_classifier_with_weights_of_its_own()
+    {
+        using EventBatch events = Pattern(150_000, 1_000, seed: 11);
+
+        // the reference: a stream that took weights of its own (Learning set once) but learns nothing
+        var own = new WindowClassifier("s", SensorGeometry.Dvs128, Model) { Learning = true };
+        own.Learning = false;
+        var expected = new List<ClassificationRecord>();
+        own.Process(events, expected.Add);
+        own.Flush(expected.Add);
+        Assert.True(expected.Count > 20, $"{expected.Count} windows");
+        Assert.True(expected.Select(r => r.LabelIndex).Distinct().Count() > 1, "the model should not answer one class only");
+
+        // four streams over one shared model, fed at the same time from four threads
+        WindowModel shared = WindowModel.Load(SensorGeometry.Dvs128, Model);
+        var results = new List<ClassificationRecord>[4];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k =>
+        {
+            var c = new WindowClassifier("s", SensorGeometry.Dvs128, shared);
+            var list = new List<ClassificationRecord>();
+            using var part = new EventBatch(997);
+            for (int i = 0; i < events.Count; i += 997)
+            {
+                part.Clear();
+                part.Append(events, i, Math.Min(997, events.Count - i));
+                c.Process(part, list.Add);
+            }
+
+            c.Flush(list.Add);
+            Assert.False(c.Learning);
+            Assert.Equal(0, c.Updates);
+            results[k] = list;
+        });
+
+        foreach (List<ClassificationRecord> got in results)
+        {
+            Assert.Equal(expected.Select(r => (r.TUs, r.LabelIndex, r.Confidence, r.Events)), got.Select(r => (r.TUs, r.LabelIndex, r.Confidence, r.Events)));
+        }
+    }
+
+    [Fact]
     public void Window_classifier_decides_each_nonempty_window_once_and_ignores_how_events_are_split()
     {
         var model = Model with { BinUs = 1_000, WindowUs = 4_000, Chunks = 2 };

