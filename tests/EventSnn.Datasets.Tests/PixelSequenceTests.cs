@@ -38,6 +38,47 @@ public class PixelSequenceTests
         return (img, lab);
     }
 
+    [Theory]
+    [InlineData(28)]
+    [InlineData(4)]
+    public void Several_pixels_per_step_are_that_many_inputs_in_sequence_order(int perStep)
+    {
+        using var dir = new TempFolder();
+        (string img, string lab) = WriteIdx(dir, 2);
+        MnistSet set = MnistIdx.Read(img, lab);
+        PixelSequence[] seqs = PixelSequence.FromSet(set, 2, pixelsPerStep: perStep);
+        for (int i = 0; i < seqs.Length; i++)
+        {
+            PixelSequence s = seqs[i];
+            ReadOnlySpan<byte> image = set.Image(i);
+            Assert.Equal(Pixels / perStep, s.Steps);
+            Assert.Equal(perStep, s.Features);
+            int nonZeros = 0;
+            for (int step = 0; step < s.Steps; step++)
+            {
+                var dense = new float[perStep];
+                ReadOnlySpan<int> active = s.ActiveAt(step);
+                ReadOnlySpan<float> values = s.ValuesAt(step);
+                Assert.Equal(active.Length, values.Length);
+                for (int k = 0; k < active.Length; k++)
+                {
+                    Assert.True(k == 0 || active[k] > active[k - 1], "active inputs ascend");
+                    dense[active[k]] = values[k];
+                }
+
+                nonZeros += active.Length;
+                for (int f = 0; f < perStep; f++)
+                {
+                    Assert.Equal(image[(step * perStep) + f] / 255f, dense[f]); // row 'step' when 28 per step
+                }
+            }
+
+            Assert.Equal(s.NonZeros, nonZeros);
+        }
+
+        Assert.Throws<ArgumentException>(() => new PixelSequence(new byte[784], 0, pixelsPerStep: 5));
+    }
+
     [Fact]
     public void Sequences_have_784_steps_of_one_input_with_the_intensity_over_255()
     {
