@@ -199,4 +199,25 @@ public class HandoffTests
         TimeStep a = pool.Rent(), b = pool.Rent();
         Assert.NotSame(a, b);
     }
+
+    [Fact]
+    public void A_dropped_pool_whose_steps_were_returned_on_another_thread_is_garbage_at_once()
+    {
+        // steps are rented on the producer's thread and returned on the consumer's; nothing
+        // thread-local may keep a dropped pool's steps alive (run's replays drop a pool per file)
+        WeakReference step = RentOnAnotherThreadReturnHere();
+        GC.Collect();
+        Assert.False(step.IsAlive, "a returned step of a dropped pool is still reachable");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference RentOnAnotherThreadReturnHere()
+    {
+        var pool = new TimeStepPool(new TimeStepOptions { Layout = new TimeStepLayout(2, 1, 8) });
+        TimeStep rented = Task.Factory.StartNew(pool.Rent, TaskCreationOptions.LongRunning).GetAwaiter().GetResult();
+        rented.Dispose(); // back to the pool, on this thread
+        Assert.Same(rented, pool.Rent()); // the pool did keep it
+        rented.Dispose();
+        return new WeakReference(rented);
+    }
 }

@@ -190,7 +190,8 @@ public sealed class StreamRunner
         bool currentAugmented = false;
         bool learning = Classifier.Learning;
         float[] sum = new float[Inputs];
-        var raster = Settings.ParsedKind == StreamKind.Shd ? new List<float[]>() : null;
+        // the frames plot shows held-out samples only: keep their rasters, not the training passes'
+        var raster = Settings.ParsedKind == StreamKind.Shd && phase == "test" ? new List<float[]>() : null;
         try
         {
             await foreach (TimeStep step in steps.ReadAllAsync(cancellation).ConfigureAwait(false))

@@ -5,11 +5,14 @@ namespace EventSnn.Pipeline;
 /// <summary>
 /// A thread-safe pool of <see cref="TimeStep"/>s of one shape. Steps rented here are owned by
 /// the renter and go back with <see cref="TimeStep.Dispose"/>. At most <see cref="MaxRetained"/>
-/// idle steps are kept; extra ones release their arrays.
+/// idle steps are kept; extra ones release their arrays. The idle steps sit in a
+/// <see cref="ConcurrentQueue{T}"/> (steps are rented on the producer's thread and returned on the
+/// consumer's): a dropped pool is ordinary garbage, where a ConcurrentBag's per-thread queues would
+/// keep its steps reachable from every thread that touched it until its finaliser ran.
 /// </summary>
 public sealed class TimeStepPool
 {
-    private readonly ConcurrentBag<TimeStep> _idle = [];
+    private readonly ConcurrentQueue<TimeStep> _idle = new();
     private int _idleCount;
 
     /// <summary>Creates a pool for steps built with <paramref name="options"/>.</summary>
@@ -35,7 +38,7 @@ public sealed class TimeStepPool
     /// <summary>Rents an empty step.</summary>
     public TimeStep Rent()
     {
-        if (_idle.TryTake(out TimeStep? step))
+        if (_idle.TryDequeue(out TimeStep? step))
         {
             Interlocked.Decrement(ref _idleCount);
             step.InPool = false;
@@ -66,7 +69,7 @@ public sealed class TimeStepPool
         step.Reset(0, 0, 0);
         if (Interlocked.Increment(ref _idleCount) <= MaxRetained)
         {
-            _idle.Add(step);
+            _idle.Enqueue(step);
         }
         else
         {
