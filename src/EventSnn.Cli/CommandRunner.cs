@@ -129,6 +129,11 @@ public static class CommandRunner
             stderr.WriteLine(verbose ? ex.ToString() : "error: " + ex.Message);
             return BadInput;
         }
+        catch (EventSnn.Cli.Run.StreamFailedException ex)
+        {
+            stderr.WriteLine(verbose ? ex.ToString() : "error: " + ex.Message);
+            return ex.IsBadInput ? BadInput : Failure;
+        }
         catch (OperationCanceledException)
         {
             stderr.WriteLine("cancelled");

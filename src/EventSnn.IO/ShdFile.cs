@@ -275,7 +275,7 @@ public sealed class ShdFile : IDisposable
             {
                 h5 = H5File.Open(input, leaveOpen: true);
             }
-            catch (Exception ex) when (ex is not EventFormatException)
+            catch (Exception ex) when (ex is not (EventFormatException or OutOfMemoryException or OperationCanceledException))
             {
                 throw Wrap(path, input, truncated, "/", "cannot open the HDF5 file", ex);
             }
@@ -284,7 +284,7 @@ public sealed class ShdFile : IDisposable
             {
                 return new ShdFile(path, options, input, h5, truncated);
             }
-            catch (Exception ex) when (ex is not EventFormatException)
+            catch (Exception ex) when (ex is not (EventFormatException or OutOfMemoryException or OperationCanceledException))
             {
                 h5.Dispose();
                 throw Wrap(path, input, truncated, "/", "cannot read the file's structure", ex);
@@ -416,7 +416,7 @@ public sealed class ShdFile : IDisposable
         {
             return action();
         }
-        catch (Exception ex) when (ex is not EventFormatException)
+        catch (Exception ex) when (ex is not (EventFormatException or OutOfMemoryException or OperationCanceledException))
         {
             throw Wrap(field, what, ex);
         }

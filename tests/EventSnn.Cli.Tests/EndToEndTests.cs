@@ -382,6 +382,36 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Run_ends_with_one_error_naming_a_failing_stream_and_saves_the_other_streams()
+    {
+        // the held-out gestures recording is damaged in the middle: that stream fails mid-run
+        byte[] bytes = File.ReadAllBytes(Recording("gestures/user10_synthetic.aedat4"));
+        Array.Fill(bytes, (byte)0xFF, bytes.Length / 2, 4096);
+        string damaged = Path.Combine(_dir, "damaged.aedat4");
+        File.WriteAllBytes(damaged, bytes);
+        File.Copy(Recording("gestures/user10_synthetic_labels.csv"), Path.Combine(_dir, "damaged_labels.csv"));
+        string output = Path.Combine(_dir, "out");
+        var environment = new Dictionary<string, string>
+        {
+            ["EVENTSNN_Run__Passes"] = "1",
+            ["EVENTSNN_Run__Streams__gestures__Train__0"] = "gestures/user01_synthetic.aedat4",
+            ["EVENTSNN_Run__Streams__gestures__Test__0"] = damaged,
+        };
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(
+            ["run", "--quiet", "--out", output, "--Run:Streams:spoken-digits:Hidden=32", "--Run:Streams:spoken-digits:Preprocessing:MaxSteps=60"],
+            TimeSpan.FromSeconds(120),
+            environment: environment);
+        Assert.True(code == 2, $"exit {code}: {stdout} {stderr}"); // a damaged input is bad input
+        Assert.Contains("error: stream 'gestures' failed: " + damaged + ": byte ", stderr, StringComparison.Ordinal);
+        string saved = Path.Combine(output, "checkpoints", "spoken-digits.ckpt");
+        Assert.Contains(saved, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // one line
+        Assert.Equal(32, EventSnn.Snn.Checkpoint.Read(saved).Config.Layers[0].Size); // the other stream's work is kept and loads
+        Assert.False(File.Exists(Path.Combine(output, "checkpoints", "gestures.ckpt")));
+    }
+
+    [Fact]
     public void Run_environment_variables_override_the_configuration()
     {
         var environment = new Dictionary<string, string>

@@ -119,6 +119,7 @@ internal sealed class RunCommand : Command
             }
         }
 
+        (StreamRunner Stream, Exception Error)? failure = null;
         if (live)
         {
             AnsiConsole.Progress()
@@ -136,12 +137,20 @@ internal sealed class RunCommand : Command
                         task.Description = string.Create(CultureInfo.InvariantCulture, $"{d.Stream} acc {Accuracy(s.Decisions):P0}");
                     }
 
-                    Task.WaitAll([.. streams.Select(s => Task.Run(() => s.RunAsync(Progress, args.Cancellation)))]);
+                    failure = RunAll(streams, Progress, args.Cancellation);
                 });
         }
         else
         {
-            Task.WaitAll([.. streams.Select(s => Task.Run(() => s.RunAsync(OnDecision, args.Cancellation)))]);
+            failure = RunAll(streams, OnDecision, args.Cancellation);
+        }
+
+        if (failure is { } failed)
+        {
+            // one stream failed: the others stopped at a sample boundary; keep their work
+            log.Flush();
+            var saved = streams.Where(s => s != failed.Stream).Select(s => s.SaveCheckpoint()).ToList();
+            throw new StreamFailedException(failed.Stream.Name, failed.Error, saved);
         }
 
         bool interrupted = args.Cancellation.IsCancellationRequested;
@@ -167,6 +176,42 @@ internal sealed class RunCommand : Command
         }
 
         return interrupted ? 130 : CommandRunner.Ok;
+    }
+
+    /// <summary>
+    /// Runs every stream on its own task until all have ended. The first stream to fail cancels the
+    /// others (they finish the sample in progress) and is returned with its exception; null when
+    /// none failed (a Ctrl-C is not a failure).
+    /// </summary>
+    private static (StreamRunner Stream, Exception Error)? RunAll(List<StreamRunner> streams, Action<DecisionRecord> onDecision, CancellationToken cancellation)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        (StreamRunner Stream, Exception Error)? first = null;
+        var gate = new Lock();
+        var tasks = new Task[streams.Count];
+        for (int i = 0; i < tasks.Length; i++)
+        {
+            StreamRunner stream = streams[i];
+            tasks[i] = Task.Run(async () =>
+            {
+                try
+                {
+                    await stream.RunAsync(onDecision, stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!(ex is OperationCanceledException && stop.IsCancellationRequested))
+                {
+                    lock (gate)
+                    {
+                        first ??= (stream, ex);
+                    }
+
+                    stop.Cancel();
+                }
+            }, CancellationToken.None);
+        }
+
+        Task.WaitAll(tasks, CancellationToken.None); // every stream ends (a cancelled one finishes its sample)
+        return first;
     }
 
     /// <summary>Loads appsettings.json (+ environment EVENTSNN_* + command-line overrides) and validates the Run section.</summary>
