@@ -17,6 +17,7 @@ internal static class CommandCatalog
         new BenchPipelineCommand(),
         new BenchStepCommand(),
         new BenchBackendsCommand(),
+        new BenchSoakCommand(),
         new ReproAddingCommand(),
         new ReproSmnistCommand(),
         new TrainCommand(),

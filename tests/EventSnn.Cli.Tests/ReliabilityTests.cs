@@ -22,6 +22,41 @@ public sealed class ReliabilityTests : IDisposable
     private static bool IsDecision(string line) => line.StartsWith("{\"t_us\"", StringComparison.Ordinal);
 
     [Fact]
+    public void Bench_soak_feeds_serve_samples_its_memory_and_counts_every_event_sent()
+    {
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(
+            ["bench", "soak", "--minutes", "0.15", "--streams", "2", "--rate", "50000", "--interval", "2", "--warmup", "2", "--max-growth", "200", "--json"],
+            TimeSpan.FromSeconds(120));
+        Assert.True(code == 0, $"exit {code}: {stdout} {stderr}");
+        List<JsonElement> lines = ToolProcessClassify.JsonLines(stdout);
+        List<JsonElement> samples = lines.Where(l => l.TryGetProperty("t_s", out _)).ToList();
+        Assert.True(samples.Count >= 4, stdout);
+        Assert.All(samples, s => Assert.True(s.GetProperty("rss_bytes").GetInt64() > 10_000_000)); // the server's resident set, sampled
+        JsonElement summary = ToolProcessClassify.Summary(stdout);
+        long sent = summary.GetProperty("events_sent").GetInt64();
+        Assert.InRange(sent, 2 * 50_000 * 8, 2 * 50_000 * 10); // 2 streams x 50,000 events/s x 9 s
+        Assert.Equal(sent, summary.GetProperty("events_counted").GetInt64());
+        Assert.True(summary.GetProperty("events_match").GetBoolean());
+        Assert.True(summary.GetProperty("decisions").GetInt64() >= 2 * 80); // 100 ms windows
+        Assert.True(summary.GetProperty("passed").GetBoolean());
+        Assert.Equal(samples.Count, summary.GetProperty("rss_bytes").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("--minutes", "0")]
+    [InlineData("--minutes", "NaN")]
+    [InlineData("--streams", "65")]
+    [InlineData("--rate", "10")]
+    [InlineData("--interval", "0.1")]
+    [InlineData("--max-growth", "-1")]
+    public void Bench_soak_refuses_bad_values_naming_the_option(string option, string value)
+    {
+        (int code, string stdout, string stderr) = CliHarness.Run("bench", "soak", option, value);
+        Assert.True(code == 2, $"exit {code}: {stdout} {stderr}");
+        Assert.Contains("option " + option + ": ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_on_SIGTERM_saves_loadable_checkpoints_flushes_the_summary_and_exits_130()
     {
         string output = Path.Combine(_dir, "run");
