@@ -168,6 +168,17 @@ internal sealed partial class ToolProcessClassify : IDisposable
         }
     }
 
+    /// <summary>Sends SIGKILL (kill -9: no handler runs, writes stop wherever they are) and waits for the process to be gone.</summary>
+    public void KillHard()
+    {
+        if (kill(_process.Id, 9) != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill -KILL {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        _process.WaitForExit();
+    }
+
     /// <summary>Waits for the exit (killing the process on timeout) and for its output to drain; returns the exit code.</summary>
     public int WaitForExit(TimeSpan timeout)
     {

@@ -77,6 +77,45 @@ public sealed class TrainEvalTests : IDisposable
     }
 
     [Fact]
+    public void Checkpoints_killed_at_random_moments_always_load_and_the_next_start_removes_the_temporaries()
+    {
+        // EVENTSNN_KILL_TRIALS=100 gives the figure of the closing note; the suite runs 8
+        int trials = int.TryParse(Environment.GetEnvironmentVariable("EVENTSNN_KILL_TRIALS"), out int n) && n > 0 ? n : 8;
+        string data = MakeDataset(trainPerClass: 2, testPerClass: 1);
+        string folder = Path.Combine(_root, "kills");
+        string ckpt = Path.Combine(folder, "m.ckpt");
+
+        // a big model on tiny data: about half of the time goes into writing 20 MB checkpoints
+        string[] train = ["train", data, "--checkpoint", ckpt, "--hidden", "450", "--epochs", "100000", "--json"];
+        var rng = new Random(5);
+        int midWrite = 0, loaded = 0;
+        for (int k = 0; k < trials; k++)
+        {
+            using (ToolProcessClassify tool = ToolProcessClassify.Start(k == 0 ? [.. train, "--force"] : [.. train, "--resume"]))
+            {
+                // once it trains (an epoch line: one save done), at a random moment of the next epochs
+                Assert.True(tool.WaitForLines(l => l.Contains("\"epoch\"", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(60)), tool.Stderr);
+                Thread.Sleep(rng.Next(600));
+                tool.KillHard();
+            }
+
+            midWrite += Directory.GetFiles(folder, ".*.tmp").Length > 0 ? 1 : 0;
+            if (File.Exists(ckpt))
+            {
+                CheckpointData c = Checkpoint.Read(ckpt); // throws on a torn or corrupt file
+                Assert.Equal(450, c.Config.Layers[0].Size);
+                loaded++;
+            }
+        }
+
+        Assert.Equal(trials, loaded); // the first epoch was saved before the first kill
+        (int code, _, string err) = ToolProcessClassify.Run(["train", data, "--checkpoint", ckpt, "--resume", "--epochs", "1"], TimeSpan.FromSeconds(60));
+        Assert.True(code == 0, err);
+        Assert.Empty(Directory.GetFiles(folder, ".*.tmp"));
+        Console.WriteLine($"kill -9 trials: {trials}, checkpoint loadable after every one, {midWrite} killed mid-write (temporary file left, removed at the next start)");
+    }
+
+    [Fact]
     public void Train_keeps_the_best_refuses_to_overwrite_makes_its_folder_and_resumes_with_the_stored_recipe()
     {
         string data = MakeDataset();
