@@ -240,7 +240,7 @@ internal static class CliParser
             string[] aliases = [.. spec.Aliases.Select(a => "--" + a)];
             Option option = spec.Value is null
                 ? new Option<bool>("--" + spec.Name, aliases) { Arity = ArgumentArity.Zero }
-                : new Option<string>("--" + spec.Name, aliases) { HelpName = spec.Value };
+                : WithValueCheck(new Option<string>("--" + spec.Name, aliases) { HelpName = spec.Value }, spec);
             option.Description = spec.Description;
             option.Hidden = spec.Hidden;
             sc.Options.Add(option);
@@ -252,6 +252,105 @@ internal static class CliParser
         }
 
         return sc;
+    }
+
+    /// <summary>Value names of options that take a whole number (counts, sizes, microseconds, milliseconds, pixels).</summary>
+    private static readonly HashSet<string> WholeNumberValues = new(StringComparer.Ordinal) { "n", "N", "L", "B", "D", "C", "k", "K", "us", "ms", "px" };
+
+    /// <summary>Value names of options that take a finite number (rates, seconds, probabilities, factors).</summary>
+    private static readonly HashSet<string> NumberValues = new(StringComparer.Ordinal) { "x", "s", "p", "seconds", "m", "percent", "rate", "a", "b", "c", "b0", "beta", "events/s" };
+
+    /// <summary>The names --compression accepts (EventWriters.ParseCompression).</summary>
+    internal static readonly IReadOnlyList<string> CompressionNames = ["lz4", "lz4-high", "lz4_high", "lz4high", "zstd", "zstd-high", "zstd_high", "zstdhigh", "none"];
+
+    /// <summary>What an option's value must be, checked at parse time.</summary>
+    internal enum ValueKind
+    {
+        /// <summary>Free text (paths, names, lists): checked by the command.</summary>
+        Text,
+
+        /// <summary>A whole number (64-bit).</summary>
+        WholeNumber,
+
+        /// <summary>A finite number.</summary>
+        Number,
+
+        /// <summary>One of <see cref="ValueCheckOf"/>'s choices.</summary>
+        Choice,
+    }
+
+    /// <summary>
+    /// The check of an option's value, from its value name: whole numbers for counts, sizes, us,
+    /// ms and pixels (and alternatives that are all numbers, e.g. <c>2|4</c>); finite numbers for
+    /// rates, seconds, probabilities and factors; one of the listed alternatives for <c>a|b|c</c>
+    /// (or <see cref="OptionSpec.Choices"/>); anything else is the command's to check.
+    /// </summary>
+    internal static (ValueKind Kind, IReadOnlyList<string> Choices, bool IgnoreCase) ValueCheckOf(OptionSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Value is not { } name)
+        {
+            return (ValueKind.Text, [], false);
+        }
+
+        if (spec.Choices is { } explicitChoices)
+        {
+            return (ValueKind.Choice, explicitChoices, true);
+        }
+
+        if (WholeNumberValues.Contains(name))
+        {
+            return (ValueKind.WholeNumber, [], false);
+        }
+
+        if (NumberValues.Contains(name))
+        {
+            return (ValueKind.Number, [], false);
+        }
+
+        string[] alternatives = name.Split('|');
+        if (alternatives.Length < 2 || name.Contains('.', StringComparison.Ordinal) || name.Contains("name", StringComparison.Ordinal))
+        {
+            return (ValueKind.Text, [], false);
+        }
+
+        return alternatives.All(a => long.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            ? (ValueKind.WholeNumber, [], false)
+            : (ValueKind.Choice, alternatives, false);
+    }
+
+    /// <summary>
+    /// The value check of every option, at parse time and in one place (<see cref="ValueCheckOf"/>).
+    /// Ranges are the commands' (they differ per option); a value of the wrong kind never reaches
+    /// a command, whatever else is wrong with the command line.
+    /// </summary>
+    private static Option<string> WithValueCheck(Option<string> option, OptionSpec spec)
+    {
+        (ValueKind kind, IReadOnlyList<string> choices, bool ignoreCase) = ValueCheckOf(spec);
+        if (kind == ValueKind.Text)
+        {
+            return option;
+        }
+
+        option.Validators.Add(result =>
+        {
+            foreach (System.CommandLine.Parsing.Token token in result.Tokens)
+            {
+                string v = token.Value;
+                string? error = kind switch
+                {
+                    ValueKind.WholeNumber when !long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) => "is not a whole number",
+                    ValueKind.Number when !(double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d)) => "is not a finite number",
+                    ValueKind.Choice when !choices.Contains(ignoreCase ? v.Trim().ToLowerInvariant() : v, StringComparer.Ordinal) => "is not one of " + string.Join(", ", choices),
+                    _ => null,
+                };
+                if (error is not null)
+                {
+                    result.AddError($"option --{spec.Name}: '{v}' {error}");
+                }
+            }
+        });
+        return option;
     }
 
     /// <summary>The candidate closest to <paramref name="word"/> (edit distance at most 2, or a third of its length when longer), or null.</summary>

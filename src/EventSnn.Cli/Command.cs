@@ -13,6 +13,12 @@ public sealed record OptionSpec(string Name, string? Value, string Description)
 
     /// <summary>Accepted but not listed in help (kept for scripts written against an older name).</summary>
     public bool Hidden { get; init; }
+
+    /// <summary>
+    /// The accepted values (compared ignoring case) when the value name does not list them all;
+    /// null: taken from a value name of alternatives (<c>a|b|c</c>, compared exactly).
+    /// </summary>
+    public IReadOnlyList<string>? Choices { get; init; }
 }
 
 /// <summary>One command of the tool.</summary>

@@ -23,17 +23,20 @@ public class CliParsingTests
         Command command = CommandCatalog.All().Single(c => c.Name == name);
         foreach (OptionSpec spec in command.Options.Where(o => o.Name != CliParser.ConfigOverrides))
         {
+            // a value of the option's kind: a number, or its first and last choice
+            (CliParser.ValueKind kind, IReadOnlyList<string> choices, _) = CliParser.ValueCheckOf(spec);
+            (string value, string other) = kind == CliParser.ValueKind.Choice ? (choices[0], choices[^1]) : ("7", "8");
             foreach (string given in spec.Aliases.Prepend(spec.Name))
             {
-                string[] args = spec.Value is null ? ["--" + given] : ["--" + given, "7"];
+                string[] args = spec.Value is null ? ["--" + given] : ["--" + given, value];
                 ParsedArgs parsed = ParsedArgs.Parse(args, command);
                 Assert.True(parsed.Has(spec.Name), $"{name} --{given}");
-                Assert.Equal(spec.Value is null ? null : "7", parsed.Get(spec.Name));
+                Assert.Equal(spec.Value is null ? null : value, parsed.Get(spec.Name));
                 Assert.Single(parsed.All);
                 if (spec.Value is not null)
                 {
                     // the --name=value form too
-                    Assert.Equal("8", ParsedArgs.Parse(["--" + given + "=8"], command).Get(spec.Name));
+                    Assert.Equal(other, ParsedArgs.Parse(["--" + given + "=" + other], command).Get(spec.Name));
                 }
             }
         }
@@ -44,6 +47,48 @@ public class CliParsingTests
             UsageException missing = Assert.Throws<UsageException>(() => ParsedArgs.Parse(["--" + valued.Name], command));
             Assert.Contains("--" + valued.Name, missing.Message, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>Every valued option of every command with values of the wrong kind: words for numbers, fractions for whole numbers, NaN, overflow, unknown choices.</summary>
+    public static TheoryData<string, string, string> BadValues()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (Command c in CommandCatalog.All())
+        {
+            foreach (OptionSpec spec in c.Options)
+            {
+                if (spec.Value is null || spec.Name == CliParser.ConfigOverrides)
+                {
+                    continue;
+                }
+
+                string[] values = CliParser.ValueCheckOf(spec).Kind switch
+                {
+                    CliParser.ValueKind.WholeNumber => ["abc", "1.5", "99999999999999999999", ""],
+                    CliParser.ValueKind.Number => ["abc", "NaN", "Infinity", "1e999"],
+                    CliParser.ValueKind.Choice => ["bogus", ""],
+                    _ => [],
+                };
+                foreach (string v in values)
+                {
+                    data.Add(c.Name, spec.Name, v);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BadValues))]
+    public async Task Every_option_refuses_a_value_of_the_wrong_kind_with_one_line_naming_it_before_any_work(string command, string option, string value)
+    {
+        Task<(int Code, string Out, string Err)> run = Task.Run(() => CliHarness.Run([.. command.Split(' '), "--" + option, value]));
+        (int code, string output, string err) = await run.WaitAsync(TimeSpan.FromSeconds(30)); // a TimeoutException if it started working
+        Assert.True(code == 2, $"{command} --{option} '{value}': exit {code}: {output} {err}");
+        Assert.Contains("--" + option, err, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
     }
 
     [Fact]

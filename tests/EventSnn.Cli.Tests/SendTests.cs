@@ -241,7 +241,7 @@ public class SendTests
     }
 
     [Theory]
-    [InlineData("--protocol", "aedat9", "option --protocol: unknown protocol 'aedat9'")]
+    [InlineData("--protocol", "aedat9", "option --protocol: 'aedat9' is not one of jaer, dv, aedat3")]
     [InlineData("--speed", "-2", "option --speed")]
     [InlineData("--listen", null, "option --listen: only for tcp://")]
     public void Bad_options_are_usage_errors_naming_the_option(string option, string? value, string message)

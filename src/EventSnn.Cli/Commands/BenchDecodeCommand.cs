@@ -20,7 +20,7 @@ internal sealed class BenchDecodeCommand : Command
         new("json", null, "print one JSON object"),
         new("generate", "format", "generate a synthetic file first: evt2, evt3, dat, aedat4, aedat2 (aedat4 uses --compression)"),
         new("events", "n", "events to generate (default 50,000,000)"),
-        new("compression", "lz4|zstd|none", "compression of a generated AEDAT4 file (default lz4)"),
+        new("compression", "lz4|zstd|none", "compression of a generated AEDAT4 file (default lz4)") { Choices = CliParser.CompressionNames },
         new("out", "dir", "folder for the generated file (default: the temp folder; the file is deleted afterwards)"),
         new("keep", null, "keep the generated file"),
         new("repeats", "n", "decode passes; the fastest is reported (default 3)") { Aliases = ["repeat"] },

