@@ -40,6 +40,10 @@ public sealed class ReliabilityTests : IDisposable
         Assert.True(summary.GetProperty("decisions").GetInt64() >= 2 * 80); // 100 ms windows
         Assert.True(summary.GetProperty("passed").GetBoolean());
         Assert.Equal(samples.Count, summary.GetProperty("rss_bytes").GetArrayLength());
+
+        // serve's latency histogram (from /metrics) holds every decision
+        Assert.Equal(summary.GetProperty("decisions").GetInt64(), summary.GetProperty("decisions_within_ms").GetProperty("inf").GetInt64());
+        Assert.True(summary.GetProperty("latency_p99_ms_at_most").GetDouble() > 0);
     }
 
     [Theory]

@@ -106,6 +106,7 @@ internal sealed class BenchSoakCommand : Command
         (double t, long rss, _, _, _) = Sample(serve, http1, http, senders, clock);
         samples.Add((t, rss, sent, counted, decisions));
         Report(stdout, json, samples[^1], rate * streams);
+        SortedDictionary<double, long> latency = LatencyBuckets(http1, http);
         StopServe(serve);
 
         if (args.Cancellation.IsCancellationRequested)
@@ -147,6 +148,18 @@ internal sealed class BenchSoakCommand : Command
                 }
 
                 w.WriteEndArray();
+                w.WriteStartObject("decisions_within_ms");
+                foreach ((double le, long count) in latency)
+                {
+                    w.WriteNumber(double.IsPositiveInfinity(le) ? "inf" : le.ToString(CultureInfo.InvariantCulture), count);
+                }
+
+                w.WriteEndObject();
+                if (LatencyP99(latency) is double p99)
+                {
+                    w.WriteNumber("latency_p99_ms_at_most", p99);
+                }
+
                 w.WriteBoolean("events_match", countsOk);
                 w.WriteBoolean("passed", countsOk && growthOk);
                 w.WriteEndObject();
@@ -155,6 +168,8 @@ internal sealed class BenchSoakCommand : Command
         else
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sent {sent:N0} events ({achieved:N0}/s per stream), serve counted {counted:N0}, {decisions:N0} decisions; RSS baseline {baseline / 1048576.0:F1} MB, last-quarter peak {peak / 1048576.0:F1} MB, growth {growth:F1} % (limit {maxGrowth:G} %)"));
+            long all = latency.Count > 0 ? latency.Values.Max() : 0;
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"decision latency: {string.Join(", ", latency.Where(b => b.Key is 1 or 2 or 5 or 10).Select(b => $"{b.Value:N0} of {all:N0} within {b.Key:G} ms"))}; p99 at most {(LatencyP99(latency) is double p ? p.ToString("G", CultureInfo.InvariantCulture) + " ms" : "-")}"));
             stdout.WriteLine(countsOk && growthOk ? "passed" : $"FAILED:{(countsOk ? string.Empty : " events sent != events counted")}{(growthOk ? string.Empty : " memory grew")}");
         }
 
@@ -212,6 +227,56 @@ internal sealed class BenchSoakCommand : Command
         }
 
         return (events, decisions, active);
+    }
+
+    /// <summary>serve's decision-latency histogram summed over the streams: bucket upper bound (ms) -> decisions at or below it.</summary>
+    private static SortedDictionary<double, long> LatencyBuckets(HttpClient client, int http)
+    {
+        var buckets = new SortedDictionary<double, long>();
+        string text = client.GetStringAsync(new Uri($"http://127.0.0.1:{http}/metrics")).GetAwaiter().GetResult();
+        foreach (string line in text.Split('\n'))
+        {
+            // eventsnn_decision_latency_milliseconds_bucket{...,le="5"} 1234
+            if (!line.StartsWith("eventsnn_decision_latency_milliseconds_bucket{", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            int le = line.IndexOf("le=\"", StringComparison.Ordinal);
+            int close = le < 0 ? -1 : line.IndexOf('"', le + 4);
+            int space = line.LastIndexOf(' ');
+            if (close < 0 || space < close)
+            {
+                continue;
+            }
+
+            string bound = line[(le + 4)..close];
+            double key = bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, CultureInfo.InvariantCulture);
+            long count = (long)double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+            buckets[key] = buckets.GetValueOrDefault(key) + count;
+        }
+
+        return buckets;
+    }
+
+    /// <summary>The smallest bucket bound holding at least 99 % of the decisions (null without decisions).</summary>
+    private static double? LatencyP99(SortedDictionary<double, long> buckets)
+    {
+        long all = buckets.Count > 0 ? buckets.Values.Max() : 0;
+        if (all == 0)
+        {
+            return null;
+        }
+
+        foreach ((double le, long count) in buckets)
+        {
+            if (count >= 0.99 * all)
+            {
+                return le;
+            }
+        }
+
+        return null;
     }
 
     private static (long Counted, long Decisions, int Active) WaitForCounts(HttpClient client, int http, long sent, int streams)
