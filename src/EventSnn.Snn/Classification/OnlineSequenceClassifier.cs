@@ -47,6 +47,7 @@ public sealed class OnlineSequenceClassifier
     private int _sampleChunks;
     private double _chunkWeight;
     private int _epoch;
+    private bool _decisionStale = true;
 
     /// <summary>Creates the classifier with freshly initialised weights.</summary>
     public OnlineSequenceClassifier(OnlineClassifierOptions options)
@@ -119,7 +120,10 @@ public sealed class OnlineSequenceClassifier
             EndSample();
         }
 
-        SyncDecisionWeights();
+        if (_decisionStale)
+        {
+            SyncDecisionWeights();
+        }
 
         // every sample starts from the same (seeded) initial state, so a decision depends only
         // on the weights and the sample, not on what was replayed before
@@ -192,6 +196,7 @@ public sealed class OnlineSequenceClassifier
     public void EndEpoch()
     {
         _learner.EndEpoch();
+        _decisionStale = true;
         _epoch++;
         _optimizer.LearningRate = Options.Recipe.LearningRateAt(Math.Min(_epoch, Options.Recipe.Epochs - 1));
     }
@@ -230,8 +235,10 @@ public sealed class OnlineSequenceClassifier
         return copy;
     }
 
+    /// <summary>Copies the weights decisions are made with (W̄ or W, and the normalisation statistics) into the decision network; done at a sample's start only after something was learned or loaded.</summary>
     private void SyncDecisionWeights()
     {
+        _decisionStale = false;
         _decision.CopyFrom(_learning);
         if (Options.DecideWithAverage)
         {
@@ -254,6 +261,7 @@ public sealed class OnlineSequenceClassifier
         (double weight, double oracle) = LossWeights(t, chunk, chunkEnd);
         _chunkWeight += weight;
         _label[0] = _truth;
+        _decisionStale = true; // the learner's state (weights, W̄, statistics) moves from here on
         var target = weight == 0 && oracle == 0 ? default : new StepTarget<float>(_label, weight, Options.Recipe.Oracle ? _oracle : default, oracle);
         _learner.Observe(StepInput.Dense<float>(_pending), target, _learnState, _learnOut);
         if (!chunkEnd)
