@@ -382,6 +382,40 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Classify_per_labelled_segment_decides_every_gesture_across_a_forward_clock_jump_of_hours()
+    {
+        // user01's recording and labels with the clock jumping 3 hours forward after the 5th gesture
+        const long Jump = 3L * 3600 * 1_000_000;
+        List<LabelSegment> labels = LabelTrack.ReadCsv(Recording("gestures/user01_synthetic_labels.csv")).ToList();
+        long split = labels[5].StartUs - 1;
+        string recording = Path.Combine(_dir, "jump.aedat4");
+        using (IDvsEventReader reader = EventReaders.OpenDvs(Recording("gestures/user01_synthetic.aedat4")))
+        using (Aedat4Writer writer = Aedat4Writer.Create(recording, new Aedat4WriterOptions { Geometry = reader.Geometry }))
+        using (var batch = new EventBatch())
+        {
+            while (reader.Read(batch))
+            {
+                foreach (DvsEvent e in batch.ToArray())
+                {
+                    writer.WriteEvent(e.T > split ? e with { T = e.T + Jump } : e);
+                }
+            }
+        }
+
+        string csv = Path.Combine(_dir, "jump_labels.csv");
+        File.WriteAllLines(csv, ["class,startTime_usec,endTime_usec", .. labels.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Label},{(l.StartUs > split ? l.StartUs + Jump : l.StartUs)},{(l.EndUs > split ? l.EndUs + Jump : l.EndUs)}"))]);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        (int code, string output, string err) = ToolProcessClassify.Run(["classify", recording, "--labels", csv, "--json"], TimeSpan.FromSeconds(60));
+        Assert.True(code == 0, err);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}"); // the 3 hours cost nothing
+        List<JsonElement> decisions = ToolProcessClassify.JsonLines(output).Where(l => l.TryGetProperty("t_us", out _)).ToList();
+        Assert.Equal(labels.Count, decisions.Count); // every gesture, before and after the jump
+        Assert.Equal(5, decisions.Count(d => d.GetProperty("t_us").GetInt64() > split + Jump));
+        Assert.All(decisions, d => Assert.Equal(20, d.GetProperty("steps").GetInt32())); // 20 frames each, no empty hours
+    }
+
+    [Fact]
     public void Run_ends_with_one_error_naming_a_failing_stream_and_saves_the_other_streams()
     {
         // the held-out gestures recording is damaged in the middle: that stream fails mid-run
