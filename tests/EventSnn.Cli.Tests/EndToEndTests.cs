@@ -381,14 +381,14 @@ public sealed class EndToEndTests : IDisposable
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal); // one line, no stack trace
     }
 
-    [Fact]
-    public void Classify_per_labelled_segment_decides_every_gesture_across_a_forward_clock_jump_of_hours()
+    private const long Jump = 3L * 3600 * 1_000_000;
+
+    /// <summary>user01's recording and labels (as &lt;name&gt;.aedat4 / &lt;name&gt;_labels.csv) with the clock jumping <paramref name="jump"/> forward after the 5th gesture.</summary>
+    private (string Recording, string Labels, List<LabelSegment> Segments, long Split) WriteWithForwardJump(string name, long jump)
     {
-        // user01's recording and labels with the clock jumping 3 hours forward after the 5th gesture
-        const long Jump = 3L * 3600 * 1_000_000;
         List<LabelSegment> labels = LabelTrack.ReadCsv(Recording("gestures/user01_synthetic_labels.csv")).ToList();
         long split = labels[5].StartUs - 1;
-        string recording = Path.Combine(_dir, "jump.aedat4");
+        string recording = Path.Combine(_dir, name + ".aedat4");
         using (IDvsEventReader reader = EventReaders.OpenDvs(Recording("gestures/user01_synthetic.aedat4")))
         using (Aedat4Writer writer = Aedat4Writer.Create(recording, new Aedat4WriterOptions { Geometry = reader.Geometry }))
         using (var batch = new EventBatch())
@@ -397,14 +397,37 @@ public sealed class EndToEndTests : IDisposable
             {
                 foreach (DvsEvent e in batch.ToArray())
                 {
-                    writer.WriteEvent(e.T > split ? e with { T = e.T + Jump } : e);
+                    writer.WriteEvent(e.T > split ? e with { T = e.T + jump } : e);
                 }
             }
         }
 
-        string csv = Path.Combine(_dir, "jump_labels.csv");
-        File.WriteAllLines(csv, ["class,startTime_usec,endTime_usec", .. labels.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Label},{(l.StartUs > split ? l.StartUs + Jump : l.StartUs)},{(l.EndUs > split ? l.EndUs + Jump : l.EndUs)}"))]);
+        string csv = Path.Combine(_dir, name + "_labels.csv");
+        File.WriteAllLines(csv, ["class,startTime_usec,endTime_usec", .. labels.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Label},{(l.StartUs > split ? l.StartUs + jump : l.StartUs)},{(l.EndUs > split ? l.EndUs + jump : l.EndUs)}"))]);
+        return (recording, csv, labels, split);
+    }
 
+    [Fact]
+    public void Run_learns_across_a_forward_clock_jump_of_hours_in_a_training_recording()
+    {
+        (string recording, _, _, _) = WriteWithForwardJump("jump", Jump);
+        var environment = new Dictionary<string, string>
+        {
+            ["EVENTSNN_Run__Passes"] = "1",
+            ["EVENTSNN_Run__Streams__gestures__Train__0"] = recording,
+            ["EVENTSNN_Run__Streams__gestures__Test__0"] = "gestures/user10_synthetic.aedat4",
+        };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(["run", "--stream", "gestures", "--quiet", "--out", Path.Combine(_dir, "out")], TimeSpan.FromSeconds(120), environment: environment);
+        Assert.True(code == 0, stderr);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
+        Assert.Contains("gestures: 20 decisions", stdout, StringComparison.Ordinal); // all 10 gestures of the jumped recording, 10 held-out
+    }
+
+    [Fact]
+    public void Classify_per_labelled_segment_decides_every_gesture_across_a_forward_clock_jump_of_hours()
+    {
+        (string recording, string csv, List<LabelSegment> labels, long split) = WriteWithForwardJump("jump", Jump);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         (int code, string output, string err) = ToolProcessClassify.Run(["classify", recording, "--labels", csv, "--json"], TimeSpan.FromSeconds(60));
         Assert.True(code == 0, err);
@@ -413,6 +436,46 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal(labels.Count, decisions.Count); // every gesture, before and after the jump
         Assert.Equal(5, decisions.Count(d => d.GetProperty("t_us").GetInt64() > split + Jump));
         Assert.All(decisions, d => Assert.Equal(20, d.GetProperty("steps").GetInt32())); // 20 frames each, no empty hours
+    }
+
+    [Fact]
+    public void Classify_in_windows_starts_over_after_a_clock_reset_and_decides_both_runs()
+    {
+        // user01's recording twice in a row: the sensor clock goes back 12.8 s in the middle
+        var events = new List<DvsEvent>();
+        SensorGeometry geometry;
+        using (IDvsEventReader reader = EventReaders.OpenDvs(Recording("gestures/user01_synthetic.aedat4")))
+        using (var batch = new EventBatch())
+        {
+            geometry = reader.Geometry;
+            while (reader.Read(batch))
+            {
+                events.AddRange(batch.ToArray());
+            }
+        }
+
+        string recording = Path.Combine(_dir, "reset.aedat4");
+        using (Aedat4Writer writer = Aedat4Writer.Create(recording, new Aedat4WriterOptions { Geometry = geometry }))
+        {
+            foreach (DvsEvent e in events.Concat(events))
+            {
+                writer.WriteEvent(e);
+            }
+        }
+
+        (int code, string output, string err) = ToolProcessClassify.Run(["classify", recording, "--json"], TimeSpan.FromSeconds(60));
+        Assert.True(code == 0, err);
+        List<JsonElement> decisions = ToolProcessClassify.JsonLines(output).Where(l => l.TryGetProperty("t_us", out _)).ToList();
+        long first = events[0].T, last = events[^1].T;
+        int windows = (int)((last - first) / 1_000_000) + 1; // 1 s windows over one run
+
+        // every window of both runs is decided (none lost to the reset, none stepped through as a gap)
+        Assert.InRange(decisions.Count, (2 * windows) - 1, 2 * windows);
+        List<long> times = decisions.Select(d => d.GetProperty("t_us").GetInt64()).ToList();
+        int back = Enumerable.Range(1, times.Count - 1).Count(i => times[i] < times[i - 1]);
+        Assert.Equal(1, back); // the decisions' time goes back once, with the clock
+        Assert.All(times, t => Assert.InRange(t, first, last + 1_000_000));
+        Assert.Equal(2 * events.Count, ToolProcessClassify.Summary(output).GetProperty("events").GetInt64());
     }
 
     [Fact]
