@@ -1,8 +1,9 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
+using EventSnn.Events;
+using EventSnn.Pipeline;
 
 namespace EventSnn.Cli.Commands;
 
@@ -348,10 +349,11 @@ internal sealed class BenchSoakCommand : Command
         serve.WaitForExit(10_000);
     }
 
-    /// <summary>One jAER TCP stream: (address, timestamp) pairs, big-endian, paced in blocks of 10 ms.</summary>
+    /// <summary>One jAER TCP stream (<see cref="JaerTcpSender"/>, DVS128 addresses) of random events, paced in blocks of 10 ms.</summary>
     private sealed class Sender(int port, long rate, int seed) : IDisposable
     {
         private readonly Socket _socket = new(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        private JaerTcpSender? _sender;
         private long _sent;
         private double _seconds;
 
@@ -362,34 +364,30 @@ internal sealed class BenchSoakCommand : Command
         public void Run(double seconds, CancellationToken stop)
         {
             _socket.Connect("127.0.0.1", port);
+            _sender = new JaerTcpSender(_socket);
             int perBlock = (int)Math.Max(1, rate * BlockMs / 1000);
             var rng = new Random(seed);
-            uint[] addresses = new uint[perBlock];
-            uint[] offsets = new uint[perBlock];
+            using var block = new EventBatch(perBlock);
             for (int i = 0; i < perBlock; i++)
             {
-                // DVS128 jAER address: y in bits 8-14, x in bits 1-7, polarity in bit 0
-                addresses[i] = (uint)((rng.Next(128) << 8) | (rng.Next(128) << 1) | rng.Next(2));
-                offsets[i] = (uint)((long)i * BlockMs * 1000 / perBlock);
+                block.Add(0, rng.Next(128), rng.Next(128), rng.Next(2) == 1);
             }
 
-            byte[] block = new byte[perBlock * 8];
             var clock = Stopwatch.StartNew();
             long blocks = 0;
             while (clock.Elapsed.TotalSeconds < seconds && !stop.IsCancellationRequested)
             {
-                uint baseUs = (uint)(blocks * BlockMs * 1000);
-                for (int i = 0; i < perBlock; i++)
+                long baseUs = blocks * BlockMs * 1000;
+                Span<long> t = block.T.AsSpan(0, perBlock);
+                for (int i = 0; i < t.Length; i++)
                 {
-                    BinaryPrimitives.WriteUInt32BigEndian(block.AsSpan(i * 8), addresses[i]);
-                    BinaryPrimitives.WriteUInt32BigEndian(block.AsSpan((i * 8) + 4), baseUs + offsets[i]);
+                    t[i] = baseUs + ((long)i * BlockMs * 1000 / perBlock);
                 }
 
-                _socket.Send(block);
+                _sender.OnNext(block);
                 Interlocked.Add(ref _sent, perBlock);
                 blocks++;
-                double due = blocks * BlockMs / 1000.0;
-                double ahead = due - clock.Elapsed.TotalSeconds;
+                double ahead = (blocks * BlockMs / 1000.0) - clock.Elapsed.TotalSeconds;
                 if (ahead > 0.001)
                 {
                     Thread.Sleep(TimeSpan.FromSeconds(ahead));
@@ -397,9 +395,19 @@ internal sealed class BenchSoakCommand : Command
             }
 
             Volatile.Write(ref _seconds, clock.Elapsed.TotalSeconds);
-            _socket.Shutdown(SocketShutdown.Send);
+            _sender.OnCompleted();
         }
 
-        public void Dispose() => _socket.Dispose();
+        public void Dispose()
+        {
+            if (_sender is null)
+            {
+                _socket.Dispose();
+            }
+            else
+            {
+                _sender.Dispose();
+            }
+        }
     }
 }
