@@ -389,17 +389,15 @@ public sealed class EndToEndTests : IDisposable
         List<LabelSegment> labels = LabelTrack.ReadCsv(Recording("gestures/user01_synthetic_labels.csv")).ToList();
         long split = labels[5].StartUs - 1;
         string recording = Path.Combine(_dir, name + ".aedat4");
-        using (IDvsEventReader reader = EventReaders.OpenDvs(Recording("gestures/user01_synthetic.aedat4")))
-        using (Aedat4Writer writer = Aedat4Writer.Create(recording, new Aedat4WriterOptions { Geometry = reader.Geometry }))
-        using (var batch = new EventBatch())
+        using EventBatch events = ServeStreams.GestureEvents("user01_synthetic.aedat4", seconds: 3600);
+        for (int i = 0; i < events.Count; i++)
         {
-            while (reader.Read(batch))
-            {
-                foreach (DvsEvent e in batch.ToArray())
-                {
-                    writer.WriteEvent(e.T > split ? e with { T = e.T + jump } : e);
-                }
-            }
+            events.T[i] += events.T[i] > split ? jump : 0;
+        }
+
+        using (Aedat4Writer writer = Aedat4Writer.Create(recording, new Aedat4WriterOptions { Geometry = SensorGeometry.Dvs128 }))
+        {
+            writer.WriteEvents(events);
         }
 
         string csv = Path.Combine(_dir, name + "_labels.csv");
@@ -442,31 +440,18 @@ public sealed class EndToEndTests : IDisposable
     public void Classify_in_windows_starts_over_after_a_clock_reset_and_decides_both_runs()
     {
         // user01's recording twice in a row: the sensor clock goes back 12.8 s in the middle
-        var events = new List<DvsEvent>();
-        SensorGeometry geometry;
-        using (IDvsEventReader reader = EventReaders.OpenDvs(Recording("gestures/user01_synthetic.aedat4")))
-        using (var batch = new EventBatch())
-        {
-            geometry = reader.Geometry;
-            while (reader.Read(batch))
-            {
-                events.AddRange(batch.ToArray());
-            }
-        }
-
+        using EventBatch events = ServeStreams.GestureEvents("user01_synthetic.aedat4", seconds: 3600);
         string recording = Path.Combine(_dir, "reset.aedat4");
-        using (Aedat4Writer writer = Aedat4Writer.Create(recording, new Aedat4WriterOptions { Geometry = geometry }))
+        using (Aedat4Writer writer = Aedat4Writer.Create(recording, new Aedat4WriterOptions { Geometry = SensorGeometry.Dvs128 }))
         {
-            foreach (DvsEvent e in events.Concat(events))
-            {
-                writer.WriteEvent(e);
-            }
+            writer.WriteEvents(events);
+            writer.WriteEvents(events);
         }
 
         (int code, string output, string err) = ToolProcessClassify.Run(["classify", recording, "--json"], TimeSpan.FromSeconds(60));
         Assert.True(code == 0, err);
         List<JsonElement> decisions = ToolProcessClassify.JsonLines(output).Where(l => l.TryGetProperty("t_us", out _)).ToList();
-        long first = events[0].T, last = events[^1].T;
+        long first = events.T[0], last = events.T[events.Count - 1];
         int windows = (int)((last - first) / 1_000_000) + 1; // 1 s windows over one run
 
         // every window of both runs is decided (none lost to the reset, none stepped through as a gap)
