@@ -72,7 +72,6 @@ public sealed record ClassificationRecord(long TUs, string Stream, string Label,
 /// </summary>
 public sealed class WindowClassifier
 {
-    private readonly WindowClassifierOptions _options;
     private readonly WindowModel _model;
     private readonly WindowedPreprocessor _windows;
     private readonly SampleInference _frozen;
@@ -118,9 +117,8 @@ public sealed class WindowClassifier
         Stream = stream;
         Geometry = geometry;
         _model = model;
-        _options = model.Options;
         _frozen = new SampleInference(model.Decision, model.ClassifierOptions.Recipe.Decision);
-        _windows = new WindowedPreprocessor(model.Preprocessing, _options.WindowUs, OnStep);
+        _windows = new WindowedPreprocessor(model.Preprocessing, _model.Options.WindowUs, OnStep);
     }
 
     /// <summary>Stream id.</summary>
@@ -269,7 +267,7 @@ public sealed class WindowClassifier
         {
             _windowStart = step.SampleStartUs;
             _windowEvents = 0;
-            int truth = TruthOf?.Invoke(_windowStart, _windowStart + _options.WindowUs) ?? -1;
+            int truth = TruthOf?.Invoke(_windowStart, _windowStart + _model.Options.WindowUs) ?? -1;
             _truth = truth >= 0 && truth < _model.ClassifierOptions.Classes ? truth : -1;
             _sampleModel = _online;
             if (_sampleModel is null)
@@ -296,7 +294,7 @@ public sealed class WindowClassifier
         {
             SampleDecision d = _sampleModel?.EndSample() ?? new SampleDecision(_frozen.Decide(), _frozen.Confidence(), _truth, _frozen.Steps, 0);
             var record = new ClassificationRecord(
-                _windowStart + _options.WindowUs,
+                _windowStart + _model.Options.WindowUs,
                 Stream,
                 ClassName(d.Label),
                 d.Label,
