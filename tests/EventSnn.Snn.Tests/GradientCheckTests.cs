@@ -428,3 +428,74 @@ public class SparseSpikePathTests
         }
     }
 }
+
+/// <summary>Dense inputs that are mostly zero (event-bin counts) take the non-zero-columns path; it equals the dense products.</summary>
+public class SparseValuedInputPathTests
+{
+    [Theory]
+    [InlineData(NeuronModel.Ltc, false)]
+    [InlineData(NeuronModel.Ltc, true)]
+    [InlineData(NeuronModel.Alif, false)]
+    public void Mostly_zero_dense_input_matches_dense_products_in_training_and_inference(NeuronModel model, bool normalized)
+    {
+        const int inputs = 96; // up to 12 non-zero values per row take the sparse path
+        const int batch = 2;
+        const int steps = 10;
+        var config = new NetworkConfig
+        {
+            InputSize = inputs,
+            Layers = [new LayerConfig { Model = model, Size = 24, ThresholdBase = 0.1, TauMembraneMean = 3, TauMembraneStd = 0.5, InputNorm = normalized ? InputNormKind.Layer : InputNormKind.None }],
+            Readout = new ReadoutConfig { Size = 3 },
+            Seed = 5,
+        };
+        var labels = new ChunkData<double>(config, batch, steps, sparse: false, regression: false, new SnnRandom(3));
+        var rng = new SnnRandom(17);
+        var x = new double[steps * batch * inputs];
+        int nonZero = 0;
+        for (int r = 0; r < steps * batch; r++)
+        {
+            int count = r % 5 == 0 ? 0 : 1 + rng.NextInt(12); // some rows all zero (an empty bin)
+            for (int k = 0; k < count; k++)
+            {
+                x[(r * inputs) + rng.NextInt(inputs)] = 1 + rng.NextInt(4); // event counts
+                nonZero++;
+            }
+        }
+
+        var grads = new List<double[]>();
+        var losses = new List<double>();
+        var inferred = new List<double[]>();
+        foreach (bool dense in new[] { false, true })
+        {
+            var net = new Network<double>(config);
+            net.Layers[0].DenseSpikes = dense;
+            var learner = new GradientOnlyLearner<double>(net, batch, steps);
+            NetworkState<double> s = net.CreateState(batch, new SnnRandom(2));
+            for (int t = 0; t < steps; t++)
+            {
+                learner.Observe(StepInput.Dense<double>(x.AsSpan(t * batch * inputs, batch * inputs)), labels.Target(t), s);
+            }
+
+            losses.Add(learner.EndChunk().Loss);
+            grads.Add(net.Parameters.SelectMany(p => p.Grad).ToArray());
+
+            NetworkState<double> si = net.CreateState(batch, new SnnRandom(2));
+            var outputs = new double[steps * batch * 3];
+            net.Infer(x, steps, si, outputs);
+            inferred.Add(outputs);
+        }
+
+        Assert.True(nonZero > 50, "too few non-zero inputs to exercise the path");
+        Assert.Equal(losses[1], losses[0], 12);
+        Assert.Contains(grads[0], g => g != 0);
+        for (int i = 0; i < grads[0].Length; i++)
+        {
+            Assert.Equal(grads[1][i], grads[0][i], 10);
+        }
+
+        for (int i = 0; i < inferred[0].Length; i++)
+        {
+            Assert.Equal(inferred[1][i], inferred[0][i], 10);
+        }
+    }
+}

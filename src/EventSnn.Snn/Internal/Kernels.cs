@@ -14,6 +14,57 @@ namespace EventSnn.Snn.Internal;
 internal static class Kernels
 {
     /// <summary>
+    /// Positions and values of the non-zero entries of <paramref name="x"/>, in order, written to
+    /// <paramref name="idx"/> and <paramref name="val"/>. Returns their count, or −1 as soon as
+    /// there are more than <paramref name="idx"/> can hold (the caller then takes a dense path).
+    /// </summary>
+    public static int NonZeros<T>(ReadOnlySpan<T> x, Span<int> idx, Span<T> val)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cap = Math.Min(idx.Length, val.Length);
+        int count = 0;
+        int i = 0;
+        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+        {
+            ReadOnlySpan<float> xf = MemoryMarshal.Cast<T, float>(x);
+            ref float x0 = ref MemoryMarshal.GetReference(xf);
+            for (; i + 8 <= xf.Length; i += 8)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref x0, (nuint)i);
+                uint mask = ~Vector256.Equals(v, Vector256<float>.Zero).ExtractMostSignificantBits() & 0xFFu;
+                while (mask != 0)
+                {
+                    if (count == cap)
+                    {
+                        return -1;
+                    }
+
+                    int j = i + BitOperations.TrailingZeroCount(mask);
+                    idx[count] = j;
+                    val[count++] = x[j];
+                    mask &= mask - 1;
+                }
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            if (x[i] != T.Zero)
+            {
+                if (count == cap)
+                {
+                    return -1;
+                }
+
+                idx[count] = i;
+                val[count++] = x[i];
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
     /// C[i, j] (+)= sum_p A[i, p] * W[j, p] for i &lt; m, j &lt; n, p &lt; k (C = A Wᵀ): the
     /// forward product of a batch of input rows with an [out, in] weight matrix.
     /// </summary>

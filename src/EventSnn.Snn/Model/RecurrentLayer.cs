@@ -112,8 +112,11 @@ public abstract class RecurrentLayer<T>
     /// <summary>Test-only: replace H by the antiderivative of the surrogate (see <see cref="Surrogate.Integral"/>).</summary>
     internal bool SmoothSpikes { get; set; }
 
-    /// <summary>Test-only: use the dense products for the recurrent spikes even when they are binary.</summary>
+    /// <summary>Test-only: use the dense products for the recurrent spikes even when they are binary, and for dense inputs even when they are mostly zero.</summary>
     internal bool DenseSpikes { get; set; }
+
+    /// <summary>Most non-zero inputs per row taken by the sparse path for dense input (stack buffers).</summary>
+    private const int MaxSparseInputs = 2048;
 
     internal abstract void Initialize(SnnRandom rng, InitializationScheme scheme);
 
@@ -322,10 +325,57 @@ public abstract class RecurrentLayer<T>
                 }
             }
         }
-        else
+        else if (DenseSpikes || !AddSparseRows(x.Dense, dst, ld, batch, inference))
         {
             Kernels.MatMulABt(x.Dense, d, InputWeight.Data, d, dst, ld, batch, n, d, accumulate: true);
         }
+    }
+
+    /// <summary>
+    /// Dense input whose rows are mostly zero (event bins: counts of the few pixels that fired, and
+    /// all-zero bins): dst rows += Σ x_j W_in[:, j] over the non-zero x_j only, when every row has
+    /// at most D / 8 of them (the mirror's rows in inference, strided columns otherwise). Returns
+    /// false, having done nothing, when some row is denser; the caller then multiplies densely.
+    /// </summary>
+    private bool AddSparseRows(ReadOnlySpan<T> x, Span<T> dst, int ld, int batch, bool inference)
+    {
+        int n = Size;
+        int d = InputSize;
+        int cap = Math.Min(d / 8, MaxSparseInputs);
+        if (cap == 0)
+        {
+            return false;
+        }
+
+        Span<int> idx = stackalloc int[cap];
+        Span<T> val = stackalloc T[cap];
+        for (int b = 0; b < batch; b++)
+        {
+            if (Kernels.NonZeros(x.Slice(b * d, d), idx, val) < 0)
+            {
+                return false;
+            }
+        }
+
+        T[]? wt = inference ? InputMirror() : null;
+        for (int b = 0; b < batch; b++)
+        {
+            int count = Kernels.NonZeros(x.Slice(b * d, d), idx, val);
+            Span<T> row = dst.Slice(b * ld, n);
+            if (wt is not null)
+            {
+                for (int k = 0; k < count; k++)
+                {
+                    TensorPrimitives.MultiplyAdd(wt.AsSpan(idx[k] * n, n), val[k], row, row);
+                }
+            }
+            else if (count > 0)
+            {
+                AddScaledColumns(idx[..count], val[..count], InputWeight.Data, d, row);
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -596,12 +646,69 @@ public abstract class RecurrentLayer<T>
 
         if (!x.IsSparse)
         {
-            Kernels.AddProduct(gIn, 1, n, x.Dense, d, InputWeight.Grad, d, n, rows, d);
+            if (DenseSpikes || !SparseRowsOuter(gIn, x.Dense, rows))
+            {
+                Kernels.AddProduct(gIn, 1, n, x.Dense, d, InputWeight.Grad, d, n, rows, d);
+            }
+
             return;
         }
 
         InputWeight.GradNormSq += SparseOuter(gIn, x.Indices, x.Offsets, rows, InputWeight.Grad, d);
         InputWeight.GradNormTracked = true;
+    }
+
+    /// <summary>
+    /// The input-weight gradient gw[i, j] += Σ_r gI[r, i] x[r, j] over the non-zero x[r, j] only,
+    /// when every row has at most D / 8 of them; false (nothing done) when some row is denser.
+    /// </summary>
+    private bool SparseRowsOuter(ReadOnlySpan<T> gI, ReadOnlySpan<T> x, int rows)
+    {
+        int n = Size;
+        int d = InputSize;
+        int cap = Math.Min(d / 8, MaxSparseInputs);
+        if (cap == 0)
+        {
+            return false;
+        }
+
+        Span<int> idx = stackalloc int[cap];
+        Span<T> val = stackalloc T[cap];
+        for (int r = 0; r < rows; r++)
+        {
+            if (Kernels.NonZeros(x.Slice(r * d, d), idx, val) < 0)
+            {
+                return false;
+            }
+        }
+
+        ref T gw = ref MemoryMarshal.GetArrayDataReference(InputWeight.Grad);
+        for (int r = 0; r < rows; r++)
+        {
+            int count = Kernels.NonZeros(x.Slice(r * d, d), idx, val);
+            if (count == 0)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<T> g = gI.Slice(r * n, n);
+            for (int i = 0; i < n; i++)
+            {
+                T gi = g[i];
+                if (gi == T.Zero)
+                {
+                    continue;
+                }
+
+                ref T wRow = ref Unsafe.Add(ref gw, i * d);
+                for (int k = 0; k < count; k++)
+                {
+                    Unsafe.Add(ref wRow, idx[k]) += gi * val[k];
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -693,6 +800,24 @@ public abstract class RecurrentLayer<T>
             foreach (int j in act)
             {
                 sum += Unsafe.Add(ref wRow, j);
+            }
+
+            dst[i] += sum;
+        }
+    }
+
+    /// <summary>dst[i] += sum over k of v[k] w[i * width + j[k]] (scaled columns of a row-major [N, width] matrix).</summary>
+    private void AddScaledColumns(ReadOnlySpan<int> cols, ReadOnlySpan<T> v, T[] w, int width, Span<T> dst)
+    {
+        ref T w0 = ref MemoryMarshal.GetArrayDataReference(w);
+        int n = Size;
+        for (int i = 0; i < n; i++)
+        {
+            ref T wRow = ref Unsafe.Add(ref w0, i * width);
+            T sum = T.Zero;
+            for (int k = 0; k < cols.Length; k++)
+            {
+                sum += Unsafe.Add(ref wRow, cols[k]) * v[k];
             }
 
             dst[i] += sum;
