@@ -15,7 +15,8 @@ namespace EventSnn.Transforms;
 ///  "features": 700}
 /// </code>
 /// Only the fields of the chosen kinds are written (width/height for dvs, channels for audio;
-/// bin_us for time, bin_events for count, frames for the frame binnings). "features" is derived
+/// bin_us for time, bin_events for count, frames for the frame binnings; max_gap_steps only when
+/// it is not the default). "features" is derived
 /// and written for readers; when present on reading it must match. Unknown fields, missing
 /// required fields and wrong types are errors naming the field.
 /// </remarks>
@@ -23,7 +24,7 @@ public sealed partial record Preprocessing
 {
     private static readonly HashSet<string> KnownFields =
     [
-        "version", "input", "width", "height", "channels", "pooling", "polarity", "binning", "bin_us", "bin_events", "frames", "value", "max_steps", "pad", "features",
+        "version", "input", "width", "height", "channels", "pooling", "polarity", "binning", "bin_us", "bin_events", "frames", "value", "max_steps", "pad", "max_gap_steps", "features",
     ];
 
     /// <summary>The description as a JSON object (validated first).</summary>
@@ -64,6 +65,10 @@ public sealed partial record Preprocessing
         o["value"] = PreprocessingNames.Name(Value);
         o["max_steps"] = MaxSteps;
         o["pad"] = Pad;
+        if (MaxGapSteps != DefaultMaxGapSteps)
+        {
+            o["max_gap_steps"] = MaxGapSteps;
+        }
         o["features"] = Features;
         return o;
     }
@@ -158,6 +163,7 @@ public sealed partial record Preprocessing
             Value = Text(o, "value", required: false) is { } value ? PreprocessingNames.ParseValue(value) : ValueKind.Count,
             MaxSteps = Int(o, "max_steps", required: false) ?? 0,
             Pad = Boolean(o, "pad") ?? false,
+            MaxGapSteps = Int(o, "max_gap_steps", required: false) ?? DefaultMaxGapSteps,
         };
         p = p.Normalized();
         p.Validate();

@@ -75,6 +75,18 @@ public sealed partial record Preprocessing
     /// <summary>Pad every sample with empty steps to exactly <see cref="MaxSteps"/> steps (fixed-length samples).</summary>
     public bool Pad { get; init; }
 
+    /// <summary>Default of <see cref="MaxGapSteps"/>.</summary>
+    public const int DefaultMaxGapSteps = 1000;
+
+    /// <summary>
+    /// Time bins of a sample whose number of steps is not bounded (no <see cref="MaxSteps"/>, no
+    /// known end): the most empty steps emitted for one gap between events. A longer gap (a clock
+    /// jump, a damaged timestamp) emits this many and skips the rest (counted in
+    /// <see cref="Preprocessor.SkippedSteps"/>), so it costs bounded work. 0 skips every empty bin
+    /// of such a sample.
+    /// </summary>
+    public int MaxGapSteps { get; init; } = DefaultMaxGapSteps;
+
     /// <summary>Columns of the pooled grid (audio: pooled channels).</summary>
     public int PooledWidth => Ceil(Input == InputKind.Dvs ? Width : Channels, Pooling);
 
@@ -212,6 +224,7 @@ public sealed partial record Preprocessing
         }
 
         Range("max_steps", MaxSteps, 0, 10_000_000);
+        Range("max_gap_steps", MaxGapSteps, 0, 10_000_000);
         if (Pad && MaxSteps == 0)
         {
             throw new PreprocessingException("pad", "true needs max_steps > 0 (the length to pad to)");

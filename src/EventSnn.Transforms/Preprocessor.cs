@@ -60,6 +60,9 @@ public sealed class Preprocessor
     /// <summary>Events after the last allowed step (<see cref="Preprocessing.MaxSteps"/>), dropped.</summary>
     public long Truncated => _binner.Truncated;
 
+    /// <summary>Empty steps of long gaps in unbounded samples, not emitted (<see cref="Preprocessing.MaxGapSteps"/>).</summary>
+    public long SkippedSteps => _binner.SkippedSteps;
+
     /// <summary>Events at or after the sample's given end, dropped.</summary>
     public long OutsideSample => _binner.Outside;
 

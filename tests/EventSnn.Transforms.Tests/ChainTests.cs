@@ -212,6 +212,42 @@ public class ChainTests
     }
 
     [Fact]
+    public void A_clock_jump_in_an_unbounded_sample_emits_at_most_max_gap_steps_empty_bins()
+    {
+        // 10 us bins, no max steps, no known end: a 10-hour jump would be 3.6e9 empty bins
+        const long hours10 = 36_000_000_000;
+        foreach (int gap in new[] { 0, 5, Preprocessing.DefaultMaxGapSteps })
+        {
+            var seen = new List<StepRecord>();
+            var chain = new Preprocessor(Audio8 with { MaxGapSteps = gap }, s => seen.Add(StepRecord.Of(s)));
+            chain.BeginSample();
+            chain.PushSpikes([100, 115, hours10 + 100, hours10 + 111], [0, 1, 2, 3], [1, 1, 1, 1]);
+            chain.EndSample();
+
+            // bins 0 and 1, then `gap` empty bins, then the two bins of the events after the jump
+            Assert.Equal(2 + gap + 2, seen.Count);
+            Assert.Equal((hours10 / 10) - 2 - gap, chain.SkippedSteps);
+            Assert.Equal(4, chain.Events);
+            Assert.Equal(4, seen.Sum(s => s.Active.Length));
+            StepRecord afterJump = seen[2 + gap];
+            Assert.Equal(hours10 + 100, afterJump.StartUs);
+            Assert.Equal([2], afterJump.Active);
+            Assert.Equal(hours10 + 110, seen[^1].StartUs);
+            Assert.True(seen[^1].EndsSample);
+            Assert.Equal(seen.Count, seen.Select(s => s.Index).Distinct().Count());
+        }
+
+        // a bounded sample keeps every bin (its step count is fixed)
+        var bounded = new List<StepRecord>();
+        var fixedChain = new Preprocessor(Audio8 with { MaxGapSteps = 2 }, s => bounded.Add(StepRecord.Of(s)));
+        fixedChain.BeginSample(0, 200);
+        fixedChain.PushSpikes([5, 150], [0, 1], [1, 1]);
+        fixedChain.EndSample();
+        Assert.Equal(20, bounded.Count);
+        Assert.Equal(0, fixedChain.SkippedSteps);
+    }
+
+    [Fact]
     public void Streaming_emits_steps_as_they_close()
     {
         var seen = new List<StepRecord>();

@@ -84,6 +84,7 @@ public class PreprocessingTests
         Assert.Equal(
             ["version", "input", "width", "height", "pooling", "polarity", "binning", "frames", "value", "max_steps", "pad", "features"],
             o.Select(kv => kv.Key).ToArray());
+        Assert.Equal(7, (PreprocessingPresets.DvsGesture with { MaxGapSteps = 7 }).ToJsonNode()["max_gap_steps"]!.GetValue<int>());
         Assert.Equal("equal_count_frames", o["binning"]!.GetValue<string>());
         Assert.Equal("mean", o["value"]!.GetValue<string>());
         Assert.Equal("split", o["polarity"]!.GetValue<string>());
@@ -99,6 +100,7 @@ public class PreprocessingTests
         {
             PreprocessingPresets.DvsGesture with { Binning = BinningKind.Count, BinEvents = 1000, Value = ValueKind.LogCount, Polarity = PolarityMode.Off },
             PreprocessingPresets.DvsGesture with { Binning = BinningKind.EqualTimeFrames, Polarity = PolarityMode.Merge, MaxSteps = 12, Pad = true },
+            PreprocessingPresets.Shd with { Pad = false, MaxSteps = 0, MaxGapSteps = 7 },
         })
         {
             Assert.Equal(p.Normalized(), Preprocessing.FromJson(p.ToJson()));
@@ -121,6 +123,7 @@ public class PreprocessingTests
     [InlineData("""{"input":"dvs","width":128,"height":128,"binning":"time","bin_us":0}""", "bin_us", "0 is not in 1..")]
     [InlineData("""{"input":"dvs","width":128,"height":128,"binning":"time","bin_us":1,"max_steps":-1}""", "max_steps", "-1 is not in 0..")]
     [InlineData("""{"input":"dvs","width":128,"height":128,"binning":"time","bin_us":1,"pad":true}""", "pad", "needs max_steps")]
+    [InlineData("""{"input":"dvs","width":128,"height":128,"binning":"time","bin_us":1,"max_gap_steps":-5}""", "max_gap_steps", "-5 is not in 0..")]
     [InlineData("""{"input":"dvs","width":128,"height":128,"binning":"time","bin_us":1,"pad":"yes"}""", "pad", "not true or false")]
     [InlineData("""{"input":"dvs","width":128,"height":128,"binning":"time","bin_us":1,"features":100}""", "features", "does not match the 32768")]
     [InlineData("""{"version":2,"input":"dvs","width":128,"height":128,"binning":"time","bin_us":1}""", "version", "2 is not supported")]

@@ -29,7 +29,7 @@ public sealed record TimeWindowOptions
     /// Guard against timestamp jumps: a gap that would emit more empty windows than this is
     /// skipped (counted in the binner's SkippedWindows) instead of emitting them one by one.
     /// </summary>
-    public long MaxEmptyWindowsPerGap { get; init; } = 1_000_000;
+    public long MaxEmptyWindowsPerGap { get; init; } = 1_000;
 
     /// <summary>The effective stride.</summary>
     public long EffectiveStrideUs => StrideUs == 0 ? WindowUs : StrideUs;

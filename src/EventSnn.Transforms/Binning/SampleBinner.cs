@@ -24,6 +24,7 @@ internal abstract class SampleBinner
         _value = new ValueFunction(preprocessing.Value, preprocessing.PoolArea);
         MaxSteps = preprocessing.MaxSteps;
         Pad = preprocessing.Pad;
+        MaxGapSteps = preprocessing.MaxGapSteps;
         _emit = emit;
     }
 
@@ -36,6 +37,9 @@ internal abstract class SampleBinner
     /// <summary>Events at or after the sample's known end, dropped.</summary>
     public long Outside { get; protected set; }
 
+    /// <summary>Empty steps of long gaps not emitted (<see cref="Preprocessing.MaxGapSteps"/>).</summary>
+    public long SkippedSteps { get; protected set; }
+
     /// <summary>Events binned.</summary>
     public long Events => Accumulator.TotalEvents;
 
@@ -47,6 +51,8 @@ internal abstract class SampleBinner
     protected int MaxSteps { get; }
 
     protected bool Pad { get; }
+
+    protected int MaxGapSteps { get; }
 
     /// <summary>Start of the sample (the first event's time when it was not given).</summary>
     protected long Start { get; private set; }

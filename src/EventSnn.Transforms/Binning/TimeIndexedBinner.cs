@@ -3,7 +3,8 @@ namespace EventSnn.Transforms;
 /// <summary>
 /// Binnings whose step follows from an event's time (time bins, equal-time frames): bins close in
 /// order as later events arrive; an event earlier than the open bin is counted into it; bins
-/// beyond the limit (max steps, the sample's end) are dropped.
+/// beyond the limit (max steps, the sample's end) are dropped. When nothing bounds the sample, a
+/// gap emits at most <see cref="Preprocessing.MaxGapSteps"/> empty bins and skips the others.
 /// </summary>
 internal abstract class TimeIndexedBinner(Preprocessing preprocessing, Action<BinnedStep> emit) : SampleBinner(preprocessing, emit)
 {
@@ -75,6 +76,14 @@ internal abstract class TimeIndexedBinner(Preprocessing preprocessing, Action<Bi
                 CloseUpTo(limit);
                 Truncated++;
                 continue;
+            }
+
+            if (limit == long.MaxValue && bin - _open - 1 > MaxGapSteps)
+            {
+                // unbounded sample: a gap emits at most MaxGapSteps empty bins, the rest is skipped
+                CloseUpTo(_open + 1 + MaxGapSteps);
+                SkippedSteps += bin - _open;
+                _open = bin;
             }
 
             CloseUpTo(bin);
