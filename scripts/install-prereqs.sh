@@ -2,11 +2,14 @@
 # Installs what the test suite needs beyond the .NET 10 SDK and NuGet, from Debian packages:
 #   espeak-ng  the spoken-digits generator's speech synthesiser
 #   chromium   the headless browser the serve dashboard test drives (through Playwright)
+#   nats-server, redis-server  the cluster's transport and state store (the cluster tests start their own)
 # Debian/Ubuntu; uses sudo when not root. Installs only what is missing.
 set -euo pipefail
 missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v nats-server >/dev/null || missing+=(nats-server)
+command -v redis-server >/dev/null || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -qq

@@ -29,6 +29,7 @@ internal static class CliParser
         ["bench"] = "measure decoding, the pipeline, the network step and the backends",
         ["dataset"] = "make datasets, fit the spike-count baseline, train and evaluate on them",
         ["repro"] = "reproduce the paper's tasks (adding problem, sequential MNIST)",
+        ["cluster"] = "scale out: Orleans silos with a grain per sensor stream, NATS JetStream ingestion, decisions back to JetStream",
     };
 
     /// <summary>

@@ -25,5 +25,9 @@ internal static class CommandCatalog
         new ClassifyCommand(),
         new ServeCommand(),
         new SendCommand(),
+        new ClusterSiloCommand(),
+        new ClusterPublishCommand(),
+        new ClusterWatchCommand(),
+        new ClusterStatusCommand(),
     ];
 }

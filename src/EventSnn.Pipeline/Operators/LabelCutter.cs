@@ -109,7 +109,7 @@ public sealed class LabelledSample
 /// </summary>
 public sealed class LabelCutter : IDisposable
 {
-    private readonly LabelSegment[] _segments;
+    private LabelSegment[] _segments;
     private readonly List<(int Segment, LabelledSample Sample)> _active = [];
     private readonly Stack<LabelledSample> _free = new();
     private readonly int _maxEventsPerSample;
@@ -127,6 +127,31 @@ public sealed class LabelCutter : IDisposable
 
     /// <summary>Samples emitted so far.</summary>
     public long Emitted { get; private set; }
+
+    /// <summary>Segments known (given at construction or added since).</summary>
+    public int Segments => _segments.Length;
+
+    /// <summary>
+    /// Adds segments to a live track (labels that arrive while the stream runs). They join the
+    /// segments the stream has not reached yet, in start order; a segment that starts before the
+    /// latest event seen so far opens at the next event and misses the earlier ones. Segment
+    /// indices of the samples already emitted or open do not change.
+    /// </summary>
+    public void AddSegments(IEnumerable<LabelSegment> segments)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        LabelSegment[] added = [.. segments];
+        if (added.Length == 0)
+        {
+            return;
+        }
+
+        var all = new LabelSegment[_segments.Length + added.Length];
+        _segments.CopyTo(all, 0);
+        added.CopyTo(all, _segments.Length);
+        Array.Sort(all, _next, all.Length - _next, Comparer<LabelSegment>.Create(static (a, b) => a.StartUs != b.StartUs ? a.StartUs.CompareTo(b.StartUs) : a.EndUs.CompareTo(b.EndUs)));
+        _segments = all;
+    }
 
     /// <summary>Events outside every segment.</summary>
     public long Unlabelled { get; private set; }

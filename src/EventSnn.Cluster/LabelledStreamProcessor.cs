@@ -1,0 +1,257 @@
+using System.Diagnostics;
+using EventSnn.Events;
+using EventSnn.Pipeline;
+using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
+
+namespace EventSnn.Cluster;
+
+/// <summary>One decision of a cluster stream: the fields of <c>classify --json</c>.</summary>
+/// <param name="Stream">Sensor stream name.</param>
+/// <param name="Decision">Decision number within the stream (0, 1, ...): one per labelled sample.</param>
+/// <param name="StartUs">Start of the labelled sample (event time, us).</param>
+/// <param name="EndUs">End of the labelled sample (event time, us); the decision's time.</param>
+/// <param name="Label">Predicted class name.</param>
+/// <param name="LabelIndex">Predicted class.</param>
+/// <param name="Confidence">Softmax probability of the predicted class.</param>
+/// <param name="Truth">True class name (null when the label is not one of the model's classes).</param>
+/// <param name="TruthIndex">True class, or -1.</param>
+/// <param name="Steps">Network steps of the sample.</param>
+/// <param name="Events">Events of the sample.</param>
+/// <param name="LatencyMs">Wall time from the sample's last packet to the decision.</param>
+public sealed record ClusterDecision(string Stream, long Decision, long StartUs, long EndUs, string Label, int LabelIndex, double Confidence, string? Truth, int TruthIndex, int Steps, long Events, double LatencyMs)
+{
+    /// <summary>True when the truth is known and matches.</summary>
+    public bool Correct => TruthIndex >= 0 && TruthIndex == LabelIndex;
+
+    /// <summary>The JetStream message id that makes a re-published decision a duplicate.</summary>
+    public string MessageId => $"{Stream}:{StartUs}:{EndUs}";
+}
+
+/// <summary>What a stream has to keep to resume exactly where it left off (at a sample boundary).</summary>
+/// <param name="Model">The classifier's checkpoint (weights, FPTT W̄ and λ, optimiser), or empty before the first decision.</param>
+/// <param name="Segments">Label segments not yet decided.</param>
+/// <param name="ResumeTimeUs">End of the last decided sample: events before it are done with.</param>
+/// <param name="Decisions">Decisions made.</param>
+/// <param name="Labelled">Decisions whose truth was known.</param>
+/// <param name="Correct">Labelled decisions that were right.</param>
+/// <param name="Events">Events processed up to the boundary.</param>
+public sealed record StreamSnapshot(byte[] Model, LabelSegment[] Segments, long ResumeTimeUs, long Decisions, long Labelled, long Correct, long Events);
+
+/// <summary>
+/// The work of one stream grain, without Orleans or NATS: label segments and event packets in
+/// publish order become one decision per labelled sample through the model's preprocessing chain
+/// and streaming classifier, which learns online from every sample whose class it knows. After a
+/// restart from a <see cref="Snapshot"/>, replayed events before <see cref="ResumeTimeUs"/> are
+/// skipped, so every sample is decided once. Not thread-safe (a grain runs one call at a time).
+/// </summary>
+public sealed class LabelledStreamProcessor : IDisposable
+{
+    private readonly ClusterModel _model;
+    private readonly OnlineSequenceClassifier _classifier;
+    private readonly Preprocessor _chain;
+    private readonly int _labelBase;
+    private readonly List<LabelSegment> _pending = [];
+    private LabelCutter _cutter;
+    private Action<ClusterDecision>? _decided;
+    private long _packetTicks;
+
+    /// <summary>A processor for <paramref name="stream"/> starting from <paramref name="model"/>; label classes are counted from <paramref name="labelBase"/>.</summary>
+    public LabelledStreamProcessor(string stream, ClusterModel model, int labelBase = 1)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Stream = ClusterNames.Checked(stream);
+        _model = model;
+        _labelBase = labelBase;
+        _classifier = model.CreateClassifier();
+        _chain = new Preprocessor(model.Preprocessing, OnStep);
+        _cutter = new LabelCutter([]);
+    }
+
+    /// <summary>The sensor stream's name.</summary>
+    public string Stream { get; }
+
+    /// <summary>End of the last decided sample (events before it are skipped).</summary>
+    public long ResumeTimeUs { get; private set; } = long.MinValue;
+
+    /// <summary>Decisions made.</summary>
+    public long Decisions { get; private set; }
+
+    /// <summary>Decisions whose truth was known.</summary>
+    public long Labelled { get; private set; }
+
+    /// <summary>Labelled decisions that were right.</summary>
+    public long Correct { get; private set; }
+
+    /// <summary>Correct / labelled (0 before the first labelled decision).</summary>
+    public double Accuracy => Labelled == 0 ? 0 : Correct / (double)Labelled;
+
+    /// <summary>Events processed (those of decided samples and the gaps between them).</summary>
+    public long Events { get; private set; }
+
+    /// <summary>Replayed events skipped because they came before <see cref="ResumeTimeUs"/>.</summary>
+    public long Skipped { get; private set; }
+
+    /// <summary>Online updates of the classifier.</summary>
+    public long Updates => _classifier.Updates;
+
+    /// <summary>Class names (index = class).</summary>
+    public IReadOnlyList<string> ClassNames => _model.ClassNames;
+
+    /// <summary>
+    /// Adds label segments (class, start, end); they must arrive before the events they cover.
+    /// Segments already known or already decided are ignored (a replay repeats them).
+    /// </summary>
+    public void AddLabels(IEnumerable<LabelSegment> segments)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        var fresh = new List<LabelSegment>();
+        foreach (LabelSegment s in segments)
+        {
+            // a replayed label message repeats segments already known or decided
+            if (s.EndUs > ResumeTimeUs && !_pending.Contains(s))
+            {
+                fresh.Add(s);
+                _pending.Add(s);
+            }
+        }
+
+        _cutter.AddSegments(fresh);
+    }
+
+    /// <summary>Processes events in time order; <paramref name="decided"/> receives every sample decided.</summary>
+    public void Process(EventBatch batch, Action<ClusterDecision> decided)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(decided);
+        _decided = decided;
+        _packetTicks = Stopwatch.GetTimestamp();
+        int start = 0;
+        long[] t = batch.T;
+        while (start < batch.Count && t[start] < ResumeTimeUs)
+        {
+            start++;
+        }
+
+        Skipped += start;
+        if (start == batch.Count)
+        {
+            return;
+        }
+
+        if (start == 0)
+        {
+            _cutter.Push(batch, OnSample);
+        }
+        else
+        {
+            using var rest = new EventBatch(batch.Count - start);
+            rest.Append(batch, start, batch.Count - start);
+            _cutter.Push(rest, OnSample);
+        }
+
+        Events += batch.Count - start;
+    }
+
+    /// <summary>The state to resume from (call between <see cref="Process"/> calls).</summary>
+    public StreamSnapshot Snapshot()
+    {
+        byte[] model = [];
+        if (Decisions > 0)
+        {
+            string path = Path.Combine(Path.GetTempPath(), $"eventsnn-{Stream}-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt");
+            try
+            {
+                _classifier.Save(path);
+                model = File.ReadAllBytes(path);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+
+        return new StreamSnapshot(model, [.. _pending], ResumeTimeUs, Decisions, Labelled, Correct, Events);
+    }
+
+    /// <summary>Continues from <paramref name="snapshot"/> (a fresh processor only).</summary>
+    public void Restore(StreamSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (Decisions != 0 || Events != 0)
+        {
+            throw new InvalidOperationException("restore a snapshot into a fresh processor");
+        }
+
+        if (snapshot.Model.Length > 0)
+        {
+            string path = Path.Combine(Path.GetTempPath(), $"eventsnn-{Stream}-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt");
+            try
+            {
+                File.WriteAllBytes(path, snapshot.Model);
+                _classifier.Load(path);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+
+        ResumeTimeUs = snapshot.ResumeTimeUs;
+        Decisions = snapshot.Decisions;
+        Labelled = snapshot.Labelled;
+        Correct = snapshot.Correct;
+        Events = snapshot.Events;
+        _pending.Clear();
+        _cutter.Dispose();
+        _cutter = new LabelCutter([]);
+        AddLabels(snapshot.Segments);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _cutter.Dispose();
+
+    private void OnSample(LabelledSample sample)
+    {
+        int truth = sample.Label - _labelBase;
+        if (truth < 0 || truth >= _classifier.Options.Classes)
+        {
+            truth = -1;
+        }
+
+        _classifier.BeginSample(truth);
+        _chain.BeginSample(sample.StartUs, sample.EndUs);
+        _chain.Push(sample.Events);
+        _chain.EndSample();
+        SampleDecision d = _classifier.EndSample();
+        double latency = Stopwatch.GetElapsedTime(_packetTicks).TotalMilliseconds;
+        if (truth >= 0)
+        {
+            Labelled++;
+            if (d.Label == truth)
+            {
+                Correct++;
+            }
+        }
+
+        ResumeTimeUs = Math.Max(ResumeTimeUs, sample.EndUs);
+        _pending.Remove(new LabelSegment(sample.Label, sample.StartUs, sample.EndUs));
+        var decision = new ClusterDecision(
+            Stream,
+            Decisions,
+            sample.StartUs,
+            sample.EndUs,
+            _model.ClassNames[d.Label],
+            d.Label,
+            d.Confidence,
+            truth >= 0 ? _model.ClassNames[truth] : null,
+            truth,
+            d.Steps,
+            sample.Events.Count,
+            latency);
+        Decisions++;
+        _decided!(decision);
+    }
+
+    private void OnStep(BinnedStep step) => _classifier.Step(step.Frame);
+}

@@ -1,0 +1,345 @@
+using System.Globalization;
+using System.Text;
+using EventSnn.Events;
+using EventSnn.IO;
+using EventSnn.Pipeline;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace EventSnn.Cluster;
+
+/// <summary>
+/// The grain of one sensor stream. On activation it loads its persisted state, (re)creates its
+/// durable JetStream consumer at the persisted resume sequence, and then pulls its events and
+/// labels in publish order on a grain timer: labelled samples are decided (published to
+/// <c>eventsnn.decisions.NAME</c> with a message id, so a replay cannot duplicate them) and learned
+/// from; after each batch of messages that decided something the state (model, FPTT and optimiser
+/// state, undecided labels, counters, resume point) is written to Redis and the messages before
+/// the resume point are acknowledged.
+/// </summary>
+[KeepAlive]
+public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
+{
+    private const int FetchBatch = 256;
+    private readonly IPersistentState<StreamGrainState> _state;
+    private readonly INatsConnection _nats;
+    private readonly ClusterModels _models;
+    private readonly ClusterSiloOptions _options;
+    private readonly ILogger<StreamGrain> _log;
+    private readonly ILocalSiloDetails _silo;
+    private readonly List<Held> _held = [];
+    private readonly List<ClusterDecision> _decided = [];
+    private readonly EventBatch _batch = new(EventPacketCodec.MaxEvents);
+    private NatsJSContext? _js;
+    private INatsJSConsumer? _consumer;
+    private EventPacketCodec? _codec;
+    private LabelledStreamProcessor? _processor;
+    private string _name = string.Empty;
+    private string? _error;
+    private bool _restored;
+
+    /// <summary>Created by Orleans with its persisted state and the silo's services.</summary>
+    public StreamGrain(
+        [PersistentState("stream", ClusterNames.GrainStorage)] IPersistentState<StreamGrainState> state,
+        INatsConnection nats,
+        ClusterModels models,
+        IOptions<ClusterSiloOptions> options,
+        ILocalSiloDetails silo,
+        ILogger<StreamGrain> log)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _state = state;
+        _nats = nats;
+        _models = models;
+        _options = options.Value;
+        _silo = silo;
+        _log = log;
+    }
+
+    /// <inheritdoc/>
+    public Task<StreamStatus> Ensure() => Task.FromResult(Status());
+
+    /// <inheritdoc/>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _name = ClusterNames.Checked(this.GetPrimaryKeyString());
+        _js = new NatsJSContext((NatsConnection)_nats);
+        StreamGrainState s = _state.State;
+        _restored = _state.RecordExists;
+        if (s.Sensor.Length > 0)
+        {
+            Open(s.Sensor);
+            if (s.Model.Length > 0 || s.SegmentStarts.Length > 0 || s.Decisions > 0)
+            {
+                var segments = new LabelSegment[s.SegmentStarts.Length];
+                for (int i = 0; i < segments.Length; i++)
+                {
+                    segments[i] = new LabelSegment(s.SegmentLabels[i], s.SegmentStarts[i], s.SegmentEnds[i]);
+                }
+
+                _processor!.Restore(new StreamSnapshot(s.Model, segments, s.ResumeTimeUs, s.Decisions, s.Labelled, s.Correct, s.Events));
+            }
+        }
+
+        // the consumer restarts at the persisted resume point: what came before is done with
+        string consumer = ClusterNames.Consumer(_name);
+        try
+        {
+            await _js.DeleteConsumerAsync(ClusterNames.InputStream, consumer, cancellationToken).ConfigureAwait(true);
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            // first activation: there is none yet
+        }
+
+        _consumer = await _js.CreateOrUpdateConsumerAsync(
+            ClusterNames.InputStream,
+            new ConsumerConfig(consumer)
+            {
+                FilterSubject = ClusterNames.Input(_name),
+                AckPolicy = ConsumerConfigAckPolicy.Explicit,
+                AckWait = TimeSpan.FromMinutes(5),
+                MaxAckPending = 1_000_000,
+                DeliverPolicy = s.ResumeSequence > 0 ? ConsumerConfigDeliverPolicy.ByStartSequence : ConsumerConfigDeliverPolicy.All,
+                OptStartSeq = s.ResumeSequence,
+            },
+            cancellationToken).ConfigureAwait(true);
+        _log.LogInformation("stream {Stream}: active on {Silo}, resuming at sequence {Sequence} after {Decisions} decisions{Restored}", _name, _silo.SiloAddress, s.ResumeSequence, s.Decisions, _restored ? " (persisted state)" : string.Empty);
+        this.RegisterGrainTimer(static (self, token) => self.PullAsync(token), this, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMilliseconds(20)) { Interleave = false, KeepAlive = true });
+        await base.OnActivateAsync(cancellationToken).ConfigureAwait(true);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _processor?.Dispose();
+        _codec?.Dispose();
+        _batch.Dispose();
+    }
+
+    private StreamStatus Status() => new(
+        _name,
+        _silo.SiloAddress.ToString(),
+        _processor?.Decisions ?? _state.State.Decisions,
+        _processor?.Labelled ?? _state.State.Labelled,
+        _processor?.Correct ?? _state.State.Correct,
+        _processor?.Events ?? _state.State.Events,
+        _state.State.ResumeSequence,
+        _restored,
+        _error);
+
+    private void Open(string sensor)
+    {
+        SensorGeometry geometry = ParseSensor(sensor);
+        _codec = new EventPacketCodec(geometry);
+        _processor = new LabelledStreamProcessor(_name, _models.For(geometry), _options.LabelBase);
+        _state.State.Sensor = sensor;
+    }
+
+    private async Task PullAsync(CancellationToken cancellation)
+    {
+        if (_consumer is null)
+        {
+            return;
+        }
+
+        long decisionsBefore = _processor?.Decisions ?? 0;
+        int received = 0;
+        try
+        {
+            await foreach (NatsJSMsg<byte[]> msg in _consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, cancellationToken: cancellation).ConfigureAwait(true))
+            {
+                received++;
+                Handle(msg);
+                if (_decided.Count > 0)
+                {
+                    await PublishDecisionsAsync(cancellation).ConfigureAwait(true);
+                }
+            }
+        }
+        catch (NatsException ex) when (!cancellation.IsCancellationRequested)
+        {
+            // NATS is away (restart, network): the connection reconnects; the next tick fetches again
+            _error = "NATS: " + ex.Message;
+            return;
+        }
+
+        if (received > 0 && (_processor?.Decisions ?? 0) != decisionsBefore)
+        {
+            await PersistAsync(cancellation).ConfigureAwait(true);
+        }
+    }
+
+    private void Handle(NatsJSMsg<byte[]> msg)
+    {
+        ulong seq = msg.Metadata?.Sequence.Stream ?? 0;
+        byte[] data = msg.Data ?? [];
+        if (msg.Subject.StartsWith(ClusterNames.LabelsPrefix, StringComparison.Ordinal))
+        {
+            try
+            {
+                List<LabelSegment> segments = LabelTrack.ParseCsv(new StringReader(Encoding.UTF8.GetString(data)), $"{msg.Subject} sequence {seq}");
+                if (_processor is null)
+                {
+                    // labels ahead of the first packet: keep them in the state until the sensor is known
+                    AppendPendingLabels(segments);
+                }
+                else
+                {
+                    _processor.AddLabels(segments);
+                }
+            }
+            catch (FormatException ex)
+            {
+                _error = ex.Message;
+                _log.LogWarning("stream {Stream}: {Error} (skipped)", _name, ex.Message);
+            }
+
+            _held.Add(new Held(msg, seq, long.MinValue));
+            return;
+        }
+
+        string? sensor = Header(msg, ClusterNames.SensorHeader);
+        if (_processor is null)
+        {
+            if (sensor is null)
+            {
+                _error = $"{msg.Subject} sequence {seq}: no {ClusterNames.SensorHeader} header";
+                _held.Add(new Held(msg, seq, long.MinValue));
+                return;
+            }
+
+            Open(sensor);
+            LabelSegment[] early = PendingLabels();
+            if (early.Length > 0)
+            {
+                _processor!.AddLabels(early);
+            }
+        }
+
+        long maxT = long.MinValue;
+        try
+        {
+            Aedat4Compression compression = ParseCompression(Header(msg, ClusterNames.CompressionHeader));
+            _batch.Clear();
+            _codec!.Decode(data, compression, _batch, $"{msg.Subject} sequence {seq}");
+            if (_batch.Count > 0)
+            {
+                maxT = _batch.T[_batch.Count - 1];
+                _processor!.Process(_batch, _decided.Add);
+            }
+        }
+        catch (EventFormatException ex)
+        {
+            _error = ex.Message;
+            _log.LogWarning("stream {Stream}: {Error} (packet skipped)", _name, ex.Message);
+        }
+
+        _held.Add(new Held(msg, seq, maxT));
+    }
+
+    private async Task PublishDecisionsAsync(CancellationToken cancellation)
+    {
+        string subject = ClusterNames.Decisions(_name);
+        string silo = _silo.SiloAddress.ToString();
+        foreach (ClusterDecision d in _decided)
+        {
+            PubAckResponse ack = await _js!.PublishAsync(subject, DecisionJson.ToUtf8(d, silo), opts: new NatsJSPubOpts { MsgId = d.MessageId }, cancellationToken: cancellation).ConfigureAwait(true);
+            if (ack.Error is { } error)
+            {
+                throw new InvalidOperationException($"stream {_name}: publishing decision {d.Decision} failed: {error.Description} ({error.Code})");
+            }
+        }
+
+        _decided.Clear();
+    }
+
+    private async Task PersistAsync(CancellationToken cancellation)
+    {
+        StreamSnapshot snap = _processor!.Snapshot();
+        ulong resume = 0;
+        foreach (Held h in _held)
+        {
+            if (h.MaxT >= snap.ResumeTimeUs)
+            {
+                resume = h.Seq;
+                break;
+            }
+        }
+
+        if (resume == 0 && _held.Count > 0)
+        {
+            resume = _held[^1].Seq + 1;
+        }
+
+        StreamGrainState s = _state.State;
+        s.Model = snap.Model;
+        s.SegmentLabels = [.. snap.Segments.Select(x => x.Label)];
+        s.SegmentStarts = [.. snap.Segments.Select(x => x.StartUs)];
+        s.SegmentEnds = [.. snap.Segments.Select(x => x.EndUs)];
+        s.ResumeTimeUs = snap.ResumeTimeUs;
+        s.Decisions = snap.Decisions;
+        s.Labelled = snap.Labelled;
+        s.Correct = snap.Correct;
+        s.Events = snap.Events;
+        s.ResumeSequence = Math.Max(s.ResumeSequence, resume);
+        await _state.WriteStateAsync(cancellation).ConfigureAwait(true);
+
+        // acknowledged only once persisted past them
+        int done = 0;
+        while (done < _held.Count && _held[done].Seq < s.ResumeSequence)
+        {
+            await _held[done].Message.AckAsync(cancellationToken: cancellation).ConfigureAwait(true);
+            done++;
+        }
+
+        _held.RemoveRange(0, done);
+    }
+
+    private void AppendPendingLabels(List<LabelSegment> segments)
+    {
+        StreamGrainState s = _state.State;
+        s.SegmentLabels = [.. s.SegmentLabels, .. segments.Select(x => x.Label)];
+        s.SegmentStarts = [.. s.SegmentStarts, .. segments.Select(x => x.StartUs)];
+        s.SegmentEnds = [.. s.SegmentEnds, .. segments.Select(x => x.EndUs)];
+    }
+
+    private LabelSegment[] PendingLabels()
+    {
+        StreamGrainState s = _state.State;
+        var result = new LabelSegment[s.SegmentStarts.Length];
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = new LabelSegment(s.SegmentLabels[i], s.SegmentStarts[i], s.SegmentEnds[i]);
+        }
+
+        return result;
+    }
+
+    private static string? Header(NatsJSMsg<byte[]> msg, string name) =>
+        msg.Headers is { } h && h.TryGetValue(name, out Microsoft.Extensions.Primitives.StringValues v) && v.Count > 0 ? v[^1] : null;
+
+    internal static SensorGeometry ParseSensor(string text)
+    {
+        string[] parts = text.Split('x');
+        return parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h)
+            && w is > 0 and <= 65535 && h is > 0 and <= 65535
+            ? new SensorGeometry(w, h)
+            : throw new FormatException($"{ClusterNames.SensorHeader} '{text}' is not WIDTHxHEIGHT");
+    }
+
+    internal static Aedat4Compression ParseCompression(string? text) => text switch
+    {
+        null or "lz4" => Aedat4Compression.Lz4,
+        "none" => Aedat4Compression.None,
+        "zstd" => Aedat4Compression.Zstd,
+        _ => throw new EventFormatException("packet", 0, $"unknown compression '{text}'", ClusterNames.CompressionHeader),
+    };
+
+    private readonly record struct Held(NatsJSMsg<byte[]> Message, ulong Seq, long MaxT);
+}
