@@ -61,11 +61,11 @@ public static class ClusterNames
     /// <summary>Subject of <paramref name="stream"/>'s decisions.</summary>
     public static string Decisions(string stream) => DecisionsPrefix + Checked(stream);
 
-    /// <summary>The filter subject that matches both the events and the labels of <paramref name="stream"/> (in publish order).</summary>
-    public static string Input(string stream) => "eventsnn.*." + Checked(stream);
+    /// <summary>Durable consumer of <paramref name="stream"/>'s event packets (its grain's).</summary>
+    public static string EventsConsumer(string stream) => "grain-events-" + Checked(stream);
 
-    /// <summary>Durable consumer name of <paramref name="stream"/>'s grain.</summary>
-    public static string Consumer(string stream) => "grain-" + Checked(stream);
+    /// <summary>Durable consumer of <paramref name="stream"/>'s label intervals (its grain's).</summary>
+    public static string LabelsConsumer(string stream) => "grain-labels-" + Checked(stream);
 
     /// <summary>The stream name of a subject (its last token), or null when the subject is not one of ours.</summary>
     public static string? StreamOf(string subject)

@@ -16,7 +16,7 @@ public interface IStreamGrain : IGrainWithStringKey
 /// <param name="Labelled">Decisions whose truth was known.</param>
 /// <param name="Correct">Labelled decisions that were right.</param>
 /// <param name="Events">Events processed.</param>
-/// <param name="ResumeSequence">JetStream sequence a restart would continue from (0: the beginning).</param>
+/// <param name="ResumeSequence">JetStream sequence of the event packet a restart would continue from (0: the beginning).</param>
 /// <param name="Restored">True when this activation started from persisted state.</param>
 /// <param name="Error">The last processing error, if any.</param>
 [GenerateSerializer]
@@ -80,4 +80,8 @@ public sealed class StreamGrainState
     /// <summary>First JetStream sequence not yet done with (0: start from the beginning).</summary>
     [Id(10)]
     public ulong ResumeSequence { get; set; }
+
+    /// <summary>First JetStream sequence of a label message not yet read (0: from the beginning).</summary>
+    [Id(11)]
+    public ulong LabelsSequence { get; set; }
 }

@@ -40,7 +40,7 @@ public sealed class StreamActivator(INatsConnection nats, IGrainFactory grains, 
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         // e.g. its silo just died and membership has not declared it yet: the next round retries
-                        log.LogDebug(ex, "stream {Stream}: activation failed", name);
+                        log.LogWarning("stream {Stream}: activation failed: {Problem} (retrying)", name, ex.Message);
                     }
                 }
 

@@ -13,8 +13,9 @@ namespace EventSnn.Cluster;
 
 /// <summary>
 /// The grain of one sensor stream. On activation it loads its persisted state, (re)creates its
-/// durable JetStream consumer at the persisted resume sequence, and then pulls its events and
-/// labels in publish order on a grain timer: labelled samples are decided (published to
+/// two durable JetStream consumers (event packets, label intervals) at the persisted resume
+/// sequences, and then pulls on a grain timer: each round fetches the available packets, then
+/// the labels (so every label published before a fetched packet is known when it is processed): labelled samples are decided (published to
 /// <c>eventsnn.decisions.NAME</c> with a message id, so a replay cannot duplicate them) and learned
 /// from; after each batch of messages that decided something the state (model, FPTT and optimiser
 /// state, undecided labels, counters, resume point) is written to Redis and the messages before
@@ -31,10 +32,12 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
     private readonly ILogger<StreamGrain> _log;
     private readonly ILocalSiloDetails _silo;
     private readonly List<Held> _held = [];
+    private readonly List<Held> _heldLabels = [];
     private readonly List<ClusterDecision> _decided = [];
     private readonly EventBatch _batch = new(EventPacketCodec.MaxEvents);
     private NatsJSContext? _js;
-    private INatsJSConsumer? _consumer;
+    private INatsJSConsumer? _events;
+    private INatsJSConsumer? _labels;
     private EventPacketCodec? _codec;
     private LabelledStreamProcessor? _processor;
     private string _name = string.Empty;
@@ -84,29 +87,9 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
             }
         }
 
-        // the consumer restarts at the persisted resume point: what came before is done with
-        string consumer = ClusterNames.Consumer(_name);
-        try
-        {
-            await _js.DeleteConsumerAsync(ClusterNames.InputStream, consumer, cancellationToken).ConfigureAwait(true);
-        }
-        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
-        {
-            // first activation: there is none yet
-        }
-
-        _consumer = await _js.CreateOrUpdateConsumerAsync(
-            ClusterNames.InputStream,
-            new ConsumerConfig(consumer)
-            {
-                FilterSubject = ClusterNames.Input(_name),
-                AckPolicy = ConsumerConfigAckPolicy.Explicit,
-                AckWait = TimeSpan.FromMinutes(5),
-                MaxAckPending = 1_000_000,
-                DeliverPolicy = s.ResumeSequence > 0 ? ConsumerConfigDeliverPolicy.ByStartSequence : ConsumerConfigDeliverPolicy.All,
-                OptStartSeq = s.ResumeSequence,
-            },
-            cancellationToken).ConfigureAwait(true);
+        // the consumers restart at the persisted resume points: what came before is done with
+        _events = await RecreateConsumerAsync(ClusterNames.EventsConsumer(_name), ClusterNames.Events(_name), s.ResumeSequence, cancellationToken).ConfigureAwait(true);
+        _labels = await RecreateConsumerAsync(ClusterNames.LabelsConsumer(_name), ClusterNames.Labels(_name), s.LabelsSequence, cancellationToken).ConfigureAwait(true);
         _log.LogInformation("stream {Stream}: active on {Silo}, resuming at sequence {Sequence} after {Decisions} decisions{Restored}", _name, _silo.SiloAddress, s.ResumeSequence, s.Decisions, _restored ? " (persisted state)" : string.Empty);
         this.RegisterGrainTimer(static (self, token) => self.PullAsync(token), this, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromMilliseconds(20)) { Interleave = false, KeepAlive = true });
         await base.OnActivateAsync(cancellationToken).ConfigureAwait(true);
@@ -139,21 +122,56 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
         _state.State.Sensor = sensor;
     }
 
+    private async Task<INatsJSConsumer> RecreateConsumerAsync(string name, string subject, ulong start, CancellationToken cancellation)
+    {
+        try
+        {
+            await _js!.DeleteConsumerAsync(ClusterNames.InputStream, name, cancellation).ConfigureAwait(true);
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            // first activation: there is none yet
+        }
+
+        return await _js!.CreateOrUpdateConsumerAsync(
+            ClusterNames.InputStream,
+            new ConsumerConfig(name)
+            {
+                FilterSubject = subject,
+                AckPolicy = ConsumerConfigAckPolicy.Explicit,
+                AckWait = TimeSpan.FromMinutes(5),
+                MaxAckPending = 1_000_000,
+                DeliverPolicy = start > 0 ? ConsumerConfigDeliverPolicy.ByStartSequence : ConsumerConfigDeliverPolicy.All,
+                OptStartSeq = start,
+            },
+            cancellation).ConfigureAwait(true);
+    }
+
     private async Task PullAsync(CancellationToken cancellation)
     {
-        if (_consumer is null)
+        if (_events is null || _labels is null)
         {
             return;
         }
 
         long decisionsBefore = _processor?.Decisions ?? 0;
-        int received = 0;
+        var packets = new List<NatsJSMsg<byte[]>>();
         try
         {
-            await foreach (NatsJSMsg<byte[]> msg in _consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, cancellationToken: cancellation).ConfigureAwait(true))
+            await foreach (NatsJSMsg<byte[]> msg in _events.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, cancellationToken: cancellation).ConfigureAwait(true))
             {
-                received++;
-                Handle(msg);
+                packets.Add(msg);
+            }
+
+            // labels after the packets: any label published before one of them is fetched now
+            await foreach (NatsJSMsg<byte[]> msg in _labels.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, cancellationToken: cancellation).ConfigureAwait(true))
+            {
+                HandleLabels(msg);
+            }
+
+            foreach (NatsJSMsg<byte[]> msg in packets)
+            {
+                HandlePacket(msg);
                 if (_decided.Count > 0)
                 {
                     await PublishDecisionsAsync(cancellation).ConfigureAwait(true);
@@ -162,57 +180,67 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
         }
         catch (NatsException ex) when (!cancellation.IsCancellationRequested)
         {
-            // NATS is away (restart, network): the connection reconnects; the next tick fetches again
+            // NATS is away (restart, network): the connection reconnects and the consumers are
+            // recreated at the resume points by the next activation; until then, the next tick retries
             _error = "NATS: " + ex.Message;
             return;
         }
 
-        if (received > 0 && (_processor?.Decisions ?? 0) != decisionsBefore)
+        if ((_processor?.Decisions ?? 0) != decisionsBefore)
         {
             await PersistAsync(cancellation).ConfigureAwait(true);
         }
     }
 
-    private void Handle(NatsJSMsg<byte[]> msg)
+    private void HandleLabels(NatsJSMsg<byte[]> msg)
     {
         ulong seq = msg.Metadata?.Sequence.Stream ?? 0;
-        byte[] data = msg.Data ?? [];
-        if (msg.Subject.StartsWith(ClusterNames.LabelsPrefix, StringComparison.Ordinal))
+        try
         {
-            try
+            List<LabelSegment> segments = LabelTrack.ParseCsv(new StringReader(Encoding.UTF8.GetString(msg.Data ?? [])), $"{msg.Subject} sequence {seq}");
+            if (_processor is null)
             {
-                List<LabelSegment> segments = LabelTrack.ParseCsv(new StringReader(Encoding.UTF8.GetString(data)), $"{msg.Subject} sequence {seq}");
-                if (_processor is null)
-                {
-                    // labels ahead of the first packet: keep them in the state until the sensor is known
-                    AppendPendingLabels(segments);
-                }
-                else
-                {
-                    _processor.AddLabels(segments);
-                }
+                // labels ahead of the first packet: kept in the state until the sensor is known
+                AppendPendingLabels(segments);
             }
-            catch (FormatException ex)
+            else
             {
-                _error = ex.Message;
-                _log.LogWarning("stream {Stream}: {Error} (skipped)", _name, ex.Message);
+                _processor.AddLabels(segments);
             }
-
-            _held.Add(new Held(msg, seq, long.MinValue));
-            return;
+        }
+        catch (FormatException ex)
+        {
+            _error = ex.Message;
+            _log.LogWarning("stream {Stream}: {Error} (skipped)", _name, ex.Message);
         }
 
+        _heldLabels.Add(new Held(msg, seq, long.MinValue));
+    }
+
+    private void HandlePacket(NatsJSMsg<byte[]> msg)
+    {
+        ulong seq = msg.Metadata?.Sequence.Stream ?? 0;
         string? sensor = Header(msg, ClusterNames.SensorHeader);
         if (_processor is null)
         {
             if (sensor is null)
             {
-                _error = $"{msg.Subject} sequence {seq}: no {ClusterNames.SensorHeader} header";
+                _error = $"{msg.Subject} sequence {seq}: no {ClusterNames.SensorHeader} header (packet skipped)";
                 _held.Add(new Held(msg, seq, long.MinValue));
                 return;
             }
 
-            Open(sensor);
+            try
+            {
+                Open(sensor);
+            }
+            catch (FormatException ex)
+            {
+                _error = $"{msg.Subject} sequence {seq}: {ex.Message} (packet skipped)";
+                _held.Add(new Held(msg, seq, long.MinValue));
+                return;
+            }
+
             LabelSegment[] early = PendingLabels();
             if (early.Length > 0)
             {
@@ -225,7 +253,7 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
         {
             Aedat4Compression compression = ParseCompression(Header(msg, ClusterNames.CompressionHeader));
             _batch.Clear();
-            _codec!.Decode(data, compression, _batch, $"{msg.Subject} sequence {seq}");
+            _codec!.Decode(msg.Data ?? [], compression, _batch, $"{msg.Subject} sequence {seq}");
             if (_batch.Count > 0)
             {
                 maxT = _batch.T[_batch.Count - 1];
@@ -286,6 +314,11 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
         s.Correct = snap.Correct;
         s.Events = snap.Events;
         s.ResumeSequence = Math.Max(s.ResumeSequence, resume);
+        if (_heldLabels.Count > 0)
+        {
+            s.LabelsSequence = Math.Max(s.LabelsSequence, _heldLabels[^1].Seq + 1);
+        }
+
         await _state.WriteStateAsync(cancellation).ConfigureAwait(true);
 
         // acknowledged only once persisted past them
@@ -297,6 +330,12 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
         }
 
         _held.RemoveRange(0, done);
+        foreach (Held h in _heldLabels)
+        {
+            await h.Message.AckAsync(cancellationToken: cancellation).ConfigureAwait(true);
+        }
+
+        _heldLabels.Clear();
     }
 
     private void AppendPendingLabels(List<LabelSegment> segments)

@@ -30,7 +30,7 @@ public class ClusterTests
         JsonElement status = WaitForStatus(services, s => s.GetProperty("streams").EnumerateArray().Sum(x => x.GetProperty("decisions").GetInt64()) >= 3);
         string? victimSilo = status.GetProperty("streams").EnumerateArray().Select(x => x.GetProperty("silo").GetString()).FirstOrDefault();
         Assert.NotNull(victimSilo);
-        bool killA = victimSilo!.Contains($":{a}@", StringComparison.Ordinal);
+        bool killA = victimSilo!.Contains($":{a}:", StringComparison.Ordinal);
         string[] victims = [.. status.GetProperty("streams").EnumerateArray().Where(x => x.GetProperty("silo").GetString() == victimSilo).Select(x => x.GetProperty("stream").GetString()!)];
         (killA ? siloA : siloB).KillHard();
 
@@ -59,7 +59,7 @@ public class ClusterTests
 
         // the killed silo's grains run on the survivor from their persisted state
         JsonElement after = WaitForStatus(services, s => s.GetProperty("streams").GetArrayLength() == 3);
-        string survivor = (killA ? $":{b}@" : $":{a}@");
+        string survivor = killA ? $":{b}:" : $":{a}:";
         foreach (JsonElement s in after.GetProperty("streams").EnumerateArray())
         {
             Assert.Contains(survivor, s.GetProperty("silo").GetString()!, StringComparison.Ordinal);

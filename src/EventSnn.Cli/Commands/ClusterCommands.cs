@@ -172,6 +172,7 @@ internal sealed class ClusterSiloCommand : Command
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("EventSnn", LogLevel.Information);
+        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error); // start-up notes (ServerGC) are not for users
         builder.AddEventSnnSilo(options);
         using IHost host = builder.Build();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(args.Cancellation);
