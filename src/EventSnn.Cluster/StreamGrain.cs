@@ -25,6 +25,7 @@ namespace EventSnn.Cluster;
 public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
 {
     private const int FetchBatch = 256;
+    private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(10);
     private readonly IPersistentState<StreamGrainState> _state;
     private readonly INatsConnection _nats;
     private readonly ClusterModels _models;
@@ -33,6 +34,7 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
     private readonly ILocalSiloDetails _silo;
     private readonly List<Held> _held = [];
     private readonly List<Held> _heldLabels = [];
+    private readonly Queue<NatsJSMsg<byte[]>> _backlog = new();
     private readonly List<ClusterDecision> _decided = [];
     private readonly EventBatch _batch = new(EventPacketCodec.MaxEvents);
     private NatsJSContext? _js;
@@ -43,6 +45,8 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
     private string _name = string.Empty;
     private string? _error;
     private bool _restored;
+    private bool _dirty;
+    private bool _labelsDue = true;
 
     /// <summary>Created by Orleans with its persisted state and the silo's services.</summary>
     public StreamGrain(
@@ -147,29 +151,51 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
             cancellation).ConfigureAwait(true);
     }
 
-    private async Task PullAsync(CancellationToken cancellation)
+    private async Task PullAsync(CancellationToken grainCancellation)
     {
         if (_events is null || _labels is null)
         {
             return;
         }
 
+        // a request sent just before NATS went away may never be answered: no round waits forever
+        using var round = CancellationTokenSource.CreateLinkedTokenSource(grainCancellation);
+        round.CancelAfter(RoundTimeout);
+        CancellationToken cancellation = round.Token;
+
         long decisionsBefore = _processor?.Decisions ?? 0;
-        var packets = new List<NatsJSMsg<byte[]>>();
         try
         {
-            await foreach (NatsJSMsg<byte[]> msg in _events.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, cancellationToken: cancellation).ConfigureAwait(true))
+            if (_decided.Count > 0)
             {
-                packets.Add(msg);
+                // decisions made before NATS went away: published (again) first
+                await PublishDecisionsAsync(cancellation).ConfigureAwait(true);
+            }
+
+            if (_backlog.Count == 0)
+            {
+                await foreach (NatsJSMsg<byte[]> msg in _events.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, cancellationToken: cancellation).ConfigureAwait(true))
+                {
+                    _backlog.Enqueue(msg);
+                    _labelsDue = true;
+                }
             }
 
             // labels after the packets: any label published before one of them is fetched now
-            await foreach (NatsJSMsg<byte[]> msg in _labels.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, cancellationToken: cancellation).ConfigureAwait(true))
+            while (_labelsDue)
             {
-                HandleLabels(msg);
+                int n = 0;
+                await foreach (NatsJSMsg<byte[]> msg in _labels.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, cancellationToken: cancellation).ConfigureAwait(true))
+                {
+                    HandleLabels(msg);
+                    n++;
+                }
+
+                _labelsDue = n == FetchBatch;
             }
 
-            foreach (NatsJSMsg<byte[]> msg in packets)
+            // fetched packets are processed in order even when NATS goes away in between
+            while (_backlog.TryDequeue(out NatsJSMsg<byte[]> msg))
             {
                 HandlePacket(msg);
                 if (_decided.Count > 0)
@@ -178,17 +204,28 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
                 }
             }
         }
-        catch (NatsException ex) when (!cancellation.IsCancellationRequested)
+        catch (Exception ex) when (ex is NatsException or TimeoutException or OperationCanceledException && !grainCancellation.IsCancellationRequested)
         {
-            // NATS is away (restart, network): the connection reconnects and the consumers are
-            // recreated at the resume points by the next activation; until then, the next tick retries
+            // NATS is away (restart, network): the connection reconnects; the next tick fetches,
+            // publishes and persists what is left (decisions keep their message ids)
             _error = "NATS: " + ex.Message;
-            return;
+        }
+        finally
+        {
+            _dirty |= (_processor?.Decisions ?? 0) != decisionsBefore;
         }
 
-        if ((_processor?.Decisions ?? 0) != decisionsBefore)
+        if (_dirty && _decided.Count == 0)
         {
-            await PersistAsync(cancellation).ConfigureAwait(true);
+            try
+            {
+                await PersistAsync(cancellation).ConfigureAwait(true);
+                _dirty = false;
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException or OperationCanceledException && !grainCancellation.IsCancellationRequested)
+            {
+                _error = "NATS: " + ex.Message; // persisted; the acknowledgements are sent again next time
+            }
         }
     }
 

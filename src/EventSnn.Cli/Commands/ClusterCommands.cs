@@ -261,7 +261,6 @@ internal sealed class ClusterPublishCommand : Command
 
         string? labelsPath = args.Get("labels");
         List<LabelSegment> labels = [];
-        string labelText = string.Empty;
         if (labelsPath is not null)
         {
             if (!File.Exists(labelsPath))
@@ -270,13 +269,6 @@ internal sealed class ClusterPublishCommand : Command
             }
 
             labels = LabelTrack.ReadCsv(labelsPath);
-            var csv = new StringBuilder("class,startTime_usec,endTime_usec\n");
-            foreach (LabelSegment s in labels)
-            {
-                csv.Append(CultureInfo.InvariantCulture, $"{s.Label},{s.StartUs},{s.EndUs}\n");
-            }
-
-            labelText = csv.ToString();
         }
 
         ReaderOptions readerOptions = ReaderOptionParsing.From(args);
@@ -286,62 +278,39 @@ internal sealed class ClusterPublishCommand : Command
             throw new UsageException($"{path}: the recording does not say its sensor size (convert it to AEDAT4 with the size first)");
         }
 
-        string run = Guid.NewGuid().ToString("N")[..12];
         var clock = Stopwatch.StartNew();
         (long events, long packets, long bytes) = ClusterArgs.WithNats(url, async nats =>
         {
             var js = new NatsJSContext(nats);
             await ClusterStreams.EnsureAsync(js, cancellation: args.Cancellation).ConfigureAwait(false);
-            if (labelText.Length > 0)
+            using var publisher = new ClusterPublisher(js, stream, reader.Geometry, perPacket);
+            if (labels.Count > 0)
             {
-                await Publish(js, ClusterNames.Labels(stream), Encoding.UTF8.GetBytes(labelText), new NatsHeaders { [ClusterNames.StreamHeader] = stream }, $"{stream}:{run}:labels", args.Cancellation).ConfigureAwait(false);
+                await publisher.PublishLabelsAsync(labels, args.Cancellation).ConfigureAwait(false);
             }
 
-            using var codec = new EventPacketCodec(reader.Geometry);
             using var batch = new EventBatch(1 << 16);
-            string sensor = reader.Geometry.ToString();
-            long n = 0, p = 0, b = 0;
             long t0 = long.MinValue;
             while (!args.Cancellation.IsCancellationRequested && reader.Read(batch))
             {
                 for (int start = 0; start < batch.Count; start += perPacket)
                 {
                     int count = Math.Min(perPacket, batch.Count - start);
-                    long first = batch.T[start], last = batch.T[start + count - 1];
-                    if (t0 == long.MinValue)
-                    {
-                        t0 = first;
-                    }
-
+                    t0 = t0 == long.MinValue ? batch.T[start] : t0;
                     if (speed > 0)
                     {
-                        double due = (last - t0) / 1e6 / speed;
-                        double wait = due - clock.Elapsed.TotalSeconds;
+                        double wait = ((batch.T[start + count - 1] - t0) / 1e6 / speed) - clock.Elapsed.TotalSeconds;
                         if (wait > 0)
                         {
                             await Task.Delay(TimeSpan.FromSeconds(wait), args.Cancellation).ConfigureAwait(false);
                         }
                     }
 
-                    byte[] packet = codec.Encode(batch, start, count);
-                    var headers = new NatsHeaders
-                    {
-                        [ClusterNames.StreamHeader] = stream,
-                        [ClusterNames.SequenceHeader] = p.ToString(CultureInfo.InvariantCulture),
-                        [ClusterNames.StartHeader] = first.ToString(CultureInfo.InvariantCulture),
-                        [ClusterNames.EndHeader] = last.ToString(CultureInfo.InvariantCulture),
-                        [ClusterNames.SensorHeader] = sensor,
-                        [ClusterNames.CompressionHeader] = "lz4",
-                        [ClusterNames.CountHeader] = count.ToString(CultureInfo.InvariantCulture),
-                    };
-                    await Publish(js, ClusterNames.Events(stream), packet, headers, $"{stream}:{run}:{p}", args.Cancellation).ConfigureAwait(false);
-                    n += count;
-                    p++;
-                    b += packet.Length;
+                    await publisher.PublishPacketAsync(batch, start, count, args.Cancellation).ConfigureAwait(false);
                 }
             }
 
-            return (n, p, b);
+            return (publisher.Events, publisher.Packets, publisher.Bytes);
         }, args.Cancellation);
 
         double seconds = clock.Elapsed.TotalSeconds;
@@ -367,15 +336,6 @@ internal sealed class ClusterPublishCommand : Command
         }
 
         return interrupted ? CommandRunner.Interrupted : CommandRunner.Ok;
-    }
-
-    private static async Task Publish(NatsJSContext js, string subject, byte[] data, NatsHeaders headers, string id, CancellationToken cancellation)
-    {
-        PubAckResponse ack = await js.PublishAsync(subject, data, opts: new NatsJSPubOpts { MsgId = id }, headers: headers, cancellationToken: cancellation).ConfigureAwait(false);
-        if (ack.Error is { } error)
-        {
-            throw new ClusterUnavailableException($"JetStream refused {subject}: {error.Description} (code {error.Code}); nothing after it was published");
-        }
     }
 }
 
