@@ -18,6 +18,7 @@ internal static class CommandCatalog
         new BenchStepCommand(),
         new BenchBackendsCommand(),
         new BenchSoakCommand(),
+        new BenchClusterCommand(),
         new ReproAddingCommand(),
         new ReproSmnistCommand(),
         new TrainCommand(),

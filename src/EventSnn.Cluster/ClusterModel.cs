@@ -83,7 +83,8 @@ public sealed class ClusterModel
             Inputs = preprocessing.Features,
             Classes = n,
             Steps = stepsPerSample,
-            Recipe = SequenceTrainerOptions.ForCheckpoint(data),
+            // learning online goes on at the recipe's base rate (a trained schedule has decayed it to ~0)
+            Recipe = SequenceTrainerOptions.ForCheckpoint(data) with { Schedule = LearningRateScheduleKind.Constant },
         });
     }
 

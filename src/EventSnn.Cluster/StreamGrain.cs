@@ -25,7 +25,7 @@ namespace EventSnn.Cluster;
 public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
 {
     private const int FetchBatch = 256;
-    private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(30);
     private readonly IPersistentState<StreamGrainState> _state;
     private readonly INatsConnection _nats;
     private readonly ClusterModels _models;

@@ -208,10 +208,16 @@ public sealed class OnlineSequenceClassifier
         Checkpoint.Save(path, _learning, _optimizer, _learner);
     }
 
-    /// <summary>Loads a checkpoint written by <see cref="Save"/> (validates version and shapes).</summary>
+    /// <summary>
+    /// Loads a checkpoint written by <see cref="Save"/> (validates version and shapes): weights,
+    /// FPTT state and the optimiser's moments. The learning rate stays this classifier's (its
+    /// recipe's schedule at its epoch), not the rate the checkpoint's schedule had decayed to: a
+    /// model trained with a cosine schedule ends near zero and would otherwise learn nothing online.
+    /// </summary>
     public void Load(string path)
     {
         Checkpoint.Load(path, _learning, _optimizer, _learner);
+        _optimizer.LearningRate = Options.Recipe.LearningRateAt(Math.Min(_epoch, Math.Max(1, Options.Recipe.Epochs) - 1));
         _learner.Resynchronize();
         SyncDecisionWeights();
     }

@@ -1,0 +1,297 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using EventSnn.Cluster;
+using EventSnn.Events;
+using EventSnn.IO;
+using EventSnn.Pipeline;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace EventSnn.Cli.Commands;
+
+/// <summary>
+/// `eventsnn bench cluster`: throughput and decision latency of a running deployment. S streams
+/// each publish a labelled recording R times back to back (time shifted, so each stream is one
+/// continuous recording) as fast as possible; the command then waits for every labelled sample's
+/// decision and reports events/s end to end, the in-grain decision latency, and each stream's
+/// accuracy over the first and the second half of its decisions (online learning).
+/// </summary>
+internal sealed class BenchClusterCommand : Command
+{
+    public override string Name => "bench cluster";
+
+    public override string Summary => "throughput, decision latency and online accuracy of a running cluster: S streams publish a labelled recording R times";
+
+    public override IReadOnlyList<OptionSpec> Options =>
+    [
+        new("streams", "n", "streams published at once (default 8)"),
+        new("repeats", "n", "times each stream publishes the recording, back to back (default 3)"),
+        new("recording", "file", "labelled DVS recording (default recordings/gestures/user01_synthetic.aedat4)"),
+        new("labels", "csv", "its label intervals (default: the recording's *_labels.csv)"),
+        new("timeout", "s", "give up when no decision came for this long (default 120)"),
+        new("in-process", null, "the baseline: the same streams through the same chain and classifiers in this one process (no NATS, Orleans or Redis)"),
+        new("checkpoint", "path", "--in-process: the model the streams start from (default: a fresh model, as a silo's)"),
+        ClusterArgs.NatsSpec,
+        new("json", null, "print the summary as one JSON object"),
+    ];
+
+    public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
+    {
+        args.AtMostPositionals(0, "eventsnn bench cluster [--streams N] [--repeats R] [--recording FILE --labels CSV] [--nats URL]");
+        int streams = args.GetPositiveInt("streams", 8);
+        int repeats = args.GetPositiveInt("repeats", 3);
+        if (streams > 1000 || repeats > 1000)
+        {
+            throw new UsageException("options --streams and --repeats: at most 1000 each");
+        }
+
+        double timeout = args.GetSeconds("timeout", 120);
+        string recording = args.Get("recording") ?? Path.Combine("recordings", "gestures", "user01_synthetic.aedat4");
+        string labelsPath = args.Get("labels") ?? Path.Combine(Path.GetDirectoryName(recording) ?? ".", Path.GetFileNameWithoutExtension(recording) + "_labels.csv");
+        if (!File.Exists(recording))
+        {
+            throw new FileNotFoundException($"{recording}: file not found (give --recording)", recording);
+        }
+
+        if (!File.Exists(labelsPath))
+        {
+            throw new FileNotFoundException($"{labelsPath}: file not found (give --labels)", labelsPath);
+        }
+
+        string url = ClusterArgs.Nats(args);
+        List<LabelSegment> labels = LabelTrack.ReadCsv(labelsPath);
+        SensorGeometry geometry;
+        using var all = new EventBatch(1 << 22);
+        using (IDvsEventReader reader = EventReaders.OpenDvs(recording, new ReaderOptions()))
+        {
+            geometry = reader.Geometry;
+            using var batch = new EventBatch();
+            while (reader.Read(batch))
+            {
+                if (batch.Count > all.Remaining)
+                {
+                    throw new UsageException($"{recording}: more than {all.Capacity} events; use a shorter recording");
+                }
+
+                all.Append(batch, 0, batch.Count);
+            }
+        }
+
+        if (all.Count == 0 || labels.Count == 0)
+        {
+            throw new UsageException($"{recording}: needs events and labels");
+        }
+
+        long span = all.T[all.Count - 1] - all.T[0] + 1_000_000;
+        long t0 = all.T[0];
+        int decidable = labels.Count(l => l.EndUs <= all.T[all.Count - 1]);
+        string run = Guid.NewGuid().ToString("N")[..8];
+        string[] names = [.. Enumerable.Range(0, streams).Select(k => $"bench-{run}-{k}")];
+        long expected = (long)decidable * repeats * streams;
+        if (args.Has("in-process"))
+        {
+            return InProcess(args, stdout, all, labels, geometry, streams, repeats, span, expected);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var result = ClusterArgs.WithNats(url, async nats =>
+        {
+            var js = new NatsJSContext(nats);
+            await ClusterStreams.EnsureAsync(js, cancellation: args.Cancellation).ConfigureAwait(false);
+            INatsJSConsumer consumer = await js.CreateOrUpdateConsumerAsync(
+                ClusterNames.DecisionStream,
+                new ConsumerConfig
+                {
+                    Name = "bench-" + run,
+                    FilterSubject = ClusterNames.DecisionsPrefix + "*",
+                    AckPolicy = ConsumerConfigAckPolicy.None,
+                    DeliverPolicy = ConsumerConfigDeliverPolicy.New,
+                    InactiveThreshold = TimeSpan.FromSeconds(60),
+                    MemStorage = true,
+                    NumReplicas = 1,
+                },
+                args.Cancellation).ConfigureAwait(false);
+
+            // publish every stream at once, as fast as NATS takes it
+            Task<long>[] publishing = [.. names.Select(name => Task.Run(async () =>
+            {
+                using var publisher = new ClusterPublisher(js, name, geometry);
+                using var shifted = new EventBatch(all.Count);
+                for (int r = 0; r < repeats; r++)
+                {
+                    long offset = r * span;
+                    await publisher.PublishLabelsAsync([.. labels.Select(l => l with { StartUs = l.StartUs + offset, EndUs = l.EndUs + offset })], args.Cancellation).ConfigureAwait(false);
+                    shifted.Clear();
+                    shifted.Append(all, 0, all.Count);
+                    long[] t = shifted.T;
+                    for (int i = 0; i < shifted.Count; i++)
+                    {
+                        t[i] += offset;
+                    }
+
+                    await publisher.PublishAsync(shifted, args.Cancellation).ConfigureAwait(false);
+                }
+
+                return publisher.Events;
+            }))];
+            long[] published = await Task.WhenAll(publishing).ConfigureAwait(false);
+            double publishSeconds = clock.Elapsed.TotalSeconds;
+
+            var latencies = new List<double>();
+            var outcomes = names.ToDictionary(n => n, _ => new List<bool>(), StringComparer.Ordinal);
+            var idle = Stopwatch.StartNew();
+            double lastDecision = 0;
+            while (latencies.Count < expected && idle.Elapsed.TotalSeconds < timeout && !args.Cancellation.IsCancellationRequested)
+            {
+                await foreach (NatsJSMsg<byte[]> msg in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 512, Expires = TimeSpan.FromSeconds(1) }, cancellationToken: args.Cancellation).ConfigureAwait(false))
+                {
+                    using JsonDocument doc = JsonDocument.Parse(msg.Data ?? []);
+                    JsonElement d = doc.RootElement;
+                    if (!outcomes.TryGetValue(d.GetProperty("stream").GetString() ?? string.Empty, out List<bool>? list))
+                    {
+                        continue;
+                    }
+
+                    idle.Restart();
+                    lastDecision = clock.Elapsed.TotalSeconds;
+                    latencies.Add(d.GetProperty("latency_ms").GetDouble());
+                    list.Add(d.GetProperty("correct").GetBoolean());
+                }
+            }
+
+            return (Events: published.Sum(), PublishSeconds: publishSeconds, LastDecision: lastDecision, Latencies: latencies, Outcomes: outcomes);
+        }, args.Cancellation);
+
+        result.Latencies.Sort();
+        double P(double q) => result.Latencies.Count == 0 ? 0 : result.Latencies[Math.Min(result.Latencies.Count - 1, (int)Math.Ceiling(q * result.Latencies.Count) - 1)];
+        double firstHalf = Mean(result.Outcomes.Values.Select(o => Accuracy(o.Take(o.Count / 2))));
+        double secondHalf = Mean(result.Outcomes.Values.Select(o => Accuracy(o.Skip(o.Count / 2))));
+        long decisions = result.Latencies.Count;
+        double seconds = result.LastDecision;
+        bool complete = decisions == expected;
+        if (args.Has("json"))
+        {
+            JsonLine.Write(stdout, w =>
+            {
+                w.WriteStartObject("summary");
+                w.WriteNumber("streams", streams);
+                w.WriteNumber("repeats", repeats);
+                w.WriteNumber("events", result.Events);
+                w.WriteNumber("decisions", decisions);
+                w.WriteNumber("expected_decisions", expected);
+                w.WriteBoolean("complete", complete);
+                w.WriteNumber("publish_seconds", Math.Round(result.PublishSeconds, 3));
+                w.WriteNumber("seconds", Math.Round(seconds, 3));
+                w.WriteNumber("events_per_s", seconds > 0 ? Math.Round(result.Events / seconds, 1) : 0);
+                w.WriteNumber("latency_p50_ms", Math.Round(P(0.5), 3));
+                w.WriteNumber("latency_p99_ms", Math.Round(P(0.99), 3));
+                w.WriteNumber("accuracy_first_half", Math.Round(firstHalf, 4));
+                w.WriteNumber("accuracy_second_half", Math.Round(secondHalf, 4));
+                w.WriteEndObject();
+            });
+        }
+        else
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{streams} streams x {repeats}: {result.Events} events, {decisions} of {expected} decisions in {seconds:0.00} s ({(seconds > 0 ? result.Events / seconds : 0):0} events/s end to end; published in {result.PublishSeconds:0.00} s); decision latency p50 {P(0.5):0.00} ms, p99 {P(0.99):0.00} ms; accuracy first half {firstHalf:P1}, second half {secondHalf:P1}"));
+        }
+
+        return complete ? CommandRunner.Ok : CommandRunner.Failure;
+    }
+
+    /// <summary>The same streams through <see cref="LabelledStreamProcessor"/> one after the other in this process: the single-process cost of the work a silo does.</summary>
+    private static int InProcess(ParsedArgs args, TextWriter stdout, EventBatch all, List<LabelSegment> labels, SensorGeometry geometry, int streams, int repeats, long span, long expected)
+    {
+        string? checkpoint = args.Get("checkpoint");
+        if (checkpoint is not null && !File.Exists(checkpoint))
+        {
+            throw new FileNotFoundException($"{checkpoint}: file not found", checkpoint);
+        }
+
+        ClusterModel model = ClusterModel.Create(geometry, checkpoint);
+        using var codec = new EventPacketCodec(geometry);
+        using var packet = new EventBatch(EventPacketCodec.MaxEvents);
+        using var shifted = new EventBatch(all.Count);
+        long decisions = 0, events = 0;
+        var latencies = new List<double>();
+        TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        for (int k = 0; k < streams; k++)
+        {
+            using var processor = new LabelledStreamProcessor("bench-" + k, model);
+            for (int r = 0; r < repeats; r++)
+            {
+                long offset = r * span;
+                processor.AddLabels([.. labels.Select(l => l with { StartUs = l.StartUs + offset, EndUs = l.EndUs + offset })]);
+                shifted.Clear();
+                shifted.Append(all, 0, all.Count);
+                for (int i = 0; i < shifted.Count; i++)
+                {
+                    shifted.T[i] += offset;
+                }
+
+                // packets encoded and decoded as on the wire, then processed
+                for (int start = 0; start < shifted.Count; start += 4096)
+                {
+                    int count = Math.Min(4096, shifted.Count - start);
+                    byte[] bytes = codec.Encode(shifted, start, count);
+                    packet.Clear();
+                    codec.Decode(bytes, Aedat4Compression.Lz4, packet, "bench");
+                    processor.Process(packet, d => latencies.Add(d.LatencyMs));
+                    events += count;
+                }
+
+                _ = processor.Snapshot(); // the state a grain persists at each decision round
+            }
+
+            decisions += processor.Decisions;
+        }
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        latencies.Sort();
+        double p99 = latencies.Count == 0 ? 0 : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(0.99 * latencies.Count) - 1)];
+        JsonLine.Write(stdout, w =>
+        {
+            w.WriteStartObject("summary");
+            w.WriteString("mode", "in-process");
+            w.WriteNumber("streams", streams);
+            w.WriteNumber("repeats", repeats);
+            w.WriteNumber("events", events);
+            w.WriteNumber("decisions", decisions);
+            w.WriteNumber("expected_decisions", expected);
+            w.WriteNumber("seconds", Math.Round(seconds, 3));
+            w.WriteNumber("events_per_s", Math.Round(events / seconds, 1));
+            w.WriteNumber("cpu_us_per_event", Math.Round(cpu * 1e6 / events, 3));
+            w.WriteNumber("latency_p99_ms", Math.Round(p99, 3));
+            w.WriteEndObject();
+        });
+        return decisions == expected ? CommandRunner.Ok : CommandRunner.Failure;
+    }
+
+    private static double Accuracy(IEnumerable<bool> outcomes)
+    {
+        int n = 0, right = 0;
+        foreach (bool o in outcomes)
+        {
+            n++;
+            right += o ? 1 : 0;
+        }
+
+        return n == 0 ? 0 : right / (double)n;
+    }
+
+    private static double Mean(IEnumerable<double> values)
+    {
+        double sum = 0;
+        int n = 0;
+        foreach (double v in values)
+        {
+            sum += v;
+            n++;
+        }
+
+        return n == 0 ? 0 : sum / n;
+    }
+}
