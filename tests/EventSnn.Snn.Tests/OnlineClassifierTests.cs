@@ -184,3 +184,27 @@ public class OnlineClassifierTests
         Assert.Throws<ArgumentException>(() => c.Step(new float[Inputs + 1]));
     }
 }
+
+public class OnlineClassifierLoadTests
+{
+    [Fact]
+    public void A_loaded_checkpoint_learns_at_the_classifiers_rate_not_the_decayed_rate_it_was_saved_with()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"lr-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            var trained = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = 4, Classes = 3, Steps = 6, Recipe = new SequenceTrainerOptions { Hidden = 8, LearningRate = 0.01, Seed = 2 } });
+            trained.Optimizer.LearningRate = 8e-6; // where a cosine schedule ends
+            trained.Save(path);
+
+            var online = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = 4, Classes = 3, Steps = 6, Recipe = new SequenceTrainerOptions { Hidden = 8, LearningRate = 0.003, Seed = 2 } });
+            online.Load(path);
+            Assert.Equal(0.003, online.Optimizer.LearningRate, 12);
+            Assert.Equal(trained.Network.Parameters[0].Data, online.Network.Parameters[0].Data); // the weights did load
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
