@@ -25,7 +25,10 @@ namespace EventSnn.Cluster;
 public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
 {
     private const int FetchBatch = 256;
-    private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(15);
+
+    // a pull request lost with a NATS restart is given up after this long (and fetched again)
+    private static readonly TimeSpan FetchExpiry = TimeSpan.FromSeconds(2);
     private readonly IPersistentState<StreamGrainState> _state;
     private readonly INatsConnection _nats;
     private readonly ClusterModels _models;
@@ -174,7 +177,7 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
 
             if (_backlog.Count == 0)
             {
-                await foreach (NatsJSMsg<byte[]> msg in _events.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, cancellationToken: cancellation).ConfigureAwait(true))
+                await foreach (NatsJSMsg<byte[]> msg in _events.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch, Expires = FetchExpiry }, cancellationToken: cancellation).ConfigureAwait(true))
                 {
                     _backlog.Enqueue(msg);
                     _labelsDue = true;
@@ -185,7 +188,7 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
             while (_labelsDue)
             {
                 int n = 0;
-                await foreach (NatsJSMsg<byte[]> msg in _labels.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, cancellationToken: cancellation).ConfigureAwait(true))
+                await foreach (NatsJSMsg<byte[]> msg in _labels.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = FetchBatch, Expires = FetchExpiry }, cancellationToken: cancellation).ConfigureAwait(true))
                 {
                     HandleLabels(msg);
                     n++;

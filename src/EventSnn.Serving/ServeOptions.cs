@@ -15,6 +15,9 @@ public enum ServeInputKind
 
     /// <summary>jAER TCP stream (headerless big-endian address/timestamp pairs).</summary>
     JaerTcp = 2,
+
+    /// <summary>A stream of an EventSnn cluster, shown from the decisions it publishes on NATS (<see cref="ClusterDecisionFeed"/>).</summary>
+    Cluster = 3,
 }
 
 /// <summary>What the server does with a subscriber (JSON-lines or SSE client) that cannot keep up.</summary>
@@ -50,12 +53,13 @@ public sealed record ServeListener(ServeInputKind Kind, int Port, string? Name =
     /// <summary>The class number in <see cref="Labels"/> that means class index 0 (DVS128 Gesture counts from 1).</summary>
     public int LabelBase { get; init; } = 1;
 
-    /// <summary>Short text of the kind, as used in stream ids: dv, jaer-udp, jaer-tcp.</summary>
+    /// <summary>Short text of the kind, as used in stream ids: dv, jaer-udp, jaer-tcp, cluster.</summary>
     public static string KindName(ServeInputKind kind) => kind switch
     {
         ServeInputKind.Dv => "dv",
         ServeInputKind.JaerUdp => "jaer-udp",
         ServeInputKind.JaerTcp => "jaer-tcp",
+        ServeInputKind.Cluster => "cluster",
         _ => "unknown",
     };
 }
@@ -162,6 +166,9 @@ public sealed record ServeOptions
 
     /// <summary>Port of the HTTP endpoint (Kestrel: the dashboard at /, /events as Server-Sent Events, /health, /metrics, /api/streams; 0 = ephemeral, null = off).</summary>
     public int? HttpPort { get; init; }
+
+    /// <summary>NATS server of an EventSnn cluster whose decisions are shown beside serve's own streams (null: none).</summary>
+    public string? ClusterNats { get; init; }
 
     /// <summary>Binning and model of every stream.</summary>
     public WindowClassifierOptions Model { get; init; } = new();

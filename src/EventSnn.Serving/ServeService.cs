@@ -69,6 +69,7 @@ public sealed class ServeService : BackgroundService
     private JsonLinesPublisher? _publisher;
     private HttpFrontEnd? _http;
     private ServeMetrics? _metrics;
+    private ClusterDecisionFeed? _cluster;
 
     /// <summary>Creates the service.</summary>
     public ServeService(ServeOptions options, DecisionHub hub, ILogger<ServeService>? logger = null, ILoggerFactory? loggerFactory = null)
@@ -111,6 +112,12 @@ public sealed class ServeService : BackgroundService
                 _http = await HttpFrontEnd.StartAsync(Hub, _options, address, http, _loggerFactory).ConfigureAwait(false);
             }
 
+            if (_options.ClusterNats is { } nats)
+            {
+                _cluster = new ClusterDecisionFeed(Hub, nats, _logger);
+                await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             var endpoints = new ServeEndpoints(_server.EndPoints, _publisher?.EndPoint, _http?.EndPoint);
             if (_http is not null)
             {
@@ -136,6 +143,12 @@ public sealed class ServeService : BackgroundService
         if (_server is not null)
         {
             await _server.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync().ConfigureAwait(false);
+            _cluster = null;
         }
 
         Hub.Complete();

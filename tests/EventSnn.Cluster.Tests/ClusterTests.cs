@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventSnn.Testing;
 
 namespace EventSnn.Cluster.Tests;
 
@@ -98,10 +99,13 @@ public class ClusterTests
             Assert.False(summary.GetProperty("interrupted").GetBoolean());
         }
 
-        (int code, IReadOnlyList<string> lines, IReadOnlyList<string> err) = ToolProcess.Run(["cluster", "watch", "--count", "21", "--timeout", "20", "--nats", services.Nats, "--json"], 2 * Minute);
+        (int code, IReadOnlyList<string> lines, IReadOnlyList<string> err) = ToolProcess.Run(["cluster", "watch", "--count", "20", "--timeout", "60", "--nats", services.Nats, "--json"], 2 * Minute);
         Assert.True(code == 0, string.Join('\n', err));
         List<JsonElement> decisions = [.. lines.Select(l => JsonDocument.Parse(l).RootElement).Where(e => !e.TryGetProperty("summary", out _))];
-        Assert.Equal(20, decisions.Count); // 2 x 10 labelled gestures, the 21st never comes
+        Assert.Equal(20, decisions.Count); // 2 x 10 labelled gestures
+        (int code2, IReadOnlyList<string> lines2, _) = ToolProcess.Run(["cluster", "watch", "--count", "21", "--timeout", "5", "--nats", services.Nats, "--json"], Minute);
+        Assert.Equal(0, code2);
+        Assert.Equal(20, JsonDocument.Parse(lines2[^1]).RootElement.GetProperty("summary").GetProperty("decisions").GetInt64()); // no duplicate
         foreach (IGrouping<string, JsonElement> stream in decisions.GroupBy(d => d.GetProperty("stream").GetString()!))
         {
             Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), stream.Select(d => d.GetProperty("decision").GetInt64()).Order());
@@ -109,6 +113,63 @@ public class ClusterTests
 
         JsonElement status = WaitForStatus(services, s => s.GetProperty("streams").GetArrayLength() == 2);
         Assert.All(status.GetProperty("streams").EnumerateArray(), s => Assert.Equal(10, s.GetProperty("decisions").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Serve_shows_the_clusters_streams_from_their_decisions()
+    {
+        using var services = new ClusterServices();
+        using ToolProcess silo = services.Silo(ClusterServices.FreePort(), ClusterServices.FreePort(), "--hidden", "32");
+        int http = ClusterServices.FreePort();
+        using ToolProcess serve = services.Tool(["serve", "--dv-port", "off", "--jaer-udp-port", "off", "--jaer-tcp-port", "off", "--publish-port", "off", "--http-port", http.ToString(), "--cluster-nats", services.Nats]);
+        await WaitForHttp(http);
+        (int code, _, IReadOnlyList<string> err) = ToolProcess.Run(["cluster", "publish", ClusterServices.Recording(6), "--stream", "cam6", "--labels", ClusterServices.Labels(6), "--nats", services.Nats], Minute);
+        Assert.True(code == 0, string.Join('\n', err));
+
+        // the stream appears in /api/streams with its 10 labelled decisions, and in /metrics
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        JsonElement stream = default;
+        while (clock.Elapsed < Minute)
+        {
+            (int status, string body) = await HttpProbe.Get(http, "/api/streams");
+            Assert.Equal(200, status);
+            stream = JsonDocument.Parse(body).RootElement.EnumerateArray().FirstOrDefault(x => x.GetProperty("id").GetString() == "cluster:cam6");
+            if (stream.ValueKind == JsonValueKind.Object && stream.GetProperty("decisions").GetInt64() == 10)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.True(stream.ValueKind == JsonValueKind.Object, "cluster:cam6 never appeared in /api/streams");
+        Assert.Equal("cluster", stream.GetProperty("kind").GetString());
+        Assert.Equal(10, stream.GetProperty("decisions").GetInt64());
+        Assert.Equal(10, stream.GetProperty("labelled").GetInt64());
+        (int metricsStatus, string metrics) = await HttpProbe.Get(http, "/metrics");
+        Assert.Equal(200, metricsStatus);
+        Assert.Contains("cluster:cam6", metrics, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitForHttp(int port)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                (int status, _) = await HttpProbe.Get(port, "/health");
+                if (status is 200 or 503)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (clock.Elapsed < Minute)
+            {
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     private static JsonElement WaitForStatus(ClusterServices services, Func<JsonElement, bool> condition)

@@ -31,6 +31,7 @@ internal sealed class ServeCommand : Command
         new("learn", null, "streams with labels (class,startTime_usec,endTime_usec in stream time) learn online, each its own model copy"),
         new("publish-port", "port", "JSON-lines TCP publisher (default 7778; off = none)"),
         new("http-port", "port", "HTTP: GET /events (text/event-stream), GET /health (default 8078; off = none)"),
+        new("cluster-nats", "url", "also show the streams of an EventSnn cluster: their decisions from this NATS server (eventsnn.decisions.*) as streams cluster:NAME"),
         new("bin-us", "us", "fresh model: time bin = one network step (default 5000); a checkpoint's stored preprocessing decides otherwise"),
         new("window-us", "us", "one decision per window (default 100000)"),
         new("pooling", "n", "fresh model: spatial pooling factor (default 8)"),
@@ -239,9 +240,9 @@ internal sealed class ServeCommand : Command
             listeners.AddRange(ReadStreams(file));
         }
 
-        if (listeners.Count == 0)
+        if (listeners.Count == 0 && args.Get("cluster-nats") is null)
         {
-            throw new UsageException(anyInput ? "every input is off: give --dv-port, --jaer-udp-port, --jaer-tcp-port or --streams" : "no input");
+            throw new UsageException(anyInput ? "every input is off: give --dv-port, --jaer-udp-port, --jaer-tcp-port, --streams or --cluster-nats" : "no input");
         }
 
         string? checkpointPath = args.Get("checkpoint");
@@ -315,6 +316,7 @@ internal sealed class ServeCommand : Command
             Listeners = listeners,
             PublishPort = OptionalPort(args, "publish-port", 7778),
             HttpPort = OptionalPort(args, "http-port", 8078),
+            ClusterNats = ClusterNatsUrl(args),
             Model = model,
             DefaultGeometry = new SensorGeometry(width, height),
             Chip = args.Get("chip") switch
@@ -465,5 +467,13 @@ internal sealed class ServeCommand : Command
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private static string? ClusterNatsUrl(ParsedArgs args)
+    {
+        string? url = args.Get("cluster-nats");
+        return url is null || (Uri.TryCreate(url, UriKind.Absolute, out Uri? u) && u.Scheme is "nats" or "tls" && u.Port is > 0 and <= 65535)
+            ? url
+            : throw new UsageException($"option --cluster-nats: '{url}' is not nats://host:port");
     }
 }
