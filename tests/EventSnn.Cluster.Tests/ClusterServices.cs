@@ -260,7 +260,11 @@ internal sealed class ToolProcess : IDisposable
         }
     }
 
-    public void WaitForExit(TimeSpan timeout) => Assert.True(_process.WaitForExit(timeout), "the tool did not exit; stderr: " + string.Join('\n', Stderr));
+    public void WaitForExit(TimeSpan timeout)
+    {
+        Assert.True(_process.WaitForExit(timeout), "the tool did not exit; stderr: " + string.Join('\n', Stderr));
+        _process.WaitForExit(); // and until its redirected output has been read to the end
+    }
 
     /// <summary>SIGKILL: no shutdown, no last save.</summary>
     public void KillHard()
