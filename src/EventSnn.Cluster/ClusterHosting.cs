@@ -99,6 +99,7 @@ public static class ClusterHosting
         to.Classes = from.Classes;
         to.Seed = from.Seed;
         to.LabelBase = from.LabelBase;
+        to.WindowUs = from.WindowUs;
         to.ActivationInterval = from.ActivationInterval;
         to.MaxInputBytes = from.MaxInputBytes;
     }

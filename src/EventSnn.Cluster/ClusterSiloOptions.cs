@@ -48,6 +48,10 @@ public sealed class ClusterSiloOptions
     [Range(0, 1000)]
     public int LabelBase { get; set; } = 1;
 
+    /// <summary>A stream without labels is decided in windows of this many microseconds (0: not decided).</summary>
+    [Range(0L, 3_600_000_000L)]
+    public long WindowUs { get; set; } = 1_000_000;
+
     /// <summary>How often every silo makes sure each published stream has an active grain.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan ActivationInterval { get; set; } = TimeSpan.FromSeconds(1);

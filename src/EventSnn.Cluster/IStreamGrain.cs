@@ -84,4 +84,8 @@ public sealed class StreamGrainState
     /// <summary>First JetStream sequence of a label message not yet read (0: from the beginning).</summary>
     [Id(11)]
     public ulong LabelsSequence { get; set; }
+
+    /// <summary>Window mode (a stream without labels): the time its windows are aligned to.</summary>
+    [Id(12)]
+    public long? WindowOriginUs { get; set; }
 }

@@ -36,14 +36,18 @@ public sealed record ClusterDecision(string Stream, long Decision, long StartUs,
 /// <param name="Labelled">Decisions whose truth was known.</param>
 /// <param name="Correct">Labelled decisions that were right.</param>
 /// <param name="Events">Events processed up to the boundary.</param>
-public sealed record StreamSnapshot(byte[] Model, LabelSegment[] Segments, long ResumeTimeUs, long Decisions, long Labelled, long Correct, long Events);
+/// <param name="WindowOriginUs">Window mode: the time the windows are aligned to (null before the first window).</param>
+public sealed record StreamSnapshot(byte[] Model, LabelSegment[] Segments, long ResumeTimeUs, long Decisions, long Labelled, long Correct, long Events, long? WindowOriginUs = null);
 
 /// <summary>
 /// The work of one stream grain, without Orleans or NATS: label segments and event packets in
 /// publish order become one decision per labelled sample through the model's preprocessing chain
-/// and streaming classifier, which learns online from every sample whose class it knows. After a
-/// restart from a <see cref="Snapshot"/>, replayed events before <see cref="ResumeTimeUs"/> are
-/// skipped, so every sample is decided once. Not thread-safe (a grain runs one call at a time).
+/// and streaming classifier, which learns online from every sample whose class it knows. A stream
+/// without labels (none has arrived yet) is decided in fixed windows instead, as serve and classify
+/// decide unlabelled streams, without learning; from its first label on, its labels cut it. After
+/// a restart from a <see cref="Snapshot"/>, replayed events before <see cref="ResumeTimeUs"/> are
+/// skipped and windows keep their grid, so every sample or window is decided once. Not
+/// thread-safe (a grain runs one call at a time).
 /// </summary>
 public sealed class LabelledStreamProcessor : IDisposable
 {
@@ -52,21 +56,36 @@ public sealed class LabelledStreamProcessor : IDisposable
     private readonly Preprocessor _chain;
     private readonly int _labelBase;
     private readonly List<LabelSegment> _pending = [];
+    private readonly WindowedPreprocessor? _windows;
     private LabelCutter _cutter;
     private Action<ClusterDecision>? _decided;
     private long _packetTicks;
+    private bool _labelled;
+    private long _windowEvents;
 
-    /// <summary>A processor for <paramref name="stream"/> starting from <paramref name="model"/>; label classes are counted from <paramref name="labelBase"/>.</summary>
-    public LabelledStreamProcessor(string stream, ClusterModel model, int labelBase = 1)
+    /// <summary>
+    /// A processor for <paramref name="stream"/> starting from <paramref name="model"/>; label
+    /// classes are counted from <paramref name="labelBase"/>; a stream without labels is decided in
+    /// windows of <paramref name="windowUs"/> (0: not at all).
+    /// </summary>
+    public LabelledStreamProcessor(string stream, ClusterModel model, int labelBase = 1, long windowUs = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfNegative(windowUs);
         Stream = ClusterNames.Checked(stream);
         _model = model;
         _labelBase = labelBase;
         _classifier = model.CreateClassifier();
         _chain = new Preprocessor(model.Preprocessing, OnStep);
         _cutter = new LabelCutter([]);
+        if (windowUs > 0)
+        {
+            _windows = new WindowedPreprocessor(model.Preprocessing, windowUs, OnWindowStep);
+        }
     }
+
+    /// <summary>True once the stream has labels: its samples are then cut by them.</summary>
+    public bool HasLabels => _labelled;
 
     /// <summary>The sensor stream's name.</summary>
     public string Stream { get; }
@@ -108,6 +127,8 @@ public sealed class LabelledStreamProcessor : IDisposable
         var fresh = new List<LabelSegment>();
         foreach (LabelSegment s in segments)
         {
+            _labelled = true;
+
             // a replayed label message repeats segments already known or decided
             if (s.EndUs > ResumeTimeUs && !_pending.Contains(s))
             {
@@ -139,7 +160,11 @@ public sealed class LabelledStreamProcessor : IDisposable
             return;
         }
 
-        if (start == 0)
+        if (!_labelled && _windows is not null)
+        {
+            _windows.Push(batch.T.AsSpan(start, batch.Count - start), batch.X.AsSpan(start, batch.Count - start), batch.Y.AsSpan(start, batch.Count - start), batch.P.AsSpan(start, batch.Count - start));
+        }
+        else if (start == 0)
         {
             _cutter.Push(batch, OnSample);
         }
@@ -171,7 +196,7 @@ public sealed class LabelledStreamProcessor : IDisposable
             }
         }
 
-        return new StreamSnapshot(model, [.. _pending], ResumeTimeUs, Decisions, Labelled, Correct, Events);
+        return new StreamSnapshot(model, [.. _pending], ResumeTimeUs, Decisions, Labelled, Correct, Events, _windows?.OriginUs);
     }
 
     /// <summary>Continues from <paramref name="snapshot"/> (a fresh processor only).</summary>
@@ -206,6 +231,11 @@ public sealed class LabelledStreamProcessor : IDisposable
         _cutter.Dispose();
         _cutter = new LabelCutter([]);
         AddLabels(snapshot.Segments);
+        _labelled |= snapshot.Labelled > 0;
+        if (_windows is not null)
+        {
+            _windows.OriginUs = snapshot.WindowOriginUs;
+        }
     }
 
     /// <inheritdoc/>
@@ -254,4 +284,39 @@ public sealed class LabelledStreamProcessor : IDisposable
     }
 
     private void OnStep(BinnedStep step) => _classifier.Step(step.Frame);
+
+    // window mode: each window is a sample without a truth (decided, not learned from)
+    private void OnWindowStep(BinnedStep step)
+    {
+        if (!_classifier.InSample)
+        {
+            _classifier.BeginSample();
+            _windowEvents = 0;
+        }
+
+        _classifier.Step(step.Frame);
+        _windowEvents += step.EventCount;
+        if (!step.EndsSample)
+        {
+            return;
+        }
+
+        SampleDecision d = _classifier.EndSample();
+        ResumeTimeUs = Math.Max(ResumeTimeUs, step.SampleEndUs);
+        var decision = new ClusterDecision(
+            Stream,
+            Decisions,
+            step.SampleStartUs,
+            step.SampleEndUs,
+            _model.ClassNames[d.Label],
+            d.Label,
+            d.Confidence,
+            null,
+            -1,
+            d.Steps,
+            _windowEvents,
+            Stopwatch.GetElapsedTime(_packetTicks).TotalMilliseconds);
+        Decisions++;
+        _decided!(decision);
+    }
 }

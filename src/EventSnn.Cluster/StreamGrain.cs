@@ -12,7 +12,8 @@ using NATS.Client.JetStream.Models;
 namespace EventSnn.Cluster;
 
 /// <summary>
-/// The grain of one sensor stream. On activation it loads its persisted state, (re)creates its
+/// The grain of one sensor stream (labelled samples, or windows while it has no labels: see
+/// <see cref="LabelledStreamProcessor"/>). On activation it loads its persisted state, (re)creates its
 /// two durable JetStream consumers (event packets, label intervals) at the persisted resume
 /// sequences, and then pulls on a grain timer: each round fetches the available packets, then
 /// the labels (so every label published before a fetched packet is known when it is processed): labelled samples are decided (published to
@@ -90,7 +91,7 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
                     segments[i] = new LabelSegment(s.SegmentLabels[i], s.SegmentStarts[i], s.SegmentEnds[i]);
                 }
 
-                _processor!.Restore(new StreamSnapshot(s.Model, segments, s.ResumeTimeUs, s.Decisions, s.Labelled, s.Correct, s.Events));
+                _processor!.Restore(new StreamSnapshot(s.Model, segments, s.ResumeTimeUs, s.Decisions, s.Labelled, s.Correct, s.Events, s.WindowOriginUs));
             }
         }
 
@@ -125,7 +126,7 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
     {
         SensorGeometry geometry = ParseSensor(sensor);
         _codec = new EventPacketCodec(geometry);
-        _processor = new LabelledStreamProcessor(_name, _models.For(geometry), _options.LabelBase);
+        _processor = new LabelledStreamProcessor(_name, _models.For(geometry), _options.LabelBase, _options.WindowUs);
         _state.State.Sensor = sensor;
     }
 
@@ -353,6 +354,7 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
         s.Labelled = snap.Labelled;
         s.Correct = snap.Correct;
         s.Events = snap.Events;
+        s.WindowOriginUs = snap.WindowOriginUs;
         s.ResumeSequence = Math.Max(s.ResumeSequence, resume);
         if (_heldLabels.Count > 0)
         {

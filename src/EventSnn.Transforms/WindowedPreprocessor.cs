@@ -5,9 +5,9 @@ namespace EventSnn.Transforms;
 /// <summary>
 /// A continuous stream cut into fixed windows, each window one sample of the chain (Tonic's
 /// SliceByTime without overlap): windows of <see cref="WindowUs"/> are aligned to the stream's
-/// first kept event; a window is ended (its last step emitted) when a kept event at or after its
-/// end arrives, or by <see cref="Flush"/>; windows without events are skipped, so a gap of any
-/// length costs nothing. Events a little earlier than the open window are counted into it
+/// first kept event (or to a given <see cref="OriginUs"/>); a window is ended (its last step
+/// emitted) when a kept event at or after its end arrives, or by <see cref="Flush"/>; windows
+/// without events are skipped, so a gap of any length costs nothing. Events a little earlier than the open window are counted into it
 /// (<see cref="Preprocessor.Late"/>); an event more than <see cref="ResetUs"/> earlier is a clock
 /// reset (a sensor restarted, a timestamp wrapped): the open window is ended, the jump counted in
 /// <see cref="BackwardJumps"/>, and windows start again aligned to that event. Steps carry the window
@@ -48,6 +48,13 @@ public sealed class WindowedPreprocessor
 
     /// <summary>Start of the open (or last) window.</summary>
     public long WindowStartUs => _windowStart;
+
+    /// <summary>
+    /// The time windows are aligned to: window k spans [origin + k w, origin + (k + 1) w). Null
+    /// until the first kept event sets it (to that event's time); a clock reset sets it again.
+    /// Set it before the first event to continue a stream on the grid it had (e.g. after a restart).
+    /// </summary>
+    public long? OriginUs { get; set; }
 
     /// <summary>Adds DVS events (struct-of-arrays spans).</summary>
     public void Push(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<byte> polarity)
@@ -114,13 +121,15 @@ public sealed class WindowedPreprocessor
             long ti = t[i];
             if (!Preprocessor.InSample)
             {
-                Open(ti);
+                OriginUs ??= ti;
+                Open(OriginUs.Value + (Math.DivRem(ti - OriginUs.Value, WindowUs, out long rem) - (rem < 0 ? 1 : 0)) * WindowUs);
             }
             else if (ti < _windowStart - ResetUs)
             {
                 // a clock reset: decide what is open and start again from here
                 Preprocessor.EndSample();
                 BackwardJumps++;
+                OriginUs = ti;
                 Open(ti);
             }
             else if (ti - _windowStart >= WindowUs)

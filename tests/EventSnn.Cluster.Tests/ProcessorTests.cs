@@ -149,6 +149,71 @@ public class ProcessorTests
         }
     }
 
+    [Fact]
+    public void A_stream_without_labels_is_decided_in_windows_once_each_across_a_restart()
+    {
+        using EventBatch events = ServeStreams.GestureEvents("user02_synthetic.aedat4", 60);
+        ClusterModel model = ClusterModel.Create(SensorGeometry.Dvs128, null, hidden: 32, classes: 10, seed: 3);
+        List<(int Start, int Count)> packets = [];
+        for (int start = 0; start < events.Count; start += 4096)
+        {
+            packets.Add((start, Math.Min(4096, events.Count - start)));
+        }
+
+        var whole = new List<ClusterDecision>();
+        using (var p = new LabelledStreamProcessor("cam", model, windowUs: 1_000_000))
+        {
+            foreach ((int s, int c) in packets)
+            {
+                Feed(p, events, s, c, whole.Add);
+            }
+
+            Assert.False(p.HasLabels);
+            Assert.Equal(0, p.Updates); // nothing to learn from
+        }
+
+        // one decision per 1 s window holding events, on a grid from the first event, no truth
+        long first = events.T[0];
+        Assert.True(whole.Count >= 10, $"{whole.Count} windows");
+        Assert.All(whole, d =>
+        {
+            Assert.Equal(1_000_000, d.EndUs - d.StartUs);
+            Assert.Equal(0, (d.StartUs - first) % 1_000_000);
+            Assert.Equal(-1, d.TruthIndex);
+        });
+        Assert.Equal(whole.Count, whole.Select(d => d.MessageId).Distinct().Count());
+
+        // stopped after three windows, restarted from the snapshot: the same windows, once each
+        var before = new List<ClusterDecision>();
+        StreamSnapshot snapshot;
+        using (var p = new LabelledStreamProcessor("cam", model, windowUs: 1_000_000))
+        {
+            int k = 0;
+            while (before.Count < 3)
+            {
+                Feed(p, events, packets[k].Start, packets[k].Count, before.Add);
+                k++;
+            }
+
+            snapshot = p.Snapshot();
+        }
+
+        Assert.Equal(first, snapshot.WindowOriginUs);
+        int resume = packets.FindIndex(x => events.T[x.Start + x.Count - 1] >= snapshot.ResumeTimeUs);
+        var after = new List<ClusterDecision>();
+        using (var p = new LabelledStreamProcessor("cam", model, windowUs: 1_000_000))
+        {
+            p.Restore(snapshot);
+            for (int j = resume; j < packets.Count; j++)
+            {
+                Feed(p, events, packets[j].Start, packets[j].Count, after.Add);
+            }
+        }
+
+        Assert.Equal(whole.Select(d => d.MessageId), before.Concat(after).Select(d => d.MessageId));
+        Assert.Equal(whole.Select(d => d.LabelIndex), before.Concat(after).Select(d => d.LabelIndex));
+    }
+
     private static void Feed(LabelledStreamProcessor p, EventBatch events, int start, int count, Action<ClusterDecision> decided)
     {
         using var packet = new EventBatch(count);

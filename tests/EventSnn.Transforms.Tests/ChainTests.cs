@@ -306,6 +306,28 @@ public class ChainTests
     }
 
     [Fact]
+    public void A_given_origin_keeps_the_window_grid_across_a_restart_and_after_a_flush()
+    {
+        var seen = new List<StepRecord>();
+        Preprocessing p = Audio8 with { BinUs = 500 };
+
+        // a stream restarted mid-way continues on the grid of its first life (origin 500)
+        var windows = new WindowedPreprocessor(p, 1000, s => seen.Add(StepRecord.Of(s))) { OriginUs = 500 };
+        windows.PushSpikes([1700, 2100], [0, 1], [1, 1]);
+        windows.Flush();
+        windows.PushSpikes([5200], [2], [1]);
+        windows.Flush();
+        Assert.Equal([1500L, 4500], seen.Where(s => s.Index == 0).Select(s => s.StartUs)); // [1500, 2500) holds 1700 and 2100
+        Assert.Equal(500, windows.OriginUs);
+
+        // without one, the first event sets it
+        var fresh = new WindowedPreprocessor(p, 1000, _ => { });
+        Assert.Null(fresh.OriginUs);
+        fresh.PushSpikes([123], [0], [1]);
+        Assert.Equal(123, fresh.OriginUs);
+    }
+
+    [Fact]
     public void A_clock_reset_ends_the_open_window_and_windows_start_again_from_the_new_time()
     {
         var seen = new List<StepRecord>();

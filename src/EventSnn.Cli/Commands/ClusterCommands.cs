@@ -126,6 +126,7 @@ internal sealed class ClusterSiloCommand : Command
         new("classes", "n", "fresh model: classes (default 10)"),
         new("seed", "n", "fresh model: initialisation seed (default 1)"),
         new("label-base", "n", "number of the first class in the published labels (default 1, as in DVS Gesture)"),
+        new("window-us", "us", "a stream without labels is decided in windows of this length (default 1000000; 0 = not decided)"),
         new("duration", "s", "stop after this many seconds (default: until Ctrl-C)"),
     ];
 
@@ -157,6 +158,7 @@ internal sealed class ClusterSiloCommand : Command
             Classes = Range(args, "classes", 10, 2, 1000),
             Seed = args.GetInt("seed", 1),
             LabelBase = Range(args, "label-base", 1, 0, 1000),
+            WindowUs = WindowLength(args),
         };
         if (options.SiloPort == options.GatewayPort)
         {
@@ -207,6 +209,12 @@ internal sealed class ClusterSiloCommand : Command
         using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         host.StopAsync(grace.Token).GetAwaiter().GetResult();
         return args.Cancellation.IsCancellationRequested ? CommandRunner.Interrupted : CommandRunner.Ok;
+    }
+
+    private static long WindowLength(ParsedArgs args)
+    {
+        long v = args.GetLong("window-us", 1_000_000);
+        return v is >= 0 and <= 3_600_000_000 ? v : throw new UsageException($"option --window-us: {v} is not in 0..3600000000");
     }
 
     private static int Range(ParsedArgs args, string name, int fallback, int min, int max)
