@@ -44,6 +44,9 @@ public static class ClusterNames
     /// <summary>Header: events in the packet.</summary>
     public const string CountHeader = "Eventsnn-Events";
 
+    /// <summary>Header of the empty message that ends a stream: its open window or started samples are decided.</summary>
+    public const string EndOfStreamHeader = "Eventsnn-End-Of-Stream";
+
     /// <summary>Name of the Orleans grain storage provider.</summary>
     public const string GrainStorage = "eventsnn";
 

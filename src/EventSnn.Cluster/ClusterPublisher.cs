@@ -124,6 +124,13 @@ public sealed class ClusterPublisher : IDisposable
         Bytes += packet.Length;
     }
 
+    /// <summary>Ends the stream (the recording is over): the grain decides its open window or the samples that had started.</summary>
+    public async Task CompleteAsync(CancellationToken cancellation = default)
+    {
+        var headers = new NatsHeaders { [ClusterNames.StreamHeader] = Stream, [ClusterNames.EndOfStreamHeader] = "1" };
+        await PublishAsync(ClusterNames.Events(Stream), [], headers, $"{Stream}:{_run}:end", cancellation).ConfigureAwait(false);
+    }
+
     /// <inheritdoc/>
     public void Dispose() => _codec.Dispose();
 

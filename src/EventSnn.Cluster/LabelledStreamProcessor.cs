@@ -178,6 +178,16 @@ public sealed class LabelledStreamProcessor : IDisposable
         Events += batch.Count - start;
     }
 
+    /// <summary>The stream ended: decides the open window, or the labelled samples that had started.</summary>
+    public void Complete(Action<ClusterDecision> decided)
+    {
+        ArgumentNullException.ThrowIfNull(decided);
+        _decided = decided;
+        _packetTicks = Stopwatch.GetTimestamp();
+        _windows?.Flush();
+        _cutter.Complete(OnSample);
+    }
+
     /// <summary>The state to resume from (call between <see cref="Process"/> calls).</summary>
     public StreamSnapshot Snapshot()
     {

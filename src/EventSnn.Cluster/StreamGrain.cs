@@ -261,6 +261,13 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
     private void HandlePacket(NatsJSMsg<byte[]> msg)
     {
         ulong seq = msg.Metadata?.Sequence.Stream ?? 0;
+        if (Header(msg, ClusterNames.EndOfStreamHeader) is not null)
+        {
+            _processor?.Complete(_decided.Add);
+            _held.Add(new Held(msg, seq, long.MaxValue));
+            return;
+        }
+
         string? sensor = Header(msg, ClusterNames.SensorHeader);
         if (_processor is null)
         {

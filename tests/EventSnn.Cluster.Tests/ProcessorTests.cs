@@ -170,6 +170,13 @@ public class ProcessorTests
 
             Assert.False(p.HasLabels);
             Assert.Equal(0, p.Updates); // nothing to learn from
+
+            // the end of the stream decides the open window (the one holding the last event)
+            var last = new List<ClusterDecision>();
+            p.Complete(last.Add);
+            ClusterDecision end = Assert.Single(last);
+            Assert.InRange(events.T[events.Count - 1], end.StartUs, end.EndUs - 1);
+            Assert.Equal(whole.Count, end.Decision);
         }
 
         // one decision per 1 s window holding events, on a grid from the first event, no truth

@@ -134,6 +134,7 @@ internal sealed class BenchClusterCommand : Command
                     await publisher.PublishAsync(shifted, args.Cancellation).ConfigureAwait(false);
                 }
 
+                await publisher.CompleteAsync(args.Cancellation).ConfigureAwait(false);
                 return publisher.Events;
             }))];
             long[] published = await Task.WhenAll(publishing).ConfigureAwait(false);

@@ -318,6 +318,11 @@ internal sealed class ClusterPublishCommand : Command
                 }
             }
 
+            if (!args.Cancellation.IsCancellationRequested)
+            {
+                await publisher.CompleteAsync(args.Cancellation).ConfigureAwait(false);
+            }
+
             return (publisher.Events, publisher.Packets, publisher.Bytes);
         }, args.Cancellation);
 
