@@ -230,6 +230,22 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
             {
                 _error = "NATS: " + ex.Message; // persisted; the acknowledgements are sent again next time
             }
+            catch (Orleans.Storage.InconsistentStateException)
+            {
+                // a write that timed out had landed after all: take the stored version's tag, write again next round
+                string sensor = _state.State.Sensor;
+                await _state.ReadStateAsync(grainCancellation).ConfigureAwait(true);
+                _state.State.Sensor = sensor;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && !grainCancellation.IsCancellationRequested)
+            {
+                // the state store is away (Redis down): nothing is acknowledged, the next round writes again
+                if (_error != "state: " + ex.Message)
+                {
+                    _error = "state: " + ex.Message;
+                    _log.LogWarning("stream {Stream}: writing its state failed: {Problem} (retrying)", _name, ex.Message);
+                }
+            }
         }
     }
 
