@@ -31,7 +31,7 @@ public sealed record ClusterDecision(string Stream, long Decision, long StartUs,
 /// <summary>What a stream has to keep to resume exactly where it left off (at a sample boundary).</summary>
 /// <param name="Model">The classifier's checkpoint (weights, FPTT W̄ and λ, optimiser), or empty before the first decision.</param>
 /// <param name="Segments">Label segments not yet decided.</param>
-/// <param name="ResumeTimeUs">End of the last decided sample: events before it are done with.</param>
+/// <param name="ResumeTimeUs">Events before this time are done with (see <see cref="LabelledStreamProcessor.ResumeTimeUs"/>).</param>
 /// <param name="Decisions">Decisions made.</param>
 /// <param name="Labelled">Decisions whose truth was known.</param>
 /// <param name="Correct">Labelled decisions that were right.</param>
@@ -90,7 +90,10 @@ public sealed class LabelledStreamProcessor : IDisposable
     /// <summary>The sensor stream's name.</summary>
     public string Stream { get; }
 
-    /// <summary>End of the last decided sample (events before it are skipped).</summary>
+    /// <summary>
+    /// Events before this time are done with (skipped when replayed): the end of the last decided
+    /// sample or window, or later when no undecided label segment covers the events in between.
+    /// </summary>
     public long ResumeTimeUs { get; private set; } = long.MinValue;
 
     /// <summary>Decisions made.</summary>
@@ -164,15 +167,28 @@ public sealed class LabelledStreamProcessor : IDisposable
         {
             _windows.Push(batch.T.AsSpan(start, batch.Count - start), batch.X.AsSpan(start, batch.Count - start), batch.Y.AsSpan(start, batch.Count - start), batch.P.AsSpan(start, batch.Count - start));
         }
-        else if (start == 0)
-        {
-            _cutter.Push(batch, OnSample);
-        }
         else
         {
-            using var rest = new EventBatch(batch.Count - start);
-            rest.Append(batch, start, batch.Count - start);
-            _cutter.Push(rest, OnSample);
+            if (start == 0)
+            {
+                _cutter.Push(batch, OnSample);
+            }
+            else
+            {
+                using var rest = new EventBatch(batch.Count - start);
+                rest.Append(batch, start, batch.Count - start);
+                _cutter.Push(rest, OnSample);
+            }
+
+            // events that no undecided segment covers are done with too (a long unlabelled stretch
+            // must not hold the resume point back): up to the earliest undecided segment's start
+            long earliest = long.MaxValue;
+            foreach (LabelSegment s in _pending)
+            {
+                earliest = Math.Min(earliest, s.StartUs);
+            }
+
+            ResumeTimeUs = Math.Max(ResumeTimeUs, Math.Min(earliest, t[batch.Count - 1] + 1));
         }
 
         Events += batch.Count - start;

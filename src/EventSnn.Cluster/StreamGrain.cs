@@ -26,6 +26,8 @@ namespace EventSnn.Cluster;
 public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
 {
     private const int FetchBatch = 256;
+    private const int HeldLimit = 512;
+    private static readonly TimeSpan IdleMax = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(15);
 
     // a pull request lost with a NATS restart is given up after this long (and fetched again)
@@ -51,6 +53,8 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
     private bool _restored;
     private bool _dirty;
     private bool _labelsDue = true;
+    private TimeSpan _idleDelay;
+    private long _idleUntil;
 
     /// <summary>Created by Orleans with its persisted state and the silo's services.</summary>
     public StreamGrain(
@@ -162,6 +166,13 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
             return;
         }
 
+        // an idle stream is polled less and less often (up to IdleMax), a busy one every tick
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (now < _idleUntil)
+        {
+            return;
+        }
+
         // a request sent just before NATS went away may never be answered: no round waits forever
         using var round = CancellationTokenSource.CreateLinkedTokenSource(grainCancellation);
         round.CancelAfter(RoundTimeout);
@@ -183,6 +194,9 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
                     _backlog.Enqueue(msg);
                     _labelsDue = true;
                 }
+
+                _idleDelay = _backlog.Count > 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Clamp(_idleDelay.Ticks * 2, TimeSpan.FromMilliseconds(20).Ticks, IdleMax.Ticks));
+                _idleUntil = now + (long)(_idleDelay.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
             }
 
             // labels after the packets: any label published before one of them is fetched now
@@ -216,7 +230,9 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
         }
         finally
         {
-            _dirty |= (_processor?.Decisions ?? 0) != decisionsBefore;
+            // persisted after a decision, and after many packets without one (so acknowledgements advance)
+            _dirty |= (_processor?.Decisions ?? 0) != decisionsBefore
+                || (_held.Count >= HeldLimit && _held[0].MaxT < (_processor?.ResumeTimeUs ?? long.MinValue));
         }
 
         if (_dirty && _decided.Count == 0)

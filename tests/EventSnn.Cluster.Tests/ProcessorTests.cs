@@ -119,7 +119,7 @@ public class ProcessorTests
 
         Assert.True(snapshot.Model.Length > 0);
         Assert.Equal(4, snapshot.Decisions);
-        Assert.Equal(whole[3].EndUs, snapshot.ResumeTimeUs);
+        Assert.InRange(snapshot.ResumeTimeUs, whole[3].EndUs, whole[4].StartUs); // up to the next segment's start
 
         int resume = packets.FindIndex(x => events.T[x.Start + x.Count - 1] >= snapshot.ResumeTimeUs);
         Assert.True(resume >= 0 && resume < stoppedAt);
@@ -219,6 +219,18 @@ public class ProcessorTests
 
         Assert.Equal(whole.Select(d => d.MessageId), before.Concat(after).Select(d => d.MessageId));
         Assert.Equal(whole.Select(d => d.LabelIndex), before.Concat(after).Select(d => d.LabelIndex));
+    }
+
+    [Fact]
+    public void A_long_stretch_without_labels_moves_the_resume_point_without_a_decision()
+    {
+        using EventBatch events = ServeStreams.GestureEvents("user01_synthetic.aedat4", 60);
+        long first = events.T[0], last = events.T[events.Count - 1];
+        using var p = new LabelledStreamProcessor("cam", ClusterModel.Create(SensorGeometry.Dvs128, null, hidden: 16));
+        p.AddLabels([new LabelSegment(1, last + 1_000_000, last + 2_000_000)]); // a label far ahead
+        Feed(p, events, 0, events.Count / 2, _ => Assert.Fail("nothing to decide"));
+        Assert.Equal(events.T[(events.Count / 2) - 1] + 1, p.ResumeTimeUs);
+        Assert.True(p.ResumeTimeUs > first);
     }
 
     private static void Feed(LabelledStreamProcessor p, EventBatch events, int start, int count, Action<ClusterDecision> decided)
