@@ -12,15 +12,16 @@ using NATS.Client.JetStream.Models;
 namespace EventSnn.Cluster;
 
 /// <summary>
-/// The grain of one sensor stream (labelled samples, or windows while it has no labels: see
-/// <see cref="LabelledStreamProcessor"/>). On activation it loads its persisted state, (re)creates its
-/// two durable JetStream consumers (event packets, label intervals) at the persisted resume
-/// sequences, and then pulls on a grain timer: each round fetches the available packets, then
-/// the labels (so every label published before a fetched packet is known when it is processed): labelled samples are decided (published to
-/// <c>eventsnn.decisions.NAME</c> with a message id, so a replay cannot duplicate them) and learned
-/// from; after each batch of messages that decided something the state (model, FPTT and optimiser
-/// state, undecided labels, counters, resume point) is written to Redis and the messages before
-/// the resume point are acknowledged.
+/// The grain of one sensor stream: labelled samples, or windows while the stream has no labels
+/// (see <see cref="LabelledStreamProcessor"/>). On activation it loads its persisted state and
+/// (re)creates its two durable JetStream consumers (event packets, label intervals) at the
+/// persisted resume sequences. A grain timer then pulls: each round fetches the available
+/// packets, then the labels (so every label published before a fetched packet is known when the
+/// packet is processed). Decisions are published to <c>eventsnn.decisions.NAME</c> with a message
+/// id, so a replay cannot duplicate them. After a round that decided something (or after many
+/// packets without a decision) the state is written to Redis: the model with its FPTT and
+/// optimiser state, the undecided labels, the counters and the resume points. Only then are the
+/// messages before the resume point acknowledged.
 /// </summary>
 [KeepAlive]
 public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
