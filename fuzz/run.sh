@@ -5,7 +5,7 @@
 #
 # Publishes fuzz/EventSnn.Fuzz, instruments EventSnn.Events/IO/Pipeline with the SharpFuzz tool
 # (fuzz/dotnet-tools.json), then runs afl-fuzz for <seconds> per target, seeded from
-# fuzz/corpus/<target>/. Findings go to fuzz/findings/<target>/ (not committed); crashes and
+# fuzz/corpus/<target>/ and the heads of the shared fixtures (cut at run time). Findings go to fuzz/findings/<target>/ (not committed); crashes and
 # hangs are copied to fuzz/findings/reproducers/<target>/ and one line per target is appended to
 # fuzz/findings/summary.tsv (target, seconds, executions, execs/s, corpus, crashes, hangs).
 # Copy a reproducer you fixed into fuzz/regressions/<target>/: the test suite replays it.
@@ -44,11 +44,23 @@ mkdir -p "$findings"
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 export DOTNET_TieredPGO=0 DOTNET_TC_QuickJitForLoops=1 DOTNET_gcServer=0
 
+# seeds: fuzz/corpus (generated files) plus the heads of the shared fixtures, cut at run time
+# (they are never stored in the repository); FIXTURES overrides ../../shared/fixtures
+fixtures=${FIXTURES:-../../shared/fixtures}
+rm -rf build/seeds
+if [[ -d $fixtures ]]; then
+  dotnet "$build/EventSnn.Fuzz.dll" seeds "$fixtures" build/seeds >/dev/null
+else
+  echo "note: $fixtures not found: seeding from fuzz/corpus only" >&2
+fi
+
 for t in "${targets[@]}"; do
   out=$findings/$t
   rm -rf "$out"
+  mkdir -p "build/seeds/$t"
+  cp -n "corpus/$t"/* "build/seeds/$t/" 2>/dev/null || true
   echo "== $t: ${seconds} s" >&2
-  nice -n 15 afl-fuzz -V "$seconds" -i "corpus/$t" -o "$out" -t 10000 -m none -- dotnet "$build/EventSnn.Fuzz.dll" "$t" 2>&1 | tail -n 60 > "$out.log" || {
+  nice -n 15 afl-fuzz -V "$seconds" -i "build/seeds/$t" -o "$out" -t 10000 -m none -- dotnet "$build/EventSnn.Fuzz.dll" "$t" 2>&1 | tail -n 60 > "$out.log" || {
     echo "afl-fuzz failed for $t (see fuzz/$out.log)" >&2; tail -20 "$out.log" >&2; exit 1; }
   stats=$out/default/fuzzer_stats
   stat() { awk -F' *: *' -v k="$1" '$1==k {print $2}' "$stats"; }

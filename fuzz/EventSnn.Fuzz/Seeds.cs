@@ -7,9 +7,9 @@ using EventSnn.Pipeline;
 namespace EventSnn.Fuzz;
 
 /// <summary>
-/// Writes the starting corpus: the first few KB of the shared fixtures (real headers and
-/// records, cut at a record boundary where the format has fixed records) and small files
-/// generated with the writers, a few KB each. Never whole fixture files.
+/// Writes the starting corpus: the first few KB of the shared fixtures (<see cref="FixtureHeads"/>,
+/// made from the fixtures at run time, not stored in the repository) and small files generated
+/// with the writers, a few KB each (the repository's fuzz/corpus holds only these).
 /// </summary>
 public static class Seeds
 {
@@ -26,17 +26,11 @@ public static class Seeds
             Console.WriteLine($"{target}/{name}: {bytes.Length} bytes");
         }
 
-        byte[] Head(string fixture, int bytes = Trim) => System.IO.File.ReadAllBytes(Path.Combine(fixtures, fixture)).AsSpan(0, bytes).ToArray();
-
-        // readers: trimmed real recordings
-        Put("aedat2", "mibblez-dvs128-head", Head("mibblez/header_test_128.aedat", 3000));
-        Put("aedat2", "pyaedattools-davis240-head", HeadAfterHeader("pyaedattools/TranslatingBarX.aedat", fixtures, 8, 120));
-        Put("evt2", "expelliarmus-head", Head("expelliarmus/evt2_sample.raw"));
-        Put("evt3", "expelliarmus-head", Head("expelliarmus/evt3_sample.raw"));
-        Put("dat", "tonic-ncars-head", Head("tonic/sample_ncars.dat", 2000));
-        Put("nmnist", "tonic-nmnist-head", Head("tonic/sample_nmnist.bin", 2000));
-        Put("nas", "pynavis-addr2b-head", Head("pynavis/sound_mono_32ch_ONOFF_addr2b_ts02.aedat", 1800));
-        Put("nas", "pynavis-addr4b-head", Head("pynavis/enun_stereo_64ch_ONOFF_addr4b_ts1.aedat", 2400));
+        // readers: trimmed real recordings (cut from the fixtures when the corpus is written; never stored in the repository)
+        foreach ((string target, string name, byte[] bytes) in FixtureHeads(fixtures))
+        {
+            Put(target, name, bytes);
+        }
 
         // readers: small generated files
         DvsEvent[] events = Events(120, 346, 260, 7);
@@ -192,6 +186,25 @@ public static class Seeds
         BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)datagram.Length);
         datagram.CopyTo(framed, 2);
         return framed;
+    }
+
+    /// <summary>
+    /// The first few KB of real recordings of <paramref name="fixtures"/> (real headers and records,
+    /// cut at a record boundary where the format has fixed records), as (target, name, bytes): seeds
+    /// for afl-fuzz and inputs of the corpus replay test, made from the fixtures each time.
+    /// </summary>
+    public static IEnumerable<(string Target, string Name, byte[] Bytes)> FixtureHeads(string fixtures)
+    {
+        byte[] Head(string fixture, int bytes = Trim) => System.IO.File.ReadAllBytes(Path.Combine(fixtures, fixture)).AsSpan(0, bytes).ToArray();
+
+        yield return ("aedat2", "mibblez-dvs128-head", Head("mibblez/header_test_128.aedat", 3000));
+        yield return ("aedat2", "pyaedattools-davis240-head", HeadAfterHeader("pyaedattools/TranslatingBarX.aedat", fixtures, 8, 120));
+        yield return ("evt2", "expelliarmus-head", Head("expelliarmus/evt2_sample.raw"));
+        yield return ("evt3", "expelliarmus-head", Head("expelliarmus/evt3_sample.raw"));
+        yield return ("dat", "tonic-ncars-head", Head("tonic/sample_ncars.dat", 2000));
+        yield return ("nmnist", "tonic-nmnist-head", Head("tonic/sample_nmnist.bin", 2000));
+        yield return ("nas", "pynavis-addr2b-head", Head("pynavis/sound_mono_32ch_ONOFF_addr2b_ts02.aedat", 1800));
+        yield return ("nas", "pynavis-addr4b-head", Head("pynavis/enun_stereo_64ch_ONOFF_addr4b_ts1.aedat", 2400));
     }
 
     /// <summary>The ASCII header of a jAER file and its first <paramref name="records"/> records of <paramref name="recordBytes"/> bytes.</summary>

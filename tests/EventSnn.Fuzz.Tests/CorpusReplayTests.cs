@@ -45,6 +45,32 @@ public class CorpusReplayTests
         }
     }
 
+    public static TheoryData<string> FixtureHeadNames => new(["aedat2/mibblez-dvs128-head", "aedat2/pyaedattools-davis240-head", "evt2/expelliarmus-head", "evt3/expelliarmus-head", "dat/tonic-ncars-head", "nmnist/tonic-nmnist-head", "nas/pynavis-addr2b-head", "nas/pynavis-addr4b-head"]);
+
+    [Theory]
+    [MemberData(nameof(FixtureHeadNames))]
+    public void Every_fixture_head_seed_runs_clean_and_in_time(string seed)
+    {
+        // the seeds cut from the shared fixtures are made here, not kept in the repository
+        (string target, string name, byte[] data) = Seeds.FixtureHeads(EventSnn.Testing.Fixtures.Root).Single(h => $"{h.Target}/{h.Name}" == seed);
+        Assert.InRange(data.Length, 100, 4096);
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                FuzzTargets.Run(target, data);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        }, maxStackSize: 16 << 20) { IsBackground = true };
+        thread.Start();
+        Assert.True(thread.Join(Bound), $"{name}: still running after {Bound.TotalSeconds} s (a hang)");
+        Assert.True(failure is null, $"{name}: {failure}");
+    }
+
     [Fact]
     public void Every_target_has_a_corpus_and_every_corpus_a_target()
     {
