@@ -25,6 +25,17 @@ build=build/bin
 findings=findings
 rm -rf build
 nice -n 15 dotnet publish EventSnn.Fuzz -c Release -o "$build" --nologo -v quiet >/dev/null
+
+# seeds: fuzz/corpus (generated files) plus the heads of the shared fixtures, cut at run time
+# (they are never stored in the repository; written before instrumenting: instrumented code runs
+# only under afl-fuzz); FIXTURES overrides ../../shared/fixtures
+fixtures=${FIXTURES:-../../shared/fixtures}
+if [[ -d $fixtures ]]; then
+  dotnet "$build/EventSnn.Fuzz.dll" seeds "$fixtures" build/seeds >/dev/null
+else
+  echo "note: $fixtures not found: seeding from fuzz/corpus only" >&2
+fi
+
 nice -n 15 dotnet tool restore >/dev/null
 for dll in EventSnn.Events.dll EventSnn.IO.dll EventSnn.Pipeline.dll; do
   nice -n 15 dotnet tool run sharpfuzz "$build/$dll" >/dev/null
@@ -43,16 +54,6 @@ mkdir -p "$findings"
 # no CPU-governor or core-pattern demands, plain status lines instead of the curses UI.
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 export DOTNET_TieredPGO=0 DOTNET_TC_QuickJitForLoops=1 DOTNET_gcServer=0
-
-# seeds: fuzz/corpus (generated files) plus the heads of the shared fixtures, cut at run time
-# (they are never stored in the repository); FIXTURES overrides ../../shared/fixtures
-fixtures=${FIXTURES:-../../shared/fixtures}
-rm -rf build/seeds
-if [[ -d $fixtures ]]; then
-  dotnet "$build/EventSnn.Fuzz.dll" seeds "$fixtures" build/seeds >/dev/null
-else
-  echo "note: $fixtures not found: seeding from fuzz/corpus only" >&2
-fi
 
 for t in "${targets[@]}"; do
   out=$findings/$t
