@@ -37,7 +37,7 @@ internal sealed class ClassifyCommand : Command
         new("classes", "n", "fresh model: classes (default: the SHD file's, else 10); with --checkpoint must match it"),
         new("hidden", "n", "fresh model: recurrent neurons (default 128); with --checkpoint must match it"),
         new("chunks", "k", "FPTT chunks per segment (default 5)"),
-        new("lr", "rate", "Adam learning rate for --learn (default 0.003)"),
+        new("lr", "rate", "learning rate for --learn (default: the checkpoint recipe's base rate, else 0.003)"),
         new("seed", "n", "fresh model: initialisation seed (default 1)"),
         new("learn", null, "adapt online (FPTT) on every segment whose label is known"),
         new("labels", "csv", "DVS label CSV (class,startTime_usec,endTime_usec): one decision per labelled segment"),
