@@ -206,13 +206,9 @@ internal static class CliParser
     /// <summary>"WxH" as two positive sizes, or a usage error naming the option.</summary>
     public static (int Width, int Height) ParseSensor(string value)
     {
-        string[] parts = value.Split('x', 'X');
-        if (parts.Length == 2
-            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w)
-            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h)
-            && w is > 0 and <= 65535 && h is > 0 and <= 65535)
+        if (EventSnn.Events.SensorGeometry.TryParse(value, out EventSnn.Events.SensorGeometry g))
         {
-            return (w, h);
+            return (g.Width, g.Height);
         }
 
         throw new UsageException($"option --sensor: '{value}' is not WxH (e.g. 346x260)");

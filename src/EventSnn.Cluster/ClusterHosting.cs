@@ -22,10 +22,7 @@ public static class ClusterHosting
         var context = new System.ComponentModel.DataAnnotations.ValidationContext(options);
         System.ComponentModel.DataAnnotations.Validator.ValidateObject(options, context, validateAllProperties: true);
         IPAddress advertised = IPAddress.Parse(options.AdvertisedAddress);
-        builder.Services.AddOptions<ClusterSiloOptions>()
-            .Configure(o => Copy(options, o))
-            .Validate(o => System.ComponentModel.DataAnnotations.Validator.TryValidateObject(o, new System.ComponentModel.DataAnnotations.ValidationContext(o), null, validateAllProperties: true), "invalid cluster silo options")
-            .ValidateOnStart();
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options)); // validated above
         builder.Services.AddSingleton<ClusterModels>();
         builder.Services.AddSingleton<INatsConnection>(_ => Connect(options.Nats, "eventsnn-silo-" + options.SiloPort));
         builder.UseOrleans(silo =>
@@ -84,23 +81,5 @@ public static class ClusterHosting
         ConfigurationOptions c = ConfigurationOptions.Parse(endpoint);
         c.AbortOnConnectFail = false;
         return c;
-    }
-
-    private static void Copy(ClusterSiloOptions from, ClusterSiloOptions to)
-    {
-        to.Redis = from.Redis;
-        to.Nats = from.Nats;
-        to.SiloPort = from.SiloPort;
-        to.GatewayPort = from.GatewayPort;
-        to.AdvertisedAddress = from.AdvertisedAddress;
-        to.ClusterId = from.ClusterId;
-        to.Checkpoint = from.Checkpoint;
-        to.Hidden = from.Hidden;
-        to.Classes = from.Classes;
-        to.Seed = from.Seed;
-        to.LabelBase = from.LabelBase;
-        to.WindowUs = from.WindowUs;
-        to.ActivationInterval = from.ActivationInterval;
-        to.MaxInputBytes = from.MaxInputBytes;
     }
 }

@@ -36,6 +36,29 @@ public static class ClusterStreams
             cancellation).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// An ephemeral reader of the decisions (of <paramref name="stream"/>, or of every stream when
+    /// null): all those kept, or only those published from now on when <paramref name="onlyNew"/>.
+    /// It goes away on its own 60 s after its last fetch.
+    /// </summary>
+    public static Task<INatsJSConsumer> DecisionReaderAsync(INatsJSContext js, string? stream, bool onlyNew, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(js);
+        return js.CreateOrUpdateConsumerAsync(
+            ClusterNames.DecisionStream,
+            new ConsumerConfig
+            {
+                Name = "decisions-" + Guid.NewGuid().ToString("N")[..12],
+                FilterSubject = stream is null ? ClusterNames.DecisionsPrefix + "*" : ClusterNames.Decisions(stream),
+                AckPolicy = ConsumerConfigAckPolicy.None,
+                DeliverPolicy = onlyNew ? ConsumerConfigDeliverPolicy.New : ConsumerConfigDeliverPolicy.All,
+                InactiveThreshold = TimeSpan.FromSeconds(60),
+                MemStorage = true,
+                NumReplicas = 1,
+            },
+            cancellation).AsTask();
+    }
+
     /// <summary>The sensor streams that have published events (names from the input stream's subjects).</summary>
     public static async Task<IReadOnlyList<string>> PublishedStreamsAsync(INatsJSContext js, CancellationToken cancellation = default)
     {

@@ -443,16 +443,8 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
     private static string? Header(NatsJSMsg<byte[]> msg, string name) =>
         msg.Headers is { } h && h.TryGetValue(name, out Microsoft.Extensions.Primitives.StringValues v) && v.Count > 0 ? v[^1] : null;
 
-    internal static SensorGeometry ParseSensor(string text)
-    {
-        string[] parts = text.Split('x');
-        return parts.Length == 2
-            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w)
-            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h)
-            && w is > 0 and <= 65535 && h is > 0 and <= 65535
-            ? new SensorGeometry(w, h)
-            : throw new FormatException($"{ClusterNames.SensorHeader} '{text}' is not WIDTHxHEIGHT");
-    }
+    internal static SensorGeometry ParseSensor(string text) =>
+        SensorGeometry.TryParse(text, out SensorGeometry g) ? g : throw new FormatException($"{ClusterNames.SensorHeader} '{text}' is not WIDTHxHEIGHT");
 
     internal static Aedat4Compression ParseCompression(string? text) => text switch
     {

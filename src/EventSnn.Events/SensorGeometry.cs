@@ -35,4 +35,21 @@ public readonly record struct SensorGeometry(int Width, int Height)
 
     /// <inheritdoc />
     public override string ToString() => IsKnown ? $"{Width}x{Height}" : "unknown";
+
+    /// <summary>Parses "WxH" (as <see cref="ToString"/> writes it; 'X' too), both sizes 1..65535.</summary>
+    public static bool TryParse(string? text, out SensorGeometry geometry)
+    {
+        geometry = Unknown;
+        string[] parts = text?.Split('x', 'X') ?? [];
+        if (parts.Length == 2
+            && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int w)
+            && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int h)
+            && w is > 0 and <= 65535 && h is > 0 and <= 65535)
+        {
+            geometry = new SensorGeometry(w, h);
+            return true;
+        }
+
+        return false;
+    }
 }

@@ -19,7 +19,7 @@ public class SendTests
     {
         long expected = CountEvents(Recording);
         Assert.True(expected > 10_000);
-        using var tool = ServeProcess.Start(["serve", "--dv-port", "0", "--jaer-tcp-port", "0", "--jaer-udp-port", "0", "--publish-port", "0", "--http-port", "0", "--json", "--duration", "60"]);
+        using var tool = ToolProcess.Start(["serve", "--dv-port", "0", "--jaer-tcp-port", "0", "--jaer-udp-port", "0", "--publish-port", "0", "--http-port", "0", "--json", "--duration", "60"]);
         JsonElement listening = JsonDocument.Parse(await tool.WaitForLine(l => l.Contains("\"listening\"", StringComparison.Ordinal))).RootElement.GetProperty("listening");
         int http = listening.GetProperty("http").GetInt32();
 

@@ -115,7 +115,7 @@ public class ServeTests
             Assert.NotEqual(aRef.Select(d => d.Confidence), ServeIo.Reference(a, model with { Checkpoint = null }).Select(d => d.Confidence)); // the checkpoint matters
             string saveDir = Path.Combine(dir, "saved");
 
-            using var tool = ServeProcess.Start(["serve", "--dv-port", "0", "--jaer-tcp-port", "0", "--publish-port", "0", "--http-port", "0", "--json", "--checkpoint", checkpoint, "--seed", "7", "--save-dir", saveDir]);
+            using var tool = ToolProcess.Start(["serve", "--dv-port", "0", "--jaer-tcp-port", "0", "--publish-port", "0", "--http-port", "0", "--json", "--checkpoint", checkpoint, "--seed", "7", "--save-dir", saveDir]);
             JsonElement listening = JsonDocument.Parse(await tool.WaitForLine(l => l.Contains("\"listening\"", StringComparison.Ordinal))).RootElement.GetProperty("listening");
             int dv = listening.GetProperty("dv").GetInt32();
             int http = listening.GetProperty("http").GetInt32();
@@ -320,121 +320,6 @@ public class ServeTests
                 await Task.Delay(20);
             }
         }
-    }
-}
-
-/// <summary>The built tool (<c>dotnet eventsnn.dll</c>) as a real process.</summary>
-internal sealed class ServeProcess : IDisposable
-{
-    private readonly Process _process;
-    private readonly List<string> _stdout = [];
-    private readonly List<string> _stderr = [];
-
-    private ServeProcess(Process process) => _process = process;
-
-    public int Id => _process.Id;
-
-    public IReadOnlyList<string> Stdout
-    {
-        get
-        {
-            lock (_stdout)
-            {
-                return [.. _stdout];
-            }
-        }
-    }
-
-    public IReadOnlyList<string> Stderr
-    {
-        get
-        {
-            lock (_stderr)
-            {
-                return [.. _stderr];
-            }
-        }
-    }
-
-    public static ServeProcess Start(IEnumerable<string> args)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "eventsnn.dll");
-        Assert.True(File.Exists(dll), dll + " not built");
-        var info = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        info.ArgumentList.Add(dll);
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        var process = new Process { StartInfo = info };
-        var tool = new ServeProcess(process);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (tool._stdout)
-                {
-                    tool._stdout.Add(e.Data);
-                }
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (tool._stderr)
-                {
-                    tool._stderr.Add(e.Data);
-                }
-            }
-        };
-        Assert.True(process.Start());
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return tool;
-    }
-
-    public async Task<string> WaitForLine(Func<string, bool> match)
-    {
-        string? found = null;
-        await WaitUntil(() => (found = Stdout.FirstOrDefault(match)) is not null);
-        return found!;
-    }
-
-    public async Task WaitUntil(Func<bool> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.False(_process.HasExited && !condition(), "the tool exited: " + string.Join('\n', Stderr));
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "timed out; stderr: " + string.Join('\n', Stderr));
-            await Task.Delay(20);
-        }
-    }
-
-    public async Task<int> WaitForExit(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
-        _process.WaitForExit(); // flushes the redirected output
-        return _process.ExitCode;
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
-        _process.Dispose();
     }
 }
 

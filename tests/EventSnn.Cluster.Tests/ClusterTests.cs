@@ -13,7 +13,7 @@ public class ClusterTests
     private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
 
     [Fact]
-    public void Every_labelled_sample_gets_exactly_one_decision_when_a_silo_is_killed_mid_run()
+    public async Task Every_labelled_sample_gets_exactly_one_decision_when_a_silo_is_killed_mid_run()
     {
         using var services = new ClusterServices();
         int a = ClusterServices.FreePort(), ag = ClusterServices.FreePort(), b = ClusterServices.FreePort(), bg = ClusterServices.FreePort();
@@ -38,7 +38,7 @@ public class ClusterTests
 
         foreach (ToolProcess p in publishers)
         {
-            p.WaitForExit(2 * Minute);
+            await p.WaitForExit(2 * Minute);
             Assert.Equal(0, p.ExitCode);
         }
 
@@ -79,7 +79,7 @@ public class ClusterTests
     }
 
     [Fact]
-    public void Publishers_and_silos_ride_out_a_NATS_restart_and_nothing_is_lost()
+    public async Task Publishers_and_silos_ride_out_a_NATS_restart_and_nothing_is_lost()
     {
         using var services = new ClusterServices();
         using ToolProcess silo = services.Silo(ClusterServices.FreePort(), ClusterServices.FreePort(), "--hidden", "32");
@@ -93,7 +93,7 @@ public class ClusterTests
         services.RestartNats(TimeSpan.FromSeconds(2));
         foreach (ToolProcess p in publishers)
         {
-            p.WaitForExit(2 * Minute);
+            await p.WaitForExit(2 * Minute);
             Assert.True(p.ExitCode == 0, string.Join('\n', p.Stderr));
             JsonElement summary = JsonDocument.Parse(p.Stdout[^1]).RootElement;
             Assert.False(summary.GetProperty("interrupted").GetBoolean());

@@ -26,22 +26,7 @@ public class CorpusReplayTests
         Assert.NotEmpty(files);
         foreach (string file in files)
         {
-            byte[] data = File.ReadAllBytes(file);
-            Exception? failure = null;
-            var thread = new Thread(() =>
-            {
-                try
-                {
-                    FuzzTargets.Run(target, data);
-                }
-                catch (Exception ex)
-                {
-                    failure = ex;
-                }
-            }, maxStackSize: 16 << 20) { IsBackground = true };
-            thread.Start();
-            Assert.True(thread.Join(Bound), $"{Relative(file)}: still running after {Bound.TotalSeconds} s (a hang)");
-            Assert.True(failure is null, $"{Relative(file)}: {failure}");
+            RunBounded(target, File.ReadAllBytes(file), Relative(file));
         }
     }
 
@@ -54,6 +39,12 @@ public class CorpusReplayTests
         // the seeds cut from the shared fixtures are made here, not kept in the repository
         (string target, string name, byte[] data) = Seeds.FixtureHeads(EventSnn.Testing.Fixtures.Root).Single(h => $"{h.Target}/{h.Name}" == seed);
         Assert.InRange(data.Length, 100, 4096);
+        RunBounded(target, data, name);
+    }
+
+    /// <summary>Runs <paramref name="data"/> through <paramref name="target"/> on a thread of its own: it must end within <see cref="Bound"/> without an exception escaping.</summary>
+    private static void RunBounded(string target, byte[] data, string what)
+    {
         Exception? failure = null;
         var thread = new Thread(() =>
         {
@@ -67,8 +58,8 @@ public class CorpusReplayTests
             }
         }, maxStackSize: 16 << 20) { IsBackground = true };
         thread.Start();
-        Assert.True(thread.Join(Bound), $"{name}: still running after {Bound.TotalSeconds} s (a hang)");
-        Assert.True(failure is null, $"{name}: {failure}");
+        Assert.True(thread.Join(Bound), $"{what}: still running after {Bound.TotalSeconds} s (a hang)");
+        Assert.True(failure is null, $"{what}: {failure}");
     }
 
     [Fact]

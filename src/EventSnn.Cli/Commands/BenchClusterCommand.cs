@@ -7,7 +7,6 @@ using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
 using NATS.Client.JetStream;
-using NATS.Client.JetStream.Models;
 
 namespace EventSnn.Cli.Commands;
 
@@ -100,19 +99,7 @@ internal sealed class BenchClusterCommand : Command
         {
             var js = new NatsJSContext(nats);
             await ClusterStreams.EnsureAsync(js, cancellation: args.Cancellation).ConfigureAwait(false);
-            INatsJSConsumer consumer = await js.CreateOrUpdateConsumerAsync(
-                ClusterNames.DecisionStream,
-                new ConsumerConfig
-                {
-                    Name = "bench-" + run,
-                    FilterSubject = ClusterNames.DecisionsPrefix + "*",
-                    AckPolicy = ConsumerConfigAckPolicy.None,
-                    DeliverPolicy = ConsumerConfigDeliverPolicy.New,
-                    InactiveThreshold = TimeSpan.FromSeconds(60),
-                    MemStorage = true,
-                    NumReplicas = 1,
-                },
-                args.Cancellation).ConfigureAwait(false);
+            INatsJSConsumer consumer = await ClusterStreams.DecisionReaderAsync(js, null, onlyNew: true, args.Cancellation).ConfigureAwait(false);
 
             // publish every stream at once, as fast as NATS takes it
             Task<long>[] publishing = [.. names.Select(name => Task.Run(async () =>

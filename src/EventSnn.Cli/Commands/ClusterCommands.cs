@@ -11,7 +11,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
-using NATS.Client.JetStream.Models;
 using Orleans.Runtime;
 
 namespace EventSnn.Cli.Commands;
@@ -19,12 +18,15 @@ namespace EventSnn.Cli.Commands;
 /// <summary>Option checks shared by the cluster commands.</summary>
 internal static class ClusterArgs
 {
-    public static string Nats(ParsedArgs args)
+    public static string Nats(ParsedArgs args) => NatsUrl(args, "nats") ?? "nats://127.0.0.1:4222";
+
+    /// <summary>The NATS URL of option <paramref name="option"/>, or null when it is not given.</summary>
+    public static string? NatsUrl(ParsedArgs args, string option)
     {
-        string url = args.Get("nats") ?? "nats://127.0.0.1:4222";
-        return Uri.TryCreate(url, UriKind.Absolute, out Uri? u) && u.Scheme is "nats" or "tls" && u.Port is > 0 and <= 65535
+        string? url = args.Get(option);
+        return url is null || (Uri.TryCreate(url, UriKind.Absolute, out Uri? u) && u.Scheme is "nats" or "tls" && u.Port is > 0 and <= 65535)
             ? url
-            : throw new UsageException($"option --nats: '{url}' is not nats://host:port");
+            : throw new UsageException($"option --{option}: '{url}' is not nats://host:port");
     }
 
     public static string Redis(ParsedArgs args)
@@ -380,19 +382,7 @@ internal sealed class ClusterWatchCommand : Command
         {
             var js = new NatsJSContext(nats);
             await ClusterStreams.EnsureAsync(js, cancellation: args.Cancellation).ConfigureAwait(false);
-            INatsJSConsumer consumer = await js.CreateOrUpdateConsumerAsync(
-                ClusterNames.DecisionStream,
-                new ConsumerConfig
-                {
-                    Name = "watch-" + Guid.NewGuid().ToString("N")[..12],
-                    FilterSubject = stream is null ? ClusterNames.DecisionsPrefix + "*" : ClusterNames.Decisions(stream),
-                    AckPolicy = ConsumerConfigAckPolicy.None,
-                    DeliverPolicy = ConsumerConfigDeliverPolicy.All,
-                    InactiveThreshold = TimeSpan.FromSeconds(30),
-                    MemStorage = true,
-                    NumReplicas = 1,
-                },
-                args.Cancellation).ConfigureAwait(false);
+            INatsJSConsumer consumer = await ClusterStreams.DecisionReaderAsync(js, stream, onlyNew: false, args.Cancellation).ConfigureAwait(false);
             long n = 0, l = 0, c = 0;
             var idle = Stopwatch.StartNew();
             while (n < count && !args.Cancellation.IsCancellationRequested)

@@ -316,7 +316,7 @@ internal sealed class ServeCommand : Command
             Listeners = listeners,
             PublishPort = OptionalPort(args, "publish-port", 7778),
             HttpPort = OptionalPort(args, "http-port", 8078),
-            ClusterNats = ClusterNatsUrl(args),
+            ClusterNats = ClusterArgs.NatsUrl(args, "cluster-nats"),
             Model = model,
             DefaultGeometry = new SensorGeometry(width, height),
             Chip = args.Get("chip") switch
@@ -467,13 +467,5 @@ internal sealed class ServeCommand : Command
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
-
-    private static string? ClusterNatsUrl(ParsedArgs args)
-    {
-        string? url = args.Get("cluster-nats");
-        return url is null || (Uri.TryCreate(url, UriKind.Absolute, out Uri? u) && u.Scheme is "nats" or "tls" && u.Port is > 0 and <= 65535)
-            ? url
-            : throw new UsageException($"option --cluster-nats: '{url}' is not nats://host:port");
     }
 }

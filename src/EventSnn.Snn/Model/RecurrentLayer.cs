@@ -341,26 +341,17 @@ public abstract class RecurrentLayer<T>
     {
         int n = Size;
         int d = InputSize;
-        int cap = Math.Min(d / 8, MaxSparseInputs);
-        if (cap == 0)
+        Span<int> idx = stackalloc int[SparseCapacity];
+        Span<T> val = stackalloc T[SparseCapacity];
+        if (!AllRowsSparse(x, batch, idx, val, out int lastCount))
         {
             return false;
-        }
-
-        Span<int> idx = stackalloc int[cap];
-        Span<T> val = stackalloc T[cap];
-        for (int b = 0; b < batch; b++)
-        {
-            if (Kernels.NonZeros(x.Slice(b * d, d), idx, val) < 0)
-            {
-                return false;
-            }
         }
 
         T[]? wt = inference ? InputMirror() : null;
         for (int b = 0; b < batch; b++)
         {
-            int count = Kernels.NonZeros(x.Slice(b * d, d), idx, val);
+            int count = batch == 1 ? lastCount : Kernels.NonZeros(x.Slice(b * d, d), idx, val);
             Span<T> row = dst.Slice(b * ld, n);
             if (wt is not null)
             {
@@ -658,6 +649,35 @@ public abstract class RecurrentLayer<T>
         InputWeight.GradNormTracked = true;
     }
 
+    /// <summary>Most non-zero inputs per row the sparse paths take: D / 8, at most <see cref="MaxSparseInputs"/> (0: none).</summary>
+    private int SparseCapacity => Math.Min(InputSize / 8, MaxSparseInputs);
+
+    /// <summary>
+    /// True when every one of the <paramref name="rows"/> rows of <paramref name="x"/> has at most
+    /// <paramref name="idx"/>.Length non-zero values. The buffers then hold the last row's, and
+    /// <paramref name="lastCount"/> their number, so a single row is scanned once.
+    /// </summary>
+    private bool AllRowsSparse(ReadOnlySpan<T> x, int rows, Span<int> idx, Span<T> val, out int lastCount)
+    {
+        lastCount = 0;
+        if (idx.IsEmpty)
+        {
+            return false;
+        }
+
+        int d = InputSize;
+        for (int r = 0; r < rows; r++)
+        {
+            lastCount = Kernels.NonZeros(x.Slice(r * d, d), idx, val);
+            if (lastCount < 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>
     /// The input-weight gradient gw[i, j] += Σ_r gI[r, i] x[r, j] over the non-zero x[r, j] only,
     /// when every row has at most D / 8 of them; false (nothing done) when some row is denser.
@@ -666,26 +686,17 @@ public abstract class RecurrentLayer<T>
     {
         int n = Size;
         int d = InputSize;
-        int cap = Math.Min(d / 8, MaxSparseInputs);
-        if (cap == 0)
+        Span<int> idx = stackalloc int[SparseCapacity];
+        Span<T> val = stackalloc T[SparseCapacity];
+        if (!AllRowsSparse(x, rows, idx, val, out int lastCount))
         {
             return false;
-        }
-
-        Span<int> idx = stackalloc int[cap];
-        Span<T> val = stackalloc T[cap];
-        for (int r = 0; r < rows; r++)
-        {
-            if (Kernels.NonZeros(x.Slice(r * d, d), idx, val) < 0)
-            {
-                return false;
-            }
         }
 
         ref T gw = ref MemoryMarshal.GetArrayDataReference(InputWeight.Grad);
         for (int r = 0; r < rows; r++)
         {
-            int count = Kernels.NonZeros(x.Slice(r * d, d), idx, val);
+            int count = rows == 1 ? lastCount : Kernels.NonZeros(x.Slice(r * d, d), idx, val);
             if (count == 0)
             {
                 continue;
