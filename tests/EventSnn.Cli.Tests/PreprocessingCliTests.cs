@@ -190,7 +190,7 @@ public sealed class PreprocessingCliTests : IDisposable
         Checkpoint.Save(asV1, Checkpoint.LoadNetwork<float>(ckpt)); // no metadata attached
         byte[] bytes = File.ReadAllBytes(asV1);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 1);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32(bytes.AsSpan(0, bytes.Length - 4)));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(0, bytes.Length - 4)));
         File.WriteAllBytes(asV1, bytes);
         (code, output, err) = CliHarness.Run("eval", data, "--checkpoint", asV1, "--json");
         Assert.True(code == 0, err);
@@ -285,20 +285,5 @@ public sealed class PreprocessingCliTests : IDisposable
         }
 
         Assert.True(streamed.Sum(s => s.Active.Length) > 100);
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFFu;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int i = 0; i < 8; i++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }

@@ -114,7 +114,7 @@ public sealed class CheckpointMetadataTests : IDisposable
     {
         byte[] bytes = File.ReadAllBytes(source);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), version);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32.Compute(bytes.AsSpan(0, bytes.Length - 4)));
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(0, bytes.Length - 4)));
         File.WriteAllBytes(target, bytes);
     }
 }

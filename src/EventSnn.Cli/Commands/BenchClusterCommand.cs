@@ -152,8 +152,7 @@ internal sealed class BenchClusterCommand : Command
             return (Events: published.Sum(), PublishSeconds: publishSeconds, LastDecision: lastDecision, Latencies: latencies, Outcomes: outcomes);
         }, args.Cancellation);
 
-        result.Latencies.Sort();
-        double P(double q) => result.Latencies.Count == 0 ? 0 : result.Latencies[Math.Min(result.Latencies.Count - 1, (int)Math.Ceiling(q * result.Latencies.Count) - 1)];
+        double P(double q) => result.Latencies.Count == 0 ? 0 : MathNet.Numerics.Statistics.Statistics.QuantileCustom(result.Latencies, q, MathNet.Numerics.Statistics.QuantileDefinition.EmpiricalInvCDF);
         double firstHalf = Mean(result.Outcomes.Values.Select(o => Accuracy(o.Take(o.Count / 2))));
         double secondHalf = Mean(result.Outcomes.Values.Select(o => Accuracy(o.Skip(o.Count / 2))));
         long decisions = result.Latencies.Count;
@@ -238,8 +237,7 @@ internal sealed class BenchClusterCommand : Command
 
         double seconds = clock.Elapsed.TotalSeconds;
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
-        latencies.Sort();
-        double p99 = latencies.Count == 0 ? 0 : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(0.99 * latencies.Count) - 1)];
+        double p99 = latencies.Count == 0 ? 0 : MathNet.Numerics.Statistics.Statistics.QuantileCustom(latencies, 0.99, MathNet.Numerics.Statistics.QuantileDefinition.EmpiricalInvCDF);
         JsonLine.Write(stdout, w =>
         {
             w.WriteStartObject("summary");

@@ -185,9 +185,8 @@ internal sealed class ClassifyCommand : Command
             plots.Add(AccuracyPlot(Path.GetFullPath(plotDir), source.Name, session.Tally, decisionEnds, classifier.Options.Classes));
         }
 
-        latencies.Sort();
         double meanLatency = latencies.Count == 0 ? 0 : latencies.Sum() / latencies.Count;
-        double p99Latency = latencies.Count == 0 ? 0 : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(0.99 * latencies.Count) - 1)];
+        double p99Latency = latencies.Count == 0 ? 0 : MathNet.Numerics.Statistics.Statistics.QuantileCustom(latencies, 0.99, MathNet.Numerics.Statistics.QuantileDefinition.EmpiricalInvCDF);
         WriteSummary(stdout, json, source, session, clock.Elapsed.TotalSeconds, interrupted, learn, saved, plots, (meanLatency, p99Latency));
         stdout.Flush();
         return interrupted ? 130 : CommandRunner.Ok;

@@ -51,7 +51,7 @@ internal sealed record RunSummary(
             int half = d.Count / 2;
             int c1 = d.Take(half).Count(x => x.Correct), c2 = d.Skip(half).Count(x => x.Correct);
             var held = d.Where(x => x.Phase == "test").ToList();
-            double[] latencies = [.. s.Decisions.Select(x => x.LatencyMs).Order()];
+            double[] latencies = [.. s.Decisions.Select(x => x.LatencyMs)];
             per.Add(new StreamSummary(
                 s.Name,
                 s.Classes,
@@ -65,7 +65,7 @@ internal sealed record RunSummary(
                 held.Count,
                 1.0 / s.Classes,
                 latencies.Length == 0 ? 0 : latencies.Average(),
-                latencies.Length == 0 ? 0 : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(0.99 * latencies.Length) - 1)],
+                latencies.Length == 0 ? 0 : MathNet.Numerics.Statistics.Statistics.QuantileCustom(latencies, 0.99, MathNet.Numerics.Statistics.QuantileDefinition.EmpiricalInvCDF),
                 s.Classifier.Updates,
                 s.Classifier.Divergences,
                 s.DroppedSteps,

@@ -177,9 +177,8 @@ public static class PipelineBenchmark
             }
 
             subscription.Dispose();
-            latencies.Sort();
-            double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
-            return new LatencyResult(total, received, steps, eventRate, total / sendSeconds, P(0.50), P(0.99), latencies.Count == 0 ? double.NaN : latencies[^1], source.Statistics.LostDatagrams);
+            double P(double q) => latencies.Count == 0 ? double.NaN : MathNet.Numerics.Statistics.Statistics.QuantileCustom(latencies, q, MathNet.Numerics.Statistics.QuantileDefinition.EmpiricalInvCDF);
+            return new LatencyResult(total, received, steps, eventRate, total / sendSeconds, P(0.50), P(0.99), latencies.Count == 0 ? double.NaN : latencies.Max(), source.Statistics.LostDatagrams);
         }
         finally
         {

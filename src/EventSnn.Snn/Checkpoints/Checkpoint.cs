@@ -218,7 +218,7 @@ public static class Checkpoint
         {
             using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                var crc = new Crc32();
+                var crc = new System.IO.Hashing.Crc32();
                 var w = new CrcWriter(fs, crc);
                 w.Write(Magic);
                 w.WriteU32(FormatVersion);
@@ -287,7 +287,7 @@ public static class Checkpoint
                 }
 
                 Span<byte> tail = stackalloc byte[4];
-                BinaryPrimitives.WriteUInt32LittleEndian(tail, crc.Value);
+                BinaryPrimitives.WriteUInt32LittleEndian(tail, crc.GetCurrentHashAsUInt32());
                 fs.Write(tail);
                 fs.Flush(flushToDisk: true);
             }
@@ -334,7 +334,7 @@ public static class Checkpoint
         }
 
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4));
-        uint actual = Crc32.Compute(bytes.AsSpan(0, bytes.Length - 4));
+        uint actual = System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(0, bytes.Length - 4));
         if (stored != actual)
         {
             throw new CheckpointException(path, $"checksum mismatch (stored CRC-32 {stored:X8}, contents {actual:X8}): the file is corrupt or truncated");
@@ -630,7 +630,7 @@ public static class Checkpoint
         }
     }
 
-    private sealed class CrcWriter(Stream stream, Crc32 crc)
+    private sealed class CrcWriter(Stream stream, System.IO.Hashing.Crc32 crc)
     {
         public void Write(ReadOnlySpan<byte> data)
         {
