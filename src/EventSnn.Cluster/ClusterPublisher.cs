@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using EventSnn.IO;
 using EventSnn.Events;
 using EventSnn.Pipeline;
 using NATS.Client.Core;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EventSnn.IO;
 using EventSnn.Events;
 using EventSnn.Pipeline;
 using EventSnn.Snn.Classification;

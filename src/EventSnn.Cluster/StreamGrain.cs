@@ -271,7 +271,7 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
         ulong seq = msg.Metadata?.Sequence.Stream ?? 0;
         try
         {
-            List<LabelSegment> segments = LabelTrack.ParseCsv(new StringReader(Encoding.UTF8.GetString(msg.Data ?? [])), $"{msg.Subject} sequence {seq}");
+            List<LabelSegment> segments = LabelCsv.Parse(msg.Data ?? [], $"{msg.Subject} sequence {seq}");
             if (_processor is null)
             {
                 // labels ahead of the first packet: kept in the state until the sensor is known
@@ -282,7 +282,7 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
                 _processor.AddLabels(segments);
             }
         }
-        catch (FormatException ex)
+        catch (EventFormatException ex)
         {
             _error = ex.Message;
             _log.LogWarning("stream {Stream}: {Error} (skipped)", _name, ex.Message);

@@ -60,7 +60,7 @@ public sealed class StreamServer : IAsyncDisposable
             if (l.Labels is { } labels)
             {
                 // a bad labels file fails the start (EventFormatException naming the file and line)
-                _truth[l] = WindowClassifier.TruthFromSegments(LabelTrack.ReadCsv(labels), l.LabelBase);
+                _truth[l] = WindowClassifier.TruthFromSegments(LabelCsv.Read(labels), l.LabelBase);
             }
         }
 

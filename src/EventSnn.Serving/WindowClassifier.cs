@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text;
+using EventSnn.IO;
 using EventSnn.Datasets;
 using EventSnn.Events;
 using EventSnn.Pipeline;

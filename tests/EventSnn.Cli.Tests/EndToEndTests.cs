@@ -101,7 +101,7 @@ public sealed class EndToEndTests : IDisposable
     {
         string file = Recording("gestures/user10_synthetic.aedat4");
         string csv = Recording("gestures/user10_synthetic_labels.csv");
-        List<LabelSegment> segments = LabelTrack.ReadCsv(csv);
+        List<LabelSegment> segments = LabelCsv.Read(csv);
         (int code, string stdout, string stderr) = ToolProcessClassify.Run(["classify", file, "--labels", csv, "--json"], Minute);
         Assert.True(code == 0, stderr);
         List<JsonElement> decisions = ToolProcessClassify.JsonLines(stdout).Where(l => l.TryGetProperty("t_us", out _)).ToList();
@@ -136,7 +136,7 @@ public sealed class EndToEndTests : IDisposable
     {
         string file = Recording("gestures/user11_synthetic.aedat4");
         string csv = Recording("gestures/user11_synthetic_labels.csv");
-        List<LabelSegment> segments = LabelTrack.ReadCsv(csv);
+        List<LabelSegment> segments = LabelCsv.Read(csv);
         string plots = Path.Combine(_dir, "plots");
         (int code, string stdout, string stderr) = ToolProcessClassify.Run(["classify", file, "--labels", csv, "--learn", "--plots", plots], Minute);
         Assert.True(code == 0, stderr);
@@ -181,7 +181,7 @@ public sealed class EndToEndTests : IDisposable
             .Select(l => string.Join(',', l.GetProperty("t_us").GetInt64(), l.GetProperty("label_index").GetInt32(), l.GetProperty("confidence").GetDouble(), l.GetProperty("truth_index").GetInt32()))
             .ToList();
         List<string> expected = Key(fileOut);
-        Assert.Equal(LabelTrack.ReadCsv(csv).Count, expected.Count);
+        Assert.Equal(LabelCsv.Read(csv).Count, expected.Count);
         Assert.Equal(expected, Key(tool.Stdout));
         Assert.Equal($"tcp://127.0.0.1:{server.LocalEndPoint.Port}", ToolProcessClassify.JsonLines(tool.Stdout)[0].GetProperty("stream").GetString());
         Assert.Equal(ToolProcessClassify.Summary(fileOut).GetProperty("events").GetInt64(), ToolProcessClassify.Summary(tool.Stdout).GetProperty("events").GetInt64());
@@ -191,7 +191,7 @@ public sealed class EndToEndTests : IDisposable
     public async Task Classify_learns_from_a_label_stream_and_saves_a_loadable_checkpoint()
     {
         string file = Recording("gestures/user10_synthetic.aedat4");
-        List<LabelSegment> segments = LabelTrack.ReadCsv(Recording("gestures/user10_synthetic_labels.csv"));
+        List<LabelSegment> segments = LabelCsv.Read(Recording("gestures/user10_synthetic_labels.csv"));
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         Task serve = Task.Run(async () =>
@@ -341,7 +341,7 @@ public sealed class EndToEndTests : IDisposable
         string output = Path.Combine(_dir, "gestures");
         (int code, _, string stderr) = ToolProcessClassify.Run(["dataset", "make", "gestures", "--out", output, "--samples-per-class", "1", "--threads", "1"], Minute);
         Assert.True(code == 0, stderr);
-        List<LabelSegment> labels = LabelTrack.ReadCsv(Path.Combine(output, "user01_synthetic_labels.csv"));
+        List<LabelSegment> labels = LabelCsv.Read(Path.Combine(output, "user01_synthetic_labels.csv"));
         Assert.Equal(GestureGenerator.Classes, labels.Count);
         Assert.Equal(Enumerable.Range(1, GestureGenerator.Classes), labels.Select(l => l.Label).Order());
         using Aedat4Reader reader = Aedat4Reader.Open(Path.Combine(output, "user01_synthetic.aedat4"));
@@ -386,7 +386,7 @@ public sealed class EndToEndTests : IDisposable
     /// <summary>user01's recording and labels (as &lt;name&gt;.aedat4 / &lt;name&gt;_labels.csv) with the clock jumping <paramref name="jump"/> forward after the 5th gesture.</summary>
     private (string Recording, string Labels, List<LabelSegment> Segments, long Split) WriteWithForwardJump(string name, long jump)
     {
-        List<LabelSegment> labels = LabelTrack.ReadCsv(Recording("gestures/user01_synthetic_labels.csv")).ToList();
+        List<LabelSegment> labels = LabelCsv.Read(Recording("gestures/user01_synthetic_labels.csv")).ToList();
         long split = labels[5].StartUs - 1;
         string recording = Path.Combine(_dir, name + ".aedat4");
         using EventBatch events = ServeStreams.GestureEvents("user01_synthetic.aedat4", seconds: 3600);

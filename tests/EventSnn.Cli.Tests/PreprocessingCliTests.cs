@@ -207,7 +207,7 @@ public sealed class PreprocessingCliTests : IDisposable
         Preprocessing gestures = PreprocessingPresets.DvsGesture;
         List<SpikeSequence> offline = [.. DvsGestureDataset.Open(root, train: false, gestures).Samples()];
         string trial = DvsGestureDataset.Open(root, train: false, gestures).Trials[0];
-        var labels = LabelTrack.ReadCsv(DvsGestureDataset.LabelsPath(root, trial)).Select(s => s with { Label = s.Label - 1 }).ToList();
+        var labels = LabelCsv.Read(DvsGestureDataset.LabelsPath(root, trial)).Select(s => s with { Label = s.Label - 1 }).ToList();
         var streamed = new List<(long Sample, int Index, int[] Active, float[] Values)>();
         EventReplay.ReplayFile(Path.Combine(root, trial), scheduler: ImmediateScheduler.Instance)
             .CutByLabels(labels)

@@ -119,7 +119,7 @@ public sealed class ReliabilityTests : IDisposable
         JsonElement summary = ToolProcessClassify.Summary(tool.Stdout);
         Assert.True(summary.GetProperty("interrupted").GetBoolean());
         int decisions = summary.GetProperty("decisions").GetInt32();
-        Assert.InRange(decisions, 2, LabelTrack.ReadCsv(csv).Count - 1);
+        Assert.InRange(decisions, 2, LabelCsv.Read(csv).Count - 1);
         Assert.True(summary.GetProperty("updates").GetInt64() > 0);
         Assert.Equal(save, summary.GetProperty("checkpoint").GetString());
         var classifier = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = 512, Classes = 10, Steps = 20, Recipe = SequenceTrainerOptions.ForCheckpoint(Checkpoint.Read(save)) });

@@ -30,7 +30,7 @@ public class ServeTests
             using EventBatch gesture = ServeStreams.GestureEvents("user03_synthetic.aedat4", 1.2);
             using EventBatch pattern = ServeIo.Pattern(30_000, 500, seed: 11);
             var model = new WindowClassifierOptions { BinUs = 4_000, WindowUs = 80_000, Hidden = 48, Seed = 5, Chunks = 5, ClassNames = EventSnn.Datasets.Generators.GestureGenerator.ClassNames };
-            Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelTrack.ReadCsv(labels), 1);
+            Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelCsv.Read(labels), 1);
             List<ClassificationRecord> gestureRef = ServeIo.Reference(gesture, model, truth);
             Assert.Contains(gestureRef, d => d.Truth is not null);
             Assert.NotEqual(gestureRef.Select(d => d.Confidence), ServeIo.Reference(gesture, model).Select(d => d.Confidence)); // it learned

@@ -63,7 +63,7 @@ public class ProcessorTests
     public void Every_labelled_sample_gets_one_decision_and_a_restart_from_a_snapshot_continues_exactly()
     {
         using EventBatch events = ServeStreams.GestureEvents("user01_synthetic.aedat4", 60);
-        List<LabelSegment> labels = LabelTrack.ReadCsv(Labels);
+        List<LabelSegment> labels = LabelCsv.Read(Labels);
         ClusterModel model = ClusterModel.Create(SensorGeometry.Dvs128, null, hidden: 32, classes: 10, seed: 3);
         List<(int Start, int Count)> packets = [];
         for (int start = 0; start < events.Count; start += 4096)

@@ -36,10 +36,10 @@ public class LoaderErrorTests
     }
 
     [Theory]
-    [InlineData("class,startTime_usec,endTime_usec\n1,100,200\n2,abc,300\n", 3, "line")]
+    [InlineData("class,startTime_usec,endTime_usec\n1,100,200\n2,abc,300\n", 3, "startTime_usec")]
     [InlineData("class,startTime_usec,endTime_usec\r\n1,100,200\r\n0,300,400\r\n", 3, "class")]
     [InlineData("class,startTime_usec,endTime_usec\n5,500,400\n", 2, "endTime_usec")]
-    [InlineData("gesture;start;end\n1;2;3\n", 1, "header")]
+    [InlineData("gesture;start;end\n1;2;3\n", 2, "line")]
     public void Gesture_MalformedLabels_NameFileAndLine(string csv, int line, string field)
     {
         using var dir = new TempFolder();
@@ -55,7 +55,7 @@ public class LoaderErrorTests
     {
         using var dir = new TempFolder();
         File.WriteAllText(dir.File("u_labels.csv"), "class,startTime_usec,endTime_usec\r\n3,300,400\r\n\r\n1,100,200\r\n");
-        List<DvsGestureDataset.LabelledInterval> l = DvsGestureDataset.ReadLabels(dir.File("u_labels.csv"));
+        List<LabelSegment> l = DvsGestureDataset.ReadLabels(dir.File("u_labels.csv"));
         Assert.Equal([new(1, 100, 200), new(3, 300, 400)], l);
     }
 

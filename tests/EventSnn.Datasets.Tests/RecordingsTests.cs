@@ -66,7 +66,7 @@ public class RecordingsTests
         Assert.Empty(train.Trials.Intersect(test.Trials));
         Assert.True(train.Trials.Count >= 8);
         string first = Path.Combine(root, test.Trials[0]);
-        List<DvsGestureDataset.LabelledInterval> labels = DvsGestureDataset.ReadLabels(DvsGestureDataset.LabelsPath(root, test.Trials[0]));
+        List<LabelSegment> labels = DvsGestureDataset.ReadLabels(DvsGestureDataset.LabelsPath(root, test.Trials[0]));
         Assert.Equal(10, labels.Count);
         using var reader = Aedat4Reader.Open(first);
         Assert.Equal(SensorGeometry.Dvs128, reader.Geometry);

@@ -199,7 +199,7 @@ public class ServingTests
         using EventBatch pattern = Pattern(40_000, 1_000, seed: 7);
         using EventBatch other = GestureEvents("user02_synthetic.aedat4", 1.0);
         Assert.True(gesture.Count > 1000 && other.Count > 1000);
-        Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelTrack.ReadCsv(User01Labels), 1);
+        Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelCsv.Read(User01Labels), 1);
         List<ClassificationRecord> gestureRef = Reference("x", gesture, Model, truth);
         Assert.Contains(gestureRef, d => d.Truth is not null);
         Assert.NotEqual(gestureRef.Select(d => d.Confidence), Reference("x", gesture, Model).Select(d => d.Confidence)); // stream A learns

@@ -60,7 +60,7 @@ internal sealed class BenchClusterCommand : Command
         }
 
         string url = ClusterArgs.Nats(args);
-        List<LabelSegment> labels = LabelTrack.ReadCsv(labelsPath);
+        List<LabelSegment> labels = LabelCsv.Read(labelsPath);
         SensorGeometry geometry;
         using var all = new EventBatch(1 << 22);
         using (IDvsEventReader reader = EventReaders.OpenDvs(recording, new ReaderOptions()))

@@ -465,7 +465,7 @@ internal sealed class ClassifyCommand : Command
             var segments = new List<LabelSegment>();
             foreach (var l in EventSnn.Datasets.Loaders.DvsGestureDataset.ReadLabels(EventSnn.Datasets.Loaders.DvsGestureDataset.LabelsPath(dir, trial)))
             {
-                segments.Add(new LabelSegment(l.Class - 1, l.StartUs, l.EndUs));
+                segments.Add(l with { Label = l.Label - 1 });
             }
 
             result.Add((Path.Combine(dir, trial), segments));
@@ -564,15 +564,7 @@ internal sealed class ClassifyCommand : Command
 
             Preprocessing p = Chain(checkpoint, fresh with { Frames = frames }, args, name, stderr);
             var segments = new List<LabelSegment>();
-            List<LabelSegment> track;
-            try
-            {
-                track = LabelTrack.ReadCsv(labelsCsv);
-            }
-            catch (FormatException ex)
-            {
-                throw new UsageException(CommandRunner.UserMessage(ex));
-            }
+            List<LabelSegment> track = LabelCsv.Read(labelsCsv);
 
             long duration = 0;
             for (int i = 0; i < track.Count; i++)

@@ -278,7 +278,7 @@ internal sealed class ClusterPublishCommand : Command
                 throw new FileNotFoundException($"{labelsPath}: file not found", labelsPath);
             }
 
-            labels = LabelTrack.ReadCsv(labelsPath);
+            labels = LabelCsv.Read(labelsPath);
         }
 
         ReaderOptions readerOptions = ReaderOptionParsing.From(args);

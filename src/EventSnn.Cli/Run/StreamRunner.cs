@@ -344,7 +344,7 @@ public sealed class StreamRunner
     {
         string csv = LabelsFile(file);
         var result = new List<LabelSegment>();
-        foreach (LabelSegment s in LabelTrack.ReadCsv(csv))
+        foreach (LabelSegment s in LabelCsv.Read(csv))
         {
             // DVS128 Gesture classes are 1-based
             int label = s.Label - 1;
@@ -410,12 +410,12 @@ public sealed class StreamRunner
         long gestures = 0, held = 0;
         foreach (string f in _train)
         {
-            gestures += LabelTrack.ReadCsv(LabelsFile(f)).Count;
+            gestures += LabelCsv.Read(LabelsFile(f)).Count;
         }
 
         foreach (string f in _test)
         {
-            held += LabelTrack.ReadCsv(LabelsFile(f)).Count;
+            held += LabelCsv.Read(LabelsFile(f)).Count;
         }
 
         using (IDvsEventReader reader = EventReaders.OpenDvs(_train[0]))

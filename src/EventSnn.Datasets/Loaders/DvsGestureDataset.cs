@@ -107,9 +107,9 @@ public sealed class DvsGestureDataset : ISequenceDataset
 
             foreach (string trial in ReadTrials(path))
             {
-                foreach (LabelledInterval l in ReadLabels(LabelsPath(root, trial)))
+                foreach (LabelSegment l in ReadLabels(LabelsPath(root, trial)))
                 {
-                    classes = Math.Max(classes, l.Class);
+                    classes = Math.Max(classes, l.Label);
                 }
             }
         }
@@ -130,65 +130,13 @@ public sealed class DvsGestureDataset : ISequenceDataset
     public static string LabelsPath(string root, string trial) =>
         Path.Combine(root, Path.GetFileNameWithoutExtension(trial) + "_labels.csv");
 
-    /// <summary>One labelled interval of a recording (class 1-based as in the CSV).</summary>
-    public readonly record struct LabelledInterval(int Class, long StartUs, long EndUs);
-
-    /// <summary>Parses a DVS128 Gesture labels CSV (header line, then class,startTime_usec,endTime_usec).</summary>
-    public static List<LabelledInterval> ReadLabels(string path)
+    /// <summary>
+    /// Reads a DVS128 Gesture labels CSV (<see cref="LabelCsv"/>; classes 1-based, so class 0 is an
+    /// error), sorted by start time.
+    /// </summary>
+    public static List<LabelSegment> ReadLabels(string path)
     {
-        if (!System.IO.File.Exists(path))
-        {
-            throw new FileNotFoundException($"label file not found: {path}", path);
-        }
-
-        byte[] bytes = System.IO.File.ReadAllBytes(path);
-        string text = Encoding.UTF8.GetString(bytes);
-        var result = new List<LabelledInterval>();
-        int lineNo = 0;
-        int offset = 0;
-        foreach (string raw in text.Split('\n'))
-        {
-            lineNo++;
-            int lineOffset = offset;
-            offset += Encoding.UTF8.GetByteCount(raw) + 1;
-            string line = raw.TrimEnd('\r').Trim();
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            if (lineNo == 1 && !char.IsAsciiDigit(line[0]))
-            {
-                if (!line.StartsWith("class", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new EventFormatException(path, 0, $"line 1: expected the header 'class,startTime_usec,endTime_usec', found '{line}'", "header");
-                }
-
-                continue;
-            }
-
-            string[] parts = line.Split(',');
-            if (parts.Length < 3
-                || !int.TryParse(parts[0].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int cls)
-                || !long.TryParse(parts[1].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long start)
-                || !long.TryParse(parts[2].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long end))
-            {
-                throw new EventFormatException(path, lineOffset, $"line {lineNo}: expected class,startTime_usec,endTime_usec (integers), found '{line}'", "line");
-            }
-
-            if (cls is < 1 or > 255)
-            {
-                throw new EventFormatException(path, lineOffset, $"line {lineNo}: class {cls} is not 1..255", "class");
-            }
-
-            if (end <= start)
-            {
-                throw new EventFormatException(path, lineOffset, $"line {lineNo}: end time {end} is not after start time {start}", "endTime_usec");
-            }
-
-            result.Add(new LabelledInterval(cls, start, end));
-        }
-
+        List<LabelSegment> result = LabelCsv.Read(path, firstClass: 1);
         result.Sort((a, b) => a.StartUs.CompareTo(b.StartUs));
         return result;
     }
@@ -234,7 +182,7 @@ public sealed class DvsGestureDataset : ISequenceDataset
         foreach (string trial in _trials)
         {
             string file = Path.Combine(Root, trial);
-            List<LabelledInterval> labels = ReadLabels(LabelsPath(Root, trial));
+            List<LabelSegment> labels = ReadLabels(LabelsPath(Root, trial));
             var t = new List<long>();
             var x = new List<ushort>();
             var y = new List<ushort>();
@@ -254,14 +202,14 @@ public sealed class DvsGestureDataset : ISequenceDataset
             long[] ts = [.. t];
             for (int k = 0; k < labels.Count; k++)
             {
-                LabelledInterval l = labels[k];
+                LabelSegment l = labels[k];
                 int a = LowerBound(ts, l.StartUs), b = LowerBound(ts, l.EndUs);
                 yield return new DvsSample(
                     ts[a..b],
                     System.Runtime.InteropServices.CollectionsMarshal.AsSpan(x)[a..b].ToArray(),
                     System.Runtime.InteropServices.CollectionsMarshal.AsSpan(y)[a..b].ToArray(),
                     System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p)[a..b].ToArray(),
-                    l.Class - 1,
+                    l.Label - 1,
                     l.StartUs,
                     l.EndUs,
                     $"{trial}#{k}");
@@ -291,8 +239,8 @@ public sealed class DvsGestureDataset : ISequenceDataset
     private IEnumerable<SpikeSequence> Cut(string trial)
     {
         string file = Path.Combine(Root, trial);
-        List<LabelledInterval> labels = ReadLabels(LabelsPath(Root, trial));
-        var open = new List<(LabelledInterval Label, SequenceBinner Binner, int Index)>();
+        List<LabelSegment> labels = ReadLabels(LabelsPath(Root, trial));
+        var open = new List<(LabelSegment Label, SequenceBinner Binner, int Index)>();
         int next = 0;
         using IDvsEventReader reader = OpenReader(file);
         if (reader.Geometry.IsKnown && (reader.Geometry.Width != Preprocessing.Width || reader.Geometry.Height != Preprocessing.Height))
@@ -326,7 +274,7 @@ public sealed class DvsGestureDataset : ISequenceDataset
                         j++;
                     }
 
-                    foreach ((LabelledInterval _, SequenceBinner binner, int _) in open)
+                    foreach ((LabelSegment _, SequenceBinner binner, int _) in open)
                     {
                         binner.Stream.Push(batch, i, j - i);
                     }
@@ -363,9 +311,9 @@ public sealed class DvsGestureDataset : ISequenceDataset
         }
     }
 
-    private SpikeSequence Finish((LabelledInterval Label, SequenceBinner Binner, int Index) o, string trial)
+    private SpikeSequence Finish((LabelSegment Label, SequenceBinner Binner, int Index) o, string trial)
     {
-        SpikeSequence s = SpikeSequence.From(o.Binner.End(), o.Label.Class - 1, $"{trial}#{o.Index}");
+        SpikeSequence s = SpikeSequence.From(o.Binner.End(), o.Label.Label - 1, $"{trial}#{o.Index}");
         _binners.Push(o.Binner);
         return s;
     }

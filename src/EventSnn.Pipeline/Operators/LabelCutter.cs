@@ -1,73 +1,8 @@
-using System.Globalization;
 using System.Reactive.Linq;
 using EventSnn.Events;
+using EventSnn.IO;
 
 namespace EventSnn.Pipeline;
-
-/// <summary>One labelled span of a recording: [StartUs, EndUs) in event time.</summary>
-public readonly record struct LabelSegment(int Label, long StartUs, long EndUs);
-
-/// <summary>
-/// A label track: the segments that cut a recording into labelled samples, e.g. a DVS128
-/// Gesture <c>*_labels.csv</c> (header <c>class,startTime_usec,endTime_usec</c>, then one row per
-/// gesture).
-/// </summary>
-public static class LabelTrack
-{
-    /// <summary>Reads a DVS Gesture style CSV label file.</summary>
-    public static List<LabelSegment> ReadCsv(string path)
-    {
-        using var reader = new StreamReader(path);
-        return ParseCsv(reader, path);
-    }
-
-    /// <summary>
-    /// Parses <c>class,start,end</c> rows (a non-numeric first line is a header; blank lines are
-    /// skipped). Malformed rows are errors naming the line.
-    /// </summary>
-    public static List<LabelSegment> ParseCsv(TextReader reader, string sourceName = "<labels>")
-    {
-        ArgumentNullException.ThrowIfNull(reader);
-        var result = new List<LabelSegment>();
-        int lineNumber = 0;
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
-        {
-            lineNumber++;
-            line = line.Trim();
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            string[] parts = line.Split(',');
-            int label = 0;
-            long start = 0, end = 0;
-            bool ok = parts.Length >= 3
-                && int.TryParse(parts[0].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out label)
-                && long.TryParse(parts[1].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out start)
-                && long.TryParse(parts[2].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out end);
-            if (!ok)
-            {
-                if (lineNumber == 1)
-                {
-                    continue; // header
-                }
-
-                throw new FormatException($"{sourceName}: line {lineNumber}: expected class,start,end but found '{line}'");
-            }
-
-            if (end < start)
-            {
-                throw new FormatException($"{sourceName}: line {lineNumber}: end {end} before start {start}");
-            }
-
-            result.Add(new LabelSegment(label, start, end));
-        }
-
-        return result;
-    }
-}
 
 /// <summary>
 /// A labelled sample cut from a stream: label, span and a copy of its events. Borrowed: valid
