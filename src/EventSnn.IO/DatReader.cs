@@ -15,14 +15,14 @@ namespace EventSnn.IO;
 /// channel id = bits 31..26) and no events. The 32-bit timestamp is unwrapped: a drop by at
 /// least 2^31 adds 2^32 us.
 /// </summary>
-public sealed class DatReader : IDvsEventReader
+public sealed class DatReader : PropheseeReader
 {
     private const uint HalfRange = 1u << 31;
     private const long Loop = 1L << 32;
 
-    private readonly PropheseeCore _core;
     private uint _last;
     private long _loops;
+    private long _dataOffset;
 
     /// <summary>Opens a DAT stream and reads its header and event type/size bytes.</summary>
     /// <param name="stream">The DAT bytes, positioned at the header.</param>
@@ -30,39 +30,24 @@ public sealed class DatReader : IDvsEventReader
     /// <param name="options">Reader options (strictness, bounds, buffer size); null for defaults.</param>
     /// <param name="leaveOpen">True to leave <paramref name="stream"/> open on dispose.</param>
     public DatReader(Stream stream, string sourceName, ReaderOptions? options = null, bool leaveOpen = false)
+        : base(stream, sourceName, options, leaveOpen, 8, "DAT record", null)
     {
-        _core = new PropheseeCore(stream, sourceName, options, leaveOpen);
         try
         {
             ReadTypeAndSize();
         }
         catch
         {
-            _core.Dispose();
+            Core.Dispose();
             throw;
         }
     }
 
     /// <inheritdoc />
-    public string SourceName => _core.SourceName;
-
-    /// <inheritdoc />
-    public EventFormat Format => EventFormat.Dat;
-
-    /// <inheritdoc />
-    public long Position => _core.Input.Position;
-
-    /// <inheritdoc />
-    public IReadOnlyList<FormatWarning> Warnings => _core.Warnings;
-
-    /// <summary>Declared geometry, else the one implied by the largest address seen so far (Unknown before any event).</summary>
-    public SensorGeometry Geometry => _core.Geometry;
-
-    /// <summary>The file header ('% key value' lines).</summary>
-    public PropheseeHeader Header => _core.Header;
+    public override EventFormat Format => EventFormat.Dat;
 
     /// <summary>Offset of the first record (after the header and the type/size bytes).</summary>
-    public long DataOffset { get; private set; }
+    public override long DataOffset => _dataOffset;
 
     /// <summary>The event type byte (0 Event2d, 12 EventCD, 14 trigger); -1 when the file ends before it.</summary>
     public int EventType { get; private set; } = -1;
@@ -70,57 +55,13 @@ public sealed class DatReader : IDvsEventReader
     /// <summary>True for a trigger file (event type 14): records become triggers, not events.</summary>
     public bool IsTriggerFile => EventType == 14;
 
-    /// <summary>Events read so far whose address lies outside the declared geometry (kept, not dropped).</summary>
-    public long OutOfGeometryEvents => _core.OutOfGeometry;
-
     /// <summary>Opens a file.</summary>
-    public static DatReader Open(string path, ReaderOptions? options = null)
-    {
-        FileStream fs = PropheseeCore.OpenFile(path);
-        try
-        {
-            return new DatReader(fs, path, options);
-        }
-        catch
-        {
-            fs.Dispose();
-            throw;
-        }
-    }
+    public static DatReader Open(string path, ReaderOptions? options = null) => OpenFile(path, fs => new DatReader(fs, path, options));
 
-    /// <inheritdoc />
-    public bool Read(EventBatch batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        _core.ThrowIfDisposed();
-        batch.Clear();
-        ByteInput input = _core.Input;
-        TriggerBuffer triggers = batch.Triggers;
-        int cap = batch.Capacity;
-        int n = 0;
-        bool triggerFile = IsTriggerFile;
-        while (n < cap && triggers.Count < triggers.Capacity && !_core.Ended)
-        {
-            if (input.Available < 8 && !input.Ensure(8))
-            {
-                _core.EndOfData(8, "DAT record");
-                break;
-            }
-
-            int records = input.Available >> 3;
-            int used = triggerFile
-                ? DecodeTriggers(input.Span, Math.Min(records, triggers.Capacity - triggers.Count), triggers)
-                : Decode(input.Buffer, input.Start, Math.Min(records, cap - n), batch, ref n);
-            input.Advance(used << 3);
-        }
-
-        batch.SetCount(n);
-        _core.Track(batch);
-        return n > 0 || triggers.Count > 0;
-    }
-
-    /// <inheritdoc />
-    public void Dispose() => _core.Dispose();
+    private protected override int Decode(ByteInput input, int units, EventBatch batch, ref int n) =>
+        IsTriggerFile
+            ? DecodeTriggers(input.Span, Math.Min(units, batch.Triggers.Capacity - batch.Triggers.Count), batch.Triggers)
+            : Decode(input.Buffer, input.Start, Math.Min(units, batch.Capacity - n), batch, ref n);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe ulong Load(byte* p)
@@ -131,12 +72,12 @@ public sealed class DatReader : IDvsEventReader
 
     private void ReadTypeAndSize()
     {
-        ByteInput input = _core.Input;
+        ByteInput input = Core.Input;
         if (!input.Ensure(2))
         {
             // header only (no events), or cut inside the type/size bytes (a truncation)
-            _core.EndOfData(2, "event type/size");
-            DataOffset = input.Position;
+            Core.EndOfData(2, "event type/size");
+            _dataOffset = input.Position;
             return;
         }
 
@@ -155,7 +96,7 @@ public sealed class DatReader : IDvsEventReader
 
         EventType = type;
         input.Advance(2);
-        DataOffset = input.Position;
+        _dataOffset = input.Position;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

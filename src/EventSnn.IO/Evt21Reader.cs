@@ -17,13 +17,12 @@ namespace EventSnn.IO;
 /// the half holding the type comes first (OpenEB's EVT21LegacyDecoder, IMX636 style).
 /// Words before the first TIME_HIGH are ignored; the 34-bit time wraps like EVT 2.0.
 /// </summary>
-public sealed class Evt21Reader : IDvsEventReader
+public sealed class Evt21Reader : PropheseeReader
 {
     private const uint TimeHighMask = 0x0FFF_FFFF;
     private const uint HalfRange = 1u << 27;
     private const long Loop = 1L << 34;
 
-    private readonly PropheseeCore _core;
     private bool _haveTimeHigh;
     private uint _timeHigh;
     private long _loops;
@@ -40,102 +39,24 @@ public sealed class Evt21Reader : IDvsEventReader
     /// <param name="options">Reader options (strictness, bounds, buffer size); null for defaults.</param>
     /// <param name="leaveOpen">True to leave <paramref name="stream"/> open on dispose.</param>
     public Evt21Reader(Stream stream, string sourceName, ReaderOptions? options = null, bool leaveOpen = false)
+        : base(stream, sourceName, options, leaveOpen, 8, "EVT 2.1 word", EventFormat.Evt21)
     {
-        _core = new PropheseeCore(stream, sourceName, options, leaveOpen);
-        try
-        {
-            _core.RequireFormat(EventFormat.Evt21);
-        }
-        catch
-        {
-            _core.Dispose();
-            throw;
-        }
-
-        LegacyWordOrder = _core.Header.LegacyEvt21WordOrder;
+        LegacyWordOrder = Core.Header.LegacyEvt21WordOrder;
     }
 
     /// <inheritdoc />
-    public string SourceName => _core.SourceName;
-
-    /// <inheritdoc />
-    public EventFormat Format => EventFormat.Evt21;
-
-    /// <inheritdoc />
-    public long Position => _core.Input.Position;
-
-    /// <inheritdoc />
-    public IReadOnlyList<FormatWarning> Warnings => _core.Warnings;
-
-    /// <summary>Declared geometry, else the one implied by the largest address seen so far (Unknown before any event).</summary>
-    public SensorGeometry Geometry => _core.Geometry;
-
-    /// <summary>The file header ('% key value' lines).</summary>
-    public PropheseeHeader Header => _core.Header;
-
-    /// <summary>Offset of the first data byte (just after the header).</summary>
-    public long DataOffset => _core.DataOffset;
+    public override EventFormat Format => EventFormat.Evt21;
 
     /// <summary>True when words are stored type-half first ('endianness=legacy' in the header).</summary>
     public bool LegacyWordOrder { get; }
 
-    /// <summary>Events read so far whose address lies outside the declared geometry (kept, not dropped).</summary>
-    public long OutOfGeometryEvents => _core.OutOfGeometry;
-
     /// <summary>Opens a file.</summary>
-    public static Evt21Reader Open(string path, ReaderOptions? options = null)
-    {
-        FileStream fs = PropheseeCore.OpenFile(path);
-        try
-        {
-            return new Evt21Reader(fs, path, options);
-        }
-        catch
-        {
-            fs.Dispose();
-            throw;
-        }
-    }
+    public static Evt21Reader Open(string path, ReaderOptions? options = null) => OpenFile(path, fs => new Evt21Reader(fs, path, options));
 
-    /// <inheritdoc />
-    public bool Read(EventBatch batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        _core.ThrowIfDisposed();
-        batch.Clear();
-        ByteInput input = _core.Input;
-        TriggerBuffer triggers = batch.Triggers;
-        int cap = batch.Capacity;
-        int n = 0;
-        if (_pendingMask != 0)
-        {
-            n = DrainPending(batch);
-        }
+    private protected override bool HasPending => _pendingMask != 0;
 
-        while (n < cap && _pendingMask == 0 && triggers.Count < triggers.Capacity && !_core.Ended)
-        {
-            if (input.Available < 8 && !input.Ensure(8))
-            {
-                _core.EndOfData(8, "EVT 2.1 word");
-                break;
-            }
-
-            int words = input.Available >> 3;
-            int used = Decode(input.Buffer, input.Start, words, batch, ref n, input.Position);
-            input.Advance(used << 3);
-            if (used < words)
-            {
-                break; // batch or trigger buffer full
-            }
-        }
-
-        batch.SetCount(n);
-        _core.Track(batch);
-        return n > 0 || triggers.Count > 0;
-    }
-
-    /// <inheritdoc />
-    public void Dispose() => _core.Dispose();
+    private protected override int Decode(ByteInput input, int units, EventBatch batch, ref int n) =>
+        Decode(input.Buffer, input.Start, units, batch, ref n, input.Position);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe ulong Load(byte* p)
@@ -149,7 +70,7 @@ public sealed class Evt21Reader : IDvsEventReader
         return LegacyWordOrder ? BitOperations.RotateLeft(v, 32) : v;
     }
 
-    private int DrainPending(EventBatch batch)
+    private protected override int DrainPending(EventBatch batch)
     {
         int k = 0;
         uint mask = _pendingMask;
@@ -271,7 +192,7 @@ public sealed class Evt21Reader : IDvsEventReader
                 }
                 else if (type is not (0xE or 0xF))
                 {
-                    _core.UnknownWord(offset + ((long)i << 3), (int)type, "EVT 2.1");
+                    Core.UnknownWord(offset + ((long)i << 3), (int)type, "EVT 2.1");
                 }
             }
 

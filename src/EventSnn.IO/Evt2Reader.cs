@@ -15,13 +15,12 @@ namespace EventSnn.IO;
 /// wraps: a TIME_HIGH lower than the previous one by at least half its range adds 2^34 us.
 /// Decodes straight from a pooled buffer into the batch arrays; memory stays constant.
 /// </summary>
-public sealed class Evt2Reader : IDvsEventReader
+public sealed class Evt2Reader : PropheseeReader
 {
     private const uint TimeHighMask = 0x0FFF_FFFF;
     private const uint HalfRange = 1u << 27;
     private const long Loop = 1L << 34;
 
-    private readonly PropheseeCore _core;
     private bool _haveTimeHigh;
     private uint _timeHigh;
     private long _loops;
@@ -33,92 +32,18 @@ public sealed class Evt2Reader : IDvsEventReader
     /// <param name="options">Reader options (strictness, bounds, buffer size); null for defaults.</param>
     /// <param name="leaveOpen">True to leave <paramref name="stream"/> open on dispose.</param>
     public Evt2Reader(Stream stream, string sourceName, ReaderOptions? options = null, bool leaveOpen = false)
+        : base(stream, sourceName, options, leaveOpen, 4, "EVT 2.0 word", EventFormat.Evt2)
     {
-        _core = new PropheseeCore(stream, sourceName, options, leaveOpen);
-        try
-        {
-            _core.RequireFormat(EventFormat.Evt2);
-        }
-        catch
-        {
-            _core.Dispose();
-            throw;
-        }
     }
 
     /// <inheritdoc />
-    public string SourceName => _core.SourceName;
-
-    /// <inheritdoc />
-    public EventFormat Format => EventFormat.Evt2;
-
-    /// <inheritdoc />
-    public long Position => _core.Input.Position;
-
-    /// <inheritdoc />
-    public IReadOnlyList<FormatWarning> Warnings => _core.Warnings;
-
-    /// <summary>Declared geometry, else the one implied by the largest address seen so far (Unknown before any event).</summary>
-    public SensorGeometry Geometry => _core.Geometry;
-
-    /// <summary>The file header ('% key value' lines).</summary>
-    public PropheseeHeader Header => _core.Header;
-
-    /// <summary>Offset of the first data byte (just after the header).</summary>
-    public long DataOffset => _core.DataOffset;
-
-    /// <summary>Events read so far whose address lies outside the declared geometry (kept, not dropped).</summary>
-    public long OutOfGeometryEvents => _core.OutOfGeometry;
+    public override EventFormat Format => EventFormat.Evt2;
 
     /// <summary>Opens a file.</summary>
-    public static Evt2Reader Open(string path, ReaderOptions? options = null)
-    {
-        FileStream fs = PropheseeCore.OpenFile(path);
-        try
-        {
-            return new Evt2Reader(fs, path, options);
-        }
-        catch
-        {
-            fs.Dispose();
-            throw;
-        }
-    }
+    public static Evt2Reader Open(string path, ReaderOptions? options = null) => OpenFile(path, fs => new Evt2Reader(fs, path, options));
 
-    /// <inheritdoc />
-    public bool Read(EventBatch batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        _core.ThrowIfDisposed();
-        batch.Clear();
-        ByteInput input = _core.Input;
-        TriggerBuffer triggers = batch.Triggers;
-        int cap = batch.Capacity;
-        int n = 0;
-        while (n < cap && triggers.Count < triggers.Capacity && !_core.Ended)
-        {
-            if (input.Available < 4 && !input.Ensure(4))
-            {
-                _core.EndOfData(4, "EVT 2.0 word");
-                break;
-            }
-
-            int words = Math.Min(input.Available >> 2, cap - n);
-            int used = Decode(input.Buffer, input.Start, words, batch, ref n, input.Position);
-            input.Advance(used << 2);
-            if (used < words)
-            {
-                break; // trigger buffer full
-            }
-        }
-
-        batch.SetCount(n);
-        _core.Track(batch);
-        return n > 0 || triggers.Count > 0;
-    }
-
-    /// <inheritdoc />
-    public void Dispose() => _core.Dispose();
+    private protected override int Decode(ByteInput input, int units, EventBatch batch, ref int n) =>
+        Decode(input.Buffer, input.Start, Math.Min(units, batch.Capacity - n), batch, ref n, input.Position);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe uint Load(byte* p)
@@ -249,7 +174,7 @@ public sealed class Evt2Reader : IDvsEventReader
             case 0xF:
                 return true;
             default:
-                _core.UnknownWord(offset, (int)type, "EVT 2.0");
+                Core.UnknownWord(offset, (int)type, "EVT 2.0");
                 return true;
         }
     }

@@ -22,13 +22,12 @@ namespace EventSnn.IO;
 /// TIME_HIGH wraps when it drops by at least half its range (OpenEB's rule), adding 2^24 us.
 /// Words before the first TIME_HIGH are ignored.
 /// </summary>
-public sealed class Evt3Reader : IDvsEventReader
+public sealed class Evt3Reader : PropheseeReader
 {
     private const uint HalfRange = 1u << 11;
     private const long Loop = 1L << 24;
 
 
-    private readonly PropheseeCore _core;
     private bool _haveTimeHigh;
     private State _s = new() { Cd = 1 };
     private uint _pendingMask;
@@ -41,97 +40,20 @@ public sealed class Evt3Reader : IDvsEventReader
     /// <param name="options">Reader options (strictness, bounds, buffer size); null for defaults.</param>
     /// <param name="leaveOpen">True to leave <paramref name="stream"/> open on dispose.</param>
     public Evt3Reader(Stream stream, string sourceName, ReaderOptions? options = null, bool leaveOpen = false)
+        : base(stream, sourceName, options, leaveOpen, 2, "EVT 3.0 word", EventFormat.Evt3)
     {
-        _core = new PropheseeCore(stream, sourceName, options, leaveOpen);
-        try
-        {
-            _core.RequireFormat(EventFormat.Evt3);
-        }
-        catch
-        {
-            _core.Dispose();
-            throw;
-        }
     }
 
     /// <inheritdoc />
-    public string SourceName => _core.SourceName;
-
-    /// <inheritdoc />
-    public EventFormat Format => EventFormat.Evt3;
-
-    /// <inheritdoc />
-    public long Position => _core.Input.Position;
-
-    /// <inheritdoc />
-    public IReadOnlyList<FormatWarning> Warnings => _core.Warnings;
-
-    /// <summary>Declared geometry, else the one implied by the largest address seen so far (Unknown before any event).</summary>
-    public SensorGeometry Geometry => _core.Geometry;
-
-    /// <summary>The file header ('% key value' lines).</summary>
-    public PropheseeHeader Header => _core.Header;
-
-    /// <summary>Offset of the first data byte (just after the header).</summary>
-    public long DataOffset => _core.DataOffset;
-
-    /// <summary>Events read so far whose address lies outside the declared geometry (kept, not dropped).</summary>
-    public long OutOfGeometryEvents => _core.OutOfGeometry;
+    public override EventFormat Format => EventFormat.Evt3;
 
     /// <summary>Opens a file.</summary>
-    public static Evt3Reader Open(string path, ReaderOptions? options = null)
-    {
-        FileStream fs = PropheseeCore.OpenFile(path);
-        try
-        {
-            return new Evt3Reader(fs, path, options);
-        }
-        catch
-        {
-            fs.Dispose();
-            throw;
-        }
-    }
+    public static Evt3Reader Open(string path, ReaderOptions? options = null) => OpenFile(path, fs => new Evt3Reader(fs, path, options));
 
-    /// <inheritdoc />
-    public bool Read(EventBatch batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        _core.ThrowIfDisposed();
-        batch.Clear();
-        ByteInput input = _core.Input;
-        TriggerBuffer triggers = batch.Triggers;
-        int cap = batch.Capacity;
-        int n = 0;
-        if (_pendingMask != 0)
-        {
-            n = DrainPending(batch);
-        }
+    private protected override bool HasPending => _pendingMask != 0;
 
-        while (n < cap && _pendingMask == 0 && triggers.Count < triggers.Capacity && !_core.Ended)
-        {
-            if (input.Available < 2 && !input.Ensure(2))
-            {
-                _core.EndOfData(2, "EVT 3.0 word");
-                break;
-            }
-
-            int words = input.Available >> 1;
-            int used = Decode(input.Buffer, input.Start, words, batch, ref n, input.Position);
-            input.Advance(used << 1);
-            if (used < words)
-            {
-                break; // batch or trigger buffer full
-            }
-        }
-
-        batch.SetCount(n);
-        _core.Track(batch);
-        return n > 0 || triggers.Count > 0;
-    }
-
-    /// <inheritdoc />
-    public void Dispose() => _core.Dispose();
+    private protected override int Decode(ByteInput input, int units, EventBatch batch, ref int n) =>
+        Decode(input.Buffer, input.Start, units, batch, ref n, input.Position);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe uint Load(byte* p)
@@ -140,7 +62,7 @@ public sealed class Evt3Reader : IDvsEventReader
         return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
     }
 
-    private int DrainPending(EventBatch batch)
+    private protected override int DrainPending(EventBatch batch)
     {
         int k = 0;
         uint mask = _pendingMask;
@@ -407,7 +329,7 @@ public sealed class Evt3Reader : IDvsEventReader
             case 0xF:
                 return k;
             default:
-                _core.UnknownWord(offset, (int)(v >> 12), "EVT 3.0");
+                Core.UnknownWord(offset, (int)(v >> 12), "EVT 3.0");
                 return k;
         }
     }
