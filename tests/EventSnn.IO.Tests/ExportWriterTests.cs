@@ -129,6 +129,29 @@ public sealed class ExportWriterTests : IDisposable
         Assert.Throws<InvalidOperationException>(tooMany.Dispose);
     }
 
+    [Fact]
+    public void Opening_an_export_as_a_recording_says_it_is_write_only()
+    {
+        string h5 = Path.Combine(_dir, "export.h5");
+        using (IEventWriter writer = EventWriters.Create(EventFormat.Hdf5, h5, SensorGeometry.Dvs128, eventCount: Few.Length))
+        {
+            WriteBatches(writer, Few, cuts: []);
+        }
+
+        var ex = Assert.Throws<EventFormatException>(() => EventReaders.Open(h5).Dispose());
+        Assert.Contains("event-array export", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith(h5 + ": byte ", ex.Message, StringComparison.Ordinal);
+
+        string npy = Path.Combine(_dir, "export.npy");
+        using (NpyWriter writer = NpyWriter.Create(npy))
+        {
+            WriteBatches(writer, [new DvsEvent(1, 2, 3, true)], cuts: []);
+        }
+
+        ex = Assert.Throws<EventFormatException>(() => EventReaders.Open(npy, new ReaderOptions { Format = EventFormat.Npy }).Dispose());
+        Assert.Contains("writes it but does not read it", ex.Message, StringComparison.Ordinal);
+    }
+
     public static TheoryData<string, int> Kinds => new()
     {
         { "csv", 0 },
