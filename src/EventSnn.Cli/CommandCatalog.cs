@@ -10,6 +10,7 @@ internal static class CommandCatalog
         new RunCommand(),
         new InspectCommand(),
         new ConvertCommand(),
+        new RenderCommand(),
         new BenchDecodeCommand(),
         new DatasetMakeCommand(),
         new DatasetBaselineCommand(),

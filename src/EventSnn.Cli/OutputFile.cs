@@ -86,7 +86,8 @@ internal sealed class OutputFile : IDisposable
 /// A write stream that fails once the data reaches past <see cref="MaxBytes"/> (the high-water
 /// mark of positions written, so in-place rewrites do not count twice). After the first failure
 /// further writes are dropped silently, so the writer on top can still be disposed without
-/// hiding the first error.
+/// hiding the first error. Reads pass through when the inner stream reads (HDF5 reads back
+/// what it laid out).
 /// </summary>
 internal sealed class SizeGuardStream(Stream inner, long maxBytes) : Stream
 {
@@ -99,7 +100,7 @@ internal sealed class SizeGuardStream(Stream inner, long maxBytes) : Stream
     /// <summary>True once the bound was passed.</summary>
     public bool Tripped { get; private set; }
 
-    public override bool CanRead => false;
+    public override bool CanRead => inner.CanRead;
 
     public override bool CanSeek => inner.CanSeek;
 
@@ -121,7 +122,9 @@ internal sealed class SizeGuardStream(Stream inner, long maxBytes) : Stream
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+    public override int Read(Span<byte> buffer) => inner.Read(buffer);
 
     public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
 

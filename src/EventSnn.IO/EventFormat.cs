@@ -25,12 +25,18 @@ public enum EventFormat
     Nas,
     /// <summary>Spiking Heidelberg Digits / Spiking Speech Commands (HDF5).</summary>
     Shd,
+    /// <summary>Comma-separated text: a <c>t,x,y,p</c> header, one event per line (export).</summary>
+    Csv,
+    /// <summary>NumPy <c>.npy</c>: a structured array t &lt;i8, x &lt;i2, y &lt;i2, p &lt;i1 as Tonic uses (export).</summary>
+    Npy,
+    /// <summary>HDF5 with datasets <c>events/t</c>, <c>events/x</c>, <c>events/y</c>, <c>events/p</c> (export).</summary>
+    Hdf5,
 }
 
 /// <summary>Names of formats as used on the command line and in JSON output.</summary>
 public static class EventFormats
 {
-    /// <summary>The short name (aedat2, aedat3, aedat4, evt2, evt21, evt3, dat, nmnist, nas, shd).</summary>
+    /// <summary>The short name (aedat2, aedat3, aedat4, evt2, evt21, evt3, dat, nmnist, nas, shd, csv, npy, hdf5).</summary>
     public static string Name(EventFormat format) => format switch
     {
         EventFormat.Aedat2 => "aedat2",
@@ -43,6 +49,9 @@ public static class EventFormats
         EventFormat.NMnist => "nmnist",
         EventFormat.Nas => "nas",
         EventFormat.Shd => "shd",
+        EventFormat.Csv => "csv",
+        EventFormat.Npy => "npy",
+        EventFormat.Hdf5 => "hdf5",
         _ => "unknown",
     };
 
@@ -60,7 +69,10 @@ public static class EventFormats
             "dat" => EventFormat.Dat,
             "nmnist" or "ncaltech" or "ncaltech101" or "bin" => EventFormat.NMnist,
             "nas" => EventFormat.Nas,
-            "shd" or "ssc" or "h5" or "hdf5" => EventFormat.Shd,
+            "shd" or "ssc" => EventFormat.Shd,
+            "csv" => EventFormat.Csv,
+            "npy" or "numpy" => EventFormat.Npy,
+            "hdf5" or "h5" => EventFormat.Hdf5,
             _ => EventFormat.Unknown,
         };
         return format != EventFormat.Unknown;
@@ -68,4 +80,7 @@ public static class EventFormats
 
     /// <summary>True for formats that carry audio spikes rather than DVS events.</summary>
     public static bool IsAudio(EventFormat format) => format is EventFormat.Nas or EventFormat.Shd;
+
+    /// <summary>True for the export formats EventSnn writes but does not read back (CSV, NumPy, HDF5 event arrays).</summary>
+    public static bool IsExportOnly(EventFormat format) => format is EventFormat.Csv or EventFormat.Npy or EventFormat.Hdf5;
 }

@@ -27,7 +27,7 @@ public static class EventReaders
             EventFormat.NMnist => new NMnistReader(path, options),
             EventFormat.Nas => new NasReader(path, options),
             EventFormat.Shd => ShdReader.Open(path, options),
-            _ => throw new EventFormatException(path, 0, "unknown format"),
+            _ => throw new EventFormatException(path, 0, EventFormats.IsExportOnly(format) ? $"{EventFormats.Name(format)} is an export format: EventSnn writes it but does not read it" : "unknown format"),
         };
     }
 
@@ -73,7 +73,7 @@ public static class EventReaders
             EventFormat.NMnist => new NMnistReader(stream, sourceName, options),
             EventFormat.Nas => new NasReader(stream, sourceName, options),
             EventFormat.Shd => new ShdReader(ShdFile.Open(stream, sourceName, options), ownsFile: true),
-            _ => throw new EventFormatException(sourceName, 0, "unknown format"),
+            _ => throw new EventFormatException(sourceName, 0, EventFormats.IsExportOnly(format) ? $"{EventFormats.Name(format)} is an export format: EventSnn writes it but does not read it" : "unknown format"),
         };
     }
 

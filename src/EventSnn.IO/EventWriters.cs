@@ -5,9 +5,15 @@ namespace EventSnn.IO;
 /// <summary>Creates a writer for a DVS event format.</summary>
 public static class EventWriters
 {
-    /// <summary>Formats with a DVS event writer.</summary>
+    /// <summary>Event formats with a writer and a reader (what they write reads back the same).</summary>
     public static IReadOnlyList<EventFormat> Writable { get; } =
         [EventFormat.Aedat4, EventFormat.Aedat2, EventFormat.Aedat3, EventFormat.Evt2, EventFormat.Evt21, EventFormat.Evt3, EventFormat.Dat, EventFormat.NMnist];
+
+    /// <summary>Export formats: event arrays for other tools (CSV text, NumPy .npy, HDF5 datasets), written but not read.</summary>
+    public static IReadOnlyList<EventFormat> Exports { get; } = [EventFormat.Csv, EventFormat.Npy, EventFormat.Hdf5];
+
+    /// <summary>True when <paramref name="format"/> needs the event count before the first event (<see cref="Create(EventFormat, Stream, SensorGeometry, Aedat4Compression, bool, bool, long?)"/>).</summary>
+    public static bool NeedsEventCount(EventFormat format) => format == EventFormat.Hdf5;
 
     /// <summary>The usual file extension of a format (without the dot).</summary>
     public static string Extension(EventFormat format) => format switch
@@ -18,6 +24,9 @@ public static class EventWriters
         EventFormat.Dat => "dat",
         EventFormat.NMnist => "bin",
         EventFormat.Shd => "h5",
+        EventFormat.Csv => "csv",
+        EventFormat.Npy => "npy",
+        EventFormat.Hdf5 => "h5",
         _ => "bin",
     };
 
@@ -28,16 +37,18 @@ public static class EventWriters
     /// <summary>
     /// Creates <paramref name="path"/> and a writer for <paramref name="format"/>.
     /// <paramref name="compression"/> applies to AEDAT4; <paramref name="triggers"/> declares
-    /// an AEDAT4 trigger stream (other formats always carry triggers where they can).
+    /// an AEDAT4 trigger stream (other formats always carry triggers where they can);
+    /// <paramref name="eventCount"/> is the number of events to come, required by HDF5
+    /// (<see cref="NeedsEventCount"/>) and checked by NPY when given.
     /// </summary>
-    public static IEventWriter Create(EventFormat format, string path, SensorGeometry geometry, Aedat4Compression compression = Aedat4Compression.Lz4, bool triggers = true)
+    public static IEventWriter Create(EventFormat format, string path, SensorGeometry geometry, Aedat4Compression compression = Aedat4Compression.Lz4, bool triggers = true, long? eventCount = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         CheckWritable(format);
-        var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
         try
         {
-            return Create(format, stream, geometry, compression, triggers, leaveOpen: false);
+            return Create(format, stream, geometry, compression, triggers, leaveOpen: false, eventCount);
         }
         catch
         {
@@ -48,10 +59,11 @@ public static class EventWriters
 
     /// <summary>
     /// A writer for <paramref name="format"/> on <paramref name="stream"/> (AEDAT4 appends its
-    /// table only when the stream can seek). The sensor must fit the format
-    /// (<see cref="WriterLimits.CheckGeometry"/>), else <see cref="FormatLimitException"/>.
+    /// table only when the stream can seek; NPY patches its count into the header on a seekable
+    /// stream; HDF5 needs a seekable stream and <paramref name="eventCount"/>). The sensor must fit
+    /// the format (<see cref="WriterLimits.CheckGeometry"/>), else <see cref="FormatLimitException"/>.
     /// </summary>
-    public static IEventWriter Create(EventFormat format, Stream stream, SensorGeometry geometry, Aedat4Compression compression = Aedat4Compression.Lz4, bool triggers = true, bool leaveOpen = false)
+    public static IEventWriter Create(EventFormat format, Stream stream, SensorGeometry geometry, Aedat4Compression compression = Aedat4Compression.Lz4, bool triggers = true, bool leaveOpen = false, long? eventCount = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         WriterLimits limits = CheckWritable(format);
@@ -69,6 +81,9 @@ public static class EventWriters
             EventFormat.Evt21 => new Evt21Writer(stream, geometry, leaveOpen),
             EventFormat.Evt3 => new Evt3Writer(stream, geometry, leaveOpen),
             EventFormat.Dat => new DatWriter(stream, geometry, leaveOpen),
+            EventFormat.Csv => new CsvWriter(stream, leaveOpen),
+            EventFormat.Npy => new NpyWriter(stream, eventCount, leaveOpen),
+            EventFormat.Hdf5 => new Hdf5EventWriter(stream, geometry, eventCount ?? throw new ArgumentException("HDF5 needs the event count up front", nameof(eventCount)), leaveOpen),
             _ => new NMnistWriter(stream, leaveOpen),
         };
     }
@@ -85,5 +100,5 @@ public static class EventWriters
     };
 
     private static WriterLimits CheckWritable(EventFormat format) =>
-        Writable.Contains(format) ? WriterLimits.For(format) : throw new ArgumentException($"no DVS event writer for {EventFormats.Name(format)}", nameof(format));
+        Writable.Contains(format) || Exports.Contains(format) ? WriterLimits.For(format) : throw new ArgumentException($"no DVS event writer for {EventFormats.Name(format)}", nameof(format));
 }

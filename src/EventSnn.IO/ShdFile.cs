@@ -436,7 +436,13 @@ public sealed class ShdFile : IDisposable
     }
 
     private IH5Dataset RequireDataset(string path) =>
-        TryDataset(path) ?? throw new EventFormatException(SourceName, MetadataOffset, "required dataset is missing", path);
+        TryDataset(path) ?? throw new EventFormatException(
+            SourceName,
+            MetadataOffset,
+            TryDataset("/events/t") is not null
+                ? "required dataset is missing: this is an HDF5 event-array export (events/t, x, y, p), which EventSnn writes but does not read; open it with h5py"
+                : "required dataset is missing",
+            path);
 
     private IH5Dataset? TryDataset(string path) => Guard(path, "cannot look up the dataset", () =>
     {

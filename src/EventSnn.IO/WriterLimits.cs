@@ -161,6 +161,9 @@ public sealed record WriterLimits
             BridgesTime = true, BridgeStepUs = NMnistReader.OverflowIncrement, BridgeBytes = NMnistReader.RecordBytes,
             MinBytesPerEvent = NMnistReader.RecordBytes, Triggers = false,
         },
+        EventFormat.Csv => new() { Format = format, Name = "CSV", MaxX = ushort.MaxValue, MaxY = ushort.MaxValue, NegativeTime = true, MinBytesPerEvent = 8, Triggers = false },
+        EventFormat.Npy => new() { Format = format, Name = "NPY", MaxX = short.MaxValue, MaxY = short.MaxValue, NegativeTime = true, MinBytesPerEvent = NpyWriter.RecordBytes, Triggers = false },
+        EventFormat.Hdf5 => new() { Format = format, Name = "HDF5", MaxX = ushort.MaxValue, MaxY = ushort.MaxValue, NegativeTime = true, MinBytesPerEvent = 13, Triggers = false },
         _ => throw new ArgumentException($"no DVS event writer for {EventFormats.Name(format)}", nameof(format)),
     };
 }

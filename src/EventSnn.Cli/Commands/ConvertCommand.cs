@@ -5,7 +5,8 @@ using EventSnn.IO;
 namespace EventSnn.Cli.Commands;
 
 /// <summary>
-/// `eventsnn convert`: any readable recording to AEDAT4 or another writable format. The output is
+/// `eventsnn convert`: any readable recording to AEDAT4 or another writable format, or DVS events
+/// exported as CSV, NumPy .npy or HDF5 event arrays for other tools. The output is
 /// written to a temporary file beside it and renamed on success; a refusal, an error or Ctrl-C
 /// leaves no file and an existing output untouched. What the target format cannot hold (sensor
 /// size, timestamps, size explosion) is refused before anything is written, or the time is
@@ -26,8 +27,10 @@ internal sealed class ConvertCommand : Command
         (".raw", EventFormat.Evt3),
         (".dat", EventFormat.Dat),
         (".bin", EventFormat.NMnist),
-        (".h5", EventFormat.Shd),
-        (".hdf5", EventFormat.Shd),
+        (".csv", EventFormat.Csv),
+        (".npy", EventFormat.Npy),
+        (".h5", EventFormat.Hdf5),
+        (".hdf5", EventFormat.Hdf5),
     ];
 
     private enum TimeOrigin
@@ -39,7 +42,7 @@ internal sealed class ConvertCommand : Command
 
     public override string Name => "convert";
 
-    public override string Summary => "convert a recording to AEDAT4 or another format (--to); audio spikes to SHD-layout HDF5";
+    public override string Summary => "convert a recording to another event format, or export it as CSV, NumPy .npy or HDF5 (--to or the extension); audio spikes to SHD-layout HDF5";
 
     public override string Arguments => "<input> <output>";
 
@@ -106,6 +109,11 @@ internal sealed class ConvertCommand : Command
 
         EventFormat source = EventReaders.ResolveFormat(input, options);
         options = options with { Format = source };
+        if (EventFormats.IsAudio(source) && target == EventFormat.Hdf5)
+        {
+            target = EventFormat.Shd; // audio spikes go to HDF5 in the SHD layout
+        }
+
         long inputBytes = new FileInfo(input).Length;
         long maxBytes = force ? long.MaxValue : Math.Max(MinSizeBound, inputBytes > long.MaxValue / MaxGrowth ? long.MaxValue : inputBytes * MaxGrowth);
         var job = new Job(input, output, target, options, inputBytes, maxBytes, force, stderr);
@@ -169,13 +177,13 @@ internal sealed class ConvertCommand : Command
 
     /// <summary>The formats convert writes, with their extensions, for help and usage errors.</summary>
     internal static string WritableList() =>
-        "aedat4 (.aedat4), aedat2 (.aedat), aedat3, evt2, evt21, evt3 (.raw), dat (.dat), nmnist (.bin), shd (.h5, audio spikes only)";
+        "aedat4 (.aedat4), aedat2 (.aedat), aedat3, evt2, evt21, evt3 (.raw), dat (.dat), nmnist (.bin), csv (.csv), npy (.npy), hdf5 (.h5, .hdf5; audio spikes: the SHD layout), shd";
 
     private static EventFormat TargetFormat(string? to, string output)
     {
         if (to is not null)
         {
-            return EventFormats.TryParse(to, out EventFormat f) && (f == EventFormat.Shd || EventWriters.Writable.Contains(f))
+            return EventFormats.TryParse(to, out EventFormat f) && (f == EventFormat.Shd || EventWriters.Writable.Contains(f) || EventWriters.Exports.Contains(f))
                 ? f
                 : throw new UsageException($"option --to: cannot write '{to}'; writable formats: {WritableList()}");
         }
@@ -194,7 +202,7 @@ internal sealed class ConvertCommand : Command
 
     /// <summary>The writable formats that hold what <paramref name="failed"/> could not, as a hint.</summary>
     private static string Hint(EventFormat target, EventFormat failed) =>
-        failed == target ? $" (choose another format with --to: {string.Join(", ", EventWriters.Writable.Where(f => f != target).Select(EventFormats.Name))})" : string.Empty;
+        failed == target ? $" (choose another format with --to: {string.Join(", ", EventWriters.Writable.Concat(EventWriters.Exports).Where(f => f != target).Select(EventFormats.Name))})" : string.Empty;
 
     private static void ConvertEvents(Job job, Aedat4Compression compression, TimeOrigin mode, CancellationToken cancel)
     {
@@ -210,9 +218,9 @@ internal sealed class ConvertCommand : Command
         using (IDvsEventReader probe = EventReaders.OpenDvs(job.Input, job.Options))
         {
             geometry = probe.Geometry;
-            if (!geometry.IsKnown)
+            if (!geometry.IsKnown || EventWriters.NeedsEventCount(job.Target))
             {
-                // the writer declares the sensor up front: find it with a first pass
+                // the writer declares the sensor (HDF5: the event count) up front: find it with a first pass
                 using var pass = new EventBatch();
                 while (probe.Read(pass))
                 {
@@ -221,13 +229,16 @@ internal sealed class ConvertCommand : Command
                 }
 
                 counted = true;
-                geometry = new SensorGeometry(Math.Max(1, stats.XMax + 1), Math.Max(1, stats.YMax + 1));
+                if (!geometry.IsKnown)
+                {
+                    geometry = new SensorGeometry(Math.Max(1, stats.XMax + 1), Math.Max(1, stats.YMax + 1));
+                }
             }
         }
 
         if (limits.CheckGeometry(geometry) is { } geometryProblem)
         {
-            IEnumerable<string> fits = EventWriters.Writable.Where(f => EventWriters.Limits(f).CheckGeometry(geometry) is null).Select(EventFormats.Name);
+            IEnumerable<string> fits = EventWriters.Writable.Concat(EventWriters.Exports).Where(f => EventWriters.Limits(f).CheckGeometry(geometry) is null).Select(EventFormats.Name);
             throw new UsageException($"{job.Output}: {geometryProblem}; nothing was written (formats that hold it: {string.Join(", ", fits)}; choose one with --to)");
         }
 
@@ -280,7 +291,7 @@ internal sealed class ConvertCommand : Command
             SizeGuardStream stream = output.OpenStream(job.MaxBytes);
             try
             {
-                writer = EventWriters.Create(job.Target, stream, geometry, compression, triggers: true);
+                writer = EventWriters.Create(job.Target, stream, geometry, compression, triggers: true, eventCount: counted ? stats.Events : null);
             }
             catch
             {
@@ -345,7 +356,7 @@ internal sealed class ConvertCommand : Command
     {
         if (job.Target != EventFormat.Shd)
         {
-            throw new UsageException("audio spikes can only be written as SHD-layout HDF5 (.h5, --to shd)");
+            throw new UsageException("audio spikes can only be written as SHD-layout HDF5 (.h5, --to hdf5 or shd)");
         }
 
         if (job.Options.Format == EventFormat.Shd)

@@ -86,6 +86,43 @@ internal sealed class OutputBuffer : IDisposable
         }
     }
 
+    /// <summary>
+    /// A span of at least <paramref name="minimum"/> free bytes (at most the buffer's size) to
+    /// encode into; <see cref="Advance"/> then says how many were used.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> GetSpan(int minimum)
+    {
+        if (_pos + minimum > _buf.Length)
+        {
+            Drain();
+            if (minimum > _buf.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(minimum), minimum, $"at most {_buf.Length} bytes at a time");
+            }
+        }
+
+        return _buf.AsSpan(_pos);
+    }
+
+    /// <summary>Marks <paramref name="count"/> bytes of the last <see cref="GetSpan"/> as written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Advance(int count)
+    {
+        _pos += count;
+        BytesWritten += count;
+    }
+
+    /// <summary>Hands the buffered bytes to the stream (without flushing the stream).</summary>
+    public void Drain()
+    {
+        if (_pos > 0)
+        {
+            _stream.Write(_buf, 0, _pos);
+            _pos = 0;
+        }
+    }
+
     public void Flush()
     {
         Drain();
@@ -112,15 +149,6 @@ internal sealed class OutputBuffer : IDisposable
             {
                 _stream.Dispose();
             }
-        }
-    }
-
-    private void Drain()
-    {
-        if (_pos > 0)
-        {
-            _stream.Write(_buf, 0, _pos);
-            _pos = 0;
         }
     }
 }
