@@ -16,10 +16,10 @@ public record LiveSourceOptions
     /// <summary>Port (0 for UDP binds an ephemeral port, see <see cref="LiveSource.LocalEndPoint"/>).</summary>
     public int Port { get; init; }
 
-    /// <summary>TCP: reconnect with exponential backoff after a disconnect or failure (default on).</summary>
+    /// <summary>TCP: reconnect after a disconnect or failure, with exponential backoff and jitter (Polly; default on).</summary>
     public bool Reconnect { get; init; } = true;
 
-    /// <summary>First reconnect delay; doubles up to <see cref="MaxReconnectDelay"/>.</summary>
+    /// <summary>First reconnect delay; the delays grow exponentially (with jitter) up to <see cref="MaxReconnectDelay"/>.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Longest reconnect delay.</summary>
