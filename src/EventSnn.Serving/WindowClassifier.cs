@@ -7,6 +7,7 @@ using EventSnn.Events;
 using EventSnn.Pipeline;
 using EventSnn.Snn.Classification;
 using EventSnn.Transforms;
+using EventSnn.Snn;
 
 namespace EventSnn.Serving;
 

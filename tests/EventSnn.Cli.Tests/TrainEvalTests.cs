@@ -250,7 +250,7 @@ public sealed class TrainEvalTests : IDisposable
         string ckpt = Path.Combine(_root, "names.ckpt");
         (int code, string output, string err) = CliHarness.Run("train", data, "--epochs", "1", "--hidden", "8", "--chunks", "2", "--checkpoint", ckpt, "--json");
         Assert.True(code == 0, err);
-        string[] names = [.. EventSnn.Datasets.ModelMetadata.ReadClasses(Checkpoint.Read(ckpt))!];
+        string[] names = [.. EventSnn.Snn.ModelMetadata.ReadClasses(Checkpoint.Read(ckpt))!];
         Assert.Equal(ClassCount, names.Length);
 
         // JSON: the checkpoint's class names and a classes x classes matrix of the 6 test samples

@@ -6,6 +6,7 @@ using EventSnn.Datasets.Mnist;
 using EventSnn.Events;
 using EventSnn.IO;
 using PureHDF;
+using EventSnn.Transforms;
 
 namespace EventSnn.Datasets.Tests;
 

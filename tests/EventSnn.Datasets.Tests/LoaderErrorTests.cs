@@ -1,6 +1,7 @@
 using EventSnn.Datasets.Loaders;
 using EventSnn.Datasets.Mnist;
 using EventSnn.IO;
+using EventSnn.Transforms;
 
 namespace EventSnn.Datasets.Tests;
 

@@ -1,4 +1,5 @@
 using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
 
 namespace EventSnn.Snn.Tests;
 

@@ -3,6 +3,7 @@ using EventSnn.Snn;
 using EventSnn.Snn.Classification;
 using EventSnn.Torch.Native;
 using TorchSharp;
+using EventSnn.Transforms;
 
 namespace EventSnn.Torch.Tests;
 

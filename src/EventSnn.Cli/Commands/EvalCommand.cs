@@ -187,7 +187,7 @@ internal sealed class EvalCommand : Command
 
     /// <summary>One name per class: the checkpoint's (or the dataset's) names, the index where a name is missing.</summary>
     internal static IReadOnlyList<string> ClassNames(IReadOnlyList<string>? names, int classes) =>
-        EventSnn.Datasets.ModelMetadata.ClassNames(names, classes);
+        EventSnn.Snn.ModelMetadata.ClassNames(names, classes);
 
     /// <summary>
     /// The recipe stored in the checkpoint (how decisions are read); a checkpoint without one was

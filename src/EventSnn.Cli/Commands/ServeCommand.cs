@@ -384,7 +384,7 @@ internal sealed class ServeCommand : Command
 
             if (!check.PreprocessingStored)
             {
-                notices?.Add(EventSnn.Datasets.ModelMetadata.MissingNotice(checkpoint!.Data, check.Preprocessing));
+                notices?.Add(EventSnn.Snn.ModelMetadata.MissingNotice(checkpoint!.Data, check.Preprocessing));
             }
         }
 

@@ -91,7 +91,7 @@ internal sealed record TrainingData(string Folder, string Kind, List<ILabelledSe
             }
 
             classes = Math.Max(Math.Max(trainSet.Classes, testSet.Classes), Math.Max(maxLabel + 1, 2));
-            names = EventSnn.Datasets.ModelMetadata.ClassNames(trainSet.ClassNames.Count >= testSet.ClassNames.Count ? trainSet.ClassNames : testSet.ClassNames, classes);
+            names = EventSnn.Snn.ModelMetadata.ClassNames(trainSet.ClassNames.Count >= testSet.ClassNames.Count ? trainSet.ClassNames : testSet.ClassNames, classes);
         }
         catch (PreprocessingException ex)
         {

@@ -6,6 +6,7 @@ using EventSnn.IO;
 using EventSnn.Pipeline;
 using EventSnn.Snn.Classification;
 using EventSnn.Transforms;
+using EventSnn.Snn;
 
 namespace EventSnn.Cli.Run;
 

@@ -1,3 +1,4 @@
+using EventSnn.Transforms;
 namespace EventSnn.Datasets.Baselines;
 
 /// <summary>Result of a baseline run.</summary>

@@ -1,4 +1,4 @@
-using EventSnn.Snn.Classification;
+using EventSnn.Transforms;
 
 namespace EventSnn.Datasets.Mnist;
 

@@ -1,3 +1,4 @@
+using EventSnn.Transforms;
 namespace EventSnn.Snn.Classification;
 
 /// <summary>

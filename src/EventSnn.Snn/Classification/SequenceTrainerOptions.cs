@@ -1,5 +1,7 @@
 using System.Text.Json;
 
+using EventSnn.Transforms;
+
 namespace EventSnn.Snn.Classification;
 
 /// <summary>Learning method of <see cref="SequenceTrainer"/>.</summary>

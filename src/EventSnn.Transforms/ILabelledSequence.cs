@@ -1,9 +1,9 @@
-namespace EventSnn.Snn.Classification;
+namespace EventSnn.Transforms;
 
 /// <summary>
 /// A labelled sample for offline training: a sequence of time steps over a fixed number of
 /// input features, stored sparsely (per step the active feature indices and their values).
-/// EventSnn.Datasets' SpikeSequence implements it.
+/// <see cref="SpikeSequence"/> implements it.
 /// </summary>
 public interface ILabelledSequence
 {

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using EventSnn.Snn;
 using EventSnn.Transforms;
 
-namespace EventSnn.Datasets;
+namespace EventSnn.Snn;
 
 /// <summary>
 /// What a checkpoint records about its model's input: the <see cref="Preprocessing"/> it was fed

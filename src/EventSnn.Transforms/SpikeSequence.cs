@@ -1,12 +1,12 @@
-namespace EventSnn.Datasets;
+namespace EventSnn.Transforms;
 
 /// <summary>
 /// One labelled sample as a sequence of time steps over a fixed number of input features,
 /// stored sparsely (compressed rows: for each step the active feature indices and their
-/// values). The loaders build it with the preprocessing chain (<see cref="EventSnn.Transforms.SequenceBinner"/>),
+/// values). The loaders build it with the preprocessing chain (<see cref="SequenceBinner"/>),
 /// so the values are the network's input as the chain's value kind defines them.
 /// </summary>
-public sealed class SpikeSequence : EventSnn.Snn.Classification.ILabelledSequence
+public sealed class SpikeSequence : ILabelledSequence
 {
     private readonly int[] _stepStart;
     private readonly int[] _index;
@@ -33,7 +33,7 @@ public sealed class SpikeSequence : EventSnn.Snn.Classification.ILabelledSequenc
     }
 
     /// <summary>Wraps the steps the preprocessing chain produced for one sample.</summary>
-    public static SpikeSequence From(EventSnn.Transforms.SparseSequence steps, int label, string? id = null)
+    public static SpikeSequence From(SparseSequence steps, int label, string? id = null)
     {
         ArgumentNullException.ThrowIfNull(steps);
         return new SpikeSequence(steps.Steps, steps.Features, label, steps.StepStart, steps.Index, steps.Value, id);
@@ -118,26 +118,4 @@ public sealed class SpikeSequence : EventSnn.Snn.Classification.ILabelledSequenc
         start[steps] = k;
         return new SpikeSequence(steps, features, label, start, index, value, id);
     }
-}
-
-/// <summary>A dataset split that streams its samples (nothing more than one sample is held at a time unless the source is small).</summary>
-public interface ISequenceDataset
-{
-    /// <summary>Name for messages, e.g. the file or folder.</summary>
-    string Name { get; }
-
-    /// <summary>Number of classes.</summary>
-    int Classes { get; }
-
-    /// <summary>Class names by label where the dataset knows them (else empty).</summary>
-    IReadOnlyList<string> ClassNames => [];
-
-    /// <summary>Input features per step.</summary>
-    int Features { get; }
-
-    /// <summary>Number of samples (when known without reading them; -1 otherwise).</summary>
-    int Count { get; }
-
-    /// <summary>Streams the samples in a stable order.</summary>
-    IEnumerable<SpikeSequence> Samples();
 }
