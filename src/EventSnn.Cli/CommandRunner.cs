@@ -101,8 +101,15 @@ public static class CommandRunner
         }
         catch (EventFormatException ex)
         {
-            stderr.WriteLine(verbose ? ex.ToString() : "error: " + ex.Message);
+            // the reader could not tell the format: the option that names it
+            string hint = ex.Field == "format" && ex.Offset == 0 ? " with --format <name>" : string.Empty;
+            stderr.WriteLine(verbose ? ex.ToString() : "error: " + ex.Message + hint);
             return BadInput;
+        }
+        catch (EventSnn.Datasets.Mnist.MnistUnavailableException ex)
+        {
+            stderr.WriteLine(verbose ? ex.ToString() : $"error: {ex.Message}: pass --mnist <folder with the MNIST IDX files (train-images-idx3-ubyte, ...)>");
+            return Failure;
         }
         catch (UsageException ex)
         {

@@ -108,7 +108,7 @@ public static class EventReaders
         EventFormat detected = FormatDetector.Detect(path);
         if (detected == EventFormat.Unknown)
         {
-            throw new EventFormatException(path, 0, "format not recognised from content (no AEDAT/Prophesee/HDF5 header, no known layout); pass --format <name>");
+            throw new EventFormatException(path, 0, "format not recognised from content (no AEDAT/Prophesee/HDF5 header, no known layout); name the format", "format");
         }
 
         return detected;

