@@ -307,9 +307,9 @@ internal sealed class TrainCommand : Command
         {
             return Augmentation.Parse(text).ToString() is var a && a != "none" ? a : string.Empty;
         }
-        catch (PreprocessingException ex)
+        catch (TransformException ex)
         {
-            throw new UsageException("option --" + ex.Message);
+            throw new UsageException("option --augment: " + ex.Message);
         }
     }
 

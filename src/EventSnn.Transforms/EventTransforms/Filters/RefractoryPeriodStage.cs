@@ -1,6 +1,6 @@
 using EventSnn.Events;
 
-namespace EventSnn.Pipeline;
+namespace EventSnn.Transforms;
 
 /// <summary>
 /// Per-pixel refractory period with Tonic's <c>refractory_period</c> semantics: an event is kept
@@ -91,9 +91,29 @@ public sealed class RefractoryPeriodStage : IEventStage
     }
 }
 
-public static partial class EventPipeline
+/// <summary>
+/// Tonic's <c>RefractoryPeriod(delta)</c>: per pixel, keeps an event when more than
+/// <see cref="Delta"/> us passed since the pixel's previous event (see
+/// <see cref="RefractoryPeriodStage"/>). Text form "refractory-period:&lt;delta us&gt;". Needs the sensor size.
+/// </summary>
+public sealed class RefractoryPeriod : EventTransform
 {
-    /// <summary>Per-pixel refractory period with Tonic's semantics (see <see cref="RefractoryPeriodStage"/>).</summary>
-    public static IObservable<EventBatch> RefractoryPeriod(this IObservable<EventBatch> source, SensorGeometry geometry, long refractoryPeriodUs = 10_000) =>
-        source.Through(() => new RefractoryPeriodStage(geometry, refractoryPeriodUs));
+    /// <summary>Creates the transform.</summary>
+    public RefractoryPeriod(long delta = 10_000)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(delta);
+        Delta = delta;
+    }
+
+    /// <summary>Refractory period in us (Tonic's delta).</summary>
+    public long Delta { get; }
+
+    /// <inheritdoc />
+    public override string Name => "refractory-period";
+
+    /// <inheritdoc />
+    public override IEventStage Start(SensorGeometry geometry, ulong seed = 0) => new RefractoryPeriodStage(Require(geometry), Delta);
+
+    /// <inheritdoc />
+    public override string ToString() => TransformText.Of(Name, Delta);
 }

@@ -1,0 +1,69 @@
+using EventSnn.Events;
+
+namespace EventSnn.Transforms;
+
+/// <summary>
+/// Tonic's <c>CropTime(min, max)</c>: keeps the events with <c>min &lt;= t &lt;= max</c> (no
+/// upper bound when <see cref="Max"/> is null; Tonic then takes the sample's last time, which
+/// keeps every event at or after min alike). Text form "crop-time:&lt;min us&gt;[:&lt;max us&gt;]".
+/// </summary>
+public sealed class CropTime : EventTransform
+{
+    /// <summary>Creates the transform.</summary>
+    public CropTime(long min = 0, long? max = null)
+    {
+        if (max < min)
+        {
+            throw new ArgumentOutOfRangeException(nameof(max), max, "max is below min");
+        }
+
+        Min = min;
+        Max = max;
+    }
+
+    /// <summary>Earliest time kept (us).</summary>
+    public long Min { get; }
+
+    /// <summary>Latest time kept (us), or null.</summary>
+    public long? Max { get; }
+
+    /// <inheritdoc />
+    public override string Name => "crop-time";
+
+    /// <inheritdoc />
+    public override IEventStage Start(SensorGeometry geometry, ulong seed = 0) => new Stage(Min, Max ?? long.MaxValue);
+
+    /// <inheritdoc />
+    public override string ToString() => TransformText.Of(Name, Min, Max);
+
+    private sealed class Stage(long min, long max) : IEventStage
+    {
+        public void Reset()
+        {
+        }
+
+        public SensorGeometry OutputGeometry(SensorGeometry input) => input;
+
+        public void Process(EventBatch input, EventBatch output)
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            ArgumentNullException.ThrowIfNull(output);
+            int n = input.Count;
+            long[] ti = input.T, to = output.T;
+            ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
+            byte[] pi = input.P, po = output.P;
+            int kept = 0;
+            for (int i = 0; i < n; i++)
+            {
+                long t = ti[i];
+                to[kept] = t;
+                xo[kept] = xi[i];
+                yo[kept] = yi[i];
+                po[kept] = pi[i];
+                kept += t >= min && t <= max ? 1 : 0;
+            }
+
+            output.SetCount(kept);
+        }
+    }
+}
