@@ -5,8 +5,9 @@ namespace EventSnn.Transforms;
 /// <summary>
 /// Transforms applied in order (Tonic's <c>Compose</c>): each one's output is the next one's
 /// input, and each gets the geometry the previous ones leave (a crop's size, a downsample's). The
-/// i-th transform is seeded by a seed derived from the composition's seed and i, so adding a
-/// transform does not change the random draws of the others. Nested compositions are flattened;
+/// first transform gets the composition's seed and the i-th a seed derived from it and i, so a
+/// one-item composition is that transform and appending a transform does not change the random
+/// draws of those before it. Nested compositions are flattened;
 /// the empty composition is the identity (text form "none").
 /// </summary>
 public sealed class Compose : EventTransform
@@ -63,12 +64,15 @@ public sealed class Compose : EventTransform
         var stages = new IEventStage[_transforms.Length];
         for (int i = 0; i < stages.Length; i++)
         {
-            stages[i] = _transforms[i].Start(geometry, TransformRandom.Derive(seed, (ulong)i));
+            stages[i] = _transforms[i].Start(geometry, SeedOf(seed, i));
             geometry = _transforms[i].OutputGeometry(geometry);
         }
 
         return new ComposeStage(stages, seed);
     }
+
+    /// <summary>The seed of the <paramref name="index"/>-th transform of a composition seeded <paramref name="seed"/>.</summary>
+    internal static ulong SeedOf(ulong seed, int index) => index == 0 ? seed : TransformRandom.Derive(seed, (ulong)index);
 
     /// <inheritdoc />
     public override string ToString() => _transforms.Length == 0 ? "none" : string.Join(",", (IEnumerable<EventTransform>)_transforms);
@@ -134,7 +138,7 @@ internal sealed class ComposeStage : IEventStage, IDisposable
         _seed = seed;
         for (int i = 0; i < _stages.Length; i++)
         {
-            _stages[i].Reset(TransformRandom.Derive(seed, (ulong)i));
+            _stages[i].Reset(Compose.SeedOf(seed, i));
         }
     }
 
