@@ -86,7 +86,9 @@ public static class TransformSpec
         if (definition is null)
         {
             string? near = Nearest(name);
-            throw new TransformException(item, null, $"unknown transform '{name}'{(near is null ? string.Empty : $" (did you mean {near}?)")}; known: {string.Join(", ", Array.ConvertAll(Definitions, d => d.Name))}");
+            throw new TransformException(item, null, near is null
+                ? $"unknown transform '{name}'; known: {string.Join(", ", Array.ConvertAll(Definitions, d => d.Name))}"
+                : $"unknown transform '{name}' (did you mean {near}?)");
         }
 
         var args = new Arguments(item, definition, parts.AsSpan(1));
