@@ -151,9 +151,10 @@ public sealed class FrameSlicing
         switch (Kind)
         {
             case SlicingKind.TimeWindow:
+            case SlicingKind.TimeBins:
             {
-                double start = (k * (Size - Overlap)) + (StartTime ?? t[0]);
-                return (SearchSorted(t, start), SearchSorted(t, start + Size));
+                (double start, double end) = TimeWindow(t, k);
+                return (SearchSorted(t, start), SearchSorted(t, end));
             }
 
             case SlicingKind.EventCount:
@@ -163,14 +164,6 @@ public sealed class FrameSlicing
                 return ((int)Math.Min(start, n), (int)Math.Min(start + count, n));
             }
 
-            case SlicingKind.TimeBins:
-            {
-                double window = ((t[^1] - t[0]) / (long)Size) * (1 + Overlap);
-                double stride = window * (1 - Overlap);
-                double start = (k * stride) + t[0];
-                return (SearchSorted(t, start), SearchSorted(t, start + window));
-            }
-
             default:
             {
                 long count = (long)((n / (long)Size) * (1 + Overlap));
@@ -178,6 +171,38 @@ public sealed class FrameSlicing
                 long start = k * stride;
                 return ((int)Math.Min(start, n), (int)Math.Min(start + count, n));
             }
+        }
+    }
+
+    /// <summary>
+    /// The time window [Start, End) of slice <paramref name="k"/> for the time-based slicings
+    /// (time window and time bins; (0, 0) for an empty sample). Event-based slicings have none.
+    /// </summary>
+    public (double Start, double End) TimeWindow(ReadOnlySpan<long> t, int k)
+    {
+        if (t.Length == 0)
+        {
+            return (0, 0);
+        }
+
+        switch (Kind)
+        {
+            case SlicingKind.TimeWindow:
+            {
+                double start = (k * (Size - Overlap)) + (StartTime ?? t[0]);
+                return (start, start + Size);
+            }
+
+            case SlicingKind.TimeBins:
+            {
+                // Tonic: (t_last - t_first) // n (integer division) x (1 + overlap)
+                double window = ((t[^1] - t[0]) / (long)Size) * (1 + Overlap);
+                double start = (k * (window * (1 - Overlap))) + t[0];
+                return (start, start + window);
+            }
+
+            default:
+                throw new InvalidOperationException("event-based slices have no time window");
         }
     }
 
