@@ -110,4 +110,27 @@ public class TransformOperatorTests
             .Subscribe(s => got.Add((s.Label, s.Augmented, s.Events.Count)));
         Assert.Equal([(4, false, 250)], got);
     }
+
+    [Theory]
+    [InlineData(1000L, 0L, false)]
+    [InlineData(1000L, 600L, false)]
+    [InlineData(1000L, 600L, true)]
+    public void Streaming_frames_are_the_frames_ToFrame_gives_the_whole_sample(long window, long stride, bool include)
+    {
+        // the streaming windows (ToFrames / BinByTime) and the sample representation (ToFrame) both follow Tonic's SliceByTime
+        DvsEvent[] events = Ev.Random(7, 3000, 40, 30, 8);
+        var frames = new List<float[]>();
+        Replay(events, 128)
+            .BinByTime(new TimeWindowOptions { WindowUs = window, StrideUs = stride, IncludeIncomplete = include }, new TimeStepOptions { Layout = TimeStepLayout.ForSensor(Sensor) })
+            .Subscribe(s => frames.Add(s.Frame.ToArray()));
+
+        using EventBatch all = Ev.Batch(events);
+        EventTensor<int> tonic = new ToFrame(Sensor, FrameSlicing.ByTime(window, window - (stride == 0 ? window : stride), include)).Apply(all);
+        Assert.Equal(tonic.Shape[0], frames.Count);
+        int size = 2 * Sensor.PixelCount;
+        for (int k = 0; k < frames.Count; k++)
+        {
+            Assert.Equal(tonic.Data.AsSpan(k * size, size).ToArray().Select(v => (float)v), frames[k]);
+        }
+    }
 }
