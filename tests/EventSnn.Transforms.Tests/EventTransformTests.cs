@@ -6,16 +6,7 @@ namespace EventSnn.Transforms.Tests;
 /// <summary>Helpers for running transforms over small hand-made event arrays.</summary>
 internal static class Ev
 {
-    public static EventBatch Batch(params DvsEvent[] events)
-    {
-        var b = new EventBatch(Math.Max(1, events.Length));
-        foreach (DvsEvent e in events)
-        {
-            b.Add(e);
-        }
-
-        return b;
-    }
+    public static EventBatch Batch(params DvsEvent[] events) => EventSnn.Testing.EventArrays.Batch(events);
 
     /// <summary>Applies the transform of <paramref name="spec"/> to <paramref name="events"/> as one sample.</summary>
     public static DvsEvent[] Run(string spec, SensorGeometry geometry, ulong seed, params DvsEvent[] events) =>
@@ -29,19 +20,7 @@ internal static class Ev
     }
 
     /// <summary>Time-ordered random events on a small sensor.</summary>
-    public static DvsEvent[] Random(int seed, int count, int width, int height, int maxStep)
-    {
-        var rng = new Random(seed);
-        var result = new DvsEvent[count];
-        long t = rng.Next(0, 1000);
-        for (int i = 0; i < count; i++)
-        {
-            t += rng.Next(0, maxStep + 1);
-            result[i] = new DvsEvent(t, (ushort)rng.Next(width), (ushort)rng.Next(height), rng.Next(2) == 1);
-        }
-
-        return result;
-    }
+    public static DvsEvent[] Random(int seed, int count, int width, int height, int maxStep) => EventSnn.Testing.EventArrays.Random(seed, count, width, height, maxStep);
 
     /// <summary>n events at one place and time.</summary>
     public static DvsEvent[] Same(int n, DvsEvent e) => Enumerable.Repeat(e, n).ToArray();

@@ -1,4 +1,5 @@
 using EventSnn.Events;
+using EventSnn.Testing;
 using EventSnn.Transforms;
 
 namespace EventSnn.Transforms.Tests;

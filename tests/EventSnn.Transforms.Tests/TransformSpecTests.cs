@@ -73,7 +73,6 @@ public class TransformSpecTests
 
     [Theory]
     [InlineData("time-jitter:abc", "time-jitter:abc", "std", "'time-jitter:abc': std 'abc' is not a number")]
-    [InlineData("denoise:10000,denoize:100", "denoize:100", null, "'denoize:100': unknown transform 'denoize' (did you mean denoise?)")]
     [InlineData("denoise:1:2", "denoise:1:2", null, "'denoise:1:2': takes at most 1 parameter (denoise:<filter_time>)")]
     [InlineData("time-jitter:std=1:foo=2", "time-jitter:std=1:foo=2", null, "'time-jitter:std=1:foo=2': has no parameter 'foo' (time-jitter:<std>:<clip_negative>:<sort_timestamps>)")]
     [InlineData("time-jitter", "time-jitter", "std", "'time-jitter': std is missing (time-jitter:<std>:<clip_negative>:<sort_timestamps>)")]

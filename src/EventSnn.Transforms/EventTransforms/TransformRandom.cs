@@ -28,6 +28,13 @@ internal struct TransformRandom
         return r.Next();
     }
 
+    /// <summary>A coin that falls true with probability <paramref name="p"/> (always for p &gt;= 1), drawn from <paramref name="seed"/>: a per-sample decision.</summary>
+    public static bool Coin(ulong seed, double p)
+    {
+        var r = new TransformRandom(seed);
+        return p >= 1 || r.NextDouble() < p;
+    }
+
     /// <summary>Next 64 random bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Next()

@@ -85,10 +85,7 @@ public static class TransformSpec
         Definition? definition = Array.Find(Definitions, d => d.Name == name);
         if (definition is null)
         {
-            string? near = Nearest(name);
-            throw new TransformException(item, null, near is null
-                ? $"unknown transform '{name}'; known: {string.Join(", ", Array.ConvertAll(Definitions, d => d.Name))}"
-                : $"unknown transform '{name}' (did you mean {near}?)");
+            throw new TransformException(item, null, $"unknown transform '{name}'; known: {string.Join(", ", Array.ConvertAll(Definitions, d => d.Name))}");
         }
 
         var args = new Arguments(item, definition, parts.AsSpan(1));
@@ -103,45 +100,6 @@ public static class TransformSpec
             // a constructor's own check (e.g. a covariance that is not one)
             throw new TransformException(item, null, ex.Message.Split(" (Parameter", 2)[0]);
         }
-    }
-
-    private static string? Nearest(string name)
-    {
-        string? best = null;
-        int bestDistance = 3;
-        foreach (Definition d in Definitions)
-        {
-            int distance = Distance(name, d.Name);
-            if (distance < bestDistance)
-            {
-                (best, bestDistance) = (d.Name, distance);
-            }
-        }
-
-        return best;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        int[] row = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++)
-        {
-            row[j] = j;
-        }
-
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int diagonal = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-
-        return row[b.Length];
     }
 
     private static Downsample DownsampleFrom(Arguments a)

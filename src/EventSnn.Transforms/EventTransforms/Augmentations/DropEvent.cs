@@ -39,12 +39,10 @@ public sealed class DropEvent : EventTransform
     /// <inheritdoc />
     public override string ToString() => TransformText.Of(Name, P);
 
-    private sealed class Stage : IEventStage
+    private sealed class Stage : SeededStage
     {
         private readonly ValueRange _range;
-        private TransformRandom _random;
         private double _p;
-        private ulong _seed;
 
         public Stage(ValueRange range, ulong seed)
         {
@@ -52,43 +50,34 @@ public sealed class DropEvent : EventTransform
             Reset(seed);
         }
 
-        public void Reset() => Reset(_seed);
-
-        public void Reset(ulong seed)
-        {
-            _seed = seed;
-            _random = new TransformRandom(seed);
-            _p = _range.Draw(ref _random);
-        }
-
-        public SensorGeometry OutputGeometry(SensorGeometry input) => input;
-
-        public void Process(EventBatch input, EventBatch output)
+        public override void Process(EventBatch input, EventBatch output)
         {
             ArgumentNullException.ThrowIfNull(input);
-            ArgumentNullException.ThrowIfNull(output);
             int n = input.Count;
-            long[] ti = input.T, to = output.T;
-            ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
-            byte[] pi = input.P, po = output.P;
+            var map = new DropMap { Random = Random, Left = n, Drop = Math.Min(n, (long)((_p * n) + 0.5)) };
+            EventLoop.Run(input, output, ref map);
+            Random = map.Random;
+        }
 
-            // selection sampling (Knuth's algorithm S): drop event i with probability
-            // (drops still to make) / (events left), which drops exactly `drop` events, every
-            // subset of that size alike
-            long drop = Math.Min(n, (long)((_p * n) + 0.5));
-            int kept = 0;
-            for (int i = 0; i < n; i++)
+        protected override void OnReset() => _p = _range.Draw(ref Random);
+
+        /// <summary>
+        /// Selection sampling (Knuth's algorithm S): drops an event with probability
+        /// (drops still to make) / (events left), which drops exactly the count, every subset alike.
+        /// </summary>
+        private struct DropMap : IEventMap
+        {
+            public TransformRandom Random;
+            public long Drop;
+            public long Left;
+
+            public bool Map(ref long t, ref ushort x, ref ushort y, ref byte p)
             {
-                bool dropped = drop > 0 && _random.NextBelow((ulong)(n - i)) < (ulong)drop;
-                drop -= dropped ? 1 : 0;
-                to[kept] = ti[i];
-                xo[kept] = xi[i];
-                yo[kept] = yi[i];
-                po[kept] = pi[i];
-                kept += dropped ? 0 : 1;
+                bool dropped = Drop > 0 && Random.NextBelow((ulong)Left) < (ulong)Drop;
+                Left--;
+                Drop -= dropped ? 1 : 0;
+                return !dropped;
             }
-
-            output.SetCount(kept);
         }
     }
 }

@@ -33,55 +33,41 @@ public sealed class RandomShift : EventTransform
     /// <inheritdoc />
     public override string ToString() => TransformText.Of(Name, MaxShift);
 
-    private sealed class Stage : IEventStage
+    private sealed class Stage : SeededStage
     {
         private readonly int _max;
-        private readonly SensorGeometry _geometry;
-        private ulong _seed;
-        private int _dx;
-        private int _dy;
+        private ShiftMap _map;
 
         public Stage(int max, SensorGeometry geometry, ulong seed)
         {
             _max = max;
-            _geometry = geometry;
+            _map = new ShiftMap { Width = (uint)geometry.Width, Height = (uint)geometry.Height };
             Reset(seed);
         }
 
-        public void Reset() => Reset(_seed);
+        public override void Process(EventBatch input, EventBatch output) => EventLoop.Run(input, output, ref _map);
 
-        public void Reset(ulong seed)
+        protected override void OnReset()
         {
-            _seed = seed;
-            var random = new TransformRandom(seed);
-            _dx = (int)random.NextInclusive(-_max, _max);
-            _dy = (int)random.NextInclusive(-_max, _max);
+            _map.Dx = (int)Random.NextInclusive(-_max, _max);
+            _map.Dy = (int)Random.NextInclusive(-_max, _max);
         }
+    }
+}
 
-        public SensorGeometry OutputGeometry(SensorGeometry input) => input;
+/// <summary>A translation by (Dx, Dy) (negative: a crop's corner moved to the origin); events leaving [0, Width) x [0, Height) are dropped.</summary>
+internal struct ShiftMap : IEventMap
+{
+    public int Dx;
+    public int Dy;
+    public uint Width;
+    public uint Height;
 
-        public void Process(EventBatch input, EventBatch output)
-        {
-            ArgumentNullException.ThrowIfNull(input);
-            ArgumentNullException.ThrowIfNull(output);
-            int n = input.Count;
-            long[] ti = input.T, to = output.T;
-            ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
-            byte[] pi = input.P, po = output.P;
-            uint w = (uint)_geometry.Width, h = (uint)_geometry.Height;
-            int dx = _dx, dy = _dy;
-            int kept = 0;
-            for (int i = 0; i < n; i++)
-            {
-                int x = xi[i] + dx, y = yi[i] + dy;
-                to[kept] = ti[i];
-                xo[kept] = (ushort)x;
-                yo[kept] = (ushort)y;
-                po[kept] = pi[i];
-                kept += ((uint)x < w) & ((uint)y < h) ? 1 : 0;
-            }
-
-            output.SetCount(kept);
-        }
+    public readonly bool Map(ref long t, ref ushort x, ref ushort y, ref byte p)
+    {
+        int nx = x + Dx, ny = y + Dy;
+        x = (ushort)nx;
+        y = (ushort)ny;
+        return ((uint)nx < Width) & ((uint)ny < Height);
     }
 }

@@ -66,64 +66,55 @@ public sealed class SpatialJitter : EventTransform
         : SigmaXY != 0 ? TransformText.Of(Name, VarX, VarY, SigmaXY)
         : TransformText.Of(Name, VarX, VarY == 1 && VarX == 1 ? null : VarY);
 
-    private sealed class Stage : IEventStage
+    private sealed class Stage : SeededStage
     {
-        private readonly bool _clip;
-        private readonly int _maxX;
-        private readonly int _maxY;
-        private readonly double _l00;
-        private readonly double _l10;
-        private readonly double _l11;
-        private TransformRandom _random;
-        private ulong _seed;
+        private readonly JitterMap _shape;
 
         public Stage(SpatialJitter transform, SensorGeometry geometry, ulong seed)
         {
-            _clip = transform.ClipOutliers;
-            _maxX = geometry.IsKnown ? geometry.Width - 1 : ushort.MaxValue;
-            _maxY = geometry.IsKnown ? geometry.Height - 1 : ushort.MaxValue;
-
             // Cholesky factor of the covariance: (dx, dy) = L (z0, z1)
-            _l00 = Math.Sqrt(transform.VarX);
-            _l10 = _l00 > 0 ? transform.SigmaXY / _l00 : 0;
-            _l11 = Math.Sqrt(Math.Max(0, transform.VarY - (_l10 * _l10)));
+            double l00 = Math.Sqrt(transform.VarX);
+            double l10 = l00 > 0 ? transform.SigmaXY / l00 : 0;
+            _shape = new JitterMap
+            {
+                Clip = transform.ClipOutliers,
+                MaxX = geometry.IsKnown ? geometry.Width - 1 : ushort.MaxValue,
+                MaxY = geometry.IsKnown ? geometry.Height - 1 : ushort.MaxValue,
+                L00 = l00,
+                L10 = l10,
+                L11 = Math.Sqrt(Math.Max(0, transform.VarY - (l10 * l10))),
+            };
             Reset(seed);
         }
 
-        public void Reset() => Reset(_seed);
-
-        public void Reset(ulong seed)
+        public override void Process(EventBatch input, EventBatch output)
         {
-            _seed = seed;
-            _random = new TransformRandom(seed);
+            JitterMap map = _shape;
+            map.Random = Random;
+            EventLoop.Run(input, output, ref map);
+            Random = map.Random;
         }
 
-        public SensorGeometry OutputGeometry(SensorGeometry input) => input;
-
-        public void Process(EventBatch input, EventBatch output)
+        private struct JitterMap : IEventMap
         {
-            ArgumentNullException.ThrowIfNull(input);
-            ArgumentNullException.ThrowIfNull(output);
-            int n = input.Count;
-            long[] ti = input.T, to = output.T;
-            ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
-            byte[] pi = input.P, po = output.P;
-            int maxX = _maxX, maxY = _maxY;
-            int kept = 0;
-            for (int i = 0; i < n; i++)
-            {
-                double z0 = _random.NextGaussian(), z1 = _random.NextGaussian();
-                int x = (int)(xi[i] + (_l00 * z0));
-                int y = (int)(yi[i] + (_l10 * z0) + (_l11 * z1));
-                bool inside = (uint)x <= (uint)maxX && (uint)y <= (uint)maxY;
-                to[kept] = ti[i];
-                xo[kept] = (ushort)Math.Clamp(x, 0, maxX);
-                yo[kept] = (ushort)Math.Clamp(y, 0, maxY);
-                po[kept] = pi[i];
-                kept += inside || !_clip ? 1 : 0;
-            }
+            public TransformRandom Random;
+            public bool Clip;
+            public int MaxX;
+            public int MaxY;
+            public double L00;
+            public double L10;
+            public double L11;
 
-            output.SetCount(kept);
+            public bool Map(ref long t, ref ushort x, ref ushort y, ref byte p)
+            {
+                double z0 = Random.NextGaussian(), z1 = Random.NextGaussian();
+                int nx = (int)(x + (L00 * z0));
+                int ny = (int)(y + (L10 * z0) + (L11 * z1));
+                bool inside = (uint)nx <= (uint)MaxX && (uint)ny <= (uint)MaxY;
+                x = (ushort)Math.Clamp(nx, 0, MaxX);
+                y = (ushort)Math.Clamp(ny, 0, MaxY);
+                return inside || !Clip;
+            }
         }
     }
 }

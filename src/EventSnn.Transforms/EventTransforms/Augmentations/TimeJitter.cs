@@ -49,11 +49,9 @@ public sealed class TimeJitter : EventTransform
         SortTimestamps ? TransformText.Of(Name, Std, ClipNegative, true)
         : TransformText.Of(Name, Std, ClipNegative ? null : false);
 
-    private sealed class Stage : IEventStage
+    private sealed class Stage : SeededStage
     {
         private readonly TimeJitter _transform;
-        private TransformRandom _random;
-        private ulong _seed;
 
         public Stage(TimeJitter transform, ulong seed)
         {
@@ -61,41 +59,27 @@ public sealed class TimeJitter : EventTransform
             Reset(seed);
         }
 
-        public void Reset() => Reset(_seed);
-
-        public void Reset(ulong seed)
+        public override void Process(EventBatch input, EventBatch output)
         {
-            _seed = seed;
-            _random = new TransformRandom(seed);
-        }
-
-        public SensorGeometry OutputGeometry(SensorGeometry input) => input;
-
-        public void Process(EventBatch input, EventBatch output)
-        {
-            ArgumentNullException.ThrowIfNull(input);
-            ArgumentNullException.ThrowIfNull(output);
-            int n = input.Count;
-            long[] ti = input.T, to = output.T;
-            ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
-            byte[] pi = input.P, po = output.P;
-            double std = _transform.Std;
-            bool clip = _transform.ClipNegative;
-            int kept = 0;
-            for (int i = 0; i < n; i++)
-            {
-                long t = (long)(ti[i] + (std * _random.NextGaussian()));
-                to[kept] = t;
-                xo[kept] = xi[i];
-                yo[kept] = yi[i];
-                po[kept] = pi[i];
-                kept += clip && t < 0 ? 0 : 1;
-            }
-
-            output.SetCount(kept);
+            var map = new JitterMap { Random = Random, Std = _transform.Std, Clip = _transform.ClipNegative };
+            EventLoop.Run(input, output, ref map);
+            Random = map.Random;
             if (_transform.SortTimestamps)
             {
                 EventSorting.SortByTime(output);
+            }
+        }
+
+        private struct JitterMap : IEventMap
+        {
+            public TransformRandom Random;
+            public double Std;
+            public bool Clip;
+
+            public bool Map(ref long t, ref ushort x, ref ushort y, ref byte p)
+            {
+                t = (long)(t + (Std * Random.NextGaussian()));
+                return !(Clip && t < 0);
             }
         }
     }

@@ -46,12 +46,10 @@ public sealed class TimeSkew : EventTransform
         }
     }
 
-    private sealed class Stage : IEventStage
+    private sealed class Stage : SeededStage
     {
         private readonly TimeSkew _transform;
-        private ulong _seed;
-        private double _coefficient;
-        private double _offset;
+        private SkewMap _map;
 
         public Stage(TimeSkew transform, ulong seed)
         {
@@ -59,34 +57,24 @@ public sealed class TimeSkew : EventTransform
             Reset(seed);
         }
 
-        public void Reset() => Reset(_seed);
+        public override void Process(EventBatch input, EventBatch output) => EventLoop.Run(input, output, ref _map);
 
-        public void Reset(ulong seed)
+        protected override void OnReset()
         {
-            _seed = seed;
-            var random = new TransformRandom(seed);
-            _coefficient = _transform.Coefficient.Draw(ref random);
-            _offset = _transform.Offset.Draw(ref random);
+            _map.Coefficient = _transform.Coefficient.Draw(ref Random);
+            _map.Offset = _transform.Offset.Draw(ref Random);
         }
 
-        public SensorGeometry OutputGeometry(SensorGeometry input) => input;
-
-        public void Process(EventBatch input, EventBatch output)
+        private struct SkewMap : IEventMap
         {
-            ArgumentNullException.ThrowIfNull(input);
-            ArgumentNullException.ThrowIfNull(output);
-            int n = input.Count;
-            long[] ti = input.T, to = output.T;
-            double c = _coefficient, o = _offset;
-            for (int i = 0; i < n; i++)
-            {
-                to[i] = (long)((ti[i] * c) + o);
-            }
+            public double Coefficient;
+            public double Offset;
 
-            Array.Copy(input.X, output.X, n);
-            Array.Copy(input.Y, output.Y, n);
-            Array.Copy(input.P, output.P, n);
-            output.SetCount(n);
+            public readonly bool Map(ref long t, ref ushort x, ref ushort y, ref byte p)
+            {
+                t = (long)((t * Coefficient) + Offset);
+                return true;
+            }
         }
     }
 }

@@ -39,14 +39,12 @@ public sealed class UniformNoise : EventTransform
     /// <inheritdoc />
     public override string ToString() => TransformText.Of(Name, N);
 
-    private sealed class Stage : IEventStage, IDisposable
+    private sealed class Stage : SeededStage, IDisposable
     {
         private readonly UniformNoise _transform;
         private readonly SensorGeometry _geometry;
         private readonly int _most;
         private EventBatch? _noise;
-        private TransformRandom _random;
-        private ulong _seed;
         private int _n;
 
         public Stage(UniformNoise transform, SensorGeometry geometry, ulong seed)
@@ -57,20 +55,11 @@ public sealed class UniformNoise : EventTransform
             Reset(seed);
         }
 
-        public void Reset() => Reset(_seed);
+        public override int MaxOutputCount(int inputCount) => (int)Math.Min((long)inputCount + _most, int.MaxValue);
 
-        public void Reset(ulong seed)
-        {
-            _seed = seed;
-            _random = new TransformRandom(seed);
-            _n = (int)_transform.N.Draw(ref _random);
-        }
+        protected override void OnReset() => _n = (int)_transform.N.Draw(ref Random);
 
-        public SensorGeometry OutputGeometry(SensorGeometry input) => input;
-
-        public int MaxOutputCount(int inputCount) => (int)Math.Min((long)inputCount + _most, int.MaxValue);
-
-        public void Process(EventBatch input, EventBatch output)
+        public override void Process(EventBatch input, EventBatch output)
         {
             ArgumentNullException.ThrowIfNull(input);
             ArgumentNullException.ThrowIfNull(output);
@@ -110,10 +99,10 @@ public sealed class UniformNoise : EventTransform
             int w = _geometry.Width, h = _geometry.Height;
             for (int k = 0; k < m; k++)
             {
-                nt[k] = (long)(tMin + (_random.NextDouble() * span));
-                nx[k] = (ushort)(int)(_random.NextDouble() * w);
-                ny[k] = (ushort)(int)(_random.NextDouble() * h);
-                np[k] = (byte)(int)(_random.NextDouble() * 2);
+                nt[k] = (long)(tMin + (Random.NextDouble() * span));
+                nx[k] = (ushort)(int)(Random.NextDouble() * w);
+                ny[k] = (ushort)(int)(Random.NextDouble() * h);
+                np[k] = (byte)(int)(Random.NextDouble() * 2);
             }
 
             noise.SetCount(m);

@@ -58,27 +58,9 @@ public sealed class CropStage : IEventStage
     /// <inheritdoc />
     public void Process(EventBatch input, EventBatch output)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(output);
-        int n = input.Count;
-        long[] ti = input.T, to = output.T;
-        ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
-        byte[] pi = input.P, po = output.P;
-        int x0 = X0, y0 = Y0;
-        uint w = (uint)Width, h = (uint)Height;
-        int kept = 0;
-        for (int i = 0; i < n; i++)
-        {
-            uint x = (uint)(xi[i] - x0), y = (uint)(yi[i] - y0);
-            to[kept] = ti[i];
-            xo[kept] = (ushort)x;
-            yo[kept] = (ushort)y;
-            po[kept] = pi[i];
-            kept += (x < w) & (y < h) ? 1 : 0;
-        }
-
-        output.SetCount(kept);
-        Dropped += n - kept;
+        var map = new ShiftMap { Dx = -X0, Dy = -Y0, Width = (uint)Width, Height = (uint)Height };
+        int kept = EventLoop.Run(input, output, ref map);
+        Dropped += input.Count - kept;
     }
 
     /// <summary>Moves the box (random crops draw their offsets per sample).</summary>
@@ -210,11 +192,10 @@ public sealed class RandomCrop : EventTransform
     /// <inheritdoc />
     public override string ToString() => TransformText.Of(Name, new SensorGeometry(Width, Height));
 
-    private sealed class Stage : IEventStage
+    private sealed class Stage : SeededStage
     {
         private readonly SensorGeometry _geometry;
         private readonly CropStage _crop;
-        private ulong _seed;
 
         public Stage(SensorGeometry geometry, CropStage crop, ulong seed)
         {
@@ -223,19 +204,15 @@ public sealed class RandomCrop : EventTransform
             Reset(seed);
         }
 
-        public void Process(EventBatch input, EventBatch output) => _crop.Process(input, output);
+        public override void Process(EventBatch input, EventBatch output) => _crop.Process(input, output);
 
-        public void Reset() => Reset(_seed);
+        public override SensorGeometry OutputGeometry(SensorGeometry input) => _crop.OutputGeometry(input);
 
-        public void Reset(ulong seed)
+        protected override void OnReset()
         {
-            _seed = seed;
-            var rng = new TransformRandom(seed);
-            int x0 = (int)(rng.NextDouble() * (_geometry.Width - _crop.Width));
-            int y0 = (int)(rng.NextDouble() * (_geometry.Height - _crop.Height));
+            int x0 = (int)(Random.NextDouble() * (_geometry.Width - _crop.Width));
+            int y0 = (int)(Random.NextDouble() * (_geometry.Height - _crop.Height));
             _crop.MoveTo(x0, y0);
         }
-
-        public SensorGeometry OutputGeometry(SensorGeometry input) => _crop.OutputGeometry(input);
     }
 }

@@ -38,32 +38,22 @@ public sealed class CropTime : EventTransform
 
     private sealed class Stage(long min, long max) : IEventStage
     {
+        private TimeRangeMap _map = new() { Min = min, Max = max };
+
         public void Reset()
         {
         }
 
         public SensorGeometry OutputGeometry(SensorGeometry input) => input;
 
-        public void Process(EventBatch input, EventBatch output)
-        {
-            ArgumentNullException.ThrowIfNull(input);
-            ArgumentNullException.ThrowIfNull(output);
-            int n = input.Count;
-            long[] ti = input.T, to = output.T;
-            ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
-            byte[] pi = input.P, po = output.P;
-            int kept = 0;
-            for (int i = 0; i < n; i++)
-            {
-                long t = ti[i];
-                to[kept] = t;
-                xo[kept] = xi[i];
-                yo[kept] = yi[i];
-                po[kept] = pi[i];
-                kept += t >= min && t <= max ? 1 : 0;
-            }
+        public void Process(EventBatch input, EventBatch output) => EventLoop.Run(input, output, ref _map);
 
-            output.SetCount(kept);
+        private struct TimeRangeMap : IEventMap
+        {
+            public long Min;
+            public long Max;
+
+            public readonly bool Map(ref long t, ref ushort x, ref ushort y, ref byte p) => t >= Min && t <= Max;
         }
     }
 }

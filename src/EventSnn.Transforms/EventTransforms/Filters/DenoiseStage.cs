@@ -106,14 +106,7 @@ public sealed class DenoiseStage : IEventStage
     [SkipLocalsInit]
     public void Process(EventBatch input, EventBatch output)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(output);
-        int n = input.Count;
-        if (output.Capacity < n)
-        {
-            throw new ArgumentException("output batch too small", nameof(output));
-        }
-
+        int n = EventLoop.CheckRoom(input, output);
         long[] ti = input.T, to = output.T;
         ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
         byte[] pi = input.P, po = output.P;

@@ -58,8 +58,7 @@ public sealed class FlipStage : IEventStage
     public void Reset(ulong seed)
     {
         _seed = seed;
-        var rng = new TransformRandom(seed);
-        Flipping = _p >= 1 || rng.NextDouble() < _p;
+        Flipping = TransformRandom.Coin(seed, _p);
     }
 
     /// <inheritdoc />
@@ -68,79 +67,82 @@ public sealed class FlipStage : IEventStage
     /// <inheritdoc />
     public void Process(EventBatch input, EventBatch output)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(output);
-        int n = input.Count;
-        long[] ti = input.T, to = output.T;
-        ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
-        byte[] pi = input.P, po = output.P;
         int w = Geometry.Width, h = Geometry.Height;
         bool lr = LeftRight && Flipping, ud = UpDown && Flipping;
-        int xm = lr ? w - 1 : 0, ym = ud ? h - 1 : 0;
-        int xs = lr ? -1 : 1, ys = ud ? -1 : 1;
-        int kept = 0;
-        for (int i = 0; i < n; i++)
+        var map = new FlipMap
         {
-            int x = xi[i], y = yi[i];
-            to[kept] = ti[i];
-            xo[kept] = (ushort)(xm + (xs * x));
-            yo[kept] = (ushort)(ym + (ys * y));
-            po[kept] = pi[i];
-            kept += ((uint)x < (uint)w) & ((uint)y < (uint)h) ? 1 : 0;
-        }
-
-        output.SetCount(kept);
+            Width = (uint)w,
+            Height = (uint)h,
+            XBase = lr ? w - 1 : 0,
+            YBase = ud ? h - 1 : 0,
+            XSign = lr ? -1 : 1,
+            YSign = ud ? -1 : 1,
+        };
+        EventLoop.Run(input, output, ref map);
     }
+
+    /// <summary>x' = XBase + XSign x, y' likewise; events off the sensor are dropped.</summary>
+    private struct FlipMap : IEventMap
+    {
+        public uint Width;
+        public uint Height;
+        public int XBase;
+        public int YBase;
+        public int XSign;
+        public int YSign;
+
+        public readonly bool Map(ref long t, ref ushort x, ref ushort y, ref byte p)
+        {
+            int ox = x, oy = y;
+            x = (ushort)(XBase + (XSign * ox));
+            y = (ushort)(YBase + (YSign * oy));
+            return ((uint)ox < Width) & ((uint)oy < Height);
+        }
+    }
+}
+
+/// <summary>The flips of a whole sample with a probability (<see cref="RandomFlipLR"/>, <see cref="RandomFlipUD"/>; see <see cref="FlipStage"/>). Needs the sensor size.</summary>
+public abstract class RandomFlip : EventTransform
+{
+    private readonly bool _leftRight;
+
+    private protected RandomFlip(double p, bool leftRight)
+    {
+        P = TransformText.Probability(p);
+        _leftRight = leftRight;
+    }
+
+    /// <summary>Probability of flipping a sample.</summary>
+    public double P { get; }
+
+    /// <inheritdoc />
+    public override bool IsRandom => P is > 0 and < 1;
+
+    /// <inheritdoc />
+    public override IEventStage Start(SensorGeometry geometry, ulong seed = 0) => new FlipStage(Require(geometry), _leftRight, !_leftRight, P, seed);
+
+    /// <inheritdoc />
+    public override string ToString() => TransformText.Of(Name, P == 1 ? null : P);
 }
 
 /// <summary>
 /// Tonic's <c>RandomFlipLR(p)</c>: mirrors a sample left-right (<c>x' = W - 1 - x</c>) with
-/// probability <see cref="P"/> (1: always). Text form "flip-lr" (always) or "flip-lr:&lt;p&gt;"; also
-/// "random-flip-lr[:&lt;p&gt;]" with Tonic's default p = 0.5. Needs the sensor size.
+/// probability <see cref="RandomFlip.P"/> (1: always). Text form "flip-lr" (always) or "flip-lr:&lt;p&gt;"; also
+/// "random-flip-lr[:&lt;p&gt;]" with Tonic's default p = 0.5.
 /// </summary>
-public sealed class RandomFlipLR : EventTransform
+public sealed class RandomFlipLR(double p = 0.5) : RandomFlip(p, leftRight: true)
 {
-    /// <summary>Creates the transform.</summary>
-    public RandomFlipLR(double p = 0.5) => P = TransformText.Probability(p);
-
-    /// <summary>Probability of flipping a sample.</summary>
-    public double P { get; }
-
     /// <inheritdoc />
     public override string Name => "flip-lr";
-
-    /// <inheritdoc />
-    public override bool IsRandom => P is > 0 and < 1;
-
-    /// <inheritdoc />
-    public override IEventStage Start(SensorGeometry geometry, ulong seed = 0) => new FlipStage(Require(geometry), leftRight: true, upDown: false, P, seed);
-
-    /// <inheritdoc />
-    public override string ToString() => TransformText.Of(Name, P == 1 ? null : P);
 }
 
 /// <summary>
 /// Tonic's <c>RandomFlipUD(p)</c>: mirrors a sample up-down (<c>y' = H - 1 - y</c>) with
-/// probability <see cref="P"/> (1: always). Text form "flip-ud" (always) or "flip-ud:&lt;p&gt;"; also
-/// "random-flip-ud[:&lt;p&gt;]" with Tonic's default p = 0.5. Needs the sensor size.
+/// probability <see cref="RandomFlip.P"/> (1: always). Text form "flip-ud" (always) or "flip-ud:&lt;p&gt;"; also
+/// "random-flip-ud[:&lt;p&gt;]" with Tonic's default p = 0.5.
 /// </summary>
-public sealed class RandomFlipUD : EventTransform
+public sealed class RandomFlipUD(double p = 0.5) : RandomFlip(p, leftRight: false)
 {
-    /// <summary>Creates the transform.</summary>
-    public RandomFlipUD(double p = 0.5) => P = TransformText.Probability(p);
-
-    /// <summary>Probability of flipping a sample.</summary>
-    public double P { get; }
-
     /// <inheritdoc />
     public override string Name => "flip-ud";
-
-    /// <inheritdoc />
-    public override bool IsRandom => P is > 0 and < 1;
-
-    /// <inheritdoc />
-    public override IEventStage Start(SensorGeometry geometry, ulong seed = 0) => new FlipStage(Require(geometry), leftRight: false, upDown: true, P, seed);
-
-    /// <inheritdoc />
-    public override string ToString() => TransformText.Of(Name, P == 1 ? null : P);
 }

@@ -131,99 +131,49 @@ public sealed class HotPixelMaskStage : IEventStage
     public void Process(EventBatch input, EventBatch output)
     {
         ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(output);
-        int n = input.Count;
-        if (output.Capacity < n)
-        {
-            throw new ArgumentException("output batch too small", nameof(output));
-        }
-
         if (_perBatch)
         {
             ProcessPerBatch(input, output);
             return;
         }
 
-        long[] ti = input.T, to = output.T;
-        ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
-        byte[] pi = input.P, po = output.P;
-        bool[] mask = _mask;
-        uint width = (uint)Geometry.Width, height = (uint)Geometry.Height;
-        int kept = 0;
-        for (int i = 0; i < n; i++)
-        {
-            uint x = xi[i], y = yi[i];
-            if (x >= width || y >= height)
-            {
-                continue;
-            }
-
-            int idx = (int)(y * width) + (int)x;
-            if (_calibrating)
-            {
-                Calibrate(ti[i], idx);
-            }
-
-            to[kept] = ti[i];
-            xo[kept] = (ushort)x;
-            yo[kept] = (ushort)y;
-            po[kept] = pi[i];
-            kept += mask[idx] ? 0 : 1;
-        }
-
-        output.SetCount(kept);
-        Dropped += n - kept;
+        var map = new MaskMap { Stage = this, Width = (uint)Geometry.Width, Height = (uint)Geometry.Height };
+        int kept = EventLoop.Run(input, output, ref map);
+        Dropped += input.Count - kept;
     }
 
     /// <summary>Tonic's identify_hot_pixel + drop_pixel over one batch: count, drop the pixels above the rate, clear the counts touched.</summary>
     private void ProcessPerBatch(EventBatch input, EventBatch output)
     {
         int n = input.Count;
-        long[] ti = input.T, to = output.T;
-        ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
-        byte[] pi = input.P, po = output.P;
+        ReadOnlySpan<long> t = input.Timestamps;
+        ReadOnlySpan<ushort> xs = input.Xs, ys = input.Ys;
         int[] counts = _counts!;
         uint width = (uint)Geometry.Width, height = (uint)Geometry.Height;
         for (int i = 0; i < n; i++)
         {
-            uint x = xi[i], y = yi[i];
+            uint x = xs[i], y = ys[i];
             if (x < width && y < height)
             {
                 counts[(int)(y * width) + (int)x]++;
             }
         }
 
-        double limit = n == 0 ? 0 : _frequencyHz * (ti[n - 1] - ti[0]) * 1e-6;
-        int kept = 0;
-        for (int i = 0; i < n; i++)
-        {
-            uint x = xi[i], y = yi[i];
-            if (x >= width || y >= height)
-            {
-                continue;
-            }
-
-            to[kept] = ti[i];
-            xo[kept] = (ushort)x;
-            yo[kept] = (ushort)y;
-            po[kept] = pi[i];
-            kept += counts[(int)(y * width) + (int)x] > limit ? 0 : 1;
-        }
-
+        var map = new RateMap { Counts = counts, Width = width, Height = height, Limit = n == 0 ? 0 : _frequencyHz * (t[n - 1] - t[0]) * 1e-6 };
+        int kept = EventLoop.Run(input, output, ref map);
         int hot = 0;
         for (int i = 0; i < n; i++)
         {
-            uint x = xi[i], y = yi[i];
+            uint x = xs[i], y = ys[i];
             if (x < width && y < height)
             {
                 ref int c = ref counts[(int)(y * width) + (int)x];
-                hot += c > limit ? 1 : 0;
+                hot += c > map.Limit ? 1 : 0;
                 c = 0;
             }
         }
 
         MaskedPixels = hot;
-        output.SetCount(kept);
         Dropped += n - kept;
     }
 
@@ -256,6 +206,42 @@ public sealed class HotPixelMaskStage : IEventStage
 
     private static SensorGeometry Check(SensorGeometry geometry) =>
         geometry.IsKnown ? geometry : throw new ArgumentException("sensor geometry must be known", nameof(geometry));
+
+    /// <summary>Drops events off the sensor and of masked pixels; counts events while calibrating.</summary>
+    private struct MaskMap : IEventMap
+    {
+        public HotPixelMaskStage Stage;
+        public uint Width;
+        public uint Height;
+
+        public readonly bool Map(ref long t, ref ushort x, ref ushort y, ref byte p)
+        {
+            if (x >= Width || y >= Height)
+            {
+                return false;
+            }
+
+            int idx = (int)((y * Width) + x);
+            if (Stage._calibrating)
+            {
+                Stage.Calibrate(t, idx);
+            }
+
+            return !Stage._mask[idx];
+        }
+    }
+
+    /// <summary>Drops events off the sensor and of the pixels whose count in the batch is above the limit.</summary>
+    private struct RateMap : IEventMap
+    {
+        public int[] Counts;
+        public uint Width;
+        public uint Height;
+        public double Limit;
+
+        public readonly bool Map(ref long t, ref ushort x, ref ushort y, ref byte p) =>
+            x < Width && y < Height && Counts[(int)((y * Width) + x)] <= Limit;
+    }
 }
 
 /// <summary>

@@ -58,8 +58,7 @@ public sealed class PolarityStage : IEventStage
     public void Reset(ulong seed)
     {
         _seed = seed;
-        var rng = new TransformRandom(seed);
-        _flipping = _p >= 1 || rng.NextDouble() < _p;
+        _flipping = TransformRandom.Coin(seed, _p);
     }
 
     /// <inheritdoc />

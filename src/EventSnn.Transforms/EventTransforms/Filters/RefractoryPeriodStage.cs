@@ -49,45 +49,34 @@ public sealed class RefractoryPeriodStage : IEventStage
     /// <inheritdoc />
     public void Process(EventBatch input, EventBatch output)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(output);
-        int n = input.Count;
-        if (output.Capacity < n)
-        {
-            throw new ArgumentException("output batch too small", nameof(output));
-        }
+        var map = new RefractoryMap { Memory = _memory, Width = (uint)Geometry.Width, Height = (uint)Geometry.Height, Period = RefractoryPeriodUs };
+        int kept = EventLoop.Run(input, output, ref map);
+        OutOfBounds += map.Outside;
+        Dropped += input.Count - kept - map.Outside;
+    }
 
-        long[] ti = input.T, to = output.T;
-        ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
-        byte[] pi = input.P, po = output.P;
-        long[] mem = _memory;
-        uint width = (uint)Geometry.Width, height = (uint)Geometry.Height;
-        long period = RefractoryPeriodUs;
-        int kept = 0;
-        long outside = 0;
-        for (int i = 0; i < n; i++)
+    /// <summary>Keeps an event when more than the period passed since its pixel's previous event; every event updates the memory.</summary>
+    private struct RefractoryMap : IEventMap
+    {
+        public long[] Memory;
+        public uint Width;
+        public uint Height;
+        public long Period;
+        public long Outside;
+
+        public bool Map(ref long t, ref ushort x, ref ushort y, ref byte p)
         {
-            uint x = xi[i], y = yi[i];
-            if (x >= width || y >= height)
+            if (x >= Width || y >= Height)
             {
-                outside++;
-                continue;
+                Outside++;
+                return false;
             }
 
-            long t = ti[i];
-            int idx = (int)(y * width) + (int)x;
-            bool keep = t - mem[idx] > period;
-            mem[idx] = t;
-            to[kept] = t;
-            xo[kept] = (ushort)x;
-            yo[kept] = (ushort)y;
-            po[kept] = pi[i];
-            kept += keep ? 1 : 0;
+            ref long last = ref Memory[(int)((y * Width) + x)];
+            bool keep = t - last > Period;
+            last = t;
+            return keep;
         }
-
-        output.SetCount(kept);
-        OutOfBounds += outside;
-        Dropped += n - kept - outside;
     }
 }
 

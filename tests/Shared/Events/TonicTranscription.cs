@@ -1,14 +1,14 @@
 using EventSnn.Events;
 
-namespace EventSnn.Transforms.Tests;
+namespace EventSnn.Testing;
 
 /// <summary>
-/// Straight transcriptions of Tonic's functional code (tonic/slicers.py, tonic/functional/to_frame.py,
+/// Straight transcriptions of Tonic's slicers and functional code (tonic/slicers.py, tonic/functional/to_frame.py,
 /// to_voxel_grid.py, to_timesurface.py, to_averaged_timesurface.py), written as plainly as the
 /// Python reads (linear searches, lists, one event at a time), as the reference the
 /// representations must match on the same small event arrays.
 /// </summary>
-internal static class TonicTranscription
+public static class TonicTranscription
 {
     public static int SearchSorted(long[] t, double value)
     {
