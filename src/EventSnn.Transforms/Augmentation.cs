@@ -1,161 +1,103 @@
-using System.Globalization;
-using System.Text;
+using EventSnn.Events;
 
 namespace EventSnn.Transforms;
 
 /// <summary>
-/// Training-time augmentation of a DVS sample's events, drawn afresh for every sample and epoch
-/// (each a pure function of the events and a seed): a random translation of the whole sample
-/// (<see cref="Shift"/> pixels at most in x and y; events moved off the sensor are dropped),
-/// Tonic's DropEvent (each event dropped with probability <see cref="DropEvent"/>), and a polarity
-/// flip of the whole sample with probability <see cref="FlipPolarity"/> (a bright actor on a dark
-/// background turned into a dark one). Text form: "shift:16,drop-event:0.1,flip-polarity:0.5".
+/// Training-time augmentation of a DVS sample's events, drawn afresh for every sample and epoch:
+/// any composition of event transforms in their text form (<see cref="TransformSpec"/>), e.g.
+/// "shift:16,drop-event:0.1,flip-polarity:0.5" or "drop-event:0.1,time-jitter:1000,
+/// spatial-jitter:1,uniform-noise:500,random-flip-lr". Each sample is one batch through a stage
+/// re-seeded per sample (<see cref="Augmenter"/>), so Tonic's per-sample semantics hold
+/// (a flip's coin per sample, DropEvent's count per sample). "none" or an empty text is
+/// <see cref="None"/>. Equal when their text forms are.
 /// </summary>
-public sealed record Augmentation
+public sealed class Augmentation : IEquatable<Augmentation>
 {
-    /// <summary>Largest translation in pixels (uniform in [−Shift, Shift] per axis and sample).</summary>
-    public int Shift { get; init; }
+    private readonly string _text;
 
-    /// <summary>Probability of dropping each event.</summary>
-    public double DropEvent { get; init; }
-
-    /// <summary>Probability of flipping the polarity of a whole sample.</summary>
-    public double FlipPolarity { get; init; }
+    private Augmentation(EventTransform transform)
+    {
+        Transform = transform;
+        _text = transform.ToString();
+    }
 
     /// <summary>No augmentation.</summary>
-    public static Augmentation None { get; } = new();
+    public static Augmentation None { get; } = new(Compose.None);
+
+    /// <summary>The transform applied to every sample.</summary>
+    public EventTransform Transform { get; }
 
     /// <summary>True when nothing is changed.</summary>
-    public bool IsNone => Shift == 0 && DropEvent == 0 && FlipPolarity == 0;
+    public bool IsNone => Transform is Compose { Transforms.Count: 0 };
 
-    /// <summary>Parses the text form; an empty text or "none" is <see cref="None"/>. Errors name the item.</summary>
+    /// <summary>Parses the text form; an empty text or "none" is <see cref="None"/>. Errors (<see cref="TransformException"/>) name the item and parameter.</summary>
     public static Augmentation Parse(string? text)
     {
-        var a = new Augmentation();
-        if (string.IsNullOrWhiteSpace(text) || text.Trim() == "none")
-        {
-            return a;
-        }
+        EventTransform t = TransformSpec.Parse(text);
+        return t is Compose { Transforms.Count: 0 } ? None : new Augmentation(t);
+    }
 
-        foreach (string raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            int colon = raw.IndexOf(':', StringComparison.Ordinal);
-            string name = colon < 0 ? raw : raw[..colon];
-            string value = colon < 0 ? string.Empty : raw[(colon + 1)..];
-            a = name switch
-            {
-                "shift" => a with { Shift = (int)Number(raw, value, 0, 4096, integer: true) },
-                "drop-event" => a with { DropEvent = Number(raw, value, 0, 0.99, integer: false) },
-                "flip-polarity" => a with { FlipPolarity = Number(raw, value, 0, 1, integer: false) },
-                _ => throw new PreprocessingException("augment", $"'{raw}' is not shift:<pixels>, drop-event:<p> or flip-polarity:<p>"),
-            };
-        }
-
-        return a;
+    /// <summary>The augmentation applying <paramref name="transform"/>.</summary>
+    public static Augmentation From(EventTransform transform)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        return transform is Compose { Transforms.Count: 0 } ? None : new Augmentation(transform);
     }
 
     /// <inheritdoc/>
-    public override string ToString()
-    {
-        if (IsNone)
-        {
-            return "none";
-        }
+    public override string ToString() => _text;
 
-        var sb = new StringBuilder();
-        Append(sb, Shift != 0, string.Create(CultureInfo.InvariantCulture, $"shift:{Shift}"));
-        Append(sb, DropEvent != 0, string.Create(CultureInfo.InvariantCulture, $"drop-event:{DropEvent:G6}"));
-        Append(sb, FlipPolarity != 0, string.Create(CultureInfo.InvariantCulture, $"flip-polarity:{FlipPolarity:G6}"));
-        return sb.ToString();
-    }
+    /// <inheritdoc/>
+    public bool Equals(Augmentation? other) => other is not null && other._text == _text;
 
-    private static void Append(StringBuilder sb, bool present, string item)
-    {
-        if (present)
-        {
-            sb.Append(sb.Length == 0 ? string.Empty : ",").Append(item);
-        }
-    }
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as Augmentation);
 
-    private static double Number(string item, string text, double min, double max, bool integer)
-    {
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v >= min && v <= max) || (integer && v != Math.Floor(v)))
-        {
-            throw new PreprocessingException("augment", string.Create(CultureInfo.InvariantCulture, $"'{item}': the value must be {(integer ? "an integer" : "a number")} in {min}..{max}"));
-        }
-
-        return v;
-    }
+    /// <inheritdoc/>
+    public override int GetHashCode() => _text.GetHashCode(StringComparison.Ordinal);
 }
 
 /// <summary>
-/// Applies an <see cref="Augmentation"/> to one sample's events in place (struct-of-arrays spans)
-/// for a seed: the same events and seed always give the same result. Kept events
-/// stay in order; the new count is returned. Allocates nothing.
+/// Applies an <see cref="Augmentation"/> to samples of one sensor: one stage kept for all
+/// samples, re-seeded for each (<see cref="Apply"/>), so the same events and seed always give the
+/// same result and nothing is allocated per sample once the scratch batches have grown.
 /// </summary>
-public static class Augmenter
+public sealed class Augmenter
 {
-    /// <summary>Augments the first events of the spans; returns how many remain.</summary>
-    public static int Apply(Augmentation augmentation, int width, int height, Span<long> t, Span<ushort> x, Span<ushort> y, Span<byte> polarity, ulong seed)
+    private readonly IEventStage _stage;
+
+    /// <summary>Creates the augmenter for samples of a sensor of <paramref name="geometry"/>.</summary>
+    public Augmenter(Augmentation augmentation, SensorGeometry geometry)
     {
         ArgumentNullException.ThrowIfNull(augmentation);
-        int n = t.Length;
-        if (x.Length < n || y.Length < n || polarity.Length < n)
-        {
-            throw new ArgumentException("t, x, y and polarity must have matching lengths");
-        }
+        Augmentation = augmentation;
+        _stage = augmentation.Transform.Start(geometry);
+    }
 
-        if (augmentation.IsNone)
-        {
-            return n;
-        }
+    /// <summary>The augmentation.</summary>
+    public Augmentation Augmentation { get; }
 
-        var rng = new SplitMix(seed);
-        int s = augmentation.Shift;
-        int dx = s == 0 ? 0 : (int)(rng.Next() % (ulong)((2 * s) + 1)) - s;
-        int dy = s == 0 ? 0 : (int)(rng.Next() % (ulong)((2 * s) + 1)) - s;
-        bool flip = augmentation.FlipPolarity > 0 && rng.NextDouble() < augmentation.FlipPolarity;
-        double drop = augmentation.DropEvent;
-        int kept = 0;
-        for (int i = 0; i < n; i++)
-        {
-            if (drop > 0 && rng.NextDouble() < drop)
-            {
-                continue;
-            }
+    /// <summary>Room the output batch needs for a sample of <paramref name="inputCount"/> events.</summary>
+    public int MaxOutputCount(int inputCount) => _stage.MaxOutputCount(inputCount);
 
-            int nx = x[i] + dx, ny = y[i] + dy;
-            if ((uint)nx >= (uint)width || (uint)ny >= (uint)height)
-            {
-                continue;
-            }
-
-            t[kept] = t[i];
-            x[kept] = (ushort)nx;
-            y[kept] = (ushort)ny;
-            polarity[kept] = flip ? (byte)(polarity[i] == 0 ? 1 : 0) : polarity[i];
-            kept++;
-        }
-
-        return kept;
+    /// <summary>
+    /// Writes sample <paramref name="input"/> augmented with <paramref name="seed"/> into
+    /// <paramref name="output"/> (cleared first; a different batch with room for
+    /// <see cref="MaxOutputCount"/> events).
+    /// </summary>
+    public void Apply(EventBatch input, EventBatch output, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        output.Clear();
+        _stage.Reset(seed);
+        _stage.Process(input, output);
     }
 
     /// <summary>The seed of sample <paramref name="sample"/> in epoch <paramref name="epoch"/> of a run seeded <paramref name="seed"/>.</summary>
-    public static ulong SeedFor(long seed, int epoch, long sample) =>
-        new SplitMix(unchecked((ulong)seed * 0x9E3779B97F4A7C15UL) ^ ((ulong)epoch << 40) ^ (ulong)sample).Next();
-
-    private struct SplitMix(ulong state)
+    public static ulong SeedFor(long seed, int epoch, long sample)
     {
-        private ulong _state = state;
-
-        public ulong Next()
-        {
-            ulong z = _state += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return z ^ (z >> 31);
-        }
-
-        public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
+        var r = new TransformRandom(unchecked((ulong)seed * 0x9E3779B97F4A7C15UL) ^ ((ulong)epoch << 40) ^ (ulong)sample);
+        return r.Next();
     }
 }

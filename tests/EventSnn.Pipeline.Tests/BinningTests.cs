@@ -162,7 +162,7 @@ public class BinningTests
     {
         DvsEvent[] events = Ev.Random(seed, 500, 8, 1, 5);
         long[] t = events.Select(e => e.T).ToArray();
-        List<(int Start, int End)> reference = TonicReference.SliceByTime(t, window, overlap, include);
+        List<(int Start, int End)> reference = EventSnn.Testing.TonicTranscription.SliceByTime(t, window, overlap, include);
         List<StepSnapshot> steps = BinTime(events, new TimeWindowOptions { WindowUs = window, StrideUs = window - overlap, IncludeIncomplete = include }, batchSeed: seed);
         Assert.Equal(reference.Count, steps.Count);
         for (int k = 0; k < steps.Count; k++)
@@ -207,7 +207,7 @@ public class BinningTests
     [InlineData(33, 40, 0, false)]
     public void Count_windows_match_Tonic_slice_by_event_count(int n, int count, int overlap, bool include)
     {
-        List<(int Start, int End)> reference = TonicReference.SliceByEventCount(n, count, overlap, include);
+        List<(int Start, int End)> reference = EventSnn.Testing.TonicTranscription.SliceByEventCount(n, count, overlap, include);
         List<StepSnapshot> steps = BinCount(n, new CountWindowOptions { EventCount = count, Overlap = overlap, IncludeIncomplete = include }, batchSeed: n);
         Assert.Equal(reference.Select(r => r.End - r.Start), steps.Select(s => s.EventCount));
         Assert.Equal(reference.Select(r => r.Start * 10L), steps.Select(s => s.StartUs));
@@ -237,7 +237,7 @@ public class BinningTests
             .BinByTime(new TimeWindowOptions { WindowUs = 100 }, Small)
             .Subscribe(s => counts.Add(s.EventCount));
         long[] t = events.Select(e => e.T).ToArray();
-        Assert.Equal(TonicReference.SliceByTime(t, 100, 0, false).Select(r => r.End - r.Start), counts);
+        Assert.Equal(EventSnn.Testing.TonicTranscription.SliceByTime(t, 100, 0, false).Select(r => r.End - r.Start), counts);
 
         int segments = 0;
         EventReplay.Replay(() => new FakeDvsReader(events, chunk: 97), scheduler: System.Reactive.Concurrency.ImmediateScheduler.Instance)

@@ -112,31 +112,10 @@ internal static class Ev
         return result;
     }
 
-    public static EventBatch Batch(params DvsEvent[] events)
-    {
-        var b = new EventBatch(Math.Max(1, events.Length));
-        foreach (DvsEvent e in events)
-        {
-            b.Add(e);
-        }
-
-        return b;
-    }
+    public static EventBatch Batch(params DvsEvent[] events) => EventSnn.Testing.EventArrays.Batch(events);
 
     /// <summary>Random sorted events on a small sensor.</summary>
-    public static DvsEvent[] Random(int seed, int count, int width, int height, int maxStep)
-    {
-        var rng = new Random(seed);
-        var result = new DvsEvent[count];
-        long t = rng.Next(0, 1000);
-        for (int i = 0; i < count; i++)
-        {
-            t += rng.Next(0, maxStep + 1);
-            result[i] = new DvsEvent(t, (ushort)rng.Next(width), (ushort)rng.Next(height), rng.Next(2) == 1);
-        }
-
-        return result;
-    }
+    public static DvsEvent[] Random(int seed, int count, int width, int height, int maxStep) => EventSnn.Testing.EventArrays.Random(seed, count, width, height, maxStep);
 
     /// <summary>Pushes <paramref name="events"/> through <paramref name="push"/> in batches of random sizes.</summary>
     public static void InRandomBatches(DvsEvent[] events, int seed, Action<EventBatch> push)

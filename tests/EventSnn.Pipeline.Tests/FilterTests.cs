@@ -1,4 +1,5 @@
 using EventSnn.Events;
+using EventSnn.Transforms;
 
 namespace EventSnn.Pipeline.Tests;
 

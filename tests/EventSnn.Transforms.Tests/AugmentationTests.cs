@@ -1,129 +1,145 @@
+using EventSnn.Events;
 using EventSnn.Transforms;
 
 namespace EventSnn.Transforms.Tests;
 
 public class AugmentationTests
 {
-    private static (long[] T, ushort[] X, ushort[] Y, byte[] P) Events(int n, int width, int height, int seed)
+    private static EventBatch Events(int n, int width, int height, int seed)
     {
         var rng = new Random(seed);
-        var t = new long[n];
-        var x = new ushort[n];
-        var y = new ushort[n];
-        var p = new byte[n];
+        var b = new EventBatch(n);
         for (int i = 0; i < n; i++)
         {
-            t[i] = 1000 + (i * 7);
-            x[i] = (ushort)rng.Next(width);
-            y[i] = (ushort)rng.Next(height);
-            p[i] = (byte)rng.Next(2);
+            b.Add(1000 + (i * 7), rng.Next(width), rng.Next(height), rng.Next(2) == 1);
         }
 
-        return (t, x, y, p);
+        return b;
+    }
+
+    private static DvsEvent[] Augment(Augmentation a, EventBatch input, int width, int height, ulong seed)
+    {
+        var augmenter = new Augmenter(a, new SensorGeometry(width, height));
+        using var output = new EventBatch(Math.Max(1, augmenter.MaxOutputCount(input.Count)));
+        augmenter.Apply(input, output, seed);
+        return output.ToArray();
     }
 
     [Fact]
     public void Text_form_round_trips_and_bad_items_are_named()
     {
         Augmentation a = Augmentation.Parse("shift:16, drop-event:0.1,flip-polarity:0.5");
-        Assert.Equal(16, a.Shift);
-        Assert.Equal(0.1, a.DropEvent);
-        Assert.Equal(0.5, a.FlipPolarity);
+        Assert.Equal("shift:16,drop-event:0.1,flip-polarity:0.5", a.ToString());
+        var parts = ((Compose)a.Transform).Transforms;
+        Assert.Equal(16, Assert.IsType<RandomShift>(parts[0]).MaxShift);
+        Assert.Equal(0.1, Assert.IsType<DropEvent>(parts[1]).P.Min);
+        Assert.Equal(0.5, Assert.IsType<RandomFlipPolarity>(parts[2]).P);
         Assert.Equal(a, Augmentation.Parse(a.ToString()));
         Assert.True(Augmentation.Parse("none").IsNone);
         Assert.True(Augmentation.Parse(string.Empty).IsNone);
         Assert.Equal("none", Augmentation.None.ToString());
-        PreprocessingException e = Assert.Throws<PreprocessingException>(() => Augmentation.Parse("shift:16,rotate:30"));
-        Assert.Contains("rotate:30", e.Message);
-        Assert.Contains("drop-event:1.5", Assert.Throws<PreprocessingException>(() => Augmentation.Parse("drop-event:1.5")).Message);
-        Assert.Contains("shift:2.5", Assert.Throws<PreprocessingException>(() => Augmentation.Parse("shift:2.5")).Message);
+
+        // the new augmentations come through the same text form
+        Augmentation all = Augmentation.Parse("time-jitter:1000,spatial-jitter:2:2,uniform-noise:50,time-skew:1.1:10,random-flip-lr,random-flip-ud:0.3");
+        Assert.Equal("time-jitter:1000,spatial-jitter:2:2,uniform-noise:50,time-skew:1.1:10,flip-lr:0.5,flip-ud:0.3", all.ToString());
+
+        TransformException e = Assert.Throws<TransformException>(() => Augmentation.Parse("shift:16,rotate:30"));
+        Assert.Equal("rotate:30", e.Item);
+        Assert.Contains("'rotate:30'", e.Message);
+        e = Assert.Throws<TransformException>(() => Augmentation.Parse("drop-event:1.5"));
+        Assert.Equal(("drop-event:1.5", "p"), (e.Item, e.Parameter));
+        Assert.Equal("'drop-event:1.5': p 1.5 is out of range (0..1)", e.Message);
+        e = Assert.Throws<TransformException>(() => Augmentation.Parse("shift:2.5"));
+        Assert.Equal(("shift:2.5", "pixels"), (e.Item, e.Parameter));
     }
 
     [Fact]
     public void Shift_moves_every_event_by_one_offset_and_drops_those_leaving_the_sensor()
     {
-        (long[] t, ushort[] x, ushort[] y, byte[] p) = Events(2000, 64, 48, 1);
-        (long[] t0, ushort[] x0, ushort[] y0, byte[] p0) = ((long[])t.Clone(), (ushort[])x.Clone(), (ushort[])y.Clone(), (byte[])p.Clone());
-        var a = new Augmentation { Shift = 5 };
-        int kept = Augmenter.Apply(a, 64, 48, t, x, y, p, seed: 42);
+        using EventBatch input = Events(2000, 64, 48, 1);
+        DvsEvent[] before = input.ToArray();
+        DvsEvent[] after = Augment(Augmentation.Parse("shift:5"), input, 64, 48, seed: 42);
 
         // recover the offset from the first kept event, then check every event against it
-        int i0 = Array.IndexOf(t0, t[0]);
-        int dx = x[0] - x0[i0], dy = y[0] - y0[i0];
+        DvsEvent first = Array.Find(before, e => e.T == after[0].T);
+        int dx = after[0].X - first.X, dy = after[0].Y - first.Y;
         Assert.InRange(dx, -5, 5);
         Assert.InRange(dy, -5, 5);
-        int expected = 0;
-        for (int i = 0; i < t0.Length; i++)
+        var expected = new List<DvsEvent>();
+        foreach (DvsEvent e in before)
         {
-            int nx = x0[i] + dx, ny = y0[i] + dy;
-            if (nx < 0 || nx >= 64 || ny < 0 || ny >= 48)
+            int nx = e.X + dx, ny = e.Y + dy;
+            if (nx is >= 0 and < 64 && ny is >= 0 and < 48)
             {
-                continue;
+                expected.Add(e with { X = (ushort)nx, Y = (ushort)ny });
             }
-
-            Assert.Equal(t0[i], t[expected]);
-            Assert.Equal(nx, x[expected]);
-            Assert.Equal(ny, y[expected]);
-            Assert.Equal(p0[i], p[expected]);
-            expected++;
         }
 
-        Assert.Equal(expected, kept);
+        Assert.Equal(expected, after);
+        Assert.Equal(before, input.ToArray()); // the input is not touched
     }
 
     [Fact]
     public void The_same_seed_gives_the_same_result_and_other_seeds_differ()
     {
-        var a = new Augmentation { Shift = 8, DropEvent = 0.2, FlipPolarity = 0.5 };
-        string Run(ulong seed)
-        {
-            (long[] t, ushort[] x, ushort[] y, byte[] p) = Events(500, 128, 128, 3);
-            int n = Augmenter.Apply(a, 128, 128, t, x, y, p, seed);
-            return string.Join(',', x[..n]) + "|" + string.Join(',', y[..n]) + "|" + string.Join(',', p[..n]);
-        }
-
-        Assert.Equal(Run(7), Run(7));
+        var a = Augmentation.Parse("shift:8,drop-event:0.2,flip-polarity:0.5,time-jitter:50,spatial-jitter:1,uniform-noise:20");
+        using EventBatch input = Events(500, 128, 128, 3);
+        Assert.Equal(Augment(a, input, 128, 128, 7), Augment(a, input, 128, 128, 7));
         var distinct = new HashSet<string>();
-        for (ulong s = 0; s < 8; s++)
+        for (int s = 0; s < 8; s++)
         {
-            distinct.Add(Run(Augmenter.SeedFor(1, (int)s, 0)));
+            distinct.Add(string.Join(';', Augment(a, input, 128, 128, Augmenter.SeedFor(1, s, 0))));
         }
 
-        Assert.True(distinct.Count >= 7);
+        Assert.Equal(8, distinct.Count);
         Assert.NotEqual(Augmenter.SeedFor(1, 1, 0), Augmenter.SeedFor(1, 2, 0));
         Assert.NotEqual(Augmenter.SeedFor(1, 1, 0), Augmenter.SeedFor(1, 1, 1));
     }
 
     [Fact]
-    public void Drop_event_keeps_about_one_minus_p_and_flip_inverts_every_polarity()
+    public void One_augmenter_re_seeded_per_sample_repeats_a_fresh_one()
     {
-        (long[] t, ushort[] x, ushort[] y, byte[] p) = Events(20_000, 32, 32, 5);
-        int kept = Augmenter.Apply(new Augmentation { DropEvent = 0.3 }, 32, 32, t, x, y, p, seed: 9);
-        Assert.InRange(kept, 13_600, 14_400); // 0.7 x 20,000 = 14,000, binomial sd ~65
-
-        (t, x, y, p) = Events(1000, 32, 32, 6);
-        byte[] before = (byte[])p.Clone();
-        Assert.Equal(1000, Augmenter.Apply(new Augmentation { FlipPolarity = 1 }, 32, 32, t, x, y, p, seed: 1));
-        for (int i = 0; i < p.Length; i++)
+        var a = Augmentation.Parse("drop-event:0.3,time-jitter:20,random-flip-lr");
+        using EventBatch input = Events(300, 32, 32, 4);
+        var augmenter = new Augmenter(a, new SensorGeometry(32, 32));
+        using var output = new EventBatch(300);
+        for (ulong seed = 0; seed < 5; seed++)
         {
-            Assert.Equal(1 - before[i], p[i]);
+            augmenter.Apply(input, output, seed);
+            Assert.Equal(Augment(a, input, 32, 32, seed), output.ToArray());
         }
+    }
+
+    [Fact]
+    public void Drop_event_drops_Tonics_exact_count_and_flip_inverts_every_polarity()
+    {
+        using EventBatch input = Events(20_000, 32, 32, 5);
+        Assert.Equal(14_000, Augment(Augmentation.Parse("drop-event:0.3"), input, 32, 32, seed: 9).Length); // int(0.3 x 20000 + 0.5) dropped
+
+        using EventBatch small = Events(1000, 32, 32, 6);
+        DvsEvent[] flipped = Augment(Augmentation.Parse("flip-polarity:1"), small, 32, 32, seed: 1);
+        Assert.Equal(small.ToArray().Select(e => e with { On = !e.On }), flipped);
     }
 
     [Fact]
     public void No_augmentation_changes_nothing_and_applying_allocates_nothing()
     {
-        (long[] t, ushort[] x, ushort[] y, byte[] p) = Events(1000, 32, 32, 8);
-        ushort[] x0 = (ushort[])x.Clone();
-        Assert.Equal(1000, Augmenter.Apply(Augmentation.None, 32, 32, t, x, y, p, seed: 1));
-        Assert.Equal(x0, x);
-        var a = new Augmentation { Shift = 3, DropEvent = 0.1, FlipPolarity = 0.5 };
-        Augmenter.Apply(a, 32, 32, t, x, y, p, seed: 2);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int k = 0; k < 100; k++)
+        using EventBatch input = Events(1000, 32, 32, 8);
+        Assert.Equal(input.ToArray(), Augment(Augmentation.None, input, 32, 32, seed: 1));
+        var a = Augmentation.Parse("shift:3,drop-event:0.1,flip-polarity:0.5,time-jitter:30:true:true,spatial-jitter:1,uniform-noise:100,random-flip-ud");
+        var augmenter = new Augmenter(a, new SensorGeometry(32, 32));
+        using var output = new EventBatch(augmenter.MaxOutputCount(1000));
+        void Run()
         {
-            Augmenter.Apply(a, 32, 32, t, x, y, p, seed: (ulong)k);
+            for (int k = 0; k < 100; k++)
+            {
+                augmenter.Apply(input, output, (ulong)k);
+            }
         }
+
+        Run(); // warm-up: scratch batches grow, pooled arrays are rented once, every code path is compiled
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run();
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }

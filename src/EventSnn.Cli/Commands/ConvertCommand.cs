@@ -1,6 +1,7 @@
 using System.Globalization;
 using EventSnn.Events;
 using EventSnn.IO;
+using EventSnn.Transforms;
 
 namespace EventSnn.Cli.Commands;
 
@@ -51,6 +52,7 @@ internal sealed class ConvertCommand : Command
         new("to", "format", "output format: " + WritableList() + " (default: from the output's extension)"),
         new("compression", "lz4|zstd|none", "AEDAT4 compression (default lz4; also lz4-high, zstd-high)") { Choices = CliParser.CompressionNames },
         new("time-origin", "first|keep", "first: times start at 0 at the first event; keep: keep them or refuse (default: rebase only when the format cannot hold them)"),
+        new("transform", "spec", "DVS: transform the events on the way, e.g. denoise:10000,crop:64x64 (Tonic's transforms; see the README's Transforms)"),
         new("force", null, "overwrite an existing output; allow an output more than 20 x the input's size"),
         new("json", null, "print a JSON summary"),
         .. ReaderOptionParsing.Specs,
@@ -80,6 +82,7 @@ internal sealed class ConvertCommand : Command
             string other => throw new UsageException($"option --time-origin: '{other}' is not first or keep"),
         };
         bool force = args.Has("force");
+        EventTransform? transform = TransformedReader.ParseOption(args.Get("transform"));
 
         if (Path.GetFullPath(input) == Path.GetFullPath(output))
         {
@@ -116,12 +119,17 @@ internal sealed class ConvertCommand : Command
 
         long inputBytes = new FileInfo(input).Length;
         long maxBytes = force ? long.MaxValue : Math.Max(MinSizeBound, inputBytes > long.MaxValue / MaxGrowth ? long.MaxValue : inputBytes * MaxGrowth);
-        var job = new Job(input, output, target, options, inputBytes, maxBytes, force, stderr);
+        var job = new Job(input, output, target, options, inputBytes, maxBytes, force, stderr) { Transform = transform };
 
         try
         {
             if (EventFormats.IsAudio(source))
             {
+                if (transform is not null)
+                {
+                    throw new UsageException($"option --transform: {input} holds audio spikes; transforms apply to DVS events");
+                }
+
                 ConvertSpikes(job, args.Cancellation);
             }
             else
@@ -165,6 +173,10 @@ internal sealed class ConvertCommand : Command
                 w.WriteNumber("bytes", bytes);
                 w.WriteNumber("time_origin_us", job.Origin);
                 w.WriteNumber("warnings", job.Warnings.Count);
+                if (transform is not null)
+                {
+                    w.WriteString("transform", transform.ToString());
+                }
             });
         }
         else
@@ -236,13 +248,17 @@ internal sealed class ConvertCommand : Command
             }
         }
 
+        // the writer declares the sensor after the transform (a crop's, a downsample's)
+        SensorGeometry input = geometry;
+        geometry = job.Transform?.OutputGeometry(input) ?? input;
+        counted &= job.Transform is null; // the first pass counted the events before the transform
         if (limits.CheckGeometry(geometry) is { } geometryProblem)
         {
             IEnumerable<string> fits = EventWriters.Writable.Concat(EventWriters.Exports).Where(f => EventWriters.Limits(f).CheckGeometry(geometry) is null).Select(EventFormats.Name);
             throw new UsageException($"{job.Output}: {geometryProblem}; nothing was written (formats that hold it: {string.Join(", ", fits)}; choose one with --to)");
         }
 
-        using IDvsEventReader reader = EventReaders.OpenDvs(job.Input, job.Options);
+        using IDvsEventReader reader = TransformedReader.Wrap(EventReaders.OpenDvs(job.Input, job.Options), job.Transform, input);
         using var batch = new EventBatch();
         bool any = ReadNonEmpty(reader, batch);
         long first = any ? FirstTime(batch) : 0;
@@ -424,6 +440,8 @@ internal sealed class ConvertCommand : Command
         public bool Force { get; } = force;
 
         public TextWriter Stderr { get; } = stderr;
+
+        public EventTransform? Transform { get; init; }
 
         public long Events { get; set; }
 

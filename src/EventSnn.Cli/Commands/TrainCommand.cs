@@ -53,7 +53,7 @@ internal sealed class TrainCommand : Command
         new("norm-gain", "x", "initial gain of the normalisation (default 1)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),
-        new("augment", "list", "DVS datasets: augment every training sample afresh each epoch, e.g. shift:16,drop-event:0.1,flip-polarity:0.5 (default none; DVS gestures shift:16,drop-event:0.1)"),
+        new("augment", "list", "DVS datasets: augment every training sample afresh each epoch with event transforms, e.g. shift:16,drop-event:0.1,flip-polarity:0.5,time-jitter:1000,spatial-jitter:1,uniform-noise:500,random-flip-lr (see the README's Transforms; default none; DVS gestures shift:16,drop-event:0.1)"),
         new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
     ];
 
@@ -307,9 +307,9 @@ internal sealed class TrainCommand : Command
         {
             return Augmentation.Parse(text).ToString() is var a && a != "none" ? a : string.Empty;
         }
-        catch (PreprocessingException ex)
+        catch (TransformException ex)
         {
-            throw new UsageException("option --" + ex.Message);
+            throw new UsageException("option --augment: " + ex.Message);
         }
     }
 

@@ -115,7 +115,7 @@ public sealed class RecipeSettings
             string a = EventSnn.Transforms.Augmentation.Parse(text).ToString();
             return a == "none" ? string.Empty : a;
         }
-        catch (EventSnn.Transforms.PreprocessingException ex)
+        catch (EventSnn.Transforms.TransformException ex)
         {
             throw new ConfigurationException(key, text, ex.Message);
         }

@@ -1,3 +1,4 @@
+using EventSnn.Events;
 using EventSnn.Transforms;
 
 namespace EventSnn.Datasets.Loaders;
@@ -16,17 +17,16 @@ public sealed record DvsSample(long[] T, ushort[] X, ushort[] Y, byte[] P, int L
 /// <summary>
 /// Training samples augmented afresh every epoch: each sample's raw events go through
 /// <see cref="Augmenter"/> (seeded by the run's seed, the epoch and the sample) and then the one
-/// preprocessing chain (<see cref="SequenceBinner"/>), so every epoch sees new translations, drops
-/// and flips of the same gestures. Epoch e's samples depend only on (seed, e).
+/// preprocessing chain (<see cref="SequenceBinner"/>), so every epoch sees new translations, drops,
+/// jitters and flips of the same gestures. Epoch e's samples depend only on (seed, e).
 /// </summary>
 public sealed class AugmentedSamples
 {
     private readonly IReadOnlyList<DvsSample> _samples;
     private readonly SequenceBinner _binner;
-    private long[] _t = [];
-    private ushort[] _x = [];
-    private ushort[] _y = [];
-    private byte[] _p = [];
+    private readonly Augmenter _augmenter;
+    private EventBatch? _in;
+    private EventBatch? _out;
 
     /// <summary>Creates the source over <paramref name="samples"/> prepared by <paramref name="preprocessing"/>.</summary>
     public AugmentedSamples(IReadOnlyList<DvsSample> samples, Preprocessing preprocessing, Augmentation augmentation, long seed)
@@ -41,6 +41,7 @@ public sealed class AugmentedSamples
 
         _samples = samples;
         _binner = new SequenceBinner(preprocessing);
+        _augmenter = new Augmenter(augmentation, new SensorGeometry(preprocessing.Width, preprocessing.Height));
         Preprocessing = preprocessing;
         Augmentation = augmentation;
         Seed = seed;
@@ -75,20 +76,26 @@ public sealed class AugmentedSamples
     {
         DvsSample s = _samples[index];
         int n = s.T.Length;
-        if (_t.Length < n)
+        EventBatch input = Grow(ref _in, n);
+        EventBatch output = Grow(ref _out, _augmenter.MaxOutputCount(n));
+        s.T.CopyTo(input.T, 0);
+        s.X.CopyTo(input.X, 0);
+        s.Y.CopyTo(input.Y, 0);
+        s.P.CopyTo(input.P, 0);
+        input.SetCount(n);
+        _augmenter.Apply(input, output, Augmenter.SeedFor(Seed, epoch, index));
+        SparseSequence steps = _binner.Apply(output.Timestamps, output.Xs, output.Ys, output.Polarities, s.StartUs, s.EndUs);
+        return SpikeSequence.From(steps, s.Label, s.Id);
+    }
+
+    private static EventBatch Grow(ref EventBatch? batch, int capacity)
+    {
+        if (batch is null || batch.Capacity < capacity)
         {
-            _t = new long[n];
-            _x = new ushort[n];
-            _y = new ushort[n];
-            _p = new byte[n];
+            batch?.Dispose();
+            batch = new EventBatch(Math.Max(1, capacity));
         }
 
-        s.T.CopyTo(_t, 0);
-        s.X.CopyTo(_x, 0);
-        s.Y.CopyTo(_y, 0);
-        s.P.CopyTo(_p, 0);
-        int kept = Augmenter.Apply(Augmentation, Preprocessing.Width, Preprocessing.Height, _t.AsSpan(0, n), _x.AsSpan(0, n), _y.AsSpan(0, n), _p.AsSpan(0, n), Augmenter.SeedFor(Seed, epoch, index));
-        SparseSequence steps = _binner.Apply(_t.AsSpan(0, kept), _x.AsSpan(0, kept), _y.AsSpan(0, kept), _p.AsSpan(0, kept), s.StartUs, s.EndUs);
-        return SpikeSequence.From(steps, s.Label, s.Id);
+        return batch;
     }
 }

@@ -66,6 +66,24 @@ public sealed class EventBuffer : IDisposable
         return take;
     }
 
+    /// <summary>
+    /// Makes room for <paramref name="capacity"/> events in <see cref="Events"/> (keeping the
+    /// ones held), for a transform writing straight into the batch; this may pass
+    /// <see cref="MaxEvents"/> (the bound applies to appends).
+    /// </summary>
+    public void Reserve(int capacity)
+    {
+        if (_batch.Capacity >= capacity)
+        {
+            return;
+        }
+
+        var bigger = new EventBatch(Math.Max(capacity, (int)Math.Min(_batch.Capacity * 2L, int.MaxValue)));
+        bigger.Append(_batch, 0, _batch.Count);
+        _batch.Dispose();
+        _batch = bigger;
+    }
+
     /// <summary>Appends one event; returns false when the bound was reached.</summary>
     public bool Add(long t, int x, int y, byte p)
     {

@@ -1,4 +1,5 @@
 using System.Reactive.Linq;
+using EventSnn.Events;
 using EventSnn.Transforms;
 
 namespace EventSnn.Pipeline;
@@ -6,11 +7,12 @@ namespace EventSnn.Pipeline;
 public static partial class EventPipeline
 {
     /// <summary>
-    /// Training-time augmentation of labelled DVS samples (the transform of <see cref="Augmenter"/>,
-    /// the one the offline trainer uses): every sample's events are shifted, thinned or flipped in
-    /// place, seeded by <paramref name="seed"/>, <paramref name="epoch"/> and the sample's index, so a
-    /// replay pass sees the same variants whatever the timing. <see cref="Augmentation.None"/> passes
-    /// samples through unchanged. Samples are borrowed.
+    /// Training-time augmentation of labelled DVS samples (the <see cref="Augmenter"/> the offline
+    /// trainer uses): every sample's events are transformed (shifted, thinned, jittered, flipped,
+    /// noised...), seeded by <paramref name="seed"/>, <paramref name="epoch"/> and the sample's
+    /// index, so a replay pass sees the same variants whatever the timing. The augmented sample is
+    /// written to the operator's own buffer and passed on (borrowed: valid during OnNext);
+    /// <see cref="Augmentation.None"/> passes samples through unchanged.
     /// </summary>
     public static IObservable<LabelledSample> Augment(this IObservable<LabelledSample> source, Augmentation augmentation, int width, int height, long seed, int epoch)
     {
@@ -21,12 +23,15 @@ public static partial class EventPipeline
             return source;
         }
 
-        return source.Select(sample =>
+        return Observable.Create<LabelledSample>(observer =>
         {
-            EventSnn.Events.EventBatch events = sample.Events;
-            int kept = Augmenter.Apply(augmentation, width, height, events.Timestamps, events.Xs, events.Ys, events.Polarities, Augmenter.SeedFor(seed, epoch, sample.Index));
-            events.SetCount(kept);
-            return sample;
+            var augmenter = new Augmenter(augmentation, new SensorGeometry(width, height));
+            var copy = new LabelledSample(new EventBuffer());
+            return Subscribe(source, observer, copy, sample =>
+            {
+                AugmentInto(augmenter, sample, copy, Augmenter.SeedFor(seed, epoch, sample.Index), sample.Augmented);
+                observer.OnNext(copy);
+            });
         });
     }
 
@@ -48,47 +53,58 @@ public static partial class EventPipeline
 
         return Observable.Create<LabelledSample>(observer =>
         {
+            var augmenter = new Augmenter(augmentation, new SensorGeometry(width, height));
             var copy = new LabelledSample(new EventBuffer());
-            var released = 0;
-            void Release()
+            return Subscribe(source, observer, copy, sample =>
             {
-                if (Interlocked.Exchange(ref released, 1) == 0)
+                observer.OnNext(sample);
+                for (int k = 0; k < copies; k++)
                 {
-                    copy.Buffer.Dispose();
+                    AugmentInto(augmenter, sample, copy, Augmenter.SeedFor(seed, (epoch * copies) + k, sample.Index), augmented: true);
+                    observer.OnNext(copy);
                 }
-            }
+            });
+        });
+    }
 
-            IDisposable subscription = source.Subscribe(
-                sample =>
-                {
-                    observer.OnNext(sample);
-                    EventSnn.Events.EventBatch from = sample.Events;
-                    for (int k = 0; k < copies; k++)
-                    {
-                        copy.Buffer.Clear();
-                        copy.Buffer.Append(from, 0, from.Count);
-                        copy.Label = sample.Label;
-                        copy.Index = sample.Index;
-                        copy.StartUs = sample.StartUs;
-                        copy.EndUs = sample.EndUs;
-                        copy.Augmented = true;
-                        EventSnn.Events.EventBatch events = copy.Events;
-                        int kept = Augmenter.Apply(augmentation, width, height, events.Timestamps, events.Xs, events.Ys, events.Polarities, Augmenter.SeedFor(seed, (epoch * copies) + k, sample.Index));
-                        events.SetCount(kept);
-                        observer.OnNext(copy);
-                    }
-                },
-                observer.OnError,
-                () =>
-                {
-                    observer.OnCompleted();
-                    Release();
-                });
-            return System.Reactive.Disposables.Disposable.Create(() =>
+    /// <summary>Writes <paramref name="sample"/> augmented into <paramref name="copy"/> (label and span copied).</summary>
+    private static void AugmentInto(Augmenter augmenter, LabelledSample sample, LabelledSample copy, ulong seed, bool augmented)
+    {
+        EventBatch from = sample.Events;
+        copy.Buffer.Clear();
+        copy.Buffer.Reserve(augmenter.MaxOutputCount(from.Count));
+        augmenter.Apply(from, copy.Events, seed);
+        copy.Label = sample.Label;
+        copy.Index = sample.Index;
+        copy.StartUs = sample.StartUs;
+        copy.EndUs = sample.EndUs;
+        copy.Augmented = augmented;
+    }
+
+    /// <summary>Subscribes <paramref name="onNext"/> to <paramref name="source"/>; the copy's buffer is released once, on completion or disposal.</summary>
+    private static IDisposable Subscribe(IObservable<LabelledSample> source, IObserver<LabelledSample> observer, LabelledSample copy, Action<LabelledSample> onNext)
+    {
+        var released = 0;
+        void Release()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
             {
-                subscription.Dispose();
+                copy.Buffer.Dispose();
+            }
+        }
+
+        IDisposable subscription = source.Subscribe(
+            onNext,
+            observer.OnError,
+            () =>
+            {
+                observer.OnCompleted();
                 Release();
             });
+        return System.Reactive.Disposables.Disposable.Create(() =>
+        {
+            subscription.Dispose();
+            Release();
         });
     }
 }

@@ -1,5 +1,6 @@
 using System.Reactive.Linq;
 using EventSnn.Events;
+using EventSnn.Transforms;
 
 namespace EventSnn.Pipeline;
 
@@ -45,43 +46,28 @@ public sealed record SegmentBinning
             throw new InvalidOperationException("overlap must be in [0, 1)");
         }
 
-        int n = segment.Count;
         int label = scratch.Label;
         long sample = scratch.Sample;
-        if (Kind == SegmentBinKind.TimeBins)
+        ReadOnlySpan<long> t = segment.Timestamps;
+
+        // the slices are Tonic's, computed by the one transcription of its slicers (EventSnn.Transforms)
+        FrameSlicing slicing = Kind == SegmentBinKind.TimeBins ? FrameSlicing.ByTimeBins(BinCount, Overlap) : FrameSlicing.ByEventBins(BinCount, Overlap);
+        for (int k = 0; k < BinCount; k++)
         {
-            ReadOnlySpan<long> t = segment.Timestamps;
-            long t0 = n > 0 ? t[0] : 0;
-            long span = n > 0 ? t[n - 1] - t0 : 0;
-            double window = (double)(span / BinCount) * (1 + Overlap);
-            double stride = window * (1 - Overlap);
-            for (int k = 0; k < BinCount; k++)
+            (int i0, int i1) = slicing.Slice(t, k);
+            if (Kind == SegmentBinKind.TimeBins)
             {
-                double start = (k * stride) + t0;
-                double end = start + window;
-                int i0 = LowerBound(t, start);
-                int i1 = LowerBound(t, end);
+                (double start, double end) = slicing.TimeWindow(t, k);
                 scratch.Reset(k, (long)Math.Floor(start), (long)Math.Ceiling(end));
-                Fill(segment, scratch, i0, i1, label, sample);
-                scratch.EndsSample = k == BinCount - 1;
-                emit(scratch);
             }
-        }
-        else
-        {
-            int count = (int)((n / BinCount) * (1 + Overlap));
-            int stride = (int)(count * (1 - Overlap));
-            for (int k = 0; k < BinCount; k++)
+            else
             {
-                int i0 = Math.Min(k * stride, n);
-                int i1 = Math.Min(i0 + count, n);
-                long ts = i1 > i0 ? segment.T[i0] : 0;
-                long te = i1 > i0 ? segment.T[i1 - 1] + 1 : 0;
-                scratch.Reset(k, ts, te);
-                Fill(segment, scratch, i0, i1, label, sample);
-                scratch.EndsSample = k == BinCount - 1;
-                emit(scratch);
+                scratch.Reset(k, i1 > i0 ? t[i0] : 0, i1 > i0 ? t[i1 - 1] + 1 : 0);
             }
+
+            Fill(segment, scratch, i0, i1, label, sample);
+            scratch.EndsSample = k == BinCount - 1;
+            emit(scratch);
         }
     }
 
@@ -93,26 +79,6 @@ public sealed record SegmentBinning
         {
             step.AddEvents(segment, i0, i1 - i0);
         }
-    }
-
-    /// <summary>First index whose timestamp is &gt;= <paramref name="value"/> (numpy searchsorted, side left).</summary>
-    private static int LowerBound(ReadOnlySpan<long> t, double value)
-    {
-        int lo = 0, hi = t.Length;
-        while (lo < hi)
-        {
-            int mid = (int)((uint)(lo + hi) >> 1);
-            if (t[mid] < value)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Reactive.Linq;
 using EventSnn.Events;
+using EventSnn.Transforms;
 
 namespace EventSnn.Pipeline;
 
@@ -23,6 +24,18 @@ public static partial class EventPipeline
         return Observable.Create<EventBatch>(observer => new StageSink(observer, stageFactory()).Run(source));
     }
 
+    /// <summary>
+    /// Applies an event transform of EventSnn.Transforms (the same classes the offline code and
+    /// the dataset loaders use) to a stream from a sensor of <paramref name="geometry"/>: one
+    /// stage per subscription, started with <paramref name="seed"/>; the whole stream is one
+    /// sample for the transform's per-sample draws.
+    /// </summary>
+    public static IObservable<EventBatch> Transform(this IObservable<EventBatch> source, EventTransform transform, SensorGeometry geometry, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        return source.Through(() => transform.Start(geometry, seed));
+    }
+
     /// <summary>Runs every batch through one stage instance (shared state: subscribe once).</summary>
     public static IObservable<EventBatch> Through(this IObservable<EventBatch> source, IEventStage stage)
     {
@@ -40,10 +53,11 @@ public static partial class EventPipeline
 
         protected override void OnNextCore(EventBatch value)
         {
-            if (_output is null || _output.Capacity < value.Count)
+            int need = Math.Max(1, _stage.MaxOutputCount(value.Count));
+            if (_output is null || _output.Capacity < need)
             {
                 _output?.Dispose();
-                _output = new EventBatch(Math.Max(value.Capacity, 1));
+                _output = new EventBatch(Math.Max(value.Capacity, need));
             }
 
             EventBatch output = _output;
@@ -64,6 +78,7 @@ public static partial class EventPipeline
         {
             _output?.Dispose();
             _output = null;
+            (_stage as IDisposable)?.Dispose();
         }
     }
 }

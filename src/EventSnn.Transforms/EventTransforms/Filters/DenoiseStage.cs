@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using EventSnn.Events;
 
-namespace EventSnn.Pipeline;
+namespace EventSnn.Transforms;
 
 /// <summary>
 /// Background-activity filter with Tonic's <c>denoise</c> semantics: for each event the pixel's
@@ -106,14 +106,7 @@ public sealed class DenoiseStage : IEventStage
     [SkipLocalsInit]
     public void Process(EventBatch input, EventBatch output)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(output);
-        int n = input.Count;
-        if (output.Capacity < n)
-        {
-            throw new ArgumentException("output batch too small", nameof(output));
-        }
-
+        int n = EventLoop.CheckRoom(input, output);
         long[] ti = input.T, to = output.T;
         ushort[] xi = input.X, yi = input.Y, xo = output.X, yo = output.Y;
         byte[] pi = input.P, po = output.P;
@@ -233,9 +226,30 @@ public sealed class DenoiseStage : IEventStage
     }
 }
 
-public static partial class EventPipeline
+/// <summary>
+/// Tonic's <c>Denoise(filter_time)</c>: drops events none of whose four direct neighbours fired
+/// within the last <see cref="FilterTime"/> us (see <see cref="DenoiseStage"/>). Text form
+/// "denoise:&lt;filter_time us&gt;". Needs the sensor size.
+/// </summary>
+public sealed class Denoise : EventTransform
 {
-    /// <summary>Background-activity denoise with Tonic's semantics (see <see cref="DenoiseStage"/>).</summary>
-    public static IObservable<EventBatch> Denoise(this IObservable<EventBatch> source, SensorGeometry geometry, long filterTimeUs = 10_000) =>
-        source.Through(() => new DenoiseStage(geometry, filterTimeUs));
+    /// <summary>Creates the transform (filter time 0..2^28 us).</summary>
+    public Denoise(long filterTime = 10_000)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(filterTime);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(filterTime, 1L << 28);
+        FilterTime = filterTime;
+    }
+
+    /// <summary>Temporal neighbourhood in us (Tonic's filter_time).</summary>
+    public long FilterTime { get; }
+
+    /// <inheritdoc />
+    public override string Name => "denoise";
+
+    /// <inheritdoc />
+    public override IEventStage Start(SensorGeometry geometry, ulong seed = 0) => new DenoiseStage(Require(geometry), FilterTime);
+
+    /// <inheritdoc />
+    public override string ToString() => TransformText.Of(Name, FilterTime);
 }
