@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using EventSnn.Snn.Benchmarks;
+using EventSnn.Workloads;
 
 namespace EventSnn.Benchmarks;
 

@@ -1,5 +1,5 @@
 using EventSnn.Snn;
-using EventSnn.Snn.Tasks;
+using EventSnn.Workloads;
 
 namespace EventSnn.Snn.Tests;
 

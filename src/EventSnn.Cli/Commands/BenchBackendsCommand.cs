@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using EventSnn.Snn.Benchmarks;
+using EventSnn.Workloads;
 
 namespace EventSnn.Cli.Commands;
 

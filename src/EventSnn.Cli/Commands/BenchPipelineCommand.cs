@@ -1,6 +1,8 @@
 using System.Globalization;
 using EventSnn.Pipeline;
 
+using EventSnn.Workloads;
+
 namespace EventSnn.Cli.Commands;
 
 /// <summary>

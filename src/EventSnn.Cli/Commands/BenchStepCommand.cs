@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using EventSnn.Snn;
-using EventSnn.Snn.Benchmarks;
+using EventSnn.Workloads;
 
 namespace EventSnn.Cli.Commands;
 
@@ -84,7 +84,7 @@ internal sealed class BenchStepCommand : Command
     internal static IStepBenchmarkTarget CreateTarget(string backend, StepBenchmarkOptions o, int threads) => backend switch
     {
         "managed" => new ManagedStepTarget(o),
-        "torch" => new EventSnn.Torch.TorchStepTarget(o, threads),
+        "torch" => new EventSnn.Workloads.TorchStepTarget(o, threads),
         _ => throw new UsageException($"unknown backend '{backend}' (available: managed, torch)"),
     };
 

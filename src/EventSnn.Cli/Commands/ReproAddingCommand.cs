@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using EventSnn.Snn;
-using EventSnn.Snn.Tasks;
+using EventSnn.Workloads;
 
 namespace EventSnn.Cli.Commands;
 

@@ -1,9 +1,9 @@
 using EventSnn.Snn;
-using EventSnn.Snn.Benchmarks;
+using EventSnn.Torch;
 using EventSnn.Torch.Native;
 using TorchSharp;
 
-namespace EventSnn.Torch;
+namespace EventSnn.Workloads;
 
 /// <summary>
 /// The TorchSharp backend as a step-benchmark target, the exact counterpart of

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 
-namespace EventSnn.Snn.Tasks;
+using EventSnn.Snn;
+
+namespace EventSnn.Workloads;
 
 /// <summary>Training method of the adding-task reproduction.</summary>
 public enum AddingMethod

@@ -3,8 +3,9 @@ using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using EventSnn.Events;
 using EventSnn.IO;
+using EventSnn.Pipeline;
 
-namespace EventSnn.Pipeline;
+namespace EventSnn.Workloads;
 
 /// <summary>Result of <see cref="PipelineBenchmark.Throughput(int, int, double, int, int)"/>.</summary>
 public sealed record ThroughputResult(long Events, long EventsAfterDenoise, long Steps, double Seconds, double CpuSeconds, int Repeats)

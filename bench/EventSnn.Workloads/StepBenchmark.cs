@@ -1,6 +1,9 @@
 using System.Diagnostics;
 
-namespace EventSnn.Snn.Benchmarks;
+using EventSnn.Snn;
+using EventSnn.Snn.Classification;
+
+namespace EventSnn.Workloads;
 
 /// <summary>Something that advances a network by one time step per call (inference or online learning).</summary>
 public interface IStepBenchmarkTarget : IDisposable
