@@ -57,9 +57,9 @@ public class StreamDecisionJsonTests
     [Fact]
     public void Unknown_members_are_left_out_but_an_unknown_truth_is_null()
     {
-        var bare = new StreamDecision { TUs = 5, Stream = "s", Label = "?", LabelIndex = -1 };
+        var bare = new StreamDecision { TUs = 5, StartUs = 1, Stream = "s", Label = "?", LabelIndex = -1 };
         string json = bare.ToJson();
-        Assert.Equal("""{"t_us":5,"stream":"s","label":"?","label_index":-1,"confidence":0,"latency_ms":0,"truth":null,"truth_index":-1,"correct":false,"decision":0,"steps":0}""", json);
+        Assert.Equal("""{"t_us":5,"start_us":1,"stream":"s","label":"?","label_index":-1,"confidence":0,"latency_ms":0,"truth":null,"truth_index":-1,"correct":false,"decision":0,"steps":0}""", json);
         Assert.Equal(bare, StreamDecision.Parse(Encoding.UTF8.GetBytes(json)));
     }
 

@@ -17,8 +17,8 @@ public sealed record StreamDecision
     /// <summary>End of the decided segment (event time, us): the decision's time.</summary>
     public required long TUs { get; init; }
 
-    /// <summary>Start of the decided segment (event time, us) when the producer knows it.</summary>
-    public long? StartUs { get; init; }
+    /// <summary>Start of the decided segment (event time, us).</summary>
+    public required long StartUs { get; init; }
 
     /// <summary>Stream id.</summary>
     public required string Stream { get; init; }
