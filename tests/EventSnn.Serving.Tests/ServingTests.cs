@@ -371,9 +371,10 @@ public class ServingTests
         // monitoring is never locked out by event streams
         Assert.Equal(200, (await HttpProbe.Get(http.EndPoint.Port, "/health")).Status);
         Assert.Equal(200, (await HttpProbe.Get(http.EndPoint.Port, "/metrics")).Status);
-        hub.Publish(Decided(1, "x", 0));
+        StreamDecision sent = Decided(1, "x", 0) with { Truth = "x", TruthIndex = 0 };
+        hub.Publish(sent);
         hub.Complete();
-        Assert.Single(await first);
+        Assert.Equal(sent, StreamDecision.Parse(Encoding.UTF8.GetBytes(Assert.Single(await first)))); // the SSE data is the source-generated JSON
         Assert.Single(await second);
     }
 
