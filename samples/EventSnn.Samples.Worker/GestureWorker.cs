@@ -1,6 +1,7 @@
 using EventSnn.Events;
 using EventSnn.Pipeline;
 using EventSnn.Serving;
+using EventSnn.Snn.Classification;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -26,7 +27,7 @@ internal sealed class GestureWorker(GestureWorkerSettings settings, ILogger<Gest
     {
         var source = new JaerUdpSource(new JaerSourceOptions { Port = settings.Port });                    // socket source (DVS128 addresses)
         var model = new WindowClassifier("camera", SensorGeometry.Dvs128, new WindowClassifierOptions { Checkpoint = settings.Checkpoint });
-        void Sink(ClassificationRecord d) => log.LogInformation("{Decision}", d.ToJson());               // sink: one JSON object per decision
+        void Sink(StreamDecision d) => log.LogInformation("{Decision}", d.ToJson());               // sink: one JSON object per decision
 
         using (source.Subscribe(batch => model.Process(batch, Sink), error => log.LogError(error, "source failed")))
         {

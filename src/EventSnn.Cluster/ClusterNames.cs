@@ -1,4 +1,5 @@
 using System.Buffers;
+using EventSnn.Snn.Classification;
 
 namespace EventSnn.Cluster;
 
@@ -34,6 +35,13 @@ public static class ClusterNames
 
     /// <summary>Header: time of the packet's last event (us).</summary>
     public const string EndHeader = "Eventsnn-End-Us";
+
+    /// <summary>The JetStream message id of a decision, which makes a re-published decision (after a restart) a duplicate.</summary>
+    public static string DecisionMessageId(StreamDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{decision.Stream}:{decision.StartUs}:{decision.TUs}");
+    }
 
     /// <summary>Header: sensor width x height of an event packet ("128x128").</summary>
     public const string SensorHeader = "Eventsnn-Sensor";

@@ -7,28 +7,6 @@ using EventSnn.Transforms;
 
 namespace EventSnn.Cluster;
 
-/// <summary>One decision of a cluster stream: the fields of <c>classify --json</c>.</summary>
-/// <param name="Stream">Sensor stream name.</param>
-/// <param name="Decision">Decision number within the stream (0, 1, ...): one per labelled sample.</param>
-/// <param name="StartUs">Start of the labelled sample (event time, us).</param>
-/// <param name="EndUs">End of the labelled sample (event time, us); the decision's time.</param>
-/// <param name="Label">Predicted class name.</param>
-/// <param name="LabelIndex">Predicted class.</param>
-/// <param name="Confidence">Softmax probability of the predicted class.</param>
-/// <param name="Truth">True class name (null when the label is not one of the model's classes).</param>
-/// <param name="TruthIndex">True class, or -1.</param>
-/// <param name="Steps">Network steps of the sample.</param>
-/// <param name="Events">Events of the sample.</param>
-/// <param name="LatencyMs">Wall time from the sample's last packet to the decision.</param>
-public sealed record ClusterDecision(string Stream, long Decision, long StartUs, long EndUs, string Label, int LabelIndex, double Confidence, string? Truth, int TruthIndex, int Steps, long Events, double LatencyMs)
-{
-    /// <summary>True when the truth is known and matches.</summary>
-    public bool Correct => TruthIndex >= 0 && TruthIndex == LabelIndex;
-
-    /// <summary>The JetStream message id that makes a re-published decision a duplicate.</summary>
-    public string MessageId => $"{Stream}:{StartUs}:{EndUs}";
-}
-
 /// <summary>What a stream has to keep to resume exactly where it left off (at a sample boundary).</summary>
 /// <param name="Model">The classifier's checkpoint (weights, FPTT W̄ and λ, optimiser), or empty before the first decision.</param>
 /// <param name="Segments">Label segments not yet decided.</param>
@@ -59,7 +37,7 @@ public sealed class LabelledStreamProcessor : IDisposable
     private readonly List<LabelSegment> _pending = [];
     private readonly WindowedPreprocessor? _windows;
     private LabelCutter _cutter;
-    private Action<ClusterDecision>? _decided;
+    private Action<StreamDecision>? _decided;
     private long _packetTicks;
     private bool _labelled;
     private long _windowEvents;
@@ -97,17 +75,20 @@ public sealed class LabelledStreamProcessor : IDisposable
     /// </summary>
     public long ResumeTimeUs { get; private set; } = long.MinValue;
 
+    /// <summary>Decisions made, labelled (truth known) and correct (counts only; restored with a snapshot).</summary>
+    public ClassificationTally Tally { get; } = new(keepOutcomes: false);
+
     /// <summary>Decisions made.</summary>
-    public long Decisions { get; private set; }
+    public long Decisions => Tally.Decisions;
 
     /// <summary>Decisions whose truth was known.</summary>
-    public long Labelled { get; private set; }
+    public long Labelled => Tally.Labelled;
 
     /// <summary>Labelled decisions that were right.</summary>
-    public long Correct { get; private set; }
+    public long Correct => Tally.Correct;
 
     /// <summary>Correct / labelled (0 before the first labelled decision).</summary>
-    public double Accuracy => Labelled == 0 ? 0 : Correct / (double)Labelled;
+    public double Accuracy => Tally.Accuracy;
 
     /// <summary>Events processed (those of decided samples and the gaps between them).</summary>
     public long Events { get; private set; }
@@ -145,7 +126,7 @@ public sealed class LabelledStreamProcessor : IDisposable
     }
 
     /// <summary>Processes events in time order; <paramref name="decided"/> receives every sample decided.</summary>
-    public void Process(EventBatch batch, Action<ClusterDecision> decided)
+    public void Process(EventBatch batch, Action<StreamDecision> decided)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(decided);
@@ -196,7 +177,7 @@ public sealed class LabelledStreamProcessor : IDisposable
     }
 
     /// <summary>The stream ended: decides the open window, or the labelled samples that had started.</summary>
-    public void Complete(Action<ClusterDecision> decided)
+    public void Complete(Action<StreamDecision> decided)
     {
         ArgumentNullException.ThrowIfNull(decided);
         _decided = decided;
@@ -250,9 +231,7 @@ public sealed class LabelledStreamProcessor : IDisposable
         }
 
         ResumeTimeUs = snapshot.ResumeTimeUs;
-        Decisions = snapshot.Decisions;
-        Labelled = snapshot.Labelled;
-        Correct = snapshot.Correct;
+        Tally.Restore(snapshot.Decisions, snapshot.Labelled, snapshot.Correct);
         Events = snapshot.Events;
         _pending.Clear();
         _cutter.Dispose();
@@ -282,31 +261,25 @@ public sealed class LabelledStreamProcessor : IDisposable
         _chain.EndSample();
         SampleDecision d = _classifier.EndSample();
         double latency = Stopwatch.GetElapsedTime(_packetTicks).TotalMilliseconds;
-        if (truth >= 0)
-        {
-            Labelled++;
-            if (d.Label == truth)
-            {
-                Correct++;
-            }
-        }
-
         ResumeTimeUs = Math.Max(ResumeTimeUs, sample.EndUs);
         _pending.Remove(new LabelSegment(sample.Label, sample.StartUs, sample.EndUs));
-        var decision = new ClusterDecision(
-            Stream,
-            Decisions,
-            sample.StartUs,
-            sample.EndUs,
-            _model.ClassNames[d.Label],
-            d.Label,
-            d.Confidence,
-            truth >= 0 ? _model.ClassNames[truth] : null,
-            truth,
-            d.Steps,
-            sample.Events.Count,
-            latency);
-        Decisions++;
+        var decision = new StreamDecision
+        {
+            TUs = sample.EndUs,
+            StartUs = sample.StartUs,
+            Stream = Stream,
+            Label = StreamDecision.ClassName(_model.ClassNames, d.Label),
+            LabelIndex = d.Label,
+            Confidence = d.Confidence,
+            LatencyMs = latency,
+            Truth = truth >= 0 ? StreamDecision.ClassName(_model.ClassNames, truth) : null,
+            TruthIndex = truth,
+            Index = Decisions,
+            Sample = Decisions,
+            Steps = d.Steps,
+            Events = sample.Events.Count,
+        };
+        Tally.Add(decision);
         _decided!(decision);
     }
 
@@ -330,20 +303,21 @@ public sealed class LabelledStreamProcessor : IDisposable
 
         SampleDecision d = _classifier.EndSample();
         ResumeTimeUs = Math.Max(ResumeTimeUs, step.SampleEndUs);
-        var decision = new ClusterDecision(
-            Stream,
-            Decisions,
-            step.SampleStartUs,
-            step.SampleEndUs,
-            _model.ClassNames[d.Label],
-            d.Label,
-            d.Confidence,
-            null,
-            -1,
-            d.Steps,
-            _windowEvents,
-            Stopwatch.GetElapsedTime(_packetTicks).TotalMilliseconds);
-        Decisions++;
+        var decision = new StreamDecision
+        {
+            TUs = step.SampleEndUs,
+            StartUs = step.SampleStartUs,
+            Stream = Stream,
+            Label = StreamDecision.ClassName(_model.ClassNames, d.Label),
+            LabelIndex = d.Label,
+            Confidence = d.Confidence,
+            LatencyMs = Stopwatch.GetElapsedTime(_packetTicks).TotalMilliseconds,
+            Index = Decisions,
+            Sample = Decisions,
+            Steps = d.Steps,
+            Events = _windowEvents,
+        };
+        Tally.Add(decision);
         _decided!(decision);
     }
 }

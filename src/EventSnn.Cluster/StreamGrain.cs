@@ -3,6 +3,7 @@ using System.Text;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
+using EventSnn.Snn.Classification;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
@@ -42,7 +43,7 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
     private readonly List<Held> _held = [];
     private readonly List<Held> _heldLabels = [];
     private readonly Queue<NatsJSMsg<byte[]>> _backlog = new();
-    private readonly List<ClusterDecision> _decided = [];
+    private readonly List<StreamDecision> _decided = [];
     private readonly EventBatch _batch = new(EventPacketCodec.MaxEvents);
     private NatsJSContext? _js;
     private INatsJSConsumer? _events;
@@ -354,12 +355,13 @@ public sealed class StreamGrain : Grain, IStreamGrain, IDisposable
     {
         string subject = ClusterNames.Decisions(_name);
         string silo = _silo.SiloAddress.ToString();
-        foreach (ClusterDecision d in _decided)
+        foreach (StreamDecision d in _decided)
         {
-            PubAckResponse ack = await _js!.PublishAsync(subject, DecisionJson.ToUtf8(d, silo), opts: new NatsJSPubOpts { MsgId = d.MessageId }, cancellationToken: cancellation).ConfigureAwait(true);
+            byte[] json = (d with { Silo = silo }).ToUtf8Json();
+            PubAckResponse ack = await _js!.PublishAsync(subject, json, opts: new NatsJSPubOpts { MsgId = ClusterNames.DecisionMessageId(d) }, cancellationToken: cancellation).ConfigureAwait(true);
             if (ack.Error is { } error)
             {
-                throw new InvalidOperationException($"stream {_name}: publishing decision {d.Decision} failed: {error.Description} ({error.Code})");
+                throw new InvalidOperationException($"stream {_name}: publishing decision {d.Index} failed: {error.Description} ({error.Code})");
             }
         }
 

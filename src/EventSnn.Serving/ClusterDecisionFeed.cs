@@ -1,4 +1,4 @@
-using System.Text.Json;
+using EventSnn.Snn.Classification;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 
@@ -91,39 +91,9 @@ public sealed class ClusterDecisionFeed : IAsyncDisposable
         _stop.Dispose();
     }
 
-    /// <summary>The hub record of one decision message, or null when it is not one.</summary>
-    internal static ClassificationRecord? Parse(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            using JsonDocument doc = JsonDocument.Parse(json.ToArray());
-            JsonElement r = doc.RootElement;
-            if (r.ValueKind != JsonValueKind.Object
-                || !r.TryGetProperty("stream", out JsonElement stream) || stream.ValueKind != JsonValueKind.String
-                || !r.TryGetProperty("label", out JsonElement label) || label.ValueKind != JsonValueKind.String)
-            {
-                return null;
-            }
-
-            string? truth = r.TryGetProperty("truth", out JsonElement t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            return new ClassificationRecord(
-                Number(r, "t_us"),
-                StreamPrefix + stream.GetString(),
-                label.GetString()!,
-                (int)Number(r, "label_index"),
-                r.TryGetProperty("confidence", out JsonElement c) && c.TryGetDouble(out double conf) ? conf : 0,
-                r.TryGetProperty("latency_ms", out JsonElement l) && l.TryGetDouble(out double lat) ? lat : 0,
-                truth,
-                Number(r, "decision"),
-                Number(r, "events"));
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static long Number(JsonElement r, string name) => r.TryGetProperty(name, out JsonElement v) && v.TryGetInt64(out long n) ? n : 0;
+    /// <summary>The hub record of one decision message (its stream prefixed with <see cref="StreamPrefix"/>), or null when it is not one.</summary>
+    internal static StreamDecision? Parse(ReadOnlySpan<byte> json) =>
+        StreamDecision.Parse(json) is { } d ? d with { Stream = StreamPrefix + d.Stream } : null;
 
     private async Task RunAsync(TaskCompletionSource subscribed)
     {
@@ -154,7 +124,7 @@ public sealed class ClusterDecisionFeed : IAsyncDisposable
 
     private void Handle(byte[] data)
     {
-        ClassificationRecord? record = Parse(data);
+        StreamDecision? record = Parse(data);
         if (record is null)
         {
             Interlocked.Increment(ref _malformed);

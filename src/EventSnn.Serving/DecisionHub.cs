@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text;
 using System.Threading.Channels;
 using EventSnn.Pipeline;
+using EventSnn.Snn.Classification;
 
 namespace EventSnn.Serving;
 
@@ -11,9 +12,6 @@ public sealed class StreamStatus
 {
     internal long _events;
     internal long _steps;
-    internal long _decisions;
-    internal long _labelled;
-    internal long _correct;
     internal long _bytes;
     internal long _outOfRange;
     internal long _malformed;
@@ -50,24 +48,20 @@ public sealed class StreamStatus
     /// <summary>Network time steps run.</summary>
     public long Steps => Interlocked.Read(ref _steps);
 
+    /// <summary>Decisions published, labelled (the window had a known truth) and correct (counts only).</summary>
+    public ClassificationTally Tally { get; } = new(keepOutcomes: false);
+
     /// <summary>Decisions published.</summary>
-    public long Decisions => Interlocked.Read(ref _decisions);
+    public long Decisions => Tally.Decisions;
 
     /// <summary>Decisions whose window had a known truth (the stream has labels).</summary>
-    public long Labelled => Interlocked.Read(ref _labelled);
+    public long Labelled => Tally.Labelled;
 
     /// <summary>Labelled decisions whose label equals the truth.</summary>
-    public long Correct => Interlocked.Read(ref _correct);
+    public long Correct => Tally.Correct;
 
     /// <summary>Share of the labelled decisions that were right; null while none is labelled.</summary>
-    public double? Accuracy
-    {
-        get
-        {
-            long labelled = Labelled;
-            return labelled == 0 ? null : Correct / (double)labelled;
-        }
-    }
+    public double? Accuracy => Tally.AccuracyOrNull;
 
     /// <summary>Bytes received.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
@@ -114,7 +108,7 @@ public sealed class DecisionHub
     }
 
     /// <summary>Called (on the stream's thread) for every decision; keep handlers short.</summary>
-    public event Action<ClassificationRecord>? Decided;
+    public event Action<StreamDecision>? Decided;
 
     /// <summary>Called for every log-worthy event (bad peer, stream start/end, slow subscriber dropped).</summary>
     public event Action<string>? Log;
@@ -193,23 +187,13 @@ public sealed class DecisionHub
     }
 
     /// <summary>Publishes one decision to every subscriber and the <see cref="Decided"/> handlers.</summary>
-    public void Publish(ClassificationRecord record)
+    public void Publish(StreamDecision record)
     {
         ArgumentNullException.ThrowIfNull(record);
         Interlocked.Increment(ref _published);
         if (_active.TryGetValue(record.Stream, out StreamStatus? status))
         {
-            Interlocked.Increment(ref status._decisions);
-            if (record.Truth is not null)
-            {
-                // correct before labelled: a reader never sees more correct than labelled decisions
-                if (string.Equals(record.Truth, record.Label, StringComparison.Ordinal))
-                {
-                    Interlocked.Increment(ref status._correct);
-                }
-
-                Interlocked.Increment(ref status._labelled);
-            }
+            status.Tally.Add(record);
         }
 
         byte[]? json = null;
@@ -224,7 +208,7 @@ public sealed class DecisionHub
                     continue;
                 }
 
-                json ??= record.ToUtf8Json();
+                json ??= record.ToUtf8Json(); // the source-generated writer, once for all subscribers
                 if (!sub.Channel.Writer.TryWrite(json) && !sub.Closed)
                 {
                     Interlocked.Increment(ref _slowDisconnects);
@@ -396,7 +380,7 @@ public sealed class DecisionHub
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(s);
-        long correct = s.Correct, labelled = s.Labelled; // correct is read first: never above labelled
+        (long labelled, long correct) = s.Tally.Counts; // never more correct than labelled
         w.WriteNumber("labelled", labelled);
         w.WriteNumber("correct", correct);
         if (labelled == 0)

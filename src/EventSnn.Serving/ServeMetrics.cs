@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using EventSnn.Snn.Classification;
 
 namespace EventSnn.Serving;
 
@@ -54,7 +55,7 @@ public sealed class ServeMetrics : IDisposable
         _meter.Dispose();
     }
 
-    private void Record(ClassificationRecord r) => _latency.Record(r.LatencyMs, new KeyValuePair<string, object?>("stream", r.Stream));
+    private void Record(StreamDecision r) => _latency.Record(r.LatencyMs, new KeyValuePair<string, object?>("stream", r.Stream));
 
     private static IEnumerable<Measurement<long>> PerStream(DecisionHub hub, Func<StreamStatus, long> value)
     {

@@ -121,7 +121,7 @@ public sealed record WindowClassifierOptions
     };
 
     /// <summary>The name of class <paramref name="index"/>.</summary>
-    public string ClassName(int index) => index < 0 ? "?" : index < ClassNames.Count ? ClassNames[index] : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public string ClassName(int index) => EventSnn.Snn.Classification.StreamDecision.ClassName(ClassNames, index);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()

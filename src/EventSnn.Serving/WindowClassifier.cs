@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
-using System.Text;
 using EventSnn.IO;
 using EventSnn.Datasets;
 using EventSnn.Events;
@@ -10,52 +8,6 @@ using EventSnn.Transforms;
 using EventSnn.Snn;
 
 namespace EventSnn.Serving;
-
-/// <summary>One classification published by the server.</summary>
-/// <param name="TUs">End of the decided window in stream time (microseconds): the window is [TUs - WindowUs, TUs).</param>
-/// <param name="Stream">Stream id (kind:peer or the configured name).</param>
-/// <param name="Label">Predicted class name.</param>
-/// <param name="LabelIndex">Predicted class index (-1 when the window had no steps).</param>
-/// <param name="Confidence">Softmax probability of the predicted class.</param>
-/// <param name="LatencyMs">Wall time from receiving the batch that closed the window to the decision.</param>
-/// <param name="Truth">True class name when known, else null.</param>
-/// <param name="Window">Index of the decision in its stream (0, 1, ...).</param>
-/// <param name="Events">Events that fell in the window.</param>
-public sealed record ClassificationRecord(long TUs, string Stream, string Label, int LabelIndex, double Confidence, double LatencyMs, string? Truth, long Window, long Events)
-{
-    /// <summary>The record as one JSON object (no newline): t_us, stream, label, label_index, confidence, latency_ms, truth, window, events.</summary>
-    public string ToJson() => Encoding.UTF8.GetString(ToUtf8Json());
-
-    /// <summary>The record as UTF-8 JSON (no newline).</summary>
-    public byte[] ToUtf8Json()
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteNumber("t_us", TUs);
-            w.WriteString("stream", Stream);
-            w.WriteString("label", Label);
-            w.WriteNumber("label_index", LabelIndex);
-            w.WriteNumber("confidence", Math.Round(Confidence, 6));
-            w.WriteNumber("latency_ms", Math.Round(LatencyMs, 4));
-            if (Truth is null)
-            {
-                w.WriteNull("truth");
-            }
-            else
-            {
-                w.WriteString("truth", Truth);
-            }
-
-            w.WriteNumber("window", Window);
-            w.WriteNumber("events", Events);
-            w.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
-}
 
 /// <summary>
 /// Binning and classification of ONE event stream: the stream is cut into windows of
@@ -79,7 +31,7 @@ public sealed class WindowClassifier
     private readonly SampleInference _frozen;
     private OnlineSequenceClassifier? _online;
     private OnlineSequenceClassifier? _sampleModel;
-    private Action<ClassificationRecord>? _emit;
+    private Action<StreamDecision>? _emit;
     private long _received;
     private long _windowStart;
     private long _windowEvents;
@@ -185,7 +137,7 @@ public sealed class WindowClassifier
     }
 
     /// <summary>Bins all events of <paramref name="batch"/>; calls <paramref name="emit"/> for every window it completes.</summary>
-    public void Process(EventBatch batch, Action<ClassificationRecord> emit)
+    public void Process(EventBatch batch, Action<StreamDecision> emit)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(emit);
@@ -233,7 +185,7 @@ public sealed class WindowClassifier
     }
 
     /// <summary>Decides the window in progress (the stream ended or the server stops); no-op when none is open.</summary>
-    public void Flush(Action<ClassificationRecord> emit)
+    public void Flush(Action<StreamDecision> emit)
     {
         ArgumentNullException.ThrowIfNull(emit);
         _received = Stopwatch.GetTimestamp();
@@ -255,12 +207,6 @@ public sealed class WindowClassifier
         {
             (_online ?? _model.CreateLearner()).Save(path);
         }
-    }
-
-    private string ClassName(int index)
-    {
-        IReadOnlyList<string> names = _model.ClassNames;
-        return index < 0 ? "?" : index < names.Count ? names[index] : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private void OnStep(BinnedStep step)
@@ -295,16 +241,21 @@ public sealed class WindowClassifier
         if (step.EndsSample)
         {
             SampleDecision d = _sampleModel?.EndSample() ?? new SampleDecision(_frozen.Decide(), _frozen.Confidence(), _truth, _frozen.Steps, 0);
-            var record = new ClassificationRecord(
-                _windowStart + _model.Options.WindowUs,
-                Stream,
-                ClassName(d.Label),
-                d.Label,
-                d.Confidence,
-                Stopwatch.GetElapsedTime(_received).TotalMilliseconds,
-                _truth >= 0 ? ClassName(_truth) : null,
-                _windowIndex++,
-                _windowEvents);
+            var record = new StreamDecision
+            {
+                TUs = _windowStart + _model.Options.WindowUs,
+                StartUs = _windowStart,
+                Stream = Stream,
+                Label = StreamDecision.ClassName(_model.ClassNames, d.Label),
+                LabelIndex = d.Label,
+                Confidence = d.Confidence,
+                LatencyMs = Stopwatch.GetElapsedTime(_received).TotalMilliseconds,
+                Truth = _truth >= 0 ? StreamDecision.ClassName(_model.ClassNames, _truth) : null,
+                TruthIndex = _truth,
+                Index = _windowIndex++,
+                Steps = d.Steps,
+                Events = _windowEvents,
+            };
             _emit?.Invoke(record);
         }
     }

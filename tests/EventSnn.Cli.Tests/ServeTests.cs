@@ -10,6 +10,7 @@ using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
 using EventSnn.Serving;
+using EventSnn.Snn.Classification;
 using EventSnn.Testing;
 using static EventSnn.Testing.ServeStreams;
 
@@ -31,10 +32,10 @@ public class ServeTests
             using EventBatch pattern = ServeIo.Pattern(30_000, 500, seed: 11);
             var model = new WindowClassifierOptions { BinUs = 4_000, WindowUs = 80_000, Hidden = 48, Seed = 5, Chunks = 5, ClassNames = EventSnn.Datasets.Generators.GestureGenerator.ClassNames };
             Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelCsv.Read(labels), 1);
-            List<ClassificationRecord> gestureRef = ServeIo.Reference(gesture, model, truth);
+            List<StreamDecision> gestureRef = ServeIo.Reference(gesture, model, truth);
             Assert.Contains(gestureRef, d => d.Truth is not null);
             Assert.NotEqual(gestureRef.Select(d => d.Confidence), ServeIo.Reference(gesture, model).Select(d => d.Confidence)); // it learned
-            List<ClassificationRecord> patternRef = ServeIo.Reference(pattern, model);
+            List<StreamDecision> patternRef = ServeIo.Reference(pattern, model);
 
             using var stop = new CancellationTokenSource();
             var command = new ServeCommand { StopToken = stop.Token };
@@ -110,8 +111,8 @@ public class ServeTests
             model = model with { Seed = 7, Checkpoint = checkpoint };
             using EventBatch a = ServeStreams.GestureEvents("user01_synthetic.aedat4", 1.0);
             using EventBatch b = ServeStreams.GestureEvents("user05_synthetic.aedat4", 1.0);
-            List<ClassificationRecord> aRef = ServeIo.Reference(a, model);
-            List<ClassificationRecord> bRef = ServeIo.Reference(b, model);
+            List<StreamDecision> aRef = ServeIo.Reference(a, model);
+            List<StreamDecision> bRef = ServeIo.Reference(b, model);
             Assert.NotEqual(aRef.Select(d => d.Confidence), ServeIo.Reference(a, model with { Checkpoint = null }).Select(d => d.Confidence)); // the checkpoint matters
             string saveDir = Path.Combine(dir, "saved");
 
@@ -344,9 +345,9 @@ internal static class ServeIo
 
 
 
-    public static List<ClassificationRecord> Reference(EventBatch events, WindowClassifierOptions model, Func<long, long, int>? learnFrom = null)
+    public static List<StreamDecision> Reference(EventBatch events, WindowClassifierOptions model, Func<long, long, int>? learnFrom = null)
     {
-        var list = new List<ClassificationRecord>();
+        var list = new List<StreamDecision>();
         var c = new WindowClassifier("reference", SensorGeometry.Dvs128, model) { TruthOf = learnFrom, Learning = learnFrom is not null };
         c.Process(events, list.Add);
         c.Flush(list.Add);
@@ -369,7 +370,7 @@ internal static class ServeIo
     }
 
 
-    public static void AssertSame(List<ClassificationRecord> expected, List<JsonElement> actual)
+    public static void AssertSame(List<StreamDecision> expected, List<JsonElement> actual)
     {
         Assert.Equal(expected.Count, actual.Count);
         for (int i = 0; i < expected.Count; i++)

@@ -2,6 +2,7 @@ using EventSnn.Testing;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
+using EventSnn.Snn.Classification;
 
 namespace EventSnn.Cluster.Tests;
 
@@ -72,7 +73,7 @@ public class ProcessorTests
         }
 
         // uninterrupted
-        var whole = new List<ClusterDecision>();
+        var whole = new List<StreamDecision>();
         using (var p = new LabelledStreamProcessor("cam", model))
         {
             p.AddLabels(labels);
@@ -88,12 +89,12 @@ public class ProcessorTests
         // every labelled segment that ended before the last event was decided once, in order
         long lastT = events.T[events.Count - 1];
         Assert.Equal(labels.Count(l => l.EndUs <= lastT), whole.Count);
-        Assert.Equal(whole.Count, whole.Select(d => d.MessageId).Distinct().Count());
-        Assert.Equal(Enumerable.Range(0, whole.Count).Select(i => (long)i), whole.Select(d => d.Decision));
+        Assert.Equal(whole.Count, whole.Select(ClusterNames.DecisionMessageId).Distinct().Count());
+        Assert.Equal(Enumerable.Range(0, whole.Count).Select(i => (long)i), whole.Select(d => d.Index));
         Assert.All(whole, d => Assert.True(d.TruthIndex >= 0 && d.Truth is not null));
 
         // stopped after the fourth decision, restarted from its snapshot, replayed from the resume point
-        var before = new List<ClusterDecision>();
+        var before = new List<StreamDecision>();
         StreamSnapshot snapshot;
         int stoppedAt;
         using (var p = new LabelledStreamProcessor("cam", model))
@@ -119,11 +120,11 @@ public class ProcessorTests
 
         Assert.True(snapshot.Model.Length > 0);
         Assert.Equal(4, snapshot.Decisions);
-        Assert.InRange(snapshot.ResumeTimeUs, whole[3].EndUs, whole[4].StartUs); // up to the next segment's start
+        Assert.InRange(snapshot.ResumeTimeUs, whole[3].TUs, whole[4].StartUs); // up to the next segment's start
 
         int resume = packets.FindIndex(x => events.T[x.Start + x.Count - 1] >= snapshot.ResumeTimeUs);
         Assert.True(resume >= 0 && resume < stoppedAt);
-        var after = new List<ClusterDecision>();
+        var after = new List<StreamDecision>();
         using (var p = new LabelledStreamProcessor("cam", model))
         {
             p.Restore(snapshot);
@@ -137,12 +138,12 @@ public class ProcessorTests
             Assert.Equal(whole.Count, p.Decisions);
         }
 
-        List<ClusterDecision> joined = [.. before, .. after];
+        List<StreamDecision> joined = [.. before, .. after];
         Assert.Equal(whole.Count, joined.Count);
         for (int i = 0; i < whole.Count; i++)
         {
-            Assert.Equal(whole[i].MessageId, joined[i].MessageId);
-            Assert.Equal(whole[i].Decision, joined[i].Decision);
+            Assert.Equal(ClusterNames.DecisionMessageId(whole[i]), ClusterNames.DecisionMessageId(joined[i]));
+            Assert.Equal(whole[i].Index, joined[i].Index);
             Assert.Equal(whole[i].LabelIndex, joined[i].LabelIndex);
             Assert.Equal(whole[i].Confidence, joined[i].Confidence, 6);
             Assert.Equal(whole[i].Events, joined[i].Events);
@@ -160,7 +161,7 @@ public class ProcessorTests
             packets.Add((start, Math.Min(4096, events.Count - start)));
         }
 
-        var whole = new List<ClusterDecision>();
+        var whole = new List<StreamDecision>();
         using (var p = new LabelledStreamProcessor("cam", model, windowUs: 1_000_000))
         {
             foreach ((int s, int c) in packets)
@@ -172,11 +173,11 @@ public class ProcessorTests
             Assert.Equal(0, p.Updates); // nothing to learn from
 
             // the end of the stream decides the open window (the one holding the last event)
-            var last = new List<ClusterDecision>();
+            var last = new List<StreamDecision>();
             p.Complete(last.Add);
-            ClusterDecision end = Assert.Single(last);
-            Assert.InRange(events.T[events.Count - 1], end.StartUs, end.EndUs - 1);
-            Assert.Equal(whole.Count, end.Decision);
+            StreamDecision end = Assert.Single(last);
+            Assert.InRange(events.T[events.Count - 1], end.StartUs, end.TUs - 1);
+            Assert.Equal(whole.Count, end.Index);
         }
 
         // one decision per 1 s window holding events, on a grid from the first event, no truth
@@ -184,14 +185,14 @@ public class ProcessorTests
         Assert.True(whole.Count >= 10, $"{whole.Count} windows");
         Assert.All(whole, d =>
         {
-            Assert.Equal(1_000_000, d.EndUs - d.StartUs);
+            Assert.Equal(1_000_000, d.TUs - d.StartUs);
             Assert.Equal(0, (d.StartUs - first) % 1_000_000);
             Assert.Equal(-1, d.TruthIndex);
         });
-        Assert.Equal(whole.Count, whole.Select(d => d.MessageId).Distinct().Count());
+        Assert.Equal(whole.Count, whole.Select(ClusterNames.DecisionMessageId).Distinct().Count());
 
         // stopped after three windows, restarted from the snapshot: the same windows, once each
-        var before = new List<ClusterDecision>();
+        var before = new List<StreamDecision>();
         StreamSnapshot snapshot;
         using (var p = new LabelledStreamProcessor("cam", model, windowUs: 1_000_000))
         {
@@ -207,7 +208,7 @@ public class ProcessorTests
 
         Assert.Equal(first, snapshot.WindowOriginUs);
         int resume = packets.FindIndex(x => events.T[x.Start + x.Count - 1] >= snapshot.ResumeTimeUs);
-        var after = new List<ClusterDecision>();
+        var after = new List<StreamDecision>();
         using (var p = new LabelledStreamProcessor("cam", model, windowUs: 1_000_000))
         {
             p.Restore(snapshot);
@@ -217,7 +218,7 @@ public class ProcessorTests
             }
         }
 
-        Assert.Equal(whole.Select(d => d.MessageId), before.Concat(after).Select(d => d.MessageId));
+        Assert.Equal(whole.Select(ClusterNames.DecisionMessageId), before.Concat(after).Select(ClusterNames.DecisionMessageId));
         Assert.Equal(whole.Select(d => d.LabelIndex), before.Concat(after).Select(d => d.LabelIndex));
     }
 
@@ -233,7 +234,7 @@ public class ProcessorTests
         Assert.True(p.ResumeTimeUs > first);
     }
 
-    private static void Feed(LabelledStreamProcessor p, EventBatch events, int start, int count, Action<ClusterDecision> decided)
+    private static void Feed(LabelledStreamProcessor p, EventBatch events, int start, int count, Action<StreamDecision> decided)
     {
         using var packet = new EventBatch(count);
         packet.Append(events, start, count);

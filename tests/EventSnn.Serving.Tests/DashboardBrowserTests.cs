@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using EventSnn.Events;
+using EventSnn.Snn.Classification;
 using EventSnn.Testing;
 using Microsoft.Playwright;
 
@@ -45,7 +46,7 @@ public class DashboardBrowserTests
         try
         {
             ServeEndpoints ports = await service.Started;
-            ClassificationRecord? last = null;
+            StreamDecision? last = null;
             service.Hub.Decided += d => last = d;
             using IPlaywright playwright = await Playwright.CreateAsync();
             await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });

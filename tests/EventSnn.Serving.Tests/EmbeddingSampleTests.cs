@@ -3,6 +3,7 @@ using System.Text.Json;
 using EventSnn.Events;
 using EventSnn.Samples.Worker;
 using EventSnn.Serving;
+using EventSnn.Snn.Classification;
 using EventSnn.Testing;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,7 @@ public class EmbeddingSampleTests
     public async Task Sample_worker_classifies_a_loopback_jaer_stream_and_decides_the_last_window_on_stop()
     {
         using EventBatch pattern = ServingTests.Pattern(30_000, 0, seed: 21);
-        List<ClassificationRecord> expected = ServingTests.Reference("camera", pattern, new WindowClassifierOptions());
+        List<StreamDecision> expected = ServingTests.Reference("camera", pattern, new WindowClassifierOptions());
         var log = new ListLogger();
         using var worker = new GestureWorker(new GestureWorkerSettings { Port = 0 }, log);
         await worker.StartAsync(CancellationToken.None);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
+using EventSnn.Snn.Classification;
 using EventSnn.Testing;
 using static EventSnn.Testing.ServeStreams;
 
@@ -54,9 +55,9 @@ public class ServingTests
 
 
     /// <summary>Decisions a lone WindowClassifier makes for <paramref name="events"/> (the reference).</summary>
-    internal static List<ClassificationRecord> Reference(string stream, EventBatch events, WindowClassifierOptions model, Func<long, long, int>? learnFrom = null)
+    internal static List<StreamDecision> Reference(string stream, EventBatch events, WindowClassifierOptions model, Func<long, long, int>? learnFrom = null)
     {
-        var list = new List<ClassificationRecord>();
+        var list = new List<StreamDecision>();
         var c = new WindowClassifier(stream, SensorGeometry.Dvs128, model) { TruthOf = learnFrom, Learning = learnFrom is not null };
         c.Process(events, list.Add);
         c.Flush(list.Add);
@@ -89,7 +90,11 @@ public class ServingTests
     };
 
 
-    private static void AssertSame(List<ClassificationRecord> expected, List<JsonElement> actual, string stream)
+    /// <summary>A decision of stream "s" at <paramref name="tUs"/> with class 0 named <paramref name="label"/>.</summary>
+    private static StreamDecision Decided(long tUs, string label, long index) =>
+        new() { TUs = tUs, StartUs = tUs - 1, Stream = "s", Label = label, LabelIndex = 0, Confidence = 0.5, Index = index, Events = 1 };
+
+    private static void AssertSame(List<StreamDecision> expected, List<JsonElement> actual, string stream)
     {
         Assert.Equal(expected.Count, actual.Count);
         for (int i = 0; i < expected.Count; i++)
@@ -98,7 +103,7 @@ public class ServingTests
             Assert.Equal(expected[i].LabelIndex, actual[i].GetProperty("label_index").GetInt32());
             Assert.Equal(Math.Round(expected[i].Confidence, 6), actual[i].GetProperty("confidence").GetDouble());
             Assert.Equal(expected[i].Events, actual[i].GetProperty("events").GetInt64());
-            Assert.Equal(i, actual[i].GetProperty("window").GetInt64());
+            Assert.Equal(i, actual[i].GetProperty("decision").GetInt64());
             Assert.Equal(expected[i].Truth, actual[i].GetProperty("truth").GetString());
             Assert.True(actual[i].GetProperty("latency_ms").GetDouble() >= 0);
         }
@@ -112,7 +117,7 @@ public class ServingTests
         // the reference: a stream that took weights of its own (Learning set once) but learns nothing
         var own = new WindowClassifier("s", SensorGeometry.Dvs128, Model) { Learning = true };
         own.Learning = false;
-        var expected = new List<ClassificationRecord>();
+        var expected = new List<StreamDecision>();
         own.Process(events, expected.Add);
         own.Flush(expected.Add);
         Assert.True(expected.Count > 20, $"{expected.Count} windows");
@@ -120,11 +125,11 @@ public class ServingTests
 
         // four streams over one shared model, fed at the same time from four threads
         WindowModel shared = WindowModel.Load(SensorGeometry.Dvs128, Model);
-        var results = new List<ClassificationRecord>[4];
+        var results = new List<StreamDecision>[4];
         Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k =>
         {
             var c = new WindowClassifier("s", SensorGeometry.Dvs128, shared);
-            var list = new List<ClassificationRecord>();
+            var list = new List<StreamDecision>();
             using var part = new EventBatch(997);
             for (int i = 0; i < events.Count; i += 997)
             {
@@ -139,7 +144,7 @@ public class ServingTests
             results[k] = list;
         });
 
-        foreach (List<ClassificationRecord> got in results)
+        foreach (List<StreamDecision> got in results)
         {
             Assert.Equal(expected.Select(r => (r.TUs, r.LabelIndex, r.Confidence, r.Events)), got.Select(r => (r.TUs, r.LabelIndex, r.Confidence, r.Events)));
         }
@@ -159,12 +164,12 @@ public class ServingTests
         }
 
         batch.Add(12_400, 200, 5, true); // outside the 128 x 128 sensor: dropped
-        List<ClassificationRecord> whole = Reference("a", batch, model);
+        List<StreamDecision> whole = Reference("a", batch, model);
         Assert.Equal([4_100L, 8_100L, 16_100L], whole.Select(d => d.TUs));
         Assert.Equal([4L, 2L, 2L], whole.Select(d => d.Events));
 
         // the same events one by one: identical decisions
-        var split = new List<ClassificationRecord>();
+        var split = new List<StreamDecision>();
         var c = new WindowClassifier("a", SensorGeometry.Dvs128, model);
         using var one = new EventBatch(1);
         for (int i = 0; i < batch.Count; i++)
@@ -200,11 +205,11 @@ public class ServingTests
         using EventBatch other = GestureEvents("user02_synthetic.aedat4", 1.0);
         Assert.True(gesture.Count > 1000 && other.Count > 1000);
         Func<long, long, int> truth = WindowClassifier.TruthFromSegments(LabelCsv.Read(User01Labels), 1);
-        List<ClassificationRecord> gestureRef = Reference("x", gesture, Model, truth);
+        List<StreamDecision> gestureRef = Reference("x", gesture, Model, truth);
         Assert.Contains(gestureRef, d => d.Truth is not null);
         Assert.NotEqual(gestureRef.Select(d => d.Confidence), Reference("x", gesture, Model).Select(d => d.Confidence)); // stream A learns
-        List<ClassificationRecord> patternRef = Reference("x", pattern, Model);
-        List<ClassificationRecord> otherRef = Reference("x", other, Model);
+        List<StreamDecision> patternRef = Reference("x", pattern, Model);
+        List<StreamDecision> otherRef = Reference("x", other, Model);
 
         // stream A alone first
         var hub = new DecisionHub(Options());
@@ -279,7 +284,7 @@ public class ServingTests
         var logs = new ConcurrentQueue<string>();
         var hub = new DecisionHub(Options(dir));
         hub.Log += logs.Enqueue;
-        var decisions = new ConcurrentQueue<ClassificationRecord>();
+        var decisions = new ConcurrentQueue<StreamDecision>();
         hub.Decided += decisions.Enqueue;
         using EventBatch good = Pattern(20_000, 0, seed: 1);
 
@@ -366,9 +371,10 @@ public class ServingTests
         // monitoring is never locked out by event streams
         Assert.Equal(200, (await HttpProbe.Get(http.EndPoint.Port, "/health")).Status);
         Assert.Equal(200, (await HttpProbe.Get(http.EndPoint.Port, "/metrics")).Status);
-        hub.Publish(new ClassificationRecord(1, "s", "x", 0, 0.5, 0, null, 0, 1));
+        StreamDecision sent = Decided(1, "x", 0) with { Truth = "x", TruthIndex = 0 };
+        hub.Publish(sent);
         hub.Complete();
-        Assert.Single(await first);
+        Assert.Equal(sent, StreamDecision.Parse(Encoding.UTF8.GetBytes(Assert.Single(await first)))); // the SSE data is the source-generated JSON
         Assert.Single(await second);
     }
 
@@ -414,9 +420,9 @@ public class ServingTests
         using var twice = new EventBatch(2 * once.Count);
         twice.Append(once, 0, once.Count);
         twice.Append(once, 0, once.Count); // the same 3 s again: the clock went back by more than ResetUs (1 s)
-        List<ClassificationRecord> single = Reference("s", once, Model);
+        List<StreamDecision> single = Reference("s", once, Model);
         var c = new WindowClassifier("s", SensorGeometry.Dvs128, Model);
-        var decided = new List<ClassificationRecord>();
+        var decided = new List<StreamDecision>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         c.Process(twice, decided.Add);
         c.Flush(decided.Add);
@@ -462,7 +468,7 @@ public class ServingTests
         const int count = 2000;
         for (int i = 0; i < count; i++)
         {
-            hub.Publish(new ClassificationRecord(i, "s", pad, 0, 0.5, 0, null, i, 1));
+            hub.Publish(Decided(i, pad, i));
             while (i + 1 - Volatile.Read(ref received) > 32)
             {
                 Assert.False(cts.IsCancellationRequested, $"the reading client got {received} of {i + 1}");
@@ -571,7 +577,7 @@ public class ServingTests
         int read = 0;
         for (int i = 0; i < 100; i++)
         {
-            hub.Publish(new ClassificationRecord(i, "s", "x", 0, 0.5, 0, null, i, 1));
+            hub.Publish(Decided(i, "x", i));
             while (fast.Reader.TryRead(out _))
             {
                 read++;
@@ -587,12 +593,12 @@ public class ServingTests
         using DecisionHub.Subscription lagging = dropping.Subscribe();
         for (int i = 0; i < 100; i++)
         {
-            dropping.Publish(new ClassificationRecord(i, "s", "x", 0, 0.5, 0, null, i, 1));
+            dropping.Publish(Decided(i, "x", i));
         }
 
         Assert.Equal(92, dropping.Dropped);
         Assert.False(lagging.DroppedForSlowness);
         Assert.True(lagging.Reader.TryRead(out byte[]? oldest));
-        Assert.Equal(92, JsonDocument.Parse(oldest).RootElement.GetProperty("window").GetInt64());
+        Assert.Equal(92, JsonDocument.Parse(oldest).RootElement.GetProperty("decision").GetInt64());
     }
 }

@@ -32,9 +32,9 @@ public class StreamClassifierTests
         s.Complete();
         Assert.Equal([10, 10, 5], decisions.Select(d => d.Steps));
         Assert.Equal([1000L, 1100, 1200], decisions.Select(d => d.StartUs));
-        Assert.Equal([1100L, 1200, 1300], decisions.Select(d => d.EndUs));
+        Assert.Equal([1100L, 1200, 1300], decisions.Select(d => d.TUs));
         Assert.Equal([0L, 1, 2], decisions.Select(d => d.Index));
-        Assert.All(decisions, d => Assert.Equal(-1, d.Truth));
+        Assert.All(decisions, d => Assert.Equal(-1, d.TruthIndex));
         Assert.Equal(75, s.Events);
         Assert.Equal(3, s.Tally.Decisions);
         Assert.Equal(0, s.Tally.Labelled);
@@ -69,7 +69,7 @@ public class StreamClassifierTests
         }
 
         Assert.Equal(4, decisions.Count);
-        Assert.Equal([0, 1, 2, 0], decisions.Select(d => d.Truth));
+        Assert.Equal([0, 1, 2, 0], decisions.Select(d => d.TruthIndex));
         Assert.Equal(4, s.Tally.Labelled);
         Assert.Equal(decisions.Count(d => d.Correct), s.Tally.Correct);
         Assert.Equal(8, model.Updates); // 2 chunks per sample
@@ -92,7 +92,7 @@ public class StreamClassifierTests
         s.Label(100, 2); // the segment ending at 100 is class 2
         s.Step(Frame(0), 100, 110); // next boundary applies it
         Assert.Equal(1, s.Tally.Labelled);
-        Assert.Equal(decisions[0].Label == 2 ? 1 : 0, s.Tally.Correct);
+        Assert.Equal(decisions[0].LabelIndex == 2 ? 1 : 0, s.Tally.Correct);
         Assert.Equal(1, s.LateLearned);
         Assert.Equal(2, model.Updates);
         Assert.Equal(1, s.LabelsReceived);
@@ -114,8 +114,8 @@ public class StreamClassifierTests
         }
 
         Assert.Equal(2, decisions.Count);
-        Assert.Equal(0, decisions[0].Truth);
-        Assert.Equal(1, decisions[1].Truth);
+        Assert.Equal(0, decisions[0].TruthIndex);
+        Assert.Equal(1, decisions[1].TruthIndex);
         Assert.Equal(2, s.Tally.Labelled);
         Assert.Equal(0, s.LateLearned);
         Assert.Equal(4, model.Updates);

@@ -6,6 +6,7 @@ using EventSnn.Cluster;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
+using EventSnn.Snn.Classification;
 using NATS.Client.JetStream;
 
 namespace EventSnn.Cli.Commands;
@@ -128,24 +129,22 @@ internal sealed class BenchClusterCommand : Command
             double publishSeconds = clock.Elapsed.TotalSeconds;
 
             var latencies = new List<double>();
-            var outcomes = names.ToDictionary(n => n, _ => new List<bool>(), StringComparer.Ordinal);
+            var outcomes = names.ToDictionary(n => n, _ => new ClassificationTally(), StringComparer.Ordinal);
             var idle = Stopwatch.StartNew();
             double lastDecision = 0;
             while (latencies.Count < expected && idle.Elapsed.TotalSeconds < timeout && !args.Cancellation.IsCancellationRequested)
             {
                 await foreach (NatsJSMsg<byte[]> msg in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 512, Expires = TimeSpan.FromSeconds(1) }, cancellationToken: args.Cancellation).ConfigureAwait(false))
                 {
-                    using JsonDocument doc = JsonDocument.Parse(msg.Data ?? []);
-                    JsonElement d = doc.RootElement;
-                    if (!outcomes.TryGetValue(d.GetProperty("stream").GetString() ?? string.Empty, out List<bool>? list))
+                    if (StreamDecision.Parse(msg.Data) is not { } d || !outcomes.TryGetValue(d.Stream, out ClassificationTally? tally))
                     {
                         continue;
                     }
 
                     idle.Restart();
                     lastDecision = clock.Elapsed.TotalSeconds;
-                    latencies.Add(d.GetProperty("latency_ms").GetDouble());
-                    list.Add(d.GetProperty("correct").GetBoolean());
+                    latencies.Add(d.LatencyMs);
+                    tally.Add(d);
                 }
             }
 
@@ -153,8 +152,8 @@ internal sealed class BenchClusterCommand : Command
         }, args.Cancellation);
 
         double P(double q) => result.Latencies.Count == 0 ? 0 : MathNet.Numerics.Statistics.Statistics.QuantileCustom(result.Latencies, q, MathNet.Numerics.Statistics.QuantileDefinition.EmpiricalInvCDF);
-        double firstHalf = Mean(result.Outcomes.Values.Select(o => Accuracy(o.Take(o.Count / 2))));
-        double secondHalf = Mean(result.Outcomes.Values.Select(o => Accuracy(o.Skip(o.Count / 2))));
+        double firstHalf = Mean(result.Outcomes.Values.Select(t => t.AccuracyFirstHalf));
+        double secondHalf = Mean(result.Outcomes.Values.Select(t => t.AccuracySecondHalf));
         long decisions = result.Latencies.Count;
         double seconds = result.LastDecision;
         bool complete = decisions == expected;
@@ -254,18 +253,6 @@ internal sealed class BenchClusterCommand : Command
             w.WriteEndObject();
         });
         return decisions == expected ? CommandRunner.Ok : CommandRunner.Failure;
-    }
-
-    private static double Accuracy(IEnumerable<bool> outcomes)
-    {
-        int n = 0, right = 0;
-        foreach (bool o in outcomes)
-        {
-            n++;
-            right += o ? 1 : 0;
-        }
-
-        return n == 0 ? 0 : right / (double)n;
     }
 
     private static double Mean(IEnumerable<double> values)

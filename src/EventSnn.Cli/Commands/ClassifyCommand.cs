@@ -110,7 +110,8 @@ internal sealed class ClassifyCommand : Command
             stderr.WriteLine("warning: --learn without --labels or --label-stream: no label feedback, nothing will be learned");
         }
 
-        using var session = new StreamClassifier(classifier, new StreamClassifierOptions()); // segments are the chain's samples (labelled segments, SHD samples or windows)
+        // segments are the chain's samples (labelled segments, SHD samples or windows)
+        using var session = new StreamClassifier(classifier, new StreamClassifierOptions { Stream = source.Name, ClassNames = names });
         using var stop = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(args.Cancellation, stop.Token);
         if (duration > 0)
@@ -141,14 +142,14 @@ internal sealed class ClassifyCommand : Command
                 lock (gate)
                 {
                     latencies.Add(d.LatencyMs);
-                    decisionEnds.Add(d.EndUs);
+                    decisionEnds.Add(d.TUs);
                     if (json)
                     {
-                        stdout.WriteLine(DecisionJson(d, source.Name, names));
+                        stdout.WriteLine(d.ToJson());
                     }
                     else if (!quiet)
                     {
-                        stdout.WriteLine(DecisionText(d, source.Name, names, clock.Elapsed.TotalSeconds));
+                        stdout.WriteLine(DecisionText(d, clock.Elapsed.TotalSeconds));
                     }
                 }
             };
@@ -649,38 +650,8 @@ internal sealed class ClassifyCommand : Command
         return names;
     }
 
-    private static string DecisionText(StreamDecision d, string stream, string[] names, double seconds)
-    {
-        string label = d.Label >= 0 ? names[d.Label] : "?";
-        string truth = d.Truth >= 0 ? names[d.Truth] : "?";
-        return string.Create(CultureInfo.InvariantCulture, $"{seconds,8:F2} s  {stream,-16} t={d.EndUs / 1e6,12:F3} s  {label,-14} {d.Confidence,4:P0}  {d.LatencyMs,7:F2} ms  truth {truth,-14} {(d.Truth < 0 ? string.Empty : d.Correct ? "ok" : "x")}");
-    }
-
-    private static string DecisionJson(StreamDecision d, string stream, string[] names) => JsonLine.ToString(w =>
-    {
-        w.WriteNumber("t_us", d.EndUs);
-        w.WriteNumber("start_us", d.StartUs);
-        w.WriteString("stream", stream);
-        w.WriteString("label", d.Label >= 0 ? names[d.Label] : "?");
-        w.WriteNumber("label_index", d.Label);
-        w.WriteNumber("confidence", Math.Round(d.Confidence, 4));
-        w.WriteNumber("latency_ms", Math.Round(d.LatencyMs, 4));
-        if (d.Truth >= 0)
-        {
-            w.WriteString("truth", names[d.Truth]);
-        }
-        else
-        {
-            w.WriteNull("truth");
-        }
-
-        w.WriteNumber("truth_index", d.Truth);
-        w.WriteBoolean("correct", d.Correct);
-        w.WriteNumber("decision", d.Index);
-        w.WriteNumber("sample", d.Sample);
-        w.WriteNumber("steps", d.Steps);
-        w.WriteNumber("events", d.Events);
-    });
+    private static string DecisionText(StreamDecision d, double seconds) =>
+        string.Create(CultureInfo.InvariantCulture, $"{seconds,8:F2} s  {d.Stream,-16} t={d.TUs / 1e6,12:F3} s  {d.Label,-14} {d.Confidence,4:P0}  {d.LatencyMs,7:F2} ms  truth {d.Truth ?? "?",-14} {(d.TruthIndex < 0 ? string.Empty : d.Correct ? "ok" : "x")}");
 
     private static void WriteSummary(TextWriter stdout, bool json, Source source, StreamClassifier session, double seconds, bool interrupted, bool learn, string? saved, List<string> plots, (double Mean, double P99) latency)
     {

@@ -6,6 +6,7 @@ using EventSnn.Cluster;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
+using EventSnn.Snn.Classification;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -378,36 +379,31 @@ internal sealed class ClusterWatchCommand : Command
         double timeout = args.GetSeconds("timeout", 0);
         string url = ClusterArgs.Nats(args);
         bool json = args.Has("json");
-        (long seen, long labelled, long correct, bool timedOut) = ClusterArgs.WithNats(url, async nats =>
+        var tally = new ClassificationTally(keepOutcomes: false);
+        (long seen, bool timedOut) = ClusterArgs.WithNats(url, async nats =>
         {
             var js = new NatsJSContext(nats);
             await ClusterStreams.EnsureAsync(js, cancellation: args.Cancellation).ConfigureAwait(false);
             INatsJSConsumer consumer = await ClusterStreams.DecisionReaderAsync(js, stream, onlyNew: false, args.Cancellation).ConfigureAwait(false);
-            long n = 0, l = 0, c = 0;
+            long n = 0;
             var idle = Stopwatch.StartNew();
             while (n < count && !args.Cancellation.IsCancellationRequested)
             {
                 if (timeout > 0 && idle.Elapsed.TotalSeconds >= timeout)
                 {
-                    return (n, l, c, true);
+                    return (n, true);
                 }
 
                 await foreach (NatsJSMsg<byte[]> msg in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(1) }, cancellationToken: args.Cancellation).ConfigureAwait(false))
                 {
                     idle.Restart();
                     string line = Encoding.UTF8.GetString(msg.Data ?? []);
-                    using (JsonDocument doc = JsonDocument.Parse(line))
+                    if (StreamDecision.Parse(msg.Data) is { } d)
                     {
-                        if (doc.RootElement.TryGetProperty("truth_index", out JsonElement ti) && ti.GetInt32() >= 0)
-                        {
-                            l++;
-                            c += doc.RootElement.GetProperty("correct").GetBoolean() ? 1 : 0;
-                        }
-
+                        tally.Add(d);
                         if (!json)
                         {
-                            JsonElement r = doc.RootElement;
-                            line = string.Create(CultureInfo.InvariantCulture, $"{r.GetProperty("stream").GetString()} #{r.GetProperty("decision").GetInt64()} t={r.GetProperty("t_us").GetInt64()} us: {r.GetProperty("label").GetString()} ({r.GetProperty("confidence").GetDouble():0.00}){(r.GetProperty("truth").ValueKind == JsonValueKind.String ? " truth " + r.GetProperty("truth").GetString() : string.Empty)} [{r.GetProperty("silo").GetString()}]");
+                            line = string.Create(CultureInfo.InvariantCulture, $"{d.Stream} #{d.Index} t={d.TUs} us: {d.Label} ({d.Confidence:0.00}){(d.Truth is null ? string.Empty : " truth " + d.Truth)} [{d.Silo}]");
                         }
                     }
 
@@ -420,9 +416,10 @@ internal sealed class ClusterWatchCommand : Command
                 }
             }
 
-            return (n, l, c, false);
+            return (n, false);
         }, args.Cancellation);
 
+        (long labelled, long correct) = tally.Counts;
         if (json)
         {
             JsonLine.Write(stdout, w =>

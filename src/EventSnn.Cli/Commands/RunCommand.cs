@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using EventSnn.Cli.Run;
+using EventSnn.Snn.Classification;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 
@@ -94,9 +95,9 @@ internal sealed class RunCommand : Command
             stdout.WriteLine($"eventsnn run: {streams.Count} stream(s) from {settings.ResolvePath(settings.Recordings)}, {settings.Passes} pass(es) + held-out, config {configPath}");
         }
 
-        void OnDecision(DecisionRecord d)
+        void OnDecision(StreamDecision d)
         {
-            string line = DecisionJson(d);
+            string line = d.ToJson();
             lock (gate)
             {
                 log.WriteLine(line);
@@ -128,13 +129,13 @@ internal sealed class RunCommand : Command
                 .Start(ctx =>
                 {
                     var tasks = streams.ToDictionary(s => s.Name, s => ctx.AddTask(s.Name, maxValue: Math.Max(1, s.TotalSamples)));
-                    void Progress(DecisionRecord d)
+                    void Progress(StreamDecision d)
                     {
                         OnDecision(d);
                         StreamRunner s = streams.First(x => x.Name == d.Stream);
                         ProgressTask task = tasks[d.Stream];
                         task.Increment(1);
-                        task.Description = string.Create(CultureInfo.InvariantCulture, $"{d.Stream} acc {Accuracy(s.Decisions):P0}");
+                        task.Description = string.Create(CultureInfo.InvariantCulture, $"{d.Stream} acc {s.Tally.Accuracy:P0}");
                     }
 
                     failure = RunAll(streams, Progress, args.Cancellation);
@@ -183,7 +184,7 @@ internal sealed class RunCommand : Command
     /// others (they finish the sample in progress) and is returned with its exception; null when
     /// none failed (a Ctrl-C is not a failure).
     /// </summary>
-    private static (StreamRunner Stream, Exception Error)? RunAll(List<StreamRunner> streams, Action<DecisionRecord> onDecision, CancellationToken cancellation)
+    private static (StreamRunner Stream, Exception Error)? RunAll(List<StreamRunner> streams, Action<StreamDecision> onDecision, CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         (StreamRunner Stream, Exception Error)? first = null;
@@ -291,47 +292,6 @@ internal sealed class RunCommand : Command
         }
     }
 
-    internal static double Accuracy(IReadOnlyList<DecisionRecord> decisions)
-    {
-        int n = 0, correct = 0;
-        foreach (DecisionRecord d in decisions)
-        {
-            if (d.TruthIndex >= 0)
-            {
-                n++;
-                correct += d.Correct ? 1 : 0;
-            }
-        }
-
-        return n == 0 ? 0 : correct / (double)n;
-    }
-
-    private static string DecisionText(DecisionRecord d, double seconds) =>
+    private static string DecisionText(StreamDecision d, double seconds) =>
         string.Create(CultureInfo.InvariantCulture, $"{seconds,8:F2} s  {d.Stream,-14} t={d.TUs / 1e6,10:F3} s  {d.Label,-12} {d.Confidence,4:P0}  {d.LatencyMs,6:F2} ms  {(d.Phase == "test" ? "held-out" : "pass " + d.Pass),-8}  truth {d.Truth ?? "?",-12} {(d.TruthIndex < 0 ? string.Empty : d.Correct ? "ok" : "x")}");
-
-    private static string DecisionJson(DecisionRecord d) => JsonLine.ToString(w =>
-    {
-        w.WriteNumber("t_us", d.TUs);
-        w.WriteString("stream", d.Stream);
-        w.WriteString("label", d.Label);
-        w.WriteNumber("label_index", d.LabelIndex);
-        w.WriteNumber("confidence", Math.Round(d.Confidence, 4));
-        w.WriteNumber("latency_ms", Math.Round(d.LatencyMs, 4));
-        if (d.Truth is null)
-        {
-            w.WriteNull("truth");
-        }
-        else
-        {
-            w.WriteString("truth", d.Truth);
-        }
-
-        w.WriteNumber("truth_index", d.TruthIndex);
-        w.WriteBoolean("correct", d.Correct);
-        w.WriteString("phase", d.Phase);
-        w.WriteNumber("pass", d.Pass);
-        w.WriteNumber("sample", d.Sample);
-        w.WriteNumber("steps", d.Steps);
-        w.WriteNumber("loss", Math.Round(d.Loss, 5));
-    });
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EventSnn.Snn.Classification;
 using ScottPlot;
 
 namespace EventSnn.Cli.Run;
@@ -14,7 +15,7 @@ internal static class RunPlots
         int colour = 0;
         foreach (StreamRunner s in streams)
         {
-            List<DecisionRecord> d = s.Decisions;
+            List<StreamDecision> d = s.Decisions;
             if (d.Count == 0)
             {
                 continue;
@@ -111,7 +112,7 @@ internal static class RunPlots
                     legend: k == 0);
             }
 
-            DecisionRecord d = s.Decision;
+            StreamDecision d = s.Decision;
             plot.Title(string.Create(CultureInfo.InvariantCulture, $"{d.Label} ({d.Confidence:P0}) {(d.Correct ? "right" : "wrong")}\ntruth {d.Truth}"), size: 13);
             plot.Axes.Title.Label.ForeColor = d.Correct ? Colors.DarkGreen : Colors.DarkRed;
             plots.Add(plot);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using EventSnn.Snn.Classification;
 using Spectre.Console;
 
 namespace EventSnn.Cli.Run;
@@ -42,27 +43,26 @@ internal sealed record RunSummary(
     public static RunSummary From(IReadOnlyList<StreamRunner> streams, double seconds, bool interrupted, IReadOnlyList<string> plots, IReadOnlyList<string> checkpoints, string log)
     {
         var per = new List<StreamSummary>();
-        int decisions = 0, correct = 0, firstN = 0, firstCorrect = 0, secondN = 0, secondCorrect = 0;
+        long decisions = 0, correct = 0, firstN = 0, firstCorrect = 0, secondN = 0, secondCorrect = 0;
         double chanceSum = 0;
         long events = 0;
         foreach (StreamRunner s in streams)
         {
-            List<DecisionRecord> d = s.Decisions.Where(x => x.TruthIndex >= 0).ToList();
-            int half = d.Count / 2;
-            int c1 = d.Take(half).Count(x => x.Correct), c2 = d.Skip(half).Count(x => x.Correct);
-            var held = d.Where(x => x.Phase == "test").ToList();
+            ClassificationTally t = s.Tally;
+            (int n1, int c1) = t.Half(first: true);
+            (int n2, int c2) = t.Half(first: false);
             double[] latencies = [.. s.Decisions.Select(x => x.LatencyMs)];
             per.Add(new StreamSummary(
                 s.Name,
                 s.Classes,
                 s.Events,
                 s.StepsProcessed,
-                s.Decisions.Count,
-                Ratio(c1 + c2, d.Count),
-                Ratio(c1, half),
-                Ratio(c2, d.Count - half),
-                Ratio(held.Count(x => x.Correct), held.Count),
-                held.Count,
+                (int)t.Decisions,
+                t.Accuracy,
+                t.AccuracyFirstHalf,
+                t.AccuracySecondHalf,
+                s.HeldOut.Accuracy,
+                (int)s.HeldOut.Labelled,
                 1.0 / s.Classes,
                 latencies.Length == 0 ? 0 : latencies.Average(),
                 latencies.Length == 0 ? 0 : MathNet.Numerics.Statistics.Statistics.QuantileCustom(latencies, 0.99, MathNet.Numerics.Statistics.QuantileDefinition.EmpiricalInvCDF),
@@ -70,17 +70,17 @@ internal sealed record RunSummary(
                 s.Classifier.Divergences,
                 s.DroppedSteps,
                 s.Seconds));
-            decisions += d.Count;
-            correct += c1 + c2;
-            firstN += half;
+            decisions += t.Labelled;
+            correct += t.Correct;
+            firstN += n1;
             firstCorrect += c1;
-            secondN += d.Count - half;
+            secondN += n2;
             secondCorrect += c2;
-            chanceSum += d.Count / (double)s.Classes;
+            chanceSum += t.Labelled / (double)s.Classes;
             events += s.Events;
         }
 
-        return new RunSummary(events, decisions, Ratio(correct, decisions), Ratio(firstCorrect, firstN), Ratio(secondCorrect, secondN), decisions == 0 ? 0 : chanceSum / decisions, seconds, interrupted, per, plots, checkpoints, log);
+        return new RunSummary(events, (int)decisions, Ratio(correct, decisions), Ratio(firstCorrect, firstN), Ratio(secondCorrect, secondN), decisions == 0 ? 0 : chanceSum / decisions, seconds, interrupted, per, plots, checkpoints, log);
     }
 
     public string ToJsonLine() => JsonLine.ToString(w =>
@@ -177,7 +177,7 @@ internal sealed record RunSummary(
         w.WriteString("decision_log", DecisionLog);
     }
 
-    private static double Ratio(int a, int b) => b == 0 ? 0 : a / (double)b;
+    private static double Ratio(long a, long b) => b == 0 ? 0 : a / (double)b;
 
     private static string P(double v) => v.ToString("P1", CultureInfo.InvariantCulture);
 

@@ -10,28 +10,8 @@ using EventSnn.Snn;
 
 namespace EventSnn.Cli.Run;
 
-/// <summary>One decision of the main job.</summary>
-public sealed record DecisionRecord(
-    long TUs,
-    string Stream,
-    string Label,
-    int LabelIndex,
-    double Confidence,
-    double LatencyMs,
-    string? Truth,
-    int TruthIndex,
-    string Phase,
-    int Pass,
-    long Sample,
-    int Steps,
-    double Loss)
-{
-    /// <summary>True when the truth is known and matches.</summary>
-    public bool Correct => TruthIndex >= 0 && LabelIndex == TruthIndex;
-}
-
 /// <summary>A sample kept for the frames plot: the sum of its input frames and the decision.</summary>
-public sealed record SampleSnapshot(string Stream, TimeStepLayout Layout, float[] Sum, float[]? Raster, int Steps, DecisionRecord Decision);
+public sealed record SampleSnapshot(string Stream, TimeStepLayout Layout, float[] Sum, float[]? Raster, int Steps, StreamDecision Decision);
 
 /// <summary>
 /// Runs one labelled stream of the main job: replays its recordings through the pipeline
@@ -88,7 +68,13 @@ public sealed class StreamRunner
 
     public OnlineSequenceClassifier Classifier { get; }
 
-    public List<DecisionRecord> Decisions { get; } = [];
+    public List<StreamDecision> Decisions { get; } = [];
+
+    /// <summary>Accuracy of every decision (training passes and held-out, in decision order).</summary>
+    public ClassificationTally Tally { get; } = new();
+
+    /// <summary>Accuracy of the held-out decisions.</summary>
+    public ClassificationTally HeldOut { get; } = new(keepOutcomes: false);
 
     public long Events { get; private set; }
 
@@ -107,7 +93,7 @@ public sealed class StreamRunner
     public string CheckpointPath => Path.Combine(_run.ResolvePath(_run.Output), "checkpoints", Name + ".ckpt");
 
     /// <summary>Replays every pass and the held-out set; stops at a sample boundary when cancelled.</summary>
-    public async Task RunAsync(Action<DecisionRecord> onDecision, CancellationToken cancellation)
+    public async Task RunAsync(Action<StreamDecision> onDecision, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(onDecision);
         var clock = Stopwatch.StartNew();
@@ -172,7 +158,7 @@ public sealed class StreamRunner
         return stored is null ? ModelMetadata.MissingNotice(data, Preprocessing) : null;
     }
 
-    private async Task ReplayAsync(string file, string phase, int pass, Action<DecisionRecord> onDecision, CancellationToken cancellation)
+    private async Task ReplayAsync(string file, string phase, int pass, Action<StreamDecision> onDecision, CancellationToken cancellation)
     {
         IObservable<TimeStep> source = Source(file, pass);
         var options = new HandoffOptions
@@ -187,6 +173,7 @@ public sealed class StreamRunner
         };
         using Handoff<TimeStep> steps = source.ToChannel(options, cancellation: cancellation);
         long currentSample = -1;
+        long currentStart = 0;
         int currentLabel = -1;
         bool currentAugmented = false;
         bool learning = Classifier.Learning;
@@ -204,10 +191,11 @@ public sealed class StreamRunner
                         if (Classifier.InSample)
                         {
                             // a sample whose last step was dropped by the overflow policy
-                            Close(step.StartUs, currentLabel, currentAugmented, phase, pass, currentSample, sum, raster, onDecision);
+                            Close(currentStart, step.StartUs, currentLabel, currentAugmented, phase, pass, currentSample, sum, raster, onDecision);
                         }
 
                         currentSample = step.Sample;
+                        currentStart = step.StartUs;
                         currentLabel = step.Label;
                         currentAugmented = step.Augmented;
                         Array.Clear(sum);
@@ -230,7 +218,7 @@ public sealed class StreamRunner
                     StepsProcessed++;
                     if (step.EndsSample)
                     {
-                        Close(step.EndUs, currentLabel, currentAugmented, phase, pass, currentSample, sum, raster, onDecision);
+                        Close(currentStart, step.EndUs, currentLabel, currentAugmented, phase, pass, currentSample, sum, raster, onDecision);
                     }
                 }
             }
@@ -241,13 +229,13 @@ public sealed class StreamRunner
             if (Classifier.InSample)
             {
                 // cancelled or the source ended mid-sample: close the chunk and report the decision
-                Close(0, currentLabel, currentAugmented, phase, pass, currentSample, sum, raster, onDecision);
+                Close(currentStart, 0, currentLabel, currentAugmented, phase, pass, currentSample, sum, raster, onDecision);
             }
         }
     }
 
     /// <summary>Ends the current sample: a real sample's decision is recorded; an augmented copy only finishes its learning.</summary>
-    private void Close(long tUs, int truth, bool augmented, string phase, int pass, long sample, float[] sum, List<float[]>? raster, Action<DecisionRecord> onDecision)
+    private void Close(long startUs, long tUs, int truth, bool augmented, string phase, int pass, long sample, float[] sum, List<float[]>? raster, Action<StreamDecision> onDecision)
     {
         if (augmented)
         {
@@ -256,35 +244,41 @@ public sealed class StreamRunner
             return;
         }
 
-        Decide(tUs, truth, phase, pass, sample, sum, raster, onDecision);
+        Decide(startUs, tUs, truth, phase, pass, sample, sum, raster, onDecision);
     }
 
-    private void Decide(long tUs, int truth, string phase, int pass, long sample, float[] sum, List<float[]>? raster, Action<DecisionRecord> onDecision)
+    private void Decide(long startUs, long tUs, int truth, string phase, int pass, long sample, float[] sum, List<float[]>? raster, Action<StreamDecision> onDecision)
     {
         long start = Stopwatch.GetTimestamp();
-        DecisionRecord? record = null;
+        StreamDecision? record = null;
+        bool known = truth >= 0 && truth < Classes;
         SampleDecision final = Classifier.EndSample(d =>
         {
             double latency = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            record = new DecisionRecord(
-                tUs,
-                Name,
-                d.Label >= 0 ? ClassNames[d.Label] : "?",
-                d.Label,
-                d.Confidence,
-                latency,
-                truth >= 0 && truth < Classes ? ClassNames[truth] : null,
-                truth >= 0 && truth < Classes ? truth : -1,
-                phase,
-                pass,
-                sample,
-                d.Steps,
-                0);
+            record = new StreamDecision
+            {
+                TUs = tUs,
+                StartUs = startUs,
+                Stream = Name,
+                Label = StreamDecision.ClassName(ClassNames, d.Label),
+                LabelIndex = d.Label,
+                Confidence = d.Confidence,
+                LatencyMs = latency,
+                Truth = known ? StreamDecision.ClassName(ClassNames, truth) : null,
+                TruthIndex = known ? truth : -1,
+                Index = Decisions.Count,
+                Phase = phase,
+                Pass = pass,
+                Sample = sample,
+                Steps = d.Steps,
+            };
         });
         record = record! with { Loss = final.Loss };
         Decisions.Add(record);
+        Tally.Add(record);
         if (phase == "test")
         {
+            HeldOut.Add(record);
             _snapshots.Enqueue(new SampleSnapshot(Name, LayoutOf(), (float[])sum.Clone(), raster is null ? null : Flatten(raster), record.Steps, record));
             while (_snapshots.Count > SnapshotsKept)
             {

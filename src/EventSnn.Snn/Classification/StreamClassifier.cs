@@ -23,6 +23,12 @@ public sealed record StreamClassifierOptions
     /// <summary>Labels received ahead of the segment they apply to that are kept (oldest first out).</summary>
     public int FutureLabels { get; init; } = 1024;
 
+    /// <summary>Stream id written into the decisions.</summary>
+    public string Stream { get; init; } = string.Empty;
+
+    /// <summary>Class names written into the decisions (index = class); null: the class numbers.</summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -35,99 +41,6 @@ public sealed record StreamClassifierOptions
         {
             throw new ArgumentException("PendingSegments and FutureLabels must be >= 0", nameof(PendingSegments));
         }
-    }
-}
-
-/// <summary>One decision of a <see cref="StreamClassifier"/>.</summary>
-/// <param name="Index">Decision number (0-based).</param>
-/// <param name="StartUs">Start of the decided segment (event time, us).</param>
-/// <param name="EndUs">End of the decided segment (event time, us; the decision's time).</param>
-/// <param name="Label">Predicted class (-1 for a segment without steps).</param>
-/// <param name="Confidence">Softmax probability of the predicted class.</param>
-/// <param name="Truth">The true class when known at decision time, else -1 (late labels resolve it later).</param>
-/// <param name="Steps">Time steps of the segment.</param>
-/// <param name="Events">Events of the segment.</param>
-/// <param name="LatencyMs">Wall time from the end of the segment to the decision.</param>
-/// <param name="Sample">The caller's sample index of the segment (or the window number).</param>
-public readonly record struct StreamDecision(long Index, long StartUs, long EndUs, int Label, double Confidence, int Truth, int Steps, long Events, double LatencyMs, long Sample)
-{
-    /// <summary>True when the truth is known and matches.</summary>
-    public bool Correct => Truth >= 0 && Label == Truth;
-}
-
-/// <summary>Accuracy bookkeeping of a stream of decisions whose truth may arrive late.</summary>
-public sealed class ClassificationTally
-{
-    private readonly List<sbyte> _outcomes = [];
-
-    /// <summary>Decisions made.</summary>
-    public int Decisions => _outcomes.Count;
-
-    /// <summary>Decisions whose truth is known.</summary>
-    public int Labelled { get; private set; }
-
-    /// <summary>Labelled decisions that were right.</summary>
-    public int Correct { get; private set; }
-
-    /// <summary>Correct / labelled (0 when nothing is labelled).</summary>
-    public double Accuracy => Labelled == 0 ? 0 : Correct / (double)Labelled;
-
-    /// <summary>Accuracy over the first half of the labelled decisions (in decision order).</summary>
-    public double AccuracyFirstHalf => Half(first: true);
-
-    /// <summary>Accuracy over the second half of the labelled decisions (in decision order).</summary>
-    public double AccuracySecondHalf => Half(first: false);
-
-    /// <summary>Outcome of decision <paramref name="index"/>: null while its truth is unknown.</summary>
-    public bool? Outcome(int index) => _outcomes[index] < 0 ? null : _outcomes[index] == 1;
-
-    /// <summary>Records a decision; returns its index.</summary>
-    public int Add(int label, int truth)
-    {
-        _outcomes.Add(-1);
-        int index = _outcomes.Count - 1;
-        if (truth >= 0)
-        {
-            Resolve(index, label, truth);
-        }
-
-        return index;
-    }
-
-    /// <summary>Sets the truth of a decision recorded without one (a late label); ignored if already known.</summary>
-    public void Resolve(int index, int label, int truth)
-    {
-        if (truth < 0 || _outcomes[index] >= 0)
-        {
-            return;
-        }
-
-        bool right = label == truth;
-        _outcomes[index] = right ? (sbyte)1 : (sbyte)0;
-        Labelled++;
-        Correct += right ? 1 : 0;
-    }
-
-    private double Half(bool first)
-    {
-        int half = Labelled / 2, seen = 0, n = 0, right = 0;
-        foreach (sbyte o in _outcomes)
-        {
-            if (o < 0)
-            {
-                continue;
-            }
-
-            bool inFirst = seen < half;
-            seen++;
-            if (inFirst == first)
-            {
-                n++;
-                right += o;
-            }
-        }
-
-        return n == 0 ? 0 : right / (double)n;
     }
 }
 
@@ -352,17 +265,33 @@ public sealed class StreamClassifier : IDisposable
     private void Close()
     {
         long began = Stopwatch.GetTimestamp();
-        StreamDecision decision = default;
+        StreamDecision? decision = null;
         int truth = _segTruth;
         long start = _segStart, end = _segEnd, sample = _segSample, events = _segEvents;
         Classifier.EndSample(d =>
         {
             double latency = Stopwatch.GetElapsedTime(began).TotalMilliseconds;
-            decision = new StreamDecision(Tally.Decisions, start, end, d.Label, d.Confidence, truth, d.Steps, events, latency, sample);
+            decision = new StreamDecision
+            {
+                TUs = end,
+                StartUs = start,
+                Stream = _options.Stream,
+                Label = StreamDecision.ClassName(_options.ClassNames, d.Label),
+                LabelIndex = d.Label,
+                Confidence = d.Confidence,
+                LatencyMs = latency,
+                Truth = truth >= 0 ? StreamDecision.ClassName(_options.ClassNames, truth) : null,
+                TruthIndex = truth,
+                Index = Tally.Decisions,
+                Sample = sample,
+                Steps = d.Steps,
+                Events = events,
+            };
         });
         _open = false;
         _lastClosedEnd = Math.Max(_lastClosedEnd, end);
-        int index = Tally.Add(decision.Label, truth);
+        StreamDecision decided = decision ?? throw new InvalidOperationException("the classifier made no decision");
+        int index = Tally.Add(decided);
         if (truth < 0 && _options.PendingSegments > 0)
         {
             float[]? frames = null;
@@ -372,7 +301,7 @@ public sealed class StreamClassifier : IDisposable
                 _buffer = null;
             }
 
-            _pending.Add(new Pending(start, end, index, decision.Label, frames, _bufferSteps));
+            _pending.Add(new Pending(start, end, index, decided.LabelIndex, frames, _bufferSteps));
             if (_pending.Count > _options.PendingSegments)
             {
                 Return(_pending[0].Frames);
@@ -381,7 +310,7 @@ public sealed class StreamClassifier : IDisposable
         }
 
         _bufferSteps = 0;
-        Decided?.Invoke(decision);
+        Decided?.Invoke(decided);
         ApplyLabels();
     }
 
