@@ -41,7 +41,7 @@ public class ServeTests
             var command = new ServeCommand { StopToken = stop.Token };
             var stdout = new LineWriter();
             var stderr = new LineWriter();
-            string[] args = ["--streams", streams, "--learn", "--jaer-udp-port", "0", "--publish-port", "0", "--http-port", "0", "--json", "--bin-us", "4000", "--window-us", "80000", "--hidden", "48", "--seed", "5", "--udp-idle-ms", "300"];
+            string[] args = ["--streams", streams, "--learn", "--jaer-udp-port", "0", "--publish-port", "0", "--http-port", "0", "--json", "--bin-us", "4000", "--window-us", "80000", "--hidden", "48", "--seed", "5", "--udp-idle-ms", "300", "--class-names", string.Join(',', EventSnn.Datasets.Generators.GestureGenerator.ClassNames)];
             Task<int> run = Task.Run(() => command.Execute(ParsedArgs.Parse(args, command), stdout, stderr));
             JsonElement listening = JsonDocument.Parse(await stdout.WaitFor(l => l.Contains("\"listening\"", StringComparison.Ordinal))).RootElement.GetProperty("listening");
             int dv = listening.GetProperty("left-camera").GetInt32();

@@ -74,4 +74,12 @@ public class RecordingsTests
         Assert.True(reader.Read(batch));
         Assert.True(batch.T[0] <= labels[0].StartUs);
     }
+
+    [Fact]
+    public void GestureRecordings_NameTheirClasses()
+    {
+        DvsGestureDataset set = DvsGestureDataset.Open(Path.Combine(Recordings(), "gestures"), train: true);
+        Assert.Equal(10, set.Classes);
+        Assert.Equal(GestureGenerator.ClassNames, set.ClassNames);
+    }
 }

@@ -437,7 +437,7 @@ internal sealed class ClassifyCommand : Command
             }
 
             int perSample = p.StepsPerSample(longest) ?? (p.MaxSteps > 0 ? p.MaxSteps : 100);
-            string[] names = layout.Source == DatasetSource.NMnist ? [.. Enumerable.Range(0, 10).Select(d => d.ToString(CultureInfo.InvariantCulture))] : [.. GestureGenerator.ClassNames];
+            string[] names = layout.Source == DatasetSource.NMnist ? [.. Enumerable.Range(0, 10).Select(d => d.ToString(CultureInfo.InvariantCulture))] : [.. EventSnn.Datasets.Loaders.DvsGestureDataset.Open(dir, split == "train", p).ClassNames];
             return new Source(name, parts.Concat(), p, names.Length, perSample, names, true, string.Create(CultureInfo.InvariantCulture, $"{layout.Kind}, {count} samples, one decision per sample"));
         }
         catch (PreprocessingException ex)
@@ -520,6 +520,7 @@ internal sealed class ClassifyCommand : Command
             : new SensorGeometry(128, 128);
         IObservable<EventBatch> events;
         string name;
+        IReadOnlyList<string>? folderNames = null; // a recording's class names: classes.txt beside it
         if (live)
         {
             LiveSource liveSource;
@@ -551,6 +552,7 @@ internal sealed class ClassifyCommand : Command
                 Speed = speed > 0 ? speed : 1,
             });
             name = Path.GetFileName(target);
+            folderNames = ClassNamesFile.Read(Path.GetDirectoryName(Path.GetFullPath(target))!);
         }
 
         Preprocessing fresh = PreprocessingPresets.DvsGesture.ForSensor(geometry.Width, geometry.Height) with { Pooling = pooling };
@@ -582,7 +584,7 @@ internal sealed class ClassifyCommand : Command
 
             IObservable<TimeStep> steps = events.CutByLabels(segments).Preprocess(p);
             int perSegment = p.StepsPerSample(duration) ?? (p.MaxSteps > 0 ? p.MaxSteps : 100);
-            return new Source(name, steps, p, 0, perSegment, null, true, string.Create(CultureInfo.InvariantCulture, $"DVS {geometry.Width}x{geometry.Height}, {segments.Count} labelled segments, one decision each"));
+            return new Source(name, steps, p, 0, perSegment, folderNames, true, string.Create(CultureInfo.InvariantCulture, $"DVS {geometry.Width}x{geometry.Height}, {segments.Count} labelled segments, one decision each"));
         }
 
         long binUs = args.GetLong("bin-us", 50_000);
@@ -600,7 +602,7 @@ internal sealed class ClassifyCommand : Command
 
         IObservable<TimeStep> binned = events.PreprocessWindows(chain, windowUs);
         int perWindow = chain.StepsPerSample(windowUs) ?? (chain.MaxSteps > 0 ? chain.MaxSteps : 100);
-        return new Source(name, binned, chain, 0, perWindow, null, true, string.Create(CultureInfo.InvariantCulture, $"DVS {geometry.Width}x{geometry.Height}, a decision every {windowUs} us"));
+        return new Source(name, binned, chain, 0, perWindow, folderNames, true, string.Create(CultureInfo.InvariantCulture, $"DVS {geometry.Width}x{geometry.Height}, a decision every {windowUs} us"));
     }
 
     private static SensorGeometry ParseSensor(string? text)
@@ -642,9 +644,7 @@ internal sealed class ClassifyCommand : Command
         var names = new string[classes];
         for (int i = 0; i < classes; i++)
         {
-            names[i] = source.Keys is { } keys && i < keys.Count ? keys[i]
-                : source.Dvs && classes == GestureGenerator.Classes ? GestureGenerator.ClassNames[i]
-                : i.ToString(CultureInfo.InvariantCulture);
+            names[i] = source.Keys is { } keys && i < keys.Count ? keys[i] : i.ToString(CultureInfo.InvariantCulture);
         }
 
         return names;

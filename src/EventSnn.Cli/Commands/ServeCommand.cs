@@ -39,7 +39,7 @@ internal sealed class ServeCommand : Command
         new("height", "px", "sensor height (default: the checkpoint's, else 128)") { Hidden = true },
         new("chip", "layout", "jAER address layout: dvs128 (default) or davis (mirrored with --sensor)") { Aliases = ["jaer-chip"] },
         new("classes", "n", "classes of a fresh model (default 10)"),
-        new("class-names", "a,b,...", "class names (default: the checkpoint's, else the gesture names when they fit)"),
+        new("class-names", "a,b,...", "class names (default: the checkpoint's, else the class numbers 0, 1, ...)"),
         new("hidden", "n", "hidden neurons of a fresh model (default 128)"),
         new("seed", "n", "initialisation seed when no checkpoint is given (default 1)"),
         new("checkpoint", "file", "the model every stream is classified with (read once; a learning stream starts its own copy from it), with its stored preprocessing (e.g. out/run/checkpoints/gestures.ckpt); options that contradict it are errors"),
@@ -286,7 +286,7 @@ internal sealed class ServeCommand : Command
         IReadOnlyList<string> names = args.Get("class-names") is { } list
             ? list.Split(',', StringSplitOptions.TrimEntries)
             : checkpoint?.Classes is { } storedNames && storedNames.Count == classes ? storedNames
-            : classes <= EventSnn.Datasets.Generators.GestureGenerator.ClassNames.Length ? EventSnn.Datasets.Generators.GestureGenerator.ClassNames : [];
+            : [];
         if (checkpoint is not null && args.Has("class-names") && names.Count != classes)
         {
             throw new UsageException($"--class-names gives {names.Count} names; the checkpoint {checkpoint.Path} has {classes} classes");

@@ -422,7 +422,8 @@ public sealed class StreamRunner
             }
         }
 
-        string[] gestureNames = [.. Enumerable.Range(0, Settings.Classes).Select(i => i < EventSnn.Datasets.Generators.GestureGenerator.ClassNames.Length ? EventSnn.Datasets.Generators.GestureGenerator.ClassNames[i] : "class" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))];
+        // the recordings' folder names its classes (classes.txt), else the label numbers
+        string[] gestureNames = EventSnn.Datasets.ClassNamesFile.For(Path.GetDirectoryName(Path.GetFullPath(_train[0]))!, Settings.Classes, EventSnn.Datasets.Loaders.DvsGestureDataset.PublishedClassNames, firstLabel: 1);
         return (p, Settings.Classes, gestureNames, (gestures * _run.Passes) + held);
     }
 }

@@ -110,7 +110,7 @@ public static class DatasetMaker
 
     /// <summary>
     /// Removes what a previous generation left in <paramref name="folder"/>: .h5, .aedat4, label
-    /// .csv and trial-list .txt files and the N-MNIST Train/Test folders; anything else stays.
+    /// .csv, trial-list and class-name .txt files and the N-MNIST Train/Test folders; anything else stays.
     /// </summary>
     public static void RemoveGeneratedFiles(string folder)
     {
@@ -269,6 +269,8 @@ public static class DatasetMaker
         File.WriteAllText(Path.Combine(o.OutputFolder, "trials_to_test.txt"), testList.ToString());
         files.Add("trials_to_train.txt");
         files.Add("trials_to_test.txt");
+        ClassNamesFile.Write(o.OutputFolder, GestureGenerator.ClassNames);
+        files.Add(ClassNamesFile.FileName);
         long sum = 0;
         foreach (long e in events)
         {

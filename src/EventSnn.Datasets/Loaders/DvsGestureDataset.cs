@@ -53,9 +53,8 @@ public sealed class DvsGestureDataset : ISequenceDataset
     public int Classes { get; }
 
     /// <inheritdoc />
-    /// <remarks>The published names for 11 classes, the generated gestures' names for up to 10.</remarks>
-    public IReadOnlyList<string> ClassNames => Classes == PublishedClassNames.Count ? PublishedClassNames
-        : Classes <= Generators.GestureGenerator.ClassNames.Length ? Generators.GestureGenerator.ClassNames[..Classes] : [];
+    /// <remarks>The folder's <see cref="ClassNamesFile"/>, else the published names for 11 classes, else the label numbers (1-based, as in the label files).</remarks>
+    public IReadOnlyList<string> ClassNames => ClassNamesFile.For(Root, Classes, PublishedClassNames, firstLabel: 1);
 
     /// <inheritdoc />
     public int Features => Preprocessing.Features;
