@@ -86,7 +86,7 @@ internal sealed class DatasetMakeCommand : Command
         }
 
         var sw = Stopwatch.StartNew();
-        MakeResult result = RunWithProgress(name, stdout, (progress, log) => DatasetMaker.Make(dataset, options, progress, log));
+        MakeResult result = RunWithProgress(name, stdout, (progress, log) => DatasetMaker.Make(dataset, options, progress, new LineLogger(log)));
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {result.TrainSamples} train + {result.TestSamples} test samples, {result.Events} events/spikes, {sw.Elapsed.TotalSeconds:F1} s -> {Path.GetFullPath(output)}"));
         foreach (string f in result.Files)
         {

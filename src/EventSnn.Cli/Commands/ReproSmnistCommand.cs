@@ -107,7 +107,7 @@ internal sealed class ReproSmnistCommand : Command
 
         bool json = args.Has("json");
         string? checkpoint = args.Get("checkpoint") is { } c ? Path.GetFullPath(c) : null;
-        string folder = MnistIdx.Locate(args.Get("mnist"), args.Get("cache") ?? Path.Combine(".eventsnn", "cache"), line => stderr.WriteLine(line));
+        string folder = MnistIdx.Locate(args.Get("mnist"), args.Get("cache") ?? Path.Combine(".eventsnn", "cache"), new LineLogger(stderr.WriteLine));
         MnistSet trainSet = MnistIdx.ReadSplit(folder, train: true, trainCount);
         MnistSet testSet = MnistIdx.ReadSplit(folder, train: false, testCount);
         if (trainSet.Rows * trainSet.Columns != Pixels)

@@ -4,6 +4,7 @@ using EventSnn.Datasets.Audio;
 using EventSnn.Datasets.Mnist;
 using EventSnn.Events;
 using EventSnn.IO;
+using Microsoft.Extensions.Logging;
 
 namespace EventSnn.Datasets.Generators;
 
@@ -135,14 +136,14 @@ public static class DatasetMaker
     }
 
     /// <summary>Generates <paramref name="dataset"/> into <see cref="DatasetMakerOptions.OutputFolder"/>.</summary>
-    public static MakeResult Make(GeneratedDataset dataset, DatasetMakerOptions options, Action<MakeProgress>? progress = null, Action<string>? log = null)
+    public static MakeResult Make(GeneratedDataset dataset, DatasetMakerOptions options, Action<MakeProgress>? progress = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SamplesPerClass, 1);
         if (dataset is GeneratedDataset.SMnist or GeneratedDataset.PsMnist or GeneratedDataset.NMnist)
         {
             // find (or fetch) the digits before creating anything: a failed fetch leaves no empty folder
-            options = options with { MnistFolder = MnistIdx.Locate(options.MnistFolder, options.CacheFolder, log) };
+            options = options with { MnistFolder = MnistIdx.Locate(options.MnistFolder, options.CacheFolder, logger) };
         }
 
         Directory.CreateDirectory(options.OutputFolder);
@@ -150,9 +151,9 @@ public static class DatasetMaker
         {
             GeneratedDataset.SpokenDigits => MakeSpokenDigits(options, progress),
             GeneratedDataset.Gestures => MakeGestures(options, progress),
-            GeneratedDataset.SMnist => MakeSequentialMnist(options, permuted: false, progress, log),
-            GeneratedDataset.PsMnist => MakeSequentialMnist(options, permuted: true, progress, log),
-            _ => MakeNMnist(options, progress, log),
+            GeneratedDataset.SMnist => MakeSequentialMnist(options, permuted: false, progress, logger),
+            GeneratedDataset.PsMnist => MakeSequentialMnist(options, permuted: true, progress, logger),
+            _ => MakeNMnist(options, progress, logger),
         };
     }
 
@@ -280,9 +281,9 @@ public static class DatasetMaker
         return new MakeResult(files, (users - testUsers) * GestureGenerator.Classes, testUsers * GestureGenerator.Classes, sum);
     }
 
-    private static MakeResult MakeSequentialMnist(DatasetMakerOptions o, bool permuted, Action<MakeProgress>? progress, Action<string>? log)
+    private static MakeResult MakeSequentialMnist(DatasetMakerOptions o, bool permuted, Action<MakeProgress>? progress, ILogger? logger)
     {
-        string folder = MnistIdx.Locate(o.MnistFolder, o.CacheFolder, log);
+        string folder = MnistIdx.Locate(o.MnistFolder, o.CacheFolder, logger);
         string prefix = permuted ? "psmnist" : "smnist";
         var files = new List<string>();
         int[] counts = new int[2];
@@ -334,9 +335,9 @@ public static class DatasetMaker
         return new MakeResult(files, counts[0], counts[1], spikes);
     }
 
-    private static MakeResult MakeNMnist(DatasetMakerOptions o, Action<MakeProgress>? progress, Action<string>? log)
+    private static MakeResult MakeNMnist(DatasetMakerOptions o, Action<MakeProgress>? progress, ILogger? logger)
     {
-        string folder = MnistIdx.Locate(o.MnistFolder, o.CacheFolder, log);
+        string folder = MnistIdx.Locate(o.MnistFolder, o.CacheFolder, logger);
         int testPerClass = Math.Max(1, o.SamplesPerClass / 4);
         int total = 10 * (o.SamplesPerClass + testPerClass);
         int done = 0;

