@@ -420,7 +420,8 @@ internal sealed class ClassifyCommand : Command
             long longest = 0;
             int count = 0;
             var replay = new ReplayOptions { Pacing = speed > 0 ? ReplayPacing.Scaled : ReplayPacing.AsFastAsPossible, Speed = speed > 0 ? speed : 1 };
-            foreach ((string file, List<LabelSegment> segments) in DatasetRecordings(dir, layout, split == "train", p))
+            List<(string File, List<LabelSegment> Segments)> recordings = DatasetRecordings(dir, layout, split == "train", p, out string[] names);
+            foreach ((string file, List<LabelSegment> segments) in recordings)
             {
                 long first = offset;
                 parts.Add(EventReplay.ReplayFile(file, options: replay).CutByLabels(segments).Preprocess(p).Select(step =>
@@ -437,7 +438,6 @@ internal sealed class ClassifyCommand : Command
             }
 
             int perSample = p.StepsPerSample(longest) ?? (p.MaxSteps > 0 ? p.MaxSteps : 100);
-            string[] names = layout.Source == DatasetSource.NMnist ? [.. Enumerable.Range(0, 10).Select(d => d.ToString(CultureInfo.InvariantCulture))] : [.. EventSnn.Datasets.Loaders.DvsGestureDataset.Open(dir, split == "train", p).ClassNames];
             return new Source(name, parts.Concat(), p, names.Length, perSample, names, true, string.Create(CultureInfo.InvariantCulture, $"{layout.Kind}, {count} samples, one decision per sample"));
         }
         catch (PreprocessingException ex)
@@ -447,11 +447,12 @@ internal sealed class ClassifyCommand : Command
     }
 
     /// <summary>The recordings of a DVS dataset split with their labelled segments (0-based classes), in the order the dataset loaders read them.</summary>
-    private static List<(string File, List<LabelSegment> Segments)> DatasetRecordings(string dir, DatasetLayout layout, bool train, Preprocessing p)
+    private static List<(string File, List<LabelSegment> Segments)> DatasetRecordings(string dir, DatasetLayout layout, bool train, Preprocessing p, out string[] classNames)
     {
         var result = new List<(string, List<LabelSegment>)>();
         if (layout.Source == DatasetSource.NMnist)
         {
+            classNames = [.. Enumerable.Range(0, 10).Select(d => d.ToString(CultureInfo.InvariantCulture))];
             foreach ((string file, int label) in EventSnn.Datasets.Loaders.NMnistDataset.Open(dir, train, p).Files)
             {
                 result.Add((file, [new LabelSegment(label, 0, long.MaxValue)]));
@@ -461,6 +462,7 @@ internal sealed class ClassifyCommand : Command
         }
 
         var set = EventSnn.Datasets.Loaders.DvsGestureDataset.Open(dir, train, p);
+        classNames = [.. set.ClassNames];
         foreach (string trial in set.Trials)
         {
             var segments = new List<LabelSegment>();

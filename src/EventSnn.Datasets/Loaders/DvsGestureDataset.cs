@@ -31,6 +31,7 @@ public sealed class DvsGestureDataset : ISequenceDataset
         Classes = classes;
         Preprocessing = preprocessing;
         _options = options;
+        ClassNames = ClassNamesFile.For(root, classes, PublishedClassNames, firstLabel: 1);
     }
 
     /// <summary>Names of the 11 classes of the published DVS128 Gesture dataset, by label.</summary>
@@ -54,7 +55,7 @@ public sealed class DvsGestureDataset : ISequenceDataset
 
     /// <inheritdoc />
     /// <remarks>The folder's <see cref="ClassNamesFile"/>, else the published names for 11 classes, else the label numbers (1-based, as in the label files).</remarks>
-    public IReadOnlyList<string> ClassNames => ClassNamesFile.For(Root, Classes, PublishedClassNames, firstLabel: 1);
+    public IReadOnlyList<string> ClassNames { get; }
 
     /// <inheritdoc />
     public int Features => Preprocessing.Features;
