@@ -353,16 +353,23 @@ public class LiveInspectTests
         }
 
         DvsEvent[] events = Enumerable.Range(0, 2000).Select(i => new DvsEvent(500 + i, (ushort)(i % 100), (ushort)(i % 50), i % 2 == 0)).ToArray();
-        Task sender = Task.Run(() =>
-        {
-            // send once the inspector has bound the port (a fixed delay loses the datagrams under load)
-            Assert.True(EventSnn.Testing.UdpPorts.WaitUntilBound(port, TimeSpan.FromSeconds(1.5)), $"nothing bound UDP port {port}");
-            using var s = new JaerUdpSender(port, eventsPerDatagram: 400);
-            using EventBatch b = Ev.Batch(events);
-            s.OnNext(b);
-        });
+        // Send once the inspector has bound the port (a fixed delay loses the datagrams under load),
+        // from a dedicated thread (a starved thread pool could start the sender after the duration).
+        bool bound = false;
+        Task sender = Task.Factory.StartNew(
+            () =>
+            {
+                bound = EventSnn.Testing.UdpPorts.WaitUntilBound(port, TimeSpan.FromSeconds(30));
+                using var s = new JaerUdpSender(port, eventsPerDatagram: 400);
+                using EventBatch b = Ev.Batch(events);
+                s.OnNext(b);
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
         LiveInspectResult r = LiveInspect.Run($"udp://127.0.0.1:{port}", new LiveInspectOptions { Duration = TimeSpan.FromSeconds(2) });
-        await sender.WaitAsync(TimeSpan.FromSeconds(5));
+        await sender.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(bound, $"nothing bound UDP port {port}");
         Assert.True(r.TimedOut);
         Assert.Equal(2000, r.Statistics.Events);
         Assert.Equal(1000, r.Statistics.On);
