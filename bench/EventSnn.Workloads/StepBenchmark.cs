@@ -229,3 +229,82 @@ public sealed class ManagedStepTarget : IStepBenchmarkTarget
     {
     }
 }
+
+/// <summary>
+/// Batch FPTT training on the managed engine through the trainer's learner
+/// (<see cref="ManagedBatchLearner"/>), data-parallel over <c>threads</c> threads: every
+/// <see cref="StepBenchmarkOptions.Chunk"/> calls of <see cref="Step"/> train one chunk of the
+/// batch's sequences (the same sparse binary input pool and per-step losses as
+/// <see cref="ManagedStepTarget"/>, the inputs handed over as dense step-major rows).
+/// </summary>
+public sealed class ManagedBatchStepTarget : IStepBenchmarkTarget
+{
+    private const int Patterns = 256;
+    private readonly ManagedBatchLearner _learner;
+    private readonly float[][] _chunks;
+    private readonly int[] _labels;
+    private int _pending;
+    private int _next;
+
+    /// <summary>Builds the learner (and its worker threads) and the input chunks.</summary>
+    public ManagedBatchStepTarget(StepBenchmarkOptions options, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var config = new NetworkConfig
+        {
+            InputSize = options.Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = options.Hidden, InputNorm = options.Norm }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = options.Outputs },
+            Seed = options.Seed,
+        };
+        int chunk = Math.Max(1, options.Chunk);
+        var setup = new SequenceLearnerSetup(config, SequenceTrainingMethod.Fptt, options.Batch, chunk, chunk, 1e-3, new FpttOptions(), 1.0, (int)options.Seed)
+        {
+            Loss = LossPlacement.EveryStep,
+            Optimizer = OptimizerKind.Adam,
+            Threads = Math.Max(1, threads),
+        };
+        _learner = new ManagedBatchLearner(setup);
+        (int[][] indices, int[][] offsets, int[][] labels) = StepBenchmark.InputPool(options, Patterns);
+        _labels = labels[0];
+        int rows = options.Batch * options.Inputs;
+        _chunks = new float[Patterns / chunk > 0 ? Patterns / chunk : 1][];
+        for (int c = 0; c < _chunks.Length; c++)
+        {
+            float[] x = new float[chunk * rows];
+            for (int t = 0; t < chunk; t++)
+            {
+                int p = ((c * chunk) + t) % Patterns;
+                for (int b = 0; b < options.Batch; b++)
+                {
+                    for (int k = offsets[p][b]; k < offsets[p][b + 1]; k++)
+                    {
+                        x[(t * rows) + (b * options.Inputs) + indices[p][k]] = 1f;
+                    }
+                }
+            }
+
+            _chunks[c] = x;
+        }
+    }
+
+    /// <inheritdoc/>
+    public string Backend => "managed";
+
+    /// <inheritdoc/>
+    public void Step()
+    {
+        if (++_pending < _learner.Setup.ChunkLength)
+        {
+            return;
+        }
+
+        _pending = 0;
+        float[] x = _chunks[_next];
+        _next = (_next + 1) % _chunks.Length;
+        _learner.TrainBatch(x, _labels, _next, CancellationToken.None);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _learner.Dispose();
+}

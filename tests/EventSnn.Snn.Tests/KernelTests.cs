@@ -13,6 +13,9 @@ public class KernelTests
     [InlineData(64, 128, 256)]
     [InlineData(5, 9, 40)]
     [InlineData(2, 4, 8)]
+    [InlineData(1, 13, 47)]
+    [InlineData(3, 9, 33)]
+    [InlineData(2, 5, 100)]
     public void MatMulABt_matches_reference(int m, int n, int k)
     {
         var rng = new SnnRandom(m * 1000 + n * 10 + k);
@@ -63,6 +66,9 @@ public class KernelTests
     [InlineData(4, 3, 24, true)]
     [InlineData(9, 10, 512, true)]
     [InlineData(6, 2, 5, true)]
+    [InlineData(1, 7, 200, false)]
+    [InlineData(3, 6, 77, false)]
+    [InlineData(2, 3, 150, false)]
     public void AddProduct_matches_reference_in_both_layouts(int rows, int inner, int cols, bool transposedG)
     {
         var rng = new SnnRandom(rows * 7 + inner * 3 + cols);

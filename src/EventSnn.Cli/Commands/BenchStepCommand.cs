@@ -26,7 +26,7 @@ internal sealed class BenchStepCommand : Command
         new("warmup", "s", "warm-up before timing (default 1)"),
         new("seed", "s", "seed (default 1)"),
         new("backend", "name", "engine backend: managed (default) or torch (TorchSharp, libtorch CPU)"),
-        new("threads", "n", "torch backend: intra-op threads (default: libtorch's default)"),
+        new("threads", "n", "torch backend: intra-op threads (default: libtorch's default); managed backend, --learn with --batch > 1: data-parallel training threads (default 1)"),
         new("json", null, "print one JSON object"),
     ];
 
@@ -83,6 +83,7 @@ internal sealed class BenchStepCommand : Command
     /// <summary>The benchmark target of <paramref name="backend"/> ("managed" or "torch").</summary>
     internal static IStepBenchmarkTarget CreateTarget(string backend, StepBenchmarkOptions o, int threads) => backend switch
     {
+        "managed" when o.Learn && o.Batch > 1 => new ManagedBatchStepTarget(o, Math.Max(1, threads)),
         "managed" => new ManagedStepTarget(o),
         "torch" => new EventSnn.Workloads.TorchStepTarget(o, threads),
         _ => throw new UsageException($"unknown backend '{backend}' (available: managed, torch)"),

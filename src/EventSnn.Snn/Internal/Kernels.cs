@@ -350,6 +350,12 @@ internal static class Kernels
         fixed (float* w = wSpan)
         fixed (float* c = cSpan)
         {
+            if (Vector512.IsHardwareAccelerated && k >= 32)
+            {
+                MatMulABtFloat512(a, lda, w, ldw, c, ldc, m, n, k, accumulate);
+                return;
+            }
+
             int i = 0;
             for (; i + 2 <= m; i += 2)
             {
@@ -531,6 +537,12 @@ internal static class Kernels
                 float* g1 = g0 + gsr;
                 float* d0 = d + ((long)r * ldd);
                 float* d1 = d0 + ldd;
+                if (Vector512.IsHardwareAccelerated && cols >= 64)
+                {
+                    AddProductRows2x512(g0, g1, gsq, b, ldb, d0, d1, inner, cols);
+                    continue;
+                }
+
                 int p = 0;
                 for (; p < c32; p += 32)
                 {
@@ -602,6 +614,12 @@ internal static class Kernels
             {
                 float* g0 = g + ((long)r * gsr);
                 float* d0 = d + ((long)r * ldd);
+                if (Vector512.IsHardwareAccelerated && cols >= 64)
+                {
+                    AddProductRow512(g0, gsq, b, ldb, d0, inner, cols);
+                    continue;
+                }
+
                 int p = 0;
                 for (; p < c32; p += 32)
                 {
@@ -651,6 +669,309 @@ internal static class Kernels
             }
         }
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
+    /// <summary>
+    /// <see cref="MatMulABtFloat"/> with 512-bit vectors (used when the hardware accelerates them and
+    /// k ≥ 32): a stream's row against 8 weight rows at a time, or 2 streams against 4, so 8
+    /// independent multiply-add chains keep both FMA pipes busy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MatMulABtFloat512(float* a, int lda, float* w, int ldw, float* c, int ldc, int m, int n, int k, bool accumulate)
+    {
+        int k16 = k & ~15;
+        int i = 0;
+        for (; i + 2 <= m; i += 2)
+        {
+            float* a0 = a + ((long)i * lda);
+            float* a1 = a0 + lda;
+            float* c0 = c + ((long)i * ldc);
+            float* c1 = c0 + ldc;
+            int j = 0;
+            for (; j + 4 <= n; j += 4)
+            {
+                float* w0 = w + ((long)j * ldw);
+                float* w1 = w0 + ldw;
+                float* w2 = w1 + ldw;
+                float* w3 = w2 + ldw;
+                Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default;
+                Vector512<float> s10 = default, s11 = default, s12 = default, s13 = default;
+                for (int p = 0; p < k16; p += 16)
+                {
+                    Vector512<float> x0 = Vector512.Load(a0 + p);
+                    Vector512<float> x1 = Vector512.Load(a1 + p);
+                    Vector512<float> v = Vector512.Load(w0 + p);
+                    s00 = Fma(x0, v, s00);
+                    s10 = Fma(x1, v, s10);
+                    v = Vector512.Load(w1 + p);
+                    s01 = Fma(x0, v, s01);
+                    s11 = Fma(x1, v, s11);
+                    v = Vector512.Load(w2 + p);
+                    s02 = Fma(x0, v, s02);
+                    s12 = Fma(x1, v, s12);
+                    v = Vector512.Load(w3 + p);
+                    s03 = Fma(x0, v, s03);
+                    s13 = Fma(x1, v, s13);
+                }
+
+                float r00 = Vector512.Sum(s00), r01 = Vector512.Sum(s01), r02 = Vector512.Sum(s02), r03 = Vector512.Sum(s03);
+                float r10 = Vector512.Sum(s10), r11 = Vector512.Sum(s11), r12 = Vector512.Sum(s12), r13 = Vector512.Sum(s13);
+                for (int p = k16; p < k; p++)
+                {
+                    float x0 = a0[p];
+                    float x1 = a1[p];
+                    r00 += x0 * w0[p];
+                    r01 += x0 * w1[p];
+                    r02 += x0 * w2[p];
+                    r03 += x0 * w3[p];
+                    r10 += x1 * w0[p];
+                    r11 += x1 * w1[p];
+                    r12 += x1 * w2[p];
+                    r13 += x1 * w3[p];
+                }
+
+                Store(c0 + j, r00, r01, r02, r03, accumulate);
+                Store(c1 + j, r10, r11, r12, r13, accumulate);
+            }
+
+            for (; j < n; j++)
+            {
+                float r0 = Dot512(a0, w + ((long)j * ldw), k);
+                float r1 = Dot512(a1, w + ((long)j * ldw), k);
+                c0[j] = accumulate ? c0[j] + r0 : r0;
+                c1[j] = accumulate ? c1[j] + r1 : r1;
+            }
+        }
+
+        for (; i < m; i++)
+        {
+            float* a0 = a + ((long)i * lda);
+            float* c0 = c + ((long)i * ldc);
+            int j = 0;
+            for (; j + 8 <= n; j += 8)
+            {
+                float* w0 = w + ((long)j * ldw);
+                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                Vector512<float> s4 = default, s5 = default, s6 = default, s7 = default;
+                for (int p = 0; p < k16; p += 16)
+                {
+                    Vector512<float> x0 = Vector512.Load(a0 + p);
+                    float* wp = w0 + p;
+                    s0 = Fma(x0, Vector512.Load(wp), s0);
+                    s1 = Fma(x0, Vector512.Load(wp + ldw), s1);
+                    s2 = Fma(x0, Vector512.Load(wp + (2 * (long)ldw)), s2);
+                    s3 = Fma(x0, Vector512.Load(wp + (3 * (long)ldw)), s3);
+                    s4 = Fma(x0, Vector512.Load(wp + (4 * (long)ldw)), s4);
+                    s5 = Fma(x0, Vector512.Load(wp + (5 * (long)ldw)), s5);
+                    s6 = Fma(x0, Vector512.Load(wp + (6 * (long)ldw)), s6);
+                    s7 = Fma(x0, Vector512.Load(wp + (7 * (long)ldw)), s7);
+                }
+
+                float r0 = Vector512.Sum(s0), r1 = Vector512.Sum(s1), r2 = Vector512.Sum(s2), r3 = Vector512.Sum(s3);
+                float r4 = Vector512.Sum(s4), r5 = Vector512.Sum(s5), r6 = Vector512.Sum(s6), r7 = Vector512.Sum(s7);
+                for (int p = k16; p < k; p++)
+                {
+                    float x0 = a0[p];
+                    float* wp = w0 + p;
+                    r0 += x0 * wp[0];
+                    r1 += x0 * wp[ldw];
+                    r2 += x0 * wp[2 * (long)ldw];
+                    r3 += x0 * wp[3 * (long)ldw];
+                    r4 += x0 * wp[4 * (long)ldw];
+                    r5 += x0 * wp[5 * (long)ldw];
+                    r6 += x0 * wp[6 * (long)ldw];
+                    r7 += x0 * wp[7 * (long)ldw];
+                }
+
+                Store(c0 + j, r0, r1, r2, r3, accumulate);
+                Store(c0 + j + 4, r4, r5, r6, r7, accumulate);
+            }
+
+            for (; j < n; j++)
+            {
+                float r0 = Dot512(a0, w + ((long)j * ldw), k);
+                c0[j] = accumulate ? c0[j] + r0 : r0;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, float r0, float r1, float r2, float r3, bool accumulate)
+    {
+        if (accumulate)
+        {
+            c[0] += r0;
+            c[1] += r1;
+            c[2] += r2;
+            c[3] += r3;
+        }
+        else
+        {
+            c[0] = r0;
+            c[1] = r1;
+            c[2] = r2;
+            c[3] = r3;
+        }
+    }
+
+    private static unsafe float Dot512(float* x, float* y, int k)
+    {
+        int k16 = k & ~15;
+        Vector512<float> s = default;
+        for (int p = 0; p < k16; p += 16)
+        {
+            s = Fma(Vector512.Load(x + p), Vector512.Load(y + p), s);
+        }
+
+        float r = Vector512.Sum(s);
+        for (int p = k16; p < k; p++)
+        {
+            r += x[p] * y[p];
+        }
+
+        return r;
+    }
+
+    /// <summary>
+    /// <see cref="AddProductFloat"/> for one output row with 512-bit vectors: column blocks of 128
+    /// (8 independent accumulators), then 16, then scalar.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void AddProductRow512(float* g0, int gsq, float* b, int ldb, float* d0, int inner, int cols)
+    {
+        int p = 0;
+        for (; p + 128 <= cols; p += 128)
+        {
+            float* dp = d0 + p;
+            Vector512<float> a0 = Vector512.Load(dp), a1 = Vector512.Load(dp + 16), a2 = Vector512.Load(dp + 32), a3 = Vector512.Load(dp + 48);
+            Vector512<float> a4 = Vector512.Load(dp + 64), a5 = Vector512.Load(dp + 80), a6 = Vector512.Load(dp + 96), a7 = Vector512.Load(dp + 112);
+            float* bq = b + p;
+            long go = 0;
+            for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+            {
+                Vector512<float> x = Vector512.Create(g0[go]);
+                a0 = Fma(x, Vector512.Load(bq), a0);
+                a1 = Fma(x, Vector512.Load(bq + 16), a1);
+                a2 = Fma(x, Vector512.Load(bq + 32), a2);
+                a3 = Fma(x, Vector512.Load(bq + 48), a3);
+                a4 = Fma(x, Vector512.Load(bq + 64), a4);
+                a5 = Fma(x, Vector512.Load(bq + 80), a5);
+                a6 = Fma(x, Vector512.Load(bq + 96), a6);
+                a7 = Fma(x, Vector512.Load(bq + 112), a7);
+            }
+
+            a0.Store(dp);
+            a1.Store(dp + 16);
+            a2.Store(dp + 32);
+            a3.Store(dp + 48);
+            a4.Store(dp + 64);
+            a5.Store(dp + 80);
+            a6.Store(dp + 96);
+            a7.Store(dp + 112);
+        }
+
+        for (; p + 16 <= cols; p += 16)
+        {
+            Vector512<float> a0 = Vector512.Load(d0 + p);
+            float* bq = b + p;
+            long go = 0;
+            for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+            {
+                a0 = Fma(Vector512.Create(g0[go]), Vector512.Load(bq), a0);
+            }
+
+            a0.Store(d0 + p);
+        }
+
+        for (; p < cols; p++)
+        {
+            float s0 = d0[p];
+            float* bq = b + p;
+            long go = 0;
+            for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+            {
+                s0 += g0[go] * *bq;
+            }
+
+            d0[p] = s0;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AddProductFloat"/> for two output rows with 512-bit vectors: column blocks of 64
+    /// (4 accumulators per row, 8 chains), then 16, then scalar.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void AddProductRows2x512(float* g0, float* g1, int gsq, float* b, int ldb, float* d0, float* d1, int inner, int cols)
+    {
+        int p = 0;
+        for (; p + 64 <= cols; p += 64)
+        {
+            Vector512<float> a00 = Vector512.Load(d0 + p), a01 = Vector512.Load(d0 + p + 16), a02 = Vector512.Load(d0 + p + 32), a03 = Vector512.Load(d0 + p + 48);
+            Vector512<float> a10 = Vector512.Load(d1 + p), a11 = Vector512.Load(d1 + p + 16), a12 = Vector512.Load(d1 + p + 32), a13 = Vector512.Load(d1 + p + 48);
+            float* bq = b + p;
+            long go = 0;
+            for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+            {
+                Vector512<float> x0 = Vector512.Create(g0[go]);
+                Vector512<float> x1 = Vector512.Create(g1[go]);
+                Vector512<float> v0 = Vector512.Load(bq);
+                Vector512<float> v1 = Vector512.Load(bq + 16);
+                Vector512<float> v2 = Vector512.Load(bq + 32);
+                Vector512<float> v3 = Vector512.Load(bq + 48);
+                a00 = Fma(x0, v0, a00);
+                a01 = Fma(x0, v1, a01);
+                a02 = Fma(x0, v2, a02);
+                a03 = Fma(x0, v3, a03);
+                a10 = Fma(x1, v0, a10);
+                a11 = Fma(x1, v1, a11);
+                a12 = Fma(x1, v2, a12);
+                a13 = Fma(x1, v3, a13);
+            }
+
+            a00.Store(d0 + p);
+            a01.Store(d0 + p + 16);
+            a02.Store(d0 + p + 32);
+            a03.Store(d0 + p + 48);
+            a10.Store(d1 + p);
+            a11.Store(d1 + p + 16);
+            a12.Store(d1 + p + 32);
+            a13.Store(d1 + p + 48);
+        }
+
+        for (; p + 16 <= cols; p += 16)
+        {
+            Vector512<float> a0 = Vector512.Load(d0 + p), a1 = Vector512.Load(d1 + p);
+            float* bq = b + p;
+            long go = 0;
+            for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+            {
+                Vector512<float> v = Vector512.Load(bq);
+                a0 = Fma(Vector512.Create(g0[go]), v, a0);
+                a1 = Fma(Vector512.Create(g1[go]), v, a1);
+            }
+
+            a0.Store(d0 + p);
+            a1.Store(d1 + p);
+        }
+
+        for (; p < cols; p++)
+        {
+            float s0 = d0[p], s1 = d1[p];
+            float* bq = b + p;
+            long go = 0;
+            for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+            {
+                s0 += g0[go] * *bq;
+                s1 += g1[go] * *bq;
+            }
+
+            d0[p] = s0;
+            d1[p] = s1;
+        }
+    }
+
     /// <summary>D[r, p] += sum_q G[q * ldg + r] * B[q * ldb + p] for rows a multiple of 4.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AddProductTransposedFloat(ReadOnlySpan<float> gSpan, int ldg, ReadOnlySpan<float> bSpan, int ldb, Span<float> dSpan, int ldd, int rows, int inner, int cols)
