@@ -10,11 +10,11 @@ namespace EventSnn.Serving;
 /// <summary>Live counters of one stream, as reported by GET /health.</summary>
 public sealed class StreamStatus
 {
-    internal long _events;
-    internal long _steps;
-    internal long _bytes;
-    internal long _outOfRange;
-    internal long _malformed;
+    internal readonly AtomicCount _events = new();
+    internal readonly AtomicCount _steps = new();
+    internal readonly AtomicCount _bytes = new();
+    internal readonly AtomicCount _outOfRange = new();
+    internal readonly AtomicCount _malformed = new();
 
     internal StreamStatus(string id, ServeInputKind kind, string peer)
     {
@@ -43,10 +43,10 @@ public sealed class StreamStatus
     public string? Error { get; internal set; }
 
     /// <summary>Events binned.</summary>
-    public long Events => Interlocked.Read(ref _events);
+    public long Events => _events.Value;
 
     /// <summary>Network time steps run.</summary>
-    public long Steps => Interlocked.Read(ref _steps);
+    public long Steps => _steps.Value;
 
     /// <summary>Decisions published, labelled (the window had a known truth) and correct (counts only).</summary>
     public ClassificationTally Tally { get; } = new(keepOutcomes: false);
@@ -64,13 +64,13 @@ public sealed class StreamStatus
     public double? Accuracy => Tally.AccuracyOrNull;
 
     /// <summary>Bytes received.</summary>
-    public long Bytes => Interlocked.Read(ref _bytes);
+    public long Bytes => _bytes.Value;
 
     /// <summary>Events outside the sensor (dropped).</summary>
-    public long OutOfRange => Interlocked.Read(ref _outOfRange);
+    public long OutOfRange => _outOfRange.Value;
 
     /// <summary>Malformed datagrams skipped (UDP).</summary>
-    public long Malformed => Interlocked.Read(ref _malformed);
+    public long Malformed => _malformed.Value;
 
     /// <summary>Checkpoint written for this stream, if any.</summary>
     public string? Checkpoint { get; internal set; }
@@ -94,9 +94,9 @@ public sealed class DecisionHub
     private readonly ServeOptions _options;
     private readonly Lock _fanOut = new();
     private long _nextId;
-    private long _published;
-    private long _dropped;
-    private long _slowDisconnects;
+    private readonly AtomicCount _published = new();
+    private readonly AtomicCount _dropped = new();
+    private readonly AtomicCount _slowDisconnects = new();
     private int _frameSubscribers;
     private volatile bool _completed;
 
@@ -114,13 +114,13 @@ public sealed class DecisionHub
     public event Action<string>? Log;
 
     /// <summary>Decisions published.</summary>
-    public long Published => Interlocked.Read(ref _published);
+    public long Published => _published.Value;
 
     /// <summary>Decisions dropped from subscriber queues (DropOldest policy).</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _dropped.Value;
 
     /// <summary>Subscribers disconnected for being slow (Disconnect policy).</summary>
-    public long SlowDisconnects => Interlocked.Read(ref _slowDisconnects);
+    public long SlowDisconnects => _slowDisconnects.Value;
 
     /// <summary>Current subscribers.</summary>
     public int Subscribers => _subscribers.Count;
@@ -170,7 +170,7 @@ public sealed class DecisionHub
                 SingleWriter = false,
                 FullMode = _options.SlowSubscribers == SlowSubscriberPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
             },
-            _ => Interlocked.Increment(ref _dropped));
+            _ => _dropped.Increment());
         var sub = new Subscription(this, id, channel, streamFilter, frames);
         _subscribers[id] = sub;
         if (frames)
@@ -190,7 +190,7 @@ public sealed class DecisionHub
     public void Publish(StreamDecision record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        Interlocked.Increment(ref _published);
+        _published.Increment();
         if (_active.TryGetValue(record.Stream, out StreamStatus? status))
         {
             status.Tally.Add(record);
@@ -211,7 +211,7 @@ public sealed class DecisionHub
                 json ??= record.ToUtf8Json(); // the source-generated writer, once for all subscribers
                 if (!sub.Channel.Writer.TryWrite(json) && !sub.Closed)
                 {
-                    Interlocked.Increment(ref _slowDisconnects);
+                    _slowDisconnects.Increment();
                     WriteLog($"subscriber {sub.Id} too slow ({_options.SubscriberQueue} decisions queued): disconnected");
                     sub.Close();
                 }

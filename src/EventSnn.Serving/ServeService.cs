@@ -115,6 +115,11 @@ public sealed class ServeService : BackgroundService
             if (_options.ClusterNats is { } nats)
             {
                 _cluster = new ClusterDecisionFeed(Hub, nats, _logger);
+                if (_metrics is not null)
+                {
+                    _metrics.Cluster = _cluster;
+                }
+
                 await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             }
 

@@ -23,6 +23,7 @@ public sealed class LabelStreamClient : IDisposable
         OnMalformed = onMalformed;
         _decoder = new LabelLineDecoder(source, onLabel, message => OnMalformed?.Invoke(message));
         _thread = new Thread(Run) { IsBackground = true, Name = "eventsnn labels " + source };
+        PipelineMetrics.Observe(this);
         _thread.Start();
     }
 

@@ -364,14 +364,14 @@ internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLa
     private int _length;
     private bool _overlong;
     private long _number;
-    private long _lines;
-    private long _malformed;
+    private readonly AtomicCount _lines = new();
+    private readonly AtomicCount _malformed = new();
 
     /// <summary>Labels delivered.</summary>
-    public long Lines => Interlocked.Read(ref _lines);
+    public long Lines => _lines.Value;
 
     /// <summary>Malformed lines skipped.</summary>
-    public long Malformed => Interlocked.Read(ref _malformed);
+    public long Malformed => _malformed.Value;
 
     /// <summary>Parses one line <c>t_us,label</c>; false when it is not two integers.</summary>
     public static bool TryParse(ReadOnlySpan<char> line, out long tUs, out int label)
@@ -433,13 +433,13 @@ internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLa
             try
             {
                 onLabel(t, label);
-                Interlocked.Increment(ref _lines);
+                _lines.Increment();
                 return;
             }
             catch (ArgumentException ex)
             {
                 // e.g. a class outside the model's range: reported like a malformed line
-                Interlocked.Increment(ref _malformed);
+                _malformed.Increment();
                 onMalformed?.Invoke($"{sourceName}: line {number}: {ex.Message}");
                 return;
             }
@@ -450,7 +450,7 @@ internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLa
             return; // a header
         }
 
-        Interlocked.Increment(ref _malformed);
+        _malformed.Increment();
         onMalformed?.Invoke($"{sourceName}: line {number}: expected t_us,label but found '{(overlong ? $"(longer than {MaxLineBytes} bytes)" : text.ToString())}'");
     }
 }
