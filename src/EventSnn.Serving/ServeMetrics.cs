@@ -55,6 +55,9 @@ public sealed class ServeMetrics : IDisposable
     /// <summary>The hub observed.</summary>
     public DecisionHub Hub { get; }
 
+    /// <summary>The meter (its instruments read this hub only).</summary>
+    internal Meter Meter => _meter;
+
     /// <summary>The cluster feed whose counters are published (null: none).</summary>
     internal ClusterDecisionFeed? Cluster { get; set; }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -600,5 +601,38 @@ public class ServingTests
         Assert.False(lagging.DroppedForSlowness);
         Assert.True(lagging.Reader.TryRead(out byte[]? oldest));
         Assert.Equal(92, JsonDocument.Parse(oldest).RootElement.GetProperty("decision").GetInt64());
+    }
+
+    [Fact]
+    public void Serve_metrics_report_the_decisions_the_hub_published_dropped_and_disconnected()
+    {
+        var hub = new DecisionHub(Options() with { SubscriberQueue = 8, SlowSubscribers = SlowSubscriberPolicy.DropOldest });
+        using var metrics = new ServeMetrics(hub);
+        var values = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter, metrics.Meter))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => values[instrument.Name] = value);
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => values[instrument.Name] = value);
+        listener.Start();
+        using DecisionHub.Subscription lagging = hub.Subscribe();
+        for (int i = 0; i < 50; i++)
+        {
+            hub.Publish(Decided(i, "x", i));
+        }
+
+        listener.RecordObservableInstruments();
+        Assert.Equal((50L, 50L), (hub.Published, values["eventsnn.decisions.published"]));
+        Assert.Equal((42L, 42L), (hub.Dropped, values["eventsnn.subscribers.decisions.dropped"]));
+        Assert.Equal((0L, 0L), (hub.SlowDisconnects, values["eventsnn.subscribers.slow_disconnects"]));
+        Assert.Equal(1, values["eventsnn.subscribers"]);
+        Assert.False(values.ContainsKey("eventsnn.cluster.decisions.received")); // no cluster feed: no series
     }
 }
