@@ -4,6 +4,8 @@ using System.Text;
 using System.Threading.Channels;
 using EventSnn.Pipeline;
 using EventSnn.Snn.Classification;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventSnn.Serving;
 
@@ -92,6 +94,7 @@ public sealed class DecisionHub
     private readonly ConcurrentDictionary<string, StreamStatus> _active = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<StreamStatus> _ended = new();
     private readonly ServeOptions _options;
+    private readonly ILogger _logger;
     private readonly Lock _fanOut = new();
     private long _nextId;
     private readonly AtomicCount _published = new();
@@ -100,18 +103,19 @@ public sealed class DecisionHub
     private int _frameSubscribers;
     private volatile bool _completed;
 
-    /// <summary>Creates the hub.</summary>
-    public DecisionHub(ServeOptions options)
+    /// <summary>
+    /// Creates the hub. Every log-worthy event of the server (bad peer, stream start/end, slow
+    /// subscriber dropped, checkpoint trouble) is an information message to <paramref name="logger"/>.
+    /// </summary>
+    public DecisionHub(ServeOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _logger = logger ?? NullLogger<DecisionHub>.Instance;
     }
 
     /// <summary>Called (on the stream's thread) for every decision; keep handlers short.</summary>
     public event Action<StreamDecision>? Decided;
-
-    /// <summary>Called for every log-worthy event (bad peer, stream start/end, slow subscriber dropped).</summary>
-    public event Action<string>? Log;
 
     /// <summary>Decisions published.</summary>
     public long Published => _published.Value;
@@ -317,7 +321,7 @@ public sealed class DecisionHub
         }
     }
 
-    internal void WriteLog(string message) => Log?.Invoke(message);
+    internal void WriteLog(string message) => _logger.LogInformation("{Message}", message);
 
     private void Remove(long id)
     {

@@ -231,8 +231,7 @@ public class ServingTests
 
         // then A again with B (jAER UDP) and C (jAER TCP) at the same time
         var logs = new ConcurrentQueue<string>();
-        var service = new ServeService(Options(), new DecisionHub(Options()));
-        service.Hub.Log += logs.Enqueue;
+        var service = new ServeService(Options(), new DecisionHub(Options(), new ListLogger(logs)));
         await service.StartAsync(CancellationToken.None);
         ServeEndpoints ports = await service.Started;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40));
@@ -283,8 +282,7 @@ public class ServingTests
     {
         string dir = Path.Combine(Path.GetTempPath(), "eventsnn-serve-" + Guid.NewGuid().ToString("N"));
         var logs = new ConcurrentQueue<string>();
-        var hub = new DecisionHub(Options(dir));
-        hub.Log += logs.Enqueue;
+        var hub = new DecisionHub(Options(dir), new ListLogger(logs));
         var decisions = new ConcurrentQueue<StreamDecision>();
         hub.Decided += decisions.Enqueue;
         using EventBatch good = Pattern(20_000, 0, seed: 1);
@@ -383,9 +381,8 @@ public class ServingTests
     public async Task An_idle_tcp_input_is_closed_after_the_idle_timeout_and_its_stream_ends()
     {
         var options = Options() with { Listeners = [new(ServeInputKind.Dv, 0), new(ServeInputKind.JaerTcp, 0)], InputIdleTimeout = TimeSpan.FromMilliseconds(400) };
-        var hub = new DecisionHub(options);
         var logs = new ConcurrentQueue<string>();
-        hub.Log += logs.Enqueue;
+        var hub = new DecisionHub(options, new ListLogger(logs));
         await using var server = new StreamServer(options, hub);
         server.Start();
         using var dv = new TcpClient();

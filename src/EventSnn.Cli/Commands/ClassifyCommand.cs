@@ -228,7 +228,7 @@ internal sealed class ClassifyCommand : Command
     {
         try
         {
-            return LabelStreamClient.Connect(address, (t, label) => session.Label(t, label - labelBase), onMalformed: m => stderr.WriteLine("warning: " + m));
+            return LabelStreamClient.Connect(address, (t, label) => session.Label(t, label - labelBase), logger: new LineLogger(stderr.WriteLine));
         }
         catch (ArgumentException ex)
         {

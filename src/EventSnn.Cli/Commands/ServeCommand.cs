@@ -7,6 +7,7 @@ using EventSnn.Events;
 using EventSnn.Serving;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace EventSnn.Cli.Commands;
 
@@ -81,17 +82,22 @@ internal sealed class ServeCommand : Command
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
         builder.Services.AddEventSnnServe(options);
+
+        // the hub's messages (streams starting and ending, bad peers) as time-stamped lines on stderr
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new LineLoggerProvider(
+            message =>
+            {
+                lock (gate)
+                {
+                    stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,8:F2} s] {message}"));
+                    stderr.Flush();
+                }
+            },
+            typeof(DecisionHub).FullName!));
         using IHost host = builder.Build();
         ServeService service = host.Services.GetRequiredService<ServeService>();
         DecisionHub hub = service.Hub;
-        hub.Log += message =>
-        {
-            lock (gate)
-            {
-                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,8:F2} s] {message}"));
-                stderr.Flush();
-            }
-        };
         hub.Decided += d =>
         {
             if (quiet)

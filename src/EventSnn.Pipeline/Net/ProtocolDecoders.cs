@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using EventSnn.Events;
 using EventSnn.IO;
+using Microsoft.Extensions.Logging;
 
 namespace EventSnn.Pipeline;
 
@@ -355,7 +356,7 @@ internal sealed class Aedat3DatagramDecoder(string sourceName, int maxPacketByte
 /// lines starting with '#' are skipped, a non-numeric first line is a header, other malformed
 /// lines (and lines longer than <see cref="MaxLineBytes"/>) are counted and reported.
 /// </summary>
-internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLabel, Action<string>? onMalformed)
+internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLabel, ILogger? logger)
 {
     /// <summary>Longest line kept; longer ones are malformed.</summary>
     public const int MaxLineBytes = 4096;
@@ -440,7 +441,7 @@ internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLa
             {
                 // e.g. a class outside the model's range: reported like a malformed line
                 _malformed.Increment();
-                onMalformed?.Invoke($"{sourceName}: line {number}: {ex.Message}");
+                logger?.LogWarning("{Source}: line {Line}: {Problem}", sourceName, number, ex.Message);
                 return;
             }
         }
@@ -451,6 +452,6 @@ internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLa
         }
 
         _malformed.Increment();
-        onMalformed?.Invoke($"{sourceName}: line {number}: expected t_us,label but found '{(overlong ? $"(longer than {MaxLineBytes} bytes)" : text.ToString())}'");
+        logger?.LogWarning("{Source}: line {Line}: expected t_us,label but found '{Found}'", sourceName, number, overlong ? $"(longer than {MaxLineBytes} bytes)" : text.ToString());
     }
 }
