@@ -257,47 +257,11 @@ public sealed class DecisionHub
     public bool IsCompleted => _completed;
 
     /// <summary>The /api/streams document: a JSON array of every active and recently ended stream (as in /health).</summary>
-    public string StreamsJson()
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            WriteStreams(w);
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    public string StreamsJson() => JsonSerializer.Serialize(Reports(), ServeJsonContext.Default.StreamReportArray);
 
     /// <summary>The /health document: status, counters and every active and recently ended stream.</summary>
-    public string HealthJson(IReadOnlyDictionary<string, int>? endpoints = null)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteString("status", _completed ? "stopping" : "ok");
-            w.WriteNumber("decisions", Published);
-            w.WriteNumber("subscribers", Subscribers);
-            w.WriteNumber("dropped", Dropped);
-            w.WriteNumber("slow_disconnects", SlowDisconnects);
-            if (endpoints is not null)
-            {
-                w.WriteStartObject("ports");
-                foreach ((string k, int v) in endpoints)
-                {
-                    w.WriteNumber(k, v);
-                }
-
-                w.WriteEndObject();
-            }
-
-            w.WritePropertyName("streams");
-            WriteStreams(w);
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    public string HealthJson(IReadOnlyDictionary<string, int>? endpoints = null) =>
+        JsonSerializer.Serialize(new HealthReport(_completed ? "stopping" : "ok", Published, Subscribers, Dropped, SlowDisconnects, endpoints, Reports()), ServeJsonContext.Default.HealthReport);
 
     internal StreamStatus? TryBegin(string id, ServeInputKind kind, string peer)
     {
@@ -331,70 +295,21 @@ public sealed class DecisionHub
         }
     }
 
-    /// <summary>Every active, then every recently ended stream, as a JSON array.</summary>
-    private void WriteStreams(Utf8JsonWriter w)
+    /// <summary>Every active, then every recently ended stream.</summary>
+    private StreamReport[] Reports()
     {
-        w.WriteStartArray();
+        var reports = new List<StreamReport>(_active.Count + _ended.Count);
         foreach (StreamStatus s in _active.Values)
         {
-            WriteStream(w, s);
+            reports.Add(StreamReport.From(s));
         }
 
         foreach (StreamStatus s in _ended)
         {
-            WriteStream(w, s);
+            reports.Add(StreamReport.From(s));
         }
 
-        w.WriteEndArray();
-    }
-
-    private static void WriteStream(Utf8JsonWriter w, StreamStatus s)
-    {
-        w.WriteStartObject();
-        w.WriteString("id", s.Id);
-        w.WriteString("kind", ServeListener.KindName(s.Kind));
-        w.WriteString("peer", s.Peer);
-        w.WriteBoolean("active", s.Active);
-        w.WriteNumber("events", s.Events);
-        w.WriteNumber("steps", s.Steps);
-        w.WriteNumber("decisions", s.Decisions);
-        w.WriteString("started", s.Started);
-        WriteAccuracy(w, s);
-        w.WriteNumber("bytes", s.Bytes);
-        w.WriteNumber("out_of_range", s.OutOfRange);
-        w.WriteNumber("malformed", s.Malformed);
-        if (s.Error is not null)
-        {
-            w.WriteString("error", s.Error);
-        }
-
-        if (s.Checkpoint is not null)
-        {
-            w.WriteString("checkpoint", s.Checkpoint);
-        }
-
-        w.WriteEndObject();
-    }
-
-    /// <summary>
-    /// <c>labelled</c> (decisions with a known truth) and <c>accuracy</c> (their share that was right,
-    /// null while none is labelled): the /health and serve-summary fields of a stream.
-    /// </summary>
-    public static void WriteAccuracy(Utf8JsonWriter w, StreamStatus s)
-    {
-        ArgumentNullException.ThrowIfNull(w);
-        ArgumentNullException.ThrowIfNull(s);
-        (long labelled, long correct) = s.Tally.Counts; // never more correct than labelled
-        w.WriteNumber("labelled", labelled);
-        w.WriteNumber("correct", correct);
-        if (labelled == 0)
-        {
-            w.WriteNull("accuracy");
-        }
-        else
-        {
-            w.WriteNumber("accuracy", correct / (double)labelled);
-        }
+        return [.. reports];
     }
 
     /// <summary>A subscriber's bounded queue of decisions (UTF-8 JSON, one object per item).</summary>

@@ -129,17 +129,7 @@ internal sealed class ServeCommand : Command
         {
             if (json)
             {
-                stdout.WriteLine(JsonLine.ToString(w =>
-                {
-                    w.WriteString("bind", options.Bind);
-                    w.WriteStartObject("listening");
-                    foreach ((string k, int v) in endpoints.Ports())
-                    {
-                        w.WriteNumber(k, v);
-                    }
-
-                    w.WriteEndObject();
-                }));
+                stdout.WriteLine(JsonSerializer.Serialize(new ServeListeningLine(options.Bind, endpoints.Ports()), CliJsonContext.Default.ServeListeningLine));
             }
             else
             {
@@ -160,38 +150,16 @@ internal sealed class ServeCommand : Command
         {
             if (json)
             {
-                stdout.WriteLine(JsonLine.ToString(w =>
+                var perStream = new ServeStreamJson[streams.Length];
+                for (int i = 0; i < streams.Length; i++)
                 {
-                    w.WriteStartObject("summary");
-                    w.WriteNumber("streams", streams.Length);
-                    w.WriteNumber("events", streams.Sum(s => s.Events));
-                    w.WriteNumber("decisions", hub.Published);
-                    w.WriteNumber("seconds", Math.Round(clock.Elapsed.TotalSeconds, 3));
-                    w.WriteBoolean("interrupted", !timedOut);
-                    w.WriteStartArray("per_stream");
-                    foreach (StreamStatus s in streams)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("stream", s.Id);
-                        w.WriteNumber("events", s.Events);
-                        w.WriteNumber("decisions", s.Decisions);
-                        DecisionHub.WriteAccuracy(w, s);
-                        if (s.Error is not null)
-                        {
-                            w.WriteString("error", s.Error);
-                        }
+                    StreamStatus s = streams[i];
+                    (long labelled, long correct) = s.Tally.Counts; // one read: never more correct than labelled
+                    perStream[i] = new ServeStreamJson(s.Id, s.Events, s.Decisions, labelled, correct, labelled == 0 ? null : correct / (double)labelled, s.Error, s.Checkpoint);
+                }
 
-                        if (s.Checkpoint is not null)
-                        {
-                            w.WriteString("checkpoint", s.Checkpoint);
-                        }
-
-                        w.WriteEndObject();
-                    }
-
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }));
+                var summary = new ServeSummaryJson(streams.Length, streams.Sum(s => s.Events), hub.Published, Math.Round(clock.Elapsed.TotalSeconds, 3), !timedOut, perStream);
+                stdout.WriteLine(JsonSerializer.Serialize(new ServeSummaryLine(summary), CliJsonContext.Default.ServeSummaryLine));
             }
             else
             {
