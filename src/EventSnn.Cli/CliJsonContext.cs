@@ -11,6 +11,8 @@ namespace EventSnn.Cli;
 [JsonSerializable(typeof(ClassifySummaryLine))]
 [JsonSerializable(typeof(ServeSummaryLine))]
 [JsonSerializable(typeof(ServeListeningLine))]
+[JsonSerializable(typeof(BenchStepJson))]
+[JsonSerializable(typeof(BenchBackendsJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 /// <summary>The <c>run --json</c> summary line: <c>{"summary":{...}}</c>.</summary>
@@ -97,3 +99,47 @@ internal sealed record ServeStreamJson(
     double? Accuracy,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Checkpoint);
+
+/// <summary>The <c>bench step --json</c> line (rates rounded to 0.1, seconds to 0.001).</summary>
+internal sealed record BenchStepJson(
+    string Backend,
+    string Mode,
+    int Hidden,
+    int Inputs,
+    double Density,
+    int Chunk,
+    int Batch,
+    int Outputs,
+    string Norm,
+    double StepsPerSecond,
+    double StepsPerCpuSecond,
+    double AllocatedBytesPerStep,
+    long Steps,
+    double Seconds);
+
+/// <summary>The <c>bench backends --json</c> line: the configuration and one row per scenario.</summary>
+internal sealed record BenchBackendsJson(
+    int Hidden,
+    int Inputs,
+    double Density,
+    int Chunk,
+    int Outputs,
+    double Seconds,
+    int Repeat,
+    string LoadAverageBefore,
+    string LoadAverageAfter,
+    IReadOnlyList<BenchBackendsRowJson> Rows);
+
+/// <summary>One scenario of <c>bench backends</c>: best steps per second of each backend (0.1), their ratios (0.001) and CPU shares (0.01).</summary>
+internal sealed record BenchBackendsRowJson(
+    string Scenario,
+    string Mode,
+    int Batch,
+    double ManagedStepsPerSecond,
+    [property: JsonPropertyName("torch_1thread_steps_per_second")] double Torch1ThreadStepsPerSecond,
+    [property: JsonPropertyName("torch_2threads_steps_per_second")] double Torch2ThreadsStepsPerSecond,
+    [property: JsonPropertyName("ratio_managed_over_torch_1thread")] double RatioManagedOverTorch1Thread,
+    [property: JsonPropertyName("ratio_managed_over_torch_2threads")] double RatioManagedOverTorch2Threads,
+    double ManagedCpuShare,
+    [property: JsonPropertyName("torch_1thread_cpu_share")] double Torch1ThreadCpuShare,
+    [property: JsonPropertyName("torch_2threads_cpu_share")] double Torch2ThreadsCpuShare);

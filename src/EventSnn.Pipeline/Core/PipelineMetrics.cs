@@ -23,6 +23,10 @@ public static class PipelineMetrics
     private static readonly ConditionalWeakTable<Aedat4Server, object> Servers = [];
     private static readonly ConditionalWeakTable<LabelStreamClient, object> LabelStreams = [];
     private static readonly Meter Meter = CreateMeter();
+    private static readonly AtomicCount HandoffsCreated = new();
+
+    /// <summary>1, 2, ... for the hand-offs created without a name.</summary>
+    internal static long NextHandoffNumber() => HandoffsCreated.Increment();
 
     internal static void Observe(LiveSource source) => LiveSources.AddOrUpdate(source, Present);
 

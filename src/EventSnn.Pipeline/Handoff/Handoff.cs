@@ -28,8 +28,8 @@ public sealed record HandoffOptions
     /// <summary>Overflow policy.</summary>
     public OverflowPolicy Policy { get; init; } = OverflowPolicy.Wait;
 
-    /// <summary>Name of the hand-off in its metrics (the <c>handoff</c> tag of <see cref="PipelineMetrics"/>).</summary>
-    public string Name { get; init; } = "handoff";
+    /// <summary>Name of the hand-off in its metrics (the <c>handoff</c> tag of <see cref="PipelineMetrics"/>); null: <c>handoff-N</c>, numbered in creation order.</summary>
+    public string? Name { get; init; }
 }
 
 /// <summary>
@@ -51,6 +51,7 @@ public sealed class Handoff<T> : IObserver<T>, IDisposable, IHandoffCounters
     private readonly CancellationToken _cancellation;
     private readonly CancellationTokenRegistration _registration;
     private IDisposable? _subscription;
+    private readonly string _name;
     private readonly AtomicCount _written = new();
     private readonly AtomicCount _droppedOldest = new();
     private readonly AtomicCount _droppedNewest = new();
@@ -86,6 +87,7 @@ public sealed class Handoff<T> : IObserver<T>, IDisposable, IHandoffCounters
         };
         _channel = Channel.CreateBounded<T>(channelOptions, OnDropped);
         _registration = cancellation.Register(static state => ((Handoff<T>)state!).Cancel(), this);
+        _name = options.Name ?? "handoff-" + PipelineMetrics.NextHandoffNumber();
         PipelineMetrics.Observe(this);
     }
 
@@ -110,7 +112,7 @@ public sealed class Handoff<T> : IObserver<T>, IDisposable, IHandoffCounters
     /// <summary>Times the producer had to wait for room (<see cref="OverflowPolicy.Wait"/>).</summary>
     public long Waits => _waits.Value;
 
-    string IHandoffCounters.Name => Options.Name;
+    string IHandoffCounters.Name => _name;
 
     /// <summary>Subscribes to <paramref name="source"/>; returns this hand-off (dispose to stop).</summary>
     public Handoff<T> Connect(IObservable<T> source)
