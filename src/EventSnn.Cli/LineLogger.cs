@@ -31,3 +31,19 @@ internal sealed class LineLogger(Action<string> writeLine) : ILogger
         writeLine(prefix + formatter(state, exception));
     }
 }
+
+/// <summary>
+/// Hands a <see cref="LineLogger"/> to the log categories named (a silent logger to every other),
+/// so a host prints the library messages the tool shows and nothing of its own chatter.
+/// </summary>
+internal sealed class LineLoggerProvider(Action<string> writeLine, params string[] categories) : ILoggerProvider
+{
+    private readonly LineLogger _logger = new(writeLine);
+
+    public ILogger CreateLogger(string categoryName) =>
+        Array.IndexOf(categories, categoryName) >= 0 ? _logger : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    public void Dispose()
+    {
+    }
+}

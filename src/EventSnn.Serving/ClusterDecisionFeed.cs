@@ -1,3 +1,4 @@
+using EventSnn.Pipeline;
 using EventSnn.Snn.Classification;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
@@ -25,8 +26,8 @@ public sealed class ClusterDecisionFeed : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<string, StreamStatus?> _streams = new(StringComparer.Ordinal);
     private Task? _run;
-    private long _received;
-    private long _malformed;
+    private readonly AtomicCount _received = new();
+    private readonly AtomicCount _malformed = new();
 
     /// <summary>A feed from the NATS server at <paramref name="url"/> into <paramref name="hub"/>.</summary>
     public ClusterDecisionFeed(DecisionHub hub, string url, ILogger? log = null)
@@ -51,10 +52,10 @@ public sealed class ClusterDecisionFeed : IAsyncDisposable
     public string Url { get; }
 
     /// <summary>Decisions received.</summary>
-    public long Received => Interlocked.Read(ref _received);
+    public long Received => _received.Value;
 
     /// <summary>Messages that were not a decision (skipped).</summary>
-    public long Malformed => Interlocked.Read(ref _malformed);
+    public long Malformed => _malformed.Value;
 
     /// <summary>Starts the subscription (returns once it is in place, or keeps retrying in the background while NATS is away).</summary>
     public async Task StartAsync(CancellationToken cancellation)
@@ -127,11 +128,11 @@ public sealed class ClusterDecisionFeed : IAsyncDisposable
         StreamDecision? record = Parse(data);
         if (record is null)
         {
-            Interlocked.Increment(ref _malformed);
+            _malformed.Increment();
             return;
         }
 
-        Interlocked.Increment(ref _received);
+        _received.Increment();
         if (!_streams.ContainsKey(record.Stream))
         {
             // a panel, /api/streams entry and accuracy for the stream (null when serve's stream limit is reached)

@@ -4,17 +4,19 @@ using System.Text;
 using System.Threading.Channels;
 using EventSnn.Pipeline;
 using EventSnn.Snn.Classification;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EventSnn.Serving;
 
 /// <summary>Live counters of one stream, as reported by GET /health.</summary>
 public sealed class StreamStatus
 {
-    internal long _events;
-    internal long _steps;
-    internal long _bytes;
-    internal long _outOfRange;
-    internal long _malformed;
+    internal readonly AtomicCount _events = new();
+    internal readonly AtomicCount _steps = new();
+    internal readonly AtomicCount _bytes = new();
+    internal readonly AtomicCount _outOfRange = new();
+    internal readonly AtomicCount _malformed = new();
 
     internal StreamStatus(string id, ServeInputKind kind, string peer)
     {
@@ -43,10 +45,10 @@ public sealed class StreamStatus
     public string? Error { get; internal set; }
 
     /// <summary>Events binned.</summary>
-    public long Events => Interlocked.Read(ref _events);
+    public long Events => _events.Value;
 
     /// <summary>Network time steps run.</summary>
-    public long Steps => Interlocked.Read(ref _steps);
+    public long Steps => _steps.Value;
 
     /// <summary>Decisions published, labelled (the window had a known truth) and correct (counts only).</summary>
     public ClassificationTally Tally { get; } = new(keepOutcomes: false);
@@ -64,13 +66,13 @@ public sealed class StreamStatus
     public double? Accuracy => Tally.AccuracyOrNull;
 
     /// <summary>Bytes received.</summary>
-    public long Bytes => Interlocked.Read(ref _bytes);
+    public long Bytes => _bytes.Value;
 
     /// <summary>Events outside the sensor (dropped).</summary>
-    public long OutOfRange => Interlocked.Read(ref _outOfRange);
+    public long OutOfRange => _outOfRange.Value;
 
     /// <summary>Malformed datagrams skipped (UDP).</summary>
-    public long Malformed => Interlocked.Read(ref _malformed);
+    public long Malformed => _malformed.Value;
 
     /// <summary>Checkpoint written for this stream, if any.</summary>
     public string? Checkpoint { get; internal set; }
@@ -92,35 +94,37 @@ public sealed class DecisionHub
     private readonly ConcurrentDictionary<string, StreamStatus> _active = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<StreamStatus> _ended = new();
     private readonly ServeOptions _options;
+    private readonly ILogger _logger;
     private readonly Lock _fanOut = new();
     private long _nextId;
-    private long _published;
-    private long _dropped;
-    private long _slowDisconnects;
+    private readonly AtomicCount _published = new();
+    private readonly AtomicCount _dropped = new();
+    private readonly AtomicCount _slowDisconnects = new();
     private int _frameSubscribers;
     private volatile bool _completed;
 
-    /// <summary>Creates the hub.</summary>
-    public DecisionHub(ServeOptions options)
+    /// <summary>
+    /// Creates the hub. Every log-worthy event of the server (bad peer, stream start/end, slow
+    /// subscriber dropped, checkpoint trouble) is an information message to <paramref name="logger"/>.
+    /// </summary>
+    public DecisionHub(ServeOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _logger = logger ?? NullLogger<DecisionHub>.Instance;
     }
 
     /// <summary>Called (on the stream's thread) for every decision; keep handlers short.</summary>
     public event Action<StreamDecision>? Decided;
 
-    /// <summary>Called for every log-worthy event (bad peer, stream start/end, slow subscriber dropped).</summary>
-    public event Action<string>? Log;
-
     /// <summary>Decisions published.</summary>
-    public long Published => Interlocked.Read(ref _published);
+    public long Published => _published.Value;
 
     /// <summary>Decisions dropped from subscriber queues (DropOldest policy).</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _dropped.Value;
 
     /// <summary>Subscribers disconnected for being slow (Disconnect policy).</summary>
-    public long SlowDisconnects => Interlocked.Read(ref _slowDisconnects);
+    public long SlowDisconnects => _slowDisconnects.Value;
 
     /// <summary>Current subscribers.</summary>
     public int Subscribers => _subscribers.Count;
@@ -170,7 +174,7 @@ public sealed class DecisionHub
                 SingleWriter = false,
                 FullMode = _options.SlowSubscribers == SlowSubscriberPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
             },
-            _ => Interlocked.Increment(ref _dropped));
+            _ => _dropped.Increment());
         var sub = new Subscription(this, id, channel, streamFilter, frames);
         _subscribers[id] = sub;
         if (frames)
@@ -190,7 +194,7 @@ public sealed class DecisionHub
     public void Publish(StreamDecision record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        Interlocked.Increment(ref _published);
+        _published.Increment();
         if (_active.TryGetValue(record.Stream, out StreamStatus? status))
         {
             status.Tally.Add(record);
@@ -211,7 +215,7 @@ public sealed class DecisionHub
                 json ??= record.ToUtf8Json(); // the source-generated writer, once for all subscribers
                 if (!sub.Channel.Writer.TryWrite(json) && !sub.Closed)
                 {
-                    Interlocked.Increment(ref _slowDisconnects);
+                    _slowDisconnects.Increment();
                     WriteLog($"subscriber {sub.Id} too slow ({_options.SubscriberQueue} decisions queued): disconnected");
                     sub.Close();
                 }
@@ -253,47 +257,11 @@ public sealed class DecisionHub
     public bool IsCompleted => _completed;
 
     /// <summary>The /api/streams document: a JSON array of every active and recently ended stream (as in /health).</summary>
-    public string StreamsJson()
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            WriteStreams(w);
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    public string StreamsJson() => JsonSerializer.Serialize(Reports(), ServeJsonContext.Default.StreamReportArray);
 
     /// <summary>The /health document: status, counters and every active and recently ended stream.</summary>
-    public string HealthJson(IReadOnlyDictionary<string, int>? endpoints = null)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteString("status", _completed ? "stopping" : "ok");
-            w.WriteNumber("decisions", Published);
-            w.WriteNumber("subscribers", Subscribers);
-            w.WriteNumber("dropped", Dropped);
-            w.WriteNumber("slow_disconnects", SlowDisconnects);
-            if (endpoints is not null)
-            {
-                w.WriteStartObject("ports");
-                foreach ((string k, int v) in endpoints)
-                {
-                    w.WriteNumber(k, v);
-                }
-
-                w.WriteEndObject();
-            }
-
-            w.WritePropertyName("streams");
-            WriteStreams(w);
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    public string HealthJson(IReadOnlyDictionary<string, int>? endpoints = null) =>
+        JsonSerializer.Serialize(new HealthReport(_completed ? "stopping" : "ok", Published, Subscribers, Dropped, SlowDisconnects, endpoints, Reports()), ServeJsonContext.Default.HealthReport);
 
     internal StreamStatus? TryBegin(string id, ServeInputKind kind, string peer)
     {
@@ -317,7 +285,7 @@ public sealed class DecisionHub
         }
     }
 
-    internal void WriteLog(string message) => Log?.Invoke(message);
+    internal void WriteLog(string message) => _logger.LogInformation("{Message}", message);
 
     private void Remove(long id)
     {
@@ -327,70 +295,21 @@ public sealed class DecisionHub
         }
     }
 
-    /// <summary>Every active, then every recently ended stream, as a JSON array.</summary>
-    private void WriteStreams(Utf8JsonWriter w)
+    /// <summary>Every active, then every recently ended stream.</summary>
+    private StreamReport[] Reports()
     {
-        w.WriteStartArray();
+        var reports = new List<StreamReport>(_active.Count + _ended.Count);
         foreach (StreamStatus s in _active.Values)
         {
-            WriteStream(w, s);
+            reports.Add(StreamReport.From(s));
         }
 
         foreach (StreamStatus s in _ended)
         {
-            WriteStream(w, s);
+            reports.Add(StreamReport.From(s));
         }
 
-        w.WriteEndArray();
-    }
-
-    private static void WriteStream(Utf8JsonWriter w, StreamStatus s)
-    {
-        w.WriteStartObject();
-        w.WriteString("id", s.Id);
-        w.WriteString("kind", ServeListener.KindName(s.Kind));
-        w.WriteString("peer", s.Peer);
-        w.WriteBoolean("active", s.Active);
-        w.WriteNumber("events", s.Events);
-        w.WriteNumber("steps", s.Steps);
-        w.WriteNumber("decisions", s.Decisions);
-        w.WriteString("started", s.Started);
-        WriteAccuracy(w, s);
-        w.WriteNumber("bytes", s.Bytes);
-        w.WriteNumber("out_of_range", s.OutOfRange);
-        w.WriteNumber("malformed", s.Malformed);
-        if (s.Error is not null)
-        {
-            w.WriteString("error", s.Error);
-        }
-
-        if (s.Checkpoint is not null)
-        {
-            w.WriteString("checkpoint", s.Checkpoint);
-        }
-
-        w.WriteEndObject();
-    }
-
-    /// <summary>
-    /// <c>labelled</c> (decisions with a known truth) and <c>accuracy</c> (their share that was right,
-    /// null while none is labelled): the /health and serve-summary fields of a stream.
-    /// </summary>
-    public static void WriteAccuracy(Utf8JsonWriter w, StreamStatus s)
-    {
-        ArgumentNullException.ThrowIfNull(w);
-        ArgumentNullException.ThrowIfNull(s);
-        (long labelled, long correct) = s.Tally.Counts; // never more correct than labelled
-        w.WriteNumber("labelled", labelled);
-        w.WriteNumber("correct", correct);
-        if (labelled == 0)
-        {
-            w.WriteNull("accuracy");
-        }
-        else
-        {
-            w.WriteNumber("accuracy", correct / (double)labelled);
-        }
+        return [.. reports];
     }
 
     /// <summary>A subscriber's bounded queue of decisions (UTF-8 JSON, one object per item).</summary>

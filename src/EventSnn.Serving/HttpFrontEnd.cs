@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Threading.RateLimiting;
+using EventSnn.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -25,8 +26,8 @@ namespace EventSnn.Serving;
 /// <c>event: frame</c> (see <see cref="FramePreview"/>);</item>
 /// <item><c>GET /health</c>: the health check (Microsoft.Extensions.Diagnostics.HealthChecks) as
 /// the <see cref="DecisionHub.HealthJson"/> document; 503 while stopping;</item>
-/// <item><c>GET /metrics</c>: <see cref="ServeMetrics"/> as Prometheus text (OpenTelemetry's
-/// Prometheus exporter);</item>
+/// <item><c>GET /metrics</c>: <see cref="ServeMetrics"/> and <see cref="EventSnn.Pipeline.PipelineMetrics"/>
+/// as Prometheus text (OpenTelemetry's Prometheus exporter);</item>
 /// <item><c>GET /api/streams</c>: the streams as a JSON array.</item>
 /// </list>
 /// Kestrel bounds the request head (<see cref="ServeOptions.MaxRequestHeadBytes"/>: 431) and the
@@ -91,7 +92,7 @@ internal sealed class HttpFrontEnd : IAsyncDisposable
             r.OnRejected = (ctx, ct) => new ValueTask(ctx.HttpContext.Response.WriteAsync($"too many event-stream clients ({options.MaxClients})\n", ct));
         });
         builder.Services.AddHealthChecks().AddCheck("serve", new ServeHealthCheck(hub));
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServeMetrics.MeterName).AddPrometheusExporter());
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServeMetrics.MeterName, PipelineMetrics.MeterName).AddPrometheusExporter());
 
         WebApplication app = builder.Build();
         HttpFrontEnd? front = null;

@@ -7,8 +7,10 @@ namespace EventSnn.Serving;
 /// The serve host's instruments (System.Diagnostics.Metrics, meter <see cref="MeterName"/>), every
 /// per-stream series tagged <c>stream</c>: events received and dropped (outside the sensor or in
 /// malformed datagrams), bytes, network steps, decisions, labelled and correct decisions and their
-/// accuracy, decision latency (histogram, milliseconds); process-wide: active streams and
-/// subscribers. The counters are read from the streams' live status when a collector asks, so the
+/// accuracy, decision latency (histogram, milliseconds); process-wide: active streams,
+/// subscribers, decisions published, decisions dropped from slow subscribers' queues, slow
+/// subscribers disconnected and, with a cluster feed, decisions received from it and messages
+/// skipped as malformed. The counters are read from the streams' live status when a collector asks, so the
 /// hot path pays only for the latency histogram. Exported as Prometheus text at <c>/metrics</c>.
 /// </summary>
 public sealed class ServeMetrics : IDisposable
@@ -35,6 +37,11 @@ public sealed class ServeMetrics : IDisposable
         _meter.CreateObservableGauge("eventsnn.accuracy", () => Accuracy(hub), null, "Share of the labelled decisions that were right, per labelled stream");
         _meter.CreateObservableUpDownCounter("eventsnn.streams.active", () => hub.ActiveStreams.Count, "{stream}", "Streams connected or sending");
         _meter.CreateObservableUpDownCounter("eventsnn.subscribers", () => hub.Subscribers, "{subscriber}", "Decision subscribers (JSON-lines and SSE clients)");
+        _meter.CreateObservableCounter("eventsnn.decisions.published", () => hub.Published, "{decision}", "Decisions published to the subscribers (all streams, cluster decisions included)");
+        _meter.CreateObservableCounter("eventsnn.subscribers.decisions.dropped", () => hub.Dropped, "{decision}", "Decisions dropped from slow subscribers' queues (drop-oldest policy)");
+        _meter.CreateObservableCounter("eventsnn.subscribers.slow_disconnects", () => hub.SlowDisconnects, "{subscriber}", "Subscribers disconnected for being slow (disconnect policy)");
+        _meter.CreateObservableCounter("eventsnn.cluster.decisions.received", () => ClusterCount(c => c.Received), "{decision}", "Decisions received from the cluster feed");
+        _meter.CreateObservableCounter("eventsnn.cluster.messages.malformed", () => ClusterCount(c => c.Malformed), "{message}", "Cluster feed messages that were not a decision (skipped)");
         _latency = _meter.CreateHistogram(
             "eventsnn.decision.latency",
             "ms",
@@ -48,11 +55,25 @@ public sealed class ServeMetrics : IDisposable
     /// <summary>The hub observed.</summary>
     public DecisionHub Hub { get; }
 
+    /// <summary>The meter (its instruments read this hub only).</summary>
+    internal Meter Meter => _meter;
+
+    /// <summary>The cluster feed whose counters are published (null: none).</summary>
+    internal ClusterDecisionFeed? Cluster { get; set; }
+
     /// <inheritdoc/>
     public void Dispose()
     {
         Hub.Decided -= Record;
         _meter.Dispose();
+    }
+
+    private IEnumerable<Measurement<long>> ClusterCount(Func<ClusterDecisionFeed, long> value)
+    {
+        if (Cluster is { } feed)
+        {
+            yield return new Measurement<long>(value(feed));
+        }
     }
 
     private void Record(StreamDecision r) => _latency.Record(r.LatencyMs, new KeyValuePair<string, object?>("stream", r.Stream));

@@ -81,10 +81,6 @@ public sealed class ServeService : BackgroundService
         Hub = hub;
         _logger = logger;
         _loggerFactory = loggerFactory;
-        if (logger is not null)
-        {
-            hub.Log += message => logger.LogInformation("{Message}", message);
-        }
     }
 
     /// <summary>The decision hub (subscribe for in-process use).</summary>
@@ -115,6 +111,11 @@ public sealed class ServeService : BackgroundService
             if (_options.ClusterNats is { } nats)
             {
                 _cluster = new ClusterDecisionFeed(Hub, nats, _logger);
+                if (_metrics is not null)
+                {
+                    _metrics.Cluster = _cluster;
+                }
+
                 await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -217,7 +218,7 @@ public static class ServeServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<ServeOptions>, ServeOptionsValidation>();
         services.AddOptions<ServeOptions>().ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ServeOptions>>().Value);
-        services.AddSingleton(sp => new DecisionHub(sp.GetRequiredService<ServeOptions>()));
+        services.AddSingleton(sp => new DecisionHub(sp.GetRequiredService<ServeOptions>(), sp.GetService<ILogger<DecisionHub>>()));
         services.AddSingleton(sp => new ServeService(sp.GetRequiredService<ServeOptions>(), sp.GetRequiredService<DecisionHub>(), sp.GetService<ILogger<ServeService>>(), sp.GetService<ILoggerFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<ServeService>());
         return services;

@@ -424,7 +424,7 @@ public sealed class StreamServer : IAsyncDisposable
 
         s.LastSeen = Environment.TickCount64;
         s.Sink.Position = s.Status.Bytes;
-        Interlocked.Add(ref s.Status._bytes, data.Length);
+        s.Status._bytes.Add(data.Length);
         s.Decoder.Decode(data, s.Sink);
         s.Sink.Flush();
     }
@@ -456,9 +456,9 @@ public sealed class StreamServer : IAsyncDisposable
             _hub.PublishFrame(status.Id, frame);
         }
 
-        Interlocked.Add(ref status._events, classifier.Events - events);
-        Interlocked.Add(ref status._steps, (classifier.Decisions - decisions) * classifier.StepsPerWindow);
-        Interlocked.Add(ref status._outOfRange, classifier.OutOfRange - outOfRange);
+        status._events.Add(classifier.Events - events);
+        status._steps.Add((classifier.Decisions - decisions) * classifier.StepsPerWindow);
+        status._outOfRange.Add(classifier.OutOfRange - outOfRange);
         batch.Clear();
     }
 
@@ -519,7 +519,7 @@ public sealed class StreamServer : IAsyncDisposable
             {
                 long decisions = classifier.Decisions;
                 classifier.Flush(_hub.Publish);
-                Interlocked.Add(ref status._steps, (classifier.Decisions - decisions) * classifier.StepsPerWindow);
+                status._steps.Add((classifier.Decisions - decisions) * classifier.StepsPerWindow);
                 if (_options.SaveDirectory is { } dir)
                 {
                     Directory.CreateDirectory(dir);
@@ -605,7 +605,7 @@ public sealed class StreamServer : IAsyncDisposable
 
         public void Fault(LiveFaultKind kind, string message)
         {
-            if (kind == LiveFaultKind.Malformed && Interlocked.Increment(ref status._malformed) <= 10)
+            if (kind == LiveFaultKind.Malformed && status._malformed.Increment() <= 10)
             {
                 server._hub.WriteLog($"{status.Id}: malformed input at stream byte {Position}: {message}: skipped");
             }
@@ -657,7 +657,7 @@ public sealed class StreamServer : IAsyncDisposable
             if (n > 0)
             {
                 _position += n;
-                Interlocked.Add(ref status._bytes, n);
+                status._bytes.Add(n);
             }
 
             return n;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using EventSnn.Pipeline;
+using EventSnn.Testing;
 
 namespace EventSnn.Pipeline.Tests;
 
@@ -47,7 +48,7 @@ public class LabelStreamClientTests
         });
         var received = new ConcurrentQueue<(long, int)>();
         var malformed = new ConcurrentQueue<string>();
-        using LabelStreamClient labels = LabelStreamClient.Connect($"tcp://127.0.0.1:{port}", (t, l) => received.Enqueue((t, l)), onMalformed: malformed.Enqueue);
+        using LabelStreamClient labels = LabelStreamClient.Connect($"tcp://127.0.0.1:{port}", (t, l) => received.Enqueue((t, l)), logger: new ListLogger(malformed));
         await serve.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(labels.WaitCompleted(TimeSpan.FromSeconds(10)));
         Assert.Equal([(100L, 1), (250L, 3), (99999999999L, 2), (400L, 0)], received.ToArray());

@@ -113,7 +113,7 @@ public class ProtocolDecoderTests
             var jaerUdp = new JaerDatagramDecoder(JaerChip.Davis, SensorGeometry.Davis346, numbered: true, stats);
             var aedat3Udp = new Aedat3DatagramDecoder("p", 1 << 16, stats);
             var jaerTcp = new JaerStreamDecoder(JaerChip.Dvs128, SensorGeometry.Dvs128);
-            var labels = new LabelLineDecoder("p", (_, _) => { }, _ => { });
+            var labels = new LabelLineDecoder("p", (_, _) => { }, null);
             for (int at = 0; at < bytes.Length; at += chunk)
             {
                 ReadOnlySpan<byte> part = bytes.AsSpan(at, Math.Min(chunk, bytes.Length - at));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -230,8 +231,7 @@ public class ServingTests
 
         // then A again with B (jAER UDP) and C (jAER TCP) at the same time
         var logs = new ConcurrentQueue<string>();
-        var service = new ServeService(Options(), new DecisionHub(Options()));
-        service.Hub.Log += logs.Enqueue;
+        var service = new ServeService(Options(), new DecisionHub(Options(), new ListLogger(logs)));
         await service.StartAsync(CancellationToken.None);
         ServeEndpoints ports = await service.Started;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40));
@@ -282,8 +282,7 @@ public class ServingTests
     {
         string dir = Path.Combine(Path.GetTempPath(), "eventsnn-serve-" + Guid.NewGuid().ToString("N"));
         var logs = new ConcurrentQueue<string>();
-        var hub = new DecisionHub(Options(dir));
-        hub.Log += logs.Enqueue;
+        var hub = new DecisionHub(Options(dir), new ListLogger(logs));
         var decisions = new ConcurrentQueue<StreamDecision>();
         hub.Decided += decisions.Enqueue;
         using EventBatch good = Pattern(20_000, 0, seed: 1);
@@ -382,9 +381,8 @@ public class ServingTests
     public async Task An_idle_tcp_input_is_closed_after_the_idle_timeout_and_its_stream_ends()
     {
         var options = Options() with { Listeners = [new(ServeInputKind.Dv, 0), new(ServeInputKind.JaerTcp, 0)], InputIdleTimeout = TimeSpan.FromMilliseconds(400) };
-        var hub = new DecisionHub(options);
         var logs = new ConcurrentQueue<string>();
-        hub.Log += logs.Enqueue;
+        var hub = new DecisionHub(options, new ListLogger(logs));
         await using var server = new StreamServer(options, hub);
         server.Start();
         using var dv = new TcpClient();
@@ -600,5 +598,38 @@ public class ServingTests
         Assert.False(lagging.DroppedForSlowness);
         Assert.True(lagging.Reader.TryRead(out byte[]? oldest));
         Assert.Equal(92, JsonDocument.Parse(oldest).RootElement.GetProperty("decision").GetInt64());
+    }
+
+    [Fact]
+    public void Serve_metrics_report_the_decisions_the_hub_published_dropped_and_disconnected()
+    {
+        var hub = new DecisionHub(Options() with { SubscriberQueue = 8, SlowSubscribers = SlowSubscriberPolicy.DropOldest });
+        using var metrics = new ServeMetrics(hub);
+        var values = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter, metrics.Meter))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => values[instrument.Name] = value);
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => values[instrument.Name] = value);
+        listener.Start();
+        using DecisionHub.Subscription lagging = hub.Subscribe();
+        for (int i = 0; i < 50; i++)
+        {
+            hub.Publish(Decided(i, "x", i));
+        }
+
+        listener.RecordObservableInstruments();
+        Assert.Equal((50L, 50L), (hub.Published, values["eventsnn.decisions.published"]));
+        Assert.Equal((42L, 42L), (hub.Dropped, values["eventsnn.subscribers.decisions.dropped"]));
+        Assert.Equal((0L, 0L), (hub.SlowDisconnects, values["eventsnn.subscribers.slow_disconnects"]));
+        Assert.Equal(1, values["eventsnn.subscribers"]);
+        Assert.False(values.ContainsKey("eventsnn.cluster.decisions.received")); // no cluster feed: no series
     }
 }

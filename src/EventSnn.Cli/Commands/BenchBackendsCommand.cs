@@ -111,42 +111,26 @@ internal sealed class BenchBackendsCommand : Command
 
     private static string ToJson(StepBenchmarkOptions o, int repeat, List<Row> rows, string loadBefore, string loadAfter)
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
+        var json = new BenchBackendsRowJson[rows.Count];
+        for (int i = 0; i < json.Length; i++)
         {
-            w.WriteStartObject();
-            w.WriteNumber("hidden", o.Hidden);
-            w.WriteNumber("inputs", o.Inputs);
-            w.WriteNumber("density", o.Density);
-            w.WriteNumber("chunk", o.Chunk);
-            w.WriteNumber("outputs", o.Outputs);
-            w.WriteNumber("seconds", o.Seconds);
-            w.WriteNumber("repeat", repeat);
-            w.WriteString("load_average_before", loadBefore);
-            w.WriteString("load_average_after", loadAfter);
-            w.WriteStartArray("rows");
-            foreach (Row r in rows)
-            {
-                w.WriteStartObject();
-                w.WriteString("scenario", r.Scenario);
-                w.WriteString("mode", r.Learn ? "learn" : "inference");
-                w.WriteNumber("batch", r.Batch);
-                w.WriteNumber("managed_steps_per_second", Math.Round(r.Managed, 1));
-                w.WriteNumber("torch_1thread_steps_per_second", Math.Round(r.Torch1, 1));
-                w.WriteNumber("torch_2threads_steps_per_second", Math.Round(r.Torch2, 1));
-                w.WriteNumber("ratio_managed_over_torch_1thread", Math.Round(r.Managed / r.Torch1, 3));
-                w.WriteNumber("ratio_managed_over_torch_2threads", Math.Round(r.Managed / r.Torch2, 3));
-                w.WriteNumber("managed_cpu_share", Math.Round(r.ManagedCpu, 2));
-                w.WriteNumber("torch_1thread_cpu_share", Math.Round(r.Torch1Cpu, 2));
-                w.WriteNumber("torch_2threads_cpu_share", Math.Round(r.Torch2Cpu, 2));
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
+            Row r = rows[i];
+            json[i] = new BenchBackendsRowJson(
+                r.Scenario,
+                r.Learn ? "learn" : "inference",
+                r.Batch,
+                Math.Round(r.Managed, 1),
+                Math.Round(r.Torch1, 1),
+                Math.Round(r.Torch2, 1),
+                Math.Round(r.Managed / r.Torch1, 3),
+                Math.Round(r.Managed / r.Torch2, 3),
+                Math.Round(r.ManagedCpu, 2),
+                Math.Round(r.Torch1Cpu, 2),
+                Math.Round(r.Torch2Cpu, 2));
         }
 
-        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+        var line = new BenchBackendsJson(o.Hidden, o.Inputs, o.Density, o.Chunk, o.Outputs, o.Seconds, repeat, loadBefore, loadAfter, json);
+        return System.Text.Json.JsonSerializer.Serialize(line, CliJsonContext.Default.BenchBackendsJson);
     }
 
     private static string LoadAverage()

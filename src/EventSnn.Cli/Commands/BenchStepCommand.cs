@@ -91,29 +91,23 @@ internal sealed class BenchStepCommand : Command
 
     internal static string ToJson(StepBenchmarkResult r)
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
-        {
-            StepBenchmarkOptions o = r.Options;
-            w.WriteStartObject();
-            w.WriteString("backend", r.Backend);
-            w.WriteString("mode", o.Learn ? "learn" : "inference");
-            w.WriteNumber("hidden", o.Hidden);
-            w.WriteNumber("inputs", o.Inputs);
-            w.WriteNumber("density", o.Density);
-            w.WriteNumber("chunk", o.Chunk);
-            w.WriteNumber("batch", o.Batch);
-            w.WriteNumber("outputs", o.Outputs);
-            w.WriteString("norm", o.Norm.ToString().ToLowerInvariant());
-            w.WriteNumber("steps_per_second", Math.Round(r.StepsPerSecond, 1));
-            w.WriteNumber("steps_per_cpu_second", Math.Round(r.StepsPerCpuSecond, 1));
-            w.WriteNumber("allocated_bytes_per_step", r.AllocatedBytesPerStep);
-            w.WriteNumber("steps", r.Steps);
-            w.WriteNumber("seconds", Math.Round(r.Seconds, 3));
-            w.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+        StepBenchmarkOptions o = r.Options;
+        var line = new BenchStepJson(
+            r.Backend,
+            o.Learn ? "learn" : "inference",
+            o.Hidden,
+            o.Inputs,
+            o.Density,
+            o.Chunk,
+            o.Batch,
+            o.Outputs,
+            o.Norm.ToString().ToLowerInvariant(),
+            Math.Round(r.StepsPerSecond, 1),
+            Math.Round(r.StepsPerCpuSecond, 1),
+            r.AllocatedBytesPerStep,
+            r.Steps,
+            Math.Round(r.Seconds, 3));
+        return System.Text.Json.JsonSerializer.Serialize(line, CliJsonContext.Default.BenchStepJson);
     }
 
     private static InputNormKind ParseNorm(string? text) => text switch

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Reactive.Linq;
 using System.Runtime.InteropServices;
 using EventSnn.Datasets;
@@ -228,7 +229,7 @@ internal sealed class ClassifyCommand : Command
     {
         try
         {
-            return LabelStreamClient.Connect(address, (t, label) => session.Label(t, label - labelBase), onMalformed: m => stderr.WriteLine("warning: " + m));
+            return LabelStreamClient.Connect(address, (t, label) => session.Label(t, label - labelBase), logger: new LineLogger(stderr.WriteLine));
         }
         catch (ArgumentException ex)
         {
@@ -662,46 +663,29 @@ internal sealed class ClassifyCommand : Command
         double chance = 1.0 / c.Options.Classes;
         if (json)
         {
-            JsonLine.Write(stdout, w =>
-            {
-                w.WriteStartObject("summary");
-                w.WriteString("stream", source.Name);
-                w.WriteNumber("events", session.Events);
-                w.WriteNumber("steps", session.Steps);
-                w.WriteNumber("decisions", t.Decisions);
-                w.WriteNumber("labelled", t.Labelled);
-                w.WriteNumber("accuracy", t.Accuracy);
-                w.WriteNumber("accuracy_first_half", t.AccuracyFirstHalf);
-                w.WriteNumber("accuracy_second_half", t.AccuracySecondHalf);
-                w.WriteNumber("chance", Math.Round(chance, 4));
-                w.WriteNumber("latency_mean_ms", Math.Round(latency.Mean, 4));
-                w.WriteNumber("latency_p99_ms", Math.Round(latency.P99, 4));
-                w.WriteBoolean("learn", learn);
-                w.WriteNumber("updates", c.Updates);
-                w.WriteNumber("divergences", c.Divergences);
-                w.WriteNumber("labels_received", session.LabelsReceived);
-                w.WriteNumber("labels_unmatched", session.LabelsUnmatched);
-                w.WriteNumber("late_learned", session.LateLearned);
-                w.WriteNumber("seconds", Math.Round(seconds, 2));
-                w.WriteBoolean("interrupted", interrupted);
-                if (saved is null)
-                {
-                    w.WriteNull("checkpoint");
-                }
-                else
-                {
-                    w.WriteString("checkpoint", saved);
-                }
-
-                w.WriteStartArray("plots");
-                foreach (string p in plots)
-                {
-                    w.WriteStringValue(p);
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
+            var summary = new ClassifySummaryJson(
+                source.Name,
+                session.Events,
+                session.Steps,
+                t.Decisions,
+                t.Labelled,
+                t.Accuracy,
+                t.AccuracyFirstHalf,
+                t.AccuracySecondHalf,
+                Math.Round(chance, 4),
+                Math.Round(latency.Mean, 4),
+                Math.Round(latency.P99, 4),
+                learn,
+                c.Updates,
+                c.Divergences,
+                session.LabelsReceived,
+                session.LabelsUnmatched,
+                session.LateLearned,
+                Math.Round(seconds, 2),
+                interrupted,
+                saved,
+                plots);
+            stdout.WriteLine(JsonSerializer.Serialize(new ClassifySummaryLine(summary), CliJsonContext.Default.ClassifySummaryLine));
             return;
         }
 

@@ -7,6 +7,7 @@ using EventSnn.Events;
 using EventSnn.Serving;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace EventSnn.Cli.Commands;
 
@@ -81,17 +82,22 @@ internal sealed class ServeCommand : Command
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
         builder.Services.AddEventSnnServe(options);
+
+        // the hub's messages (streams starting and ending, bad peers) as time-stamped lines on stderr
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new LineLoggerProvider(
+            message =>
+            {
+                lock (gate)
+                {
+                    stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,8:F2} s] {message}"));
+                    stderr.Flush();
+                }
+            },
+            typeof(DecisionHub).FullName!));
         using IHost host = builder.Build();
         ServeService service = host.Services.GetRequiredService<ServeService>();
         DecisionHub hub = service.Hub;
-        hub.Log += message =>
-        {
-            lock (gate)
-            {
-                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,8:F2} s] {message}"));
-                stderr.Flush();
-            }
-        };
         hub.Decided += d =>
         {
             if (quiet)
@@ -123,17 +129,7 @@ internal sealed class ServeCommand : Command
         {
             if (json)
             {
-                stdout.WriteLine(JsonLine.ToString(w =>
-                {
-                    w.WriteString("bind", options.Bind);
-                    w.WriteStartObject("listening");
-                    foreach ((string k, int v) in endpoints.Ports())
-                    {
-                        w.WriteNumber(k, v);
-                    }
-
-                    w.WriteEndObject();
-                }));
+                stdout.WriteLine(JsonSerializer.Serialize(new ServeListeningLine(options.Bind, endpoints.Ports()), CliJsonContext.Default.ServeListeningLine));
             }
             else
             {
@@ -154,38 +150,16 @@ internal sealed class ServeCommand : Command
         {
             if (json)
             {
-                stdout.WriteLine(JsonLine.ToString(w =>
+                var perStream = new ServeStreamJson[streams.Length];
+                for (int i = 0; i < streams.Length; i++)
                 {
-                    w.WriteStartObject("summary");
-                    w.WriteNumber("streams", streams.Length);
-                    w.WriteNumber("events", streams.Sum(s => s.Events));
-                    w.WriteNumber("decisions", hub.Published);
-                    w.WriteNumber("seconds", Math.Round(clock.Elapsed.TotalSeconds, 3));
-                    w.WriteBoolean("interrupted", !timedOut);
-                    w.WriteStartArray("per_stream");
-                    foreach (StreamStatus s in streams)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("stream", s.Id);
-                        w.WriteNumber("events", s.Events);
-                        w.WriteNumber("decisions", s.Decisions);
-                        DecisionHub.WriteAccuracy(w, s);
-                        if (s.Error is not null)
-                        {
-                            w.WriteString("error", s.Error);
-                        }
+                    StreamStatus s = streams[i];
+                    (long labelled, long correct) = s.Tally.Counts; // one read: never more correct than labelled
+                    perStream[i] = new ServeStreamJson(s.Id, s.Events, s.Decisions, labelled, correct, labelled == 0 ? null : correct / (double)labelled, s.Error, s.Checkpoint);
+                }
 
-                        if (s.Checkpoint is not null)
-                        {
-                            w.WriteString("checkpoint", s.Checkpoint);
-                        }
-
-                        w.WriteEndObject();
-                    }
-
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }));
+                var summary = new ServeSummaryJson(streams.Length, streams.Sum(s => s.Events), hub.Published, Math.Round(clock.Elapsed.TotalSeconds, 3), !timedOut, perStream);
+                stdout.WriteLine(JsonSerializer.Serialize(new ServeSummaryLine(summary), CliJsonContext.Default.ServeSummaryLine));
             }
             else
             {

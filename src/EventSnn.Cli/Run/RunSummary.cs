@@ -83,37 +83,48 @@ internal sealed record RunSummary(
         return new RunSummary(events, (int)decisions, Ratio(correct, decisions), Ratio(firstCorrect, firstN), Ratio(secondCorrect, secondN), decisions == 0 ? 0 : chanceSum / decisions, seconds, interrupted, per, plots, checkpoints, log);
     }
 
-    public string ToJsonLine() => JsonLine.ToString(w =>
+    /// <summary>The summary as one JSON line (<c>{"summary":{...}}</c>; ratios rounded to 4 decimals, seconds to 2).</summary>
+    public string ToJsonLine()
     {
-        w.WriteStartObject("summary");
-        WriteCore(w);
-        w.WriteStartArray("streams");
-        foreach (StreamSummary s in Streams)
+        var streams = new RunStreamJson[Streams.Count];
+        for (int i = 0; i < streams.Length; i++)
         {
-            w.WriteStartObject();
-            w.WriteString("stream", s.Stream);
-            w.WriteNumber("classes", s.Classes);
-            w.WriteNumber("events", s.Events);
-            w.WriteNumber("steps", s.Steps);
-            w.WriteNumber("decisions", s.Decisions);
-            w.WriteNumber("accuracy", Math.Round(s.Accuracy, 4));
-            w.WriteNumber("accuracy_first_half", Math.Round(s.FirstHalf, 4));
-            w.WriteNumber("accuracy_second_half", Math.Round(s.SecondHalf, 4));
-            w.WriteNumber("accuracy_held_out", Math.Round(s.HeldOut, 4));
-            w.WriteNumber("held_out_decisions", s.HeldOutDecisions);
-            w.WriteNumber("chance", Math.Round(s.Chance, 4));
-            w.WriteNumber("latency_mean_ms", Math.Round(s.MeanLatencyMs, 4));
-            w.WriteNumber("latency_p99_ms", Math.Round(s.P99LatencyMs, 4));
-            w.WriteNumber("updates", s.Updates);
-            w.WriteNumber("divergences", s.Divergences);
-            w.WriteNumber("dropped_steps", s.DroppedSteps);
-            w.WriteNumber("seconds", Math.Round(s.Seconds, 2));
-            w.WriteEndObject();
+            StreamSummary s = Streams[i];
+            streams[i] = new RunStreamJson(
+                s.Stream,
+                s.Classes,
+                s.Events,
+                s.Steps,
+                s.Decisions,
+                Math.Round(s.Accuracy, 4),
+                Math.Round(s.FirstHalf, 4),
+                Math.Round(s.SecondHalf, 4),
+                Math.Round(s.HeldOut, 4),
+                s.HeldOutDecisions,
+                Math.Round(s.Chance, 4),
+                Math.Round(s.MeanLatencyMs, 4),
+                Math.Round(s.P99LatencyMs, 4),
+                s.Updates,
+                s.Divergences,
+                s.DroppedSteps,
+                Math.Round(s.Seconds, 2));
         }
 
-        w.WriteEndArray();
-        w.WriteEndObject();
-    });
+        var summary = new RunSummaryJson(
+            Events,
+            Decisions,
+            Math.Round(Accuracy, 4),
+            Math.Round(FirstHalf, 4),
+            Math.Round(SecondHalf, 4),
+            Math.Round(Chance, 4),
+            Math.Round(Seconds, 2),
+            Interrupted,
+            Plots,
+            Checkpoints,
+            DecisionLog,
+            streams);
+        return JsonSerializer.Serialize(new RunSummaryLine(summary), CliJsonContext.Default.RunSummaryLine);
+    }
 
     public void Print(TextWriter stdout, bool rich)
     {
@@ -148,33 +159,6 @@ internal sealed record RunSummary(
         stdout.WriteLine("plots: " + string.Join(", ", Plots));
         stdout.WriteLine("checkpoints: " + string.Join(", ", Checkpoints));
         stdout.WriteLine("decisions: " + DecisionLog);
-    }
-
-    private void WriteCore(Utf8JsonWriter w)
-    {
-        w.WriteNumber("events", Events);
-        w.WriteNumber("decisions", Decisions);
-        w.WriteNumber("accuracy", Math.Round(Accuracy, 4));
-        w.WriteNumber("accuracy_first_half", Math.Round(FirstHalf, 4));
-        w.WriteNumber("accuracy_second_half", Math.Round(SecondHalf, 4));
-        w.WriteNumber("chance", Math.Round(Chance, 4));
-        w.WriteNumber("seconds", Math.Round(Seconds, 2));
-        w.WriteBoolean("interrupted", Interrupted);
-        w.WriteStartArray("plots");
-        foreach (string p in Plots)
-        {
-            w.WriteStringValue(p);
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("checkpoints");
-        foreach (string c in Checkpoints)
-        {
-            w.WriteStringValue(c);
-        }
-
-        w.WriteEndArray();
-        w.WriteString("decision_log", DecisionLog);
     }
 
     private static double Ratio(long a, long b) => b == 0 ? 0 : a / (double)b;

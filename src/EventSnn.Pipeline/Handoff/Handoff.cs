@@ -27,6 +27,9 @@ public sealed record HandoffOptions
 
     /// <summary>Overflow policy.</summary>
     public OverflowPolicy Policy { get; init; } = OverflowPolicy.Wait;
+
+    /// <summary>Name of the hand-off in its metrics (the <c>handoff</c> tag of <see cref="PipelineMetrics"/>); null: <c>handoff-N</c>, numbered in creation order.</summary>
+    public string? Name { get; init; }
 }
 
 /// <summary>
@@ -36,10 +39,10 @@ public sealed record HandoffOptions
 /// (<c>copy</c>); the copy is then owned by the channel, and by the consumer once read — the
 /// consumer disposes it (<c>release</c>) after use. Items dropped by the overflow policy, or left
 /// in the channel at disposal, are released here. Counters say what was written, dropped and
-/// how often the producer had to wait.
+/// how often the producer had to wait (also published by <see cref="PipelineMetrics"/>).
 /// </summary>
 /// <typeparam name="T">Item type (time steps or event batches).</typeparam>
-public sealed class Handoff<T> : IObserver<T>, IDisposable
+public sealed class Handoff<T> : IObserver<T>, IDisposable, IHandoffCounters
     where T : class
 {
     private readonly Channel<T> _channel;
@@ -48,10 +51,11 @@ public sealed class Handoff<T> : IObserver<T>, IDisposable
     private readonly CancellationToken _cancellation;
     private readonly CancellationTokenRegistration _registration;
     private IDisposable? _subscription;
-    private long _written;
-    private long _droppedOldest;
-    private long _droppedNewest;
-    private long _waits;
+    private readonly string _name;
+    private readonly AtomicCount _written = new();
+    private readonly AtomicCount _droppedOldest = new();
+    private readonly AtomicCount _droppedNewest = new();
+    private readonly AtomicCount _waits = new();
     private int _disposed;
 
     /// <summary>Creates the hand-off.</summary>
@@ -83,6 +87,8 @@ public sealed class Handoff<T> : IObserver<T>, IDisposable
         };
         _channel = Channel.CreateBounded<T>(channelOptions, OnDropped);
         _registration = cancellation.Register(static state => ((Handoff<T>)state!).Cancel(), this);
+        _name = options.Name ?? "handoff-" + PipelineMetrics.NextHandoffNumber();
+        PipelineMetrics.Observe(this);
     }
 
     /// <summary>Capacity and policy.</summary>
@@ -92,19 +98,21 @@ public sealed class Handoff<T> : IObserver<T>, IDisposable
     public ChannelReader<T> Reader => _channel.Reader;
 
     /// <summary>Items accepted into the channel.</summary>
-    public long Written => Interlocked.Read(ref _written);
+    public long Written => _written.Value;
 
     /// <summary>Queued items dropped to make room (<see cref="OverflowPolicy.DropOldest"/>).</summary>
-    public long DroppedOldest => Interlocked.Read(ref _droppedOldest);
+    public long DroppedOldest => _droppedOldest.Value;
 
     /// <summary>Incoming items dropped because the channel was full (<see cref="OverflowPolicy.DropNewest"/>).</summary>
-    public long DroppedNewest => Interlocked.Read(ref _droppedNewest);
+    public long DroppedNewest => _droppedNewest.Value;
 
     /// <summary>All items dropped.</summary>
     public long Dropped => DroppedOldest + DroppedNewest;
 
     /// <summary>Times the producer had to wait for room (<see cref="OverflowPolicy.Wait"/>).</summary>
-    public long Waits => Interlocked.Read(ref _waits);
+    public long Waits => _waits.Value;
+
+    string IHandoffCounters.Name => _name;
 
     /// <summary>Subscribes to <paramref name="source"/>; returns this hand-off (dispose to stop).</summary>
     public Handoff<T> Connect(IObservable<T> source)
@@ -139,7 +147,7 @@ public sealed class Handoff<T> : IObserver<T>, IDisposable
         {
             if (Options.Policy != OverflowPolicy.DropNewest || !ReferenceEquals(_lastDropped, item))
             {
-                Interlocked.Increment(ref _written);
+                _written.Increment();
             }
 
             _lastDropped = null;
@@ -153,7 +161,7 @@ public sealed class Handoff<T> : IObserver<T>, IDisposable
             return;
         }
 
-        Interlocked.Increment(ref _waits);
+        _waits.Increment();
         try
         {
             while (true)
@@ -166,7 +174,7 @@ public sealed class Handoff<T> : IObserver<T>, IDisposable
 
                 if (writer.TryWrite(item))
                 {
-                    Interlocked.Increment(ref _written);
+                    _written.Increment();
                     return;
                 }
             }
@@ -210,11 +218,11 @@ public sealed class Handoff<T> : IObserver<T>, IDisposable
         if (Options.Policy == OverflowPolicy.DropNewest)
         {
             _lastDropped = item;
-            Interlocked.Increment(ref _droppedNewest);
+            _droppedNewest.Increment();
         }
         else
         {
-            Interlocked.Increment(ref _droppedOldest);
+            _droppedOldest.Increment();
         }
 
         _release(item);

@@ -65,7 +65,7 @@ public sealed class Aedat3TcpSource : LiveSource
             {
                 while (!Stopped && decoder.ReadPacket(stream, this))
                 {
-                    Interlocked.Increment(ref Stats._packets);
+                    Stats._packets.Increment();
                     Account(decoder, ref position);
                 }
             }
@@ -77,7 +77,7 @@ public sealed class Aedat3TcpSource : LiveSource
 
         private void Account(Aedat3StreamDecoder decoder, ref long position)
         {
-            Interlocked.Add(ref Stats._bytes, decoder.Position - position);
+            Stats._bytes.Add(decoder.Position - position);
             position = decoder.Position;
             Position = position;
         }

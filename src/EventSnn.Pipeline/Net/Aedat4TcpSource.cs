@@ -58,10 +58,10 @@ public sealed class Aedat4TcpSource : LiveSource
 
         private void Account(Aedat4Reader reader, ref long position, ref long packets, ref int warnings)
         {
-            Interlocked.Add(ref Stats._bytes, reader.Position - position);
+            Stats._bytes.Add(reader.Position - position);
             position = reader.Position;
             Position = position;
-            Interlocked.Add(ref Stats._packets, reader.PacketsRead - packets);
+            Stats._packets.Add(reader.PacketsRead - packets);
             packets = reader.PacketsRead;
             IReadOnlyList<FormatWarning> list = reader.Warnings;
             for (; warnings < list.Count; warnings++)

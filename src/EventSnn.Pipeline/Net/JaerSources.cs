@@ -41,7 +41,7 @@ public sealed class JaerUdpSource : LiveSource
             long outOfRange = _decoder.Events.EventsOutOfRange;
             if (_decoder.Decode(data, this))
             {
-                Interlocked.Add(ref Stats._dropped, _decoder.Events.EventsOutOfRange - outOfRange);
+                Stats._dropped.Add(_decoder.Events.EventsOutOfRange - outOfRange);
                 Flush();
             }
         }
@@ -87,12 +87,12 @@ public sealed class JaerTcpSource : LiveSource
                     return;
                 }
 
-                Interlocked.Add(ref Stats._bytes, n);
+                Stats._bytes.Add(n);
                 Position += n;
-                Interlocked.Increment(ref Stats._packets);
+                Stats._packets.Increment();
                 long outOfRange = decoder.Events.EventsOutOfRange;
                 decoder.Received(n, this);
-                Interlocked.Add(ref Stats._dropped, decoder.Events.EventsOutOfRange - outOfRange);
+                Stats._dropped.Add(decoder.Events.EventsOutOfRange - outOfRange);
             }
         }
     }

@@ -1,12 +1,13 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 
 namespace EventSnn.Pipeline;
 
 /// <summary>
 /// A label feedback stream over TCP: text lines <c>t_us,label</c> (the label applies to the
 /// segment of the event stream ending at <c>t_us</c>). Blank lines and lines starting with '#'
-/// are skipped; a non-numeric first line is a header; other malformed lines are counted and
-/// skipped. Reads on a background thread until the peer closes or <see cref="Dispose"/>.
+/// are skipped; a non-numeric first line is a header; other malformed lines are counted,
+/// reported as warnings to the logger given to <see cref="Connect"/> and skipped. Reads on a background thread until the peer closes or <see cref="Dispose"/>.
 /// </summary>
 public sealed class LabelStreamClient : IDisposable
 {
@@ -16,13 +17,13 @@ public sealed class LabelStreamClient : IDisposable
     private readonly ManualResetEventSlim _done = new(false);
     private volatile bool _stopped;
 
-    private LabelStreamClient(TcpClient client, string source, Action<long, int> onLabel, Action<string>? onMalformed)
+    private LabelStreamClient(TcpClient client, string source, Action<long, int> onLabel, ILogger? logger)
     {
         _client = client;
         SourceName = source;
-        OnMalformed = onMalformed;
-        _decoder = new LabelLineDecoder(source, onLabel, message => OnMalformed?.Invoke(message));
+        _decoder = new LabelLineDecoder(source, onLabel, logger);
         _thread = new Thread(Run) { IsBackground = true, Name = "eventsnn labels " + source };
+        PipelineMetrics.Observe(this);
         _thread.Start();
     }
 
@@ -38,16 +39,14 @@ public sealed class LabelStreamClient : IDisposable
     /// <summary>The error that ended the stream early (null when the peer closed or it was disposed).</summary>
     public Exception? Error { get; private set; }
 
-    /// <summary>Called with every line skipped as malformed (on the receive thread).</summary>
-    public Action<string>? OnMalformed { get; init; }
-
     /// <summary>
     /// Connects to <paramref name="address"/> (tcp://host:port) and starts reading;
     /// <paramref name="onLabel"/> gets (t_us, label) on the receive thread. Throws
     /// <see cref="ArgumentException"/> for a bad address and <see cref="PipelineException"/>
-    /// naming the peer when it cannot connect.
+    /// naming the peer when it cannot connect. Every line skipped as malformed is a warning to
+    /// <paramref name="logger"/> (on the receive thread): "tcp://host:port: line N: what was wrong".
     /// </summary>
-    public static LabelStreamClient Connect(string address, Action<long, int> onLabel, TimeSpan? timeout = null, Action<string>? onMalformed = null)
+    public static LabelStreamClient Connect(string address, Action<long, int> onLabel, TimeSpan? timeout = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(onLabel);
@@ -70,7 +69,7 @@ public sealed class LabelStreamClient : IDisposable
             throw new PipelineException(source, 0, "cannot connect to the label stream: " + ex.Message, ex);
         }
 
-        return new LabelStreamClient(client, source, onLabel, onMalformed);
+        return new LabelStreamClient(client, source, onLabel, logger);
     }
 
     /// <summary>Parses one line <c>t_us,label</c>; false when it is not two integers.</summary>

@@ -27,6 +27,7 @@ public abstract class LiveSource : IObservable<EventBatch>
         Options = options;
         SourceName = $"{scheme}://{options.Host}:{options.Port}";
         Geometry = options.Geometry;
+        PipelineMetrics.Observe(this);
     }
 
     /// <summary>The options.</summary>
@@ -135,7 +136,7 @@ internal abstract class LiveRun : IDisposable, IDecodeSink
 
     protected void MarkConnected()
     {
-        Interlocked.Increment(ref Stats._connections);
+        Stats._connections.Increment();
         _connected.Set();
     }
 
@@ -145,8 +146,8 @@ internal abstract class LiveRun : IDisposable, IDecodeSink
         EventBatch batch = Batch;
         if ((batch.Count > 0 || batch.Triggers.Count > 0) && !_stopped)
         {
-            Interlocked.Add(ref Stats._events, batch.Count);
-            Interlocked.Add(ref Stats._triggers, batch.Triggers.Count);
+            Stats._events.Add(batch.Count);
+            Stats._triggers.Add(batch.Triggers.Count);
             Observer.OnNext(batch);
         }
 
@@ -180,10 +181,10 @@ internal abstract class LiveRun : IDisposable, IDecodeSink
         switch (kind)
         {
             case LiveFaultKind.Malformed:
-                Interlocked.Increment(ref Stats._malformed);
+                Stats._malformed.Increment();
                 break;
             case LiveFaultKind.Disconnected:
-                Interlocked.Increment(ref Stats._disconnects);
+                Stats._disconnects.Increment();
                 break;
         }
 

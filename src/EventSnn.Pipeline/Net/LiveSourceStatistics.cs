@@ -35,62 +35,62 @@ public readonly record struct LiveFault(LiveFaultKind Kind, string Source, long 
 /// <summary>Counters of a live source, safe to read from any thread while it runs.</summary>
 public sealed class LiveSourceStatistics
 {
-    internal long _connections;
-    internal long _disconnects;
-    internal long _reconnects;
-    internal long _bytes;
-    internal long _packets;
-    internal long _events;
-    internal long _lost;
-    internal long _reordered;
-    internal long _duplicates;
-    internal long _malformed;
-    internal long _sequenceResets;
-    internal long _triggers;
-    internal long _dropped;
-    internal long _lastSequence = -1;
+    internal readonly AtomicCount _connections = new();
+    internal readonly AtomicCount _disconnects = new();
+    internal readonly AtomicCount _reconnects = new();
+    internal readonly AtomicCount _bytes = new();
+    internal readonly AtomicCount _packets = new();
+    internal readonly AtomicCount _events = new();
+    internal readonly AtomicCount _lost = new();
+    internal readonly AtomicCount _reordered = new();
+    internal readonly AtomicCount _duplicates = new();
+    internal readonly AtomicCount _malformed = new();
+    internal readonly AtomicCount _sequenceResets = new();
+    internal readonly AtomicCount _triggers = new();
+    internal readonly AtomicCount _dropped = new();
+    internal readonly AtomicCount _lastSequence = new(-1);
 
     /// <summary>Successful connections (TCP) or binds (UDP).</summary>
-    public long Connections => Interlocked.Read(ref _connections);
+    public long Connections => _connections.Value;
 
     /// <summary>Connections closed or reset by the peer.</summary>
-    public long Disconnects => Interlocked.Read(ref _disconnects);
+    public long Disconnects => _disconnects.Value;
 
     /// <summary>Reconnect attempts after a disconnect or failed connect.</summary>
-    public long Reconnects => Interlocked.Read(ref _reconnects);
+    public long Reconnects => _reconnects.Value;
 
     /// <summary>Bytes received.</summary>
-    public long BytesReceived => Interlocked.Read(ref _bytes);
+    public long BytesReceived => _bytes.Value;
 
     /// <summary>Packets (TCP) or datagrams (UDP) decoded.</summary>
-    public long Packets => Interlocked.Read(ref _packets);
+    public long Packets => _packets.Value;
 
     /// <summary>Events emitted.</summary>
-    public long Events => Interlocked.Read(ref _events);
+    public long Events => _events.Value;
 
     /// <summary>Datagrams lost: sequence-number gaps minus late arrivals that filled them.</summary>
-    public long LostDatagrams => Interlocked.Read(ref _lost);
+    public long LostDatagrams => _lost.Value;
 
     /// <summary>Datagrams that arrived out of order.</summary>
-    public long ReorderedDatagrams => Interlocked.Read(ref _reordered);
+    public long ReorderedDatagrams => _reordered.Value;
 
     /// <summary>Datagrams received twice (dropped).</summary>
-    public long DuplicateDatagrams => Interlocked.Read(ref _duplicates);
+    public long DuplicateDatagrams => _duplicates.Value;
 
     /// <summary>Malformed packets or datagrams skipped.</summary>
-    public long MalformedPackets => Interlocked.Read(ref _malformed);
+    public long MalformedPackets => _malformed.Value;
 
     /// <summary>Sequence restarts detected.</summary>
-    public long SequenceResets => Interlocked.Read(ref _sequenceResets);
+    public long SequenceResets => _sequenceResets.Value;
 
     /// <summary>Trigger (external) events received.</summary>
-    public long Triggers => Interlocked.Read(ref _triggers);
+    public long Triggers => _triggers.Value;
 
     /// <summary>Events dropped by the decoder (outside the sensor, invalid).</summary>
-    public long DroppedEvents => Interlocked.Read(ref _dropped);
+    public long DroppedEvents => _dropped.Value;
 
     /// <summary>Sequence number of the newest datagram (UDP), -1 before the first.</summary>
-    public long LastSequence => Interlocked.Read(ref _lastSequence);
+    public long LastSequence => _lastSequence.Value;
 
     /// <inheritdoc />
     public override string ToString() =>

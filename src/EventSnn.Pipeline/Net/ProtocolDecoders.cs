@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using EventSnn.Events;
 using EventSnn.IO;
+using Microsoft.Extensions.Logging;
 
 namespace EventSnn.Pipeline;
 
@@ -355,7 +356,7 @@ internal sealed class Aedat3DatagramDecoder(string sourceName, int maxPacketByte
 /// lines starting with '#' are skipped, a non-numeric first line is a header, other malformed
 /// lines (and lines longer than <see cref="MaxLineBytes"/>) are counted and reported.
 /// </summary>
-internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLabel, Action<string>? onMalformed)
+internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLabel, ILogger? logger)
 {
     /// <summary>Longest line kept; longer ones are malformed.</summary>
     public const int MaxLineBytes = 4096;
@@ -364,14 +365,14 @@ internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLa
     private int _length;
     private bool _overlong;
     private long _number;
-    private long _lines;
-    private long _malformed;
+    private readonly AtomicCount _lines = new();
+    private readonly AtomicCount _malformed = new();
 
     /// <summary>Labels delivered.</summary>
-    public long Lines => Interlocked.Read(ref _lines);
+    public long Lines => _lines.Value;
 
     /// <summary>Malformed lines skipped.</summary>
-    public long Malformed => Interlocked.Read(ref _malformed);
+    public long Malformed => _malformed.Value;
 
     /// <summary>Parses one line <c>t_us,label</c>; false when it is not two integers.</summary>
     public static bool TryParse(ReadOnlySpan<char> line, out long tUs, out int label)
@@ -433,14 +434,14 @@ internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLa
             try
             {
                 onLabel(t, label);
-                Interlocked.Increment(ref _lines);
+                _lines.Increment();
                 return;
             }
             catch (ArgumentException ex)
             {
                 // e.g. a class outside the model's range: reported like a malformed line
-                Interlocked.Increment(ref _malformed);
-                onMalformed?.Invoke($"{sourceName}: line {number}: {ex.Message}");
+                _malformed.Increment();
+                logger?.LogWarning("{Source}: line {Line}: {Problem}", sourceName, number, ex.Message);
                 return;
             }
         }
@@ -450,7 +451,7 @@ internal sealed class LabelLineDecoder(string sourceName, Action<long, int> onLa
             return; // a header
         }
 
-        Interlocked.Increment(ref _malformed);
-        onMalformed?.Invoke($"{sourceName}: line {number}: expected t_us,label but found '{(overlong ? $"(longer than {MaxLineBytes} bytes)" : text.ToString())}'");
+        _malformed.Increment();
+        logger?.LogWarning("{Source}: line {Line}: expected t_us,label but found '{Found}'", sourceName, number, overlong ? $"(longer than {MaxLineBytes} bytes)" : text.ToString());
     }
 }

@@ -36,7 +36,7 @@ internal sealed class SequenceTracker
         long diff = sequence - _highest;
         if (diff > MaxJump || diff < -MaxJump)
         {
-            Interlocked.Increment(ref _stats._sequenceResets);
+            _stats._sequenceResets.Increment();
             fault = LiveFaultKind.SequenceReset;
             Start(sequence);
             return true;
@@ -46,7 +46,7 @@ internal sealed class SequenceTracker
         {
             if (diff > 1)
             {
-                Interlocked.Add(ref _stats._lost, diff - 1);
+                _stats._lost.Add(diff - 1);
                 fault = LiveFaultKind.Lost;
             }
 
@@ -64,13 +64,13 @@ internal sealed class SequenceTracker
 
             _highest = sequence;
             Mark(sequence);
-            Interlocked.Exchange(ref _stats._lastSequence, sequence);
+            _stats._lastSequence.Set(sequence);
             return true;
         }
 
         if (diff > -Window && IsMarked(sequence))
         {
-            Interlocked.Increment(ref _stats._duplicates);
+            _stats._duplicates.Increment();
             fault = LiveFaultKind.Duplicate;
             return false;
         }
@@ -81,8 +81,8 @@ internal sealed class SequenceTracker
             Mark(sequence);
         }
 
-        Interlocked.Decrement(ref _stats._lost);
-        Interlocked.Increment(ref _stats._reordered);
+        _stats._lost.Decrement();
+        _stats._reordered.Increment();
         fault = LiveFaultKind.Reordered;
         return true;
     }
@@ -93,7 +93,7 @@ internal sealed class SequenceTracker
         Array.Clear(_seen);
         _highest = sequence;
         Mark(sequence);
-        Interlocked.Exchange(ref _stats._lastSequence, sequence);
+        _stats._lastSequence.Set(sequence);
     }
 
     private void Mark(long s) => _seen[(int)((s & (Window - 1)) >> 6)] |= 1UL << (int)(s & 63);

@@ -54,7 +54,7 @@ internal abstract class TcpClientRun : LiveRun
                 MaxRetryAttempts = o.MaxReconnects >= 0 ? o.MaxReconnects : int.MaxValue,
                 OnRetry = _ =>
                 {
-                    Interlocked.Increment(ref Stats._reconnects);
+                    Stats._reconnects.Increment();
                     return default;
                 },
             })

@@ -64,8 +64,8 @@ internal abstract class UdpRun : LiveRun
                 continue;
             }
 
-            Interlocked.Add(ref Stats._bytes, n);
-            Interlocked.Increment(ref Stats._packets);
+            Stats._bytes.Add(n);
+            Stats._packets.Increment();
             Datagram(_buffer.AsSpan(0, n));
             Position += n;
         }

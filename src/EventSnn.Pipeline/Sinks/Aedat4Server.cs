@@ -68,12 +68,12 @@ public sealed class Aedat4Server : IEventSender
     private readonly Lock _gate = new();
     private readonly FramingStream _framing;
     private readonly Aedat4Writer _writer;
-    private long _packets;
-    private long _events;
-    private long _bytes;
-    private long _dropped;
-    private long _accepted;
-    private long _disconnected;
+    private readonly AtomicCount _packets = new();
+    private readonly AtomicCount _events = new();
+    private readonly AtomicCount _bytes = new();
+    private readonly AtomicCount _dropped = new();
+    private readonly AtomicCount _accepted = new();
+    private readonly AtomicCount _disconnected = new();
     private bool _completed;
     private bool _disposed;
 
@@ -95,6 +95,7 @@ public sealed class Aedat4Server : IEventSender
         });
         _acceptor = new SocketAcceptor(IPAddress.Parse(options.Host), options.Port, (socket, _) => Accept(socket));
         LocalEndPoint = _acceptor.EndPoint;
+        PipelineMetrics.Observe(this);
     }
 
     /// <summary>Where the server listens.</summary>
@@ -104,7 +105,7 @@ public sealed class Aedat4Server : IEventSender
     public string Peer => EventSenders.Url(tcp: true, LocalEndPoint);
 
     /// <summary>Events encoded (each sent to every connected client).</summary>
-    public long EventsSent => Interlocked.Read(ref _events);
+    public long EventsSent => _events.Value;
 
     /// <summary>Same as <see cref="Packets"/>.</summary>
     public long PacketsSent => Packets;
@@ -122,19 +123,19 @@ public sealed class Aedat4Server : IEventSender
     }
 
     /// <summary>Packets produced (each sent to every client).</summary>
-    public long Packets => Interlocked.Read(ref _packets);
+    public long Packets => _packets.Value;
 
     /// <summary>Bytes sent over all clients.</summary>
-    public long BytesSent => Interlocked.Read(ref _bytes);
+    public long BytesSent => _bytes.Value;
 
     /// <summary>Packets dropped for slow clients.</summary>
-    public long DroppedPackets => Interlocked.Read(ref _dropped);
+    public long DroppedPackets => _dropped.Value;
 
     /// <summary>Clients accepted so far.</summary>
-    public long ClientsAccepted => Interlocked.Read(ref _accepted);
+    public long ClientsAccepted => _accepted.Value;
 
     /// <summary>Clients disconnected by the server (slow) or by themselves.</summary>
-    public long ClientsDisconnected => Interlocked.Read(ref _disconnected);
+    public long ClientsDisconnected => _disconnected.Value;
 
     /// <summary>Waits until at least <paramref name="count"/> clients are connected.</summary>
     public bool WaitForClients(int count, TimeSpan timeout)
@@ -166,7 +167,7 @@ public sealed class Aedat4Server : IEventSender
 
             _writer.WriteEvents(value);
             _writer.Flush();
-            Interlocked.Add(ref _events, value.Count);
+            _events.Add(value.Count);
         }
     }
 
@@ -250,7 +251,7 @@ public sealed class Aedat4Server : IEventSender
                 SingleWriter = true,
                 FullMode = _options.SlowClients == SlowClientPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
             },
-            _ => Interlocked.Increment(ref _dropped));
+            _ => _dropped.Increment());
         var client = new Client(socket, queue);
         // the header first, then whatever packets come after it
         lock (_writer)
@@ -267,7 +268,7 @@ public sealed class Aedat4Server : IEventSender
             }
         }
 
-        Interlocked.Increment(ref _accepted);
+        _accepted.Increment();
         client.Sender = Task.Run(() => SendLoop(client));
         return client.Sender;
     }
@@ -284,7 +285,7 @@ public sealed class Aedat4Server : IEventSender
                     sent += await client.Socket.SendAsync(packet.AsMemory(sent), SocketFlags.None, _cts.Token).ConfigureAwait(false);
                 }
 
-                Interlocked.Add(ref _bytes, packet.Length);
+                _bytes.Add(packet.Length);
             }
 
             client.Socket.Shutdown(SocketShutdown.Send);
@@ -309,14 +310,14 @@ public sealed class Aedat4Server : IEventSender
         }
 
         client.Queue.Writer.TryComplete();
-        Interlocked.Increment(ref _disconnected);
+        _disconnected.Increment();
         client.Socket.Dispose();
     }
 
     /// <summary>Called by the framing stream for every complete packet the writer produced.</summary>
     private void Broadcast(byte[] packet)
     {
-        Interlocked.Increment(ref _packets);
+        _packets.Increment();
         Client[] clients;
         lock (_gate)
         {
@@ -333,7 +334,7 @@ public sealed class Aedat4Server : IEventSender
             switch (_options.SlowClients)
             {
                 case SlowClientPolicy.Disconnect:
-                    Interlocked.Increment(ref _dropped);
+                    _dropped.Increment();
                     Remove(c);
                     break;
                 case SlowClientPolicy.Wait:
@@ -351,7 +352,7 @@ public sealed class Aedat4Server : IEventSender
 
                     if (!ok)
                     {
-                        Interlocked.Increment(ref _dropped);
+                        _dropped.Increment();
                         Remove(c);
                     }
 
