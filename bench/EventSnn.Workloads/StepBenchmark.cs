@@ -80,6 +80,19 @@ public sealed record StepBenchmarkResult
 /// <summary>Backend-agnostic measurement loop: warm up, then time whole chunks of steps.</summary>
 public static class StepBenchmark
 {
+    /// <summary>The benchmark's network: one LTC layer of <see cref="StepBenchmarkOptions.Hidden"/> neurons with the options' input normalisation and a leaky readout.</summary>
+    public static NetworkConfig CreateNetworkConfig(StepBenchmarkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new NetworkConfig
+        {
+            InputSize = options.Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = options.Hidden, InputNorm = options.Norm }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = options.Outputs },
+            Seed = options.Seed,
+        };
+    }
+
     /// <summary>
     /// The benchmark's input pool, identical for every backend: <paramref name="patterns"/> sparse
     /// binary batches (active indices and B + 1 offsets per pattern, density
@@ -173,27 +186,17 @@ public static class StepBenchmark
 /// </summary>
 public sealed class ManagedStepTarget : IStepBenchmarkTarget
 {
-    private const int Patterns = 256;
     private readonly Network<float> _network;
     private readonly NetworkState<float> _state;
     private readonly FpttLearner<float>? _learner;
-    private readonly int[][] _indices;
-    private readonly int[][] _offsets;
-    private readonly int[][] _labels;
+    private readonly StepInputCycle _inputs;
     private readonly float[] _output;
-    private int _next;
 
     /// <summary>Builds the network and the input pool.</summary>
     public ManagedStepTarget(StepBenchmarkOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _network = new Network<float>(new NetworkConfig
-        {
-            InputSize = options.Inputs,
-            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = options.Hidden, InputNorm = options.Norm }],
-            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = options.Outputs },
-            Seed = options.Seed,
-        });
+        _network = new Network<float>(StepBenchmark.CreateNetworkConfig(options));
         _state = _network.CreateState(options.Batch);
         _output = new float[options.Batch * options.Outputs];
         if (options.Learn)
@@ -202,7 +205,7 @@ public sealed class ManagedStepTarget : IStepBenchmarkTarget
             _learner = new FpttLearner<float>(_network, opt, new FpttOptions(), options.Batch, Math.Max(1, options.Chunk)) { AutoUpdate = true };
         }
 
-        (_indices, _offsets, _labels) = StepBenchmark.InputPool(options, Patterns);
+        _inputs = new StepInputCycle(options);
     }
 
     /// <inheritdoc/>
@@ -211,16 +214,14 @@ public sealed class ManagedStepTarget : IStepBenchmarkTarget
     /// <inheritdoc/>
     public void Step()
     {
-        int p = _next;
-        _next = (_next + 1) % Patterns;
-        var input = new StepInput<float>(_indices[p], _offsets[p]);
+        StepInput<float> input = _inputs.Next(out int[] labels);
         if (_learner is null)
         {
             _network.Step(input, _state, _output);
         }
         else
         {
-            _learner.Observe(input, new StepTarget<float>(_labels[p], 1.0), _state, _output);
+            _learner.Observe(input, new StepTarget<float>(labels, 1.0), _state, _output);
         }
     }
 
@@ -239,7 +240,7 @@ public sealed class ManagedStepTarget : IStepBenchmarkTarget
 /// </summary>
 public sealed class ManagedBatchStepTarget : IStepBenchmarkTarget
 {
-    private const int Patterns = 256;
+    private const int Patterns = StepInputCycle.Patterns;
     private readonly ManagedBatchLearner _learner;
     private readonly float[][] _chunks;
     private readonly int[] _labels;
@@ -250,13 +251,7 @@ public sealed class ManagedBatchStepTarget : IStepBenchmarkTarget
     public ManagedBatchStepTarget(StepBenchmarkOptions options, int threads)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var config = new NetworkConfig
-        {
-            InputSize = options.Inputs,
-            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = options.Hidden, InputNorm = options.Norm }],
-            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = options.Outputs },
-            Seed = options.Seed,
-        };
+        NetworkConfig config = StepBenchmark.CreateNetworkConfig(options);
         int chunk = Math.Max(1, options.Chunk);
         var setup = new SequenceLearnerSetup(config, SequenceTrainingMethod.Fptt, options.Batch, chunk, chunk, 1e-3, new FpttOptions(), 1.0, (int)options.Seed)
         {
@@ -307,4 +302,32 @@ public sealed class ManagedBatchStepTarget : IStepBenchmarkTarget
 
     /// <inheritdoc/>
     public void Dispose() => _learner.Dispose();
+}
+
+/// <summary>
+/// The step benchmark's cycle through its pool of <see cref="Patterns"/> sparse binary input
+/// patterns (<see cref="StepBenchmark.InputPool"/>): every backend's target draws the same inputs
+/// and labels in the same order.
+/// </summary>
+public sealed class StepInputCycle
+{
+    /// <summary>Patterns in the pool.</summary>
+    public const int Patterns = 256;
+
+    private readonly int[][] _indices;
+    private readonly int[][] _offsets;
+    private readonly int[][] _labels;
+    private int _next;
+
+    /// <summary>Draws the pool for <paramref name="options"/>.</summary>
+    public StepInputCycle(StepBenchmarkOptions options) => (_indices, _offsets, _labels) = StepBenchmark.InputPool(options, Patterns);
+
+    /// <summary>The next step's input (one row of active indices per stream) and its labels.</summary>
+    public StepInput<float> Next(out int[] labels)
+    {
+        int p = _next;
+        _next = (_next + 1) % Patterns;
+        labels = _labels[p];
+        return new StepInput<float>(_indices[p], _offsets[p]);
+    }
 }

@@ -15,16 +15,12 @@ namespace EventSnn.Workloads;
 /// </summary>
 public sealed class TorchStepTarget : IStepBenchmarkTarget
 {
-    private const int Patterns = 256;
     private readonly TorchNetwork _network;
     private readonly TorchState _state;
     private readonly TorchFpttLearner? _learner;
-    private readonly int[][] _indices;
-    private readonly int[][] _offsets;
-    private readonly int[][] _labels;
+    private readonly StepInputCycle _inputs;
     private readonly float[] _output;
     private readonly int _previousThreads;
-    private int _next;
 
     /// <summary>Builds the network and the input pool; <paramref name="threads"/> &gt; 0 sets torch's intra-op threads for the target's lifetime.</summary>
     public TorchStepTarget(StepBenchmarkOptions options, int threads = 0)
@@ -38,13 +34,7 @@ public sealed class TorchStepTarget : IStepBenchmarkTarget
         }
 
         Threads = torch.get_num_threads();
-        _network = new TorchNetwork(new NetworkConfig
-        {
-            InputSize = options.Inputs,
-            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = options.Hidden, InputNorm = options.Norm }],
-            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = options.Outputs },
-            Seed = options.Seed,
-        });
+        _network = new TorchNetwork(StepBenchmark.CreateNetworkConfig(options));
         _state = _network.CreateState(options.Batch);
         _output = new float[options.Batch * options.Outputs];
         if (options.Learn)
@@ -52,8 +42,8 @@ public sealed class TorchStepTarget : IStepBenchmarkTarget
             _learner = new TorchFpttLearner(_network, new TorchOptimizerOptions { LearningRate = 1e-3 }, new FpttOptions(), options.Batch, Math.Max(1, options.Chunk)) { AutoUpdate = true };
         }
 
-        // the same pool as ManagedStepTarget (same generator, same order of draws)
-        (_indices, _offsets, _labels) = StepBenchmark.InputPool(options, Patterns);
+        // the same input cycle as the managed targets (same generator, same order of draws)
+        _inputs = new StepInputCycle(options);
     }
 
     /// <inheritdoc/>
@@ -65,16 +55,14 @@ public sealed class TorchStepTarget : IStepBenchmarkTarget
     /// <inheritdoc/>
     public void Step()
     {
-        int p = _next;
-        _next = (_next + 1) % Patterns;
-        var input = new StepInput<float>(_indices[p], _offsets[p]);
+        StepInput<float> input = _inputs.Next(out int[] labels);
         if (_learner is null)
         {
             _network.Step(input, _state, _output);
         }
         else
         {
-            _learner.Observe(input, new StepTarget<float>(_labels[p], 1.0), _state, _output);
+            _learner.Observe(input, new StepTarget<float>(labels, 1.0), _state, _output);
         }
     }
 
