@@ -142,4 +142,20 @@ internal sealed record BenchBackendsRowJson(
     [property: JsonPropertyName("ratio_managed_over_torch_2threads")] double RatioManagedOverTorch2Threads,
     double ManagedCpuShare,
     [property: JsonPropertyName("torch_1thread_cpu_share")] double Torch1ThreadCpuShare,
-    [property: JsonPropertyName("torch_2threads_cpu_share")] double Torch2ThreadsCpuShare);
+    [property: JsonPropertyName("torch_2threads_cpu_share")] double Torch2ThreadsCpuShare)
+{
+    /// <summary>Batch training rows: the managed engine with 2 data-parallel threads (omitted in batch-1 rows).</summary>
+    [JsonPropertyName("managed_2threads_steps_per_second")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Managed2ThreadsStepsPerSecond { get; init; }
+
+    /// <summary>Managed with 2 threads over torch with 2 threads.</summary>
+    [JsonPropertyName("ratio_managed_2threads_over_torch_2threads")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? RatioManaged2ThreadsOverTorch2Threads { get; init; }
+
+    /// <summary>CPU share of the 2-thread managed run (up to 2).</summary>
+    [JsonPropertyName("managed_2threads_cpu_share")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Managed2ThreadsCpuShare { get; init; }
+}

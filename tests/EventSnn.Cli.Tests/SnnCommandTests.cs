@@ -78,6 +78,13 @@ public class SnnCommandTests
             Assert.True(row.GetProperty("managed_cpu_share").GetDouble() > 0);
             Assert.True(row.GetProperty("torch_2threads_cpu_share").GetDouble() > 0);
         }
+
+        // batch training also runs the managed engine data-parallel on 2 threads; batch-1 rows do not
+        Assert.False(rows[0].TryGetProperty("managed_2threads_steps_per_second", out _));
+        double managed2 = rows[2].GetProperty("managed_2threads_steps_per_second").GetDouble();
+        double torch2 = rows[2].GetProperty("torch_2threads_steps_per_second").GetDouble();
+        Assert.True(managed2 > 0);
+        Assert.Equal(managed2 / torch2, rows[2].GetProperty("ratio_managed_2threads_over_torch_2threads").GetDouble(), 0.01 * managed2 / torch2);
     }
 
     [Fact]

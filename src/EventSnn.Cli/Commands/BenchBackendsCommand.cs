@@ -13,7 +13,7 @@ internal sealed class BenchBackendsCommand : Command
 {
     public override string Name => "bench backends";
 
-    public override string Summary => "Compare managed and TorchSharp throughput (batch 1 inference and online FPTT learning, batch-64 FPTT training) in one run";
+    public override string Summary => "Compare managed and TorchSharp throughput (batch 1 inference and online FPTT learning, batch-64 FPTT training, the managed engine also with 2 training threads) in one run";
 
     public override IReadOnlyList<OptionSpec> Options =>
     [
@@ -67,7 +67,10 @@ internal sealed class BenchBackendsCommand : Command
             Cell managed = Measure("managed", o, 0, repeat);
             Cell torch1 = Measure("torch", o, 1, repeat);
             Cell torch2 = Measure("torch", o, 2, repeat);
-            rows.Add(new Row(scenario, learn, batch, managed.StepsPerSecond, torch1.StepsPerSecond, torch2.StepsPerSecond, managed.CpuShare, torch1.CpuShare, torch2.CpuShare));
+
+            // batch training is data-parallel on the managed engine: also measured with 2 threads
+            Cell? managed2 = learn && batch > 1 ? Measure("managed", o, 2, repeat) : null;
+            rows.Add(new Row(scenario, learn, batch, managed.StepsPerSecond, torch1.StepsPerSecond, torch2.StepsPerSecond, managed.CpuShare, torch1.CpuShare, torch2.CpuShare, managed2));
         }
 
         string loadAfter = LoadAverage();
@@ -83,6 +86,10 @@ internal sealed class BenchBackendsCommand : Command
         foreach (Row r in rows)
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Batch} | {r.Managed:F0} | {r.Torch1:F0} | {r.Torch2:F0} | {r.Managed / r.Torch1:F2} | {r.Managed / r.Torch2:F2} | {r.ManagedCpu:F2} / {r.Torch1Cpu:F2} / {r.Torch2Cpu:F2} |"));
+            if (r.Managed2 is Cell m2)
+            {
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Scenario}, managed 2 threads | {r.Batch} | {m2.StepsPerSecond:F0} | | {r.Torch2:F0} | | {m2.StepsPerSecond / r.Torch2:F2} | {m2.CpuShare:F2} / - / {r.Torch2Cpu:F2} |"));
+            }
         }
 
         return CommandRunner.Ok;
@@ -126,7 +133,12 @@ internal sealed class BenchBackendsCommand : Command
                 Math.Round(r.Managed / r.Torch2, 3),
                 Math.Round(r.ManagedCpu, 2),
                 Math.Round(r.Torch1Cpu, 2),
-                Math.Round(r.Torch2Cpu, 2));
+                Math.Round(r.Torch2Cpu, 2))
+            {
+                Managed2ThreadsStepsPerSecond = r.Managed2 is Cell m ? Math.Round(m.StepsPerSecond, 1) : null,
+                RatioManaged2ThreadsOverTorch2Threads = r.Managed2 is Cell m2 ? Math.Round(m2.StepsPerSecond / r.Torch2, 3) : null,
+                Managed2ThreadsCpuShare = r.Managed2 is Cell m3 ? Math.Round(m3.CpuShare, 2) : null,
+            };
         }
 
         var line = new BenchBackendsJson(o.Hidden, o.Inputs, o.Density, o.Chunk, o.Outputs, o.Seconds, repeat, loadBefore, loadAfter, json);
@@ -156,7 +168,7 @@ internal sealed class BenchBackendsCommand : Command
         return v >= 1 ? v : throw new UsageException($"--{name} must be a positive integer (got {v})");
     }
 
-    private sealed record Row(string Scenario, bool Learn, int Batch, double Managed, double Torch1, double Torch2, double ManagedCpu, double Torch1Cpu, double Torch2Cpu);
+    private sealed record Row(string Scenario, bool Learn, int Batch, double Managed, double Torch1, double Torch2, double ManagedCpu, double Torch1Cpu, double Torch2Cpu, Cell? Managed2);
 
     private readonly record struct Cell(double StepsPerSecond, double CpuShare);
 }
