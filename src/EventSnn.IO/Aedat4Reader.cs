@@ -61,6 +61,7 @@ public sealed partial class Aedat4Reader : IDvsEventReader
     private long _trimBefore = long.MinValue;
     private long _missingTable = -1;
     private readonly bool _threaded;
+    private bool _disposed;
 
     /// <summary>Opens a reader on <paramref name="stream"/> and reads the file header and IOHeader.</summary>
     /// <param name="stream">The file or network stream.</param>
@@ -236,6 +237,7 @@ public sealed partial class Aedat4Reader : IDvsEventReader
     public bool Read(EventBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         batch.Clear();
         try
         {
@@ -330,6 +332,7 @@ public sealed partial class Aedat4Reader : IDvsEventReader
     /// <inheritdoc />
     public void Dispose()
     {
+        _disposed = true;
         StopPipeline();
         DisposeSlots();
         _decoder?.Dispose();
