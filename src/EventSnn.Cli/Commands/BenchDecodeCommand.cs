@@ -25,7 +25,7 @@ internal sealed class BenchDecodeCommand : Command
         new("keep", null, "keep the generated file"),
         new("repeats", "n", "decode passes; the fastest is reported (default 3)") { Aliases = ["repeat"] },
         new("batch", "n", "events per batch (default 262144)"),
-        new("all-cores", null, "do not pin the process to one core (with --threads n: to n cores)"),
+        new("all-cores", null, "do not pin the process (default: pinned to one core, to n cores with --threads n)"),
         ReaderOptionParsing.Threads,
         .. ReaderOptionParsing.Specs,
     ];
