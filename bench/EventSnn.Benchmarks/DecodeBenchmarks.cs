@@ -18,8 +18,8 @@ public class DecodeBenchmarks
     private byte[] _file = [];
     private EventBatch? _batch;
 
-    /// <summary>The format decoded.</summary>
-    [Params("evt2", "evt3", "dat", "aedat4")]
+    /// <summary>The format decoded ("aedat4-2threads": AEDAT 4.0 decompressing on a second thread).</summary>
+    [Params("evt2", "evt3", "dat", "aedat4", "aedat4-2threads")]
     public string Format { get; set; } = "evt2";
 
     /// <summary>Writes the file into memory.</summary>
@@ -58,7 +58,7 @@ public class DecodeBenchmarks
     [Benchmark(OperationsPerInvoke = Events)]
     public long Decode()
     {
-        using IEventReader reader = EventReaders.Open(new MemoryStream(_file, writable: false), "bench", new ReaderOptions());
+        using IEventReader reader = EventReaders.Open(new MemoryStream(_file, writable: false), "bench", new ReaderOptions { DecodeThreads = Format == "aedat4-2threads" ? 2 : 1 });
         long n = 0;
         var dvs = (IDvsEventReader)reader;
         while (dvs.Read(_batch!))

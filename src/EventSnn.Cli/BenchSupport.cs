@@ -5,7 +5,7 @@ using EventSnn.IO;
 namespace EventSnn.Cli;
 
 /// <summary>Result of a decode benchmark.</summary>
-internal readonly record struct BenchResult(EventFormat Format, long Events, long Bytes, double DecodeSeconds, double ReadSeconds)
+internal readonly record struct BenchResult(EventFormat Format, long Events, long Bytes, double DecodeSeconds, double ReadSeconds, double[] DecodeSecondsEach)
 {
     public double EventsPerSecond => Events / DecodeSeconds;
 
@@ -18,7 +18,10 @@ internal readonly record struct BenchResult(EventFormat Format, long Events, lon
 internal static class BenchSupport
 {
     /// <summary>Pins the process to one core (the benchmarks' "one core" condition); returns the previous affinity mask.</summary>
-    public static IntPtr PinToOneCore()
+    public static IntPtr PinToOneCore() => PinToCores(1);
+
+    /// <summary>Pins the process to the first <paramref name="cores"/> cores; returns the previous affinity mask.</summary>
+    public static IntPtr PinToCores(int cores)
     {
         if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())
         {
@@ -26,7 +29,7 @@ internal static class BenchSupport
             {
                 using Process p = Process.GetCurrentProcess();
                 IntPtr previous = p.ProcessorAffinity;
-                p.ProcessorAffinity = 1;
+                p.ProcessorAffinity = new IntPtr((1L << Math.Clamp(cores, 1, 62)) - 1);
                 return previous;
             }
             catch (System.ComponentModel.Win32Exception)
@@ -92,6 +95,7 @@ internal static class BenchSupport
         options = options with { Format = format, BufferBytes = Math.Max(options.BufferBytes, 4 << 20) };
         using var batch = new EventBatch(batchSize);
         using var spikes = new SpikeBatch(batchSize);
+        double[] each = new double[repeat];
         for (int i = 0; i < repeat; i++)
         {
             bestRead = Math.Min(bestRead, PlainRead(path));
@@ -115,10 +119,11 @@ internal static class BenchSupport
                 }
             }
 
-            bestDecode = Math.Min(bestDecode, sw.Elapsed.TotalSeconds);
+            each[i] = sw.Elapsed.TotalSeconds;
+            bestDecode = Math.Min(bestDecode, each[i]);
             events = n;
         }
 
-        return new BenchResult(format, events, bytes, bestDecode, bestRead);
+        return new BenchResult(format, events, bytes, bestDecode, bestRead, each);
     }
 }

@@ -23,10 +23,30 @@ namespace EventSnn.IO;
 /// <see cref="EventFormatException"/> with <see cref="EventFormatException.IsTruncation"/>.
 /// A cut inside the file header or IOHeader throws in both modes (there is nothing to read).
 /// Any other bad input throws <see cref="EventFormatException"/> naming the source and offset.
+/// With <see cref="ReaderOptions.DecodeThreads"/> of 2 or more (files and other non-network
+/// streams), a second thread reads and decompresses packets ahead into a small ring of pooled
+/// buffers while the calling thread decodes them: the same events, warnings and errors in the
+/// same order, in constant memory.
 /// </remarks>
-public sealed class Aedat4Reader : IDvsEventReader
+public sealed partial class Aedat4Reader : IDvsEventReader
 {
     private const int PacketHeaderBytes = 8;
+
+    /// <summary>What <see cref="ReadPacketHeader"/> found.</summary>
+    private enum PacketStep
+    {
+        /// <summary>A packet whose payload is to be decoded.</summary>
+        Payload,
+
+        /// <summary>A packet skipped unread.</summary>
+        Skipped,
+
+        /// <summary>The end of the packets at dataTablePosition (the table is checked next).</summary>
+        TableReached,
+
+        /// <summary>The end of the stream (or a cut).</summary>
+        End,
+    }
 
     private readonly ByteInput _input;
     private readonly ReaderOptions _options;
@@ -40,6 +60,8 @@ public sealed class Aedat4Reader : IDvsEventReader
     private Aedat4FileTable? _table;
     private long _trimBefore = long.MinValue;
     private long _missingTable = -1;
+    private readonly bool _threaded;
+    private bool _disposed;
 
     /// <summary>Opens a reader on <paramref name="stream"/> and reads the file header and IOHeader.</summary>
     /// <param name="stream">The file or network stream.</param>
@@ -53,6 +75,7 @@ public sealed class Aedat4Reader : IDvsEventReader
         SourceName = sourceName ?? "<stream>";
         _options = options ?? ReaderOptions.Default;
         _network = networkStream;
+        _threaded = _options.DecodeThreads > 1 && !networkStream;
         _input = new ByteInput(stream, SourceName, Math.Max(64 * 1024, _options.BufferBytes), ownsStream: !leaveOpen);
         try
         {
@@ -93,7 +116,7 @@ public sealed class Aedat4Reader : IDvsEventReader
     public EventFormat Format => EventFormat.Aedat4;
 
     /// <inheritdoc />
-    public long Position => _input.Position;
+    public long Position => _pipeline is not null ? _position : _input.Position;
 
     /// <inheritdoc />
     public IReadOnlyList<FormatWarning> Warnings => _warnings;
@@ -214,6 +237,7 @@ public sealed class Aedat4Reader : IDvsEventReader
     public bool Read(EventBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         batch.Clear();
         try
         {
@@ -235,7 +259,7 @@ public sealed class Aedat4Reader : IDvsEventReader
                     }
                 }
 
-                if (_ended || !NextPacket())
+                if (_ended || !(_threaded ? NextPacketThreaded() : NextPacket()))
                 {
                     _ended = true;
                     return any || batch.Count > 0 || batch.Triggers.Count > 0;
@@ -244,7 +268,7 @@ public sealed class Aedat4Reader : IDvsEventReader
         }
         catch (Exception ex) when (IsUnexpected(ex))
         {
-            throw Wrap(ex, _input.Position);
+            throw Wrap(ex, Position);
         }
     }
 
@@ -261,6 +285,8 @@ public sealed class Aedat4Reader : IDvsEventReader
             throw new NotSupportedException($"{SourceName}: seeking needs a seekable file stream.");
         }
 
+        StopPipeline();
+        _pipelineError = null;
         try
         {
             _decoder.ClearPending();
@@ -306,6 +332,9 @@ public sealed class Aedat4Reader : IDvsEventReader
     /// <inheritdoc />
     public void Dispose()
     {
+        _disposed = true;
+        StopPipeline();
+        DisposeSlots();
         _decoder?.Dispose();
         _input.Dispose();
     }
@@ -402,16 +431,53 @@ public sealed class Aedat4Reader : IDvsEventReader
     /// <summary>Reads one packet: header checks, then Load (or skip). False at the end.</summary>
     private bool NextPacket()
     {
-        long pos = _input.Position;
+        switch (ReadPacketHeader(_warnings, out int streamId, out int size, out long pos))
+        {
+            case PacketStep.TableReached:
+                CheckTableAtEnd();
+                return false;
+            case PacketStep.End:
+                return false;
+            case PacketStep.Skipped:
+                _decoder.CountSkipped(streamId);
+                return true;
+        }
+
+        Aedat4StreamType type = _decoder.Load(streamId, _input.Span.Slice(PacketHeaderBytes, size), pos + PacketHeaderBytes);
+        _input.Advance(PacketHeaderBytes + size);
+        AfterLoad(type);
+        return true;
+    }
+
+    private void AfterLoad(Aedat4StreamType type)
+    {
+        if (type == Aedat4StreamType.Events && _trimBefore != long.MinValue)
+        {
+            _decoder.SkipEventsBefore(_trimBefore);
+            _trimBefore = long.MinValue;
+        }
+    }
+
+    /// <summary>
+    /// Header checks of the packet at the input position. Returns <see cref="PacketStep.Payload"/>
+    /// with the whole packet (header and <paramref name="size"/> payload bytes) available in the
+    /// input and not yet consumed; <see cref="PacketStep.Skipped"/> after skipping a packet nobody
+    /// needs; <see cref="PacketStep.TableReached"/> or <see cref="PacketStep.End"/> at the end.
+    /// Warnings go to <paramref name="warnings"/>.
+    /// </summary>
+    private PacketStep ReadPacketHeader(WarningList warnings, out int streamId, out int size, out long pos)
+    {
+        pos = _input.Position;
+        streamId = 0;
+        size = 0;
         if (_stopAt >= 0 && pos >= _stopAt)
         {
             if (pos > _stopAt)
             {
-                _warnings.Warn(pos, "packets run past dataTablePosition");
+                warnings.Warn(pos, "packets run past dataTablePosition");
             }
 
-            CheckTableAtEnd();
-            return false;
+            return PacketStep.TableReached;
         }
 
         if (!_input.Ensure(PacketHeaderBytes))
@@ -421,24 +487,24 @@ public sealed class Aedat4Reader : IDvsEventReader
                 if (_stopAt >= 0 && pos < _stopAt)
                 {
                     // stream ended before the announced table: the table part is missing
-                    OnTruncated(pos, $"file ends at byte {pos}, before dataTablePosition {_stopAt}");
+                    OnTruncated(warnings, pos, $"file ends at byte {pos}, before dataTablePosition {_stopAt}");
                 }
                 else if (_missingTable >= 0 && _options.Strict)
                 {
                     throw Truncation(pos, $"file ends at byte {pos}, before dataTablePosition {_missingTable}");
                 }
 
-                return false;
+                return PacketStep.End;
             }
 
-            OnTruncated(pos, $"file ends inside a packet header ({_input.Available} of 8 bytes)");
+            OnTruncated(warnings, pos, $"file ends inside a packet header ({_input.Available} of 8 bytes)");
             _input.Skip(_input.Available);
-            return false;
+            return PacketStep.End;
         }
 
         ReadOnlySpan<byte> head = _input.Span;
-        int streamId = BinaryPrimitives.ReadInt32LittleEndian(head);
-        int size = BinaryPrimitives.ReadInt32LittleEndian(head[4..]);
+        streamId = BinaryPrimitives.ReadInt32LittleEndian(head);
+        size = BinaryPrimitives.ReadInt32LittleEndian(head[4..]);
         if (size <= 0 || size > _options.MaxPacketBytes)
         {
             throw new EventFormatException(SourceName, pos + 4, $"packet size {size} outside [1, MaxPacketBytes = {_options.MaxPacketBytes}]", "size");
@@ -452,15 +518,15 @@ public sealed class Aedat4Reader : IDvsEventReader
                 throw new EventFormatException(SourceName, pos + 4, $"packet of {size} bytes runs past dataTablePosition {_stopAt}", "size");
             }
 
-            _warnings.Warn(pos, $"packet of {size} bytes runs past dataTablePosition {_stopAt}; ignoring the table position");
+            warnings.Warn(pos, $"packet of {size} bytes runs past dataTablePosition {_stopAt}; ignoring the table position");
             _stopAt = -1;
         }
 
         if (_input.Remaining is long left && PacketHeaderBytes + (long)size > left)
         {
-            OnTruncated(pos, $"file ends inside a packet: {size}-byte payload, {left - PacketHeaderBytes} bytes left");
+            OnTruncated(warnings, pos, $"file ends inside a packet: {size}-byte payload, {left - PacketHeaderBytes} bytes left");
             _input.Skip(left);
-            return false;
+            return PacketStep.End;
         }
 
         if (!_decoder.NeedsPayload(streamId))
@@ -468,40 +534,31 @@ public sealed class Aedat4Reader : IDvsEventReader
             long skipped = _input.Skip(PacketHeaderBytes + (long)size);
             if (skipped < PacketHeaderBytes + (long)size)
             {
-                OnTruncated(pos, $"stream ends inside a {size}-byte packet");
-                return false;
+                OnTruncated(warnings, pos, $"stream ends inside a {size}-byte packet");
+                return PacketStep.End;
             }
 
-            _decoder.CountSkipped(streamId);
-            return true;
+            return PacketStep.Skipped;
         }
 
         if (!_input.Ensure(PacketHeaderBytes + size))
         {
-            OnTruncated(pos, $"stream ends inside a {size}-byte packet ({_input.Available - PacketHeaderBytes} payload bytes)");
+            OnTruncated(warnings, pos, $"stream ends inside a {size}-byte packet ({_input.Available - PacketHeaderBytes} payload bytes)");
             _input.Skip(_input.Available);
-            return false;
+            return PacketStep.End;
         }
 
-        Aedat4StreamType type = _decoder.Load(streamId, _input.Span.Slice(PacketHeaderBytes, size), pos + PacketHeaderBytes);
-        _input.Advance(PacketHeaderBytes + size);
-        if (type == Aedat4StreamType.Events && _trimBefore != long.MinValue)
-        {
-            _decoder.SkipEventsBefore(_trimBefore);
-            _trimBefore = long.MinValue;
-        }
-
-        return true;
+        return PacketStep.Payload;
     }
 
-    private void OnTruncated(long offset, string problem)
+    private void OnTruncated(WarningList warnings, long offset, string problem)
     {
         if (_options.Strict)
         {
             throw Truncation(offset, problem);
         }
 
-        _warnings.Warn(offset, problem);
+        warnings.Warn(offset, problem);
     }
 
     /// <summary>Sequential reading reached dataTablePosition: load the table once so a damaged one is reported.</summary>
@@ -520,8 +577,15 @@ public sealed class Aedat4Reader : IDvsEventReader
             return;
         }
 
+        if (!_input.CanSeek || _network)
+        {
+            _tableChecked = true;
+            return;
+        }
+
+        StopPipeline();
         _tableChecked = true;
-        if (_stopAt < 0 || !_input.CanSeek || _network || _input.Length is not long length)
+        if (_stopAt < 0 || _input.Length is not long length)
         {
             return;
         }

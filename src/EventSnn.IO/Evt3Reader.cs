@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EventSnn.Events;
 using EventSnn.IO.Internal;
 
@@ -21,6 +24,12 @@ namespace EventSnn.IO;
 /// t = loops * 2^24 + TIME_HIGH * 2^12 + TIME_LOW. A decrease of TIME_LOW is not a wrap;
 /// TIME_HIGH wraps when it drops by at least half its range (OpenEB's rule), adding 2^24 us.
 /// Words before the first TIME_HIGH are ignored.
+/// Decoding: with SSSE3 and AVX2, runs of ADDR_Y, ADDR_X and TIME_LOW words are decoded eight
+/// words at a time without a branch per word: the row and TIME_LOW in force at each word are
+/// carried forward across the eight lanes with shifts, and the ADDR_X lanes are packed to the
+/// front with one byte shuffle per array (a 256-entry table of shuffle controls). Vectors
+/// (VECT_12 / VECT_8) are expanded with <see cref="MaskEmitter"/>; everything else goes word
+/// by word. Every path produces the same events as the plain word-by-word decoder.
 /// </summary>
 public sealed class Evt3Reader : PropheseeReader
 {
@@ -34,6 +43,11 @@ public sealed class Evt3Reader : PropheseeReader
     private Step _step;
     private int _pendingBase;
 
+    /// <summary>Shuffle controls packing the 16-bit lanes whose bit is set in an 8-bit mask to the front (zeros after).</summary>
+    private static readonly byte[] PackControls = BuildPackControls();
+
+    private static readonly bool SimdAvailable = BitConverter.IsLittleEndian && Ssse3.IsSupported && Avx2.IsSupported;
+
     /// <summary>Opens an EVT 3.0 stream and reads its header.</summary>
     /// <param name="stream">The RAW bytes, positioned at the header.</param>
     /// <param name="sourceName">File path or peer, used in errors and warnings.</param>
@@ -46,6 +60,9 @@ public sealed class Evt3Reader : PropheseeReader
 
     /// <inheritdoc />
     public override EventFormat Format => EventFormat.Evt3;
+
+    /// <summary>False decodes word by word only (the reference the vector paths are tested against).</summary>
+    internal bool Vectorized { get; init; } = true;
 
     /// <summary>Opens a file.</summary>
     public static Evt3Reader Open(string path, ReaderOptions? options = null) => OpenFile(path, fs => new Evt3Reader(fs, path, options));
@@ -124,6 +141,8 @@ public sealed class Evt3Reader : PropheseeReader
             ushort* yp = pinnedY;
             byte* pp = pinnedP;
             int fastLimit = batch.Capacity - 32;
+            bool simd = SimdAvailable && Vectorized;
+            ushort* simdEnd = end - 8;
             int k = n;
             long tHigh = _s.THigh;
             long t = _s.T;
@@ -131,6 +150,17 @@ public sealed class Evt3Reader : PropheseeReader
             uint vb = _s.BaseX | (_s.Pol << 16);
             for (; w < end; w++)
             {
+                if (simd && w <= simdEnd && k <= fastLimit && (ycd >> 16) != 0)
+                {
+                    int added = DecodeRun8(w, ref ycd, ref t, tHigh, tp + k, xp + k, yp + k, pp + k);
+                    if (added >= 0)
+                    {
+                        k += added;
+                        w += 7; // the loop adds the eighth
+                        continue;
+                    }
+                }
+
                 uint v = Load((byte*)w);
                 uint type = v >> 12;
                 if ((type & ~0x2u) == 0 && k <= fastLimit)
@@ -179,6 +209,19 @@ public sealed class Evt3Reader : PropheseeReader
                     }
                 }
 
+                if ((type & ~0x1u) == 0x4 && k <= fastLimit)
+                {
+                    // a single VECT_12 or VECT_8: branch-free mask expansion
+                    uint width = type == 0x4 ? 12u : 8u;
+                    if ((ycd >> 16) != 0)
+                    {
+                        k = MaskEmitter.Emit16(v & ((1u << (int)width) - 1), (int)(vb & 0xFFFF), t, (ushort)ycd, (byte)(vb >> 16), tp, xp, yp, pp, k);
+                    }
+
+                    vb = (vb & 0x10000u) | ((vb + width) & 0xFFFFu);
+                    continue;
+                }
+
                 // everything else, out of line
                 _s.THigh = tHigh;
                 _s.T = t;
@@ -214,6 +257,88 @@ public sealed class Evt3Reader : PropheseeReader
             n = k;
             return (int)(w - first);
         }
+    }
+
+    /// <summary>
+    /// Decodes the eight words at <paramref name="w"/> when all are ADDR_Y, ADDR_X or TIME_LOW
+    /// (the row is a CD row on entry, so it stays one): writes up to eight events at the given
+    /// array positions (always eight slots), updates the row/CD word and the time, and returns
+    /// the number of events. Returns -1, touching nothing, when any other word type is among them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int DecodeRun8(ushort* w, ref uint ycd, ref long t, long tHigh, long* tp, ushort* xp, ushort* yp, byte* pp)
+    {
+        Vector128<ushort> v = Sse2.LoadVector128(w);
+        Vector128<ushort> type = Sse2.ShiftRightLogical(v, 12);
+        Vector128<ushort> isY = Sse2.CompareEqual(type, Vector128<ushort>.Zero);
+        Vector128<ushort> isX = Sse2.CompareEqual(type, Vector128.Create((ushort)0x2));
+        Vector128<ushort> isT = Sse2.CompareEqual(type, Vector128.Create((ushort)0x6));
+        if (!Vector128.EqualsAll(isY | isX | isT, Vector128<ushort>.AllBitsSet))
+        {
+            return -1;
+        }
+
+        // row and TIME_LOW of the last ADDR_Y / TIME_LOW at or before each lane, flagged by bit 15
+        Vector128<ushort> flag = Vector128.Create((ushort)0x8000);
+        Vector128<ushort> rows = CarryForward(((v & Vector128.Create((ushort)0x7FF)) | flag) & isY);
+        Vector128<ushort> lows = CarryForward(((v & Vector128.Create((ushort)0xFFF)) | flag) & isT);
+
+        // lanes before the first ADDR_Y / TIME_LOW keep the values in force on entry
+        rows = Vector128.ConditionalSelect(HasFlag(rows), rows, Vector128.Create((ushort)(ycd & 0x7FF))) & Vector128.Create((ushort)0x7FF);
+        lows = Vector128.ConditionalSelect(HasFlag(lows), lows, Vector128.Create((ushort)(t - tHigh))) & Vector128.Create((ushort)0xFFF);
+        ycd = rows.GetElement(7) | 0x10000u;
+        t = tHigh + lows.GetElement(7);
+
+        uint mask = Vector128.ExtractMostSignificantBits(isX);
+        Vector128<byte> control = Vector128.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(PackControls), (nuint)(mask * 16));
+        Vector128<ushort> words = Ssse3.Shuffle(v.AsByte(), control).AsUInt16();
+        Sse2.Store(xp, words & Vector128.Create((ushort)0x7FF));
+        Sse2.Store(yp, Ssse3.Shuffle(rows.AsByte(), control).AsUInt16());
+        Vector128<short> pol = Sse2.ShiftRightLogical(words, 11).AsInt16() & Vector128.Create((short)1);
+        *(ulong*)pp = Sse2.PackUnsignedSaturate(pol, pol).AsUInt64().ToScalar();
+        Vector128<ushort> low = Ssse3.Shuffle(lows.AsByte(), control).AsUInt16();
+        Vector256<long> th = Vector256.Create(tHigh);
+        Avx.Store(tp, Avx2.ConvertToVector256Int64(low) + th);
+        Avx.Store(tp + 4, Avx2.ConvertToVector256Int64(Sse2.ShiftRightLogical128BitLane(low, 8)) + th);
+        return BitOperations.PopCount(mask);
+    }
+
+    /// <summary>Each lane without bit 15 set takes the value of the nearest earlier lane that has it (or stays 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ushort> CarryForward(Vector128<ushort> v)
+    {
+        v |= Sse2.AndNot(HasFlag(v), Sse2.ShiftLeftLogical128BitLane(v, 2));
+        v |= Sse2.AndNot(HasFlag(v), Sse2.ShiftLeftLogical128BitLane(v, 4));
+        v |= Sse2.AndNot(HasFlag(v), Sse2.ShiftLeftLogical128BitLane(v, 8));
+        return v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ushort> HasFlag(Vector128<ushort> v) => Sse2.ShiftRightArithmetic(v.AsInt16(), 15).AsUInt16();
+
+    private static byte[] BuildPackControls()
+    {
+        var table = new byte[256 * 16];
+        for (int m = 0; m < 256; m++)
+        {
+            int o = 0;
+            for (int lane = 0; lane < 8; lane++)
+            {
+                if ((m & (1 << lane)) != 0)
+                {
+                    table[(m * 16) + (2 * o)] = (byte)(2 * lane);
+                    table[(m * 16) + (2 * o) + 1] = (byte)((2 * lane) + 1);
+                    o++;
+                }
+            }
+
+            for (int b = 2 * o; b < 16; b++)
+            {
+                table[(m * 16) + b] = 0x80;
+            }
+        }
+
+        return table;
     }
 
     /// <summary>

@@ -43,4 +43,21 @@ public sealed record ReaderOptions
     /// file's '# AEChip' line, else infers the layout from the address bits.
     /// </summary>
     public string? Aedat2Chip { get; init; }
+
+    /// <summary>
+    /// Threads used to read one file. 1 (default): everything on the calling thread. 2 or more:
+    /// AEDAT 4.0 files (not the network protocol) decompress packets on a second thread while the
+    /// calling thread decodes them (more than 2 gives nothing further). Other formats ignore it.
+    /// </summary>
+    public int DecodeThreads
+    {
+        get => _decodeThreads;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(DecodeThreads));
+            _decodeThreads = value;
+        }
+    }
+
+    private readonly int _decodeThreads = 1;
 }

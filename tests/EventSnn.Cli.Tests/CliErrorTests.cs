@@ -62,4 +62,28 @@ public class CliErrorTests : IDisposable
         Assert.Equal(2, strictCode);
         Assert.Contains(cut, strictErr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Inspect_with_two_threads_prints_the_same_and_refuses_zero_threads()
+    {
+        string path = EventSnn.Testing.Fixtures.Path("shiba24/sample.aedat4");
+        (int code, string one, _) = CliHarness.Run("inspect", path, "--json");
+        (int code2, string two, _) = CliHarness.Run("inspect", path, "--json", "--threads", "2");
+        Assert.Equal(0, code);
+        Assert.Equal(0, code2);
+        Assert.Contains("\"events\":", two, StringComparison.Ordinal);
+        Assert.Equal(one, two);
+
+        string cut = Path.Combine(_dir, "cut2.aedat4");
+        File.WriteAllBytes(cut, File.ReadAllBytes(path)[..200_000]);
+        (int strict1, _, string err1) = CliHarness.Run("inspect", cut, "--strict");
+        (int strict2, _, string err2) = CliHarness.Run("inspect", cut, "--strict", "--threads", "2");
+        Assert.Equal(2, strict1);
+        Assert.Equal(strict1, strict2);
+        Assert.Equal(err1, err2);
+
+        (int zero, _, string zeroErr) = CliHarness.Run("inspect", path, "--threads", "0");
+        Assert.Equal(2, zero);
+        Assert.Contains("--threads", zeroErr, StringComparison.Ordinal);
+    }
 }

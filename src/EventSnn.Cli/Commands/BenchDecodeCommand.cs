@@ -25,20 +25,21 @@ internal sealed class BenchDecodeCommand : Command
         new("keep", null, "keep the generated file"),
         new("repeats", "n", "decode passes; the fastest is reported (default 3)") { Aliases = ["repeat"] },
         new("batch", "n", "events per batch (default 262144)"),
-        new("all-cores", null, "do not pin the process to one core"),
+        new("all-cores", null, "do not pin the process (default: pinned to one core, to n cores with --threads n)"),
+        ReaderOptionParsing.Threads,
         .. ReaderOptionParsing.Specs,
     ];
 
     public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
     {
-        if (!args.Has("all-cores"))
-        {
-            BenchSupport.PinToOneCore();
-        }
-
         int repeat = args.GetPositiveInt("repeats", 3);
         int batchSize = args.GetPositiveInt("batch", 1 << 18);
-        ReaderOptions options = ReaderOptionParsing.From(args);
+        ReaderOptions options = ReaderOptionParsing.From(args, threads: true);
+        if (!args.Has("all-cores"))
+        {
+            BenchSupport.PinToCores(Math.Min(options.DecodeThreads, Environment.ProcessorCount));
+        }
+
         string? generate = args.Get("generate");
         string path;
         bool delete = false;
@@ -75,14 +76,22 @@ internal sealed class BenchDecodeCommand : Command
                     w.WriteNumber("read_bytes_per_second", r.ReadBytesPerSecond);
                     w.WriteNumber("decode_bytes_per_second", r.DecodeBytesPerSecond);
                     w.WriteNumber("decode_to_read_ratio", r.DecodeBytesPerSecond / r.ReadBytesPerSecond);
+                    w.WriteNumber("threads", options.DecodeThreads);
                     w.WriteNumber("repeat", repeat);
+                    w.WriteStartArray("events_per_second_each");
+                    foreach (double s in r.DecodeSecondsEach)
+                    {
+                        w.WriteNumberValue(r.Events / s);
+                    }
+
+                    w.WriteEndArray();
                     w.WriteNumber("peak_rss_bytes", BenchSupport.PeakRssBytes());
                 });
             }
             else
             {
                 stdout.WriteLine($"{Path.GetFileName(path)} ({EventFormats.Name(r.Format)}): {r.Events:N0} events, {r.Bytes / 1e6:F1} MB");
-                stdout.WriteLine($"  decode: {r.DecodeSeconds:F3} s  {r.EventsPerSecond / 1e6:F1} M events/s  {r.DecodeBytesPerSecond / 1e9:F2} GB/s");
+                stdout.WriteLine($"  decode: {r.DecodeSeconds:F3} s  {r.EventsPerSecond / 1e6:F1} M events/s  {r.DecodeBytesPerSecond / 1e9:F2} GB/s  (fastest of {repeat}, slowest {r.Events / r.DecodeSecondsEach.Max() / 1e6:F1} M events/s, {options.DecodeThreads} thread(s))");
                 stdout.WriteLine($"  peak RSS: {BenchSupport.PeakRssBytes() / 1e6:F0} MB");
                 stdout.WriteLine($"  plain read: {r.ReadSeconds:F3} s  {r.ReadBytesPerSecond / 1e9:F2} GB/s  (decode/read = {r.DecodeBytesPerSecond / r.ReadBytesPerSecond:P0})");
             }

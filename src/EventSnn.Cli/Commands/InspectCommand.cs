@@ -19,13 +19,14 @@ internal sealed class InspectCommand : Command
     [
         new("json", null, "print one JSON object"),
         new("duration", "seconds", "live streams: stop after this long (default: until the peer closes, or Ctrl+C)"),
+        ReaderOptionParsing.Threads,
         .. ReaderOptionParsing.Specs,
     ];
 
     public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
     {
         string path = args.Positional(0, "<file>");
-        ReaderOptions options = ReaderOptionParsing.From(args);
+        ReaderOptions options = ReaderOptionParsing.From(args, threads: true);
         bool json = args.Has("json");
         if (LiveInspect.IsLiveAddress(path))
         {

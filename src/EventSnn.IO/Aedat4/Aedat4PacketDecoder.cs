@@ -24,6 +24,7 @@ public sealed class Aedat4PacketDecoder : IDisposable
     private readonly string _source;
     private readonly Aedat4Decompressor _decompressor;
     private readonly Dictionary<int, Aedat4StreamType> _streamTypes = [];
+    private byte[] _eventBuffer = [];
     private int _eventPos;
     private int _eventCount;
     private int _eventIndex;
@@ -140,10 +141,26 @@ public sealed class Aedat4PacketDecoder : IDisposable
     /// <param name="payloadOffset">Byte offset of the payload in the source, for errors.</param>
     public Aedat4StreamType Load(int streamId, ReadOnlySpan<byte> payload, long payloadOffset)
     {
+        BeginLoad();
+        int length = _decompressor.Decompress(payload, payloadOffset);
+        return LoadDecompressed(streamId, _decompressor.Buffer, length, payloadOffset);
+    }
+
+    /// <summary>The first step of <see cref="Load"/>: forgets pending items and counts the packet (the payload is decompressed elsewhere).</summary>
+    internal void BeginLoad()
+    {
         ClearPending();
         PacketsRead++;
-        int length = _decompressor.Decompress(payload, payloadOffset);
-        byte[] buf = _decompressor.Buffer;
+    }
+
+    /// <summary>
+    /// The rest of <see cref="Load"/> after <see cref="BeginLoad"/>, for a payload already
+    /// decompressed into <paramref name="buf"/> (<paramref name="length"/> bytes). Pending
+    /// events refer to <paramref name="buf"/>, which must stay unchanged until they are drained.
+    /// </summary>
+    internal Aedat4StreamType LoadDecompressed(int streamId, byte[] buf, int length, long payloadOffset)
+    {
+        _eventBuffer = buf;
         if (length < 12)
         {
             throw new EventFormatException(_source, payloadOffset, $"decompressed packet of {length} bytes is too short for a FlatBuffer", "payload");
@@ -196,7 +213,7 @@ public sealed class Aedat4PacketDecoder : IDisposable
         if (n > 0)
         {
             int dst = batch.Count;
-            DecodeEvents(_decompressor.Buffer, _eventPos + (_eventIndex * EventBytes), n, batch.T, batch.X, batch.Y, batch.P, dst);
+            DecodeEvents(_eventBuffer, _eventPos + (_eventIndex * EventBytes), n, batch.T, batch.X, batch.Y, batch.P, dst);
             batch.SetCount(dst + n);
             _eventIndex += n;
             added = n;
@@ -214,7 +231,7 @@ public sealed class Aedat4PacketDecoder : IDisposable
     /// <summary>Drops pending events older than <paramref name="t"/> up to the first one at or after it.</summary>
     internal void SkipEventsBefore(long t)
     {
-        byte[] buf = _decompressor.Buffer;
+        byte[] buf = _eventBuffer;
         while (_eventIndex < _eventCount && BinaryPrimitives.ReadInt64LittleEndian(buf.AsSpan(_eventPos + (_eventIndex * EventBytes))) < t)
         {
             _eventIndex++;
@@ -225,7 +242,7 @@ public sealed class Aedat4PacketDecoder : IDisposable
     internal long MaxPendingTimestamp()
     {
         long max = long.MinValue;
-        byte[] buf = _decompressor.Buffer;
+        byte[] buf = _eventBuffer;
         for (int i = _eventIndex; i < _eventCount; i++)
         {
             long t = BinaryPrimitives.ReadInt64LittleEndian(buf.AsSpan(_eventPos + (i * EventBytes)));
@@ -249,6 +266,7 @@ public sealed class Aedat4PacketDecoder : IDisposable
         }
 
         ClearPending();
+        _eventBuffer = [];
     }
 
     /// <summary>

@@ -12,6 +12,9 @@ namespace EventSnn.IO.Internal;
 /// </summary>
 internal sealed class ByteInput : IDisposable
 {
+    /// <summary>Largest read from the stream at once (fits a core's L2 cache with room for the decoded output).</summary>
+    private const int ReadChunk = 256 * 1024;
+
     private readonly Stream _stream;
     private readonly bool _ownsStream;
     private byte[] _buf;
@@ -207,7 +210,8 @@ internal sealed class ByteInput : IDisposable
             return 0;
         }
 
-        int n = _stream.Read(_buf, _end, _buf.Length - _end);
+        // at most ReadChunk bytes a call: the bytes read are decoded while they are still in the core's cache
+        int n = _stream.Read(_buf, _end, Math.Min(_buf.Length - _end, ReadChunk));
         if (n <= 0)
         {
             _eof = true;
