@@ -16,6 +16,17 @@ namespace EventSnn.Cli;
 [JsonSerializable(typeof(BenchBackendsJson))]
 [JsonSerializable(typeof(EvaluationJson))]
 [JsonSerializable(typeof(EvalJson))]
+[JsonSerializable(typeof(ConvertJson))]
+[JsonSerializable(typeof(DatasetBaselineJson))]
+[JsonSerializable(typeof(SendJson))]
+[JsonSerializable(typeof(ClusterPublishJson))]
+[JsonSerializable(typeof(ClusterWatchSummaryLine))]
+[JsonSerializable(typeof(ClusterStatusJson))]
+[JsonSerializable(typeof(BenchClusterLine))]
+[JsonSerializable(typeof(BenchClusterInProcessLine))]
+[JsonSerializable(typeof(BenchPipelineJson))]
+[JsonSerializable(typeof(SoakSampleJson))]
+[JsonSerializable(typeof(SoakSummaryLine))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 /// <summary>The <c>run --json</c> summary line: <c>{"summary":{...}}</c>.</summary>
