@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using EventSnn.Cli.Commands;
 
 namespace EventSnn.Cli;
 
@@ -13,6 +14,19 @@ namespace EventSnn.Cli;
 [JsonSerializable(typeof(ServeListeningLine))]
 [JsonSerializable(typeof(BenchStepJson))]
 [JsonSerializable(typeof(BenchBackendsJson))]
+[JsonSerializable(typeof(EvaluationJson))]
+[JsonSerializable(typeof(EvalJson))]
+[JsonSerializable(typeof(ConvertJson))]
+[JsonSerializable(typeof(DatasetBaselineJson))]
+[JsonSerializable(typeof(SendJson))]
+[JsonSerializable(typeof(ClusterPublishJson))]
+[JsonSerializable(typeof(ClusterWatchSummaryLine))]
+[JsonSerializable(typeof(ClusterStatusJson))]
+[JsonSerializable(typeof(BenchClusterLine))]
+[JsonSerializable(typeof(BenchClusterInProcessLine))]
+[JsonSerializable(typeof(BenchPipelineJson))]
+[JsonSerializable(typeof(SoakSampleJson))]
+[JsonSerializable(typeof(SoakSummaryLine))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 /// <summary>The <c>run --json</c> summary line: <c>{"summary":{...}}</c>.</summary>

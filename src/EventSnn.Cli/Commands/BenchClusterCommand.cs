@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using EventSnn.Cluster;
 using EventSnn.Events;
 using EventSnn.IO;
@@ -159,24 +160,21 @@ internal sealed class BenchClusterCommand : Command
         bool complete = decisions == expected;
         if (args.Has("json"))
         {
-            JsonLine.Write(stdout, w =>
-            {
-                w.WriteStartObject("summary");
-                w.WriteNumber("streams", streams);
-                w.WriteNumber("repeats", repeats);
-                w.WriteNumber("events", result.Events);
-                w.WriteNumber("decisions", decisions);
-                w.WriteNumber("expected_decisions", expected);
-                w.WriteBoolean("complete", complete);
-                w.WriteNumber("publish_seconds", Math.Round(result.PublishSeconds, 3));
-                w.WriteNumber("seconds", Math.Round(seconds, 3));
-                w.WriteNumber("events_per_s", seconds > 0 ? Math.Round(result.Events / seconds, 1) : 0);
-                w.WriteNumber("latency_p50_ms", Math.Round(P(0.5), 3));
-                w.WriteNumber("latency_p99_ms", Math.Round(P(0.99), 3));
-                w.WriteNumber("accuracy_first_half", Math.Round(firstHalf, 4));
-                w.WriteNumber("accuracy_second_half", Math.Round(secondHalf, 4));
-                w.WriteEndObject();
-            });
+            var summary = new BenchClusterJson(
+                streams,
+                repeats,
+                result.Events,
+                decisions,
+                expected,
+                complete,
+                Math.Round(result.PublishSeconds, 3),
+                Math.Round(seconds, 3),
+                seconds > 0 ? Math.Round(result.Events / seconds, 1) : 0,
+                Math.Round(P(0.5), 3),
+                Math.Round(P(0.99), 3),
+                Math.Round(firstHalf, 4),
+                Math.Round(secondHalf, 4));
+            stdout.WriteLine(JsonSerializer.Serialize(new BenchClusterLine(summary), CliJsonContext.Default.BenchClusterLine));
         }
         else
         {
@@ -237,21 +235,18 @@ internal sealed class BenchClusterCommand : Command
         double seconds = clock.Elapsed.TotalSeconds;
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         double p99 = latencies.Count == 0 ? 0 : MathNet.Numerics.Statistics.Statistics.QuantileCustom(latencies, 0.99, MathNet.Numerics.Statistics.QuantileDefinition.EmpiricalInvCDF);
-        JsonLine.Write(stdout, w =>
-        {
-            w.WriteStartObject("summary");
-            w.WriteString("mode", "in-process");
-            w.WriteNumber("streams", streams);
-            w.WriteNumber("repeats", repeats);
-            w.WriteNumber("events", events);
-            w.WriteNumber("decisions", decisions);
-            w.WriteNumber("expected_decisions", expected);
-            w.WriteNumber("seconds", Math.Round(seconds, 3));
-            w.WriteNumber("events_per_s", Math.Round(events / seconds, 1));
-            w.WriteNumber("cpu_us_per_event", Math.Round(cpu * 1e6 / events, 3));
-            w.WriteNumber("latency_p99_ms", Math.Round(p99, 3));
-            w.WriteEndObject();
-        });
+        var summary = new BenchClusterInProcessJson(
+            "in-process",
+            streams,
+            repeats,
+            events,
+            decisions,
+            expected,
+            Math.Round(seconds, 3),
+            Math.Round(events / seconds, 1),
+            Math.Round(cpu * 1e6 / events, 3),
+            Math.Round(p99, 3));
+        stdout.WriteLine(JsonSerializer.Serialize(new BenchClusterInProcessLine(summary), CliJsonContext.Default.BenchClusterInProcessLine));
         return decisions == expected ? CommandRunner.Ok : CommandRunner.Failure;
     }
 
@@ -268,3 +263,38 @@ internal sealed class BenchClusterCommand : Command
         return n == 0 ? 0 : sum / n;
     }
 }
+
+/// <summary>The <c>bench cluster --json</c> line: <c>{"summary":{...}}</c>.</summary>
+internal sealed record BenchClusterLine(BenchClusterJson Summary);
+
+/// <summary>A run against the deployment: seconds and latencies rounded to 0.001, events per second to 0.1, accuracies to 4 decimals.</summary>
+internal sealed record BenchClusterJson(
+    int Streams,
+    int Repeats,
+    long Events,
+    long Decisions,
+    long ExpectedDecisions,
+    bool Complete,
+    double PublishSeconds,
+    double Seconds,
+    [property: JsonPropertyName("events_per_s")] double EventsPerS,
+    [property: JsonPropertyName("latency_p50_ms")] double LatencyP50Ms,
+    [property: JsonPropertyName("latency_p99_ms")] double LatencyP99Ms,
+    double AccuracyFirstHalf,
+    double AccuracySecondHalf);
+
+/// <summary>The <c>bench cluster --in-process --json</c> line: <c>{"summary":{...}}</c>.</summary>
+internal sealed record BenchClusterInProcessLine(BenchClusterInProcessJson Summary);
+
+/// <summary>The single-process baseline: seconds, CPU microseconds per event and latency rounded to 0.001, events per second to 0.1.</summary>
+internal sealed record BenchClusterInProcessJson(
+    string Mode,
+    int Streams,
+    int Repeats,
+    long Events,
+    long Decisions,
+    long ExpectedDecisions,
+    double Seconds,
+    [property: JsonPropertyName("events_per_s")] double EventsPerS,
+    double CpuUsPerEvent,
+    [property: JsonPropertyName("latency_p99_ms")] double LatencyP99Ms);

@@ -1,6 +1,6 @@
-using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using EventSnn.Pipeline;
-
 using EventSnn.Workloads;
 
 namespace EventSnn.Cli.Commands;
@@ -42,12 +42,14 @@ internal sealed class BenchPipelineCommand : Command
             throw new UsageException("--events >= 1000, --passes >= 1, 0 < --seconds <= 600, --rate >= 1000 and seconds x rate <= 2e8");
         }
 
-        var fields = new List<(string Key, object Value)> { ("benchmark", "pipeline"), ("sensor", "346x260") };
+        string sensor = "346x260";
+        string? source = null;
+        ThroughputResult? t = null;
+        LatencyResult? l = null;
         if (!args.Has("skip-throughput"))
         {
             string sourceFormat = args.Get("source-format") ?? "aedat2";
             IntPtr affinity = BenchSupport.PinToOneCore();
-            ThroughputResult t;
             string? generated = null;
             try
             {
@@ -62,7 +64,7 @@ internal sealed class BenchPipelineCommand : Command
                 if (file is null)
                 {
                     t = PipelineBenchmark.Throughput(events, passes, repeats: repeats);
-                    fields.Add(("source", "memory"));
+                    source = "memory";
                 }
                 else
                 {
@@ -78,8 +80,8 @@ internal sealed class BenchPipelineCommand : Command
                     }
 
                     t = PipelineBenchmark.Throughput(() => EventSnn.IO.EventReaders.OpenDvs(file, options), count, geometry, passes, repeats: repeats);
-                    fields[1] = ("sensor", geometry.ToString());
-                    fields.Add(("source", generated is null ? file : "generated " + sourceFormat + " file"));
+                    sensor = geometry.ToString();
+                    source = generated is null ? file : "generated " + sourceFormat + " file";
                 }
             }
             finally
@@ -90,54 +92,79 @@ internal sealed class BenchPipelineCommand : Command
                     File.Delete(generated);
                 }
             }
-
-            fields.Add(("events_per_second", Math.Round(t.EventsPerSecond)));
-            fields.Add(("events_per_cpu_second", Math.Round(t.EventsPerCpuSecond)));
-            fields.Add(("throughput_repeats", t.Repeats));
-            fields.Add(("throughput_events", t.Events));
-            fields.Add(("throughput_events_after_denoise", t.EventsAfterDenoise));
-            fields.Add(("throughput_steps", t.Steps));
-            fields.Add(("throughput_seconds", Math.Round(t.Seconds, 4)));
         }
 
         if (!args.Has("skip-latency"))
         {
-            LatencyResult l = PipelineBenchmark.Latency(seconds, rate);
-            fields.Add(("latency_p99_ms", Math.Round(l.P99Ms, 4)));
-            fields.Add(("latency_p50_ms", Math.Round(l.P50Ms, 4)));
-            fields.Add(("latency_max_ms", Math.Round(l.MaxMs, 4)));
-            fields.Add(("latency_target_events_per_second", l.TargetEventsPerSecond));
-            fields.Add(("latency_achieved_events_per_second", Math.Round(l.AchievedEventsPerSecond)));
-            fields.Add(("latency_events_sent", l.EventsSent));
-            fields.Add(("latency_events_received", l.EventsReceived));
-            fields.Add(("latency_lost_datagrams", l.LostDatagrams));
-            fields.Add(("latency_steps", l.Steps));
+            l = PipelineBenchmark.Latency(seconds, rate);
         }
 
+        var line = BenchPipelineJson.From(sensor, source, t, l);
         if (args.Has("json"))
         {
-            JsonLine.Write(stdout, w =>
-            {
-                foreach ((string key, object value) in fields)
-                {
-                    switch (value)
-                    {
-                        case long l: w.WriteNumber(key, l); break;
-                        case int i: w.WriteNumber(key, i); break;
-                        case double d: w.WriteNumber(key, d); break;
-                        default: w.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture)); break;
-                    }
-                }
-            });
+            stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.BenchPipelineJson));
         }
         else
         {
-            foreach ((string key, object value) in fields)
+            // one "name: value" line per JSON field
+            using JsonDocument doc = JsonSerializer.SerializeToDocument(line, CliJsonContext.Default.BenchPipelineJson);
+            foreach (JsonProperty p in doc.RootElement.EnumerateObject())
             {
-                stdout.WriteLine((key.Replace('_', ' ') + ":").PadRight(40) + Convert.ToString(value, CultureInfo.InvariantCulture));
+                string value = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+                stdout.WriteLine((p.Name.Replace('_', ' ') + ":").PadRight(40) + value);
             }
         }
 
         return CommandRunner.Ok;
     }
+}
+
+/// <summary>
+/// The <c>bench pipeline --json</c> line: the sensor and input source, the throughput run's best
+/// events per second (rounded to whole events) and its counts (seconds to 0.0001), the latency run's
+/// percentiles (ms, 0.0001) and counts. The throughput fields are omitted with --skip-throughput, the
+/// latency fields with --skip-latency.
+/// </summary>
+internal sealed record BenchPipelineJson(
+    string Benchmark,
+    string Sensor,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Source,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? EventsPerSecond,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? EventsPerCpuSecond,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ThroughputRepeats,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ThroughputEvents,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ThroughputEventsAfterDenoise,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ThroughputSteps,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? ThroughputSeconds,
+    [property: JsonPropertyName("latency_p99_ms"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LatencyP99Ms,
+    [property: JsonPropertyName("latency_p50_ms"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LatencyP50Ms,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LatencyMaxMs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LatencyTargetEventsPerSecond,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LatencyAchievedEventsPerSecond,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? LatencyEventsSent,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? LatencyEventsReceived,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? LatencyLostDatagrams,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? LatencySteps)
+{
+    /// <summary>The line of a run on <paramref name="sensor"/>: <paramref name="t"/> null without a throughput run, <paramref name="l"/> null without a latency run.</summary>
+    public static BenchPipelineJson From(string sensor, string? source, ThroughputResult? t, LatencyResult? l) => new(
+        "pipeline",
+        sensor,
+        source,
+        t is null ? null : Math.Round(t.EventsPerSecond),
+        t is null ? null : Math.Round(t.EventsPerCpuSecond),
+        t?.Repeats,
+        t?.Events,
+        t?.EventsAfterDenoise,
+        t?.Steps,
+        t is null ? null : Math.Round(t.Seconds, 4),
+        l is null ? null : Math.Round(l.P99Ms, 4),
+        l is null ? null : Math.Round(l.P50Ms, 4),
+        l is null ? null : Math.Round(l.MaxMs, 4),
+        l?.TargetEventsPerSecond,
+        l is null ? null : Math.Round(l.AchievedEventsPerSecond),
+        l?.EventsSent,
+        l?.EventsReceived,
+        l?.LostDatagrams,
+        l?.Steps);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using EventSnn.Events;
 using EventSnn.Pipeline;
 
@@ -127,44 +128,37 @@ internal sealed class BenchSoakCommand : Command
         double achieved = sent / Math.Max(1e-9, senders.Max(s => s.Seconds)) / streams;
         if (json)
         {
-            stdout.WriteLine(JsonLine.ToString(w =>
+            var rssBytes = new long[samples.Count];
+            for (int i = 0; i < samples.Count; i++)
             {
-                w.WriteStartObject("summary");
-                w.WriteString("benchmark", "soak");
-                w.WriteNumber("streams", streams);
-                w.WriteNumber("rate_per_stream", rate);
-                w.WriteNumber("achieved_rate_per_stream", Math.Round(achieved));
-                w.WriteNumber("seconds", Math.Round(samples[^1].T, 1));
-                w.WriteNumber("events_sent", sent);
-                w.WriteNumber("events_counted", counted);
-                w.WriteNumber("decisions", decisions);
-                w.WriteNumber("rss_baseline_bytes", baseline);
-                w.WriteNumber("rss_peak_last_quarter_bytes", peak);
-                w.WriteNumber("rss_growth_percent", Math.Round(growth, 2));
-                w.WriteNumber("max_growth_percent", maxGrowth);
-                w.WriteStartArray("rss_bytes");
-                foreach (var s in samples)
-                {
-                    w.WriteNumberValue(s.Rss);
-                }
+                rssBytes[i] = samples[i].Rss;
+            }
 
-                w.WriteEndArray();
-                w.WriteStartObject("decisions_within_ms");
-                foreach ((double le, long count) in latency)
-                {
-                    w.WriteNumber(double.IsPositiveInfinity(le) ? "inf" : le.ToString(CultureInfo.InvariantCulture), count);
-                }
+            var within = new OrderedDictionary<string, long>(latency.Count);
+            foreach ((double le, long count) in latency)
+            {
+                within.Add(double.IsPositiveInfinity(le) ? "inf" : le.ToString(CultureInfo.InvariantCulture), count);
+            }
 
-                w.WriteEndObject();
-                if (LatencyP99(latency) is double p99)
-                {
-                    w.WriteNumber("latency_p99_ms_at_most", p99);
-                }
-
-                w.WriteBoolean("events_match", countsOk);
-                w.WriteBoolean("passed", countsOk && growthOk);
-                w.WriteEndObject();
-            }));
+            var summary = new SoakSummaryJson(
+                "soak",
+                streams,
+                rate,
+                Math.Round(achieved),
+                Math.Round(samples[^1].T, 1),
+                sent,
+                counted,
+                decisions,
+                baseline,
+                peak,
+                Math.Round(growth, 2),
+                maxGrowth,
+                rssBytes,
+                within,
+                LatencyP99(latency),
+                countsOk,
+                countsOk && growthOk);
+            stdout.WriteLine(JsonSerializer.Serialize(new SoakSummaryLine(summary), CliJsonContext.Default.SoakSummaryLine));
         }
         else
         {
@@ -189,14 +183,8 @@ internal sealed class BenchSoakCommand : Command
     {
         if (json)
         {
-            stdout.WriteLine(JsonLine.ToString(w =>
-            {
-                w.WriteNumber("t_s", Math.Round(s.T, 1));
-                w.WriteNumber("rss_bytes", s.Rss);
-                w.WriteNumber("events_sent", s.Sent);
-                w.WriteNumber("events_counted", s.Counted);
-                w.WriteNumber("decisions", s.Decisions);
-            }));
+            var line = new SoakSampleJson(Math.Round(s.T, 1), s.Rss, s.Sent, s.Counted, s.Decisions);
+            stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.SoakSampleJson));
         }
         else
         {
@@ -411,3 +399,38 @@ internal sealed class BenchSoakCommand : Command
         }
     }
 }
+
+/// <summary>One <c>bench soak --json</c> sample line: seconds since the start (rounded to 0.1), serve's resident set, events sent and counted, decisions.</summary>
+internal sealed record SoakSampleJson(
+    [property: JsonPropertyName("t_s")] double TS,
+    long RssBytes,
+    long EventsSent,
+    long EventsCounted,
+    long Decisions);
+
+/// <summary>The <c>bench soak --json</c> closing line: <c>{"summary":{...}}</c>.</summary>
+internal sealed record SoakSummaryLine(SoakSummaryJson Summary);
+
+/// <summary>
+/// The soak's outcome: rates, counts, RSS baseline and last-quarter peak (bytes), growth in percent
+/// (rounded to 0.01), every RSS sample, serve's cumulative decision-latency histogram (bucket upper
+/// bound in ms, "inf" for the last), the p99 bound read from it (omitted without decisions), and the verdicts.
+/// </summary>
+internal sealed record SoakSummaryJson(
+    string Benchmark,
+    int Streams,
+    long RatePerStream,
+    double AchievedRatePerStream,
+    double Seconds,
+    long EventsSent,
+    long EventsCounted,
+    long Decisions,
+    long RssBaselineBytes,
+    long RssPeakLastQuarterBytes,
+    double RssGrowthPercent,
+    double MaxGrowthPercent,
+    IReadOnlyList<long> RssBytes,
+    IReadOnlyDictionary<string, long> DecisionsWithinMs,
+    [property: JsonPropertyName("latency_p99_ms_at_most"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LatencyP99MsAtMost,
+    bool EventsMatch,
+    bool Passed);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using EventSnn.Cluster;
 using EventSnn.Events;
 using EventSnn.IO;
@@ -333,18 +334,8 @@ internal sealed class ClusterPublishCommand : Command
         bool interrupted = args.Cancellation.IsCancellationRequested;
         if (args.Has("json"))
         {
-            JsonLine.Write(stdout, w =>
-            {
-                w.WriteString("recording", path);
-                w.WriteString("stream", stream);
-                w.WriteNumber("events", events);
-                w.WriteNumber("packets", packets);
-                w.WriteNumber("bytes", bytes);
-                w.WriteNumber("labels", labels.Count);
-                w.WriteNumber("seconds", Math.Round(seconds, 3));
-                w.WriteNumber("events_per_s", seconds > 0 ? Math.Round(events / seconds, 1) : 0);
-                w.WriteBoolean("interrupted", interrupted);
-            });
+            var line = new ClusterPublishJson(path, stream, events, packets, bytes, labels.Count, Math.Round(seconds, 3), seconds > 0 ? Math.Round(events / seconds, 1) : 0, interrupted);
+            stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.ClusterPublishJson));
         }
         else
         {
@@ -422,16 +413,8 @@ internal sealed class ClusterWatchCommand : Command
         (long labelled, long correct) = tally.Counts;
         if (json)
         {
-            JsonLine.Write(stdout, w =>
-            {
-                w.WriteStartObject("summary");
-                w.WriteNumber("decisions", seen);
-                w.WriteNumber("labelled", labelled);
-                w.WriteNumber("correct", correct);
-                w.WriteNumber("accuracy", labelled == 0 ? 0 : Math.Round(correct / (double)labelled, 4));
-                w.WriteBoolean("timed_out", timedOut);
-                w.WriteEndObject();
-            });
+            var line = new ClusterWatchSummaryLine(new ClusterWatchSummaryJson(seen, labelled, correct, ClusterStreamJson.AccuracyOf(correct, labelled), timedOut));
+            stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.ClusterWatchSummaryLine));
         }
         else
         {
@@ -488,45 +471,19 @@ internal sealed class ClusterStatusCommand : Command
         streams.Sort((a, b) => string.CompareOrdinal(a.Stream, b.Stream));
         if (args.Has("json"))
         {
-            JsonLine.Write(stdout, w =>
+            var siloRows = new List<ClusterSiloJson>(silos.Count);
+            foreach ((SiloAddress address, SiloStatus status) in silos)
             {
-                w.WriteStartArray("silos");
-                foreach ((SiloAddress address, SiloStatus status) in silos)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("address", address.ToString());
-                    w.WriteString("status", status.ToString());
-                    w.WriteEndObject();
-                }
+                siloRows.Add(new ClusterSiloJson(address.ToString(), status.ToString()));
+            }
 
-                w.WriteEndArray();
-                w.WriteStartArray("streams");
-                foreach (StreamStatus s in streams)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("stream", s.Stream);
-                    w.WriteString("silo", s.Silo);
-                    w.WriteNumber("decisions", s.Decisions);
-                    w.WriteNumber("labelled", s.Labelled);
-                    w.WriteNumber("correct", s.Correct);
-                    w.WriteNumber("accuracy", s.Labelled == 0 ? 0 : Math.Round(s.Correct / (double)s.Labelled, 4));
-                    w.WriteNumber("events", s.Events);
-                    w.WriteNumber("resume_sequence", s.ResumeSequence);
-                    w.WriteBoolean("restored", s.Restored);
-                    if (s.Error is null)
-                    {
-                        w.WriteNull("error");
-                    }
-                    else
-                    {
-                        w.WriteString("error", s.Error);
-                    }
+            var streamRows = new List<ClusterStreamJson>(streams.Count);
+            foreach (StreamStatus s in streams)
+            {
+                streamRows.Add(new ClusterStreamJson(s.Stream, s.Silo, s.Decisions, s.Labelled, s.Correct, ClusterStreamJson.AccuracyOf(s.Correct, s.Labelled), s.Events, s.ResumeSequence, s.Restored, s.Error));
+            }
 
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-            });
+            stdout.WriteLine(JsonSerializer.Serialize(new ClusterStatusJson(siloRows, streamRows), CliJsonContext.Default.ClusterStatusJson));
         }
         else
         {
@@ -546,4 +503,45 @@ internal sealed class ClusterStatusCommand : Command
         host.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
         return CommandRunner.Ok;
     }
+}
+
+/// <summary>The <c>cluster publish --json</c> line: what was published to which stream, seconds (rounded to 0.001) and events per second (0.1).</summary>
+internal sealed record ClusterPublishJson(
+    string Recording,
+    string Stream,
+    long Events,
+    long Packets,
+    long Bytes,
+    int Labels,
+    double Seconds,
+    [property: JsonPropertyName("events_per_s")] double EventsPerS,
+    bool Interrupted);
+
+/// <summary>The <c>cluster watch --json</c> closing line: <c>{"summary":{...}}</c>.</summary>
+internal sealed record ClusterWatchSummaryLine(ClusterWatchSummaryJson Summary);
+
+/// <summary>Decisions printed, how many were labelled and right, accuracy (rounded to 4 decimals, 0 with none labelled), and whether the wait timed out.</summary>
+internal sealed record ClusterWatchSummaryJson(long Decisions, long Labelled, long Correct, double Accuracy, bool TimedOut);
+
+/// <summary>The <c>cluster status --json</c> line: the live silos and the active stream grains.</summary>
+internal sealed record ClusterStatusJson(IReadOnlyList<ClusterSiloJson> Silos, IReadOnlyList<ClusterStreamJson> Streams);
+
+/// <summary>One silo: its address and status.</summary>
+internal sealed record ClusterSiloJson(string Address, string Status);
+
+/// <summary>One stream grain; <c>error</c> is null when it has none.</summary>
+internal sealed record ClusterStreamJson(
+    string Stream,
+    string Silo,
+    long Decisions,
+    long Labelled,
+    long Correct,
+    double Accuracy,
+    long Events,
+    ulong ResumeSequence,
+    bool Restored,
+    string? Error)
+{
+    /// <summary>Correct over labelled, rounded to 4 decimals; 0 when none is labelled.</summary>
+    public static double AccuracyOf(long correct, long labelled) => labelled == 0 ? 0 : Math.Round(correct / (double)labelled, 4);
 }

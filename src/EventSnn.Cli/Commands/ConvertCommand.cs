@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Transforms;
@@ -163,21 +165,8 @@ internal sealed class ConvertCommand : Command
         long bytes = new FileInfo(output).Length;
         if (args.Has("json"))
         {
-            JsonLine.Write(stdout, w =>
-            {
-                w.WriteString("input", input);
-                w.WriteString("input_format", EventFormats.Name(source));
-                w.WriteString("output", output);
-                w.WriteString("output_format", EventFormats.Name(target));
-                w.WriteNumber("events", job.Events);
-                w.WriteNumber("bytes", bytes);
-                w.WriteNumber("time_origin_us", job.Origin);
-                w.WriteNumber("warnings", job.Warnings.Count);
-                if (transform is not null)
-                {
-                    w.WriteString("transform", transform.ToString());
-                }
-            });
+            var line = new ConvertJson(input, EventFormats.Name(source), output, EventFormats.Name(target), job.Events, bytes, job.Origin, job.Warnings.Count, transform?.ToString());
+            stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.ConvertJson));
         }
         else
         {
@@ -450,3 +439,15 @@ internal sealed class ConvertCommand : Command
         public IReadOnlyList<FormatWarning> Warnings { get; set; } = [];
     }
 }
+
+/// <summary>The <c>convert --json</c> line: files and formats, events and bytes written, the time origin taken off (us), warnings, and the transform when one was applied.</summary>
+internal sealed record ConvertJson(
+    string Input,
+    string InputFormat,
+    string Output,
+    string OutputFormat,
+    long Events,
+    long Bytes,
+    long TimeOriginUs,
+    int Warnings,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Transform);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using EventSnn.Datasets;
 using EventSnn.Datasets.Baselines;
 using EventSnn.Datasets.Generators;
@@ -171,19 +173,8 @@ internal sealed class DatasetBaselineCommand : Command
             BaselineResult r = SpikeCountBaseline.Run(train, test, slices, pool, args.GetInt("epochs", 60), args.GetInt("seed", 1));
             if (args.Has("json"))
             {
-                JsonLine.Write(stdout, w =>
-                {
-                    w.WriteString("dataset", layout.Kind);
-                    w.WriteString("folder", dir);
-                    w.WriteNumber("classes", r.Classes);
-                    w.WriteNumber("train_samples", r.TrainSamples);
-                    w.WriteNumber("test_samples", r.TestSamples);
-                    w.WriteNumber("train_accuracy", r.TrainAccuracy);
-                    w.WriteNumber("test_accuracy", r.TestAccuracy);
-                    w.WriteNumber("chance", r.Chance);
-                    w.WritePropertyName("preprocessing");
-                    preprocessing.ToJsonNode().WriteTo(w);
-                });
+                var line = new DatasetBaselineJson(layout.Kind, dir, r.Classes, r.TrainSamples, r.TestSamples, r.TrainAccuracy, r.TestAccuracy, r.Chance, preprocessing.ToJsonNode());
+                stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.DatasetBaselineJson));
             }
             else
             {
@@ -334,3 +325,15 @@ internal static class DatasetFolder
         }
     }
 }
+
+/// <summary>The <c>dataset baseline --json</c> line: the folder, split sizes, the baseline's train and test accuracy, chance, and the input description.</summary>
+internal sealed record DatasetBaselineJson(
+    string Dataset,
+    string Folder,
+    int Classes,
+    int TrainSamples,
+    int TestSamples,
+    double TrainAccuracy,
+    double TestAccuracy,
+    double Chance,
+    JsonObject Preprocessing);

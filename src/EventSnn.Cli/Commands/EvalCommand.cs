@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using EventSnn.Datasets;
 using EventSnn.Snn;
 using EventSnn.Snn.Classification;
@@ -99,22 +102,27 @@ internal sealed class EvalCommand : Command
 
         if (args.Has("json"))
         {
-            JsonLine.Write(stdout, w =>
-            {
-                w.WriteString("dataset", data.Kind);
-                w.WriteString("folder", dir);
-                w.WriteString("checkpoint", Path.GetFullPath(path));
-                w.WriteString("split", split);
-                w.WritePropertyName("preprocessing");
-                preprocessing.ToJsonNode().WriteTo(w);
-                w.WriteBoolean("preprocessing_stored", input.Stored is not null);
-                w.WriteString("decision", RecipeNames.Name(RecipeNames.Decision, recipe.Decision));
-                WriteEvaluation(w, r, names);
-                if (plotPath is not null)
-                {
-                    w.WriteString("plot", plotPath);
-                }
-            });
+            EvaluationJson e = EvaluationJson.From(r, names);
+            var line = new EvalJson(
+                data.Kind,
+                dir,
+                Path.GetFullPath(path),
+                split,
+                preprocessing.ToJsonNode(),
+                input.Stored is not null,
+                RecipeNames.Name(RecipeNames.Decision, recipe.Decision),
+                e.Samples,
+                e.Classes,
+                e.Accuracy,
+                e.Loss,
+                e.Chance,
+                e.Seconds,
+                e.SamplesPerSecond,
+                e.ClassNames,
+                e.PerClassAccuracy,
+                e.Confusion,
+                plotPath);
+            stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.EvalJson));
             return CommandRunner.Ok;
         }
 
@@ -211,52 +219,17 @@ internal sealed class EvalCommand : Command
         return SequenceTrainerOptions.ForCheckpoint(input.Data);
     }
 
-    /// <summary>Writes accuracy, loss, per-class accuracy, class names and the confusion matrix as JSON properties.</summary>
-    internal static void WriteEvaluation(System.Text.Json.Utf8JsonWriter w, EvaluationResult r, IReadOnlyList<string> names)
+    /// <summary>
+    /// Writes the fields of <see cref="EvaluationJson"/> as properties of the object <paramref name="w"/>
+    /// is inside (for summaries still written with a <see cref="Utf8JsonWriter"/>).
+    /// </summary>
+    internal static void WriteEvaluation(Utf8JsonWriter w, EvaluationResult r, IReadOnlyList<string> names)
     {
-        int c = r.Classes;
-        w.WriteNumber("samples", r.Samples);
-        w.WriteNumber("classes", c);
-        w.WriteNumber("accuracy", r.Accuracy);
-        TrainCommand.NumberOrNull(w, "loss", r.Loss);
-        w.WriteNumber("chance", 1.0 / c);
-        w.WriteNumber("seconds", Math.Round(r.Seconds, 4));
-        w.WriteNumber("samples_per_second", Math.Round(r.SamplesPerSecond, 2));
-        w.WriteStartArray("class_names");
-        for (int k = 0; k < c; k++)
+        using JsonDocument doc = JsonSerializer.SerializeToDocument(EvaluationJson.From(r, names), CliJsonContext.Default.EvaluationJson);
+        foreach (JsonProperty p in doc.RootElement.EnumerateObject())
         {
-            w.WriteStringValue(k < names.Count ? names[k] : k.ToString(CultureInfo.InvariantCulture));
+            p.WriteTo(w);
         }
-
-        w.WriteEndArray();
-        w.WriteStartArray("per_class_accuracy");
-        for (int k = 0; k < c; k++)
-        {
-            double a = r.ClassAccuracy(k);
-            if (double.IsNaN(a))
-            {
-                w.WriteNullValue();
-            }
-            else
-            {
-                w.WriteNumberValue(a);
-            }
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("confusion");
-        for (int y = 0; y < c; y++)
-        {
-            w.WriteStartArray();
-            for (int p = 0; p < c; p++)
-            {
-                w.WriteNumberValue(r.Confusion[(y * c) + p]);
-            }
-
-            w.WriteEndArray();
-        }
-
-        w.WriteEndArray();
     }
 
     /// <summary>Writes the accuracy line and the confusion table as text.</summary>
@@ -311,3 +284,70 @@ internal sealed class EvalCommand : Command
         return sb.ToString();
     }
 }
+
+/// <summary>
+/// An evaluation in JSON: accuracy, loss (null when not finite), chance, seconds (rounded to 4
+/// decimals), samples per second (2 decimals), class names, per-class accuracy (null for a class
+/// without samples) and the confusion matrix (row = true class, column = predicted).
+/// </summary>
+internal sealed record EvaluationJson(
+    int Samples,
+    int Classes,
+    double Accuracy,
+    double? Loss,
+    double Chance,
+    double Seconds,
+    double SamplesPerSecond,
+    IReadOnlyList<string> ClassNames,
+    IReadOnlyList<double?> PerClassAccuracy,
+    IReadOnlyList<int[]> Confusion)
+{
+    /// <summary>The JSON of <paramref name="r"/>, classes named by <paramref name="names"/> (the index where a name is missing).</summary>
+    public static EvaluationJson From(EvaluationResult r, IReadOnlyList<string> names)
+    {
+        int c = r.Classes;
+        var classNames = new string[c];
+        var perClass = new double?[c];
+        var confusion = new int[c][];
+        for (int k = 0; k < c; k++)
+        {
+            classNames[k] = k < names.Count ? names[k] : k.ToString(CultureInfo.InvariantCulture);
+            double a = r.ClassAccuracy(k);
+            perClass[k] = double.IsNaN(a) ? null : a;
+            confusion[k] = r.Confusion.AsSpan(k * c, c).ToArray();
+        }
+
+        return new EvaluationJson(
+            r.Samples,
+            c,
+            r.Accuracy,
+            double.IsFinite(r.Loss) ? r.Loss : null,
+            1.0 / c,
+            Math.Round(r.Seconds, 4),
+            Math.Round(r.SamplesPerSecond, 2),
+            classNames,
+            perClass,
+            confusion);
+    }
+}
+
+/// <summary>The <c>eval --json</c> line: dataset, checkpoint, input description and decision rule, the <see cref="EvaluationJson"/> fields, and the plot when one was written.</summary>
+internal sealed record EvalJson(
+    string Dataset,
+    string Folder,
+    string Checkpoint,
+    string Split,
+    JsonObject Preprocessing,
+    bool PreprocessingStored,
+    string Decision,
+    int Samples,
+    int Classes,
+    double Accuracy,
+    double? Loss,
+    double Chance,
+    double Seconds,
+    double SamplesPerSecond,
+    IReadOnlyList<string> ClassNames,
+    IReadOnlyList<double?> PerClassAccuracy,
+    IReadOnlyList<int[]> Confusion,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Plot);

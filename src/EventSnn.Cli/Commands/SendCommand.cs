@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
@@ -156,18 +158,8 @@ internal sealed class SendCommand : Command
     {
         if (json)
         {
-            JsonLine.Write(stdout, w =>
-            {
-                w.WriteString("recording", path);
-                w.WriteString("peer", r.Peer);
-                w.WriteString("protocol", wire);
-                w.WriteNumber("events", r.Events);
-                w.WriteNumber("packets", r.Packets);
-                w.WriteNumber("bytes", r.Bytes);
-                w.WriteNumber("seconds", Math.Round(r.Seconds, 3));
-                w.WriteNumber("events_per_s", Math.Round(r.EventsPerSecond, 1));
-                w.WriteBoolean("interrupted", r.Interrupted);
-            });
+            var line = new SendJson(path, r.Peer, wire, r.Events, r.Packets, r.Bytes, Math.Round(r.Seconds, 3), Math.Round(r.EventsPerSecond, 1), r.Interrupted);
+            stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.SendJson));
             return;
         }
 
@@ -176,3 +168,15 @@ internal sealed class SendCommand : Command
             $"sent {r.Events} events in {r.Packets} {(r.Peer.StartsWith("udp://", StringComparison.Ordinal) ? "datagrams" : "packets")} ({r.Bytes} bytes) to {r.Peer} in {r.Seconds:0.000} s: {r.EventsPerSecond:0} events/s{(r.Interrupted ? " (interrupted)" : string.Empty)}"));
     }
 }
+
+/// <summary>The <c>send --json</c> summary: what was sent where, seconds (rounded to 0.001) and events per second (0.1).</summary>
+internal sealed record SendJson(
+    string Recording,
+    string Peer,
+    string Protocol,
+    long Events,
+    long Packets,
+    long Bytes,
+    double Seconds,
+    [property: JsonPropertyName("events_per_s")] double EventsPerS,
+    bool Interrupted);
