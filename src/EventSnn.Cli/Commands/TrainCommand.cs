@@ -24,7 +24,7 @@ internal sealed class TrainCommand : Command
 
     public override IReadOnlyList<OptionSpec> Options =>
     [
-        new("method", "fptt|bptt", "learning method (default fptt)"),
+        new("method", "fptt|bptt|tbptt|eprop|ostl", "learning method (default fptt; tbptt, eprop, ostl update every chunk length steps; eprop/ostl need layers without input normalisation and no dropout)"),
         new("backend", "managed|torch", "compute backend (default managed)"),
         new("threads", "n", "compute threads (default 1): managed backend: data-parallel slices of each batch and parallel evaluation; torch backend: libtorch intra-op threads"),
         new("epochs", "n", "training epochs (default 40; DVS gestures 100)"),
@@ -421,7 +421,7 @@ internal sealed class TrainCommand : Command
             : string.Create(CultureInfo.InvariantCulture, $"{o.Model} {layers}, BPTT over {s.Steps} steps");
     }
 
-    internal static string MethodName(SequenceTrainingMethod m) => m == SequenceTrainingMethod.Fptt ? "fptt" : "bptt";
+    internal static string MethodName(SequenceTrainingMethod m) => SequenceTrainingMethods.Name(m);
 
     /// <summary>The recipe in the options' words.</summary>
     internal static string DescribeRecipe(SequenceTrainerOptions o) => string.Create(
