@@ -163,6 +163,9 @@ public sealed class TrainEvalTests : IDisposable
     [Theory]
     [InlineData("fptt")]
     [InlineData("bptt")]
+    [InlineData("tbptt")]
+    [InlineData("eprop")]
+    [InlineData("ostl")]
     public void Train_writes_epoch_json_and_a_checkpoint_that_eval_reproduces(string method)
     {
         string data = MakeDataset();
@@ -182,7 +185,7 @@ public sealed class TrainEvalTests : IDisposable
             Assert.True(m.GetProperty("samples_per_second").GetDouble() > 0);
             Assert.True(m.GetProperty("events_per_second").GetDouble() > 0);
             Assert.Equal(0, m.GetProperty("divergences").GetInt32());
-            Assert.Equal(method == "fptt" ? 16 : 4, m.GetProperty("updates").GetInt32()); // 24 samples / 6 = 4 batches; FPTT 4 chunks each
+            Assert.Equal(method == "bptt" ? 4 : 16, m.GetProperty("updates").GetInt32()); // 24 samples / 6 = 4 batches; the chunked methods 4 chunks each
         }
 
         JsonElement summary = lines[3].GetProperty("summary");
