@@ -191,6 +191,10 @@ public sealed class TrainEvalTests : IDisposable
         Assert.Equal(CommandRunner.BadInput, code);
         Assert.Contains("normalisation", err);
         Assert.DoesNotContain("   at ", err);
+        (code, _, err) = CliHarness.Run("train", data, "--method", "ostl", "--backend", "torch", "--epochs", "1", "--hidden", "8");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--method", err);
+        Assert.Contains("torch", err);
     }
 
     [Theory]

@@ -122,6 +122,11 @@ internal sealed class TrainCommand : Command
             throw new UsageException($"option --backend: '{backend}' is not managed or torch");
         }
 
+        if (backend == "torch" && options.Method is not (SequenceTrainingMethod.Fptt or SequenceTrainingMethod.Bptt))
+        {
+            throw new UsageException($"option --method: the torch backend trains with fptt or bptt, not {MethodName(options.Method)} (use --backend managed)");
+        }
+
         bool json = args.Has("json");
         TrainingData data = Load(dir, args, args.Has("resume") && File.Exists(checkpoint) ? checkpoint : null);
         using SequenceTrainer trainer = Create(options, backend, data);
