@@ -112,6 +112,9 @@ public sealed record AddingTaskOptions
     /// </summary>
     public InitializationScheme Initialization { get; init; } = InitializationScheme.TorchDefault;
 
+    /// <summary>e-prop's feedback: the readout weights transposed (default) or a fixed random matrix.</summary>
+    public EpropFeedback Feedback { get; init; } = EpropFeedback.Symmetric;
+
     /// <summary>Wall-clock budget of the training loop (null: none); training stops after the iteration that exceeds it.</summary>
     public TimeSpan? TimeBudget { get; init; }
 
@@ -290,7 +293,7 @@ public static class AddingTask
             chunkLength = steps;
             learner = options.Method switch
             {
-                AddingMethod.Eprop => new EligibilityPropLearner<float>(network, optimizer, batch, steps, EpropFeedback.Symmetric, options.Clip),
+                AddingMethod.Eprop => new EligibilityPropLearner<float>(network, optimizer, batch, steps, options.Feedback, options.Clip),
                 AddingMethod.Ostl => new OstlLearner<float>(network, optimizer, batch, steps, options.Clip),
                 _ => new BpttLearner<float>(network, optimizer, batch, steps, options.Clip),
             };

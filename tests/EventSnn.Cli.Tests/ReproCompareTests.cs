@@ -133,4 +133,14 @@ public class ReproCompareTests
         Assert.Equal(method == "tbptt" ? 12 : 3, r.GetProperty("updates").GetInt64());
         Assert.Equal(method == "tbptt" ? 0 : 1, Math.Sign(r.GetProperty("learner_state_bytes").GetInt64()));
     }
+
+    [Fact]
+    public void Repro_adding_eprop_takes_random_feedback()
+    {
+        (int code, string output, string err) = CliHarness.Run("repro", "adding", "--T", "20", "--method", "eprop", "--feedback", "random", "--iterations", "2", "--batch", "2", "--neurons", "8", "--eval-samples", "10", "--curve-points", "1", "--json");
+        Assert.True(code == 0, err);
+        JsonElement r = Lines(output).Single();
+        Assert.Equal("random", r.GetProperty("feedback").GetString());
+        Assert.True(double.IsFinite(r.GetProperty("final_mse").GetDouble()));
+    }
 }

@@ -21,6 +21,7 @@ internal sealed class ReproAddingCommand : Command
     [
         new("T", "steps", "sequence length (200, 500, 1000; default 200)"),
         new("method", "fptt|bptt|tbptt|eprop|ostl", "training method (default fptt; tbptt: an update per chunk without the FPTT regulariser; eprop, ostl: online traces, an update per sequence)"),
+        new("feedback", "symmetric|random", "e-prop's learning signal: through the readout weights transposed (default) or a fixed random matrix"),
         new("iterations", "n", "training iterations on fresh batches (default 1000)"),
         new("seed", "s", "seed of initialisation and data (default 1)"),
         new("chunk-length", "L", "FPTT/TBPTT chunk length (default 10: K = T/10 chunks, so the learner's memory is flat in T)"),
@@ -58,6 +59,12 @@ internal sealed class ReproAddingCommand : Command
         {
             SequenceLength = Positive(args, "T", 200),
             Method = ParseMethod(method),
+            Feedback = (args.Get("feedback") ?? "symmetric") switch
+            {
+                "symmetric" => EpropFeedback.Symmetric,
+                "random" => EpropFeedback.Random,
+                string f => throw new UsageException($"option --feedback: '{f}' is not symmetric, random"),
+            },
             Iterations = Positive(args, "iterations", 1000),
             Seed = args.GetLong("seed", 1),
             // The authors' script splits every T into 10 chunks, so its tape grows with T (and at
@@ -151,6 +158,10 @@ internal sealed class ReproAddingCommand : Command
             w.WriteNumber("divergences", r.Divergences);
             w.WriteNumber("learner_state_bytes", r.LearnerStateBytes);
             w.WriteNumber("updates", r.Updates);
+            if (o.Method == AddingMethod.Eprop)
+            {
+                w.WriteString("feedback", o.Feedback == EpropFeedback.Random ? "random" : "symmetric");
+            }
             w.WriteStartArray("curve");
             foreach ((int it, double mse) in r.Curve)
             {
