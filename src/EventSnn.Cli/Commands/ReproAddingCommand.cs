@@ -117,7 +117,7 @@ internal sealed class ReproAddingCommand : Command
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adding task T={o.SequenceLength} method={method} iterations={o.Iterations} batch={o.Batch} neurons={o.Neurons} chunk_length={r.ChunkLength}"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"final MSE {r.FinalMse:F4} on {o.FinalEvalSamples} fresh sequences (predicting 1.0: ~0.167)"));
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"learner working memory {r.PeakMemoryBytes:N0} bytes (tape {r.TapeBytes:N0}, gradients {r.GradientBytes:N0}); {r.Seconds:F1} s"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"learner working memory {r.PeakMemoryBytes:N0} bytes (tape {r.TapeBytes:N0}, gradients {r.GradientBytes:N0}, eligibility traces {(o.Method is AddingMethod.Eprop or AddingMethod.Ostl ? r.LearnerStateBytes : 0):N0}); {r.Seconds:F1} s, {r.Updates:N0} updates"));
             stdout.WriteLine("learning curve (iteration: MSE on fresh data):");
             foreach ((int it, double mse) in r.Curve)
             {
