@@ -12,6 +12,15 @@ public enum AddingMethod
 
     /// <summary>Full BPTT over the whole sequence, one update per sequence.</summary>
     Bptt,
+
+    /// <summary>Truncated BPTT: an update every chunk, gradients cut at chunk boundaries (FPTT without the regulariser).</summary>
+    Tbptt,
+
+    /// <summary>e-prop (symmetric feedback): eligibility traces, one update per sequence.</summary>
+    Eprop,
+
+    /// <summary>OSTL: spatial learning signal and per-synapse temporal traces, one update per sequence.</summary>
+    Ostl,
 }
 
 /// <summary>Chunk-loss weighting of the FPTT adding task.</summary>
@@ -103,6 +112,12 @@ public sealed record AddingTaskOptions
     /// </summary>
     public InitializationScheme Initialization { get; init; } = InitializationScheme.TorchDefault;
 
+    /// <summary>e-prop's feedback: the readout weights transposed (default) or a fixed random matrix.</summary>
+    public EpropFeedback Feedback { get; init; } = EpropFeedback.Symmetric;
+
+    /// <summary>Wall-clock budget of the training loop (null: none); training stops after the iteration that exceeds it.</summary>
+    public TimeSpan? TimeBudget { get; init; }
+
     /// <summary>Points of the learning curve.</summary>
     public int CurvePoints { get; init; } = 50;
 
@@ -139,8 +154,14 @@ public sealed record AddingTaskResult
     /// <summary>For FPTT: the same evaluation with the last W, before W ← W̄ (equals FinalMse for BPTT).</summary>
     public double FinalMseBeforeAverage { get; init; }
 
-    /// <summary>Learner working memory (activation tape + gradients), bytes.</summary>
+    /// <summary>Learner working memory (activation tape + gradients + eligibility traces), bytes.</summary>
     public long PeakMemoryBytes { get; init; }
+
+    /// <summary>Bytes of the learner's own state: FPTT's W̄ and λ, or the eligibility traces (e-prop, OSTL); 0 for BPTT.</summary>
+    public long LearnerStateBytes { get; init; }
+
+    /// <summary>Optimiser steps taken.</summary>
+    public long Updates { get; init; }
 
     /// <summary>Activation tape bytes.</summary>
     public long TapeBytes { get; init; }
@@ -159,6 +180,9 @@ public sealed record AddingTaskResult
 
     /// <summary>Chunks where divergence was detected.</summary>
     public int Divergences { get; init; }
+
+    /// <summary>Training iterations run (fewer than asked when the time budget ran out).</summary>
+    public int IterationsDone { get; init; }
 }
 
 /// <summary>
@@ -243,7 +267,8 @@ public static class AddingTask
         int chunks;
         int chunkLength;
         Learner<float> learner;
-        if (options.Method == AddingMethod.Fptt)
+        bool chunked = options.Method is AddingMethod.Fptt or AddingMethod.Tbptt;
+        if (chunked)
         {
             if (options.ChunkLength > 0)
             {
@@ -257,14 +282,26 @@ public static class AddingTask
             }
 
             var fo = new FpttOptions { Alpha = options.Alpha, Beta = options.Beta, GradientClip = options.Clip };
-            learner = new FpttLearner<float>(network, optimizer, fo, batch, chunkLength);
+            learner = options.Method == AddingMethod.Fptt
+                ? new FpttLearner<float>(network, optimizer, fo, batch, chunkLength)
+                : new TruncatedBpttLearner<float>(network, optimizer, batch, chunkLength, options.Clip) { AutoUpdate = false };
         }
         else
         {
+            // one update per sequence; e-prop and OSTL carry traces instead of a tape over T
             chunks = 1;
             chunkLength = steps;
-            learner = new BpttLearner<float>(network, optimizer, batch, steps, options.Clip);
+            learner = options.Method switch
+            {
+                AddingMethod.Eprop => new EligibilityPropLearner<float>(network, optimizer, batch, steps, options.Feedback, options.Clip),
+                AddingMethod.Ostl => new OstlLearner<float>(network, optimizer, batch, steps, options.Clip),
+                _ => new BpttLearner<float>(network, optimizer, batch, steps, options.Clip),
+            };
         }
+
+        long updates = 0;
+        Stopwatch? deadline = options.TimeBudget is null ? null : Stopwatch.StartNew();
+        int iterationsDone = 0;
 
         var dataRng = new SnnRandom(options.Seed * 7919 + 17);
         var evalRng = new SnnRandom(options.Seed * 104729 + 3);
@@ -276,7 +313,13 @@ public static class AddingTask
         CosineSchedule? schedule = options.Schedule == AddingSchedule.Cosine ? new CosineSchedule(options.LearningRate, Math.Max(1, options.Iterations)) : null;
         for (int it = 0; it < options.Iterations; it++)
         {
-            if (schedule is not null)
+            if (schedule is not null && deadline is not null)
+            {
+                // within a time budget the cosine runs over the fraction of the budget used
+                double done = Math.Min(1.0, deadline.Elapsed.TotalSeconds / options.TimeBudget!.Value.TotalSeconds);
+                optimizer.LearningRate = 0.5 * options.LearningRate * (1 + Math.Cos(Math.PI * done));
+            }
+            else if (schedule is not null)
             {
                 optimizer.LearningRate = schedule.LearningRate(it);
             }
@@ -287,7 +330,7 @@ public static class AddingTask
             {
                 int start = options.ChunkLength > 0 ? p * chunkLength : Fptt.ChunkStart(p, steps, chunks);
                 int end = options.ChunkLength > 0 ? Math.Min(steps, start + chunkLength) : Fptt.ChunkStart(p + 1, steps, chunks);
-                double weight = options.Method == AddingMethod.Bptt ? 1.0
+                double weight = !chunked ? 1.0
                     : options.Weighting == AddingWeighting.Script ? Fptt.AddingScriptWeight(p, chunks) : Fptt.ChunkWeight(p, chunks);
                 for (int t = start; t < end; t++)
                 {
@@ -296,14 +339,21 @@ public static class AddingTask
                     learner.Observe(input, target, state);
                 }
 
-                learner.EndChunk();
+                updates += learner.EndChunk().Updated ? 1 : 0;
             }
 
-            if ((it + 1) % every == 0 || it + 1 == options.Iterations)
+            iterationsDone = it + 1;
+            bool outOfTime = deadline is not null && deadline.Elapsed >= options.TimeBudget!.Value;
+            if ((it + 1) % every == 0 || it + 1 == options.Iterations || outOfTime)
             {
                 double mse = Evaluate(network, steps, options.CurveEvalSamples, evalRng);
                 curve.Add((it + 1, mse));
                 progress?.Invoke($"iter {it + 1} mse {mse:F4} loss {learner.LastReport.Loss:F4} {sw.Elapsed.TotalSeconds:F0}s");
+            }
+
+            if (outOfTime)
+            {
+                break;
             }
         }
 
@@ -322,6 +372,9 @@ public static class AddingTask
             FinalMse = final,
             FinalMseBeforeAverage = before,
             PeakMemoryBytes = learner.WorkingMemoryBytes,
+            LearnerStateBytes = learner is FpttLearner<float> f ? f.StateBytes : learner.TraceBytes,
+            Updates = updates,
+            IterationsDone = iterationsDone,
             TapeBytes = learner.TapeBytes,
             GradientBytes = learner.GradientBytes,
             ChunkLength = chunkLength,

@@ -22,6 +22,7 @@ internal static class CommandCatalog
         new BenchClusterCommand(),
         new ReproAddingCommand(),
         new ReproSmnistCommand(),
+        new ReproCompareCommand(),
         new TrainCommand(),
         new EvalCommand(),
         new ClassifyCommand(),

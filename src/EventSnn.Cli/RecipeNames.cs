@@ -50,6 +50,9 @@ internal static class RecipeNames
     {
         ["fptt"] = SequenceTrainingMethod.Fptt,
         ["bptt"] = SequenceTrainingMethod.Bptt,
+        ["tbptt"] = SequenceTrainingMethod.Tbptt,
+        ["eprop"] = SequenceTrainingMethod.Eprop,
+        ["ostl"] = SequenceTrainingMethod.Ostl,
     };
 
     /// <summary>The name of <paramref name="value"/> in <paramref name="names"/>.</summary>

@@ -52,6 +52,11 @@ public sealed class TorchSequenceLearner : ISequenceBatchLearner
             torch.set_num_threads(threads);
         }
 
+        if (setup.Method is not (SequenceTrainingMethod.Fptt or SequenceTrainingMethod.Bptt))
+        {
+            throw new ArgumentException($"the torch backend trains with fptt or bptt, not {SequenceTrainingMethods.Name(setup.Method)} (use the managed backend)", nameof(setup));
+        }
+
         _network = new TorchNetwork(new Network<float>(setup.Network));
         _learningRate = setup.LearningRate;
         _optimizerOptions = new TorchOptimizerOptions

@@ -106,7 +106,7 @@ public class ReproSmnistTests
         }
     }
 
-    private static void WriteIdx(string folder, string prefix, int count)
+    internal static void WriteIdx(string folder, string prefix, int count)
     {
         Directory.CreateDirectory(folder);
         var images = new byte[16 + (count * 784)];

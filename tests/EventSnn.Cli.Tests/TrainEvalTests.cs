@@ -160,9 +160,49 @@ public sealed class TrainEvalTests : IDisposable
     private static List<JsonElement> JsonLines(string output) =>
         [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
 
+    [Fact]
+    public void Repro_compare_spoken_digits_runs_every_method_on_a_dataset_folder()
+    {
+        string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
+        (int code, string output, string err) = CliHarness.Run("repro", "compare", "--task", "spoken-digits", "--data", data, "--batch", "4", "--hidden", "8", "--json");
+        Assert.True(code == 0, err);
+        List<JsonElement> rows = JsonLines(output);
+        Assert.Equal(["fptt", "bptt", "tbptt", "eprop", "ostl"], rows.Select(r => r.GetProperty("method").GetString()));
+        int steps = rows[0].GetProperty("T").GetInt32();
+        foreach (JsonElement r in rows)
+        {
+            Assert.Equal("spoken-digits", r.GetProperty("task").GetString());
+            Assert.InRange(r.GetProperty("final_metric").GetDouble(), 0, 1);
+            Assert.True(r.GetProperty("peak_learner_memory_bytes").GetInt64() > 0);
+            Assert.True(r.GetProperty("updates").GetInt64() >= 3); // 12 sequences / 4 = 3 batches
+            Assert.Equal(steps, r.GetProperty("T").GetInt32());
+        }
+
+        (code, _, err) = CliHarness.Run("repro", "compare", "--task", "gestures");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--data", err);
+    }
+
+    [Fact]
+    public void Online_methods_refuse_input_normalisation_with_a_clear_error()
+    {
+        string data = MakeDataset(trainPerClass: 2, testPerClass: 1);
+        (int code, _, string err) = CliHarness.Run("train", data, "--method", "eprop", "--norm", "layer", "--epochs", "1", "--hidden", "8");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("normalisation", err);
+        Assert.DoesNotContain("   at ", err);
+        (code, _, err) = CliHarness.Run("train", data, "--method", "ostl", "--backend", "torch", "--epochs", "1", "--hidden", "8");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--method", err);
+        Assert.Contains("torch", err);
+    }
+
     [Theory]
     [InlineData("fptt")]
     [InlineData("bptt")]
+    [InlineData("tbptt")]
+    [InlineData("eprop")]
+    [InlineData("ostl")]
     public void Train_writes_epoch_json_and_a_checkpoint_that_eval_reproduces(string method)
     {
         string data = MakeDataset();
@@ -182,7 +222,7 @@ public sealed class TrainEvalTests : IDisposable
             Assert.True(m.GetProperty("samples_per_second").GetDouble() > 0);
             Assert.True(m.GetProperty("events_per_second").GetDouble() > 0);
             Assert.Equal(0, m.GetProperty("divergences").GetInt32());
-            Assert.Equal(method == "fptt" ? 16 : 4, m.GetProperty("updates").GetInt32()); // 24 samples / 6 = 4 batches; FPTT 4 chunks each
+            Assert.Equal(method == "bptt" ? 4 : 16, m.GetProperty("updates").GetInt32()); // 24 samples / 6 = 4 batches; the chunked methods 4 chunks each
         }
 
         JsonElement summary = lines[3].GetProperty("summary");

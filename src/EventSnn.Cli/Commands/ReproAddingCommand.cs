@@ -20,10 +20,11 @@ internal sealed class ReproAddingCommand : Command
     public override IReadOnlyList<OptionSpec> Options =>
     [
         new("T", "steps", "sequence length (200, 500, 1000; default 200)"),
-        new("method", "fptt|bptt", "training method (default fptt)"),
+        new("method", "fptt|bptt|tbptt|eprop|ostl", "training method (default fptt; tbptt: an update per chunk without the FPTT regulariser; eprop, ostl: online traces, an update per sequence)"),
+        new("feedback", "symmetric|random", "e-prop's learning signal: through the readout weights transposed (default) or a fixed random matrix"),
         new("iterations", "n", "training iterations on fresh batches (default 1000)"),
         new("seed", "s", "seed of initialisation and data (default 1)"),
-        new("chunk-length", "L", "FPTT chunk length (default 10: K = T/10 chunks, so the learner's memory is flat in T)"),
+        new("chunk-length", "L", "FPTT/TBPTT chunk length (default 10: K = T/10 chunks, so the learner's memory is flat in T)"),
         new("chunks", "K", "FPTT chunks instead of a chunk length: T split into K chunks as the authors' script (10 there)"),
         new("batch", "B", "batch size (default 64)"),
         new("hidden", "N", "LTC neurons (default 128)") { Aliases = ["neurons"] },
@@ -57,11 +58,12 @@ internal sealed class ReproAddingCommand : Command
         var o = new AddingTaskOptions
         {
             SequenceLength = Positive(args, "T", 200),
-            Method = method switch
+            Method = ParseMethod(method),
+            Feedback = (args.Get("feedback") ?? "symmetric") switch
             {
-                "fptt" => AddingMethod.Fptt,
-                "bptt" => AddingMethod.Bptt,
-                _ => throw new UsageException($"--method must be fptt or bptt (got '{method}')"),
+                "symmetric" => EpropFeedback.Symmetric,
+                "random" => EpropFeedback.Random,
+                string f => throw new UsageException($"option --feedback: '{f}' is not symmetric, random"),
             },
             Iterations = Positive(args, "iterations", 1000),
             Seed = args.GetLong("seed", 1),
@@ -115,7 +117,7 @@ internal sealed class ReproAddingCommand : Command
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"adding task T={o.SequenceLength} method={method} iterations={o.Iterations} batch={o.Batch} neurons={o.Neurons} chunk_length={r.ChunkLength}"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"final MSE {r.FinalMse:F4} on {o.FinalEvalSamples} fresh sequences (predicting 1.0: ~0.167)"));
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"learner working memory {r.PeakMemoryBytes:N0} bytes (tape {r.TapeBytes:N0}, gradients {r.GradientBytes:N0}); {r.Seconds:F1} s"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"learner working memory {r.PeakMemoryBytes:N0} bytes (tape {r.TapeBytes:N0}, gradients {r.GradientBytes:N0}, eligibility traces {(o.Method is AddingMethod.Eprop or AddingMethod.Ostl ? r.LearnerStateBytes : 0):N0}); {r.Seconds:F1} s, {r.Updates:N0} updates"));
             stdout.WriteLine("learning curve (iteration: MSE on fresh data):");
             foreach ((int it, double mse) in r.Curve)
             {
@@ -134,7 +136,7 @@ internal sealed class ReproAddingCommand : Command
             AddingTaskOptions o = r.Options;
             w.WriteStartObject();
             w.WriteNumber("T", o.SequenceLength);
-            w.WriteString("method", o.Method == AddingMethod.Fptt ? "fptt" : "bptt");
+            w.WriteString("method", MethodName(o.Method));
             w.WriteNumber("iterations", o.Iterations);
             w.WriteNumber("final_mse", r.FinalMse);
             w.WriteNumber("final_mse_before_average", r.FinalMseBeforeAverage);
@@ -154,6 +156,12 @@ internal sealed class ReproAddingCommand : Command
             w.WriteNumber("gradient_bytes", r.GradientBytes);
             w.WriteNumber("eval_samples", o.FinalEvalSamples);
             w.WriteNumber("divergences", r.Divergences);
+            w.WriteNumber("learner_state_bytes", r.LearnerStateBytes);
+            w.WriteNumber("updates", r.Updates);
+            if (o.Method == AddingMethod.Eprop)
+            {
+                w.WriteString("feedback", o.Feedback == EpropFeedback.Random ? "random" : "symmetric");
+            }
             w.WriteStartArray("curve");
             foreach ((int it, double mse) in r.Curve)
             {
@@ -168,6 +176,32 @@ internal sealed class ReproAddingCommand : Command
         }
 
         return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    /// <summary>The methods of the adding task by name.</summary>
+    internal static readonly IReadOnlyDictionary<string, AddingMethod> Methods = new Dictionary<string, AddingMethod>(StringComparer.Ordinal)
+    {
+        ["fptt"] = AddingMethod.Fptt,
+        ["bptt"] = AddingMethod.Bptt,
+        ["tbptt"] = AddingMethod.Tbptt,
+        ["eprop"] = AddingMethod.Eprop,
+        ["ostl"] = AddingMethod.Ostl,
+    };
+
+    internal static AddingMethod ParseMethod(string name) =>
+        Methods.TryGetValue(name, out AddingMethod m) ? m : throw new UsageException($"option --method: '{name}' is not {string.Join(", ", Methods.Keys)}");
+
+    internal static string MethodName(AddingMethod m)
+    {
+        foreach (KeyValuePair<string, AddingMethod> kv in Methods)
+        {
+            if (kv.Value == m)
+            {
+                return kv.Key;
+            }
+        }
+
+        return m.ToString().ToLowerInvariant();
     }
 
     private static int Positive(ParsedArgs args, string name, int fallback)

@@ -24,7 +24,7 @@ internal sealed class TrainCommand : Command
 
     public override IReadOnlyList<OptionSpec> Options =>
     [
-        new("method", "fptt|bptt", "learning method (default fptt)"),
+        new("method", "fptt|bptt|tbptt|eprop|ostl", "learning method (default fptt; tbptt, eprop, ostl update every chunk length steps; eprop/ostl need layers without input normalisation and no dropout)"),
         new("backend", "managed|torch", "compute backend (default managed)"),
         new("threads", "n", "compute threads (default 1): managed backend: data-parallel slices of each batch and parallel evaluation; torch backend: libtorch intra-op threads"),
         new("epochs", "n", "training epochs (default 40; DVS gestures 100)"),
@@ -120,6 +120,11 @@ internal sealed class TrainCommand : Command
         if (backend is not ("managed" or "torch"))
         {
             throw new UsageException($"option --backend: '{backend}' is not managed or torch");
+        }
+
+        if (backend == "torch" && options.Method is not (SequenceTrainingMethod.Fptt or SequenceTrainingMethod.Bptt))
+        {
+            throw new UsageException($"option --method: the torch backend trains with fptt or bptt, not {MethodName(options.Method)} (use --backend managed)");
         }
 
         bool json = args.Has("json");
@@ -421,7 +426,7 @@ internal sealed class TrainCommand : Command
             : string.Create(CultureInfo.InvariantCulture, $"{o.Model} {layers}, BPTT over {s.Steps} steps");
     }
 
-    internal static string MethodName(SequenceTrainingMethod m) => m == SequenceTrainingMethod.Fptt ? "fptt" : "bptt";
+    internal static string MethodName(SequenceTrainingMethod m) => SequenceTrainingMethods.Name(m);
 
     /// <summary>The recipe in the options' words.</summary>
     internal static string DescribeRecipe(SequenceTrainerOptions o) => string.Create(

@@ -12,7 +12,7 @@ public static class LossSchedule
     /// spanning [<paramref name="start"/>, <paramref name="end"/>). Every step: progress (t+1)/T
     /// (linear) or 1 (uniform), oracle weight 1 − progress, both divided by the chunk's steps.
     /// Chunk end: only the last step of a chunk; FPTT weights chunk p of P (p+1)/P (linear) or 1
-    /// with oracle weight 1 − (p+1)/P, BPTT weights its single chunk 1 without oracle term.
+    /// with oracle weight 1 − (p+1)/P, BPTT weights its single chunk 1 without oracle term; the other chunked methods (TBPTT, e-prop, OSTL) weight chunks as FPTT.
     /// </summary>
     public static (double Weight, double Oracle) Weights(LossPlacement loss, LossWeighting weighting, bool oracle, SequenceTrainingMethod method, int steps, int t, int chunk, int chunks, int start, int end)
     {
@@ -30,7 +30,7 @@ public static class LossSchedule
             return (0, 0);
         }
 
-        if (method != SequenceTrainingMethod.Fptt)
+        if (!SequenceTrainingMethods.Chunked(method))
         {
             return (1, 0);
         }

@@ -76,6 +76,11 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
             throw new ArgumentOutOfRangeException(nameof(setup), $"Threads = {threads} must be in 1..Batch ({setup.Batch})");
         }
 
+        if (threads > 1 && setup.Method is not (SequenceTrainingMethod.Fptt or SequenceTrainingMethod.Bptt))
+        {
+            throw new ArgumentException($"data-parallel training (Threads = {threads}) supports fptt and bptt, not {SequenceTrainingMethods.Name(setup.Method)}", nameof(setup));
+        }
+
         Setup = setup;
         _network = new Network<float>(setup.Network);
         _optimizer = setup.Optimizer == OptimizerKind.Adamax
@@ -104,7 +109,13 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
                 }
                 else
                 {
-                    learner = new BpttLearner<float>(_network, _optimizer, count, setup.Steps, setup.GradientClip);
+                    learner = setup.Method switch
+                    {
+                        SequenceTrainingMethod.Tbptt => new TruncatedBpttLearner<float>(_network, _optimizer, count, setup.ChunkLength, setup.GradientClip) { AutoUpdate = false },
+                        SequenceTrainingMethod.Eprop => new EligibilityPropLearner<float>(_network, _optimizer, count, setup.ChunkLength, EpropFeedback.Symmetric, setup.GradientClip),
+                        SequenceTrainingMethod.Ostl => new OstlLearner<float>(_network, _optimizer, count, setup.ChunkLength, setup.GradientClip),
+                        _ => new BpttLearner<float>(_network, _optimizer, count, setup.Steps, setup.GradientClip),
+                    };
                 }
 
                 _learner = learner;
@@ -178,7 +189,7 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
 
     /// <summary>
     /// Working memory of the learners: the activation tapes (chunk length x batch x widths; BPTT: the
-    /// whole sequence) and the gradients, summed over the threads' replicas (computed from the
+    /// whole sequence; e-prop/OSTL: one step), the gradients and eligibility traces, summed over the threads' replicas (computed from the
     /// buffers allocated, not process memory).
     /// </summary>
     public long WorkingMemoryBytes
@@ -306,7 +317,7 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
     {
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         int b = Setup.Batch, d = _network.InputSize, steps = Setup.Steps, c = _network.OutputSize;
-        int length = Setup.Method == SequenceTrainingMethod.Fptt ? Setup.ChunkLength : steps;
+        int length = SequenceTrainingMethods.Chunked(Setup.Method) ? Setup.ChunkLength : steps;
         int chunks = (steps + length - 1) / length;
         double share = w.Count / (double)b;
         ReadOnlySpan<int> labels = _labels.AsSpan(w.First, w.Count);

@@ -263,7 +263,7 @@ public sealed class SequenceTrainer : IDisposable
         var training = new JsonObject
         {
             ["epoch"] = CompletedEpochs,
-            ["method"] = Options.Method == SequenceTrainingMethod.Fptt ? "fptt" : "bptt",
+            ["method"] = SequenceTrainingMethods.Name(Options.Method),
             ["backend"] = _learner.Backend,
             ["batch"] = _learner.Setup.Batch,
             ["steps"] = _learner.Setup.Steps,
@@ -292,7 +292,7 @@ public sealed class SequenceTrainer : IDisposable
     /// </summary>
     public void Resume(string path)
     {
-        string want = Options.Method == SequenceTrainingMethod.Fptt ? "fptt" : "bptt";
+        string want = SequenceTrainingMethods.Name(Options.Method);
         string? method = Checkpoint.Read(path).Meta["training"]?["method"]?.GetValue<string>();
         if (method is not null && method != want)
         {

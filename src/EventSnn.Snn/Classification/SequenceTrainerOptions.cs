@@ -12,6 +12,32 @@ public enum SequenceTrainingMethod
 
     /// <summary>Full backpropagation through time: one update per batch, loss at the last step.</summary>
     Bptt,
+
+    /// <summary>Truncated BPTT: one update per chunk, gradients cut at chunk boundaries, the FPTT chunk losses without the regulariser.</summary>
+    Tbptt,
+
+    /// <summary>e-prop with symmetric feedback (<see cref="EligibilityPropLearner{T}"/>): an update every chunk length steps, the FPTT chunk losses.</summary>
+    Eprop,
+
+    /// <summary>OSTL (<see cref="OstlLearner{T}"/>): an update every chunk length steps, the FPTT chunk losses.</summary>
+    Ostl,
+}
+
+/// <summary>Names and properties of the training methods.</summary>
+public static class SequenceTrainingMethods
+{
+    /// <summary>The lower-case name of <paramref name="method"/> (fptt, bptt, tbptt, eprop, ostl).</summary>
+    public static string Name(SequenceTrainingMethod method) => method switch
+    {
+        SequenceTrainingMethod.Fptt => "fptt",
+        SequenceTrainingMethod.Bptt => "bptt",
+        SequenceTrainingMethod.Tbptt => "tbptt",
+        SequenceTrainingMethod.Eprop => "eprop",
+        _ => "ostl",
+    };
+
+    /// <summary>True when the method updates every chunk (every method but full BPTT).</summary>
+    public static bool Chunked(SequenceTrainingMethod method) => method != SequenceTrainingMethod.Bptt;
 }
 
 /// <summary>Learning-rate schedule over epochs.</summary>
@@ -301,6 +327,10 @@ public sealed record SequenceTrainerOptions
         Check(double.IsFinite(TauBiasInit), nameof(TauBiasInit), TauBiasInit);
         Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay);
         Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
+        bool traces = Method is SequenceTrainingMethod.Eprop or SequenceTrainingMethod.Ostl;
+        Check(!traces || InputNorm == InputNormKind.None, nameof(InputNorm), InputNorm, "e-prop and OSTL need layers without input normalisation");
+        Check(!traces || Dropout == 0, nameof(Dropout), Dropout, "e-prop and OSTL train without dropout");
+        Check(Threads == 1 || Method is SequenceTrainingMethod.Fptt or SequenceTrainingMethod.Bptt, nameof(Threads), Threads, "data-parallel training supports fptt and bptt");
     }
 
     private static void Check(bool ok, string field, object value, string? rule = null)
@@ -361,7 +391,7 @@ public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainin
             options.Method,
             options.Batch,
             steps,
-            options.Method == SequenceTrainingMethod.Fptt ? options.ChunkLengthFor(steps) : steps,
+            SequenceTrainingMethods.Chunked(options.Method) ? options.ChunkLengthFor(steps) : steps,
             options.LearningRate,
             new FpttOptions { Alpha = options.Alpha, Beta = options.Beta, GradientClip = options.GradientClip },
             options.GradientClip,

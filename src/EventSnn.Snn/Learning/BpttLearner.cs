@@ -12,6 +12,14 @@ public abstract class GradientLearner<T> : Learner<T>
     {
     }
 
+    private protected GradientLearner(Network<T> network, Optimizer<T> optimizer, int batch, int capacity, double gradientClip, bool online)
+        : base(network, optimizer ?? throw new ArgumentNullException(nameof(optimizer)), batch, capacity, gradientClip, online)
+    {
+    }
+
+    /// <summary>Test hook: keep the gradient in Parameter.Grad and apply no step.</summary>
+    internal bool GradientOnly { get; set; }
+
     /// <summary>Detect NaN/Inf loss or gradients: skip the step and reset the optimiser (default on).</summary>
     public bool DivergenceGuard { get; set; } = true;
 
@@ -29,10 +37,16 @@ public abstract class GradientLearner<T> : Learner<T>
 
         double norm = Math.Sqrt(normSq);
         report = report with { GradientNorm = norm };
+        if (GradientOnly)
+        {
+            return report;
+        }
+
         if (DivergenceGuard && (!double.IsFinite(report.Loss) || !double.IsFinite(normSq)))
         {
             ps.ZeroGrad();
             opt.ResetState();
+            OnDiverged();
             return report with { Diverged = true };
         }
 
@@ -52,6 +66,11 @@ public abstract class GradientLearner<T> : Learner<T>
         }
 
         return report with { Updated = true };
+    }
+
+    /// <summary>Called when a diverged step was skipped (the chunk's state is reset afterwards).</summary>
+    private protected virtual void OnDiverged()
+    {
     }
 }
 

@@ -39,11 +39,23 @@ public abstract class Learner<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly ChunkTape<T> _tape;
+    private readonly bool _online;
     private NetworkState<T>? _chunkState;
     private double _chunkLoss;
     private int _firstStream;
+    private int _onlineSteps;
 
     private protected Learner(Network<T> network, Optimizer<T>? optimizer, int batch, int capacity, double gradientClip)
+        : this(network, optimizer, batch, capacity, gradientClip, online: false)
+    {
+    }
+
+    /// <summary>
+    /// <paramref name="online"/>: the learner handles every step as it is observed
+    /// (<see cref="OnlineStep"/>) on a one-step tape, and <paramref name="capacity"/> is the number
+    /// of steps between updates, not a tape length.
+    /// </summary>
+    private protected Learner(Network<T> network, Optimizer<T>? optimizer, int batch, int capacity, double gradientClip, bool online)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
@@ -58,7 +70,8 @@ public abstract class Learner<T>
         Batch = batch;
         Capacity = capacity;
         GradientClip = gradientClip;
-        _tape = new ChunkTape<T>(network, batch, capacity);
+        _online = online;
+        _tape = new ChunkTape<T>(network, batch, online ? 1 : capacity);
         network.Parameters.ZeroGrad();
     }
 
@@ -81,7 +94,7 @@ public abstract class Learner<T>
     public bool AutoUpdate { get; set; }
 
     /// <summary>Steps recorded in the current chunk.</summary>
-    public int StepsRecorded => _tape.Count;
+    public int StepsRecorded => _online ? _onlineSteps : _tape.Count;
 
     /// <summary>Result of the last chunk.</summary>
     public ChunkReport LastReport { get; private set; }
@@ -98,8 +111,14 @@ public abstract class Learner<T>
     /// <summary>Bytes of the parameter gradients.</summary>
     public long GradientBytes => Network.Parameters.TotalLength * Unsafe.SizeOf<T>();
 
-    /// <summary>The learner's working memory for the activation tape and gradients.</summary>
-    public long WorkingMemoryBytes => TapeBytes + GradientBytes;
+    /// <summary>The learner's working memory: activation tape, gradients and eligibility traces.</summary>
+    public long WorkingMemoryBytes => TapeBytes + GradientBytes + TraceBytes;
+
+    /// <summary>Bytes of the learner's own state besides the tape and the gradients (the eligibility traces of the online learners; 0 for the tape learners).</summary>
+    public virtual long TraceBytes => 0;
+
+    /// <summary>The one-step (online learners) or chunk tape.</summary>
+    private protected ChunkTape<T> Tape => _tape;
 
     /// <summary>
     /// Records one forward step of <paramref name="state"/> on <paramref name="input"/> with its
@@ -112,6 +131,12 @@ public abstract class Learner<T>
         if (state.Batch != Batch)
         {
             throw new ArgumentException($"state batch {state.Batch} differs from the learner's {Batch}", nameof(state));
+        }
+
+        if (_online)
+        {
+            ObserveOnline(input, target, state, output);
+            return;
         }
 
         if (_tape.Count == Capacity)
@@ -154,9 +179,68 @@ public abstract class Learner<T>
         }
     }
 
+    /// <summary>One step of an online learner: forward into tape slot 0, the loss gradient, then <see cref="OnlineStep"/>.</summary>
+    private void ObserveOnline(in StepInput<T> input, in StepTarget<T> target, NetworkState<T> state, Span<T> output)
+    {
+        if (_onlineSteps == Capacity)
+        {
+            if (!AutoUpdate)
+            {
+                throw new InvalidOperationException($"the chunk is full ({Capacity} steps): call EndChunk");
+            }
+
+            EndChunk();
+        }
+
+        if (_onlineSteps == 0)
+        {
+            _chunkState = state;
+        }
+        else if (!ReferenceEquals(state, _chunkState))
+        {
+            throw new ArgumentException("all steps of a chunk must use the same state", nameof(state));
+        }
+
+        input.Validate(Batch, Network.InputSize);
+        bool sequenceStart = state.Layers[0].Step == 0;
+        _tape.RecordInput(input, 0);
+        Network.ForwardRecord(input, state, _tape, 0);
+        int outRow = Batch * Network.OutputSize;
+        ReadOnlySpan<T> o = _tape.Readout.Slot(_tape.Readout.O, 1);
+        if (!output.IsEmpty)
+        {
+            o.CopyTo(output);
+        }
+
+        _chunkLoss += Losses.Apply(o, target, _tape.GOut.AsSpan(0, outRow), Batch, Network.OutputSize);
+        _tape.HasLoss[0] = target.Active;
+        _tape.Count = 1;
+        OnlineStep(sequenceStart, target.Active);
+        _tape.Count = 0;
+        _onlineSteps++;
+        if (AutoUpdate && _onlineSteps == Capacity)
+        {
+            EndChunk();
+        }
+    }
+
+    /// <summary>
+    /// Online learners: called after every observed step with the step in tape slot 0 and dL_t/d(output)
+    /// in GOut slot 0; adds the step's gradient contribution to Parameter.Grad.
+    /// <paramref name="sequenceStart"/>: the state was reset before this step (a new sequence).
+    /// </summary>
+    private protected virtual void OnlineStep(bool sequenceStart, bool hasLoss) =>
+        throw new InvalidOperationException("not an online learner");
+
     /// <summary>Backward through the recorded chunk and the learner's update; returns the report.</summary>
     public ChunkReport EndChunk()
     {
+        if (_online)
+        {
+            int done = _onlineSteps;
+            return done == 0 ? default : UpdateRecorded(new ChunkReport { Steps = done, Loss = _chunkLoss });
+        }
+
         int steps = BackwardRecorded();
         if (steps == 0)
         {
@@ -201,6 +285,7 @@ public abstract class Learner<T>
     internal ChunkReport CompleteChunk(ChunkReport report)
     {
         _tape.Count = 0;
+        _onlineSteps = 0;
         _chunkLoss = 0;
         if (report.Diverged)
         {
@@ -227,6 +312,7 @@ public abstract class Learner<T>
     public void DiscardChunk()
     {
         _tape.Count = 0;
+        _onlineSteps = 0;
         _chunkLoss = 0;
     }
 
