@@ -27,6 +27,14 @@ namespace EventSnn.Cli;
 [JsonSerializable(typeof(BenchPipelineJson))]
 [JsonSerializable(typeof(SoakSampleJson))]
 [JsonSerializable(typeof(SoakSummaryLine))]
+[JsonSerializable(typeof(InspectDvsJson))]
+[JsonSerializable(typeof(InspectSpikesJson))]
+[JsonSerializable(typeof(InspectReaderJson))]
+[JsonSerializable(typeof(InspectLiveJson))]
+[JsonSerializable(typeof(InspectShdJson))]
+[JsonSerializable(typeof(BenchDecodeJson))]
+[JsonSerializable(typeof(SmnistEpochJson))]
+[JsonSerializable(typeof(SmnistSummaryLine))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 /// <summary>The <c>run --json</c> summary line: <c>{"summary":{...}}</c>.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using EventSnn.Events;
 using EventSnn.IO;
 
@@ -64,29 +65,28 @@ internal sealed class BenchDecodeCommand : Command
             BenchResult r = BenchSupport.MeasureDecode(path, options, repeat, batchSize);
             if (args.Has("json"))
             {
-                JsonLine.Write(stdout, w =>
+                double[] eachRate = new double[r.DecodeSecondsEach.Length];
+                for (int i = 0; i < eachRate.Length; i++)
                 {
-                    w.WriteString("file", path);
-                    w.WriteString("format", EventFormats.Name(r.Format));
-                    w.WriteNumber("events", r.Events);
-                    w.WriteNumber("bytes", r.Bytes);
-                    w.WriteNumber("seconds", r.DecodeSeconds);
-                    w.WriteNumber("events_per_second", r.EventsPerSecond);
-                    w.WriteNumber("read_seconds", r.ReadSeconds);
-                    w.WriteNumber("read_bytes_per_second", r.ReadBytesPerSecond);
-                    w.WriteNumber("decode_bytes_per_second", r.DecodeBytesPerSecond);
-                    w.WriteNumber("decode_to_read_ratio", r.DecodeBytesPerSecond / r.ReadBytesPerSecond);
-                    w.WriteNumber("threads", options.DecodeThreads);
-                    w.WriteNumber("repeat", repeat);
-                    w.WriteStartArray("events_per_second_each");
-                    foreach (double s in r.DecodeSecondsEach)
-                    {
-                        w.WriteNumberValue(r.Events / s);
-                    }
+                    eachRate[i] = r.Events / r.DecodeSecondsEach[i];
+                }
 
-                    w.WriteEndArray();
-                    w.WriteNumber("peak_rss_bytes", BenchSupport.PeakRssBytes());
-                });
+                var line = new BenchDecodeJson(
+                    path,
+                    EventFormats.Name(r.Format),
+                    r.Events,
+                    r.Bytes,
+                    r.DecodeSeconds,
+                    r.EventsPerSecond,
+                    r.ReadSeconds,
+                    r.ReadBytesPerSecond,
+                    r.DecodeBytesPerSecond,
+                    r.DecodeBytesPerSecond / r.ReadBytesPerSecond,
+                    options.DecodeThreads,
+                    repeat,
+                    eachRate,
+                    BenchSupport.PeakRssBytes());
+                stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.BenchDecodeJson));
             }
             else
             {
@@ -107,3 +107,24 @@ internal sealed class BenchDecodeCommand : Command
         return CommandRunner.Ok;
     }
 }
+
+/// <summary>
+/// The <c>bench decode --json</c> line: the file, its format, events and bytes, the fastest decode pass
+/// (seconds, events/s, bytes/s), the plain read of the same file, decode over read, the decode threads,
+/// the passes and every pass's events/s, and the process's peak RSS.
+/// </summary>
+internal sealed record BenchDecodeJson(
+    string File,
+    string Format,
+    long Events,
+    long Bytes,
+    double Seconds,
+    double EventsPerSecond,
+    double ReadSeconds,
+    double ReadBytesPerSecond,
+    double DecodeBytesPerSecond,
+    double DecodeToReadRatio,
+    int Threads,
+    int Repeat,
+    IReadOnlyList<double> EventsPerSecondEach,
+    long PeakRssBytes);

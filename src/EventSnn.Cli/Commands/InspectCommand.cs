@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using EventSnn.Events;
 using EventSnn.IO;
 using EventSnn.Pipeline;
@@ -40,7 +41,8 @@ internal sealed class InspectCommand : Command
         }
 
         using IEventReader reader = EventReaders.Open(path, options with { Format = format });
-        var fields = new List<(string Key, object Value)> { ("format", EventFormats.Name(format)) };
+        string formatName = EventFormats.Name(format);
+        string? jsonLine = null;
         var text = new List<(string Label, string Text)> { ("file", path), ("format", InspectText.FormatTitle(reader)) };
         if (reader is IDvsEventReader dvs)
         {
@@ -53,54 +55,66 @@ internal sealed class InspectCommand : Command
                 g = new SensorGeometry(stats.XMax + 1, stats.YMax + 1);
             }
 
-            fields.Add(("width", g.Width));
-            fields.Add(("height", g.Height));
-            fields.Add(("geometry_source", inferred ? "inferred" : "header"));
-            fields.Add(("events", stats.Events));
-            fields.Add(("on", stats.On));
-            fields.Add(("off", stats.Events - stats.On));
-            fields.Add(("t_first", stats.TFirst));
-            fields.Add(("t_last", stats.TLast));
-            fields.Add(("t_min", stats.Events == 0 ? 0L : stats.TMin));
-            fields.Add(("t_max", stats.Events == 0 ? 0L : stats.TMax));
-            fields.Add(("x_max", stats.XMax));
-            fields.Add(("y_max", stats.YMax));
-            fields.Add(("sum_x", stats.SumX));
-            fields.Add(("sum_y", stats.SumY));
-            fields.Add(("duration_us", stats.DurationUs));
-            fields.Add(("duration_s", stats.DurationUs / 1e6));
-            fields.Add(("event_rate_per_s", InspectText.RateOrNull(stats.Events, stats.DurationUs)));
-            fields.Add(("triggers", stats.Triggers));
+            var line = new InspectDvsJson(
+                formatName,
+                g.Width,
+                g.Height,
+                inferred ? "inferred" : "header",
+                stats.Events,
+                stats.On,
+                stats.Events - stats.On,
+                stats.TFirst,
+                stats.TLast,
+                stats.Events == 0 ? 0L : stats.TMin,
+                stats.Events == 0 ? 0L : stats.TMax,
+                stats.XMax,
+                stats.YMax,
+                stats.SumX,
+                stats.SumY,
+                stats.DurationUs,
+                stats.DurationUs / 1e6,
+                RateOrNull(stats.Events, stats.DurationUs),
+                stats.Triggers);
             InspectText.AddSensor(text, g, inferred, reader is Aedat2Reader { ChipInferred: true } ? "from the chip assumed for the file, --chip to change" : "from the file header");
             InspectText.AddEvents(text, stats.Events, stats.On, stats.TFirst, stats.TLast, stats.DurationUs, "events");
-            AddFormatDetails(reader, fields, text);
+            line = AddFormatDetails(reader, line, text);
             text.Add(("triggers", InspectText.Count(stats.Triggers)));
+            line = line with { BytesRead = reader.Position, Warnings = reader.Warnings.Count };
+            jsonLine = json ? JsonSerializer.Serialize(line, CliJsonContext.Default.InspectDvsJson) : null;
         }
         else if (reader is ISpikeReader spikes)
         {
             var stats = new SpikeStatistics();
             EventReaders.Drain(spikes, stats);
             int channels = spikes.Channels > 0 ? spikes.Channels : stats.ChannelMax + 1;
-            fields.Add(("channels", channels));
-            fields.Add(("ears", spikes.Ears));
-            fields.Add(("events", stats.Events));
-            fields.Add(("on", stats.On));
-            fields.Add(("off", stats.Events - stats.On));
-            fields.Add(("t_first", stats.TFirst));
-            fields.Add(("t_last", stats.TLast));
-            fields.Add(("channel_max", stats.ChannelMax));
-            fields.Add(("duration_us", stats.DurationUs));
-            fields.Add(("duration_s", stats.DurationUs / 1e6));
-            fields.Add(("event_rate_per_s", InspectText.RateOrNull(stats.Events, stats.DurationUs)));
+            var line = new InspectSpikesJson(
+                formatName,
+                channels,
+                spikes.Ears,
+                stats.Events,
+                stats.On,
+                stats.Events - stats.On,
+                stats.TFirst,
+                stats.TLast,
+                stats.ChannelMax,
+                stats.DurationUs,
+                stats.DurationUs / 1e6,
+                RateOrNull(stats.Events, stats.DurationUs),
+                reader.Position,
+                reader.Warnings.Count);
+            jsonLine = json ? JsonSerializer.Serialize(line, CliJsonContext.Default.InspectSpikesJson) : null;
             text.Add(("channels", string.Create(CultureInfo.InvariantCulture, $"{channels} x {spikes.Ears} ear{(spikes.Ears == 1 ? string.Empty : "s")}{(spikes.Channels > 0 ? string.Empty : " (inferred from the largest address)")}")));
             InspectText.AddEvents(text, stats.Events, stats.On, stats.TFirst, stats.TLast, stats.DurationUs, "spikes");
         }
 
-        fields.Add(("bytes_read", reader.Position));
-        fields.Add(("warnings", reader.Warnings.Count));
+        if (json)
+        {
+            jsonLine ??= JsonSerializer.Serialize(new InspectReaderJson(formatName, reader.Position, reader.Warnings.Count), CliJsonContext.Default.InspectReaderJson);
+        }
+
         text.Add(("bytes read", InspectText.Bytes(reader.Position)));
         text.Add(("warnings", reader.Warnings.Count == 0 ? "none" : string.Create(CultureInfo.InvariantCulture, $"{reader.Warnings.Count} (below, on stderr)")));
-        Print(fields, text, json, stdout);
+        Print(jsonLine, text, json, stdout);
         foreach (FormatWarning w in reader.Warnings)
         {
             stderr.WriteLine($"warning: {path}: {w}");
@@ -143,33 +157,31 @@ internal sealed class InspectCommand : Command
             g = new SensorGeometry(stats.XMax + 1, stats.YMax + 1);
         }
 
-        var fields = new List<(string Key, object Value)>
-        {
-            ("format", EventFormats.Name(r.Format)),
-            ("width", g.Width),
-            ("height", g.Height),
-            ("geometry_source", inferred ? "inferred" : "header"),
-            ("events", stats.Events),
-            ("on", stats.On),
-            ("off", stats.Events - stats.On),
-            ("t_first", stats.TFirst),
-            ("t_last", stats.TLast),
-            ("t_min", stats.Events == 0 ? 0L : stats.TMin),
-            ("t_max", stats.Events == 0 ? 0L : stats.TMax),
-            ("x_max", stats.XMax),
-            ("y_max", stats.YMax),
-            ("sum_x", stats.SumX),
-            ("sum_y", stats.SumY),
-            ("duration_us", stats.DurationUs),
-            ("duration_s", stats.DurationUs / 1e6),
-            ("event_rate_per_s", InspectText.RateOrNull(stats.Events, stats.DurationUs)),
-            ("triggers", stats.Triggers),
-            ("packets", r.Counters.Packets),
-            ("bytes_read", r.Counters.BytesReceived),
-            ("warnings", r.Counters.MalformedPackets),
-            ("source", r.Source),
-            ("lost_datagrams", r.Counters.LostDatagrams),
-        };
+        var line = new InspectLiveJson(
+            EventFormats.Name(r.Format),
+            g.Width,
+            g.Height,
+            inferred ? "inferred" : "header",
+            stats.Events,
+            stats.On,
+            stats.Events - stats.On,
+            stats.TFirst,
+            stats.TLast,
+            stats.Events == 0 ? 0L : stats.TMin,
+            stats.Events == 0 ? 0L : stats.TMax,
+            stats.XMax,
+            stats.YMax,
+            stats.SumX,
+            stats.SumY,
+            stats.DurationUs,
+            stats.DurationUs / 1e6,
+            RateOrNull(stats.Events, stats.DurationUs),
+            stats.Triggers,
+            r.Counters.Packets,
+            r.Counters.BytesReceived,
+            r.Counters.MalformedPackets,
+            r.Source,
+            r.Counters.LostDatagrams);
         var text = new List<(string Label, string Text)>
         {
             ("source", r.Source),
@@ -186,30 +198,31 @@ internal sealed class InspectCommand : Command
 
         text.Add(("bytes received", InspectText.Bytes(r.Counters.BytesReceived)));
         text.Add(("warnings", r.Counters.MalformedPackets == 0 ? "none" : InspectText.Count(r.Counters.MalformedPackets) + " malformed packets"));
-        Print(fields, text, json, stdout);
+        Print(json ? JsonSerializer.Serialize(line, CliJsonContext.Default.InspectLiveJson) : null, text, json, stdout);
         return CommandRunner.Ok;
     }
 
     /// <summary>Codec, packets, frames, IMU samples: what the format's reader reports beyond events.</summary>
-    private static void AddFormatDetails(IEventReader reader, List<(string, object)> fields, List<(string, string)> text)
+    private static InspectDvsJson AddFormatDetails(IEventReader reader, InspectDvsJson line, List<(string, string)> text)
     {
         switch (reader)
         {
             case Aedat4Reader a4:
-                fields.Add(("compression", (int)a4.Compression));
-                fields.Add(("compression_name", InspectText.CodecKey(a4.Compression)));
-                fields.Add(("packets", a4.PacketsRead));
-                fields.Add(("frames", a4.FramesRead));
-                fields.Add(("imu_samples", a4.ImuSamplesRead));
+                line = line with
+                {
+                    Compression = (int)a4.Compression,
+                    CompressionName = InspectText.CodecKey(a4.Compression),
+                    Packets = a4.PacketsRead,
+                    Frames = a4.FramesRead,
+                    ImuSamples = a4.ImuSamplesRead,
+                };
                 text.Add(("compression", InspectText.CodecName(a4.Compression)));
                 text.Add(("packets", InspectText.Count(a4.PacketsRead)));
                 text.Add(("frames", InspectText.Count(a4.FramesRead)));
                 text.Add(("IMU samples", InspectText.Count(a4.ImuSamplesRead)));
                 break;
             case Aedat2Reader a2:
-                fields.Add(("compression_name", "none"));
-                fields.Add(("imu_samples", a2.ImuSamples));
-                fields.Add(("aps_words_skipped", a2.ApsWordsSkipped));
+                line = line with { CompressionName = "none", ImuSamples = a2.ImuSamples, ApsWordsSkipped = a2.ApsWordsSkipped };
                 text.Add(("compression", "none"));
                 if (a2.ChipClass is not null)
                 {
@@ -224,26 +237,18 @@ internal sealed class InspectCommand : Command
 
                 break;
             case Aedat31Reader a3:
-                fields.Add(("compression_name", "none"));
-                fields.Add(("packets", a3.Counters.Packets));
-                fields.Add(("packets_skipped", a3.Counters.PacketsSkipped));
+                line = line with { CompressionName = "none", Packets = a3.Counters.Packets, PacketsSkipped = a3.Counters.PacketsSkipped };
                 text.Add(("compression", "none"));
                 text.Add(("packets", string.Create(CultureInfo.InvariantCulture, $"{InspectText.Count(a3.Counters.Packets)} ({InspectText.Count(a3.Counters.PacketsSkipped)} of other types skipped)")));
                 break;
         }
+
+        return line;
     }
 
     private static int InspectShd(string path, ReaderOptions options, bool json, TextWriter stdout)
     {
         using ShdFile file = ShdFile.Open(path, options);
-        var fields = new List<(string, object)>
-        {
-            ("format", "shd"),
-            ("samples", file.Count),
-            ("classes", file.Classes),
-            ("channels", file.Channels),
-            ("events", file.TotalSpikes),
-        };
         var text = new List<(string, string)>
         {
             ("file", path),
@@ -253,22 +258,19 @@ internal sealed class InspectCommand : Command
             ("channels", InspectText.Count(file.Channels)),
             ("spikes", string.Create(CultureInfo.InvariantCulture, $"{InspectText.Count(file.TotalSpikes)}{(file.Count > 0 ? $" ({file.TotalSpikes / (double)file.Count:0.#} per sample)" : string.Empty)}")),
         };
-        Print(fields, text, json, stdout);
+        Print(json ? JsonSerializer.Serialize(new InspectShdJson("shd", file.Count, file.Classes, file.Channels, file.TotalSpikes), CliJsonContext.Default.InspectShdJson) : null, text, json, stdout);
         return CommandRunner.Ok;
     }
 
-    /// <summary>--json: every field, machine names and raw units; otherwise the user's view in <paramref name="text"/>.</summary>
-    private static void Print(List<(string Key, object Value)> fields, List<(string Label, string Text)> text, bool json, TextWriter stdout)
+    /// <summary>Events per second over the recording's span; null when the span is zero.</summary>
+    private static double? RateOrNull(long events, long durationUs) => durationUs > 0 ? events / (durationUs / 1e6) : null;
+
+    /// <summary>--json: the serialised line of every field, machine names and raw units; otherwise the user's view in <paramref name="text"/>.</summary>
+    private static void Print(string? jsonLine, List<(string Label, string Text)> text, bool json, TextWriter stdout)
     {
         if (json)
         {
-            JsonLine.Write(stdout, w =>
-            {
-                foreach ((string key, object value) in fields)
-                {
-                    WriteValue(w, key, value);
-                }
-            });
+            stdout.WriteLine(jsonLine);
             return;
         }
 
@@ -278,18 +280,90 @@ internal sealed class InspectCommand : Command
             stdout.WriteLine((label + ":").PadRight(width) + value);
         }
     }
-
-    internal static void WriteValue(Utf8JsonWriter w, string key, object? value)
-    {
-        switch (value)
-        {
-            case null: w.WriteNull(key); break;
-            case var n when ReferenceEquals(n, InspectText.Null): w.WriteNull(key); break;
-            case long l: w.WriteNumber(key, l); break;
-            case int i: w.WriteNumber(key, i); break;
-            case double d: w.WriteNumber(key, d); break;
-            case bool b: w.WriteBoolean(key, b); break;
-            default: w.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture)); break;
-        }
-    }
 }
+
+/// <summary>
+/// <c>inspect --json</c> of a DVS recording: geometry, event statistics (times in us), the format's
+/// own counters (null ones omitted: <c>compression</c>, <c>frames</c> for AEDAT4, <c>aps_words_skipped</c>
+/// for AEDAT 2.0, <c>packets_skipped</c> for AEDAT 3.1), bytes read and warnings;
+/// <c>event_rate_per_s</c> is null when the recording spans no time.
+/// </summary>
+internal sealed record InspectDvsJson(
+    string Format,
+    int Width,
+    int Height,
+    string GeometrySource,
+    long Events,
+    long On,
+    long Off,
+    long TFirst,
+    long TLast,
+    long TMin,
+    long TMax,
+    int XMax,
+    int YMax,
+    long SumX,
+    long SumY,
+    long DurationUs,
+    double DurationS,
+    double? EventRatePerS,
+    long Triggers,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Compression = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CompressionName = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Packets = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Frames = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ImuSamples = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ApsWordsSkipped = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? PacketsSkipped = null,
+    long BytesRead = 0,
+    int Warnings = 0);
+
+/// <summary><c>inspect --json</c> of a spike recording (NAS, SHD read as a stream): channels and ears, spike statistics, bytes read and warnings.</summary>
+internal sealed record InspectSpikesJson(
+    string Format,
+    int Channels,
+    int Ears,
+    long Events,
+    long On,
+    long Off,
+    long TFirst,
+    long TLast,
+    int ChannelMax,
+    long DurationUs,
+    double DurationS,
+    double? EventRatePerS,
+    long BytesRead,
+    int Warnings);
+
+/// <summary><c>inspect --json</c> of a reader that is neither a DVS nor a spike reader: its format, bytes read and warnings.</summary>
+internal sealed record InspectReaderJson(string Format, long BytesRead, int Warnings);
+
+/// <summary><c>inspect --json</c> of a live stream: the DVS fields, then packets, bytes received, malformed packets as warnings, the source and lost datagrams.</summary>
+internal sealed record InspectLiveJson(
+    string Format,
+    int Width,
+    int Height,
+    string GeometrySource,
+    long Events,
+    long On,
+    long Off,
+    long TFirst,
+    long TLast,
+    long TMin,
+    long TMax,
+    int XMax,
+    int YMax,
+    long SumX,
+    long SumY,
+    long DurationUs,
+    double DurationS,
+    double? EventRatePerS,
+    long Triggers,
+    long Packets,
+    long BytesRead,
+    long Warnings,
+    string Source,
+    long LostDatagrams);
+
+/// <summary><c>inspect --json</c> of an SHD file: samples, classes, channels and the total spikes as <c>events</c>.</summary>
+internal sealed record InspectShdJson(string Format, int Samples, int Classes, int Channels, long Events);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using EventSnn.Datasets.Mnist;
 using EventSnn.Snn;
 using EventSnn.Snn.Classification;
@@ -141,19 +143,18 @@ internal sealed class ReproSmnistCommand : Command
             cpuEpoch = cpu;
             if (json)
             {
-                stdout.WriteLine(JsonLine.ToString(w =>
-                {
-                    w.WriteNumber("epoch", m.Epoch);
-                    TrainCommand.NumberOrNull(w, "train_loss", m.Loss);
-                    TrainCommand.NumberOrNull(w, "train_accuracy", m.TrainAccuracy);
-                    TrainCommand.NumberOrNull(w, "test_accuracy", m.TestAccuracy);
-                    TrainCommand.NumberOrNull(w, "test_loss", m.TestLoss);
-                    w.WriteNumber("seconds", Math.Round(m.Seconds, 2));
-                    w.WriteNumber("cpu_seconds", Math.Round(cpuSeconds, 2));
-                    w.WriteNumber("lr", m.LearningRate);
-                    w.WriteNumber("divergences", m.Divergences);
-                    w.WriteBoolean("interrupted", m.Interrupted);
-                }));
+                var line = new SmnistEpochJson(
+                    m.Epoch,
+                    FiniteOrNull(m.Loss),
+                    FiniteOrNull(m.TrainAccuracy),
+                    FiniteOrNull(m.TestAccuracy),
+                    FiniteOrNull(m.TestLoss),
+                    Math.Round(m.Seconds, 2),
+                    Math.Round(cpuSeconds, 2),
+                    m.LearningRate,
+                    m.Divergences,
+                    m.Interrupted);
+                stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.SmnistEpochJson));
             }
             else
             {
@@ -167,71 +168,47 @@ internal sealed class ReproSmnistCommand : Command
         long peak = process.PeakWorkingSet64;
         if (json)
         {
-            stdout.WriteLine(JsonLine.ToString(w =>
+            int[] layers = new int[setup.Network.Layers.Count];
+            for (int i = 0; i < layers.Length; i++)
             {
-                w.WriteStartObject("summary");
-                w.WriteString("task", task);
-                w.WriteNumber("train_samples", train.Length);
-                w.WriteNumber("test_samples", test.Length);
-                w.WriteNumber("steps", steps);
-                w.WriteNumber("pixels_per_step", pixelsPerStep);
-                w.WriteString("model", model);
-                w.WriteStartArray("layers");
-                foreach (LayerConfig l in setup.Network.Layers)
-                {
-                    w.WriteNumberValue(l.Size);
-                }
+                layers[i] = setup.Network.Layers[i].Size;
+            }
 
-                w.WriteEndArray();
-                w.WriteString("method", TrainCommand.MethodName(options.Method));
-                w.WriteNumber("chunk_length", setup.ChunkLength);
-                w.WriteString("loss", options.Loss == LossPlacement.EveryStep ? "every-step" : "chunk-end");
-                w.WriteString("norm", options.InputNorm.ToString().ToLowerInvariant());
-                w.WriteNumber("batch", setup.Batch);
-                w.WriteNumber("threads", options.Threads);
-                w.WriteNumber("seed", options.Seed);
-                w.WriteNumber("epochs", trainer.CompletedEpochs);
-                TrainCommand.NumberOrNull(w, "final_test_accuracy", result.FinalTestAccuracy);
-                TrainCommand.NumberOrNull(w, "best_test_accuracy", result.BestTestAccuracy);
-                w.WriteStartArray("test_accuracy_per_epoch");
-                foreach (EpochMetrics m in result.Epochs)
-                {
-                    if (double.IsFinite(m.TestAccuracy))
-                    {
-                        w.WriteNumberValue(m.TestAccuracy);
-                    }
-                    else
-                    {
-                        w.WriteNullValue();
-                    }
-                }
+            double?[] testAccuracies = new double?[result.Epochs.Count];
+            for (int i = 0; i < testAccuracies.Length; i++)
+            {
+                testAccuracies[i] = FiniteOrNull(result.Epochs[i].TestAccuracy);
+            }
 
-                w.WriteEndArray();
-                w.WriteNumber("divergences", result.Divergences);
-                w.WriteNumber("seconds", Math.Round(result.Seconds, 2));
-                w.WriteNumber("cpu_seconds", Math.Round(cpuTotal, 2));
-                w.WriteNumber("learner_memory_bytes", memory);
-                w.WriteNumber("peak_working_set_bytes", peak);
-                if (permutation is not null)
-                {
-                    w.WriteNumber("permutation_seed", permutationSeed);
-                    w.WriteStartArray("permutation");
-                    foreach (int p in permutation)
-                    {
-                        w.WriteNumberValue(p);
-                    }
-
-                    w.WriteEndArray();
-                }
-
-                if (checkpoint is not null)
-                {
-                    w.WriteString("checkpoint", checkpoint);
-                }
-
-                w.WriteBoolean("interrupted", result.Interrupted);
-                w.WriteEndObject();
-            }));
+            var summary = new SmnistSummaryJson(
+                task,
+                train.Length,
+                test.Length,
+                steps,
+                pixelsPerStep,
+                model,
+                layers,
+                TrainCommand.MethodName(options.Method),
+                setup.ChunkLength,
+                options.Loss == LossPlacement.EveryStep ? "every-step" : "chunk-end",
+                options.InputNorm.ToString().ToLowerInvariant(),
+                setup.Batch,
+                options.Threads,
+                options.Seed,
+                trainer.CompletedEpochs,
+                FiniteOrNull(result.FinalTestAccuracy),
+                FiniteOrNull(result.BestTestAccuracy),
+                testAccuracies,
+                result.Divergences,
+                Math.Round(result.Seconds, 2),
+                Math.Round(cpuTotal, 2),
+                memory,
+                peak,
+                permutation is null ? null : permutationSeed,
+                permutation,
+                checkpoint,
+                result.Interrupted);
+            stdout.WriteLine(JsonSerializer.Serialize(new SmnistSummaryLine(summary), CliJsonContext.Default.SmnistSummaryLine));
         }
         else
         {
@@ -250,6 +227,9 @@ internal sealed class ReproSmnistCommand : Command
             : string.Create(CultureInfo.InvariantCulture, $"LTC {layers}, norm {o.InputNorm.ToString().ToLowerInvariant()} (gain {o.NormGain:G3}), BPTT over {s.Steps} steps, loss {(o.Loss == LossPlacement.EveryStep ? "every step" : "at the last step")}");
     }
 
+    /// <summary>The value, or null for NaN and infinities (JSON has no such numbers).</summary>
+    private static double? FiniteOrNull(double v) => double.IsFinite(v) ? v : null;
+
     private static int InRange(ParsedArgs args, string name, int fallback, int min, int max)
     {
         long v = args.GetLong(name, fallback);
@@ -258,3 +238,56 @@ internal sealed class ReproSmnistCommand : Command
             : throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"option --{name}: {v} must be in {min}..{max}"));
     }
 }
+
+/// <summary>
+/// One <c>repro smnist --json</c> epoch line: losses and accuracies (null when not finite, e.g. no test
+/// set), wall and CPU seconds rounded to 0.01, the learning rate, divergences and whether it was interrupted.
+/// </summary>
+internal sealed record SmnistEpochJson(
+    int Epoch,
+    double? TrainLoss,
+    double? TrainAccuracy,
+    double? TestAccuracy,
+    double? TestLoss,
+    double Seconds,
+    double CpuSeconds,
+    double Lr,
+    int Divergences,
+    bool Interrupted);
+
+/// <summary>The <c>repro smnist --json</c> summary line: <c>{"summary":{...}}</c>.</summary>
+internal sealed record SmnistSummaryLine(SmnistSummaryJson Summary);
+
+/// <summary>
+/// The task, data and recipe of a <c>repro smnist</c> run and its outcome: accuracies (null when not
+/// finite), seconds rounded to 0.01, learner memory and peak working set; the pixel permutation and its
+/// seed only for PS-MNIST, the checkpoint path only when one was written.
+/// </summary>
+internal sealed record SmnistSummaryJson(
+    string Task,
+    int TrainSamples,
+    int TestSamples,
+    int Steps,
+    int PixelsPerStep,
+    string Model,
+    IReadOnlyList<int> Layers,
+    string Method,
+    int ChunkLength,
+    string Loss,
+    string Norm,
+    int Batch,
+    int Threads,
+    int Seed,
+    int Epochs,
+    double? FinalTestAccuracy,
+    double? BestTestAccuracy,
+    IReadOnlyList<double?> TestAccuracyPerEpoch,
+    int Divergences,
+    double Seconds,
+    double CpuSeconds,
+    long LearnerMemoryBytes,
+    long PeakWorkingSetBytes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? PermutationSeed,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Permutation,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Checkpoint,
+    bool Interrupted);
