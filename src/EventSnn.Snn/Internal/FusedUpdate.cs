@@ -17,8 +17,6 @@ internal interface IFusedRule
 {
     Vector256<float> Step(Vector256<float> w, Vector256<float> g, ref Vector256<float> m, ref Vector256<float> v);
 
-    Vector512<float> Step(Vector512<float> w, Vector512<float> g, ref Vector512<float> m, ref Vector512<float> v);
-
     float Step(float w, float g, ref float m, ref float v);
 }
 
@@ -49,15 +47,6 @@ internal readonly struct AdamRule : IFusedRule
         v = Vector256.FusedMultiplyAdd(g * g, Vector256.Create(_oneMinusBeta2), v * Vector256.Create(_beta2));
         Vector256<float> denom = Vector256.FusedMultiplyAdd(Vector256.Sqrt(v), Vector256.Create(_invBc2Sqrt), Vector256.Create(_epsilon)); // √v/√(1−β2ᵗ) + ε
         return Vector256.FusedMultiplyAdd(m / denom, Vector256.Create(_negStepSize), w);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Step(Vector512<float> w, Vector512<float> g, ref Vector512<float> m, ref Vector512<float> v)
-    {
-        m = Vector512.FusedMultiplyAdd(g - m, Vector512.Create(_oneMinusBeta1), m);
-        v = Vector512.FusedMultiplyAdd(g * g, Vector512.Create(_oneMinusBeta2), v * Vector512.Create(_beta2));
-        Vector512<float> denom = Vector512.FusedMultiplyAdd(Vector512.Sqrt(v), Vector512.Create(_invBc2Sqrt), Vector512.Create(_epsilon));
-        return Vector512.FusedMultiplyAdd(m / denom, Vector512.Create(_negStepSize), w);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -94,14 +83,6 @@ internal readonly struct AdamaxRule : IFusedRule
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Step(Vector512<float> w, Vector512<float> g, ref Vector512<float> m, ref Vector512<float> v)
-    {
-        m = Vector512.FusedMultiplyAdd(g - m, Vector512.Create(_oneMinusBeta1), m);
-        v = Vector512.Max(v * Vector512.Create(_beta2), Vector512.Abs(g) + Vector512.Create(_epsilon));
-        return Vector512.FusedMultiplyAdd(m / v, Vector512.Create(_negStepSize), w);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Step(float w, float g, ref float m, ref float v)
     {
         m += (g - m) * _oneMinusBeta1;
@@ -135,57 +116,6 @@ internal static class FusedUpdate
         fixed (float* w = wS, g = gS, m = mS, v = vS, bar = barS, lam = lamS)
         {
             int i = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                Vector512<float> scale = Vector512.Create(c.Scale);
-                Vector512<float> wd = Vector512.Create(c.WeightDecay);
-                Vector512<float> alpha = Vector512.Create(c.Alpha);
-                Vector512<float> negAlpha = Vector512.Create(-c.Alpha);
-                Vector512<float> ombeta = Vector512.Create(c.OneMinusBeta);
-                Vector512<float> beta = Vector512.Create(c.Beta);
-                Vector512<float> negBoA = Vector512.Create(-c.BetaOverAlpha);
-                bool decay = c.WeightDecay != 0;
-                while (i + 16 <= n)
-                {
-                    int end = Math.Min(n & ~15, i + 1024);
-                    Vector512<float> accLin = Vector512<float>.Zero;
-                    Vector512<float> accSq = Vector512<float>.Zero;
-                    Vector512<float> accG = Vector512<float>.Zero;
-                    for (; i < end; i += 16)
-                    {
-                        Vector512<float> wi = Vector512.Load(w + i);
-                        Vector512<float> gi = Vector512.Load(g + i) * scale;
-                        if (decay)
-                        {
-                            gi = Vector512.FusedMultiplyAdd(wi, wd, gi);
-                        }
-
-                        Vector512<float> mi = Vector512.Load(m + i);
-                        Vector512<float> vi = Vector512.Load(v + i);
-                        wi = rule.Step(wi, gi, ref mi, ref vi);
-                        mi.Store(m + i);
-                        vi.Store(v + i);
-                        wi.Store(w + i);
-
-                        Vector512<float> bari = Vector512.Load(bar + i);
-                        Vector512<float> lami = Vector512.FusedMultiplyAdd(wi - bari, negAlpha, Vector512.Load(lam + i));
-                        bari = (bari * ombeta) + Vector512.FusedMultiplyAdd(lami, negBoA, wi * beta);
-                        lami.Store(lam + i);
-                        bari.Store(bar + i);
-
-                        Vector512<float> d = wi - bari;
-                        Vector512<float> gNext = Vector512.FusedMultiplyAdd(d, alpha, -lami);
-                        gNext.Store(g + i);
-                        accG = Vector512.FusedMultiplyAdd(gNext, gNext, accG);
-                        accLin = Vector512.FusedMultiplyAdd(wi, lami, accLin);
-                        accSq = Vector512.FusedMultiplyAdd(d, d, accSq);
-                    }
-
-                    reg += (0.5 * c.Alpha * Vector512.Sum(accSq)) - Vector512.Sum(accLin);
-                    gradSq += Vector512.Sum(accG);
-                }
-            }
-
             if (Vector256.IsHardwareAccelerated)
             {
                 Vector256<float> scale = Vector256.Create(c.Scale);
