@@ -219,19 +219,6 @@ internal sealed class EvalCommand : Command
         return SequenceTrainerOptions.ForCheckpoint(input.Data);
     }
 
-    /// <summary>
-    /// Writes the fields of <see cref="EvaluationJson"/> as properties of the object <paramref name="w"/>
-    /// is inside (for summaries still written with a <see cref="Utf8JsonWriter"/>).
-    /// </summary>
-    internal static void WriteEvaluation(Utf8JsonWriter w, EvaluationResult r, IReadOnlyList<string> names)
-    {
-        using JsonDocument doc = JsonSerializer.SerializeToDocument(EvaluationJson.From(r, names), CliJsonContext.Default.EvaluationJson);
-        foreach (JsonProperty p in doc.RootElement.EnumerateObject())
-        {
-            p.WriteTo(w);
-        }
-    }
-
     /// <summary>Writes the accuracy line and the confusion table as text.</summary>
     internal static void WriteEvaluationText(TextWriter stdout, EvaluationResult r, IReadOnlyList<string> names)
     {

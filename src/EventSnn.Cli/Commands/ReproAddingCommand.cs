@@ -130,52 +130,40 @@ internal sealed class ReproAddingCommand : Command
 
     internal static string ToJson(AddingTaskResult r)
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
+        AddingTaskOptions o = r.Options;
+        var curve = new double[r.Curve.Count][];
+        for (int i = 0; i < curve.Length; i++)
         {
-            AddingTaskOptions o = r.Options;
-            w.WriteStartObject();
-            w.WriteNumber("T", o.SequenceLength);
-            w.WriteString("method", MethodName(o.Method));
-            w.WriteNumber("iterations", o.Iterations);
-            w.WriteNumber("final_mse", r.FinalMse);
-            w.WriteNumber("final_mse_before_average", r.FinalMseBeforeAverage);
-            w.WriteNumber("peak_memory_bytes", r.PeakMemoryBytes);
-            w.WriteNumber("seconds", Math.Round(r.Seconds, 3));
-            w.WriteNumber("seed", o.Seed);
-            w.WriteNumber("batch", o.Batch);
-            w.WriteNumber("neurons", o.Neurons);
-            w.WriteNumber("chunk_length", r.ChunkLength);
-            w.WriteNumber("lr", o.LearningRate);
-            w.WriteString("schedule", o.Schedule == AddingSchedule.Cosine ? "cosine" : "constant");
-            w.WriteString("init", o.Initialization == InitializationScheme.TorchDefault ? "torch" : "reference");
-            w.WriteString("weighting", o.Weighting == AddingWeighting.Script ? "script" : "linear");
-            w.WriteNumber("threshold", o.ThresholdBase);
-            w.WriteNumber("adaptation", o.ThresholdAdaptation);
-            w.WriteNumber("tape_bytes", r.TapeBytes);
-            w.WriteNumber("gradient_bytes", r.GradientBytes);
-            w.WriteNumber("eval_samples", o.FinalEvalSamples);
-            w.WriteNumber("divergences", r.Divergences);
-            w.WriteNumber("learner_state_bytes", r.LearnerStateBytes);
-            w.WriteNumber("updates", r.Updates);
-            if (o.Method == AddingMethod.Eprop)
-            {
-                w.WriteString("feedback", o.Feedback == EpropFeedback.Random ? "random" : "symmetric");
-            }
-            w.WriteStartArray("curve");
-            foreach ((int it, double mse) in r.Curve)
-            {
-                w.WriteStartArray();
-                w.WriteNumberValue(it);
-                w.WriteNumberValue(Math.Round(mse, 6));
-                w.WriteEndArray();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
+            curve[i] = [r.Curve[i].Iteration, Math.Round(r.Curve[i].Mse, 6)];
         }
 
-        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+        var line = new ReproAddingJson(
+            o.SequenceLength,
+            MethodName(o.Method),
+            o.Iterations,
+            r.FinalMse,
+            r.FinalMseBeforeAverage,
+            r.PeakMemoryBytes,
+            Math.Round(r.Seconds, 3),
+            o.Seed,
+            o.Batch,
+            o.Neurons,
+            r.ChunkLength,
+            o.LearningRate,
+            o.Schedule == AddingSchedule.Cosine ? "cosine" : "constant",
+            o.Initialization == InitializationScheme.TorchDefault ? "torch" : "reference",
+            o.Weighting == AddingWeighting.Script ? "script" : "linear",
+            o.ThresholdBase,
+            o.ThresholdAdaptation,
+            r.TapeBytes,
+            r.GradientBytes,
+            o.FinalEvalSamples,
+            r.Divergences,
+            r.LearnerStateBytes,
+            r.Updates,
+            o.Method == AddingMethod.Eprop ? (o.Feedback == EpropFeedback.Random ? "random" : "symmetric") : null,
+            curve);
+        return System.Text.Json.JsonSerializer.Serialize(line, CliJsonContext.Default.ReproAddingJson);
     }
 
     /// <summary>The methods of the adding task by name.</summary>
@@ -210,3 +198,35 @@ internal sealed class ReproAddingCommand : Command
         return v >= 1 ? v : throw new UsageException($"--{name} must be a positive integer (got {v})");
     }
 }
+
+/// <summary>
+/// <c>repro adding --json</c>: the settings, final MSE (with W̄ and with W), memory, seconds (3
+/// decimals), updates, the e-prop feedback (omitted for other methods) and the curve as
+/// [iteration, MSE] pairs (MSE to 6 decimals).
+/// </summary>
+internal sealed record ReproAddingJson(
+    [property: System.Text.Json.Serialization.JsonPropertyName("T")] int T,
+    string Method,
+    int Iterations,
+    double FinalMse,
+    double FinalMseBeforeAverage,
+    long PeakMemoryBytes,
+    double Seconds,
+    long Seed,
+    int Batch,
+    int Neurons,
+    int ChunkLength,
+    double Lr,
+    string Schedule,
+    string Init,
+    string Weighting,
+    double Threshold,
+    double Adaptation,
+    long TapeBytes,
+    long GradientBytes,
+    int EvalSamples,
+    int Divergences,
+    long LearnerStateBytes,
+    long Updates,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Feedback,
+    double[][] Curve);

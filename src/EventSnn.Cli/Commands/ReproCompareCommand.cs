@@ -255,19 +255,20 @@ internal sealed class ReproCompareCommand : Command
     {
         if (json)
         {
-            stdout.WriteLine(JsonLine.ToString(w =>
-            {
-                w.WriteString("task", r.Task);
-                w.WriteString("method", r.Method);
-                w.WriteString("metric", r.Metric);
-                w.WriteNumber("final_metric", Math.Round(r.Final, 6));
-                w.WriteNumber("best_metric", Math.Round(r.Best, 6));
-                w.WriteNumber("peak_learner_memory_bytes", r.MemoryBytes);
-                w.WriteNumber("seconds", Math.Round(r.Seconds, 2));
-                w.WriteNumber("updates", r.Updates);
-                w.WriteNumber(r.Task == "adding" ? "iterations" : "epochs", r.Rounds);
-                w.WriteNumber("T", r.Steps);
-            }));
+            bool adding = r.Task == "adding";
+            var line = new ReproCompareJson(
+                r.Task,
+                r.Method,
+                r.Metric,
+                Math.Round(r.Final, 6),
+                Math.Round(r.Best, 6),
+                r.MemoryBytes,
+                Math.Round(r.Seconds, 2),
+                r.Updates,
+                adding ? r.Rounds : null,
+                adding ? null : r.Rounds,
+                r.Steps);
+            stdout.WriteLine(System.Text.Json.JsonSerializer.Serialize(line, CliJsonContext.Default.ReproCompareJson));
         }
         else
         {
@@ -299,3 +300,21 @@ internal sealed class ReproCompareCommand : Command
 
     private sealed record Row(string Task, string Method, string Metric, double Final, double Best, long MemoryBytes, double Seconds, long Updates, int Rounds, int Steps);
 }
+
+/// <summary>
+/// One method's line of <c>repro compare --json</c>: final and best metric (6 decimals), peak learner
+/// memory, seconds (2 decimals), updates, then <c>iterations</c> (adding) or <c>epochs</c> (the
+/// other tasks), and the steps per sequence <c>T</c>.
+/// </summary>
+internal sealed record ReproCompareJson(
+    string Task,
+    string Method,
+    string Metric,
+    double FinalMetric,
+    double BestMetric,
+    long PeakLearnerMemoryBytes,
+    double Seconds,
+    long Updates,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? Iterations,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? Epochs,
+    [property: System.Text.Json.Serialization.JsonPropertyName("T")] int T);

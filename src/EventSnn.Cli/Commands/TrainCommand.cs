@@ -193,47 +193,28 @@ internal sealed class TrainCommand : Command
             : null;
         if (json)
         {
-            stdout.WriteLine(JsonLine.ToString(w =>
-            {
-                w.WriteStartObject("summary");
-                w.WriteString("dataset", data.Kind);
-                w.WriteString("folder", dir);
-                w.WriteString("method", MethodName(options.Method));
-                w.WriteString("backend", trainer.Learner.Backend);
-                w.WriteString("model", model);
-                w.WriteNumber("classes", data.Classes);
-                w.WriteNumber("train_samples", data.Train.Count);
-                w.WriteNumber("test_samples", data.Test.Count);
-                w.WritePropertyName("preprocessing");
-                data.Preprocessing.ToJsonNode().WriteTo(w);
-                w.WriteNumber("epochs", trainer.CompletedEpochs);
-                NumberOrNull(w, "final_test_accuracy", result.FinalTestAccuracy);
-                NumberOrNull(w, "best_test_accuracy", result.BestTestAccuracy);
-                NumberOrNull(w, "final_loss", result.Epochs.Count == 0 ? double.NaN : result.Epochs[^1].Loss);
-                w.WriteNumber("chance", chance);
-                w.WriteNumber("divergences", result.Divergences);
-                if (checkpoint is null)
-                {
-                    w.WriteNull("checkpoint");
-                }
-                else
-                {
-                    w.WriteString("checkpoint", checkpoint);
-                }
-
-                w.WriteNumber("seconds", Math.Round(result.Seconds, 3));
-                w.WriteBoolean("interrupted", result.Interrupted);
-                w.WritePropertyName("recipe");
-                options.ToJson().WriteTo(w);
-                if (evaluation is not null)
-                {
-                    w.WriteStartObject("evaluation");
-                    EvalCommand.WriteEvaluation(w, evaluation, data.ClassNames);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndObject();
-            }));
+            var summary = new TrainSummaryJson(
+                data.Kind,
+                dir,
+                MethodName(options.Method),
+                trainer.Learner.Backend,
+                model,
+                data.Classes,
+                data.Train.Count,
+                data.Test.Count,
+                data.Preprocessing.ToJsonNode(),
+                trainer.CompletedEpochs,
+                FiniteOrNull(result.FinalTestAccuracy),
+                FiniteOrNull(result.BestTestAccuracy),
+                result.Epochs.Count == 0 ? null : FiniteOrNull(result.Epochs[^1].Loss),
+                chance,
+                result.Divergences,
+                checkpoint,
+                Math.Round(result.Seconds, 3),
+                result.Interrupted,
+                options.ToJson(),
+                evaluation is null ? null : EvaluationJson.From(evaluation, data.ClassNames));
+            stdout.WriteLine(System.Text.Json.JsonSerializer.Serialize(new TrainSummaryLine(summary), CliJsonContext.Default.TrainSummaryLine));
         }
         else
         {
@@ -435,38 +416,29 @@ internal sealed class TrainCommand : Command
 
     internal static string Pct(double v) => double.IsNaN(v) ? "-" : v.ToString("P1", CultureInfo.InvariantCulture);
 
-    internal static void NumberOrNull(Utf8JsonWriter w, string name, double v)
-    {
-        if (double.IsFinite(v))
-        {
-            w.WriteNumber(name, v);
-        }
-        else
-        {
-            w.WriteNull(name);
-        }
-    }
+    /// <summary>The value, or null when it is NaN or infinite (JSON has no such numbers).</summary>
+    internal static double? FiniteOrNull(double v) => double.IsFinite(v) ? v : null;
 
     internal static string EpochText(EpochMetrics m, int epochs) =>
         m.Interrupted
             ? string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: interrupted after {m.Seconds:F1} s (not counted; the checkpoint keeps the last complete epoch's state marked interrupted)")
             : string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: loss {m.Loss:F3}, train {Pct(m.TrainAccuracy)}, test {Pct(m.TestAccuracy)}, {m.Seconds:F1} s, {m.SamplesPerSecond:F0} samples/s, {m.EventsPerSecond:F0} events/s, divergences {m.Divergences}{(m.Interrupted ? " (interrupted)" : string.Empty)}");
 
-    internal static string EpochJson(EpochMetrics m) => JsonLine.ToString(w =>
-    {
-        w.WriteNumber("epoch", m.Epoch);
-        NumberOrNull(w, "loss", m.Loss);
-        NumberOrNull(w, "train_accuracy", m.TrainAccuracy);
-        NumberOrNull(w, "test_accuracy", m.TestAccuracy);
-        NumberOrNull(w, "test_loss", m.TestLoss);
-        w.WriteNumber("seconds", Math.Round(m.Seconds, 4));
-        w.WriteNumber("samples_per_second", Math.Round(m.SamplesPerSecond, 2));
-        w.WriteNumber("events_per_second", Math.Round(m.EventsPerSecond, 1));
-        w.WriteNumber("divergences", m.Divergences);
-        w.WriteNumber("lr", m.LearningRate);
-        w.WriteNumber("updates", m.Updates);
-        w.WriteBoolean("interrupted", m.Interrupted);
-    });
+    internal static string EpochJson(EpochMetrics m) => System.Text.Json.JsonSerializer.Serialize(
+        new TrainEpochJson(
+            m.Epoch,
+            FiniteOrNull(m.Loss),
+            FiniteOrNull(m.TrainAccuracy),
+            FiniteOrNull(m.TestAccuracy),
+            FiniteOrNull(m.TestLoss),
+            Math.Round(m.Seconds, 4),
+            Math.Round(m.SamplesPerSecond, 2),
+            Math.Round(m.EventsPerSecond, 1),
+            m.Divergences,
+            m.LearningRate,
+            m.Updates,
+            m.Interrupted),
+        CliJsonContext.Default.TrainEpochJson);
 
     private static string Schedule(LearningRateScheduleKind k) => k.ToString().ToLowerInvariant();
 
@@ -523,3 +495,48 @@ internal sealed class TrainCommand : Command
         return result!;
     }
 }
+
+/// <summary>One <c>train --json</c> epoch line (non-finite values as null; seconds to 4 decimals, rates to 2 and 1).</summary>
+internal sealed record TrainEpochJson(
+    int Epoch,
+    double? Loss,
+    double? TrainAccuracy,
+    double? TestAccuracy,
+    double? TestLoss,
+    double Seconds,
+    double SamplesPerSecond,
+    double EventsPerSecond,
+    int Divergences,
+    double Lr,
+    int Updates,
+    bool Interrupted);
+
+/// <summary>The <c>train --json</c> summary line: <c>{"summary":{...}}</c>.</summary>
+internal sealed record TrainSummaryLine(TrainSummaryJson Summary);
+
+/// <summary>
+/// What <c>train</c> / <c>dataset train</c> did: the data, the model, the accuracies (null when not
+/// finite), the checkpoint (null when none), the recipe and, after a complete run, the evaluation of
+/// the final model (omitted otherwise).
+/// </summary>
+internal sealed record TrainSummaryJson(
+    string Dataset,
+    string Folder,
+    string Method,
+    string Backend,
+    string Model,
+    int Classes,
+    int TrainSamples,
+    int TestSamples,
+    System.Text.Json.Nodes.JsonObject Preprocessing,
+    int Epochs,
+    double? FinalTestAccuracy,
+    double? BestTestAccuracy,
+    double? FinalLoss,
+    double Chance,
+    int Divergences,
+    string? Checkpoint,
+    double Seconds,
+    bool Interrupted,
+    System.Text.Json.Nodes.JsonObject Recipe,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] EvaluationJson? Evaluation);
