@@ -73,7 +73,7 @@ internal sealed class InspectCommand : Command
                 stats.SumY,
                 stats.DurationUs,
                 stats.DurationUs / 1e6,
-                RateOrNull(stats.Events, stats.DurationUs),
+                InspectText.RateOrNull(stats.Events, stats.DurationUs),
                 stats.Triggers);
             InspectText.AddSensor(text, g, inferred, reader is Aedat2Reader { ChipInferred: true } ? "from the chip assumed for the file, --chip to change" : "from the file header");
             InspectText.AddEvents(text, stats.Events, stats.On, stats.TFirst, stats.TLast, stats.DurationUs, "events");
@@ -99,7 +99,7 @@ internal sealed class InspectCommand : Command
                 stats.ChannelMax,
                 stats.DurationUs,
                 stats.DurationUs / 1e6,
-                RateOrNull(stats.Events, stats.DurationUs),
+                InspectText.RateOrNull(stats.Events, stats.DurationUs),
                 reader.Position,
                 reader.Warnings.Count);
             jsonLine = json ? JsonSerializer.Serialize(line, CliJsonContext.Default.InspectSpikesJson) : null;
@@ -175,7 +175,7 @@ internal sealed class InspectCommand : Command
             stats.SumY,
             stats.DurationUs,
             stats.DurationUs / 1e6,
-            RateOrNull(stats.Events, stats.DurationUs),
+            InspectText.RateOrNull(stats.Events, stats.DurationUs),
             stats.Triggers,
             r.Counters.Packets,
             r.Counters.BytesReceived,
@@ -261,9 +261,6 @@ internal sealed class InspectCommand : Command
         Print(json ? JsonSerializer.Serialize(new InspectShdJson("shd", file.Count, file.Classes, file.Channels, file.TotalSpikes), CliJsonContext.Default.InspectShdJson) : null, text, json, stdout);
         return CommandRunner.Ok;
     }
-
-    /// <summary>Events per second over the recording's span; null when the span is zero.</summary>
-    private static double? RateOrNull(long events, long durationUs) => durationUs > 0 ? events / (durationUs / 1e6) : null;
 
     /// <summary>--json: the serialised line of every field, machine names and raw units; otherwise the user's view in <paramref name="text"/>.</summary>
     private static void Print(string? jsonLine, List<(string Label, string Text)> text, bool json, TextWriter stdout)

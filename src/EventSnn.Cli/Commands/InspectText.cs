@@ -10,9 +10,6 @@ namespace EventSnn.Cli.Commands;
 /// </summary>
 internal static class InspectText
 {
-    /// <summary>Written as JSON null (a value that does not exist, e.g. the rate of an empty recording).</summary>
-    public static readonly object Null = new JsonNull();
-
     /// <summary>The format's short name and what it is, e.g. <c>aedat4 (AEDAT 4.0)</c>.</summary>
     public static string FormatTitle(EventFormat format) => format switch
     {
@@ -56,8 +53,8 @@ internal static class InspectText
         _ => "unknown",
     };
 
-    /// <summary>Events per second over <paramref name="durationUs"/>, or JSON null when no time passed.</summary>
-    public static object RateOrNull(long events, long durationUs) => durationUs > 0 ? events / (durationUs / 1e6) : Null;
+    /// <summary>Events per second over <paramref name="durationUs"/>, or null (JSON null) when no time passed.</summary>
+    public static double? RateOrNull(long events, long durationUs) => durationUs > 0 ? events / (durationUs / 1e6) : null;
 
     /// <summary><c>346 x 260 (from the file header)</c> or inferred from the largest addresses.</summary>
     public static void AddSensor(List<(string, string)> text, SensorGeometry g, bool inferred, string source = "from the file header")
@@ -156,10 +153,5 @@ internal static class InspectText
             >= 1L << 10 => string.Create(inv, $"{bytes / 1024.0:0.##} KiB ({Count(bytes)} bytes)"),
             _ => string.Create(inv, $"{bytes} bytes"),
         };
-    }
-
-    private sealed class JsonNull
-    {
-        public override string ToString() => "null";
     }
 }
