@@ -53,7 +53,7 @@ internal sealed class ReproSmnistCommand : Command
         new("epochs", "n", "training epochs (default 10)"),
         new("threads", "n", "compute threads: data-parallel slices of each batch and parallel evaluation (default 1)"),
         new("layers", "n,n", "recurrent LTC layer sizes, 1 to 3 (default 256,256)"),
-        new("method", "fptt|bptt|tbptt|eprop|ostl", "learning method (default fptt; tbptt, eprop, ostl update every chunk length steps; eprop/ostl need layers without input normalisation and no dropout)"),
+        new("method", "fptt|bptt|tbptt|eprop|ostl", "learning method (default fptt; tbptt, eprop, ostl update every chunk length steps; eprop/ostl take running or layer normalisation, not batch)"),
         new("chunk-length", "n", "FPTT chunk length in steps (default 28; 1 = the reference's K = T)"),
         new("loss", "chunk-end|every-step", "where the loss sits (default every-step)"),
         new("weighting", "linear|uniform", "loss weights over time (default linear)"),

@@ -24,7 +24,7 @@ internal sealed class TrainCommand : Command
 
     public override IReadOnlyList<OptionSpec> Options =>
     [
-        new("method", "fptt|bptt|tbptt|eprop|ostl", "learning method (default fptt; tbptt, eprop, ostl update every chunk length steps; eprop/ostl need layers without input normalisation and no dropout)"),
+        new("method", "fptt|bptt|tbptt|eprop|ostl", "learning method (default fptt; tbptt, eprop, ostl update every chunk length steps; eprop/ostl take running or layer normalisation, not batch)"),
         new("backend", "managed|torch", "compute backend (default managed)"),
         new("threads", "n", "compute threads (default 1): managed backend: data-parallel slices of each batch and parallel evaluation; torch backend: libtorch intra-op threads"),
         new("epochs", "n", "training epochs (default 40; DVS gestures 100)"),

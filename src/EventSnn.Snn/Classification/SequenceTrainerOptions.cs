@@ -328,8 +328,7 @@ public sealed record SequenceTrainerOptions
         Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay);
         Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
         bool traces = Method is SequenceTrainingMethod.Eprop or SequenceTrainingMethod.Ostl;
-        Check(!traces || InputNorm == InputNormKind.None, nameof(InputNorm), InputNorm, "e-prop and OSTL need layers without input normalisation");
-        Check(!traces || Dropout == 0, nameof(Dropout), Dropout, "e-prop and OSTL train without dropout");
+        Check(!traces || InputNorm != InputNormKind.Batch, nameof(InputNorm), InputNorm, "e-prop and OSTL learn online: running or layer normalisation, not per-timestep batch norm");
         Check(Threads == 1 || Method is SequenceTrainingMethod.Fptt or SequenceTrainingMethod.Bptt, nameof(Threads), Threads, "data-parallel training supports fptt and bptt");
     }
 

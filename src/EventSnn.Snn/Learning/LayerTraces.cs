@@ -10,8 +10,11 @@ namespace EventSnn.Snn;
 /// adaptation b_t, only when the threshold adapts) and parameter element θ, d(state_v)/dθ through
 /// the neuron's own dynamics. Per step and neuron, the traces of all its parameters share one 2x2
 /// (or 1x1) transition A and differ only in the immediate derivative (cm, cb) x_c, where x_c is the
-/// presynaptic value (input, previous spike, gate input, or 1). See the project README for the
-/// derivation.
+/// presynaptic value (input, previous spike, gate input, or 1). With input normalisation the
+/// current is I = γ ⊙ â + bias + W_rec s, â = (W_in x − μ) r: the statistics are constants
+/// (running) or kept on their diagonal (layer norm, ∂â_j/∂a_j = r (1 − 1/N − â_j²/N)), so the
+/// input weights' immediate coefficient is scaled per neuron by γ_j ∂â_j/∂a_j and the gain γ_j
+/// has the presynaptic value â_j. See the project README for the derivation.
 /// </summary>
 internal sealed class LayerTraces<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -55,11 +58,21 @@ internal sealed class LayerTraces<T>
         Psi = new T[row];
         Tmp = new T[row];
         _slope = new T[N];
+        if (layer.Norm is not (InputNormKind.None or InputNormKind.Running or InputNormKind.Layer))
+        {
+            throw new ArgumentException($"the trace learners (e-prop, OSTL) support running and layer normalisation, not {layer.Norm} (layer {layer.Index})", nameof(layer));
+        }
+
+        NormScale = layer.Norm == InputNormKind.None ? null : new T[row];
         var entries = new List<Entry>
         {
             new(layer.InputWeight, layer.InputSize, Kind.Input, batch, Vars, N),
             new(layer.InputBias, 1, Kind.Bias, batch, Vars, N),
         };
+        if (layer.NormGain is not null)
+        {
+            entries.Add(new Entry(layer.NormGain, 1, Kind.NormGain, batch, Vars, N));
+        }
         if (layer.RecurrentWeight is not null)
         {
             entries.Add(new Entry(layer.RecurrentWeight, N, Kind.Recurrent, batch, Vars, N));
@@ -107,6 +120,7 @@ internal sealed class LayerTraces<T>
     {
         Input,
         Bias,
+        NormGain,
         Recurrent,
         TauWeight,
         TauBias,
@@ -176,6 +190,9 @@ internal sealed class LayerTraces<T>
 
     private T[] Psi { get; }
 
+    // normalised layers: γ_j ∂â_j/∂a_j per (stream, neuron), the input weights' scale
+    private T[]? NormScale { get; }
+
     private T[] Tmp { get; }
 
     public long Bytes
@@ -189,7 +206,7 @@ internal sealed class LayerTraces<T>
             }
 
             int row = Batch * N;
-            int coef = 14 + Count(TauM) + Count(RhoB) + Count(SlopeTau) + Count(SlopeRho) + Count(AlphaM) + Count(AdpM) + Count(AdpB);
+            int coef = 14 + Count(NormScale) + Count(TauM) + Count(RhoB) + Count(SlopeTau) + Count(SlopeRho) + Count(AlphaM) + Count(AdpM) + Count(AdpB);
             return (n + ((long)coef * row) + _slope.Length) * Unsafe.SizeOf<T>();
         }
     }
@@ -281,6 +298,12 @@ internal sealed class LayerTraces<T>
         int d = Layer.InputSize;
         ReadOnlySpan<T> sPrev = tape.Slot(tape.S, 0);
         LtcTape<T>? lt = tape as LtcTape<T>;
+        ReadOnlySpan<T> aHat = NormScale is null ? default : tape.Slot(tape.AHat, 0);
+        if (NormScale is not null)
+        {
+            NormScales(tape);
+        }
+
         foreach (Entry en in _entries)
         {
             int w = en.Width;
@@ -301,11 +324,23 @@ internal sealed class LayerTraces<T>
                     _ => one,
                 };
                 (T[]? cmA, T[]? cbA) = ImmediateOf(en.Kind);
+                bool scaled = en.Kind == Kind.Input && NormScale is not null;
                 for (int j = 0; j < n; j++)
                 {
                     int e = (b * n) + j;
                     T cm = cmA is null ? T.Zero : cmA[e];
                     T cb = cbA is null ? T.Zero : cbA[e];
+                    if (scaled)
+                    {
+                        cm *= NormScale![e];
+                        cb *= NormScale[e];
+                    }
+
+                    if (en.Kind == Kind.NormGain)
+                    {
+                        xr = aHat.Slice(e, 1);
+                    }
+
                     Span<T> grad = slope ? _slope.AsSpan(j, 1) : en.Parameter.Grad.AsSpan(j * w, w);
                     bool acc = hasLoss && (Gm[e] != T.Zero || Gb[e] != T.Zero);
                     int baseM = ((((b * Vars) + 0) * n) + j) * w;
@@ -356,6 +391,7 @@ internal sealed class LayerTraces<T>
         {
             case Kind.Input:
             case Kind.Bias:
+            case Kind.NormGain:
             case Kind.Recurrent:
                 return (CurM, Ltc ? CurB : null);
             case Kind.TauWeight:
@@ -372,6 +408,43 @@ internal sealed class LayerTraces<T>
                 return (AlphaM, null);
             default:
                 return (AdpM, AdpB);
+        }
+    }
+
+    /// <summary>
+    /// NormScale = γ_j ∂â_j/∂a_j of tape slot 0: running statistics are constants (∂â_j/∂a_j = r_j);
+    /// layer norm keeps the diagonal of its Jacobian, r_b (1 − 1/N − â_bj²/N).
+    /// </summary>
+    private void NormScales(LayerTape<T> tape)
+    {
+        int n = N;
+        T[] gain = Layer.NormGain!.Data;
+        ReadOnlySpan<T> aHat = tape.Slot(tape.AHat, 0);
+        T[] scale = NormScale!;
+        if (Layer.Norm == InputNormKind.Running)
+        {
+            ReadOnlySpan<T> inv = tape.NormInv.AsSpan(0, n);
+            for (int b = 0; b < Batch; b++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    scale[(b * n) + j] = gain[j] * inv[j];
+                }
+            }
+
+            return;
+        }
+
+        T invN = T.One / T.CreateTruncating(n);
+        for (int b = 0; b < Batch; b++)
+        {
+            T r = tape.NormInv[b];
+            for (int j = 0; j < n; j++)
+            {
+                int e = (b * n) + j;
+                T h = aHat[e];
+                scale[e] = gain[j] * r * (T.One - invN - (h * h * invN));
+            }
         }
     }
 

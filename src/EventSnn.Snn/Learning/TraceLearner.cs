@@ -32,7 +32,9 @@ public enum EpropFeedback
 /// membrane, threshold adaptation), (u, b) for ALIF/LIF; one variable when the threshold does not
 /// adapt. They are cleared when the state is reset (a new sequence). Memory: B x params x
 /// variables, independent of the sequence length. Supports dense or sparse inputs, any stack of
-/// LTC/ALIF/LIF layers, leaky or membrane readout; not input normalisation or dropout.
+/// LTC/ALIF/LIF layers, leaky or membrane readout, running or layer input normalisation (not the
+/// offline per-timestep batch norm) and spike dropout (the learning signal and the next layer's
+/// presynaptic values go through the step's mask, as in BPTT).
 /// The derivation (and the gate approximation of the LTC neuron) is in the project README.
 /// </summary>
 /// <typeparam name="T">Element type.</typeparam>
@@ -53,19 +55,6 @@ public abstract class TraceLearner<T> : GradientLearner<T>
     private protected TraceLearner(Network<T> network, Optimizer<T> optimizer, int batch, int chunkLength, double gradientClip, bool ostl, EpropFeedback feedback)
         : base(network, optimizer, batch, chunkLength, gradientClip, online: true)
     {
-        if (network.Config.Dropout > 0)
-        {
-            throw new ArgumentException("the trace learners (e-prop, OSTL) do not support spike dropout", nameof(network));
-        }
-
-        foreach (RecurrentLayer<T> l in network.Layers)
-        {
-            if (l.Norm != InputNormKind.None)
-            {
-                throw new ArgumentException($"the trace learners (e-prop, OSTL) do not support input normalisation (layer {l.Index} has {l.Norm})", nameof(network));
-            }
-        }
-
         _exactSpatial = ostl;
         _reset = ostl ? T.One : T.Zero;
         _selfRecurrence = ostl;
@@ -171,20 +160,29 @@ public abstract class TraceLearner<T> : GradientLearner<T>
             lt.ClearCarries();
         }
 
+        bool dropout = tape.Dropout > 0;
+        ReadOnlySpan<T> topUp = dropout ? tape.Dropped[^1].AsSpan(0, top.Row) : topS;
         if (Network.Readout is LeakyReadout<T> leaky)
         {
-            LeakyReadoutStep(leaky, tape.Readout, topS, gOut, hasLoss);
+            LeakyReadoutStep(leaky, tape.Readout, topUp, gOut, hasLoss);
         }
 
         if (hasLoss)
         {
-            // the readout's instantaneous gradient dL_t/ds_t or dL_t/du_t of the last layer
+            // the readout's instantaneous gradient dL_t/ds_t or dL_t/du_t of the last layer (through the dropout mask)
             Array.Clear(tape.Readout.GO);
-            Network.Readout.Backward(tape.Readout, 0, gOut, top.GS, top.GU);
+            Span<T> gTop = dropout ? tape.DropScratch.AsSpan(0, top.Row) : top.GS;
+            gTop.Clear();
+            Network.Readout.Backward(tape.Readout, 0, gOut, gTop, top.GU);
+            if (dropout)
+            {
+                AddMasked(gTop, tape.Masks[^1].AsSpan(0, top.Row), top.GS);
+            }
+
             Array.Clear(tape.Readout.GTau);
             if (Network.Readout is not LeakyReadout<T>)
             {
-                Network.Readout.AccumulateGradients(tape.Readout, 1, topS, topU);
+                Network.Readout.AccumulateGradients(tape.Readout, 1, topUp, topU);
             }
         }
 
@@ -194,27 +192,63 @@ public abstract class TraceLearner<T> : GradientLearner<T>
             LayerTraces<T> tr = _layers[l];
             if (hasLoss && _feedback[l].Length > 0)
             {
-                RandomSignal(l, gOut, l == layers.Length - 1 && Network.Readout is not LeakyReadout<T> ? lt.GU : lt.GS);
+                bool membrane = l == layers.Length - 1 && Network.Readout is not LeakyReadout<T>;
+                Span<T> signal = membrane ? lt.GU : lt.GS;
+                RandomSignal(l, gOut, signal);
+                if (dropout && !membrane)
+                {
+                    // the signal of a spike passed up goes through this step's mask, as the readout's gradient does
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(signal, tape.Masks[l].AsSpan(0, lt.Row), signal);
+                }
             }
 
             tr.Signal(lt, hasLoss, _reset);
+            ReadOnlySpan<T> lowerUp = default;
+            if (l > 0)
+            {
+                LayerTape<T> lower = tape.Layers[l - 1];
+                lowerUp = dropout ? tape.Dropped[l - 1].AsSpan(0, lower.Row) : lower.Slot(lower.S, 1);
+            }
+
             if (hasLoss)
             {
-                Span<T> gxLower = _exactSpatial && l > 0 ? tape.Layers[l - 1].GS : default;
+                Span<T> gxLower = default;
+                if (_exactSpatial && l > 0)
+                {
+                    gxLower = dropout ? tape.DropScratch.AsSpan(0, tape.Layers[l - 1].Row) : tape.Layers[l - 1].GS;
+                    if (dropout)
+                    {
+                        gxLower.Clear();
+                    }
+                }
+
                 layers[l].Backward(lt, 0, gxLower);
+                if (dropout && !gxLower.IsEmpty)
+                {
+                    LayerTape<T> lower = tape.Layers[l - 1];
+                    AddMasked(gxLower, tape.Masks[l - 1].AsSpan(0, lower.Row), lower.GS);
+                }
+
                 if (l == 0)
                 {
                     layers[0].AccumulateGradients(lt, 1, tape.Inputs(1));
                 }
                 else
                 {
-                    LayerTape<T> lower = tape.Layers[l - 1];
-                    layers[l].AccumulateGradients(lt, 1, new ChunkInput<T>(lower.S.AsSpan(lower.Row, lower.Row)));
+                    layers[l].AccumulateGradients(lt, 1, new ChunkInput<T>(lowerUp));
                 }
             }
 
-            ReadOnlySpan<T> x = l == 0 ? DenseInput(tape) : tape.Layers[l - 1].Slot(tape.Layers[l - 1].S, 1);
+            ReadOnlySpan<T> x = l == 0 ? DenseInput(tape) : lowerUp;
             tr.Step(lt, x, _one, hasLoss, _reset, _selfRecurrence);
+        }
+    }
+
+    private static void AddMasked(ReadOnlySpan<T> g, ReadOnlySpan<T> mask, Span<T> dst)
+    {
+        for (int i = 0; i < dst.Length; i++)
+        {
+            dst[i] += g[i] * mask[i];
         }
     }
 
