@@ -373,6 +373,8 @@ public sealed class EndToEndTests : IDisposable
     [InlineData("--Run:Streams:spoken-digits:Preprocessing:Channels=64", "Run:Streams:spoken-digits:Preprocessing:Channels")]
     [InlineData("--Run:Streams:spoken-digits:Preprocessing:Preset=cifar", "Run:Streams:spoken-digits:Preprocessing:Preset")]
     [InlineData("--Run:Streams:spoken-digits:Preprocessing:Input=dvs", "Run:Streams:spoken-digits:Preprocessing:Input")]
+    [InlineData("--Run:Streams:spoken-digits:Recipe:Method=rtrl", "Run:Streams:spoken-digits:Recipe:Method")]
+    [InlineData("--Run:Streams:spoken-digits:Recipe:Norm=batch", "Run:Streams:spoken-digits:Recipe:Norm")]
     public void Run_configuration_errors_exit_2_naming_the_key(string option, string key)
     {
         (int code, string stdout, string stderr) = ToolProcessClassify.Run(["run", option, "--out", _dir], Minute);

@@ -68,6 +68,109 @@ public class OnlineClassifierTests
         Assert.True(c.Updates >= samples * 4);
     }
 
+    /// <summary>
+    /// Every method learns the separable stream online at batch 1 (decisions made before learning on
+    /// each sample): FPTT, e-prop and OSTL (running normalisation and dropout on), TBPTT with an
+    /// update per chunk, BPTT with one update per sample; allocation-free after warm-up.
+    /// </summary>
+    [Theory]
+    [InlineData(SequenceTrainingMethod.Fptt)]
+    [InlineData(SequenceTrainingMethod.Eprop)]
+    [InlineData(SequenceTrainingMethod.Ostl)]
+    [InlineData(SequenceTrainingMethod.Tbptt)]
+    [InlineData(SequenceTrainingMethod.Bptt)]
+    public void Every_method_learns_the_stream_online(SequenceTrainingMethod method)
+    {
+        OnlineClassifierOptions o = Options(1e-2);
+        o = o with { Recipe = o.Recipe with { Method = method, InputNorm = InputNormKind.Running, Dropout = 0.1 } };
+        var c = new OnlineSequenceClassifier(o);
+        Assert.Equal(method == SequenceTrainingMethod.Fptt, c.Fptt is not null);
+        var rng = new Random(5);
+        float[] step = new float[Inputs];
+        int lastCorrect = 0;
+        const int samples = 400;
+        long allocated = 0;
+        for (int n = 0; n < samples; n++)
+        {
+            int label = rng.Next(Classes);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            c.BeginSample(label);
+            Sample(c, label, rng, step);
+            SampleDecision d = c.EndSample();
+            allocated += n >= 20 ? GC.GetAllocatedBytesForCurrentThread() - before : 0;
+            lastCorrect += n >= samples - 100 && d.Correct ? 1 : 0;
+        }
+
+        Assert.True(lastCorrect >= 60, $"{method}: last 100 samples {lastCorrect} correct (chance 25)");
+        Assert.Equal(method == SequenceTrainingMethod.Bptt ? samples : samples * 4, c.Updates);
+        Assert.Equal(0, allocated);
+    }
+
+    /// <summary>
+    /// Methods without a running average roll back to the weights the sample began with when the
+    /// loss explodes; an FPTT classifier loading a checkpoint another method wrote (no W̄, λ in it)
+    /// starts its average at the loaded weights and decides like the checkpoint's own method.
+    /// </summary>
+    [Fact]
+    public void Other_methods_roll_back_and_their_checkpoints_load_into_fptt()
+    {
+        OnlineClassifierOptions o = Options(lr: 0.9);
+        var exploding = new OnlineSequenceClassifier(o with { Recipe = o.Recipe with { Method = SequenceTrainingMethod.Eprop, GradientClip = 1e9, ExplodingLossFactor = 3 } });
+        var rng = new Random(2);
+        float[] step = new float[Inputs];
+        for (int n = 0; n < 300 && exploding.Divergences == 0; n++)
+        {
+            int label = rng.Next(Classes);
+            exploding.BeginSample(label);
+            Sample(exploding, label, rng, step);
+            exploding.EndSample();
+        }
+
+        Assert.True(exploding.Divergences > 0, "a learning rate of 0.9 without clipping should blow up the loss");
+        Assert.True(exploding.Network.Parameters.AllFinite());
+
+        string path = Path.Combine(Path.GetTempPath(), $"eventsnn-classifier-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            OnlineClassifierOptions ostl = Options() with { Recipe = Options().Recipe with { Method = SequenceTrainingMethod.Ostl } };
+            var a = new OnlineSequenceClassifier(ostl);
+            for (int n = 0; n < 30; n++)
+            {
+                a.BeginSample(n % Classes);
+                Sample(a, n % Classes, rng, step);
+                a.EndSample();
+            }
+
+            a.Save(path);
+            var b = new OnlineSequenceClassifier(Options());
+            b.Load(path);
+            for (int p = 0; p < b.Network.Parameters.Count; p++)
+            {
+                Assert.Equal(a.Network.Parameters[p].Data, b.Fptt!.GetAverage(p));
+                Assert.All(b.Fptt.GetLambda(p), v => Assert.Equal(0f, v));
+            }
+
+            a.Learning = false;
+            b.Learning = false;
+            var ra = new Random(7);
+            var rb = new Random(7);
+            for (int n = 0; n < 5; n++)
+            {
+                a.BeginSample(n % Classes);
+                Sample(a, n % Classes, ra, step);
+                b.BeginSample(n % Classes);
+                Sample(b, n % Classes, rb, step);
+                SampleDecision da = a.EndSample(), db = b.EndSample();
+                Assert.Equal(da.Label, db.Label);
+                Assert.Equal(da.Confidence, db.Confidence, 6);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void First_decision_is_the_same_with_or_without_learning_on_that_sample()
     {

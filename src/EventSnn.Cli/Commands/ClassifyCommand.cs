@@ -37,10 +37,11 @@ internal sealed class ClassifyCommand : Command
         new("split", "test|train", "dataset folder: the split to classify (default test)"),
         new("classes", "n", "fresh model: classes (default: the SHD file's, else 10); with --checkpoint must match it"),
         new("hidden", "n", "fresh model: recurrent neurons (default 128); with --checkpoint must match it"),
-        new("chunks", "k", "FPTT chunks per segment (default 5)"),
+        new("chunks", "k", "chunks per segment, one update each (default 5; bptt: one per segment)"),
+        new("method", "fptt|bptt|tbptt|eprop|ostl", "--learn: learning method (default: the checkpoint recipe's, else fptt)"),
         new("lr", "rate", "learning rate for --learn (default: the checkpoint recipe's base rate, else 0.003)"),
         new("seed", "n", "fresh model: initialisation seed (default 1)"),
-        new("learn", null, "adapt online (FPTT) on every segment whose label is known"),
+        new("learn", null, "adapt online (--method, FPTT by default) on every segment whose label is known"),
         new("labels", "csv", "DVS label CSV (class,startTime_usec,endTime_usec): one decision per labelled segment"),
         new("label-stream", "tcp://host:port", "label feedback lines \"t_us,label\" (the label of the segment ending at t_us)"),
         new("label-base", "n", "DVS labels: number of the first class in --labels / --label-stream (default 1, as in DVS Gesture)"),
@@ -133,7 +134,7 @@ internal sealed class ClassifyCommand : Command
 
             if (!json)
             {
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eventsnn classify: {source.Name} ({source.Describe}), model {classifier.Options.Inputs} inputs -> {TrainCommand.LayerText(classifier.Options.Recipe)} LTC -> {classifier.Options.Classes} classes{(checkpoint is null ? " (fresh)" : " from " + checkpoint.Path)}, {(learn ? "learning online" : "no learning")}"));
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eventsnn classify: {source.Name} ({source.Describe}), model {classifier.Options.Inputs} inputs -> {TrainCommand.LayerText(classifier.Options.Recipe)} LTC -> {classifier.Options.Classes} classes{(checkpoint is null ? " (fresh)" : " from " + checkpoint.Path)}, {(learn ? "learning online (" + TrainCommand.MethodName(classifier.Options.Recipe.Method) + ")" : "no learning")}"));
                 stdout.WriteLine("input: " + source.Preprocessing.Describe());
             }
 
@@ -282,6 +283,7 @@ internal sealed class ClassifyCommand : Command
                 ChunkLength = args.Has("chunks") ? 0 : recipe.ChunkLength,
                 LearningRate = args.GetDouble("lr", recipe.LearningRate),
                 Schedule = LearningRateScheduleKind.Constant,
+                Method = RecipeNames.Option(args, "method", RecipeNames.Method, recipe.Method),
             };
             options = new OnlineClassifierOptions { Inputs = c.InputSize, Classes = c.Readout.Size, Steps = source.StepsPerSegment, Recipe = recipe };
         }
@@ -676,6 +678,7 @@ internal sealed class ClassifyCommand : Command
                 Math.Round(latency.Mean, 4),
                 Math.Round(latency.P99, 4),
                 learn,
+                TrainCommand.MethodName(c.Options.Recipe.Method),
                 c.Updates,
                 c.Divergences,
                 session.LabelsReceived,
@@ -691,7 +694,7 @@ internal sealed class ClassifyCommand : Command
 
         stdout.WriteLine();
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary: {t.Decisions:N0} decisions ({t.Labelled:N0} labelled), accuracy {t.Accuracy:P1} (first half {t.AccuracyFirstHalf:P1}, second half {t.AccuracySecondHalf:P1}), chance {chance:P1}, decision latency mean {latency.Mean:F3} ms, p99 {latency.P99:F3} ms"));
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {session.Events:N0} events, {session.Steps:N0} steps, {c.Updates:N0} FPTT updates, {c.Divergences} divergences rolled back, {session.LabelsReceived:N0} labels received ({session.LabelsUnmatched:N0} unmatched, {session.LateLearned:N0} segments learned late), {seconds:F2} s{(interrupted ? ", interrupted" : string.Empty)}"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {session.Events:N0} events, {session.Steps:N0} steps, {c.Updates:N0} {TrainCommand.MethodName(c.Options.Recipe.Method)} updates, {c.Divergences} divergences rolled back, {session.LabelsReceived:N0} labels received ({session.LabelsUnmatched:N0} unmatched, {session.LateLearned:N0} segments learned late), {seconds:F2} s{(interrupted ? ", interrupted" : string.Empty)}"));
         if (saved is not null)
         {
             stdout.WriteLine("checkpoint: " + saved);

@@ -18,7 +18,7 @@ internal sealed class RunCommand : Command
 {
     public override string Name => "run";
 
-    public override string Summary => "the main job: replay recordings/, learn online with FPTT, stream classifications, summarise and plot";
+    public override string Summary => "the main job: replay recordings/, learn online (FPTT unless the recipe says otherwise), stream classifications, summarise and plot";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [

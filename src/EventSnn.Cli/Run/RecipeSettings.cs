@@ -7,7 +7,7 @@ namespace EventSnn.Cli.Run;
 /// <summary>
 /// A stream's training recipe (bound from Run:Streams:&lt;name&gt;:Recipe): any field of
 /// <see cref="SequenceTrainerOptions"/> that differs from the defaults, with the names and values
-/// of the train command's options (Layers "256,256", Loss chunk-end|every-step, Weighting
+/// of the train command's options (Method fptt|bptt|tbptt|eprop|ostl, Layers "256,256", Loss chunk-end|every-step, Weighting
 /// linear|uniform, Oracle, Decision last|mean|max, Norm none|running|layer, NormGain, Dropout,
 /// TauBias, Optimizer adam|adamax, LearningRate, WeightDecay, Schedule constant|cosine|step,
 /// ChunkLength, Chunks, Alpha, Beta, GradientClip, ExplodingLossFactor). The schedule runs over
@@ -15,6 +15,8 @@ namespace EventSnn.Cli.Run;
 /// </summary>
 public sealed class RecipeSettings
 {
+    public string? Method { get; set; }
+
     public string? Layers { get; set; }
 
     public string? Loss { get; set; }
@@ -62,6 +64,7 @@ public sealed class RecipeSettings
         var r = new SequenceTrainerOptions { Epochs = Math.Max(1, passes), Seed = seed, Batch = 1 };
         r = r with
         {
+            Method = Method is null ? r.Method : Parse($"{key}:Method", Method, RecipeNames.Method),
             LayerSizes = Layers is null ? r.LayerSizes : ParseLayers($"{key}:Layers", Layers),
             Loss = Loss is null ? r.Loss : Parse($"{key}:Loss", Loss, RecipeNames.Loss),
             Weighting = Weighting is null ? r.Weighting : Parse($"{key}:Weighting", Weighting, RecipeNames.Weighting),

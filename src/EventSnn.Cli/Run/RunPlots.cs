@@ -63,7 +63,7 @@ internal static class RunPlots
             }
         }
 
-        plot.Title("Online FPTT learning: accuracy of each decision made before learning on the sample");
+        plot.Title("Online learning: accuracy of each decision made before learning on the sample");
         plot.XLabel("decision number (all passes, in order; not a time axis)");
         plot.YLabel("accuracy");
         plot.Axes.SetLimitsY(0, 1.05);

@@ -20,6 +20,7 @@ internal sealed record StreamSummary(
     double Chance,
     double MeanLatencyMs,
     double P99LatencyMs,
+    string Method,
     long Updates,
     int Divergences,
     long DroppedSteps,
@@ -66,6 +67,7 @@ internal sealed record RunSummary(
                 1.0 / s.Classes,
                 latencies.Length == 0 ? 0 : latencies.Average(),
                 latencies.Length == 0 ? 0 : MathNet.Numerics.Statistics.Statistics.QuantileCustom(latencies, 0.99, MathNet.Numerics.Statistics.QuantileDefinition.EmpiricalInvCDF),
+                SequenceTrainingMethods.Name(s.Classifier.Options.Recipe.Method),
                 s.Classifier.Updates,
                 s.Classifier.Divergences,
                 s.DroppedSteps,
@@ -104,6 +106,7 @@ internal sealed record RunSummary(
                 Math.Round(s.Chance, 4),
                 Math.Round(s.MeanLatencyMs, 4),
                 Math.Round(s.P99LatencyMs, 4),
+                s.Method,
                 s.Updates,
                 s.Divergences,
                 s.DroppedSteps,
@@ -150,7 +153,7 @@ internal sealed record RunSummary(
             stdout.WriteLine("summary");
             foreach (StreamSummary s in Streams)
             {
-                stdout.WriteLine($"  {s.Stream}: {N(s.Decisions)} decisions, accuracy {P(s.Accuracy)} (first half {P(s.FirstHalf)}, second half {P(s.SecondHalf)}, held-out {P(s.HeldOut)} of {s.HeldOutDecisions}), chance {P(s.Chance)}, latency p99 {F(s.P99LatencyMs)} ms, {N(s.Updates)} FPTT updates, {s.Divergences} divergences rolled back, {N(s.Events)} events, {F(s.Seconds)} s");
+                stdout.WriteLine($"  {s.Stream}: {N(s.Decisions)} decisions, accuracy {P(s.Accuracy)} (first half {P(s.FirstHalf)}, second half {P(s.SecondHalf)}, held-out {P(s.HeldOut)} of {s.HeldOutDecisions}), chance {P(s.Chance)}, latency p99 {F(s.P99LatencyMs)} ms, {N(s.Updates)} {s.Method} updates, {s.Divergences} divergences rolled back, {N(s.Events)} events, {F(s.Seconds)} s");
             }
 
             stdout.WriteLine($"  all: {N(Decisions)} decisions, accuracy {P(Accuracy)} (first half {P(FirstHalf)}, second half {P(SecondHalf)}), chance {P(Chance)}, {N(Events)} events, {F(Seconds)} s{(Interrupted ? ", interrupted" : string.Empty)}");

@@ -17,7 +17,7 @@ public sealed record SampleSnapshot(string Stream, TimeStepLayout Layout, float[
 /// Runs one labelled stream of the main job: replays its recordings through the pipeline
 /// (SHD samples, or gestures cut by their labels) and the stream's preprocessing chain — the same
 /// chain <c>train</c> uses for the same data kind — hands the time steps to the learner over a
-/// bounded channel, and classifies each sample online (decision first, then FPTT learning on it).
+/// bounded channel, and classifies each sample online (decision first, then learning on it with the recipe's method).
 /// </summary>
 public sealed class StreamRunner
 {
@@ -126,7 +126,7 @@ public sealed class StreamRunner
         }
     }
 
-    /// <summary>Saves the model, optimiser and FPTT state atomically, with the preprocessing and the class names.</summary>
+    /// <summary>Saves the model, optimiser and (FPTT) learner state atomically, with the preprocessing and the class names.</summary>
     public string SaveCheckpoint()
     {
         string path = CheckpointPath;

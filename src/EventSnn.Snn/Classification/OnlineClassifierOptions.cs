@@ -20,14 +20,14 @@ public sealed record OnlineClassifierOptions
     /// </summary>
     public SequenceTrainerOptions Recipe { get; init; } = new();
 
-    /// <summary>Decide with FPTT's running average W̄ (true) or the current weights W (false).</summary>
+    /// <summary>Decide with FPTT's running average W̄ (true) or the current weights W (false); the other methods always decide with W.</summary>
     public bool DecideWithAverage { get; init; } = true;
 
     /// <summary>The network configuration these options describe.</summary>
     public NetworkConfig NetworkConfig => Recipe.NetworkConfig(Inputs, Classes, Steps);
 
-    /// <summary>Steps per FPTT chunk.</summary>
-    public int ChunkLength => Recipe.ChunkLengthFor(Steps);
+    /// <summary>Steps per chunk (one update each): the recipe's chunking, or the whole expected sample for BPTT.</summary>
+    public int ChunkLength => SequenceTrainingMethods.Chunked(Recipe.Method) ? Recipe.ChunkLengthFor(Steps) : Steps;
 
     /// <summary>Chunks per expected sample.</summary>
     public int Chunks => (Steps + ChunkLength - 1) / ChunkLength;

@@ -1,9 +1,10 @@
 namespace EventSnn.Snn.Classification;
 
 /// <summary>
-/// Streaming classification of labelled sequences (one stream, batch 1) with online FPTT
-/// learning chunk by chunk as the time steps arrive, following the same
-/// <see cref="SequenceTrainerOptions"/> recipe as offline training.
+/// Streaming classification of labelled sequences (one stream, batch 1) with online learning
+/// chunk by chunk as the time steps arrive, following the same <see cref="SequenceTrainerOptions"/>
+/// recipe as offline training, with the recipe's method: FPTT (default), e-prop, OSTL or
+/// truncated BPTT (an update every chunk), or BPTT (one update per sample, through the whole sample).
 /// </summary>
 /// <remarks>
 /// Two copies of one model run side by side on every step:
@@ -13,23 +14,29 @@ namespace EventSnn.Snn.Classification;
 /// learner's normalisation statistics) and decides through <see cref="SampleInference"/>, the same
 /// routine as offline evaluation: the prediction is made before anything is learned from that
 /// sample (prequential, "test then train");</item>
-/// <item>the <b>learning</b> network runs FPTT at batch 1: the expected sample length is cut into
-/// chunks of the recipe's length; the loss sits at every step or at chunk ends with the recipe's
-/// weighting over time (and oracle term); one optimiser step per chunk; state carried across
-/// chunks without gradient.</item>
+/// <item>the <b>learning</b> network learns at batch 1: the expected sample length is cut into
+/// chunks of the recipe's length (BPTT: one chunk of the expected length); the loss sits at every
+/// step or at chunk ends with the recipe's weighting over time (and oracle term); one optimiser
+/// step per chunk; state carried across chunks without gradient (e-prop and OSTL carry their
+/// eligibility traces through the whole sample). A sample longer than expected gets further
+/// chunks of the same length (for BPTT: truncation at the expected length).</item>
 /// </list>
 /// Learning lags the decision path by one step so that the step which ends a sample (known
 /// only when <see cref="EndSample"/> is called) can close the last chunk. A chunk whose loss is
 /// NaN/Inf, or explodes by the <see cref="DivergenceGuard"/>'s rule (never an ordinary wrong
-/// answer), rolls the learner back to its running average W̄ and is counted in
-/// <see cref="Divergences"/>. <see cref="EndEpoch"/> (the end of a pass) sets W ← W̄ and moves the
-/// learning rate along the recipe's schedule. Nothing is allocated per step.
+/// answer), rolls the learner back (FPTT: to its running average W̄; the other methods: to the
+/// weights the sample began with, optimiser moments reset) and is counted in
+/// <see cref="Divergences"/>. <see cref="EndEpoch"/> (the end of a pass) sets W ← W̄ (FPTT) and
+/// moves the learning rate along the recipe's schedule. Nothing is allocated per step.
+/// Decisions use W̄ only with FPTT; the other methods decide with W.
 /// </remarks>
 public sealed class OnlineSequenceClassifier
 {
     private readonly Network<float> _learning;
     private readonly Network<float> _decision;
-    private readonly FpttLearner<float> _learner;
+    private readonly Learner<float> _learner;
+    private readonly FpttLearner<float>? _fptt;
+    private readonly float[][] _sampleStart;
     private readonly Optimizer<float> _optimizer;
     private readonly NetworkState<float> _learnState;
     private readonly NetworkState<float> _initialState;
@@ -61,8 +68,26 @@ public sealed class OnlineSequenceClassifier
         _optimizer = recipe.Optimizer == OptimizerKind.Adamax
             ? new Adamax<float>(_learning.Parameters, recipe.LearningRateAt(0), weightDecay: recipe.WeightDecay)
             : new Adam<float>(_learning.Parameters, recipe.LearningRateAt(0), weightDecay: recipe.WeightDecay);
-        _learner = new FpttLearner<float>(_learning, _optimizer, new FpttOptions { Alpha = recipe.Alpha, Beta = recipe.Beta, GradientClip = recipe.GradientClip }, batch: 1, options.ChunkLength);
+        int length = options.ChunkLength;
+        double clip = recipe.GradientClip;
+        _learner = recipe.Method switch
+        {
+            SequenceTrainingMethod.Fptt => _fptt = new FpttLearner<float>(_learning, _optimizer, new FpttOptions { Alpha = recipe.Alpha, Beta = recipe.Beta, GradientClip = clip }, batch: 1, length),
+            SequenceTrainingMethod.Bptt => new BpttLearner<float>(_learning, _optimizer, 1, length, clip),
+            SequenceTrainingMethod.Tbptt => new TruncatedBpttLearner<float>(_learning, _optimizer, 1, length, clip),
+            SequenceTrainingMethod.Eprop => new EligibilityPropLearner<float>(_learning, _optimizer, 1, length, EpropFeedback.Symmetric, clip),
+            _ => new OstlLearner<float>(_learning, _optimizer, 1, length, clip),
+        };
+        _learner.AutoUpdate = false;
         _learner.Diverged += _ => Divergences++;
+
+        // the rollback point of the methods without a running average: the weights a sample began with
+        _sampleStart = new float[_fptt is null ? _learning.Parameters.Count : 0][];
+        for (int p = 0; p < _sampleStart.Length; p++)
+        {
+            _sampleStart[p] = new float[_learning.Parameters[p].Length];
+        }
+
         _initialState = _learning.CreateState(1, new SnnRandom(SampleInference.InitialStateSeed(_learning.Config)));
         _learnState = _learning.CreateState(1);
         _inference = new SampleInference(_decision, recipe.Decision);
@@ -80,8 +105,11 @@ public sealed class OnlineSequenceClassifier
     /// <summary>The learning network (its weights are the model).</summary>
     public Network<float> Network => _learning;
 
-    /// <summary>The FPTT learner (W̄, λ).</summary>
-    public FpttLearner<float> Learner => _learner;
+    /// <summary>The learner of the recipe's method.</summary>
+    public Learner<float> Learner => _learner;
+
+    /// <summary>The FPTT learner (W̄, λ); null for the other methods.</summary>
+    public FpttLearner<float>? Fptt => _fptt;
 
     /// <summary>The optimiser.</summary>
     public Optimizer<float> Optimizer => _optimizer;
@@ -131,6 +159,15 @@ public sealed class OnlineSequenceClassifier
         _initialState.CopyTo(_learnState);
         _truth = truth;
         _learnThisSample = Learning && truth >= 0;
+        if (_learnThisSample && _fptt is null)
+        {
+            ParameterSet<float> ps = _learning.Parameters;
+            for (int p = 0; p < ps.Count; p++)
+            {
+                ps[p].Data.CopyTo(_sampleStart[p], 0);
+            }
+        }
+
         _t = 0;
         _hasPending = false;
         _sampleLoss = 0;
@@ -195,17 +232,17 @@ public sealed class OnlineSequenceClassifier
     /// <summary>End of a pass over a dataset: FPTT's W ← W̄, and the next pass's learning rate from the recipe's schedule.</summary>
     public void EndEpoch()
     {
-        _learner.EndEpoch();
+        _fptt?.EndEpoch();
         _decisionStale = true;
         _epoch++;
         _optimizer.LearningRate = Options.Recipe.LearningRateAt(Math.Min(_epoch, Options.Recipe.Epochs - 1));
     }
 
-    /// <summary>Saves model, optimiser and FPTT state atomically.</summary>
+    /// <summary>Saves model, optimiser and (FPTT) W̄ and λ atomically.</summary>
     public void Save(string path)
     {
         using IDisposable recipe = Checkpoint.AttachMetadata(SequenceTrainerOptions.CheckpointKey, Options.Recipe.ToJson());
-        Checkpoint.Save(path, _learning, _optimizer, _learner);
+        Checkpoint.Save(path, _learning, _optimizer, _fptt);
     }
 
     /// <summary>
@@ -213,12 +250,24 @@ public sealed class OnlineSequenceClassifier
     /// FPTT state and the optimiser's moments. The learning rate stays this classifier's (its
     /// recipe's schedule at its epoch), not the rate the checkpoint's schedule had decayed to: a
     /// model trained with a cosine schedule ends near zero and would otherwise learn nothing online.
+    /// An FPTT classifier loading a checkpoint trained by another method (no W̄, λ in it) starts its
+    /// average at the loaded weights (W̄ = W, λ = 0).
     /// </summary>
     public void Load(string path)
     {
-        Checkpoint.Load(path, _learning, _optimizer, _learner);
+        bool average = _fptt is not null && Checkpoint.Read(path).Meta["fptt"] is not null;
+        Checkpoint.Load(path, _learning, _optimizer, average ? _fptt : null);
         _optimizer.LearningRate = Options.Recipe.LearningRateAt(Math.Min(_epoch, Math.Max(1, Options.Recipe.Epochs) - 1));
-        _learner.Resynchronize();
+        if (_fptt is not null)
+        {
+            if (!average)
+            {
+                _fptt.ResetAverage();
+            }
+
+            _fptt.Resynchronize();
+        }
+
         SyncDecisionWeights();
     }
 
@@ -246,12 +295,12 @@ public sealed class OnlineSequenceClassifier
     {
         _decisionStale = false;
         _decision.CopyFrom(_learning);
-        if (Options.DecideWithAverage)
+        if (Options.DecideWithAverage && _fptt is not null)
         {
             ParameterSet<float> target = _decision.Parameters;
             for (int p = 0; p < target.Count; p++)
             {
-                _learner.GetAverage(p).CopyTo(target[p].Data, 0);
+                _fptt.GetAverage(p).CopyTo(target[p].Data, 0);
                 target[p].MarkChanged();
             }
         }
@@ -287,8 +336,8 @@ public sealed class OnlineSequenceClassifier
 
         if (_guard.IsDivergence(meanLoss))
         {
-            // a real explosion (never an ordinary wrong answer): roll back to the running average and say so
-            _learner.RestoreAverage();
+            // a real explosion (never an ordinary wrong answer): roll back and say so
+            RollBack();
             Divergences++;
             _initialState.CopyTo(_learnState);
             return;
@@ -311,6 +360,30 @@ public sealed class OnlineSequenceClassifier
         int end = r.Loss == LossPlacement.EveryStep ? start + length : chunkEnd ? t + 1 : start + length;
         int steps = Math.Max(Options.Steps, t + 1);
         int chunks = Math.Max(Options.Chunks, chunk + 1);
-        return LossSchedule.Weights(r.Loss, r.Weighting, r.Oracle, SequenceTrainingMethod.Fptt, steps, t, chunk, chunks, start, end);
+        return LossSchedule.Weights(r.Loss, r.Weighting, r.Oracle, r.Method, steps, t, chunk, chunks, start, end);
+    }
+
+    /// <summary>FPTT: W ← W̄, λ ← 0; the other methods: the weights the sample began with. Optimiser moments reset.</summary>
+    private void RollBack()
+    {
+        if (_fptt is not null)
+        {
+            _fptt.RestoreAverage();
+            return;
+        }
+
+        ParameterSet<float> ps = _learning.Parameters;
+        for (int p = 0; p < ps.Count; p++)
+        {
+            _sampleStart[p].CopyTo(ps[p].Data, 0);
+            Array.Clear(ps[p].Grad);
+            ps[p].MarkChanged();
+        }
+
+        _optimizer.ResetState();
+        if (_learner is TraceLearner<float> traces)
+        {
+            traces.ResetTraces();
+        }
     }
 }
