@@ -35,6 +35,46 @@ internal abstract class LayerTape<T>
         NormSums = new double[normalized ? 2 * size : 0];
     }
 
+    private int[] _sparseOffsets = [];
+    private int[] _sparseIndex = [];
+    private T[] _sparseValues = [];
+
+    private T[] _gradientTranspose = [];
+
+    /// <summary>Scratch of <paramref name="length"/> elements for a transposed weight gradient (allocated on first use, kept).</summary>
+    public T[] GradientTranspose(int length)
+    {
+        if (_gradientTranspose.Length < length)
+        {
+            _gradientTranspose = new T[length];
+        }
+
+        return _gradientTranspose;
+    }
+
+    /// <summary>Row offsets (rows + 1) of the dense input rows' non-zeros for the input-weight gradient (grown on demand, kept).</summary>
+    public int[] SparseOffsets(int rows)
+    {
+        if (_sparseOffsets.Length < rows + 1)
+        {
+            _sparseOffsets = new int[rows + 1];
+        }
+
+        return _sparseOffsets;
+    }
+
+    /// <summary>Index and value lists of at least <paramref name="count"/> entries (grown on demand, kept).</summary>
+    public (int[] Index, T[] Values) SparseEntries(int count)
+    {
+        if (_sparseIndex.Length < count)
+        {
+            _sparseIndex = new int[count];
+            _sparseValues = new T[count];
+        }
+
+        return (_sparseIndex, _sparseValues);
+    }
+
     /// <summary>Normalised layers: per-neuron sums over the batch of one step (scratch of the statistics and their gradients).</summary>
     public double[] NormSums { get; }
 

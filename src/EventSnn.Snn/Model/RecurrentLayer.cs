@@ -637,7 +637,7 @@ public abstract class RecurrentLayer<T>
 
         if (!x.IsSparse)
         {
-            if (DenseSpikes || !SparseRowsOuter(gIn, x.Dense, rows))
+            if (DenseSpikes || !SparseRowsOuter(gIn, x.Dense, rows, tape))
             {
                 Kernels.AddProduct(gIn, 1, n, x.Dense, d, InputWeight.Grad, d, n, rows, d);
             }
@@ -682,39 +682,72 @@ public abstract class RecurrentLayer<T>
     /// The input-weight gradient gw[i, j] += Σ_r gI[r, i] x[r, j] over the non-zero x[r, j] only,
     /// when every row has at most D / 8 of them; false (nothing done) when some row is denser.
     /// </summary>
-    private bool SparseRowsOuter(ReadOnlySpan<T> gI, ReadOnlySpan<T> x, int rows)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool SparseRowsOuter(ReadOnlySpan<T> gI, ReadOnlySpan<T> x, int rows, LayerTape<T> tape)
     {
         int n = Size;
         int d = InputSize;
-        Span<int> idx = stackalloc int[SparseCapacity];
-        Span<T> val = stackalloc T[SparseCapacity];
-        if (!AllRowsSparse(x, rows, idx, val, out int lastCount))
+        int cap = SparseCapacity;
+        if (cap == 0)
         {
             return false;
         }
 
-        ref T gw = ref MemoryMarshal.GetArrayDataReference(InputWeight.Grad);
+        // every row's non-zeros once, into the tape's index lists (sized on first use for a full tape of
+        // the densest rows this path takes, so nothing is allocated later)
+        int most = Math.Max(rows, tape.Capacity * tape.Batch);
+        int[] off = tape.SparseOffsets(most);
+        (int[] idx, T[] val) = tape.SparseEntries(most * cap);
+        off[0] = 0;
         for (int r = 0; r < rows; r++)
         {
-            int count = rows == 1 ? lastCount : Kernels.NonZeros(x.Slice(r * d, d), idx, val);
-            if (count == 0)
+            int count = Kernels.NonZeros(x.Slice(r * d, d), idx.AsSpan(off[r], cap), val.AsSpan(off[r], cap));
+            if (count < 0)
             {
-                continue;
+                return false;
             }
 
-            ReadOnlySpan<T> g = gI.Slice(r * n, n);
-            for (int i = 0; i < n; i++)
+            off[r + 1] = off[r] + count;
+        }
+        if (off[rows] > 2L * d)
+        {
+            // many rows (batch training): column j of gw is contiguous in the transposed copy, so each
+            // non-zero x[r, j] adds the whole gradient row gI[r, ·] with one vector operation; the copy
+            // starts from gw and every element still sums its terms in the order of r
+            T[] gt = tape.GradientTranspose(n * d);
+            Kernels.Transpose<T>(InputWeight.Grad, n, d, gt);
+            for (int r = 0; r < rows; r++)
             {
-                T gi = g[i];
-                if (gi == T.Zero)
+                ReadOnlySpan<T> g = gI.Slice(r * n, n);
+                for (int k = off[r]; k < off[r + 1]; k++)
+                {
+                    Span<T> column = gt.AsSpan(idx[k] * n, n);
+                    TensorPrimitives.MultiplyAdd(g, val[k], column, column);
+                }
+            }
+
+            Kernels.Transpose<T>(gt, d, n, InputWeight.Grad);
+            return true;
+        }
+
+        // row i of gw outermost: its D values stay in L1 while every row r scatters into it (each
+        // element still sums its terms in the order of r, as a row-by-row loop would)
+        ref T gw = ref MemoryMarshal.GetArrayDataReference(InputWeight.Grad);
+        ref T gi0 = ref MemoryMarshal.GetReference(gI);
+        for (int i = 0; i < n; i++)
+        {
+            ref T wRow = ref Unsafe.Add(ref gw, i * d);
+            for (int r = 0; r < rows; r++)
+            {
+                T g = Unsafe.Add(ref gi0, (r * n) + i);
+                if (g == T.Zero)
                 {
                     continue;
                 }
 
-                ref T wRow = ref Unsafe.Add(ref gw, i * d);
-                for (int k = 0; k < count; k++)
+                for (int k = off[r]; k < off[r + 1]; k++)
                 {
-                    Unsafe.Add(ref wRow, idx[k]) += gi * val[k];
+                    Unsafe.Add(ref wRow, idx[k]) += g * val[k];
                 }
             }
         }
