@@ -342,6 +342,9 @@ internal static class Kernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MatMulABtFloat(ReadOnlySpan<float> aSpan, int lda, ReadOnlySpan<float> wSpan, int ldw, Span<float> cSpan, int ldc, int m, int n, int k, bool accumulate)
     {
@@ -518,6 +521,7 @@ internal static class Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AddProductFloat(ReadOnlySpan<float> gSpan, int gsr, int gsq, ReadOnlySpan<float> bSpan, int ldb, Span<float> dSpan, int ldd, int rows, int inner, int cols)
     {
+        int c64 = Vector512.IsHardwareAccelerated ? cols & ~63 : 0;
         int c32 = Vector256.IsHardwareAccelerated ? cols & ~31 : 0;
         int c8 = Vector256.IsHardwareAccelerated ? cols & ~7 : 0;
         fixed (float* g = gSpan)
@@ -532,6 +536,41 @@ internal static class Kernels
                 float* d0 = d + ((long)r * ldd);
                 float* d1 = d0 + ldd;
                 int p = 0;
+                for (; p < c64; p += 64)
+                {
+                    // 512-bit lanes: every element still sums its terms in the order of q (results identical to the 256-bit path)
+                    Vector512<float> a00 = Vector512.Load(d0 + p), a01 = Vector512.Load(d0 + p + 16), a02 = Vector512.Load(d0 + p + 32), a03 = Vector512.Load(d0 + p + 48);
+                    Vector512<float> a10 = Vector512.Load(d1 + p), a11 = Vector512.Load(d1 + p + 16), a12 = Vector512.Load(d1 + p + 32), a13 = Vector512.Load(d1 + p + 48);
+                    float* bq = b + p;
+                    long go = 0;
+                    for (int q = 0; q < inner; q++, bq += ldb, go += gsq)
+                    {
+                        Vector512<float> x0 = Vector512.Create(g0[go]);
+                        Vector512<float> x1 = Vector512.Create(g1[go]);
+                        Vector512<float> v0 = Vector512.Load(bq);
+                        Vector512<float> v1 = Vector512.Load(bq + 16);
+                        Vector512<float> v2 = Vector512.Load(bq + 32);
+                        Vector512<float> v3 = Vector512.Load(bq + 48);
+                        a00 = Fma(x0, v0, a00);
+                        a01 = Fma(x0, v1, a01);
+                        a02 = Fma(x0, v2, a02);
+                        a03 = Fma(x0, v3, a03);
+                        a10 = Fma(x1, v0, a10);
+                        a11 = Fma(x1, v1, a11);
+                        a12 = Fma(x1, v2, a12);
+                        a13 = Fma(x1, v3, a13);
+                    }
+
+                    a00.Store(d0 + p);
+                    a01.Store(d0 + p + 16);
+                    a02.Store(d0 + p + 32);
+                    a03.Store(d0 + p + 48);
+                    a10.Store(d1 + p);
+                    a11.Store(d1 + p + 16);
+                    a12.Store(d1 + p + 32);
+                    a13.Store(d1 + p + 48);
+                }
+
                 for (; p < c32; p += 32)
                 {
                     Vector256<float> a00 = Vector256.Load(d0 + p), a01 = Vector256.Load(d0 + p + 8), a02 = Vector256.Load(d0 + p + 16), a03 = Vector256.Load(d0 + p + 24);
@@ -656,7 +695,8 @@ internal static class Kernels
     private static unsafe void AddProductTransposedFloat(ReadOnlySpan<float> gSpan, int ldg, ReadOnlySpan<float> bSpan, int ldb, Span<float> dSpan, int ldd, int rows, int inner, int cols)
     {
         const int QBlock = 128;
-        int c24 = cols - (cols % 24);
+        int c48 = Vector512.IsHardwareAccelerated ? cols - (cols % 48) : 0;
+        int c24 = c48 + (cols - c48) - ((cols - c48) % 24);
         fixed (float* g = gSpan)
         fixed (float* b = bSpan)
         fixed (float* d = dSpan)
@@ -664,7 +704,60 @@ internal static class Kernels
             for (int q0 = 0; q0 < inner; q0 += QBlock)
             {
                 int q1 = Math.Min(inner, q0 + QBlock);
-                for (int p = 0; p < c24; p += 24)
+                for (int p = 0; p < c48; p += 48)
+                {
+                    // 512-bit lanes: every element still sums its terms in the order of q (results identical to the 256-bit path)
+                    for (int r = 0; r < rows; r += 4)
+                    {
+                        float* d0 = d + ((long)r * ldd) + p;
+                        float* d1 = d0 + ldd;
+                        float* d2 = d1 + ldd;
+                        float* d3 = d2 + ldd;
+                        Vector512<float> a00 = Vector512.Load(d0), a01 = Vector512.Load(d0 + 16), a02 = Vector512.Load(d0 + 32);
+                        Vector512<float> a10 = Vector512.Load(d1), a11 = Vector512.Load(d1 + 16), a12 = Vector512.Load(d1 + 32);
+                        Vector512<float> a20 = Vector512.Load(d2), a21 = Vector512.Load(d2 + 16), a22 = Vector512.Load(d2 + 32);
+                        Vector512<float> a30 = Vector512.Load(d3), a31 = Vector512.Load(d3 + 16), a32 = Vector512.Load(d3 + 32);
+                        float* bq = b + ((long)q0 * ldb) + p;
+                        float* gq = g + ((long)q0 * ldg) + r;
+                        for (int q = q0; q < q1; q++, bq += ldb, gq += ldg)
+                        {
+                            Vector512<float> v0 = Vector512.Load(bq);
+                            Vector512<float> v1 = Vector512.Load(bq + 16);
+                            Vector512<float> v2 = Vector512.Load(bq + 32);
+                            Vector512<float> x = Vector512.Create(gq[0]);
+                            a00 = Fma(x, v0, a00);
+                            a01 = Fma(x, v1, a01);
+                            a02 = Fma(x, v2, a02);
+                            x = Vector512.Create(gq[1]);
+                            a10 = Fma(x, v0, a10);
+                            a11 = Fma(x, v1, a11);
+                            a12 = Fma(x, v2, a12);
+                            x = Vector512.Create(gq[2]);
+                            a20 = Fma(x, v0, a20);
+                            a21 = Fma(x, v1, a21);
+                            a22 = Fma(x, v2, a22);
+                            x = Vector512.Create(gq[3]);
+                            a30 = Fma(x, v0, a30);
+                            a31 = Fma(x, v1, a31);
+                            a32 = Fma(x, v2, a32);
+                        }
+
+                        a00.Store(d0);
+                        a01.Store(d0 + 16);
+                        a02.Store(d0 + 32);
+                        a10.Store(d1);
+                        a11.Store(d1 + 16);
+                        a12.Store(d1 + 32);
+                        a20.Store(d2);
+                        a21.Store(d2 + 16);
+                        a22.Store(d2 + 32);
+                        a30.Store(d3);
+                        a31.Store(d3 + 16);
+                        a32.Store(d3 + 32);
+                    }
+                }
+
+                for (int p = c48; p < c24; p += 24)
                 {
                     for (int r = 0; r < rows; r += 4)
                     {
