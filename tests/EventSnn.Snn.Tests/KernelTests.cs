@@ -126,6 +126,30 @@ public class KernelTests
         Assert.True(double.IsNaN(Kernels.SumOfSquares<float>(big)));
     }
 
+    /// <summary>The register-tiled path (rows and columns multiples of 8, tiles of 64 with partial edge tiles) moves every element to its place.</summary>
+    [Theory]
+    [InlineData(8, 8)]
+    [InlineData(24, 40)]
+    [InlineData(72, 136)]
+    [InlineData(256, 2048)]
+    public void Tiled_transpose_equals_the_definition(int rows, int cols)
+    {
+        float[] src = Random(new SnnRandom(rows + cols), rows * cols);
+        float[] dst = new float[rows * cols];
+        Kernels.Transpose<float>(src, rows, cols, dst);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                Assert.Equal(src[(r * cols) + c], dst[(c * rows) + r]);
+            }
+        }
+
+        float[] back = new float[rows * cols];
+        Kernels.Transpose<float>(dst, cols, rows, back);
+        Assert.Equal(src, back);
+    }
+
     private static float[] Random(SnnRandom rng, int n)
     {
         var a = new float[n];

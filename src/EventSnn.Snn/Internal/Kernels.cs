@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EventSnn.Snn.Internal;
 
@@ -314,6 +315,12 @@ internal static class Kernels
             throw new ArgumentException("transpose buffers too short");
         }
 
+        if (typeof(T) == typeof(float) && Avx.IsSupported && rows % 8 == 0 && cols % 8 == 0)
+        {
+            TransposeFloat8(MemoryMarshal.Cast<T, float>(src), rows, cols, MemoryMarshal.Cast<T, float>(dst));
+            return;
+        }
+
         for (int r0 = 0; r0 < rows; r0 += Block)
         {
             int r1 = Math.Min(rows, r0 + Block);
@@ -325,6 +332,57 @@ internal static class Kernels
                     for (int c = c0; c < c1; c++)
                     {
                         dst[(c * rows) + r] = src[(r * cols) + c];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[c, r] = src[r, c] for rows and cols multiples of 8: 8x8 register tiles (unpack, shuffle, lane permute) inside 64x64 cache tiles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void TransposeFloat8(ReadOnlySpan<float> srcSpan, int rows, int cols, Span<float> dstSpan)
+    {
+        const int Tile = 64;
+        fixed (float* src = srcSpan)
+        fixed (float* dst = dstSpan)
+        {
+            for (int r0 = 0; r0 < rows; r0 += Tile)
+            {
+                int r1 = Math.Min(rows, r0 + Tile);
+                for (int c0 = 0; c0 < cols; c0 += Tile)
+                {
+                    int c1 = Math.Min(cols, c0 + Tile);
+                    for (int r = r0; r < r1; r += 8)
+                    {
+                        for (int c = c0; c < c1; c += 8)
+                        {
+                            float* s = src + ((long)r * cols) + c;
+                            Vector256<float> a0 = Avx.LoadVector256(s);
+                            Vector256<float> a1 = Avx.LoadVector256(s + cols);
+                            Vector256<float> a2 = Avx.LoadVector256(s + (2L * cols));
+                            Vector256<float> a3 = Avx.LoadVector256(s + (3L * cols));
+                            Vector256<float> a4 = Avx.LoadVector256(s + (4L * cols));
+                            Vector256<float> a5 = Avx.LoadVector256(s + (5L * cols));
+                            Vector256<float> a6 = Avx.LoadVector256(s + (6L * cols));
+                            Vector256<float> a7 = Avx.LoadVector256(s + (7L * cols));
+                            Vector256<float> t0 = Avx.UnpackLow(a0, a1), t1 = Avx.UnpackHigh(a0, a1);
+                            Vector256<float> t2 = Avx.UnpackLow(a2, a3), t3 = Avx.UnpackHigh(a2, a3);
+                            Vector256<float> t4 = Avx.UnpackLow(a4, a5), t5 = Avx.UnpackHigh(a4, a5);
+                            Vector256<float> t6 = Avx.UnpackLow(a6, a7), t7 = Avx.UnpackHigh(a6, a7);
+                            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+                            Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+                            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+                            Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+                            float* d = dst + ((long)c * rows) + r;
+                            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+                            Avx.Store(d + rows, Avx.Permute2x128(u1, u5, 0x20));
+                            Avx.Store(d + (2L * rows), Avx.Permute2x128(u2, u6, 0x20));
+                            Avx.Store(d + (3L * rows), Avx.Permute2x128(u3, u7, 0x20));
+                            Avx.Store(d + (4L * rows), Avx.Permute2x128(u0, u4, 0x31));
+                            Avx.Store(d + (5L * rows), Avx.Permute2x128(u1, u5, 0x31));
+                            Avx.Store(d + (6L * rows), Avx.Permute2x128(u2, u6, 0x31));
+                            Avx.Store(d + (7L * rows), Avx.Permute2x128(u3, u7, 0x31));
+                        }
                     }
                 }
             }
