@@ -69,14 +69,7 @@ internal static class Kernels
     /// C[i, j] (+)= sum_p A[i, p] * W[j, p] for i &lt; m, j &lt; n, p &lt; k (C = A Wᵀ): the
     /// forward product of a batch of input rows with an [out, in] weight matrix.
     /// </summary>
-    /// <remarks>
-    /// <paramref name="descending"/> walks the weight rows from the last to the first (single input
-    /// rows, n a multiple of 4; every output is computed exactly as in the ascending walk). A caller
-    /// that alternates the direction from step to step starts each step on the rows the previous one
-    /// touched last, which are still in the core's L2 cache: with an LRU-like cache a sweep over
-    /// weights a little larger than the cache then mostly hits instead of always missing.
-    /// </remarks>
-    public static void MatMulABt<T>(ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> w, int ldw, Span<T> c, int ldc, int m, int n, int k, bool accumulate, bool descending = false)
+    public static void MatMulABt<T>(ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> w, int ldw, Span<T> c, int ldc, int m, int n, int k, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (m == 0 || n == 0)
@@ -99,8 +92,7 @@ internal static class Kernels
                 m,
                 n,
                 k,
-                accumulate,
-                descending && m == 1 && n % 4 == 0);
+                accumulate);
             return;
         }
 
@@ -412,7 +404,7 @@ internal static class Kernels
     private static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MatMulABtFloat(ReadOnlySpan<float> aSpan, int lda, ReadOnlySpan<float> wSpan, int ldw, Span<float> cSpan, int ldc, int m, int n, int k, bool accumulate, bool descending)
+    private static unsafe void MatMulABtFloat(ReadOnlySpan<float> aSpan, int lda, ReadOnlySpan<float> wSpan, int ldw, Span<float> cSpan, int ldc, int m, int n, int k, bool accumulate)
     {
         int k8 = Vector256.IsHardwareAccelerated ? k & ~7 : 0;
         fixed (float* a = aSpan)
@@ -520,10 +512,9 @@ internal static class Kernels
             {
                 float* a0 = a + ((long)i * lda);
                 float* c0 = c + ((long)i * ldc);
-                int j;
-                for (int block = 0; block + 4 <= n; block += 4)
+                int j = 0;
+                for (; j + 4 <= n; j += 4)
                 {
-                    j = descending ? n - 4 - block : block;
                     float* w0 = w + ((long)j * ldw);
                     float* w1 = w0 + ldw;
                     float* w2 = w1 + ldw;
@@ -564,7 +555,6 @@ internal static class Kernels
                     }
                 }
 
-                j = n & ~3;
                 for (; j < n; j++)
                 {
                     float* wj = w + ((long)j * ldw);

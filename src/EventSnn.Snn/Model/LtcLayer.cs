@@ -155,37 +155,20 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
             TauBias.Data.CopyTo(za.Slice(b * n, n));
         }
 
+        Kernels.MatMulABt(catTau, n2, TauWeight.Data, n2, za, n, batch, n, n2, accumulate: true);
         Span<T> tau = tape.Slot(tape.Tau, t);
         Span<T> rho = tape.Slot(tape.Rho, t);
+        Gate(za, TauSlope, tau);
         if (adaptive)
         {
             for (int b = 0; b < batch; b++)
             {
                 RhoBias.Data.CopyTo(zr.Slice(b * n, n));
             }
-        }
 
-        // the two gate products (independent of each other) sweep W_tau then W_rho on even steps and
-        // W_rho then W_tau, each backwards, on odd steps: a step starts on the weights the previous
-        // step read last, which are still in L2 (identical results, fewer cache misses)
-        bool back = (state.Step & 1) == 1;
-        if (!back || !adaptive)
-        {
-            Kernels.MatMulABt(catTau, n2, TauWeight.Data, n2, za, n, batch, n, n2, accumulate: true, descending: back);
-        }
-
-        if (adaptive)
-        {
-            Kernels.MatMulABt(catRho, n2, RhoWeight.Data, n2, zr, n, batch, n, n2, accumulate: true, descending: back);
-            if (back)
-            {
-                Kernels.MatMulABt(catTau, n2, TauWeight.Data, n2, za, n, batch, n, n2, accumulate: true, descending: true);
-            }
-
+            Kernels.MatMulABt(catRho, n2, RhoWeight.Data, n2, zr, n, batch, n, n2, accumulate: true);
             Gate(zr, RhoSlope, rho);
         }
-
-        Gate(za, TauSlope, tau);
 
         Span<T> m = tape.Slot(tape.M, t);
         Span<T> v = tape.Slot(tape.V, t);
