@@ -54,6 +54,18 @@ public class DataParallelTests
             Method = SequenceTrainingMethod.Bptt, LayerSizes = [16, 16], InputNorm = InputNormKind.Batch, Optimizer = OptimizerKind.Adamax,
             Loss = LossPlacement.EveryStep, Batch = 8,
         },
+        "tbptt-layernorm" => new SequenceTrainerOptions
+        {
+            Method = SequenceTrainingMethod.Tbptt, LayerSizes = [16], InputNorm = InputNormKind.Layer, ChunkLength = 6, Batch = 8,
+        },
+        "eprop-running-dropout" => new SequenceTrainerOptions
+        {
+            Method = SequenceTrainingMethod.Eprop, LayerSizes = [16, 12], InputNorm = InputNormKind.Running, Dropout = 0.2, ChunkLength = 10, Batch = 9,
+        },
+        "ostl-layernorm" => new SequenceTrainerOptions
+        {
+            Method = SequenceTrainingMethod.Ostl, LayerSizes = [20], InputNorm = InputNormKind.Layer, Loss = LossPlacement.EveryStep, ChunkLength = 5, Batch = 8,
+        },
         _ => throw new ArgumentException(name),
     };
 
@@ -61,6 +73,9 @@ public class DataParallelTests
     [InlineData("fptt-batchnorm-dropout")]
     [InlineData("fptt-running-oracle")]
     [InlineData("bptt-batchnorm")]
+    [InlineData("tbptt-layernorm")]
+    [InlineData("eprop-running-dropout")]
+    [InlineData("ostl-layernorm")]
     public void Two_and_three_threads_update_like_one(string recipe)
     {
         SequenceTrainerOptions o = Recipe(recipe);

@@ -76,11 +76,6 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
             throw new ArgumentOutOfRangeException(nameof(setup), $"Threads = {threads} must be in 1..Batch ({setup.Batch})");
         }
 
-        if (threads > 1 && setup.Method is not (SequenceTrainingMethod.Fptt or SequenceTrainingMethod.Bptt))
-        {
-            throw new ArgumentException($"data-parallel training (Threads = {threads}) supports fptt and bptt, not {SequenceTrainingMethods.Name(setup.Method)}", nameof(setup));
-        }
-
         Setup = setup;
         _network = new Network<float>(setup.Network);
         _optimizer = setup.Optimizer == OptimizerKind.Adamax
@@ -122,7 +117,13 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
             }
             else
             {
-                learner = new GradientOnlyLearner<float>(net, count, setup.Method == SequenceTrainingMethod.Fptt ? setup.ChunkLength : setup.Steps);
+                learner = setup.Method switch
+                {
+                    // the online learners of the other slices keep their own eligibility traces and only add gradients
+                    SequenceTrainingMethod.Eprop => new EligibilityPropLearner<float>(net, new Adam<float>(net.Parameters, setup.LearningRate), count, setup.ChunkLength, EpropFeedback.Symmetric, setup.GradientClip) { GradientOnly = true },
+                    SequenceTrainingMethod.Ostl => new OstlLearner<float>(net, new Adam<float>(net.Parameters, setup.LearningRate), count, setup.ChunkLength, setup.GradientClip) { GradientOnly = true },
+                    _ => new GradientOnlyLearner<float>(net, count, SequenceTrainingMethods.Chunked(setup.Method) ? setup.ChunkLength : setup.Steps),
+                };
             }
 
             _workers[k] = new Worker(k, first, count, net, learner, threads == 1 ? _state : net.CreateState(count), new DecisionAccumulator(setup.Decision, count, classes));

@@ -329,7 +329,6 @@ public sealed record SequenceTrainerOptions
         Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
         bool traces = Method is SequenceTrainingMethod.Eprop or SequenceTrainingMethod.Ostl;
         Check(!traces || InputNorm != InputNormKind.Batch, nameof(InputNorm), InputNorm, "e-prop and OSTL learn online: running or layer normalisation, not per-timestep batch norm");
-        Check(Threads == 1 || Method is SequenceTrainingMethod.Fptt or SequenceTrainingMethod.Bptt, nameof(Threads), Threads, "data-parallel training supports fptt and bptt");
     }
 
     private static void Check(bool ok, string field, object value, string? rule = null)

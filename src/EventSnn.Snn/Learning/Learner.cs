@@ -266,9 +266,15 @@ public abstract class Learner<T>
         _tape.ReseedDropout(DropoutGenerators.SeedOf(Network.Config), firstStream);
     }
 
-    /// <summary>Backward through the recorded chunk (gradients added to Parameter.Grad) without an update; returns the steps recorded (the tape is kept until <see cref="UpdateRecorded"/> or <see cref="DiscardChunk"/>).</summary>
+    /// <summary>Backward through the recorded chunk (gradients added to Parameter.Grad; online learners: already there) without an update; returns the steps recorded (the tape is kept until <see cref="UpdateRecorded"/> or <see cref="DiscardChunk"/>).</summary>
     internal int BackwardRecorded()
     {
+        if (_online)
+        {
+            // the online learners added every step's gradient as it was observed
+            return _onlineSteps;
+        }
+
         int steps = _tape.Count;
         if (steps > 0)
         {
