@@ -222,9 +222,11 @@ internal sealed class ReproSmnistCommand : Command
     internal static string Describe(SequenceTrainerOptions o, SequenceLearnerSetup s)
     {
         string layers = string.Join('-', s.Network.Layers.Select(l => l.Size.ToString(CultureInfo.InvariantCulture)));
-        return o.Method == SequenceTrainingMethod.Fptt
-            ? string.Create(CultureInfo.InvariantCulture, $"LTC {layers}, norm {o.InputNorm.ToString().ToLowerInvariant()} (gain {o.NormGain:G3}), FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3}, beta {o.Beta:G3}), loss {(o.Loss == LossPlacement.EveryStep ? "every step" : "at chunk ends")}")
-            : string.Create(CultureInfo.InvariantCulture, $"LTC {layers}, norm {o.InputNorm.ToString().ToLowerInvariant()} (gain {o.NormGain:G3}), BPTT over {s.Steps} steps, loss {(o.Loss == LossPlacement.EveryStep ? "every step" : "at the last step")}");
+        string learning = o.Method == SequenceTrainingMethod.Fptt
+            ? string.Create(CultureInfo.InvariantCulture, $"FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3}, beta {o.Beta:G3})")
+            : TrainCommand.LearningText(o, s);
+        string loss = o.Loss == LossPlacement.EveryStep ? "every step" : o.Method == SequenceTrainingMethod.Bptt ? "at the last step" : "at chunk ends";
+        return string.Create(CultureInfo.InvariantCulture, $"LTC {layers}, norm {o.InputNorm.ToString().ToLowerInvariant()} (gain {o.NormGain:G3}), {learning}, loss {loss}");
     }
 
     /// <summary>The value, or null for NaN and infinities (JSON has no such numbers).</summary>

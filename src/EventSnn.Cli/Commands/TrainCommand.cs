@@ -399,13 +399,18 @@ internal sealed class TrainCommand : Command
     internal static string LayerText(SequenceTrainerOptions o) =>
         o.LayerSizes.Count == 0 ? o.Hidden.ToString(CultureInfo.InvariantCulture) : string.Join('-', o.LayerSizes);
 
-    internal static string Describe(SequenceTrainerOptions o, SequenceLearnerSetup s)
+    internal static string Describe(SequenceTrainerOptions o, SequenceLearnerSetup s) =>
+        string.Create(CultureInfo.InvariantCulture, $"{o.Model} {LayerText(o)}, {LearningText(o, s)}");
+
+    /// <summary>How the method learns, e.g. "FPTT chunks of 20 steps (K=5, alpha 0.1)" or "e-prop, an update every 25 steps".</summary>
+    internal static string LearningText(SequenceTrainerOptions o, SequenceLearnerSetup s) => o.Method switch
     {
-        string layers = LayerText(o);
-        return o.Method == SequenceTrainingMethod.Fptt
-            ? string.Create(CultureInfo.InvariantCulture, $"{o.Model} {layers}, FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3})")
-            : string.Create(CultureInfo.InvariantCulture, $"{o.Model} {layers}, BPTT over {s.Steps} steps");
-    }
+        SequenceTrainingMethod.Fptt => string.Create(CultureInfo.InvariantCulture, $"FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3})"),
+        SequenceTrainingMethod.Tbptt => string.Create(CultureInfo.InvariantCulture, $"truncated BPTT, chunks of {s.ChunkLength} steps"),
+        SequenceTrainingMethod.Eprop => string.Create(CultureInfo.InvariantCulture, $"e-prop, an update every {s.ChunkLength} steps"),
+        SequenceTrainingMethod.Ostl => string.Create(CultureInfo.InvariantCulture, $"OSTL, an update every {s.ChunkLength} steps"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"BPTT over {s.Steps} steps"),
+    };
 
     internal static string MethodName(SequenceTrainingMethod m) => SequenceTrainingMethods.Name(m);
 
