@@ -184,12 +184,14 @@ public sealed class TrainEvalTests : IDisposable
     }
 
     [Fact]
-    public void Online_methods_refuse_input_normalisation_with_a_clear_error()
+    public void Online_methods_take_running_or_layer_norm_and_refuse_batch_norm_with_a_clear_error()
     {
         string data = MakeDataset(trainPerClass: 2, testPerClass: 1);
-        (int code, _, string err) = CliHarness.Run("train", data, "--method", "eprop", "--norm", "layer", "--epochs", "1", "--hidden", "8");
+        (int code, _, string err) = CliHarness.Run("train", data, "--method", "eprop", "--norm", "layer", "--dropout", "0.1", "--epochs", "1", "--hidden", "8", "--checkpoint", Path.Combine(_root, "eprop-layer.ckpt"));
+        Assert.True(code == 0, err);
+        (code, _, err) = CliHarness.Run("train", data, "--method", "ostl", "--norm", "batch", "--epochs", "1", "--hidden", "8", "--checkpoint", Path.Combine(_root, "ostl-batch.ckpt"));
         Assert.Equal(CommandRunner.BadInput, code);
-        Assert.Contains("normalisation", err);
+        Assert.True(err.Contains("not per-timestep batch norm", StringComparison.Ordinal), err);
         Assert.DoesNotContain("   at ", err);
         (code, _, err) = CliHarness.Run("train", data, "--method", "ostl", "--backend", "torch", "--epochs", "1", "--hidden", "8");
         Assert.Equal(CommandRunner.BadInput, code);
