@@ -23,6 +23,8 @@ public sealed class DatReader : PropheseeReader
 
     private uint _last;
     private long _loops;
+    private uint _maxX;
+    private uint _maxY;
     private long _dataOffset;
 
     /// <summary>Opens a DAT stream and reads its header and event type/size bytes.</summary>
@@ -125,7 +127,7 @@ public sealed class DatReader : PropheseeReader
         fixed (byte* pp = batch.P)
         {
             int k = n;
-            DecodeRecords(b, records, tp + k, xp + k, yp + k, pp + k, ref _last, ref _loops, VectorWidth);
+            DecodeRecords(b, records, tp + k, xp + k, yp + k, pp + k, ref _last, ref _loops, ref _maxX, ref _maxY, VectorWidth);
             n = k + records;
             return records;
         }
@@ -133,16 +135,20 @@ public sealed class DatReader : PropheseeReader
 
     /// <summary>
     /// Decodes <paramref name="records"/> 8-byte CD records at <paramref name="b"/> into the SoA
-    /// arrays, unwrapping the 32-bit timestamps with <paramref name="last"/> / <paramref name="loops"/>.
+    /// arrays, unwrapping the 32-bit timestamps with <paramref name="last"/> / <paramref name="loops"/>
+    /// and raising <paramref name="maxX"/> / <paramref name="maxY"/> to the largest x and y decoded.
     /// Runs of 32 (AVX-512) or 16 (256-bit vectors) records whose timestamps all lie in
     /// [last, last + 2^31) — where no wrap is possible — are decoded as vectors, everything else
     /// record by record; <paramref name="width"/> caps the vector width (0: records one by one).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void DecodeRecords(byte* b, int records, long* tp, ushort* xp, ushort* yp, byte* pp, ref uint last, ref long loops, int width)
+    internal static unsafe void DecodeRecords(byte* b, int records, long* tp, ushort* xp, ushort* yp, byte* pp, ref uint last, ref long loops, ref uint maxX, ref uint maxY, int width)
     {
         uint lastT = last;
         long wraps = loops;
+        Vector512<uint> mx512 = Vector512<uint>.Zero, my512 = Vector512<uint>.Zero;
+        Vector256<uint> mx256 = Vector256<uint>.Zero, my256 = Vector256<uint>.Zero;
+        uint mx = maxX, my = maxY;
         int i = 0;
         bool v512 = width >= 512 && BitConverter.IsLittleEndian && Avx512F.IsSupported;
         bool v256 = width >= 256 && BitConverter.IsLittleEndian && Vector256.IsHardwareAccelerated;
@@ -153,7 +159,7 @@ public sealed class DatReader : PropheseeReader
         {
             if (v512 && records - i >= 32)
             {
-                int done = Decode32Avx512(b + ((nint)i << 3), records - i, tp + i, xp + i, yp + i, pp + i, ref lastT, wraps);
+                int done = Decode32Avx512(b + ((nint)i << 3), records - i, tp + i, xp + i, yp + i, pp + i, ref lastT, wraps, ref mx512, ref my512);
                 i += done;
                 if (i == records)
                 {
@@ -178,8 +184,11 @@ public sealed class DatReader : PropheseeReader
                 {
                     Vector256<uint> wa = Vector256.Narrow(r0 >> 32, r1 >> 32);
                     Vector256<uint> wb = Vector256.Narrow(r2 >> 32, r3 >> 32);
-                    Vector256.Store(Vector256.Narrow(wa & m14, wb & m14), xp + i);
-                    Vector256.Store(Vector256.Narrow((wa >> 14) & m14, (wb >> 14) & m14), yp + i);
+                    Vector256<uint> xa = wa & m14, xb = wb & m14, ya = (wa >> 14) & m14, yb = (wb >> 14) & m14;
+                    Vector256.Store(Vector256.Narrow(xa, xb), xp + i);
+                    Vector256.Store(Vector256.Narrow(ya, yb), yp + i);
+                    mx256 = Vector256.Max(mx256, Vector256.Max(xa, xb));
+                    my256 = Vector256.Max(my256, Vector256.Max(ya, yb));
                     Vector256<ushort> pw = Vector256.Narrow(((wa >> 28) + fifteen) >> 4, ((wb >> 28) + fifteen) >> 4);
                     Vector128.Store(Vector128.Narrow(pw.GetLower(), pw.GetUpper()), pp + i);
                     Vector256<long> lv = Vector256.Create(wraps);
@@ -208,25 +217,42 @@ public sealed class DatReader : PropheseeReader
 
                 lastT = t;
                 tp[i] = wraps + t;
-                xp[i] = (ushort)(w & 0x3FFF);
-                yp[i] = (ushort)((w >> 14) & 0x3FFF);
+                uint x = w & 0x3FFF, y = (w >> 14) & 0x3FFF;
+                xp[i] = (ushort)x;
+                yp[i] = (ushort)y;
+                mx = Math.Max(mx, x);
+                my = Math.Max(my, y);
                 pp[i] = (byte)(((w >> 28) + 15) >> 4);
             }
         }
 
         last = lastT;
         loops = wraps;
+        maxX = Math.Max(mx, MaxElement(Vector256.Max(Vector256.Max(mx512.GetLower(), mx512.GetUpper()), mx256)));
+        maxY = Math.Max(my, MaxElement(Vector256.Max(Vector256.Max(my512.GetLower(), my512.GetUpper()), my256)));
+    }
+
+    private static uint MaxElement(Vector256<uint> v)
+    {
+        uint max = 0;
+        for (int i = 0; i < Vector256<uint>.Count; i++)
+        {
+            max = Math.Max(max, v.GetElement(i));
+        }
+
+        return max;
     }
 
     /// <summary>
     /// AVX-512 steps of 32 records (four 512-bit loads) while their timestamps stay in
     /// [last, last + 2^31): timestamps are the records with the high half masked off plus the
     /// wrap count; two-source dword permutes gather the 32-bit words, VPMOVDW / VPMOVDB narrow
-    /// x, y and polarity. Returns the records done (a multiple of 32; fewer than 32 remain, or the
+    /// x, y and polarity; <paramref name="maxX"/> / <paramref name="maxY"/> keep the largest x and y
+    /// per lane. Returns the records done (a multiple of 32; fewer than 32 remain, or the
     /// next 32 hold a possible wrap).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe int Decode32Avx512(byte* b, int records, long* tp, ushort* xp, ushort* yp, byte* pp, ref uint lastRef, long loops)
+    private static unsafe int Decode32Avx512(byte* b, int records, long* tp, ushort* xp, ushort* yp, byte* pp, ref uint lastRef, long loops, ref Vector512<uint> maxX, ref Vector512<uint> maxY)
     {
         Vector512<uint> even = Vector512.Create(0u, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         Vector512<uint> odd = even + Vector512<uint>.One;
@@ -236,6 +262,7 @@ public sealed class DatReader : PropheseeReader
         Vector512<ulong> low = Vector512.Create(0xFFFF_FFFFUL);
         Vector512<long> lv = Vector512.Create(loops);
         uint last = lastRef;
+        Vector512<uint> mx = maxX, my = maxY;
         int i = 0;
         for (; i <= records - 32; i += 32)
         {
@@ -260,17 +287,31 @@ public sealed class DatReader : PropheseeReader
             Vector512.Store((r3 & low).AsInt64() + lv, tk + 24);
             Vector512<uint> wa = Avx512F.PermuteVar16x32x2(r0.AsUInt32(), odd, r1.AsUInt32());
             Vector512<uint> wb = Avx512F.PermuteVar16x32x2(r2.AsUInt32(), odd, r3.AsUInt32());
-            Vector256.Store(Avx512F.ConvertToVector256UInt16(wa & m14), xp + i);
-            Vector256.Store(Avx512F.ConvertToVector256UInt16(wb & m14), xp + i + 16);
-            Vector256.Store(Avx512F.ConvertToVector256UInt16((wa >> 14) & m14), yp + i);
-            Vector256.Store(Avx512F.ConvertToVector256UInt16((wb >> 14) & m14), yp + i + 16);
+            Vector512<uint> xa = wa & m14, xb = wb & m14, ya = (wa >> 14) & m14, yb = (wb >> 14) & m14;
+            Vector256.Store(Avx512F.ConvertToVector256UInt16(xa), xp + i);
+            Vector256.Store(Avx512F.ConvertToVector256UInt16(xb), xp + i + 16);
+            Vector256.Store(Avx512F.ConvertToVector256UInt16(ya), yp + i);
+            Vector256.Store(Avx512F.ConvertToVector256UInt16(yb), yp + i + 16);
+            mx = Vector512.Max(mx, Vector512.Max(xa, xb));
+            my = Vector512.Max(my, Vector512.Max(ya, yb));
             Vector128.Store(Avx512F.ConvertToVector128Byte(((wa >> 28) + fifteen) >> 4), pp + i);
             Vector128.Store(Avx512F.ConvertToVector128Byte(((wb >> 28) + fifteen) >> 4), pp + i + 16);
             last = tb.GetElement(15);
         }
 
         lastRef = last;
+        maxX = mx;
+        maxY = my;
         return i;
+    }
+
+    /// <inheritdoc />
+    private protected override void TrackBatch(EventBatch batch)
+    {
+        // the largest x and y of the batch were found while decoding it
+        Core.Track(batch, (int)_maxX, (int)_maxY);
+        _maxX = 0;
+        _maxY = 0;
     }
 
     private int DecodeTriggers(ReadOnlySpan<byte> span, int records, TriggerBuffer triggers)

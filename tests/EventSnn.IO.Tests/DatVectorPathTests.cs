@@ -13,10 +13,10 @@ namespace EventSnn.IO.Tests;
 public class DatVectorPathTests
 {
     /// <summary>A record stream (timestamp, word) and the batch capacity used to read it.</summary>
-    public sealed record Records((uint T, uint W)[] Items, int Capacity)
+    public sealed record Records((uint T, uint W)[] Items, int Capacity, bool Declared)
     {
         public override string ToString() =>
-            $"{Items.Length} records [{string.Join(" ", Items.Take(12).Select(r => $"{r.T:X8}:{r.W:X8}"))}{(Items.Length > 12 ? " ..." : string.Empty)}], capacity {Capacity}";
+            $"{Items.Length} records [{string.Join(" ", Items.Take(12).Select(r => $"{r.T:X8}:{r.W:X8}"))}{(Items.Length > 12 ? " ..." : string.Empty)}], capacity {Capacity}, geometry declared {Declared}";
     }
 
     /// <summary>Timestamp steps: mostly small forward steps (long vector runs), some back steps, jumps near 2^31 and wraps.</summary>
@@ -32,29 +32,38 @@ public class DatVectorPathTests
         from start in Gen.OneOf(Gen.UInt, Gen.UInt[uint.MaxValue - 2000, uint.MaxValue])
         from steps in Gen.Select(Step, Gen.UInt).Array[0, 1500]
         from capacity in Gen.OneOf(Gen.Int[1, 40], Gen.Int[40, 3000])
-        select new Records(Build(start, steps), capacity);
+        from declared in Gen.Bool
+        from small in Gen.Frequency((3, Gen.Const(true)), (1, Gen.Const(false)))
+        select new Records(Build(start, steps, small), capacity, declared);
 
-    private static (uint T, uint W)[] Build(uint start, (long Step, uint W)[] steps)
+    /// <summary>The records; with <paramref name="small"/> the addresses mostly stay inside 304x240 (so that a few outside stand out).</summary>
+    private static (uint T, uint W)[] Build(uint start, (long Step, uint W)[] steps, bool small)
     {
         var records = new (uint T, uint W)[steps.Length];
         long t = start;
         for (int i = 0; i < steps.Length; i++)
         {
             t += steps[i].Step;
-            records[i] = ((uint)t, steps[i].W);
+            uint w = steps[i].W;
+            if (small && (w & 0xF00) != 0)
+            {
+                w = (w & 0xF000_0000) | ((w >> 8) % 240 << 14) | (w % 304);
+            }
+
+            records[i] = ((uint)t, w);
         }
 
         return records;
     }
 
-    private static byte[] File((uint T, uint W)[] records) =>
-        Raw("% Data file containing CD events\n% Version 2\n% Width 304\n% Height 240\n", [12, 8, .. records.SelectMany(r => BitConverter.GetBytes(r.T).Concat(BitConverter.GetBytes(r.W)))]);
+    private static byte[] File((uint T, uint W)[] records, bool declared = true) =>
+        Raw(declared ? "% Data file containing CD events\n% Version 2\n% Width 304\n% Height 240\n" : "% Data file containing CD events\n% Version 2\n", [12, 8, .. records.SelectMany(r => BitConverter.GetBytes(r.T).Concat(BitConverter.GetBytes(r.W)))]);
 
-    private static (List<DvsEvent> Events, List<FormatWarning> Warnings, long OutOfGeometry) Read(byte[] file, int width, int capacity)
+    private static (List<DvsEvent> Events, List<FormatWarning> Warnings, long OutOfGeometry, SensorGeometry Geometry) Read(byte[] file, int width, int capacity)
     {
         using var reader = new DatReader(new MemoryStream(file, writable: false), "records.dat", new ReaderOptions { BufferBytes = 4096 }) { VectorWidth = width };
         List<DvsEvent> events = ReadAll(reader, capacity);
-        return (events, [.. reader.Warnings], reader.OutOfGeometryEvents);
+        return (events, [.. reader.Warnings], reader.OutOfGeometryEvents, reader.Geometry);
     }
 
     [Fact]
@@ -62,15 +71,22 @@ public class DatVectorPathTests
     {
         Streams.Sample(s =>
         {
-            byte[] file = File(s.Items);
+            byte[] file = File(s.Items, s.Declared);
             var plain = Read(file, 0, s.Capacity);
-            AssertSameEvents(Reference(s.Items), plain.Events);
+            List<DvsEvent> expected = Reference(s.Items);
+            AssertSameEvents(expected, plain.Events);
+            if (!s.Declared && expected.Count > 0)
+            {
+                Assert.Equal(new SensorGeometry(expected.Max(e => e.X) + 1, expected.Max(e => e.Y) + 1), plain.Geometry);
+            }
+
             foreach (int width in new[] { 256, 512 })
             {
                 var fast = Read(file, width, s.Capacity);
                 AssertSameEvents(plain.Events, fast.Events);
                 Assert.Equal(plain.Warnings, fast.Warnings);
                 Assert.Equal(plain.OutOfGeometry, fast.OutOfGeometry);
+                Assert.Equal(plain.Geometry, fast.Geometry);
             }
         }, iter: 2000, threads: 1);
     }
