@@ -8,7 +8,7 @@ using static EventSnn.IO.Tests.Aedat4TestSupport;
 namespace EventSnn.IO.Tests;
 
 /// <summary>
-/// ReaderOptions.DecodeThreads = 2 (decompression on a second thread) gives exactly what the
+/// ReaderOptions.DecodeThreads = 2 (packets read ahead on a second thread, decompression shared by both, whichever thread does it) gives exactly what the
 /// one-thread reader gives: events, triggers, counters, warnings and errors, in the same order.
 /// </summary>
 public class Aedat4ThreadedReadTests
