@@ -15,9 +15,9 @@ internal static class ReaderOptionParsing
         new("chip", "dvs128|davis", "AEDAT 2.0: address layout (default: the file's AEChip line)"),
     ];
 
-    /// <summary>`--threads`: for commands that read one whole file (AEDAT 4.0 decompresses on a second thread).</summary>
+    /// <summary>`--threads`: for commands that read one whole file (AEDAT 4.0 reads ahead and shares the decompression with a second thread).</summary>
     public static readonly OptionSpec Threads =
-        new("threads", "n", "threads for reading one file: 2 decompresses AEDAT 4.0 packets on a second thread (default 1; other formats use 1)");
+        new("threads", "n", "threads for reading one file: 2 reads AEDAT 4.0 packets ahead and shares their decompression with a second thread (default 1; other formats use 1)");
 
     /// <summary>The reader options of <paramref name="args"/>, with `--threads` when the command declares it.</summary>
     public static ReaderOptions From(ParsedArgs args, bool threads)

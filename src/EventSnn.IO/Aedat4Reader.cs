@@ -24,9 +24,9 @@ namespace EventSnn.IO;
 /// A cut inside the file header or IOHeader throws in both modes (there is nothing to read).
 /// Any other bad input throws <see cref="EventFormatException"/> naming the source and offset.
 /// With <see cref="ReaderOptions.DecodeThreads"/> of 2 or more (files and other non-network
-/// streams), a second thread reads and decompresses packets ahead into a small ring of pooled
-/// buffers while the calling thread decodes them: the same events, warnings and errors in the
-/// same order, in constant memory.
+/// streams), a second thread reads packets ahead into a small ring of pooled buffers and the
+/// two threads share their decompression while the calling thread decodes them: the same
+/// events, warnings and errors in the same order, in constant memory.
 /// </remarks>
 public sealed partial class Aedat4Reader : IDvsEventReader
 {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using EventSnn.IO.Aedat4;
 using EventSnn.IO.Internal;
@@ -5,37 +7,72 @@ using EventSnn.IO.Internal;
 namespace EventSnn.IO;
 
 /// <summary>
-/// The two-thread mode of <see cref="Aedat4Reader"/>: a producer thread runs the packet
-/// header checks and decompresses payloads into a ring of <see cref="RingSlots"/> slots, each
-/// with its own pooled buffer; the reading thread takes the slots in order, decodes them and
-/// hands the slot it finished back to the producer. Memory stays at RingSlots + 1 packet
-/// buffers. Warnings travel with the slot that caused them and errors are raised when the
-/// reading thread reaches the failing packet, so the events, warnings, counters and errors
-/// are those of the one-thread mode. Operations that move in the file (seeking, loading the
+/// The two-thread mode of <see cref="Aedat4Reader"/>: a producer thread reads the packets in
+/// order (header checks, warnings) into a ring of <see cref="RingSlots"/> slots, each with its
+/// own pooled buffer, and the reading thread takes the slots in order and decodes them. The two
+/// threads share the LZ4 / zstd work: while fewer than <see cref="ShareDepth"/> slots wait, the
+/// producer hands the compressed payload over and the reading thread decompresses it into the
+/// decoder's own buffer (as the one-thread mode does); when the reading thread falls behind, the
+/// producer decompresses into a buffer only it writes and stores the result in the slot. Either
+/// way each thread's decompressor writes memory the other thread does not read, and the busier
+/// thread gets the lighter packets. Memory stays at RingSlots + 1 slot buffers and two
+/// decompression buffers. Warnings travel with the slot that caused them and errors are raised
+/// when the reading thread reaches the failing packet, so the events, warnings, counters and
+/// errors are those of the one-thread mode. Operations that move in the file (seeking, loading the
 /// FileDataTable) stop the producer and rewind to the first packet not yet decoded.
 /// </summary>
 public sealed partial class Aedat4Reader
 {
     /// <summary>Slots in the ring between the producer and the reading thread.</summary>
-    private const int RingSlots = 3;
+    private const int RingSlots = 8;
+
+    /// <summary>Filled slots from which on the producer decompresses packets itself instead of handing them over compressed.</summary>
+    private const int ShareDepth = 3;
+
+    /// <summary>How long a thread waiting for a slot spins before it yields.</summary>
+    private const long SpinMicroseconds = 20;
+
+    /// <summary>How long a thread waiting for a slot spins and yields before it blocks.</summary>
+    private const long YieldMicroseconds = 200;
 
     private Slot[]? _ring;
     private Slot? _current;
+    private Aedat4Decompressor? _producerDecompressor;
     private Pipeline? _pipeline;
     private ExceptionDispatchInfo? _pipelineError;
     private long _position;
 
+    /// <summary>Which thread decompresses the packets in the two-thread mode.</summary>
+    internal enum WorkSplit
+    {
+        /// <summary>By the ring's fill level (see <see cref="ShareDepth"/>).</summary>
+        Balanced,
+
+        /// <summary>Always the producer.</summary>
+        Producer,
+
+        /// <summary>Always the reading thread.</summary>
+        Reader,
+    }
+
     /// <summary>What a slot holds.</summary>
     private enum SlotKind
     {
+        /// <summary>A decompressed payload.</summary>
         Payload,
+
+        /// <summary>A payload as stored, for the reading thread to decompress.</summary>
+        Compressed,
         Skipped,
         TableReached,
         End,
         Error,
     }
 
-    /// <summary>Next packet in the two-thread mode: the same steps as <see cref="NextPacket"/>, decompression done ahead.</summary>
+    /// <summary>Which thread decompresses in the two-thread mode (tests pin it to one side; default: balanced).</summary>
+    internal WorkSplit Split { get; set; }
+
+    /// <summary>Next packet in the two-thread mode: the same steps as <see cref="NextPacket"/>, packets read (and partly decompressed) ahead.</summary>
     private bool NextPacketThreaded()
     {
         _pipelineError?.Throw();
@@ -62,9 +99,30 @@ public sealed partial class Aedat4Reader
                 _decoder.CountSkipped(slot.StreamId);
                 return true;
             case SlotKind.Payload:
+            case SlotKind.Compressed:
                 _position = slot.PacketStart;
-                _decoder.BeginLoad();
-                Aedat4StreamType type = _decoder.LoadDecompressed(slot.StreamId, slot.Decompressor.Buffer, slot.Length, slot.PacketStart + PacketHeaderBytes);
+                Aedat4StreamType type;
+                try
+                {
+                    if (slot.Kind == SlotKind.Compressed)
+                    {
+                        type = _decoder.Load(slot.StreamId, slot.Data.AsSpan(0, slot.Length), slot.PacketStart + PacketHeaderBytes);
+                    }
+                    else
+                    {
+                        _decoder.BeginLoad();
+                        type = _decoder.LoadDecompressed(slot.StreamId, slot.Data, slot.Length, slot.PacketStart + PacketHeaderBytes);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // as in the one-thread mode the reader stays at the failing packet and raises the error again
+                    _pipelineError = ExceptionDispatchInfo.Capture(IsUnexpected(ex) ? Wrap(ex, slot.PacketStart) : ex);
+                    StopPipeline();
+                    _pipelineError.Throw();
+                    throw;
+                }
+
                 _position = slot.PositionAfter;
                 AfterLoad(type);
                 return true;
@@ -92,9 +150,11 @@ public sealed partial class Aedat4Reader
     }
 
     /// <summary>
-    /// Takes one count of <paramref name="semaphore"/>: a short spin that yields the core first
-    /// (a packet is usually only microseconds away, and a blocked waiter costs a kernel wake-up
-    /// per packet), then a blocking wait.
+    /// Takes one count of <paramref name="semaphore"/>: a slot is usually only microseconds
+    /// away, so the thread first spins on the CPU for up to <see cref="SpinMicroseconds"/> (no
+    /// system calls: on a virtual machine a blocked waiter's wake-up costs far more than the wait),
+    /// then gives its core away with yields up to <see cref="YieldMicroseconds"/> (the other
+    /// thread may be waiting for that core), then blocks.
     /// </summary>
     private static void Take(SemaphoreSlim semaphore, CancellationToken token)
     {
@@ -103,15 +163,28 @@ public sealed partial class Aedat4Reader
             return;
         }
 
-        var spin = default(SpinWait);
-        for (int i = 0; i < 200; i++)
+        long start = Stopwatch.GetTimestamp();
+        long spinEnd = start + (SpinMicroseconds * Stopwatch.Frequency / 1_000_000);
+        long yieldEnd = start + (YieldMicroseconds * Stopwatch.Frequency / 1_000_000);
+        long now = start;
+        while (now < yieldEnd)
         {
-            spin.SpinOnce(sleep1Threshold: -1);
-            token.ThrowIfCancellationRequested();
-            if (semaphore.Wait(0, CancellationToken.None))
+            if (now < spinEnd)
+            {
+                Thread.SpinWait(20);
+            }
+            else
+            {
+                Thread.Yield();
+            }
+
+            if (semaphore.CurrentCount > 0 && semaphore.Wait(0, CancellationToken.None))
             {
                 return;
             }
+
+            token.ThrowIfCancellationRequested();
+            now = Stopwatch.GetTimestamp();
         }
 
         semaphore.Wait(token);
@@ -121,14 +194,14 @@ public sealed partial class Aedat4Reader
     {
         if (_ring is null)
         {
-            int max = Math.Max(1024, _options.MaxPacketBytes);
             _ring = new Slot[RingSlots];
             for (int i = 0; i < RingSlots; i++)
             {
-                _ring[i] = new Slot(new Aedat4Decompressor(Header.Compression, SourceName, max));
+                _ring[i] = new Slot();
             }
 
-            _current = new Slot(new Aedat4Decompressor(Header.Compression, SourceName, max));
+            _current = new Slot();
+            _producerDecompressor = new Aedat4Decompressor(Header.Compression, SourceName, Math.Max(1024, _options.MaxPacketBytes));
         }
 
         _position = _input.Position;
@@ -167,14 +240,16 @@ public sealed partial class Aedat4Reader
         {
             foreach (Slot s in _ring)
             {
-                s.Decompressor.Dispose();
+                s.Dispose();
             }
 
             _ring = null;
         }
 
-        _current?.Decompressor.Dispose();
+        _current?.Dispose();
         _current = null;
+        _producerDecompressor?.Dispose();
+        _producerDecompressor = null;
     }
 
     /// <summary>The producer thread: fills free slots in order until the end, an error or cancellation.</summary>
@@ -189,7 +264,7 @@ public sealed partial class Aedat4Reader
                 Slot slot = _ring![pipeline.Tail];
                 pipeline.Tail = (pipeline.Tail + 1) % RingSlots;
                 slot.Reset();
-                Fill(slot);
+                Fill(slot, pipeline);
                 pipeline.Full.Release();
                 if (slot.Kind is SlotKind.End or SlotKind.TableReached or SlotKind.Error)
                 {
@@ -203,7 +278,15 @@ public sealed partial class Aedat4Reader
         }
     }
 
-    private void Fill(Slot slot)
+    /// <summary>True when the producer decompresses the next packet itself (the reading thread has enough waiting).</summary>
+    private bool ProducerDecompresses(Pipeline pipeline) => Split switch
+    {
+        WorkSplit.Producer => true,
+        WorkSplit.Reader => false,
+        _ => pipeline.Full.CurrentCount >= ShareDepth,
+    };
+
+    private void Fill(Slot slot, Pipeline pipeline)
     {
         try
         {
@@ -213,11 +296,28 @@ public sealed partial class Aedat4Reader
             switch (step)
             {
                 case PacketStep.Payload:
-                    slot.ErrorInLoad = true;
-                    slot.Length = slot.Decompressor.Decompress(_input.Span.Slice(PacketHeaderBytes, size), pos + PacketHeaderBytes);
-                    slot.ErrorInLoad = false;
+                    ReadOnlySpan<byte> payload = _input.Span.Slice(PacketHeaderBytes, size);
+                    if (Header.Compression == Aedat4Compression.None)
+                    {
+                        // stored as is (size is within MaxPacketBytes): the copy is the decompression
+                        slot.Store(payload);
+                        slot.Kind = SlotKind.Payload;
+                    }
+                    else if (ProducerDecompresses(pipeline))
+                    {
+                        slot.ErrorInLoad = true;
+                        int n = _producerDecompressor!.Decompress(payload, pos + PacketHeaderBytes);
+                        slot.ErrorInLoad = false;
+                        slot.Store(_producerDecompressor.Buffer.AsSpan(0, n));
+                        slot.Kind = SlotKind.Payload;
+                    }
+                    else
+                    {
+                        slot.Store(payload);
+                        slot.Kind = SlotKind.Compressed;
+                    }
+
                     _input.Advance(PacketHeaderBytes + size);
-                    slot.Kind = SlotKind.Payload;
                     break;
                 case PacketStep.Skipped:
                     slot.Kind = SlotKind.Skipped;
@@ -240,9 +340,10 @@ public sealed partial class Aedat4Reader
     }
 
     /// <summary>One packet on its way from the producer to the reading thread.</summary>
-    private sealed class Slot(Aedat4Decompressor decompressor)
+    private sealed class Slot : IDisposable
     {
-        public Aedat4Decompressor Decompressor { get; } = decompressor;
+        /// <summary>The payload (decompressed or as stored, per <see cref="Kind"/>); pooled, grown on demand, kept for the next packets.</summary>
+        public byte[] Data { get; private set; } = [];
 
         public WarningList Warnings { get; } = new();
 
@@ -250,7 +351,8 @@ public sealed partial class Aedat4Reader
 
         public int StreamId { get; set; }
 
-        public int Length { get; set; }
+        /// <summary>Bytes of <see cref="Data"/> in use.</summary>
+        public int Length { get; private set; }
 
         public long PacketStart { get; set; }
 
@@ -268,8 +370,34 @@ public sealed partial class Aedat4Reader
             ErrorInLoad = false;
             Error = null;
         }
-    }
 
+        /// <summary>Copies <paramref name="bytes"/> into <see cref="Data"/> (callers bound the length by MaxPacketBytes).</summary>
+        public void Store(ReadOnlySpan<byte> bytes)
+        {
+            if (Data.Length < bytes.Length)
+            {
+                byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(bytes.Length, 64 * 1024));
+                if (Data.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(Data);
+                }
+
+                Data = bigger;
+            }
+
+            bytes.CopyTo(Data);
+            Length = bytes.Length;
+        }
+
+        public void Dispose()
+        {
+            if (Data.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(Data);
+                Data = [];
+            }
+        }
+    }
     /// <summary>One run of the producer: its thread, the ring's counters and the cancellation.</summary>
     private sealed class Pipeline : IDisposable
     {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EventSnn.Events;
 using EventSnn.IO.Internal;
 
@@ -22,6 +23,8 @@ public sealed class DatReader : PropheseeReader
 
     private uint _last;
     private long _loops;
+    private uint _maxX;
+    private uint _maxY;
     private long _dataOffset;
 
     /// <summary>Opens a DAT stream and reads its header and event type/size bytes.</summary>
@@ -54,6 +57,9 @@ public sealed class DatReader : PropheseeReader
 
     /// <summary>True for a trigger file (event type 14): records become triggers, not events.</summary>
     public bool IsTriggerFile => EventType == 14;
+
+    /// <summary>Widest vector path used, in bits: 512 (AVX-512 when the CPU has it), 256, or 0 for record by record (tests compare them).</summary>
+    internal int VectorWidth { get; init; } = 512;
 
     /// <summary>Opens a file.</summary>
     public static DatReader Open(string path, ReaderOptions? options = null) => OpenFile(path, fs => new DatReader(fs, path, options));
@@ -120,75 +126,192 @@ public sealed class DatReader : PropheseeReader
         fixed (ushort* yp = batch.Y)
         fixed (byte* pp = batch.P)
         {
-            uint last = _last;
-            long loops = _loops;
             int k = n;
-            int i = 0;
-            Vector256<uint> m14 = Vector256.Create(0x3FFFu);
-            Vector256<uint> half = Vector256.Create(HalfRange);
-            Vector256<uint> fifteen = Vector256.Create(15u);
-            while (i < records)
+            DecodeRecords(b, records, tp + k, xp + k, yp + k, pp + k, ref _last, ref _loops, ref _maxX, ref _maxY, VectorWidth);
+            n = k + records;
+            return records;
+        }
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="records"/> 8-byte CD records at <paramref name="b"/> into the SoA
+    /// arrays, unwrapping the 32-bit timestamps with <paramref name="last"/> / <paramref name="loops"/>
+    /// and raising <paramref name="maxX"/> / <paramref name="maxY"/> to the largest x and y decoded.
+    /// Runs of 32 (AVX-512) or 16 (256-bit vectors) records whose timestamps all lie in
+    /// [last, last + 2^31) — where no wrap is possible — are decoded as vectors, everything else
+    /// record by record; <paramref name="width"/> caps the vector width (0: records one by one).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void DecodeRecords(byte* b, int records, long* tp, ushort* xp, ushort* yp, byte* pp, ref uint last, ref long loops, ref uint maxX, ref uint maxY, int width)
+    {
+        uint lastT = last;
+        long wraps = loops;
+        Vector512<uint> mx512 = Vector512<uint>.Zero, my512 = Vector512<uint>.Zero;
+        Vector256<uint> mx256 = Vector256<uint>.Zero, my256 = Vector256<uint>.Zero;
+        uint mx = maxX, my = maxY;
+        int i = 0;
+        bool v512 = width >= 512 && BitConverter.IsLittleEndian && Avx512F.IsSupported;
+        bool v256 = width >= 256 && BitConverter.IsLittleEndian && Vector256.IsHardwareAccelerated;
+        Vector256<uint> m14 = Vector256.Create(0x3FFFu);
+        Vector256<uint> half = Vector256.Create(HalfRange);
+        Vector256<uint> fifteen = Vector256.Create(15u);
+        while (i < records)
+        {
+            if (v512 && records - i >= 32)
             {
-                int groupEnd = Math.Min(records, i + 16);
-                if (BitConverter.IsLittleEndian && Vector256.IsHardwareAccelerated && groupEnd - i == 16)
+                int done = Decode32Avx512(b + ((nint)i << 3), records - i, tp + i, xp + i, yp + i, pp + i, ref lastT, wraps, ref mx512, ref my512);
+                i += done;
+                if (i == records)
                 {
-                    // 16 records at a time while timestamps stay within [last, last + 2^31), where no wrap is possible
-                    byte* r = b + ((nint)i << 3);
-                    Vector256<ulong> r0 = Vector256.Load((ulong*)r);
-                    Vector256<ulong> r1 = Vector256.Load((ulong*)(r + 32));
-                    Vector256<ulong> r2 = Vector256.Load((ulong*)(r + 64));
-                    Vector256<ulong> r3 = Vector256.Load((ulong*)(r + 96));
-                    Vector256<uint> ta = Vector256.Narrow(r0, r1);
-                    Vector256<uint> tb = Vector256.Narrow(r2, r3);
-                    Vector256<uint> lastV = Vector256.Create(last);
-                    if (Vector256.GreaterThanOrEqualAll(ta, lastV) && Vector256.GreaterThanOrEqualAll(tb, lastV) &&
-                        Vector256.LessThanAll(ta - lastV, half) && Vector256.LessThanAll(tb - lastV, half))
-                    {
-                        Vector256<uint> wa = Vector256.Narrow(r0 >> 32, r1 >> 32);
-                        Vector256<uint> wb = Vector256.Narrow(r2 >> 32, r3 >> 32);
-                        Vector256.Store(Vector256.Narrow(wa & m14, wb & m14), xp + k);
-                        Vector256.Store(Vector256.Narrow((wa >> 14) & m14, (wb >> 14) & m14), yp + k);
-                        Vector256<ushort> pw = Vector256.Narrow(((wa >> 28) + fifteen) >> 4, ((wb >> 28) + fifteen) >> 4);
-                        Vector128.Store(Vector128.Narrow(pw.GetLower(), pw.GetUpper()), pp + k);
-                        Vector256<long> lv = Vector256.Create(loops);
-                        (Vector256<ulong> a0, Vector256<ulong> a1) = Vector256.Widen(ta);
-                        (Vector256<ulong> b0, Vector256<ulong> b1) = Vector256.Widen(tb);
-                        long* tk = tp + k;
-                        Vector256.Store(a0.AsInt64() + lv, tk);
-                        Vector256.Store(a1.AsInt64() + lv, tk + 4);
-                        Vector256.Store(b0.AsInt64() + lv, tk + 8);
-                        Vector256.Store(b1.AsInt64() + lv, tk + 12);
-                        last = tb.GetElement(7);
-                        k += 16;
-                        i += 16;
-                        continue;
-                    }
-                }
-
-                for (; i < groupEnd; i++)
-                {
-                    ulong rec = Load(b + ((nint)i << 3));
-                    uint t = (uint)rec;
-                    uint w = (uint)(rec >> 32);
-                    if (t < last && last - t >= HalfRange)
-                    {
-                        loops += Loop;
-                    }
-
-                    last = t;
-                    tp[k] = loops + t;
-                    xp[k] = (ushort)(w & 0x3FFF);
-                    yp[k] = (ushort)((w >> 14) & 0x3FFF);
-                    pp[k] = (byte)(((w >> 28) + 15) >> 4);
-                    k++;
+                    break;
                 }
             }
 
-            _last = last;
-            _loops = loops;
-            n = k;
-            return records;
+            int groupEnd = Math.Min(records, i + 16);
+            if (v256 && groupEnd - i == 16)
+            {
+                // 16 records at a time while timestamps stay within [lastT, lastT + 2^31), where no wrap is possible
+                byte* r = b + ((nint)i << 3);
+                Vector256<ulong> r0 = Vector256.Load((ulong*)r);
+                Vector256<ulong> r1 = Vector256.Load((ulong*)(r + 32));
+                Vector256<ulong> r2 = Vector256.Load((ulong*)(r + 64));
+                Vector256<ulong> r3 = Vector256.Load((ulong*)(r + 96));
+                Vector256<uint> ta = Vector256.Narrow(r0, r1);
+                Vector256<uint> tb = Vector256.Narrow(r2, r3);
+                Vector256<uint> lastV = Vector256.Create(lastT);
+                if (Vector256.GreaterThanOrEqualAll(ta, lastV) && Vector256.GreaterThanOrEqualAll(tb, lastV) &&
+                    Vector256.LessThanAll(ta - lastV, half) && Vector256.LessThanAll(tb - lastV, half))
+                {
+                    Vector256<uint> wa = Vector256.Narrow(r0 >> 32, r1 >> 32);
+                    Vector256<uint> wb = Vector256.Narrow(r2 >> 32, r3 >> 32);
+                    Vector256<uint> xa = wa & m14, xb = wb & m14, ya = (wa >> 14) & m14, yb = (wb >> 14) & m14;
+                    Vector256.Store(Vector256.Narrow(xa, xb), xp + i);
+                    Vector256.Store(Vector256.Narrow(ya, yb), yp + i);
+                    mx256 = Vector256.Max(mx256, Vector256.Max(xa, xb));
+                    my256 = Vector256.Max(my256, Vector256.Max(ya, yb));
+                    Vector256<ushort> pw = Vector256.Narrow(((wa >> 28) + fifteen) >> 4, ((wb >> 28) + fifteen) >> 4);
+                    Vector128.Store(Vector128.Narrow(pw.GetLower(), pw.GetUpper()), pp + i);
+                    Vector256<long> lv = Vector256.Create(wraps);
+                    (Vector256<ulong> a0, Vector256<ulong> a1) = Vector256.Widen(ta);
+                    (Vector256<ulong> b0, Vector256<ulong> b1) = Vector256.Widen(tb);
+                    long* tk = tp + i;
+                    Vector256.Store(a0.AsInt64() + lv, tk);
+                    Vector256.Store(a1.AsInt64() + lv, tk + 4);
+                    Vector256.Store(b0.AsInt64() + lv, tk + 8);
+                    Vector256.Store(b1.AsInt64() + lv, tk + 12);
+                    lastT = tb.GetElement(7);
+                    i += 16;
+                    continue;
+                }
+            }
+
+            for (; i < groupEnd; i++)
+            {
+                ulong rec = Load(b + ((nint)i << 3));
+                uint t = (uint)rec;
+                uint w = (uint)(rec >> 32);
+                if (t < lastT && lastT - t >= HalfRange)
+                {
+                    wraps += Loop;
+                }
+
+                lastT = t;
+                tp[i] = wraps + t;
+                uint x = w & 0x3FFF, y = (w >> 14) & 0x3FFF;
+                xp[i] = (ushort)x;
+                yp[i] = (ushort)y;
+                mx = Math.Max(mx, x);
+                my = Math.Max(my, y);
+                pp[i] = (byte)(((w >> 28) + 15) >> 4);
+            }
         }
+
+        last = lastT;
+        loops = wraps;
+        maxX = Math.Max(mx, MaxElement(Vector256.Max(Vector256.Max(mx512.GetLower(), mx512.GetUpper()), mx256)));
+        maxY = Math.Max(my, MaxElement(Vector256.Max(Vector256.Max(my512.GetLower(), my512.GetUpper()), my256)));
+    }
+
+    private static uint MaxElement(Vector256<uint> v)
+    {
+        uint max = 0;
+        for (int i = 0; i < Vector256<uint>.Count; i++)
+        {
+            max = Math.Max(max, v.GetElement(i));
+        }
+
+        return max;
+    }
+
+    /// <summary>
+    /// AVX-512 steps of 32 records (four 512-bit loads) while their timestamps stay in
+    /// [last, last + 2^31): timestamps are the records with the high half masked off plus the
+    /// wrap count; two-source dword permutes gather the 32-bit words, VPMOVDW / VPMOVDB narrow
+    /// x, y and polarity; <paramref name="maxX"/> / <paramref name="maxY"/> keep the largest x and y
+    /// per lane. Returns the records done (a multiple of 32; fewer than 32 remain, or the
+    /// next 32 hold a possible wrap).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int Decode32Avx512(byte* b, int records, long* tp, ushort* xp, ushort* yp, byte* pp, ref uint lastRef, long loops, ref Vector512<uint> maxX, ref Vector512<uint> maxY)
+    {
+        Vector512<uint> even = Vector512.Create(0u, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<uint> odd = even + Vector512<uint>.One;
+        Vector512<uint> m14 = Vector512.Create(0x3FFFu);
+        Vector512<uint> half = Vector512.Create(HalfRange);
+        Vector512<uint> fifteen = Vector512.Create(15u);
+        Vector512<ulong> low = Vector512.Create(0xFFFF_FFFFUL);
+        Vector512<long> lv = Vector512.Create(loops);
+        uint last = lastRef;
+        Vector512<uint> mx = maxX, my = maxY;
+        int i = 0;
+        for (; i <= records - 32; i += 32)
+        {
+            byte* r = b + ((nint)i << 3);
+            Vector512<ulong> r0 = Vector512.Load((ulong*)r);
+            Vector512<ulong> r1 = Vector512.Load((ulong*)(r + 64));
+            Vector512<ulong> r2 = Vector512.Load((ulong*)(r + 128));
+            Vector512<ulong> r3 = Vector512.Load((ulong*)(r + 192));
+            Vector512<uint> ta = Avx512F.PermuteVar16x32x2(r0.AsUInt32(), even, r1.AsUInt32());
+            Vector512<uint> tb = Avx512F.PermuteVar16x32x2(r2.AsUInt32(), even, r3.AsUInt32());
+            Vector512<uint> lastV = Vector512.Create(last);
+            if (!(Vector512.GreaterThanOrEqualAll(ta, lastV) && Vector512.GreaterThanOrEqualAll(tb, lastV) &&
+                  Vector512.LessThanAll(ta - lastV, half) && Vector512.LessThanAll(tb - lastV, half)))
+            {
+                break;
+            }
+
+            long* tk = tp + i;
+            Vector512.Store((r0 & low).AsInt64() + lv, tk);
+            Vector512.Store((r1 & low).AsInt64() + lv, tk + 8);
+            Vector512.Store((r2 & low).AsInt64() + lv, tk + 16);
+            Vector512.Store((r3 & low).AsInt64() + lv, tk + 24);
+            Vector512<uint> wa = Avx512F.PermuteVar16x32x2(r0.AsUInt32(), odd, r1.AsUInt32());
+            Vector512<uint> wb = Avx512F.PermuteVar16x32x2(r2.AsUInt32(), odd, r3.AsUInt32());
+            Vector512<uint> xa = wa & m14, xb = wb & m14, ya = (wa >> 14) & m14, yb = (wb >> 14) & m14;
+            Vector256.Store(Avx512F.ConvertToVector256UInt16(xa), xp + i);
+            Vector256.Store(Avx512F.ConvertToVector256UInt16(xb), xp + i + 16);
+            Vector256.Store(Avx512F.ConvertToVector256UInt16(ya), yp + i);
+            Vector256.Store(Avx512F.ConvertToVector256UInt16(yb), yp + i + 16);
+            mx = Vector512.Max(mx, Vector512.Max(xa, xb));
+            my = Vector512.Max(my, Vector512.Max(ya, yb));
+            Vector128.Store(Avx512F.ConvertToVector128Byte(((wa >> 28) + fifteen) >> 4), pp + i);
+            Vector128.Store(Avx512F.ConvertToVector128Byte(((wb >> 28) + fifteen) >> 4), pp + i + 16);
+            last = tb.GetElement(15);
+        }
+
+        lastRef = last;
+        maxX = mx;
+        maxY = my;
+        return i;
+    }
+
+    /// <inheritdoc />
+    private protected override void TrackBatch(EventBatch batch)
+    {
+        // the largest x and y of the batch were found while decoding it
+        Core.Track(batch, (int)_maxX, (int)_maxY);
+        _maxX = 0;
+        _maxY = 0;
     }
 
     private int DecodeTriggers(ReadOnlySpan<byte> span, int records, TriggerBuffer triggers)

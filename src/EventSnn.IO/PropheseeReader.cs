@@ -97,7 +97,7 @@ public abstract class PropheseeReader : IDvsEventReader
         }
 
         batch.SetCount(n);
-        Core.Track(batch);
+        TrackBatch(batch);
         return n > 0 || triggers.Count > 0;
     }
 
@@ -128,6 +128,9 @@ public abstract class PropheseeReader : IDvsEventReader
     /// from event <paramref name="n"/> (advanced past the events written); returns the words consumed.
     /// </summary>
     private protected abstract int Decode(ByteInput input, int units, EventBatch batch, ref int n);
+
+    /// <summary>Updates the geometry tracking with the batch just read (decoders that know its largest addresses pass them on).</summary>
+    private protected virtual void TrackBatch(EventBatch batch) => Core.Track(batch);
 
     /// <summary>Writes the pending events that fit into the empty batch; returns how many.</summary>
     private protected virtual int DrainPending(EventBatch batch) => 0;

@@ -46,8 +46,9 @@ public sealed record ReaderOptions
 
     /// <summary>
     /// Threads used to read one file. 1 (default): everything on the calling thread. 2 or more:
-    /// AEDAT 4.0 files (not the network protocol) decompress packets on a second thread while the
-    /// calling thread decodes them (more than 2 gives nothing further). Other formats ignore it.
+    /// AEDAT 4.0 files (not the network protocol) read packets on a second thread, and the two
+    /// threads share the decompression while the calling thread decodes (more than 2 gives nothing
+    /// further). Other formats ignore it.
     /// </summary>
     public int DecodeThreads
     {

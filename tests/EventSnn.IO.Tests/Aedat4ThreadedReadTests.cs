@@ -8,7 +8,7 @@ using static EventSnn.IO.Tests.Aedat4TestSupport;
 namespace EventSnn.IO.Tests;
 
 /// <summary>
-/// ReaderOptions.DecodeThreads = 2 (decompression on a second thread) gives exactly what the
+/// ReaderOptions.DecodeThreads = 2 (packets read ahead on a second thread, decompression shared by both, whichever thread does it) gives exactly what the
 /// one-thread reader gives: events, triggers, counters, warnings and errors, in the same order.
 /// </summary>
 public class Aedat4ThreadedReadTests
@@ -19,7 +19,7 @@ public class Aedat4ThreadedReadTests
     /// <summary>Everything a read of a whole file shows: events, triggers, counters, warnings and the error that stopped it.</summary>
     private sealed record Outcome(List<DvsEvent> Events, List<TriggerEvent> Triggers, long Packets, long Frames, long Imu, List<FormatWarning> Warnings, string? Error, long ErrorOffset, bool Truncation, long Position);
 
-    private static Outcome ReadOutcome(byte[] file, ReaderOptions options, int capacity, string name = "threads.aedat4")
+    private static Outcome ReadOutcome(byte[] file, ReaderOptions options, int capacity, string name = "threads.aedat4", Aedat4Reader.WorkSplit split = Aedat4Reader.WorkSplit.Balanced)
     {
         var events = new List<DvsEvent>();
         var triggers = new List<TriggerEvent>();
@@ -29,7 +29,7 @@ public class Aedat4ThreadedReadTests
         Aedat4Reader? r = null;
         try
         {
-            r = new Aedat4Reader(new MemoryStream(file, writable: false), name, options);
+            r = new Aedat4Reader(new MemoryStream(file, writable: false), name, options) { Split = split };
             long frames = 0;
             r.FrameReceived = _ => frames++;
             r.ImuReceived = _ => { };
@@ -108,10 +108,14 @@ public class Aedat4ThreadedReadTests
         byte[] file = Generated(compression);
         foreach (int capacity in new[] { 333, 8192 })
         {
-            Outcome two = ReadOutcome(file, Two, capacity);
-            Assert.Null(two.Error);
-            AssertSameEvents(events, two.Events);
-            AssertSame(ReadOutcome(file, One, capacity), two, $"{compression}, batch {capacity}");
+            Outcome one = ReadOutcome(file, One, capacity);
+            foreach (Aedat4Reader.WorkSplit split in Enum.GetValues<Aedat4Reader.WorkSplit>())
+            {
+                Outcome two = ReadOutcome(file, Two, capacity, split: split);
+                Assert.Null(two.Error);
+                AssertSameEvents(events, two.Events);
+                AssertSame(one, two, $"{compression}, batch {capacity}, {split}");
+            }
         }
     }
 
@@ -152,8 +156,9 @@ public class Aedat4ThreadedReadTests
             foreach (ReaderOptions mode in new[] { One, new ReaderOptions { Strict = true } })
             {
                 Outcome one = ReadOutcome(file, mode, 500);
-                Outcome two = ReadOutcome(file, mode with { DecodeThreads = 2 }, 500);
-                AssertSame(one, two, $"{compression} case {c}, strict {mode.Strict}");
+                var split = (Aedat4Reader.WorkSplit)(c % 3); // each case's damage meets one of the splits
+                Outcome two = ReadOutcome(file, mode with { DecodeThreads = 2 }, 500, split: split);
+                AssertSame(one, two, $"{compression} case {c}, strict {mode.Strict}, {split}");
                 errors += one.Error is null ? 0 : 1;
                 warned += one.Warnings.Count > 0 ? 1 : 0;
             }
@@ -164,14 +169,18 @@ public class Aedat4ThreadedReadTests
         Assert.True(warned > 10, $"only {warned} cases with warnings");
     }
 
-    [Fact]
-    public void Error_is_raised_after_the_events_of_the_packets_before_it_and_again_on_the_next_read()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Error_is_raised_after_the_events_of_the_packets_before_it_and_again_on_the_next_read(int splitNumber)
     {
+        var split = (Aedat4Reader.WorkSplit)splitNumber; // balanced, producer, reader
         byte[] file = Generated(Aedat4Compression.Lz4, events: 5000, perPacket: 500, seed: 21);
         var map = PacketMap(file);
         var bad = map[6];
         BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan((int)bad.Start + 8), 0xDEADBEEF); // LZ4 magic of packet 6
-        using var r = new Aedat4Reader(new MemoryStream(file, writable: false), "bad.aedat4", Two);
+        using var r = new Aedat4Reader(new MemoryStream(file, writable: false), "bad.aedat4", Two) { Split = split };
         using var batch = new EventBatch(100);
         long read = 0;
         var ex = Assert.Throws<EventFormatException>(() =>

@@ -137,15 +137,22 @@ internal sealed class PropheseeCore : IDisposable
     /// <summary>Updates the largest addresses and counts events outside the declared geometry.</summary>
     public void Track(EventBatch batch)
     {
-        SensorGeometry declared = Header.Geometry;
         int n = batch.Count;
-        if (n == 0)
+        if (n > 0)
+        {
+            Track(batch, MaxOf(batch.X.AsSpan(0, n)), MaxOf(batch.Y.AsSpan(0, n)));
+        }
+    }
+
+    /// <summary>As <see cref="Track(EventBatch)"/>, for a decoder that found the batch's largest x and y while decoding.</summary>
+    public void Track(EventBatch batch, int mx, int my)
+    {
+        SensorGeometry declared = Header.Geometry;
+        if (batch.Count == 0)
         {
             return;
         }
 
-        int mx = MaxOf(batch.X.AsSpan(0, n));
-        int my = MaxOf(batch.Y.AsSpan(0, n));
         if (mx > _maxX)
         {
             _maxX = mx;
