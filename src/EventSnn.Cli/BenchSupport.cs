@@ -20,7 +20,11 @@ internal static class BenchSupport
     /// <summary>Pins the process to one core (the benchmarks' "one core" condition); returns the previous affinity mask.</summary>
     public static IntPtr PinToOneCore() => PinToCores(1);
 
-    /// <summary>Pins the process to the first <paramref name="cores"/> cores; returns the previous affinity mask.</summary>
+    /// <summary>
+    /// Pins the process, and on Linux the calling thread too, to the first <paramref name="cores"/>
+    /// cores; returns the previous affinity mask. (Linux applies the process mask to its main thread
+    /// only; a command runs on another thread, and the threads it starts inherit its mask.)
+    /// </summary>
     public static IntPtr PinToCores(int cores)
     {
         if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())
@@ -29,7 +33,9 @@ internal static class BenchSupport
             {
                 using Process p = Process.GetCurrentProcess();
                 IntPtr previous = p.ProcessorAffinity;
-                p.ProcessorAffinity = new IntPtr((1L << Math.Clamp(cores, 1, 62)) - 1);
+                var mask = new IntPtr((1L << Math.Clamp(cores, 1, 62)) - 1);
+                p.ProcessorAffinity = mask;
+                SetThreadAffinity(mask);
                 return previous;
             }
             catch (System.ComponentModel.Win32Exception)
@@ -48,8 +54,22 @@ internal static class BenchSupport
         {
             using Process p = Process.GetCurrentProcess();
             p.ProcessorAffinity = mask;
+            SetThreadAffinity(mask);
         }
     }
+
+    /// <summary>Linux: sched_setaffinity of the calling thread (best effort; a refusal leaves it unpinned).</summary>
+    private static void SetThreadAffinity(IntPtr mask)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            ulong bits = (ulong)mask.ToInt64();
+            _ = SchedSetAffinity(0, sizeof(ulong), ref bits);
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
+    private static extern int SchedSetAffinity(int pid, nint size, ref ulong mask);
 
     /// <summary>Peak resident set size of this process (Linux VmHWM; elsewhere the peak working set).</summary>
     public static long PeakRssBytes()
