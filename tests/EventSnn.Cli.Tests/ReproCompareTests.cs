@@ -67,7 +67,7 @@ public class ReproCompareTests
         {
             ReproSmnistTests.WriteIdx(folder, "train", 16);
             ReproSmnistTests.WriteIdx(folder, "t10k", 8);
-            (int code, string output, string err) = CliHarness.Run("repro", "compare", "--task", "smnist", "--mnist", folder, "--T", "28", "--train-samples", "16", "--test-samples", "8", "--batch", "4", "--hidden", "8", "--chunk-length", "7", "--json");
+            (int code, string output, string err) = CliHarness.Run("repro", "compare", "--task", "smnist", "--mnist", folder, "--T", "28", "--train-samples", "16", "--test-samples", "8", "--batch", "4", "--hidden", "8", "--chunk-length", "7", "--norm", "running", "--tau-bias", "-2", "--json");
             Assert.True(code == 0, err);
             List<JsonElement> rows = Lines(output);
             Assert.Equal(Methods, rows.Select(r => r.GetProperty("method").GetString()));
@@ -106,6 +106,18 @@ public class ReproCompareTests
         {
             Assert.Contains(option == "--task" ? "adding, smnist, spoken-digits, gestures" : "fptt, bptt, tbptt, eprop, ostl", err);
         }
+    }
+
+    [Fact]
+    public void Normalisation_is_for_the_classification_tasks_and_never_batch_norm()
+    {
+        (int code, string output, string err) = CliHarness.Run("repro", "compare", "--task", "adding", "--norm", "running");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("option --norm: the classification tasks only", err);
+        Assert.Equal(string.Empty, output);
+        (code, _, err) = CliHarness.Run("repro", "compare", "--task", "smnist", "--norm", "batch", "--mnist", "/nonexistent/mnist");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("option --norm: 'batch' is not one of none, running, layer", err);
     }
 
     [Fact]

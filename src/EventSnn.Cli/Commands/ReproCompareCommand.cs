@@ -38,6 +38,8 @@ internal sealed class ReproCompareCommand : Command
         new("hidden", "N", "LTC neurons of the single recurrent layer (default 128 adding, 64 classification)"),
         new("chunk-length", "L", "steps per chunk of fptt and tbptt and between e-prop/OSTL updates for classification (default 10 adding, T/4 classification)"),
         new("lr", "rate", "learning rate (default 3e-3)"),
+        new("norm", "none|running|layer", "classification: input-current normalisation of the layer, the same for every method (default none)"),
+        new("tau-bias", "x", "classification: initial bias of the LTC membrane gate (default 0)"),
         new("eval-samples", "n", "adding: fresh sequences of the final evaluation (default 1000)"),
         new("train-samples", "n", "smnist: the first n training digits (default 2000)"),
         new("test-samples", "n", "smnist: the first n test digits (default 500)"),
@@ -67,6 +69,11 @@ internal sealed class ReproCompareCommand : Command
         }
 
         bool json = args.Has("json");
+        if (task == "adding" && (args.Has("norm") || args.Has("tau-bias")))
+        {
+            throw new UsageException($"option --{(args.Has("norm") ? "norm" : "tau-bias")}: the classification tasks only (adding trains its own regression network)");
+        }
+
         List<Row> rows = task switch
         {
             "adding" => Adding(args, methods, budget, json ? null : stdout, stdout, json),
@@ -80,6 +87,13 @@ internal sealed class ReproCompareCommand : Command
 
         return CommandRunner.Ok;
     }
+
+    private static readonly IReadOnlyDictionary<string, InputNormKind> CompareNorms = new Dictionary<string, InputNormKind>(StringComparer.Ordinal)
+    {
+        ["none"] = InputNormKind.None,
+        ["running"] = InputNormKind.Running,
+        ["layer"] = InputNormKind.Layer,
+    };
 
     private static List<string> ParseMethods(string? text)
     {
@@ -190,7 +204,9 @@ internal sealed class ReproCompareCommand : Command
         {
             LayerSizes = [Positive(args, "hidden", 64)],
             Hidden = Positive(args, "hidden", 64),
-            InputNorm = InputNormKind.None,
+            InputNorm = RecipeNames.Option(args, "norm", CompareNorms, InputNormKind.None),
+            NormGain = 1,
+            TauBiasInit = args.GetDouble("tau-bias", 0),
             Optimizer = OptimizerKind.Adam,
             LearningRate = args.GetDouble("lr", 3e-3),
             Batch = Positive(args, "batch", 32),
@@ -202,7 +218,7 @@ internal sealed class ReproCompareCommand : Command
         };
         if (!json)
         {
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"repro compare: {task}, {train.Count} train / {test.Count} test sequences of {steps} steps x {inputs} inputs, 1 LTC layer of {basis.Hidden}, chunk {basis.ChunkLength}, {(budget is null ? $"{basis.Epochs} epoch(s)" : $"{budget.Value.TotalMinutes:G3} min")} per method; test accuracy, higher is better"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"repro compare: {task}, {train.Count} train / {test.Count} test sequences of {steps} steps x {inputs} inputs, 1 LTC layer of {basis.Hidden} (norm {basis.InputNorm.ToString().ToLowerInvariant()}), chunk {basis.ChunkLength}, {(budget is null ? $"{basis.Epochs} epoch(s)" : $"{budget.Value.TotalMinutes:G3} min")} per method; test accuracy, higher is better"));
         }
 
         var rows = new List<Row>();
