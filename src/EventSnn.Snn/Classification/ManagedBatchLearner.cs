@@ -120,8 +120,8 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
                 learner = setup.Method switch
                 {
                     // the online learners of the other slices keep their own eligibility traces and only add gradients
-                    SequenceTrainingMethod.Eprop => new EligibilityPropLearner<float>(net, new Adam<float>(net.Parameters, setup.LearningRate), count, setup.ChunkLength, EpropFeedback.Symmetric, setup.GradientClip) { GradientOnly = true },
-                    SequenceTrainingMethod.Ostl => new OstlLearner<float>(net, new Adam<float>(net.Parameters, setup.LearningRate), count, setup.ChunkLength, setup.GradientClip) { GradientOnly = true },
+                    SequenceTrainingMethod.Eprop => new EligibilityPropLearner<float>(net, count, setup.ChunkLength, EpropFeedback.Symmetric),
+                    SequenceTrainingMethod.Ostl => new OstlLearner<float>(net, count, setup.ChunkLength),
                     _ => new GradientOnlyLearner<float>(net, count, SequenceTrainingMethods.Chunked(setup.Method) ? setup.ChunkLength : setup.Steps),
                 };
             }

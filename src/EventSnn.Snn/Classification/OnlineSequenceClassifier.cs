@@ -78,7 +78,7 @@ public sealed class OnlineSequenceClassifier
             SequenceTrainingMethod.Eprop => new EligibilityPropLearner<float>(_learning, _optimizer, 1, length, EpropFeedback.Symmetric, clip),
             _ => new OstlLearner<float>(_learning, _optimizer, 1, length, clip),
         };
-        _learner.AutoUpdate = false;
+        _learner.AutoUpdate = false; // chunk ends are this classifier's (TBPTT would otherwise update on its own when its tape fills)
         _learner.Diverged += _ => Divergences++;
 
         // the rollback point of the methods without a running average: the weights a sample began with

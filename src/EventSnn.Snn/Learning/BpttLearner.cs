@@ -12,9 +12,14 @@ public abstract class GradientLearner<T> : Learner<T>
     {
     }
 
-    private protected GradientLearner(Network<T> network, Optimizer<T> optimizer, int batch, int capacity, double gradientClip, bool online)
-        : base(network, optimizer ?? throw new ArgumentNullException(nameof(optimizer)), batch, capacity, gradientClip, online)
+    /// <summary>
+    /// <paramref name="online"/>: see <see cref="Learner{T}"/>. An online learner without an optimiser
+    /// only computes gradients (<see cref="GradientOnly"/>), e.g. for one slice of a data-parallel batch.
+    /// </summary>
+    private protected GradientLearner(Network<T> network, Optimizer<T>? optimizer, int batch, int capacity, double gradientClip, bool online)
+        : base(network, optimizer ?? (online ? null : throw new ArgumentNullException(nameof(optimizer))), batch, capacity, gradientClip, online)
     {
+        GradientOnly = optimizer is null;
     }
 
     /// <summary>Test hook: keep the gradient in Parameter.Grad and apply no step.</summary>

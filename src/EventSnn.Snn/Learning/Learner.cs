@@ -434,7 +434,8 @@ public abstract class Learner<T>
         }
     }
 
-    private static void AddMasked(ReadOnlySpan<T> g, ReadOnlySpan<T> mask, Span<T> dst)
+    /// <summary>dst += g ⊙ mask (a gradient reaching spikes through their dropout mask).</summary>
+    private protected static void AddMasked(ReadOnlySpan<T> g, ReadOnlySpan<T> mask, Span<T> dst)
     {
         for (int i = 0; i < dst.Length; i++)
         {

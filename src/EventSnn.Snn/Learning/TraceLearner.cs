@@ -52,7 +52,7 @@ public abstract class TraceLearner<T> : GradientLearner<T>
     private readonly T _reset;
     private readonly bool _selfRecurrence;
 
-    private protected TraceLearner(Network<T> network, Optimizer<T> optimizer, int batch, int chunkLength, double gradientClip, bool ostl, EpropFeedback feedback)
+    private protected TraceLearner(Network<T> network, Optimizer<T>? optimizer, int batch, int chunkLength, double gradientClip, bool ostl, EpropFeedback feedback)
         : base(network, optimizer, batch, chunkLength, gradientClip, online: true)
     {
         _exactSpatial = ostl;
@@ -244,14 +244,6 @@ public abstract class TraceLearner<T> : GradientLearner<T>
         }
     }
 
-    private static void AddMasked(ReadOnlySpan<T> g, ReadOnlySpan<T> mask, Span<T> dst)
-    {
-        for (int i = 0; i < dst.Length; i++)
-        {
-            dst[i] += g[i] * mask[i];
-        }
-    }
-
     /// <summary>The layer's learning signal B_l^T (error at the readout's input), written into the spike (or membrane) gradient.</summary>
     private void RandomSignal(int l, ReadOnlySpan<T> gOut, Span<T> dst)
     {
@@ -351,6 +343,12 @@ public sealed class EligibilityPropLearner<T> : TraceLearner<T>
         : base(network, optimizer, batch, chunkLength, gradientClip, ostl: false, feedback)
     {
     }
+
+    /// <summary>Gradients only, no optimiser: one slice of a data-parallel batch whose update another learner applies.</summary>
+    internal EligibilityPropLearner(Network<T> network, int batch, int chunkLength, EpropFeedback feedback)
+        : base(network, null, batch, chunkLength, 0, ostl: false, feedback)
+    {
+    }
 }
 
 /// <summary>
@@ -368,6 +366,12 @@ public sealed class OstlLearner<T> : TraceLearner<T>
     /// <summary>Creates the learner: an update every <paramref name="chunkLength"/> observed steps.</summary>
     public OstlLearner(Network<T> network, Optimizer<T> optimizer, int batch, int chunkLength, double gradientClip = 1.0)
         : base(network, optimizer, batch, chunkLength, gradientClip, ostl: true, EpropFeedback.Symmetric)
+    {
+    }
+
+    /// <summary>Gradients only, no optimiser: one slice of a data-parallel batch whose update another learner applies.</summary>
+    internal OstlLearner(Network<T> network, int batch, int chunkLength)
+        : base(network, null, batch, chunkLength, 0, ostl: true, EpropFeedback.Symmetric)
     {
     }
 }
