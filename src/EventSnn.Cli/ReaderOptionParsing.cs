@@ -13,6 +13,7 @@ internal static class ReaderOptionParsing
         new("nas-tick-ns", "200|1000", "NAS: timestamp tick in ns (default: from the file name, else 1000)"),
         new("nas-channels", "n", "NAS: channels per ear (default: from the file name or data)"),
         new("chip", "dvs128|davis", "AEDAT 2.0: address layout (default: the file's AEChip line)"),
+        new("mmap", null, "EVT 2.0/2.1/3.0 and DAT files: decode from a memory map of the file, without copying it (the file must not be truncated while it is read)"),
     ];
 
     /// <summary>`--threads`: for commands that read one whole file (AEDAT 4.0 reads ahead and shares the decompression with a second thread).</summary>
@@ -61,6 +62,7 @@ internal static class ReaderOptionParsing
             NasTickNanoseconds = tick,
             NasChannels = args.GetInt("nas-channels", 0),
             Aedat2Chip = chip,
+            MemoryMap = args.Has("mmap"),
         };
     }
 }

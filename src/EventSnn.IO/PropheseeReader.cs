@@ -64,6 +64,9 @@ public abstract class PropheseeReader : IDvsEventReader
     /// <summary>Events read so far whose address lies outside the declared geometry (kept, not dropped).</summary>
     public long OutOfGeometryEvents => Core.OutOfGeometry;
 
+    /// <summary>True when the reader decodes from a memory map of its file (<see cref="ReaderOptions.MemoryMap"/>).</summary>
+    internal bool IsMemoryMapped => Core.Input.IsMapped;
+
     private protected PropheseeCore Core { get; }
 
     /// <summary>True while the decoder holds events of a word it could not fit into the last batch.</summary>

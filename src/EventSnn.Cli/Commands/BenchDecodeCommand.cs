@@ -25,7 +25,7 @@ internal sealed class BenchDecodeCommand : Command
         new("out", "dir", "folder for the generated file (default: the temp folder; the file is deleted afterwards)"),
         new("keep", null, "keep the generated file"),
         new("repeats", "n", "decode passes; the fastest is reported (default 3)") { Aliases = ["repeat"] },
-        new("batch", "n", "events per batch (default 262144)"),
+        new("batch", "n", "events per batch (default 65536, the library's default batch)"),
         new("all-cores", null, "do not pin the process (default: pinned to one core, to n cores with --threads n)"),
         ReaderOptionParsing.Threads,
         .. ReaderOptionParsing.Specs,
@@ -34,7 +34,7 @@ internal sealed class BenchDecodeCommand : Command
     public override int Execute(ParsedArgs args, TextWriter stdout, TextWriter stderr)
     {
         int repeat = args.GetPositiveInt("repeats", 3);
-        int batchSize = args.GetPositiveInt("batch", 1 << 18);
+        int batchSize = args.GetPositiveInt("batch", EventBatch.DefaultCapacity);
         ReaderOptions options = ReaderOptionParsing.From(args, threads: true);
         if (!args.Has("all-cores"))
         {

@@ -43,6 +43,10 @@ internal sealed class PropheseeCore : IDisposable
         }
 
         DataOffset = Input.Position;
+        if (Options.MemoryMap)
+        {
+            Input.MapFile();
+        }
     }
 
     public ReaderOptions Options { get; }
