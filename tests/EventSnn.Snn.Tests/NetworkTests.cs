@@ -118,6 +118,90 @@ public class NetworkTests
         Assert.True(spikes > 50, $"the layer should spike (got {spikes})");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_training_batch_read_through_the_input_mirror_equals_its_streams_one_by_one(bool spikeIndices)
+    {
+        // batches of 8 or more take W_in's columns from its transposed mirror; batch 1 gathers them:
+        // the two must agree exactly (same summation order), for counts and for spike indices
+        const int batch = 8, inputs = 64;
+        var config = new NetworkConfig
+        {
+            InputSize = inputs,
+            Layers = [new LayerConfig { Size = 24 }, new LayerConfig { Size = 16 }],
+            Readout = new ReadoutConfig { Size = 5 },
+            Seed = 6,
+        };
+        var net = new Network<float>(config);
+        NetworkState<float> all = net.CreateState(batch, new SnnRandom(3));
+        var one = new NetworkState<float>[batch];
+        var learners = new GradientOnlyLearner<float>[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            one[b] = net.CreateState(1);
+            for (int l = 0; l < 2; l++)
+            {
+                int n = all.Layers[l].Size;
+                all.Layers[l].U.AsSpan(b * n, n).CopyTo(one[b].Layers[l].U);
+                all.Layers[l].S.AsSpan(b * n, n).CopyTo(one[b].Layers[l].S);
+                all.Layers[l].B.AsSpan(b * n, n).CopyTo(one[b].Layers[l].B);
+            }
+
+            all.Readout.AsSpan(b * 5, 5).CopyTo(one[b].Readout);
+            learners[b] = new GradientOnlyLearner<float>(net, 1, 40);
+        }
+
+        var batchLearner = new GradientOnlyLearner<float>(net, batch, 40);
+        var rng = new SnnRandom(9);
+        var outAll = new float[batch * 5];
+        var outOne = new float[5];
+        int spikes = 0;
+        for (int t = 0; t < 40; t++)
+        {
+            var dense = new float[batch * inputs];
+            var idx = new List<int>();
+            int[] off = new int[batch + 1];
+            for (int b = 0; b < batch; b++)
+            {
+                int active = (int)(rng.NextDouble() * 7); // at most D/8 per row: the sparse-row path
+                for (int k = 0; k < active; k++)
+                {
+                    int j = (int)(rng.NextDouble() * inputs);
+                    if (dense[(b * inputs) + j] == 0)
+                    {
+                        dense[(b * inputs) + j] = spikeIndices ? 1 : 1 + (int)(rng.NextDouble() * 3);
+                        idx.Add(j);
+                    }
+                }
+
+                off[b + 1] = idx.Count;
+                idx.Sort(off[b], idx.Count - off[b], null);
+            }
+
+            int[] idxArray = [.. idx];
+            StepInput<float> x = spikeIndices ? new StepInput<float>(idxArray, off) : new StepInput<float>(dense);
+            batchLearner.Observe(x, default, all, outAll);
+            for (int b = 0; b < batch; b++)
+            {
+                StepInput<float> xb = spikeIndices
+                    ? new StepInput<float>(idxArray.AsSpan(off[b], off[b + 1] - off[b]), [0, off[b + 1] - off[b]])
+                    : new StepInput<float>(dense.AsSpan(b * inputs, inputs));
+                learners[b].Observe(xb, default, one[b], outOne);
+                for (int c = 0; c < 5; c++)
+                {
+                    Assert.Equal(outAll[(b * 5) + c], outOne[c]);
+                }
+
+                Assert.Equal(all.Layers[0].U.AsSpan(b * 24, 24).ToArray(), one[b].Layers[0].U);
+            }
+
+            spikes += (int)all.Layers[0].S.Sum();
+        }
+
+        Assert.True(spikes > 20, $"the layer should spike (got {spikes})");
+    }
+
     [Fact]
     public void Streams_are_independent_and_a_batch_equals_separate_streams()
     {

@@ -118,6 +118,12 @@ public abstract class RecurrentLayer<T>
     /// <summary>Most non-zero inputs per row taken by the sparse path for dense input (stack buffers).</summary>
     private const int MaxSparseInputs = 2048;
 
+    /// <summary>Training batches from this size on take input columns from the transposed mirror of W_in (rebuilt once per update) instead of gathering them.</summary>
+    private const int MirrorBatch = 8;
+
+    /// <summary>Largest layer whose summed row is kept on the stack when reading the mirror.</summary>
+    private const int MirrorRowLimit = 4096;
+
     internal abstract void Initialize(SnnRandom rng, InitializationScheme scheme);
 
     /// <summary>Appends the normalisation gain (when any) to a layer's parameter list.</summary>
@@ -313,6 +319,29 @@ public abstract class RecurrentLayer<T>
                     }
                 }
             }
+            else if (batch >= MirrorBatch && n <= MirrorRowLimit)
+            {
+                // the transposed mirror's contiguous rows instead of N strided gathers per input: the
+                // columns are summed into a zeroed row first, so every element is summed in the same
+                // order as AddColumns sums it (identical results)
+                T[] wt = InputMirror();
+                Span<T> sum = stackalloc T[n];
+                for (int b = 0; b < batch; b++)
+                {
+                    (int s, int e) = x.Range(b);
+                    if (s != e)
+                    {
+                        sum.Clear();
+                        for (int k = s; k < e; k++)
+                        {
+                            TensorPrimitives.Add(sum, wt.AsSpan(x.Indices[k] * n, n), sum);
+                        }
+
+                        Span<T> row = dst.Slice(b * ld, n);
+                        TensorPrimitives.Add(row, sum, row);
+                    }
+                }
+            }
             else
             {
                 for (int b = 0; b < batch; b++)
@@ -348,12 +377,29 @@ public abstract class RecurrentLayer<T>
             return false;
         }
 
-        T[]? wt = inference ? InputMirror() : null;
+        bool mirrored = !inference && batch >= MirrorBatch && n <= MirrorRowLimit;
+        T[]? wt = inference || mirrored ? InputMirror() : null;
+        Span<T> sum = mirrored ? stackalloc T[n] : default;
         for (int b = 0; b < batch; b++)
         {
             int count = batch == 1 ? lastCount : Kernels.NonZeros(x.Slice(b * d, d), idx, val);
             Span<T> row = dst.Slice(b * ld, n);
-            if (wt is not null)
+            if (mirrored)
+            {
+                // as AddScaledColumns sums each element (x·w products in column order from zero, then
+                // added to the row; multiply and add rounded separately), over the mirror's contiguous rows
+                if (count > 0)
+                {
+                    sum.Clear();
+                    for (int k = 0; k < count; k++)
+                    {
+                        TensorPrimitives.MultiplyAdd(wt!.AsSpan(idx[k] * n, n), val[k], sum, sum);
+                    }
+
+                    TensorPrimitives.Add(row, sum, row);
+                }
+            }
+            else if (wt is not null)
             {
                 for (int k = 0; k < count; k++)
                 {
