@@ -232,6 +232,7 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
     /// <inheritdoc/>
     public BatchOutcome TrainBatch(float[] inputs, int[] labels, long stateSeed, CancellationToken cancellation)
     {
+        using DenormalScope flush = DenormalScope.Enter();
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(labels);
         ObjectDisposedException.ThrowIf(_shutdown, this);
@@ -521,6 +522,7 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
     /// <summary>A worker thread: waits for a batch, trains its slice, waits for the others; exits on shutdown or a fault.</summary>
     private void WorkerLoop(object? state)
     {
+        DenormalScope.EnterForThread(); // this thread runs engine slices only
         var w = (Worker)state!;
         WorkerBarrier barrier = _barrier!;
         try

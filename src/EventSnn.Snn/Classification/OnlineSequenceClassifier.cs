@@ -1,3 +1,4 @@
+using EventSnn.Snn.Internal;
 namespace EventSnn.Snn.Classification;
 
 /// <summary>
@@ -138,6 +139,7 @@ public sealed class OnlineSequenceClassifier
     /// <summary>Starts a sample; <paramref name="truth"/> is its class when known (learning needs it), else -1.</summary>
     public void BeginSample(int truth = -1)
     {
+        using DenormalScope flush = DenormalScope.Enter();
         if (truth >= Options.Classes)
         {
             throw new ArgumentOutOfRangeException(nameof(truth), $"class {truth} >= {Options.Classes} classes");
@@ -179,6 +181,7 @@ public sealed class OnlineSequenceClassifier
     /// <summary>Feeds one dense time step (the preprocessing chain's values, one per input).</summary>
     public void Step(ReadOnlySpan<float> values)
     {
+        using DenormalScope flush = DenormalScope.Enter();
         if (!InSample)
         {
             throw new InvalidOperationException("call BeginSample first");

@@ -1,4 +1,5 @@
 using EventSnn.Transforms;
+using EventSnn.Snn.Internal;
 namespace EventSnn.Snn.Classification;
 
 /// <summary>
@@ -57,6 +58,7 @@ public sealed class SampleInference
     /// <summary>Advances by one dense step (one value per input).</summary>
     public void Step(ReadOnlySpan<float> values)
     {
+        using DenormalScope flush = DenormalScope.Enter();
         Network.Step(StepInput.Dense(values), _state, _output);
         _decisions.Add(_output, 1);
     }
@@ -73,6 +75,7 @@ public sealed class SampleInference
     /// <summary>Runs a whole sample and returns its decided class.</summary>
     public int Classify(ILabelledSequence sample, float[] scratch)
     {
+        using DenormalScope flush = DenormalScope.Enter();
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(scratch);
         Begin();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using EventSnn.Transforms;
+using EventSnn.Snn.Internal;
 
 namespace EventSnn.Snn.Classification;
 
@@ -110,6 +111,7 @@ public sealed class SequenceTrainer : IDisposable
     /// </summary>
     public TrainingResult Train(Func<int, IReadOnlyList<ILabelledSequence>> trainForEpoch, IReadOnlyList<ILabelledSequence> test, string? checkpointPath = null, Action<EpochMetrics>? onEpoch = null, Action<TrainingProgress>? onProgress = null, CancellationToken cancellation = default)
     {
+        using DenormalScope flush = DenormalScope.Enter();
         ArgumentNullException.ThrowIfNull(trainForEpoch);
         ArgumentNullException.ThrowIfNull(test);
         IReadOnlyList<ILabelledSequence> train = trainForEpoch(CompletedEpochs + 1);
@@ -360,7 +362,12 @@ public sealed class SequenceTrainer : IDisposable
         for (int k = 1; k < threads; k++)
         {
             EvaluationPart part = parts[k];
-            workers[k - 1] = new Thread(() => part.Run(samples, cancellation)) { IsBackground = true, Name = $"eventsnn-eval-{k}" };
+            workers[k - 1] = new Thread(() =>
+            {
+                DenormalScope.EnterForThread(); // this thread runs the evaluation only
+                part.Run(samples, cancellation);
+            })
+            { IsBackground = true, Name = $"eventsnn-eval-{k}" };
             workers[k - 1].Start();
         }
 

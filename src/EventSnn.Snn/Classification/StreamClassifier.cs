@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using EventSnn.Snn.Internal;
 
 namespace EventSnn.Snn.Classification;
 
@@ -116,6 +117,7 @@ public sealed class StreamClassifier : IDisposable
     /// </summary>
     public void Step(ReadOnlySpan<float> frame, long startUs, long endUs, long sample = -1, int truth = -1, bool endsSample = false, int events = 0)
     {
+        using DenormalScope flush = DenormalScope.Enter();
         if (_options.WindowUs > 0)
         {
             long w = _options.WindowUs;
@@ -187,6 +189,7 @@ public sealed class StreamClassifier : IDisposable
     /// <summary>End of the stream (or cancellation): decides the open segment and applies the labels received.</summary>
     public void Complete()
     {
+        using DenormalScope flush = DenormalScope.Enter();
         if (_open)
         {
             Close();

@@ -127,6 +127,7 @@ public abstract class Learner<T>
     /// </summary>
     public void Observe(in StepInput<T> input, in StepTarget<T> target, NetworkState<T> state, Span<T> output = default)
     {
+        using DenormalScope flush = DenormalScope.Enter();
         ArgumentNullException.ThrowIfNull(state);
         if (state.Batch != Batch)
         {
@@ -235,6 +236,7 @@ public abstract class Learner<T>
     /// <summary>Backward through the recorded chunk and the learner's update; returns the report.</summary>
     public ChunkReport EndChunk()
     {
+        using DenormalScope flush = DenormalScope.Enter();
         if (_online)
         {
             int done = _onlineSteps;

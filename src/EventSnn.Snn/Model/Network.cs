@@ -186,6 +186,7 @@ public sealed class Network<T>
     /// </summary>
     public void Step(in StepInput<T> input, NetworkState<T> state, Span<T> output)
     {
+        using DenormalScope flush = DenormalScope.Enter();
         ArgumentNullException.ThrowIfNull(state);
         int batch = state.Batch;
         input.Validate(batch, InputSize);
@@ -216,6 +217,7 @@ public sealed class Network<T>
     /// </summary>
     public void Infer(ReadOnlySpan<T> inputs, int steps, NetworkState<T> state, Span<T> outputs)
     {
+        using DenormalScope flush = DenormalScope.Enter();
         ArgumentNullException.ThrowIfNull(state);
         int inRow = state.Batch * InputSize;
         int outRow = state.Batch * OutputSize;
