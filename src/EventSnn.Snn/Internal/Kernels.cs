@@ -411,6 +411,7 @@ internal static class Kernels
         fixed (float* w = wSpan)
         fixed (float* c = cSpan)
         {
+            float* r = stackalloc float[8];
             int i = 0;
             for (; i + 2 <= m; i += 2)
             {
@@ -513,6 +514,49 @@ internal static class Kernels
                 float* a0 = a + ((long)i * lda);
                 float* c0 = c + ((long)i * ldc);
                 int j = 0;
+
+                // eight output rows at a time: eight independent FMA chains hide the FMA latency (each
+                // output still sums its terms exactly as the four-row loop below does)
+                for (; j + 8 <= n; j += 8)
+                {
+                    float* w0 = w + ((long)j * ldw);
+                    Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    Vector256<float> s4 = default, s5 = default, s6 = default, s7 = default;
+                    for (int p = 0; p < k8; p += 8)
+                    {
+                        Vector256<float> x0 = Vector256.Load(a0 + p);
+                        float* wp = w0 + p;
+                        s0 = Fma(x0, Vector256.Load(wp), s0);
+                        s1 = Fma(x0, Vector256.Load(wp + ldw), s1);
+                        s2 = Fma(x0, Vector256.Load(wp + (2 * ldw)), s2);
+                        s3 = Fma(x0, Vector256.Load(wp + (3 * ldw)), s3);
+                        s4 = Fma(x0, Vector256.Load(wp + (4 * ldw)), s4);
+                        s5 = Fma(x0, Vector256.Load(wp + (5 * ldw)), s5);
+                        s6 = Fma(x0, Vector256.Load(wp + (6 * ldw)), s6);
+                        s7 = Fma(x0, Vector256.Load(wp + (7 * ldw)), s7);
+                    }
+
+                    r[0] = Vector256.Sum(s0);
+                    r[1] = Vector256.Sum(s1);
+                    r[2] = Vector256.Sum(s2);
+                    r[3] = Vector256.Sum(s3);
+                    r[4] = Vector256.Sum(s4);
+                    r[5] = Vector256.Sum(s5);
+                    r[6] = Vector256.Sum(s6);
+                    r[7] = Vector256.Sum(s7);
+                    for (int q = 0; q < 8; q++)
+                    {
+                        float* wq = w0 + ((long)q * ldw);
+                        float rq = r[q];
+                        for (int p = k8; p < k; p++)
+                        {
+                            rq += a0[p] * wq[p];
+                        }
+
+                        c0[j + q] = accumulate ? c0[j + q] + rq : rq;
+                    }
+                }
+
                 for (; j + 4 <= n; j += 4)
                 {
                     float* w0 = w + ((long)j * ldw);
