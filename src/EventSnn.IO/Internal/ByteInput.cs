@@ -94,10 +94,9 @@ internal sealed unsafe class ByteInput : IDisposable
 
     /// <summary>
     /// Switches a regular file's input to a read-only memory map of its bytes as they are now,
-    /// from the current <see cref="Position"/> on (bytes already buffered are kept: the map
-    /// starts where the stream's unconsumed bytes start). Returns false, leaving the buffered
-    /// mode, when the stream is not a file that can be mapped (empty, a pipe,
-    /// or the platform refuses). A file truncated by another process while mapped ends the
+    /// from the current <see cref="Position"/> on (bytes still in the buffer are read again
+    /// from the map). Returns false, leaving the buffered mode, when the stream is not a file
+    /// that can be mapped (empty, a pipe, or the platform refuses). A file truncated by another process while mapped ends the
     /// process (SIGBUS) instead of ending the data: callers offer mapping as an option.
     /// </summary>
     public bool MapFile()

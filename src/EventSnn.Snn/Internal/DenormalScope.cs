@@ -6,7 +6,7 @@ namespace EventSnn.Snn.Internal;
 /// <summary>
 /// Sets the SSE control register's flush-to-zero (bit 15) and denormals-are-zero (bit 6) bits for
 /// the current thread until disposed, then restores the previous value (see
-/// <see cref="FloatingPoint"/>). .NET has no intrinsic for STMXCSR/LDMXCSR, so two 20-byte x64
+/// <see cref="FloatingPoint"/>). .NET has no intrinsic for STMXCSR/LDMXCSR, so two 16-byte x64
 /// stubs are written once into a page that is then made executable (mmap/mprotect, or
 /// VirtualAlloc/VirtualProtect on Windows). On other architectures, or when the page cannot be
 /// made executable, the scope does nothing.
