@@ -19,6 +19,19 @@ public class InspectConformanceTests
 
     [Theory]
     [MemberData(nameof(ExpectedFixtures))]
+    public void Inspect_with_mmap_prints_the_same_json(string fixture)
+    {
+        // --mmap maps EVT 2.0/2.1/3.0 and DAT files; other formats ignore it: the output is the same either way
+        (int code, string plain, string err) = CliHarness.Run("inspect", Fixtures.Path(fixture), "--json");
+        Assert.True(code == 0, err);
+        (int codeMapped, string mapped, string errMapped) = CliHarness.Run("inspect", Fixtures.Path(fixture), "--json", "--mmap");
+        Assert.True(codeMapped == 0, errMapped);
+        Assert.Equal(plain, mapped);
+        Assert.Contains("\"events\":", mapped, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(ExpectedFixtures))]
     public void Inspect_json_matches_expected(string fixture)
     {
         JsonElement expected = Fixtures.Expected[fixture];
