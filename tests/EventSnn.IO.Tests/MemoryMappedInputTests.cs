@@ -12,26 +12,10 @@ public sealed class MemoryMappedInputTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("eventsnn-mmap-").FullName;
 
-    public static TheoryData<string, EventFormat> Files => new()
-    {
-        { "expelliarmus/evt2_sample.raw", EventFormat.Evt2 },
-        { "faery/evt2.raw", EventFormat.Evt2 },
-        { "expelliarmus/evt3_sample.raw", EventFormat.Evt3 },
-        { "tonic/sample_ncars.dat", EventFormat.Dat },
-        { "loris/NCARS_obj_004397_td.dat", EventFormat.Dat },
-        { "generated-evt21", EventFormat.Evt21 },
-    };
-
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static byte[] Load(string fixture) =>
-        fixture == "generated-evt21"
-            ? Write(
-                EventFormat.Evt21,
-                new SensorGeometry(1280, 720),
-                PropheseeRoundTripTests.RandomEvents(5, 20_000, 1_000_000, 1L << 22, 1280, 720),
-                [])
-            : File.ReadAllBytes(Fixtures.Path(fixture));
+        fixture == "generated-evt21" ? PropheseeRobustnessTests.Evt21Sample() : File.ReadAllBytes(Fixtures.Path(fixture));
 
     private string Save(byte[] bytes, string name)
     {
@@ -40,7 +24,7 @@ public sealed class MemoryMappedInputTests : IDisposable
         return path;
     }
 
-    private static (List<DvsEvent> Events, List<TriggerEvent> Triggers, List<FormatWarning> Warnings, string? Error, bool Mapped) Read(string path, EventFormat format, bool map, bool strict, int capacity)
+    private static ReadResult Read(string path, EventFormat format, bool map, bool strict, int capacity)
     {
         var options = new ReaderOptions { Format = format, MemoryMap = map, Strict = strict };
         var triggers = new List<TriggerEvent>();
@@ -51,11 +35,11 @@ public sealed class MemoryMappedInputTests : IDisposable
             reader = (IDvsEventReader)EventReaders.Open(path, options);
             bool mapped = ((PropheseeReader)reader).IsMemoryMapped;
             events = ReadAll(reader, capacity, triggers);
-            return (events, triggers, [.. ((PropheseeReader)reader).Warnings], null, mapped);
+            return new ReadResult(events, triggers, [.. ((PropheseeReader)reader).Warnings], null, mapped);
         }
         catch (EventFormatException e)
         {
-            return (events, triggers, reader is PropheseeReader p ? [.. p.Warnings] : [], $"{e.Offset}: {e.Message}", map);
+            return new ReadResult(events, triggers, reader is PropheseeReader p ? [.. p.Warnings] : [], $"{e.Offset}: {e.Message}", map);
         }
         finally
         {
@@ -63,9 +47,7 @@ public sealed class MemoryMappedInputTests : IDisposable
         }
     }
 
-    private static void AssertSame(
-        (List<DvsEvent> Events, List<TriggerEvent> Triggers, List<FormatWarning> Warnings, string? Error, bool Mapped) buffered,
-        (List<DvsEvent> Events, List<TriggerEvent> Triggers, List<FormatWarning> Warnings, string? Error, bool Mapped) mapped)
+    private static void AssertSame(ReadResult buffered, ReadResult mapped)
     {
         AssertSameEvents(buffered.Events, mapped.Events);
         Assert.Equal(buffered.Triggers, mapped.Triggers);
@@ -74,7 +56,8 @@ public sealed class MemoryMappedInputTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Files))]
+    [MemberData(nameof(PropheseeRobustnessTests.Recordings), MemberType = typeof(PropheseeRobustnessTests))]
+    [InlineData("generated-evt21", EventFormat.Evt21)]
     public void A_mapped_file_decodes_exactly_as_the_buffered_read(string fixture, EventFormat format)
     {
         byte[] bytes = Load(fixture);
@@ -91,7 +74,8 @@ public sealed class MemoryMappedInputTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Files))]
+    [MemberData(nameof(PropheseeRobustnessTests.Recordings), MemberType = typeof(PropheseeRobustnessTests))]
+    [InlineData("generated-evt21", EventFormat.Evt21)]
     public void A_mapped_file_cut_anywhere_gives_the_same_events_warnings_and_errors(string fixture, EventFormat format)
     {
         byte[] bytes = Load(fixture);
@@ -145,4 +129,6 @@ public sealed class MemoryMappedInputTests : IDisposable
         Assert.True(half.Mapped);
         AssertSame(halfBuffered, half);
     }
+
+    private sealed record ReadResult(List<DvsEvent> Events, List<TriggerEvent> Triggers, List<FormatWarning> Warnings, string? Error, bool Mapped);
 }

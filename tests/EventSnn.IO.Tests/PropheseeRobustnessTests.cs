@@ -41,7 +41,7 @@ public class PropheseeRobustnessTests
     }
 
     /// <summary>An EVT 2.1 file made by the writer, standing in for a fixture (none is public).</summary>
-    private static byte[] Evt21Sample()
+    internal static byte[] Evt21Sample()
     {
         List<DvsEvent> events = PropheseeRoundTripTests.RandomEvents(21, 30_000, 1_000_000, 1L << 22, 1280, 720);
         return Write(EventFormat.Evt21, new SensorGeometry(1280, 720), events, PropheseeRoundTripTests.RandomTriggers(21, events, 30, 31));

@@ -516,7 +516,7 @@ internal static class Kernels
                 int j = 0;
 
                 // eight output rows at a time: eight independent FMA chains hide the FMA latency (each
-                // output still sums its terms exactly as the four-row loop below does)
+                // output sums its terms exactly as the one-row loop below and the two-row loop above do)
                 for (; j + 8 <= n; j += 8)
                 {
                     float* w0 = w + ((long)j * ldw);
@@ -554,48 +554,6 @@ internal static class Kernels
                         }
 
                         c0[j + q] = accumulate ? c0[j + q] + rq : rq;
-                    }
-                }
-
-                for (; j + 4 <= n; j += 4)
-                {
-                    float* w0 = w + ((long)j * ldw);
-                    float* w1 = w0 + ldw;
-                    float* w2 = w1 + ldw;
-                    float* w3 = w2 + ldw;
-                    Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                    for (int p = 0; p < k8; p += 8)
-                    {
-                        Vector256<float> x0 = Vector256.Load(a0 + p);
-                        s0 = Fma(x0, Vector256.Load(w0 + p), s0);
-                        s1 = Fma(x0, Vector256.Load(w1 + p), s1);
-                        s2 = Fma(x0, Vector256.Load(w2 + p), s2);
-                        s3 = Fma(x0, Vector256.Load(w3 + p), s3);
-                    }
-
-                    float r0 = Vector256.Sum(s0), r1 = Vector256.Sum(s1), r2 = Vector256.Sum(s2), r3 = Vector256.Sum(s3);
-                    for (int p = k8; p < k; p++)
-                    {
-                        float x0 = a0[p];
-                        r0 += x0 * w0[p];
-                        r1 += x0 * w1[p];
-                        r2 += x0 * w2[p];
-                        r3 += x0 * w3[p];
-                    }
-
-                    if (accumulate)
-                    {
-                        c0[j] += r0;
-                        c0[j + 1] += r1;
-                        c0[j + 2] += r2;
-                        c0[j + 3] += r3;
-                    }
-                    else
-                    {
-                        c0[j] = r0;
-                        c0[j + 1] = r1;
-                        c0[j + 2] = r2;
-                        c0[j + 3] = r3;
                     }
                 }
 

@@ -319,11 +319,8 @@ public abstract class RecurrentLayer<T>
                     }
                 }
             }
-            else if (batch >= MirrorBatch && n <= MirrorRowLimit)
+            else if (ReadsMirror(batch))
             {
-                // the transposed mirror's contiguous rows instead of N strided gathers per input: the
-                // columns are summed into a zeroed row first, so every element is summed in the same
-                // order as AddColumns sums it (identical results)
                 T[] wt = InputMirror();
                 Span<T> sum = stackalloc T[n];
                 for (int b = 0; b < batch; b++)
@@ -331,14 +328,7 @@ public abstract class RecurrentLayer<T>
                     (int s, int e) = x.Range(b);
                     if (s != e)
                     {
-                        sum.Clear();
-                        for (int k = s; k < e; k++)
-                        {
-                            TensorPrimitives.Add(sum, wt.AsSpan(x.Indices[k] * n, n), sum);
-                        }
-
-                        Span<T> row = dst.Slice(b * ld, n);
-                        TensorPrimitives.Add(row, sum, row);
+                        AddMirrorRows(wt, x.Indices[s..e], default, sum, dst.Slice(b * ld, n));
                     }
                 }
             }
@@ -377,7 +367,7 @@ public abstract class RecurrentLayer<T>
             return false;
         }
 
-        bool mirrored = !inference && batch >= MirrorBatch && n <= MirrorRowLimit;
+        bool mirrored = !inference && ReadsMirror(batch);
         T[]? wt = inference || mirrored ? InputMirror() : null;
         Span<T> sum = mirrored ? stackalloc T[n] : default;
         for (int b = 0; b < batch; b++)
@@ -386,17 +376,9 @@ public abstract class RecurrentLayer<T>
             Span<T> row = dst.Slice(b * ld, n);
             if (mirrored)
             {
-                // as AddScaledColumns sums each element (x·w products in column order from zero, then
-                // added to the row; multiply and add rounded separately), over the mirror's contiguous rows
                 if (count > 0)
                 {
-                    sum.Clear();
-                    for (int k = 0; k < count; k++)
-                    {
-                        TensorPrimitives.MultiplyAdd(wt!.AsSpan(idx[k] * n, n), val[k], sum, sum);
-                    }
-
-                    TensorPrimitives.Add(row, sum, row);
+                    AddMirrorRows(wt!, idx[..count], val[..count], sum, row);
                 }
             }
             else if (wt is not null)
@@ -853,6 +835,35 @@ public abstract class RecurrentLayer<T>
         }
 
         return delta;
+    }
+
+    /// <summary>Training batches of <see cref="MirrorBatch"/> or more rows read W_in's columns from its transposed mirror.</summary>
+    private bool ReadsMirror(int batch) => batch >= MirrorBatch && Size <= MirrorRowLimit;
+
+    /// <summary>
+    /// row += Σ_k values[k] · mirror row cols[k] (values empty: binary inputs, plain sums), read from
+    /// the mirror's contiguous rows instead of N strided gathers per input. The terms are summed into
+    /// the zeroed <paramref name="sum"/> first, in column order, multiply and add rounded separately,
+    /// so every element is summed exactly as <see cref="AddColumns"/> / <see cref="AddScaledColumns"/>
+    /// sum it (identical results).
+    /// </summary>
+    private void AddMirrorRows(T[] wt, ReadOnlySpan<int> cols, ReadOnlySpan<T> values, Span<T> sum, Span<T> row)
+    {
+        int n = Size;
+        sum.Clear();
+        for (int k = 0; k < cols.Length; k++)
+        {
+            if (values.IsEmpty)
+            {
+                TensorPrimitives.Add(sum, wt.AsSpan(cols[k] * n, n), sum);
+            }
+            else
+            {
+                TensorPrimitives.MultiplyAdd(wt.AsSpan(cols[k] * n, n), values[k], sum, sum);
+            }
+        }
+
+        TensorPrimitives.Add(row, sum, row);
     }
 
     /// <summary>dst[i] += sum over active j of w[i * width + j] (columns of a row-major [N, width] matrix).</summary>
