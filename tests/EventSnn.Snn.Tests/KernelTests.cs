@@ -150,6 +150,77 @@ public class KernelTests
         Assert.Equal(src, back);
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 3)]
+    [InlineData(16, 5)]
+    [InlineData(129, 40)]
+    [InlineData(256, 512)]
+    [InlineData(300, 17)]
+    [InlineData(520, 9)]
+    public void AddVecMatT_is_one_fma_chain_per_output_in_input_order(int n, int k)
+    {
+        // every output, whichever vector width or remainder loop computes it, is the scalar FMA chain
+        var rng = new SnnRandom(n + (k * 1000));
+        float[] x = Random(rng, k);
+        float[] wt = Random(rng, k * n);
+        float[] c = Random(rng, n + 3);
+        float[] c0 = (float[])c.Clone();
+        Kernels.AddVecMatT<float>(x, wt, c, n, k);
+        for (int j = 0; j < n; j++)
+        {
+            float s = c0[j];
+            double d = c0[j];
+            for (int p = 0; p < k; p++)
+            {
+                s = MathF.FusedMultiplyAdd(x[p], wt[(p * n) + j], s);
+                d += (double)x[p] * wt[(p * n) + j];
+            }
+
+            Assert.Equal(s, c[j]);
+            Assert.Equal(d, c[j], 1e-4 * Math.Sqrt(k));
+        }
+
+        for (int j = n; j < c.Length; j++)
+        {
+            Assert.Equal(c0[j], c[j]);
+        }
+
+        Assert.Throws<ArgumentException>(() => Kernels.AddVecMatT<float>(x, wt.AsSpan(1), c, n, k));
+    }
+
+    [Theory]
+    [InlineData(1, 4, 0)]
+    [InlineData(7, 10, 3)]
+    [InlineData(16, 50, 41)]
+    [InlineData(200, 30, 12)]
+    [InlineData(256, 2048, 41)]
+    [InlineData(130, 64, 64)]
+    public void AddRows_equals_adding_the_rows_one_after_another(int n, int rows, int count)
+    {
+        var rng = new SnnRandom(n + rows + count);
+        float[] m = Random(rng, rows * n);
+        int[] idx = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            idx[i] = (int)(rng.NextDouble() * rows);
+        }
+
+        float[] c = Random(rng, n + 2);
+        float[] expected = (float[])c.Clone();
+        foreach (int r in idx)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                expected[j] += m[(r * n) + j];
+            }
+        }
+
+        Kernels.AddRows<float>(idx, m, c, n);
+        Assert.Equal(expected, c);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.AddRows<float>([rows], m, c, n));
+    }
+
     private static float[] Random(SnnRandom rng, int n)
     {
         var a = new float[n];

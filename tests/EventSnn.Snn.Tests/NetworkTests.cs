@@ -118,6 +118,74 @@ public class NetworkTests
         Assert.True(spikes > 50, $"the layer should spike (got {spikes})");
     }
 
+    [Fact]
+    public void Inference_reads_changed_weights_and_agrees_with_the_training_path()
+    {
+        // inference multiplies the gates, W_rec and W_in through transposed copies rebuilt when a
+        // weight's version changes; odd sizes exercise every vector remainder
+        var net = new Network<float>(new NetworkConfig
+        {
+            InputSize = 37,
+            Layers = [new LayerConfig { Size = 21 }, new LayerConfig { Size = 19 }],
+            Readout = new ReadoutConfig { Size = 5 },
+            Seed = 6,
+        });
+        var rng = new SnnRandom(3);
+        NetworkState<float> sInfer = net.CreateState(1, new SnnRandom(5));
+        NetworkState<float> sTrain = net.CreateState(1, new SnnRandom(5));
+        var learner = new GradientOnlyLearner<float>(net, 1, 60);
+        var oI = new float[5];
+        var oT = new float[5];
+        int spikes = 0;
+        for (int t = 0; t < 60; t++)
+        {
+            if (t == 30)
+            {
+                foreach (Parameter<float> p in net.Parameters)
+                {
+                    if (p.Name.EndsWith(".weight", StringComparison.Ordinal))
+                    {
+                        for (int i = 0; i < p.Length; i++)
+                        {
+                            p.Data[i] *= i % 2 == 0 ? 0.5f : -1.5f;
+                        }
+
+                        p.MarkChanged();
+                    }
+                }
+            }
+
+            var idx = new List<int>();
+            for (int j = 0; j < 37; j++)
+            {
+                if (rng.NextDouble() < 0.3)
+                {
+                    idx.Add(j);
+                }
+            }
+
+            net.Step(new StepInput<float>([.. idx], [0, idx.Count]), sInfer, oI);
+            learner.Observe(new StepInput<float>([.. idx], [0, idx.Count]), default, sTrain, oT);
+            for (int i = 0; i < 5; i++)
+            {
+                Assert.Equal(oT[i], oI[i], 4);
+            }
+
+            for (int l = 0; l < 2; l++)
+            {
+                for (int i = 0; i < sInfer.Layers[l].Size; i++)
+                {
+                    Assert.Equal(sTrain.Layers[l].S[i], sInfer.Layers[l].S[i]);
+                    Assert.Equal(sTrain.Layers[l].U[i], sInfer.Layers[l].U[i], 4);
+                }
+
+                spikes += (int)sInfer.Layers[l].S.Sum();
+            }
+        }
+
+        Assert.True(spikes > 30, $"the layers should spike (got {spikes})");
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

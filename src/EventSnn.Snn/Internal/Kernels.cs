@@ -192,6 +192,334 @@ internal static class Kernels
         }
     }
 
+    /// <summary>
+    /// c[j] += Σ_p x[p] · wt[p · n + j] for j &lt; n, p &lt; k: a vector times a matrix stored
+    /// transposed ([in, out], the inference mirrors of the [out, in] weights). Each output is one
+    /// fused multiply-add chain in input order, held in a register across the whole input, so the
+    /// matrix is streamed once without horizontal sums.
+    /// </summary>
+    public static void AddVecMatT<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> wt, Span<T> c, int n, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (x.Length < k || c.Length < n || wt.Length < (long)k * n)
+        {
+            throw new ArgumentException($"vector-matrix buffers too short: x {x.Length}/{k}, wt {wt.Length}/{(long)k * n}, c {c.Length}/{n}");
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            AddVecMatTFloat(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(wt), MemoryMarshal.Cast<T, float>(c), n, k);
+            return;
+        }
+
+        for (int p = 0; p < k; p++)
+        {
+            T xp = x[p];
+            ReadOnlySpan<T> row = wt.Slice(p * n, n);
+            for (int j = 0; j < n; j++)
+            {
+                c[j] = T.FusedMultiplyAdd(xp, row[j], c[j]);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void AddVecMatTFloat(ReadOnlySpan<float> xSpan, ReadOnlySpan<float> wSpan, Span<float> cSpan, int n, int k)
+    {
+        fixed (float* x = xSpan)
+        fixed (float* w = wSpan)
+        fixed (float* c = cSpan)
+        {
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // 256 outputs (sixteen 16-lane chains) per pass over the rows, then 128 (eight chains:
+                // still enough to cover the FMA latency)
+                for (; j + 256 <= n; j += 256)
+                {
+                    float* cj = c + j;
+                    Vector512<float> s0 = Vector512.Load(cj), s1 = Vector512.Load(cj + 16), s2 = Vector512.Load(cj + 32), s3 = Vector512.Load(cj + 48);
+                    Vector512<float> s4 = Vector512.Load(cj + 64), s5 = Vector512.Load(cj + 80), s6 = Vector512.Load(cj + 96), s7 = Vector512.Load(cj + 112);
+                    Vector512<float> s8 = Vector512.Load(cj + 128), s9 = Vector512.Load(cj + 144), s10 = Vector512.Load(cj + 160), s11 = Vector512.Load(cj + 176);
+                    Vector512<float> s12 = Vector512.Load(cj + 192), s13 = Vector512.Load(cj + 208), s14 = Vector512.Load(cj + 224), s15 = Vector512.Load(cj + 240);
+                    float* r = w + j;
+                    for (int p = 0; p < k; p++, r += n)
+                    {
+                        Vector512<float> b = Vector512.Create(x[p]);
+                        s0 = Fma(b, Vector512.Load(r), s0);
+                        s1 = Fma(b, Vector512.Load(r + 16), s1);
+                        s2 = Fma(b, Vector512.Load(r + 32), s2);
+                        s3 = Fma(b, Vector512.Load(r + 48), s3);
+                        s4 = Fma(b, Vector512.Load(r + 64), s4);
+                        s5 = Fma(b, Vector512.Load(r + 80), s5);
+                        s6 = Fma(b, Vector512.Load(r + 96), s6);
+                        s7 = Fma(b, Vector512.Load(r + 112), s7);
+                        s8 = Fma(b, Vector512.Load(r + 128), s8);
+                        s9 = Fma(b, Vector512.Load(r + 144), s9);
+                        s10 = Fma(b, Vector512.Load(r + 160), s10);
+                        s11 = Fma(b, Vector512.Load(r + 176), s11);
+                        s12 = Fma(b, Vector512.Load(r + 192), s12);
+                        s13 = Fma(b, Vector512.Load(r + 208), s13);
+                        s14 = Fma(b, Vector512.Load(r + 224), s14);
+                        s15 = Fma(b, Vector512.Load(r + 240), s15);
+                    }
+
+                    s0.Store(cj);
+                    s1.Store(cj + 16);
+                    s2.Store(cj + 32);
+                    s3.Store(cj + 48);
+                    s4.Store(cj + 64);
+                    s5.Store(cj + 80);
+                    s6.Store(cj + 96);
+                    s7.Store(cj + 112);
+                    s8.Store(cj + 128);
+                    s9.Store(cj + 144);
+                    s10.Store(cj + 160);
+                    s11.Store(cj + 176);
+                    s12.Store(cj + 192);
+                    s13.Store(cj + 208);
+                    s14.Store(cj + 224);
+                    s15.Store(cj + 240);
+                }
+
+                for (; j + 128 <= n; j += 128)
+                {
+                    float* cj = c + j;
+                    Vector512<float> s0 = Vector512.Load(cj), s1 = Vector512.Load(cj + 16), s2 = Vector512.Load(cj + 32), s3 = Vector512.Load(cj + 48);
+                    Vector512<float> s4 = Vector512.Load(cj + 64), s5 = Vector512.Load(cj + 80), s6 = Vector512.Load(cj + 96), s7 = Vector512.Load(cj + 112);
+                    float* r = w + j;
+                    for (int p = 0; p < k; p++, r += n)
+                    {
+                        Vector512<float> b = Vector512.Create(x[p]);
+                        s0 = Fma(b, Vector512.Load(r), s0);
+                        s1 = Fma(b, Vector512.Load(r + 16), s1);
+                        s2 = Fma(b, Vector512.Load(r + 32), s2);
+                        s3 = Fma(b, Vector512.Load(r + 48), s3);
+                        s4 = Fma(b, Vector512.Load(r + 64), s4);
+                        s5 = Fma(b, Vector512.Load(r + 80), s5);
+                        s6 = Fma(b, Vector512.Load(r + 96), s6);
+                        s7 = Fma(b, Vector512.Load(r + 112), s7);
+                    }
+
+                    s0.Store(cj);
+                    s1.Store(cj + 16);
+                    s2.Store(cj + 32);
+                    s3.Store(cj + 48);
+                    s4.Store(cj + 64);
+                    s5.Store(cj + 80);
+                    s6.Store(cj + 96);
+                    s7.Store(cj + 112);
+                }
+
+                for (; j + 16 <= n; j += 16)
+                {
+                    Vector512<float> s = Vector512.Load(c + j);
+                    float* r = w + j;
+                    for (int p = 0; p < k; p++, r += n)
+                    {
+                        s = Fma(Vector512.Create(x[p]), Vector512.Load(r), s);
+                    }
+
+                    s.Store(c + j);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j + 64 <= n; j += 64)
+                {
+                    float* cj = c + j;
+                    Vector256<float> s0 = Vector256.Load(cj), s1 = Vector256.Load(cj + 8), s2 = Vector256.Load(cj + 16), s3 = Vector256.Load(cj + 24);
+                    Vector256<float> s4 = Vector256.Load(cj + 32), s5 = Vector256.Load(cj + 40), s6 = Vector256.Load(cj + 48), s7 = Vector256.Load(cj + 56);
+                    float* r = w + j;
+                    for (int p = 0; p < k; p++, r += n)
+                    {
+                        Vector256<float> b = Vector256.Create(x[p]);
+                        s0 = Fma(b, Vector256.Load(r), s0);
+                        s1 = Fma(b, Vector256.Load(r + 8), s1);
+                        s2 = Fma(b, Vector256.Load(r + 16), s2);
+                        s3 = Fma(b, Vector256.Load(r + 24), s3);
+                        s4 = Fma(b, Vector256.Load(r + 32), s4);
+                        s5 = Fma(b, Vector256.Load(r + 40), s5);
+                        s6 = Fma(b, Vector256.Load(r + 48), s6);
+                        s7 = Fma(b, Vector256.Load(r + 56), s7);
+                    }
+
+                    s0.Store(cj);
+                    s1.Store(cj + 8);
+                    s2.Store(cj + 16);
+                    s3.Store(cj + 24);
+                    s4.Store(cj + 32);
+                    s5.Store(cj + 40);
+                    s6.Store(cj + 48);
+                    s7.Store(cj + 56);
+                }
+
+                for (; j + 8 <= n; j += 8)
+                {
+                    Vector256<float> s = Vector256.Load(c + j);
+                    float* r = w + j;
+                    for (int p = 0; p < k; p++, r += n)
+                    {
+                        s = Fma(Vector256.Create(x[p]), Vector256.Load(r), s);
+                    }
+
+                    s.Store(c + j);
+                }
+            }
+
+            for (; j < n; j++)
+            {
+                float s = c[j];
+                float* r = w + j;
+                for (int p = 0; p < k; p++, r += n)
+                {
+                    s = MathF.FusedMultiplyAdd(x[p], *r, s);
+                }
+
+                c[j] = s;
+            }
+        }
+    }
+
+    /// <summary>
+    /// c[j] += Σ_k m[rows[k] · n + j] for j &lt; n, summed in the order of <paramref name="rows"/>
+    /// (the same sums as adding the rows one after another): binary inputs times a matrix stored
+    /// transposed, with the outputs held in registers across all the rows.
+    /// </summary>
+    public static void AddRows<T>(ReadOnlySpan<int> rows, ReadOnlySpan<T> m, Span<T> c, int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (c.Length < n)
+        {
+            throw new ArgumentException($"row sum buffer too short: {c.Length}/{n}");
+        }
+
+        long limit = m.Length / n;
+        foreach (int r in rows)
+        {
+            if ((uint)r >= (ulong)limit)
+            {
+                throw new ArgumentOutOfRangeException(nameof(rows), $"row {r} outside a matrix of {limit} rows");
+            }
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            AddRowsFloat(rows, MemoryMarshal.Cast<T, float>(m), MemoryMarshal.Cast<T, float>(c), n);
+            return;
+        }
+
+        foreach (int r in rows)
+        {
+            TensorPrimitives.Add(c[..n], m.Slice(r * n, n), c);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void AddRowsFloat(ReadOnlySpan<int> rowSpan, ReadOnlySpan<float> mSpan, Span<float> cSpan, int n)
+    {
+        int count = rowSpan.Length;
+        fixed (int* rows = rowSpan)
+        fixed (float* m = mSpan)
+        fixed (float* c = cSpan)
+        {
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; j + 128 <= n; j += 128)
+                {
+                    float* cj = c + j;
+                    Vector512<float> s0 = Vector512.Load(cj), s1 = Vector512.Load(cj + 16), s2 = Vector512.Load(cj + 32), s3 = Vector512.Load(cj + 48);
+                    Vector512<float> s4 = Vector512.Load(cj + 64), s5 = Vector512.Load(cj + 80), s6 = Vector512.Load(cj + 96), s7 = Vector512.Load(cj + 112);
+                    for (int k = 0; k < count; k++)
+                    {
+                        float* r = m + ((long)rows[k] * n) + j;
+                        s0 += Vector512.Load(r);
+                        s1 += Vector512.Load(r + 16);
+                        s2 += Vector512.Load(r + 32);
+                        s3 += Vector512.Load(r + 48);
+                        s4 += Vector512.Load(r + 64);
+                        s5 += Vector512.Load(r + 80);
+                        s6 += Vector512.Load(r + 96);
+                        s7 += Vector512.Load(r + 112);
+                    }
+
+                    s0.Store(cj);
+                    s1.Store(cj + 16);
+                    s2.Store(cj + 32);
+                    s3.Store(cj + 48);
+                    s4.Store(cj + 64);
+                    s5.Store(cj + 80);
+                    s6.Store(cj + 96);
+                    s7.Store(cj + 112);
+                }
+
+                for (; j + 16 <= n; j += 16)
+                {
+                    Vector512<float> s = Vector512.Load(c + j);
+                    for (int k = 0; k < count; k++)
+                    {
+                        s += Vector512.Load(m + ((long)rows[k] * n) + j);
+                    }
+
+                    s.Store(c + j);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j + 64 <= n; j += 64)
+                {
+                    float* cj = c + j;
+                    Vector256<float> s0 = Vector256.Load(cj), s1 = Vector256.Load(cj + 8), s2 = Vector256.Load(cj + 16), s3 = Vector256.Load(cj + 24);
+                    Vector256<float> s4 = Vector256.Load(cj + 32), s5 = Vector256.Load(cj + 40), s6 = Vector256.Load(cj + 48), s7 = Vector256.Load(cj + 56);
+                    for (int k = 0; k < count; k++)
+                    {
+                        float* r = m + ((long)rows[k] * n) + j;
+                        s0 += Vector256.Load(r);
+                        s1 += Vector256.Load(r + 8);
+                        s2 += Vector256.Load(r + 16);
+                        s3 += Vector256.Load(r + 24);
+                        s4 += Vector256.Load(r + 32);
+                        s5 += Vector256.Load(r + 40);
+                        s6 += Vector256.Load(r + 48);
+                        s7 += Vector256.Load(r + 56);
+                    }
+
+                    s0.Store(cj);
+                    s1.Store(cj + 8);
+                    s2.Store(cj + 16);
+                    s3.Store(cj + 24);
+                    s4.Store(cj + 32);
+                    s5.Store(cj + 40);
+                    s6.Store(cj + 48);
+                    s7.Store(cj + 56);
+                }
+
+                for (; j + 8 <= n; j += 8)
+                {
+                    Vector256<float> s = Vector256.Load(c + j);
+                    for (int k = 0; k < count; k++)
+                    {
+                        s += Vector256.Load(m + ((long)rows[k] * n) + j);
+                    }
+
+                    s.Store(c + j);
+                }
+            }
+
+            for (; j < n; j++)
+            {
+                float s = c[j];
+                for (int k = 0; k < count; k++)
+                {
+                    s += m[((long)rows[k] * n) + j];
+                }
+
+                c[j] = s;
+            }
+        }
+    }
+
     /// <summary>y += alpha * x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Axpy<T>(T alpha, ReadOnlySpan<T> x, Span<T> y)

@@ -29,6 +29,8 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
+    private readonly TransposedMirror<T> _tauMirror;
+    private readonly TransposedMirror<T> _rhoMirror;
 
     /// <summary>Creates the layer (parameters zero until initialised by the network).</summary>
     public LtcLayer(int index, int inputSize, LayerConfig config)
@@ -39,6 +41,8 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         TauBias = new Parameter<T>(Prefix + "w_tau.bias", n);
         RhoWeight = new Parameter<T>(Prefix + "w_rho.weight", n, 2 * n);
         RhoBias = new Parameter<T>(Prefix + "w_rho.bias", n);
+        _tauMirror = new TransposedMirror<T>(TauWeight, n, 2 * n);
+        _rhoMirror = new TransposedMirror<T>(RhoWeight, n, 2 * n);
         if (config.LearnableSlope)
         {
             TauSlope = new Parameter<T>(Prefix + "k_tau", 1);
@@ -155,7 +159,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
             TauBias.Data.CopyTo(za.Slice(b * n, n));
         }
 
-        Kernels.MatMulABt(catTau, n2, TauWeight.Data, n2, za, n, batch, n, n2, accumulate: true);
+        GateProduct(catTau, TauWeight, _tauMirror, za, batch, inference);
         Span<T> tau = tape.Slot(tape.Tau, t);
         Span<T> rho = tape.Slot(tape.Rho, t);
         Gate(za, TauSlope, tau);
@@ -166,7 +170,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
                 RhoBias.Data.CopyTo(zr.Slice(b * n, n));
             }
 
-            Kernels.MatMulABt(catRho, n2, RhoWeight.Data, n2, zr, n, batch, n, n2, accumulate: true);
+            GateProduct(catRho, RhoWeight, _rhoMirror, zr, batch, inference);
             Gate(zr, RhoSlope, rho);
         }
 
@@ -181,7 +185,8 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
             ReadOnlySpan<T> ct = catTau.Slice(b * n2, n2);
             ReadOnlySpan<T> cr = catRho.Slice(b * n2, n2);
             int o = b * n;
-            for (int i = 0; i < n; i++)
+            int first = SmoothSpikes ? 0 : UpdateNeurons(ct, adaptive ? cr[n..] : default, rho.Slice(o, n), sPrev.Slice(o, n), tau.Slice(o, n), state, o, m.Slice(o, n), v.Slice(o, n), sOut.Slice(o, n), uOut.Slice(o, n));
+            for (int i = first; i < n; i++)
             {
                 int e = o + i;
                 T current = ct[i];
@@ -213,6 +218,85 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         }
 
         state.Step++;
+    }
+
+    /// <summary>
+    /// The neuron update of <see cref="Forward"/> for one stream, <see cref="Vector{T}"/> lanes at a
+    /// time, with exactly the scalar loop's operations (no fused multiply-add), so the results are
+    /// identical. Returns how many neurons it did; the scalar loop does the rest.
+    /// </summary>
+    private int UpdateNeurons(ReadOnlySpan<T> ct, ReadOnlySpan<T> bPrev, ReadOnlySpan<T> rho, ReadOnlySpan<T> sPrev, ReadOnlySpan<T> tau, LayerState<T> state, int o, Span<T> m, Span<T> v, Span<T> sOut, Span<T> uOut)
+    {
+        if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported)
+        {
+            return 0;
+        }
+
+        int n = Size;
+        int w = Vector<T>.Count;
+        ReadOnlySpan<T> currents = ct[..n];
+        ReadOnlySpan<T> uPrevs = ct.Slice(n, n);
+        Span<T> bState = state.B.AsSpan(o, n);
+        Span<T> sState = state.S.AsSpan(o, n);
+        Span<T> uState = state.U.AsSpan(o, n);
+        bool adaptive = !bPrev.IsEmpty;
+        var one = Vector<T>.One;
+        var b0 = new Vector<T>(ThresholdBase);
+        var beta = new Vector<T>(ThresholdAdaptation);
+        int i = 0;
+        for (; i + w <= n; i += w)
+        {
+            Vector<T> bNew;
+            if (adaptive)
+            {
+                var rhoE = new Vector<T>(rho[i..]);
+                bNew = (rhoE * new Vector<T>(bPrev[i..])) + ((one - rhoE) * new Vector<T>(sPrev[i..]));
+            }
+            else
+            {
+                bNew = new Vector<T>(bState[i..]);
+            }
+
+            var uPrev = new Vector<T>(uPrevs[i..]);
+            Vector<T> theta = b0 + (beta * bNew);
+            Vector<T> mem = uPrev + ((new Vector<T>(currents[i..]) - uPrev) * new Vector<T>(tau[i..]));
+            Vector<T> vE = mem - theta;
+            Vector<T> spike = Vector.ConditionalSelect(Vector.GreaterThan(vE, Vector<T>.Zero), one, Vector<T>.Zero);
+            Vector<T> u = (one - spike) * mem;
+            mem.CopyTo(m[i..]);
+            vE.CopyTo(v[i..]);
+            bNew.CopyTo(bState[i..]);
+            spike.CopyTo(sState[i..]);
+            u.CopyTo(uState[i..]);
+            spike.CopyTo(sOut[i..]);
+            u.CopyTo(uOut[i..]);
+        }
+
+        return i;
+    }
+
+    /// <summary>
+    /// z rows += W [I; u] rows. Inference streams the gate's transposed mirror once per row (one FMA
+    /// chain per output, no horizontal sums: ~1.5x faster at batch 1); training multiplies the
+    /// [out, in] weights directly, whose values change every update. The two sum in different orders,
+    /// so they agree to rounding, not bit for bit.
+    /// </summary>
+    private void GateProduct(ReadOnlySpan<T> cat, Parameter<T> weight, TransposedMirror<T> mirror, Span<T> z, int batch, bool inference)
+    {
+        int n = Size;
+        int n2 = 2 * n;
+        if (inference)
+        {
+            T[] wt = mirror.Get();
+            for (int b = 0; b < batch; b++)
+            {
+                Kernels.AddVecMatT<T>(cat.Slice(b * n2, n2), wt, z.Slice(b * n, n), n, n2);
+            }
+
+            return;
+        }
+
+        Kernels.MatMulABt(cat, n2, weight.Data, n2, z, n, batch, n, n2, accumulate: true);
     }
 
     internal override void Backward(LayerTape<T> tapeBase, int t, Span<T> gxLower)

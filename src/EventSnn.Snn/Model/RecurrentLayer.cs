@@ -19,9 +19,8 @@ namespace EventSnn.Snn;
 public abstract class RecurrentLayer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly Lock _mirrorLock = new();
-    private T[]? _inputMirror;
-    private int _inputMirrorVersion = -1;
+    private readonly TransposedMirror<T> _inputMirror;
+    private readonly TransposedMirror<T>? _recurrentMirror;
 
     private protected RecurrentLayer(int index, int inputSize, LayerConfig config)
     {
@@ -34,6 +33,8 @@ public abstract class RecurrentLayer<T>
         InputWeight = new Parameter<T>(prefix + "w_in.weight", Size, InputSize);
         InputBias = new Parameter<T>(prefix + "w_in.bias", Size);
         RecurrentWeight = config.Recurrent ? new Parameter<T>(prefix + "w_rec.weight", Size, Size) : null;
+        _inputMirror = new TransposedMirror<T>(InputWeight, Size, InputSize);
+        _recurrentMirror = RecurrentWeight is null ? null : new TransposedMirror<T>(RecurrentWeight, Size, Size);
         Norm = config.InputNorm;
         if (Norm != InputNormKind.None)
         {
@@ -288,7 +289,12 @@ public abstract class RecurrentLayer<T>
                 continue;
             }
 
-            if (active * 8 <= n)
+            if (inference)
+            {
+                // columns of W_rec are the mirror's contiguous rows
+                Kernels.AddRows<T>(idx.AsSpan(start, active), _recurrentMirror!.Get(), dst.Slice(b * ld, n), n);
+            }
+            else if (active * 8 <= n)
             {
                 AddColumns(idx.AsSpan(start, active), RecurrentWeight.Data, n, dst.Slice(b * ld, n));
             }
@@ -312,11 +318,7 @@ public abstract class RecurrentLayer<T>
                 for (int b = 0; b < batch; b++)
                 {
                     (int s, int e) = x.Range(b);
-                    Span<T> row = dst.Slice(b * ld, n);
-                    for (int k = s; k < e; k++)
-                    {
-                        TensorPrimitives.Add(row, wt.AsSpan(x.Indices[k] * n, n), row);
-                    }
+                    Kernels.AddRows<T>(x.Indices[s..e], wt, dst.Slice(b * ld, n), n);
                 }
             }
             else if (ReadsMirror(batch))
@@ -925,29 +927,8 @@ public abstract class RecurrentLayer<T>
         }
     }
 
-    /// <summary>W_in transposed ([D, N]) for the inference path, rebuilt when W_in's version changes.</summary>
-    private T[] InputMirror()
-    {
-        int version = InputWeight.Version;
-        T[]? m = Volatile.Read(ref _inputMirror);
-        if (m is not null && Volatile.Read(ref _inputMirrorVersion) == version)
-        {
-            return m;
-        }
-
-        lock (_mirrorLock)
-        {
-            m = _inputMirror ?? new T[InputWeight.Length];
-            if (_inputMirrorVersion != version || _inputMirror is null)
-            {
-                Kernels.Transpose<T>(InputWeight.Data, Size, InputSize, m);
-                _inputMirror = m;
-                Volatile.Write(ref _inputMirrorVersion, version);
-            }
-
-            return m;
-        }
-    }
+    /// <summary>W_in transposed ([D, N]), rebuilt when W_in's version changes.</summary>
+    private T[] InputMirror() => _inputMirror.Get();
 }
 
 /// <summary>Inputs of one layer over a recorded chunk: rows = steps x B.</summary>
