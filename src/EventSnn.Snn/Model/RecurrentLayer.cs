@@ -853,13 +853,13 @@ public abstract class RecurrentLayer<T>
     {
         int n = Size;
         sum.Clear();
-        for (int k = 0; k < cols.Length; k++)
+        if (values.IsEmpty)
         {
-            if (values.IsEmpty)
-            {
-                TensorPrimitives.Add(sum, wt.AsSpan(cols[k] * n, n), sum);
-            }
-            else
+            Kernels.AddRows<T>(cols, wt, sum, n);
+        }
+        else
+        {
+            for (int k = 0; k < cols.Length; k++)
             {
                 TensorPrimitives.MultiplyAdd(wt.AsSpan(cols[k] * n, n), values[k], sum, sum);
             }
