@@ -110,7 +110,7 @@ public sealed class TorchNetwork : IDisposable
             string prefix = Prefix(l);
             _runningMean[l] = byName.GetValueOrDefault(prefix + "norm.running_mean");
             _runningVar[l] = byName.GetValueOrDefault(prefix + "norm.running_var");
-            bool needsStatistics = _layers[l].InputNorm is InputNormKind.Running or InputNormKind.Batch;
+            bool needsStatistics = _layers[l].InputNorm is InputNormKind.Running or InputNormKind.Batch or InputNormKind.Timestep;
             if (needsStatistics != (_runningMean[l] is not null && _runningVar[l] is not null))
             {
                 throw new ArgumentException($"layer {l}: the running statistics of {_layers[l].InputNorm} normalisation do not match the source's buffers", nameof(source));
@@ -540,9 +540,13 @@ public sealed class TorchNetwork : IDisposable
             }
 
             case InputNormKind.Running:
+            case InputNormKind.Timestep:
             {
-                Tensor mean = _runningMean[l]!;
-                Tensor var = _runningVar[l]!;
+                // one set of statistics, or this timestep's (views: updated in place)
+                bool perStep = lc.InputNorm == InputNormKind.Timestep;
+                int k = Math.Min(step, lc.NormSteps - 1);
+                Tensor mean = perStep ? _runningMean[l]!.select(0, k) : _runningMean[l]!;
+                Tensor var = perStep ? _runningVar[l]!.select(0, k) : _runningVar[l]!;
                 if (training)
                 {
                     using var noGrad = no_grad();

@@ -14,7 +14,7 @@ public class GradientCheckTests
 {
     private const int Steps = 6;
 
-    public static TheoryData<string> Cases => new() { "ltc-ltc-leaky-dense", "alif-lif-membrane-sparse", "ltc-alif-leaky-sparse", "ltc-membrane-zero", "ltc-running-norm-ltc-layer-norm-dense", "ltc-layer-norm-alif-running-norm-sparse" };
+    public static TheoryData<string> Cases => new() { "ltc-ltc-leaky-dense", "alif-lif-membrane-sparse", "ltc-alif-leaky-sparse", "ltc-membrane-zero", "ltc-running-norm-ltc-layer-norm-dense", "ltc-layer-norm-alif-running-norm-sparse", "ltc-step-norm-ltc-running-norm-sparse" };
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -319,6 +319,18 @@ public class GradientCheckTests
             ],
             Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 4 },
             Seed = 16,
+        }, true, false),
+        // running statistics per timestep (NormSteps 3, shorter than the sequence: the last set is reused; frozen as above)
+        "ltc-step-norm-ltc-running-norm-sparse" => (new NetworkConfig
+        {
+            InputSize = 6,
+            Layers =
+            [
+                new LayerConfig { Model = NeuronModel.Ltc, Size = 4, InputNorm = InputNormKind.Timestep, NormSteps = 3, NormGain = 0.8, NormMomentum = 0, TauBiasInit = -1 },
+                new LayerConfig { Model = NeuronModel.Ltc, Size = 3, InputNorm = InputNormKind.Running, NormGain = 1.1, NormMomentum = 0 },
+            ],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Seed = 17,
         }, true, false),
         "ltc-membrane-zero" => (new NetworkConfig
         {

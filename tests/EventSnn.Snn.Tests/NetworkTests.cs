@@ -119,6 +119,49 @@ public class NetworkTests
     }
 
     [Fact]
+    public void Per_timestep_statistics_move_only_the_current_steps_row_and_reuse_the_last()
+    {
+        var net = new Network<float>(new NetworkConfig
+        {
+            InputSize = 5,
+            Layers = [new LayerConfig { Size = 4, InputNorm = InputNormKind.Timestep, NormSteps = 3, NormMomentum = 0.5 }],
+            Readout = new ReadoutConfig { Size = 2 },
+            Seed = 2,
+        });
+        RecurrentLayer<float> layer = net.Layers[0];
+        Assert.Equal([3, 4], layer.RunningMean!.Shape);
+        NetworkState<float> state = net.CreateState(1, new SnnRandom(1));
+        var learner = new GradientOnlyLearner<float>(net, 1, 6);
+        var output = new float[2];
+        for (int t = 0; t < 6; t++)
+        {
+            float[] before = (float[])layer.RunningMean.Data.Clone();
+            learner.Observe(new StepInput<float>([0, 2, 4], [0, 3]), default, state, output);
+            int row = Math.Min(t, 2);
+            for (int k = 0; k < 3; k++)
+            {
+                bool moved = false;
+                for (int j = 0; j < 4; j++)
+                {
+                    moved |= before[(k * 4) + j] != layer.RunningMean.Data[(k * 4) + j];
+                }
+
+                Assert.True(moved == (k == row), $"step {t}: row {k} moved {moved}");
+            }
+        }
+
+        // inference normalises step t with row min(t, 2) and leaves the statistics alone
+        float[] frozen = (float[])layer.RunningMean.Data.Clone();
+        NetworkState<float> a = net.CreateState(1, new SnnRandom(1));
+        for (int t = 0; t < 5; t++)
+        {
+            net.Step(new StepInput<float>([1, 3], [0, 2]), a, output);
+        }
+
+        Assert.Equal(frozen, layer.RunningMean.Data);
+    }
+
+    [Fact]
     public void Inference_reads_changed_weights_and_agrees_with_the_training_path()
     {
         // inference multiplies the gates, W_rec and W_in through transposed copies rebuilt when a

@@ -29,6 +29,7 @@ internal static class CrossCheck
         "ltc3-mixed-dropout",   // LTC running / ALIF layer norm / LTC without norm, dropout 0.25
         "ltc2-batch-dropout",   // batch norm then running norm, dropout 0.3
         "ltc2-layer-membrane-dropout", // layer norms, membrane readout (reads u: the top layer's mask is drawn but unused), dropout 0.2
+        "ltc2-step",            // running statistics per timestep (NormSteps 4 and 3: the last timestep's reused), then running norm
     ];
 
     public const int Inputs = 12;
@@ -123,6 +124,13 @@ internal static class CrossCheck
             Readout = new ReadoutConfig { Kind = ReadoutKind.Membrane, Size = 2 },
             Dropout = 0.2,
             Seed = 26,
+        },
+        "ltc2-step" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Timestep, NormSteps = 4, NormMomentum = 0.3, NormGain = 0.9 }, new LayerConfig { Model = NeuronModel.Ltc, Size = 10, InputNorm = InputNormKind.Timestep, NormSteps = 3, NormMomentum = 0.2, TauBiasInit = -1 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Seed = 27,
         },
         _ => throw new ArgumentException(model),
     };

@@ -139,6 +139,7 @@ public class SequenceLearnerTests
     [Theory]
     [InlineData(SequenceTrainingMethod.Fptt, InputNormKind.Batch)]
     [InlineData(SequenceTrainingMethod.Fptt, InputNormKind.Running)]
+    [InlineData(SequenceTrainingMethod.Fptt, InputNormKind.Timestep)]
     [InlineData(SequenceTrainingMethod.Bptt, InputNormKind.Layer)]
     [InlineData(SequenceTrainingMethod.Bptt, InputNormKind.Running)]
     public void Recipe_batches_match_the_managed_learner(SequenceTrainingMethod method, InputNormKind norm)
@@ -177,7 +178,7 @@ public class SequenceLearnerTests
         var b2 = new Network<float>(setup.Network);
         managed.ExportWeights(a);
         learner.ExportWeights(b2);
-        Assert.Equal(norm is InputNormKind.Running or InputNormKind.Batch ? 4 : 0, b2.Buffers.Count);
+        Assert.Equal(norm is InputNormKind.Running or InputNormKind.Batch or InputNormKind.Timestep ? 4 : 0, b2.Buffers.Count);
         for (int p = 0; p < a.Parameters.Count; p++)
         {
             AssertClose(b2.Parameters[p].Data, a.Parameters[p].Data, 1e-4, a.Parameters[p].Name);

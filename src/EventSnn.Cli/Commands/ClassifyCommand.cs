@@ -270,9 +270,9 @@ internal sealed class ClassifyCommand : Command
 
             checkpoint.CheckOption(args, "classes", "classes", c.Readout.Size);
             checkpoint.CheckOption(args, "hidden", "hidden neurons", c.Layers[0].Size);
-            if (c.Layers.Any(l => l.InputNorm == InputNormKind.Batch))
+            if (c.Layers.Any(l => l.InputNorm is InputNormKind.Batch or InputNormKind.Timestep))
             {
-                throw new UsageException($"--checkpoint {checkpoint.Path}: the model uses per-timestep batch norm, which is offline only (eval classifies it)");
+                throw new UsageException($"--checkpoint {checkpoint.Path}: the model normalises with per-timestep statistics, which is offline only (eval classifies it)");
             }
 
             // the checkpoint's recipe: its decision readout, and its chunking and learning rate for --learn unless given
@@ -296,9 +296,9 @@ internal sealed class ClassifyCommand : Command
             }
 
             SequenceTrainerOptions recipe = TrainCommand.ParseOptions(args) with { Batch = 1, Epochs = 1, Schedule = LearningRateScheduleKind.Constant };
-            if (recipe.InputNorm == InputNormKind.Batch)
+            if (recipe.InputNorm is InputNormKind.Batch or InputNormKind.Timestep)
             {
-                throw new UsageException("option --norm: batch is offline only; streaming needs running or layer");
+                throw new UsageException($"option --norm: {(recipe.InputNorm == InputNormKind.Batch ? "batch" : "step")} is offline only; streaming needs running or layer");
             }
 
             options = new OnlineClassifierOptions { Inputs = source.Inputs, Classes = classes, Steps = source.StepsPerSegment, Recipe = recipe };

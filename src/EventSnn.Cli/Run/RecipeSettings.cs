@@ -86,9 +86,9 @@ public sealed class RecipeSettings
             ExplodingLossFactor = ExplodingLossFactor ?? r.ExplodingLossFactor,
             Augment = Augment is null ? r.Augment : ParseAugment($"{key}:Augment", Augment),
         };
-        if (r.InputNorm == InputNormKind.Batch)
+        if (r.InputNorm is InputNormKind.Batch or InputNormKind.Timestep)
         {
-            throw new ConfigurationException($"{key}:Norm", "batch", "per-timestep batch norm is offline only; streaming needs running or layer");
+            throw new ConfigurationException($"{key}:Norm", r.InputNorm == InputNormKind.Batch ? "batch" : "step", "per-timestep normalisation is offline only; streaming needs running or layer");
         }
 
         try

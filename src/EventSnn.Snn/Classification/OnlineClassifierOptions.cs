@@ -39,9 +39,9 @@ public sealed record OnlineClassifierOptions
         Check(Classes >= 2, nameof(Classes), Classes);
         Check(Steps > 0, nameof(Steps), Steps);
         ArgumentNullException.ThrowIfNull(Recipe, nameof(Recipe));
-        if (Recipe.InputNorm == InputNormKind.Batch)
+        if (Recipe.InputNorm is InputNormKind.Batch or InputNormKind.Timestep)
         {
-            throw new ArgumentException("InputNorm = Batch is offline only (batch statistics); streaming at batch 1 needs running or layer normalisation", nameof(Recipe));
+            throw new ArgumentException($"InputNorm = {Recipe.InputNorm} is offline only (per-timestep statistics); streaming at batch 1 needs running or layer normalisation", nameof(Recipe));
         }
 
         Recipe.Validate(streaming: true);

@@ -72,6 +72,16 @@ public enum InputNormKind
     /// (timesteps beyond <see cref="LayerConfig.NormSteps"/> use the last one's); needs batches of 2 or more.
     /// </summary>
     Batch,
+
+    /// <summary>
+    /// Per neuron and timestep, (a − μ_k) / √(σ²_k + ε) with running estimates per timestep k
+    /// (exponential averages over the training batches' step k, constants for the gradient), used
+    /// alike in training and inference, then a learned gain (timesteps beyond
+    /// <see cref="LayerConfig.NormSteps"/> use the last one's). For samples of a fixed length: works
+    /// at batch 1, and unlike <see cref="Running"/> its statistics do not follow the position within
+    /// the sample during training (which then mismatches the frozen statistics of inference).
+    /// </summary>
+    Timestep,
 }
 
 /// <summary>Configuration of one recurrent layer.</summary>
@@ -239,7 +249,7 @@ public sealed record NetworkConfig
                 sb.Append(":norm=").Append(l.InputNorm);
             }
 
-            if (l.InputNorm == InputNormKind.Batch)
+            if (l.InputNorm is InputNormKind.Batch or InputNormKind.Timestep)
             {
                 sb.Append(":steps=").Append(l.NormSteps);
             }

@@ -46,7 +46,7 @@ public abstract class RecurrentLayer<T>
             RunningMean = new Parameter<T>(prefix + "norm.running_mean", Size);
             RunningVar = new Parameter<T>(prefix + "norm.running_var", Size);
         }
-        else if (Norm == InputNormKind.Batch)
+        else if (Norm is InputNormKind.Batch or InputNormKind.Timestep)
         {
             RunningMean = new Parameter<T>(prefix + "norm.running_mean", config.NormSteps, Size);
             RunningVar = new Parameter<T>(prefix + "norm.running_var", config.NormSteps, Size);
@@ -412,10 +412,12 @@ public abstract class RecurrentLayer<T>
         ReadOnlySpan<T> a = tape.Slot(tape.A, t);
         Span<T> aHat = tape.Slot(tape.AHat, t);
         T eps = T.CreateTruncating(1e-5);
-        if (Norm == InputNormKind.Running)
+        if (Norm is InputNormKind.Running or InputNormKind.Timestep)
         {
-            T[] mean = RunningMean!.Data;
-            T[] var = RunningVar!.Data;
+            // one set of statistics, or the set of this timestep
+            int k = Norm == InputNormKind.Running ? 0 : Math.Min(step, Config.NormSteps - 1);
+            Span<T> mean = RunningMean!.Data.AsSpan(k * n, n);
+            Span<T> var = RunningVar!.Data.AsSpan(k * n, n);
             Span<T> inv = tape.NormInv.AsSpan(t * n, n);
             if (!inference)
             {
@@ -569,7 +571,7 @@ public abstract class RecurrentLayer<T>
         ReadOnlySpan<T> aHat = tape.Slot(tape.AHat, t);
         Span<T> gA = tape.Slot(tape.GA, t);
         T[] gain = NormGain!.Data;
-        if (Norm == InputNormKind.Running)
+        if (Norm is InputNormKind.Running or InputNormKind.Timestep)
         {
             ReadOnlySpan<T> inv = tape.NormInv.AsSpan(t * n, n);
             for (int b = 0; b < batch; b++)
