@@ -31,7 +31,7 @@ internal static class RecipeNames
         ["running"] = InputNormKind.Running,
         ["layer"] = InputNormKind.Layer,
         ["batch"] = InputNormKind.Batch,
-        ["step"] = InputNormKind.Timestep,
+        ["timestep"] = InputNormKind.Timestep,
     };
 
     public static readonly IReadOnlyDictionary<string, OptimizerKind> Optimizer = new Dictionary<string, OptimizerKind>(StringComparer.Ordinal)

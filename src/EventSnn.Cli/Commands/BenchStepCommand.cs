@@ -115,7 +115,7 @@ internal sealed class BenchStepCommand : Command
         null or "none" => InputNormKind.None,
         "running" => InputNormKind.Running,
         "layer" => InputNormKind.Layer,
-        "batch" or "step" => throw new UsageException($"--norm {text} normalises with per-timestep statistics, for offline training; the step benchmark streams (none, running or layer)"),
+        "batch" or "timestep" => throw new UsageException($"--norm {text} normalises with per-timestep statistics, for offline training; the step benchmark streams (none, running or layer)"),
         _ => throw new UsageException($"--norm must be none, running or layer (got '{text}')"),
     };
 

@@ -298,7 +298,7 @@ internal sealed class ClassifyCommand : Command
             SequenceTrainerOptions recipe = TrainCommand.ParseOptions(args) with { Batch = 1, Epochs = 1, Schedule = LearningRateScheduleKind.Constant };
             if (recipe.InputNorm is InputNormKind.Batch or InputNormKind.Timestep)
             {
-                throw new UsageException($"option --norm: {(recipe.InputNorm == InputNormKind.Batch ? "batch" : "step")} is offline only; streaming needs running or layer");
+                throw new UsageException($"option --norm: {(recipe.InputNorm == InputNormKind.Batch ? "batch" : "timestep")} is offline only; streaming needs running or layer");
             }
 
             options = new OnlineClassifierOptions { Inputs = source.Inputs, Classes = classes, Steps = source.StepsPerSegment, Recipe = recipe };

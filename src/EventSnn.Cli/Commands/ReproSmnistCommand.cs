@@ -59,7 +59,7 @@ internal sealed class ReproSmnistCommand : Command
         new("weighting", "linear|uniform", "loss weights over time (default linear)"),
         new("oracle", null, "add the reference's oracle term"),
         new("decision", "last|mean|max", "decision readout (default last)"),
-        new("norm", "none|running|layer|batch|step", "normalisation of the input current (default batch: per-timestep batch norm; step: running statistics per timestep)"),
+        new("norm", "none|running|layer|batch|timestep", "normalisation of the input current (default batch: per-timestep batch norm; timestep: running statistics per timestep)"),
         new("norm-gain", "x", "initial gain of the normalisation (default 0.1)"),
         new("optimizer", "adam|adamax", "optimiser (default adamax)"),
         new("lr", "x", "learning rate (default 3e-3)"),

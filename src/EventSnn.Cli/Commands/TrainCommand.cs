@@ -49,7 +49,7 @@ internal sealed class TrainCommand : Command
         new("decision", "last|mean|max", "how a sample's decision is read: last step, mean of log-softmax over the steps, max over time (default mean)"),
         new("optimizer", "adam|adamax", "optimiser (default adam)"),
         new("weight-decay", "x", "L2 weight decay (default 0)"),
-        new("norm", "none|running|layer|batch|step", "normalisation of the input current: per-neuron running statistics, layer norm, per-timestep batch norm (offline), or running statistics per timestep (offline) (default none; DVS gestures layer)"),
+        new("norm", "none|running|layer|batch|timestep", "normalisation of the input current: per-neuron running statistics, layer norm, per-timestep batch norm (offline), or running statistics per timestep (offline) (default none; DVS gestures layer)"),
         new("norm-gain", "x", "initial gain of the normalisation (default 1)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),

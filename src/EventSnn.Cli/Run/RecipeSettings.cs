@@ -88,7 +88,7 @@ public sealed class RecipeSettings
         };
         if (r.InputNorm is InputNormKind.Batch or InputNormKind.Timestep)
         {
-            throw new ConfigurationException($"{key}:Norm", r.InputNorm == InputNormKind.Batch ? "batch" : "step", "per-timestep normalisation is offline only; streaming needs running or layer");
+            throw new ConfigurationException($"{key}:Norm", r.InputNorm == InputNormKind.Batch ? "batch" : "timestep", "per-timestep normalisation is offline only; streaming needs running or layer");
         }
 
         try
