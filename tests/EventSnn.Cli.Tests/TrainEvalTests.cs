@@ -191,8 +191,21 @@ public sealed class TrainEvalTests : IDisposable
         Assert.True(code == 0, err);
         (code, _, err) = CliHarness.Run("train", data, "--method", "ostl", "--norm", "batch", "--epochs", "1", "--hidden", "8", "--checkpoint", Path.Combine(_root, "ostl-batch.ckpt"));
         Assert.Equal(CommandRunner.BadInput, code);
-        Assert.True(err.Contains("not per-timestep batch norm", StringComparison.Ordinal), err);
+        Assert.True(err.Contains("not per-timestep statistics", StringComparison.Ordinal), err);
         Assert.DoesNotContain("   at ", err);
+        (code, _, err) = CliHarness.Run("train", data, "--method", "eprop", "--norm", "timestep", "--epochs", "1", "--hidden", "8", "--checkpoint", Path.Combine(_root, "eprop-timestep.ckpt"));
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.True(err.Contains("not per-timestep statistics", StringComparison.Ordinal), err);
+
+        // FPTT takes the per-timestep running statistics, and eval rebuilds them from the checkpoint
+        string ckpt = Path.Combine(_root, "fptt-timestep.ckpt");
+        (code, string trained, err) = CliHarness.Run("train", data, "--norm", "timestep", "--epochs", "1", "--hidden", "8", "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        (code, string evaluated, err) = CliHarness.Run("eval", data, "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        JsonElement trainedSummary = JsonLines(trained)[^1].GetProperty("summary");
+        Assert.Equal("timestep", trainedSummary.GetProperty("recipe").GetProperty("input_norm").GetString());
+        Assert.Equal(trainedSummary.GetProperty("final_test_accuracy").GetDouble(), JsonDocument.Parse(evaluated).RootElement.GetProperty("accuracy").GetDouble());
         (code, _, err) = CliHarness.Run("train", data, "--method", "ostl", "--backend", "torch", "--epochs", "1", "--hidden", "8");
         Assert.Equal(CommandRunner.BadInput, code);
         Assert.Contains("--method", err);
