@@ -110,7 +110,7 @@ public sealed class TorchNetwork : IDisposable
             string prefix = Prefix(l);
             _runningMean[l] = byName.GetValueOrDefault(prefix + "norm.running_mean");
             _runningVar[l] = byName.GetValueOrDefault(prefix + "norm.running_var");
-            bool needsStatistics = _layers[l].InputNorm is InputNormKind.Running or InputNormKind.Batch or InputNormKind.Timestep;
+            bool needsStatistics = _layers[l].InputNorm is InputNormKind.Running || _layers[l].InputNorm.PerTimestep();
             if (needsStatistics != (_runningMean[l] is not null && _runningVar[l] is not null))
             {
                 throw new ArgumentException($"layer {l}: the running statistics of {_layers[l].InputNorm} normalisation do not match the source's buffers", nameof(source));

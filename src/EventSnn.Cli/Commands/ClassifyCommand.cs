@@ -270,7 +270,7 @@ internal sealed class ClassifyCommand : Command
 
             checkpoint.CheckOption(args, "classes", "classes", c.Readout.Size);
             checkpoint.CheckOption(args, "hidden", "hidden neurons", c.Layers[0].Size);
-            if (c.Layers.Any(l => l.InputNorm is InputNormKind.Batch or InputNormKind.Timestep))
+            if (c.Layers.Any(l => l.InputNorm.PerTimestep()))
             {
                 throw new UsageException($"--checkpoint {checkpoint.Path}: the model normalises with per-timestep statistics, which is offline only (eval classifies it)");
             }
@@ -296,9 +296,9 @@ internal sealed class ClassifyCommand : Command
             }
 
             SequenceTrainerOptions recipe = TrainCommand.ParseOptions(args) with { Batch = 1, Epochs = 1, Schedule = LearningRateScheduleKind.Constant };
-            if (recipe.InputNorm is InputNormKind.Batch or InputNormKind.Timestep)
+            if (recipe.InputNorm.PerTimestep())
             {
-                throw new UsageException($"option --norm: {(recipe.InputNorm == InputNormKind.Batch ? "batch" : "timestep")} is offline only; streaming needs running or layer");
+                throw new UsageException($"option --norm: {RecipeNames.Name(RecipeNames.Norm, recipe.InputNorm)} is offline only; streaming needs running or layer");
             }
 
             options = new OnlineClassifierOptions { Inputs = source.Inputs, Classes = classes, Steps = source.StepsPerSegment, Recipe = recipe };

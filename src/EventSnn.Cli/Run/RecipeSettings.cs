@@ -86,9 +86,9 @@ public sealed class RecipeSettings
             ExplodingLossFactor = ExplodingLossFactor ?? r.ExplodingLossFactor,
             Augment = Augment is null ? r.Augment : ParseAugment($"{key}:Augment", Augment),
         };
-        if (r.InputNorm is InputNormKind.Batch or InputNormKind.Timestep)
+        if (r.InputNorm.PerTimestep())
         {
-            throw new ConfigurationException($"{key}:Norm", r.InputNorm == InputNormKind.Batch ? "batch" : "timestep", "per-timestep normalisation is offline only; streaming needs running or layer");
+            throw new ConfigurationException($"{key}:Norm", RecipeNames.Name(RecipeNames.Norm, r.InputNorm), "per-timestep normalisation is offline only; streaming needs running or layer");
         }
 
         try

@@ -39,7 +39,7 @@ public sealed record OnlineClassifierOptions
         Check(Classes >= 2, nameof(Classes), Classes);
         Check(Steps > 0, nameof(Steps), Steps);
         ArgumentNullException.ThrowIfNull(Recipe, nameof(Recipe));
-        if (Recipe.InputNorm is InputNormKind.Batch or InputNormKind.Timestep)
+        if (Recipe.InputNorm.PerTimestep())
         {
             throw new ArgumentException($"InputNorm = {Recipe.InputNorm} is offline only (per-timestep statistics); streaming at batch 1 needs running or layer normalisation", nameof(Recipe));
         }

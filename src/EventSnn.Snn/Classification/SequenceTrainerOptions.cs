@@ -328,7 +328,7 @@ public sealed record SequenceTrainerOptions
         Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay);
         Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
         bool traces = Method is SequenceTrainingMethod.Eprop or SequenceTrainingMethod.Ostl;
-        Check(!traces || InputNorm is not (InputNormKind.Batch or InputNormKind.Timestep), nameof(InputNorm), InputNorm, "e-prop and OSTL learn online: running or layer normalisation, not per-timestep statistics");
+        Check(!traces || !InputNorm.PerTimestep(), nameof(InputNorm), InputNorm, "e-prop and OSTL learn online: running or layer normalisation, not per-timestep statistics");
     }
 
     private static void Check(bool ok, string field, object value, string? rule = null)

@@ -84,6 +84,17 @@ public enum InputNormKind
     Timestep,
 }
 
+/// <summary>Properties of the <see cref="InputNormKind"/> values.</summary>
+public static class InputNormKinds
+{
+    /// <summary>
+    /// True for the kinds with one set of statistics per timestep (<see cref="InputNormKind.Batch"/>,
+    /// <see cref="InputNormKind.Timestep"/>): [NormSteps, N] buffers, offline only (samples of a fixed
+    /// length), refused by streaming and by the trace learners.
+    /// </summary>
+    public static bool PerTimestep(this InputNormKind kind) => kind is InputNormKind.Batch or InputNormKind.Timestep;
+}
+
 /// <summary>Configuration of one recurrent layer.</summary>
 public sealed record LayerConfig
 {
@@ -249,7 +260,7 @@ public sealed record NetworkConfig
                 sb.Append(":norm=").Append(l.InputNorm);
             }
 
-            if (l.InputNorm is InputNormKind.Batch or InputNormKind.Timestep)
+            if (l.InputNorm.PerTimestep())
             {
                 sb.Append(":steps=").Append(l.NormSteps);
             }

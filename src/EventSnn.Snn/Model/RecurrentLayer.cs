@@ -46,7 +46,7 @@ public abstract class RecurrentLayer<T>
             RunningMean = new Parameter<T>(prefix + "norm.running_mean", Size);
             RunningVar = new Parameter<T>(prefix + "norm.running_var", Size);
         }
-        else if (Norm is InputNormKind.Batch or InputNormKind.Timestep)
+        else if (Norm.PerTimestep())
         {
             RunningMean = new Parameter<T>(prefix + "norm.running_mean", config.NormSteps, Size);
             RunningVar = new Parameter<T>(prefix + "norm.running_var", config.NormSteps, Size);
