@@ -191,9 +191,10 @@ public sealed class ManagedStepTarget : IStepBenchmarkTarget
     private readonly FpttLearner<float>? _learner;
     private readonly StepInputCycle _inputs;
     private readonly float[] _output;
+    private readonly UpdateWorkers? _workers;
 
-    /// <summary>Builds the network and the input pool.</summary>
-    public ManagedStepTarget(StepBenchmarkOptions options)
+    /// <summary>Builds the network and the input pool; with <paramref name="updateThreads"/> &gt; 1 a learner's updates are shared by that many threads.</summary>
+    public ManagedStepTarget(StepBenchmarkOptions options, int updateThreads = 1)
     {
         ArgumentNullException.ThrowIfNull(options);
         _network = new Network<float>(StepBenchmark.CreateNetworkConfig(options));
@@ -203,6 +204,11 @@ public sealed class ManagedStepTarget : IStepBenchmarkTarget
         {
             var opt = new Adam<float>(_network.Parameters, 1e-3);
             _learner = new FpttLearner<float>(_network, opt, new FpttOptions(), options.Batch, Math.Max(1, options.Chunk)) { AutoUpdate = true };
+            if (updateThreads > 1)
+            {
+                _workers = new UpdateWorkers(updateThreads);
+                _learner.UpdateWorkers = _workers;
+            }
         }
 
         _inputs = new StepInputCycle(options);
@@ -226,9 +232,7 @@ public sealed class ManagedStepTarget : IStepBenchmarkTarget
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-    }
+    public void Dispose() => _workers?.Dispose();
 }
 
 /// <summary>

@@ -26,7 +26,7 @@ internal sealed class BenchStepCommand : Command
         new("warmup", "s", "warm-up before timing (default 1)"),
         new("seed", "s", "seed (default 1)"),
         new("backend", "name", "engine backend: managed (default) or torch (TorchSharp, libtorch CPU)"),
-        new("threads", "n", "torch backend: intra-op threads (default: libtorch's default); managed backend, --learn with --batch > 1: data-parallel training threads (default 1)"),
+        new("threads", "n", "torch backend: intra-op threads (default: libtorch's default); managed backend with --learn: data-parallel training threads at --batch > 1, threads sharing each parameter update at batch 1 (default 1)"),
         new("json", null, "print one JSON object"),
     ];
 
@@ -84,7 +84,7 @@ internal sealed class BenchStepCommand : Command
     internal static IStepBenchmarkTarget CreateTarget(string backend, StepBenchmarkOptions o, int threads) => backend switch
     {
         "managed" when o.Learn && o.Batch > 1 => new ManagedBatchStepTarget(o, Math.Max(1, threads)),
-        "managed" => new ManagedStepTarget(o),
+        "managed" => new ManagedStepTarget(o, o.Learn ? Math.Max(1, threads) : 1),
         "torch" => new EventSnn.Workloads.TorchStepTarget(o, threads),
         _ => throw new UsageException($"unknown backend '{backend}' (available: managed, torch)"),
     };

@@ -129,6 +129,14 @@ internal static class Kernels
 
         Check(b.Length, inner, cols, ldb);
         Check(d.Length, rows, cols, ldd);
+        if (typeof(T) == typeof(float) && rows == 1 && gsq == 1 && Vector256.IsHardwareAccelerated)
+        {
+            // one row (batch 1): the outputs stay in registers across all of B's rows, each summing
+            // its terms in the order of q like the tiled path below
+            AddVecMatTFloat(MemoryMarshal.Cast<T, float>(g), MemoryMarshal.Cast<T, float>(b), ldb, MemoryMarshal.Cast<T, float>(d), cols, inner);
+            return;
+        }
+
         if (typeof(T) == typeof(float) && gsr == 1 && rows >= 4 && Vector256.IsHardwareAccelerated)
         {
             // weight-gradient form (G stored [inner, rows]): 4 x 24 register tiles, inner blocked for L1
@@ -208,7 +216,7 @@ internal static class Kernels
 
         if (typeof(T) == typeof(float))
         {
-            AddVecMatTFloat(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(wt), MemoryMarshal.Cast<T, float>(c), n, k);
+            AddVecMatTFloat(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(wt), n, MemoryMarshal.Cast<T, float>(c), n, k);
             return;
         }
 
@@ -224,7 +232,7 @@ internal static class Kernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void AddVecMatTFloat(ReadOnlySpan<float> xSpan, ReadOnlySpan<float> wSpan, Span<float> cSpan, int n, int k)
+    private static unsafe void AddVecMatTFloat(ReadOnlySpan<float> xSpan, ReadOnlySpan<float> wSpan, int ldw, Span<float> cSpan, int n, int k)
     {
         fixed (float* x = xSpan)
         fixed (float* w = wSpan)
@@ -243,7 +251,7 @@ internal static class Kernels
                     Vector512<float> s8 = Vector512.Load(cj + 128), s9 = Vector512.Load(cj + 144), s10 = Vector512.Load(cj + 160), s11 = Vector512.Load(cj + 176);
                     Vector512<float> s12 = Vector512.Load(cj + 192), s13 = Vector512.Load(cj + 208), s14 = Vector512.Load(cj + 224), s15 = Vector512.Load(cj + 240);
                     float* r = w + j;
-                    for (int p = 0; p < k; p++, r += n)
+                    for (int p = 0; p < k; p++, r += ldw)
                     {
                         Vector512<float> b = Vector512.Create(x[p]);
                         s0 = Fma(b, Vector512.Load(r), s0);
@@ -288,7 +296,7 @@ internal static class Kernels
                     Vector512<float> s0 = Vector512.Load(cj), s1 = Vector512.Load(cj + 16), s2 = Vector512.Load(cj + 32), s3 = Vector512.Load(cj + 48);
                     Vector512<float> s4 = Vector512.Load(cj + 64), s5 = Vector512.Load(cj + 80), s6 = Vector512.Load(cj + 96), s7 = Vector512.Load(cj + 112);
                     float* r = w + j;
-                    for (int p = 0; p < k; p++, r += n)
+                    for (int p = 0; p < k; p++, r += ldw)
                     {
                         Vector512<float> b = Vector512.Create(x[p]);
                         s0 = Fma(b, Vector512.Load(r), s0);
@@ -315,7 +323,7 @@ internal static class Kernels
                 {
                     Vector512<float> s = Vector512.Load(c + j);
                     float* r = w + j;
-                    for (int p = 0; p < k; p++, r += n)
+                    for (int p = 0; p < k; p++, r += ldw)
                     {
                         s = Fma(Vector512.Create(x[p]), Vector512.Load(r), s);
                     }
@@ -331,7 +339,7 @@ internal static class Kernels
                     Vector256<float> s0 = Vector256.Load(cj), s1 = Vector256.Load(cj + 8), s2 = Vector256.Load(cj + 16), s3 = Vector256.Load(cj + 24);
                     Vector256<float> s4 = Vector256.Load(cj + 32), s5 = Vector256.Load(cj + 40), s6 = Vector256.Load(cj + 48), s7 = Vector256.Load(cj + 56);
                     float* r = w + j;
-                    for (int p = 0; p < k; p++, r += n)
+                    for (int p = 0; p < k; p++, r += ldw)
                     {
                         Vector256<float> b = Vector256.Create(x[p]);
                         s0 = Fma(b, Vector256.Load(r), s0);
@@ -358,7 +366,7 @@ internal static class Kernels
                 {
                     Vector256<float> s = Vector256.Load(c + j);
                     float* r = w + j;
-                    for (int p = 0; p < k; p++, r += n)
+                    for (int p = 0; p < k; p++, r += ldw)
                     {
                         s = Fma(Vector256.Create(x[p]), Vector256.Load(r), s);
                     }
@@ -371,7 +379,7 @@ internal static class Kernels
             {
                 float s = c[j];
                 float* r = w + j;
-                for (int p = 0; p < k; p++, r += n)
+                for (int p = 0; p < k; p++, r += ldw)
                 {
                     s = MathF.FusedMultiplyAdd(x[p], *r, s);
                 }

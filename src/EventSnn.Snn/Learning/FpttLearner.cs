@@ -55,9 +55,12 @@ public sealed record FpttOptions
 /// every trainable parameter. W̄ starts at W and λ at 0.
 /// </summary>
 /// <typeparam name="T">Element type.</typeparam>
-public sealed class FpttLearner<T> : Learner<T>
+public sealed class FpttLearner<T> : Learner<T>, IShareJob
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Parameters shorter than this are updated by the calling thread alone (sharing them costs more than it saves).</summary>
+    private const int MinSharedLength = 8192;
+
     private readonly T[][] _average;
     private readonly T[][] _lambda;
     private readonly T[] _tmp = new T[Optimizer<T>.Block];
@@ -66,6 +69,10 @@ public sealed class FpttLearner<T> : Learner<T>
     private FpttStepConstants _step;
     private AdamRule _adam;
     private AdamaxRule _adamax;
+    private UpdateWorkers? _workers;
+    private double _shareScale;
+    private double[] _shareReg = [];
+    private double[] _shareGradSq = [];
 
     /// <summary>Creates the learner for chunks of up to <paramref name="chunkLength"/> steps of <paramref name="batch"/> streams.</summary>
     public FpttLearner(Network<T> network, Optimizer<T> optimizer, FpttOptions options, int batch, int chunkLength)
@@ -92,6 +99,24 @@ public sealed class FpttLearner<T> : Learner<T>
 
     /// <summary>Hyper-parameters.</summary>
     public FpttOptions Options { get; }
+
+    /// <summary>
+    /// Threads that share every update (null: the calling thread alone). Used by the fused float
+    /// update (Adam or Adamax); each parameter's elements are split into equal contiguous ranges
+    /// and the per-range sums are added in range order, so a given thread count always gives the
+    /// same results. The forward steps of a batch of 1 split their strided column gathers and gate
+    /// products by output rows over the same threads (every output's sum unchanged). The caller owns
+    /// the workers and disposes them.
+    /// </summary>
+    public UpdateWorkers? UpdateWorkers
+    {
+        get => _workers;
+        set
+        {
+            _workers = value;
+            Network.SetWorkers(value);
+        }
+    }
 
     /// <summary>Bytes of the FPTT state (W̄ and λ).</summary>
     public long StateBytes => 2 * Network.Parameters.TotalLength * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
@@ -214,10 +239,17 @@ public sealed class FpttLearner<T> : Learner<T>
         if (SupportsRangedUpdate)
         {
             BeginRangedStep();
-            for (int p = 0; p < ps.Count; p++)
+            if (UpdateWorkers is { } workers)
             {
-                reg += UpdateRange(p, 0, ps[p].Length, scale, out double gradSq);
-                ps[p].GradNormSq = gradSq;
+                reg = SharedUpdate(workers, scale);
+            }
+            else
+            {
+                for (int p = 0; p < ps.Count; p++)
+                {
+                    reg += UpdateRange(p, 0, ps[p].Length, scale, out double gradSq);
+                    ps[p].GradNormSq = gradSq;
+                }
             }
         }
         else
@@ -233,6 +265,65 @@ public sealed class FpttLearner<T> : Learner<T>
 
         _regularizer = reg;
         return report with { Updated = true };
+    }
+
+    /// <summary>The fused step split over <paramref name="workers"/>: every parameter's share s goes to thread s; the shares' sums are added in share order.</summary>
+    private double SharedUpdate(UpdateWorkers workers, double scale)
+    {
+        ParameterSet<T> ps = Network.Parameters;
+        int shares = workers.Threads;
+        if (_shareReg.Length != shares * ps.Count)
+        {
+            _shareReg = new double[shares * ps.Count];
+            _shareGradSq = new double[shares * ps.Count];
+        }
+
+        _shareScale = scale;
+        workers.Run(this);
+        double reg = 0;
+        for (int p = 0; p < ps.Count; p++)
+        {
+            double r = 0;
+            double g = 0;
+            for (int s = 0; s < shares; s++)
+            {
+                r += _shareReg[(s * ps.Count) + p];
+                g += _shareGradSq[(s * ps.Count) + p];
+            }
+
+            reg += r;
+            ps[p].GradNormSq = g;
+        }
+
+        return reg;
+    }
+
+    /// <summary>Share <paramref name="share"/> of the fused step (run by <see cref="UpdateWorkers"/>).</summary>
+    void IShareJob.RunShare(int share, int shares)
+    {
+        ParameterSet<T> ps = Network.Parameters;
+        for (int p = 0; p < ps.Count; p++)
+        {
+            int length = ps[p].Length;
+            int start;
+            int end;
+            if (length < MinSharedLength)
+            {
+                start = 0;
+                end = share == 0 ? length : 0;
+            }
+            else
+            {
+                // boundaries on 64-byte multiples, so no two threads write the same cache line
+                start = share == 0 ? 0 : (int)((long)length * share / shares) & ~15;
+                end = share == shares - 1 ? length : (int)((long)length * (share + 1) / shares) & ~15;
+            }
+
+            int at = (share * ps.Count) + p;
+            double gradSq = 0;
+            _shareReg[at] = end > start ? UpdateRange(p, start, end - start, _shareScale, out gradSq) : 0;
+            _shareGradSq[at] = gradSq;
+        }
     }
 
     /// <summary>True when the step runs through the fused float kernels (Adam or Adamax), whose elements are independent: disjoint ranges may then be updated by different threads.</summary>

@@ -31,6 +31,8 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
     private readonly Parameter<T>[] _parameters;
     private readonly TransposedMirror<T> _tauMirror;
     private readonly TransposedMirror<T> _rhoMirror;
+    private readonly GatesJob _gatesJob = new();
+    private readonly GateGradientsJob _gradientsJob = new();
 
     /// <summary>Creates the layer (parameters zero until initialised by the network).</summary>
     public LtcLayer(int index, int inputSize, LayerConfig config)
@@ -157,20 +159,30 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         for (int b = 0; b < batch; b++)
         {
             TauBias.Data.CopyTo(za.Slice(b * n, n));
+            if (adaptive)
+            {
+                RhoBias.Data.CopyTo(zr.Slice(b * n, n));
+            }
         }
 
-        GateProduct(catTau, TauWeight, _tauMirror, za, batch, inference);
+        if (!inference && batch == 1 && Workers is { } workers)
+        {
+            SharedGateProducts(workers, catTau, za, adaptive ? catRho : default, zr);
+        }
+        else
+        {
+            GateProduct(catTau, TauWeight, _tauMirror, za, batch, inference);
+            if (adaptive)
+            {
+                GateProduct(catRho, RhoWeight, _rhoMirror, zr, batch, inference);
+            }
+        }
+
         Span<T> tau = tape.Slot(tape.Tau, t);
         Span<T> rho = tape.Slot(tape.Rho, t);
         Gate(za, TauSlope, tau);
         if (adaptive)
         {
-            for (int b = 0; b < batch; b++)
-            {
-                RhoBias.Data.CopyTo(zr.Slice(b * n, n));
-            }
-
-            GateProduct(catRho, RhoWeight, _rhoMirror, zr, batch, inference);
             Gate(zr, RhoSlope, rho);
         }
 
@@ -273,6 +285,134 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         }
 
         return i;
+    }
+
+    /// <summary>
+    /// Both gate products of one stream (batch-1 training), split by output rows over
+    /// <paramref name="workers"/>: every output sums exactly as in <see cref="GateProduct"/>.
+    /// </summary>
+    private unsafe void SharedGateProducts(UpdateWorkers workers, Span<T> catTau, Span<T> za, Span<T> catRho, Span<T> zr)
+    {
+        fixed (T* ct = catTau)
+        fixed (T* zt = za)
+        fixed (T* wt = TauWeight.Data)
+        fixed (T* cr = catRho)
+        fixed (T* zp = zr)
+        fixed (T* wr = RhoWeight.Data)
+        {
+            _gatesJob.Set(Size, ct, wt, zt, catRho.IsEmpty ? null : cr, wr, zp);
+            workers.Run(_gatesJob);
+        }
+    }
+
+    /// <summary>
+    /// Columns [<paramref name="first"/>, <paramref name="end"/>) of gI += gza W_tau[:, :N] (+ gzr
+    /// W_rho[:, :N]), gU += gza W_tau[:, N:], gB += gzr W_rho[:, N:] (each column sums in the same
+    /// order whatever the range).
+    /// </summary>
+    private void GateGradients(ReadOnlySpan<T> gza, ReadOnlySpan<T> gzr, Span<T> gI, Span<T> gU, Span<T> gB, bool adaptive, int batch, int first, int end)
+    {
+        int n = Size;
+        int n2 = 2 * n;
+        int cols = end - first;
+        Kernels.AddProduct<T>(gza, n, 1, TauWeight.Data.AsSpan(first), n2, gI[first..], n, batch, n, cols);
+        Kernels.AddProduct<T>(gza, n, 1, TauWeight.Data.AsSpan(n + first), n2, gU[first..], n, batch, n, cols);
+        if (adaptive)
+        {
+            Kernels.AddProduct<T>(gzr, n, 1, RhoWeight.Data.AsSpan(first), n2, gI[first..], n, batch, n, cols);
+            Kernels.AddProduct<T>(gzr, n, 1, RhoWeight.Data.AsSpan(n + first), n2, gB[first..], n, batch, n, cols);
+        }
+    }
+
+    /// <summary><see cref="GateGradients"/> of one stream split by columns over <paramref name="workers"/>.</summary>
+    private unsafe void SharedGateGradients(UpdateWorkers workers, Span<T> gza, Span<T> gzr, Span<T> gI, Span<T> gU, Span<T> gB, bool adaptive)
+    {
+        int n = Size;
+        fixed (T* a = gza)
+        fixed (T* r = gzr)
+        fixed (T* i = gI)
+        fixed (T* u = gU)
+        fixed (T* b = gB)
+        {
+            _gradientsJob.Set(this, a, r, i, u, b, adaptive);
+            workers.Run(_gradientsJob);
+        }
+    }
+
+    /// <summary>The columns of the gate gradients one thread computes (pointers pinned by the caller until the run returns).</summary>
+    private sealed unsafe class GateGradientsJob : IShareJob
+    {
+        private LtcLayer<T>? _layer;
+        private T* _gza;
+        private T* _gzr;
+        private T* _gI;
+        private T* _gU;
+        private T* _gB;
+        private bool _adaptive;
+
+        public void Set(LtcLayer<T> layer, T* gza, T* gzr, T* gI, T* gU, T* gB, bool adaptive)
+        {
+            _layer = layer;
+            _gza = gza;
+            _gzr = gzr;
+            _gI = gI;
+            _gU = gU;
+            _gB = gB;
+            _adaptive = adaptive;
+        }
+
+        public void RunShare(int share, int shares)
+        {
+            int n = _layer!.Size;
+            int first = share == 0 ? 0 : (int)((long)n * share / shares) & ~15;
+            int end = share == shares - 1 ? n : (int)((long)n * (share + 1) / shares) & ~15;
+            if (end > first)
+            {
+                _layer.GateGradients(new ReadOnlySpan<T>(_gza, n), new ReadOnlySpan<T>(_gzr, n), new Span<T>(_gI, n), new Span<T>(_gU, n), new Span<T>(_gB, n), _adaptive, 1, first, end);
+            }
+        }
+    }
+
+    /// <summary>The rows of the two gate products one thread computes (pointers pinned by the caller until the run returns).</summary>
+    private sealed unsafe class GatesJob : IShareJob
+    {
+        private int _n;
+        private T* _catTau;
+        private T* _wTau;
+        private T* _zTau;
+        private T* _catRho;
+        private T* _wRho;
+        private T* _zRho;
+
+        public void Set(int n, T* catTau, T* wTau, T* zTau, T* catRho, T* wRho, T* zRho)
+        {
+            _n = n;
+            _catTau = catTau;
+            _wTau = wTau;
+            _zTau = zTau;
+            _catRho = catRho;
+            _wRho = wRho;
+            _zRho = zRho;
+        }
+
+        public void RunShare(int share, int shares)
+        {
+            int n = _n;
+            int n2 = 2 * n;
+            int first = share == 0 ? 0 : (int)((long)n * share / shares) & ~7;
+            int end = share == shares - 1 ? n : (int)((long)n * (share + 1) / shares) & ~7;
+            int rows = end - first;
+            if (rows <= 0)
+            {
+                return;
+            }
+
+            Kernels.MatMulABt(new ReadOnlySpan<T>(_catTau, n2), n2, new ReadOnlySpan<T>(_wTau + ((long)first * n2), rows * n2), n2, new Span<T>(_zTau + first, rows), n, 1, rows, n2, accumulate: true);
+            if (_catRho != null)
+            {
+                Kernels.MatMulABt(new ReadOnlySpan<T>(_catRho, n2), n2, new ReadOnlySpan<T>(_wRho + ((long)first * n2), rows * n2), n2, new Span<T>(_zRho + first, rows), n, 1, rows, n2, accumulate: true);
+            }
+        }
     }
 
     /// <summary>
@@ -387,12 +527,13 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         tape.SlopeGradRho += gkRho;
 
         // through the gate matrices: [gI ; gu_prev] += gza W_tau, [gI ; gb_prev] += gzr W_rho
-        Kernels.AddProduct<T>(gza, n, 1, TauWeight.Data, n2, gI, n, batch, n, n);
-        Kernels.AddProduct<T>(gza, n, 1, TauWeight.Data.AsSpan(n), n2, gU, n, batch, n, n);
-        if (adaptive)
+        if (batch == 1 && Workers is { } workers)
         {
-            Kernels.AddProduct<T>(gzr, n, 1, RhoWeight.Data, n2, gI, n, batch, n, n);
-            Kernels.AddProduct<T>(gzr, n, 1, RhoWeight.Data.AsSpan(n), n2, gB, n, batch, n, n);
+            SharedGateGradients(workers, gza, gzr, gI, gU, gB, adaptive);
+        }
+        else
+        {
+            GateGradients(gza, gzr, gI, gU, gB, adaptive, batch, 0, n);
         }
 
         // through the current: gs_prev += gI W_rec, gx += gI W_in

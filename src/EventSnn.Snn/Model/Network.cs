@@ -16,6 +16,15 @@ public sealed class Network<T>
 {
     private readonly RecurrentLayer<T>[] _layers;
 
+    /// <summary>Gives every layer the helper threads of batch-1 training (null: none).</summary>
+    internal void SetWorkers(UpdateWorkers? workers)
+    {
+        foreach (RecurrentLayer<T> layer in _layers)
+        {
+            layer.Workers = workers;
+        }
+    }
+
     /// <summary>Creates and initialises a network from <paramref name="config"/> (deterministic for config.Seed).</summary>
     public Network(NetworkConfig config)
     {

@@ -110,6 +110,18 @@ public abstract class RecurrentLayer<T>
     /// <summary>"layers.{index}."</summary>
     private protected string Prefix => "layers." + Index.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
 
+    /// <summary>
+    /// Helper threads for batch-1 training (set through <see cref="FpttLearner{T}.UpdateWorkers"/>):
+    /// the forward step's strided column gathers and gate products are split by output rows, which
+    /// leaves every output's sum unchanged. Null: the calling thread alone.
+    /// </summary>
+    internal UpdateWorkers? Workers { get; set; }
+
+    private readonly ColumnsJob _columnsJob = new();
+
+    /// <summary>Fewest weights a column gather reads before it is worth splitting over <see cref="Workers"/>.</summary>
+    private const int SharedGather = 4096;
+
     /// <summary>Test-only: replace H by the antiderivative of the surrogate (see <see cref="Surrogate.Integral"/>).</summary>
     internal bool SmoothSpikes { get; set; }
 
@@ -873,11 +885,33 @@ public abstract class RecurrentLayer<T>
     /// <summary>dst[i] += sum over active j of w[i * width + j] (columns of a row-major [N, width] matrix).</summary>
     private void AddColumns(ReadOnlySpan<int> act, T[] w, int width, Span<T> dst)
     {
+        if (Workers is { } workers && act.Length * Size >= SharedGather)
+        {
+            // batch-1 training with helper threads: each takes a range of rows (the same sums)
+            unsafe
+            {
+                fixed (int* a = act)
+                fixed (T* wp = w)
+                fixed (T* d = dst)
+                {
+                    _columnsJob.Set(a, act.Length, wp, width, d, Size);
+                    workers.Run(_columnsJob);
+                }
+            }
+
+            return;
+        }
+
+        AddColumnRows(act, w, width, dst, 0, Size);
+    }
+
+    /// <summary>dst[i] += Σ_j w[i, act[j]] for rows first ≤ i &lt; end, each row summed in the order of <paramref name="act"/>.</summary>
+    private static void AddColumnRows(ReadOnlySpan<int> act, ReadOnlySpan<T> w, int width, Span<T> dst, int first, int end)
+    {
         // four rows at a time: four independent sums (no add-latency chain) and more loads in flight
-        ref T w0 = ref MemoryMarshal.GetArrayDataReference(w);
-        int n = Size;
-        int i = 0;
-        for (; i + 4 <= n; i += 4)
+        ref T w0 = ref MemoryMarshal.GetReference(w);
+        int i = first;
+        for (; i + 4 <= end; i += 4)
         {
             ref T r0 = ref Unsafe.Add(ref w0, i * width);
             ref T r1 = ref Unsafe.Add(ref r0, width);
@@ -898,7 +932,7 @@ public abstract class RecurrentLayer<T>
             dst[i + 3] += s3;
         }
 
-        for (; i < n; i++)
+        for (; i < end; i++)
         {
             ref T wRow = ref Unsafe.Add(ref w0, i * width);
             T sum = T.Zero;
@@ -908,6 +942,37 @@ public abstract class RecurrentLayer<T>
             }
 
             dst[i] += sum;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AddColumnRows"/> split by rows over <see cref="Workers"/>. Holds pointers to
+    /// buffers the calling thread keeps pinned until <see cref="UpdateWorkers.Run"/> returns.
+    /// </summary>
+    private sealed unsafe class ColumnsJob : IShareJob
+    {
+        private int* _act;
+        private int _count;
+        private T* _w;
+        private int _width;
+        private T* _dst;
+        private int _rows;
+
+        public void Set(int* act, int count, T* w, int width, T* dst, int rows)
+        {
+            _act = act;
+            _count = count;
+            _w = w;
+            _width = width;
+            _dst = dst;
+            _rows = rows;
+        }
+
+        public void RunShare(int share, int shares)
+        {
+            int first = share == 0 ? 0 : (int)((long)_rows * share / shares) & ~7;
+            int end = share == shares - 1 ? _rows : (int)((long)_rows * (share + 1) / shares) & ~7;
+            AddColumnRows(new ReadOnlySpan<int>(_act, _count), new ReadOnlySpan<T>(_w, _rows * _width), _width, new Span<T>(_dst, _rows), first, end);
         }
     }
 
