@@ -45,4 +45,43 @@ public class AllocationTests
         Assert.Equal(0, allocated);
         Assert.True(opt.StepCount >= 70);
     }
+
+    [Fact]
+    public void Learning_with_helper_threads_allocates_nothing_per_step_on_the_calling_thread()
+    {
+        // large enough for every split: the update, the W_in gather (> 4,096 weights per step), the gates
+        var net = new Network<float>(new NetworkConfig
+        {
+            InputSize = 600,
+            Layers = [new LayerConfig { Size = 64, InputNorm = InputNormKind.Layer }],
+            Readout = new ReadoutConfig { Size = 4 },
+        });
+        var opt = new Adam<float>(net.Parameters, 1e-3);
+        using var workers = new UpdateWorkers(2);
+        var learner = new FpttLearner<float>(net, opt, new FpttOptions(), 1, 10) { AutoUpdate = true, UpdateWorkers = workers };
+        NetworkState<float> state = net.CreateState(1);
+        var rng = new SnnRandom(4);
+        int[][] inputs = new int[16][];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = [.. Enumerable.Range(0, 600).Where(_ => rng.NextDouble() < 0.15)];
+        }
+
+        int[] label = [1];
+        var output = new float[4];
+
+        void Run(int steps)
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                learner.Observe(StepInput.Spikes<float>(inputs[t % inputs.Length]), new StepTarget<float>(label, 1.0), state, output);
+            }
+        }
+
+        Run(600);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(300);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(90, opt.StepCount);
+    }
 }

@@ -548,11 +548,6 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         int rows = steps * tape.Batch;
         ReadOnlySpan<T> gza = tape.GZa.AsSpan(0, rows * n);
         ReadOnlySpan<T> gzr = tape.GZr.AsSpan(0, rows * n);
-        Kernels.AddProduct(gza, 1, n, tape.CatTau.AsSpan(0, rows * n2), n2, TauWeight.Grad, n2, n, rows, n2);
-        if (Adaptive)
-        {
-            Kernels.AddProduct(gzr, 1, n, tape.CatRho.AsSpan(0, rows * n2), n2, RhoWeight.Grad, n2, n, rows, n2);
-        }
 
         for (int r = 0; r < rows; r++)
         {
@@ -572,6 +567,21 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         tape.SlopeGradTau = 0;
         tape.SlopeGradRho = 0;
         AccumulateCurrentGradients(tape.GI.AsSpan(0, rows * n), tape.S.AsSpan(0, rows * n), input, rows, tape);
+    }
+
+    /// <summary>The gate weights' gradient rows [first, end): W_tau.grad += gzaᵀ [I; u], W_rho.grad += gzrᵀ [I; b] over the chunk's rows.</summary>
+    private protected override void AccumulateOwnRows(LayerTape<T> tapeBase, int rows, int first, int end)
+    {
+        var tape = (LtcTape<T>)tapeBase;
+        int n = Size;
+        int n2 = 2 * n;
+        ReadOnlySpan<T> gza = tape.GZa.AsSpan(0, rows * n);
+        ReadOnlySpan<T> gzr = tape.GZr.AsSpan(0, rows * n);
+        Kernels.AddProduct(gza[first..], 1, n, tape.CatTau.AsSpan(0, rows * n2), n2, TauWeight.Grad.AsSpan(first * n2), n2, end - first, rows, n2);
+        if (Adaptive)
+        {
+            Kernels.AddProduct(gzr[first..], 1, n, tape.CatRho.AsSpan(0, rows * n2), n2, RhoWeight.Grad.AsSpan(first * n2), n2, end - first, rows, n2);
+        }
     }
 
     private static void Gate(ReadOnlySpan<T> z, Parameter<T>? slope, Span<T> dst)

@@ -33,6 +33,7 @@ public abstract class RecurrentLayer<T>
         InputWeight = new Parameter<T>(prefix + "w_in.weight", Size, InputSize);
         InputBias = new Parameter<T>(prefix + "w_in.bias", Size);
         RecurrentWeight = config.Recurrent ? new Parameter<T>(prefix + "w_rec.weight", Size, Size) : null;
+        _gradientRowsJob = new GradientRowsJob(this);
         _inputMirror = new TransposedMirror<T>(InputWeight, Size, InputSize);
         _recurrentMirror = RecurrentWeight is null ? null : new TransposedMirror<T>(RecurrentWeight, Size, Size);
         Norm = config.InputNorm;
@@ -118,6 +119,7 @@ public abstract class RecurrentLayer<T>
     internal UpdateWorkers? Workers { get; set; }
 
     private readonly ColumnsJob _columnsJob = new();
+    private readonly GradientRowsJob _gradientRowsJob;
 
     /// <summary>Fewest weights a column gather reads before it is worth splitting over <see cref="Workers"/>.</summary>
     private const int SharedGather = 4096;
@@ -666,19 +668,14 @@ public abstract class RecurrentLayer<T>
             gIn = tape.GA.AsSpan(0, rows * n);
         }
 
-        if (RecurrentWeight is not null)
+        if (Workers is { } workers && x.IsSparse)
         {
-            long active = tape.SpikesIndexed ? tape.SpikeOffset[rows] : long.MaxValue / 16;
-            if (active * 8 <= (long)rows * n)
-            {
-                SparseOuter(gI, tape.SpikeIndex, tape.SpikeOffset, rows, RecurrentWeight.Grad, n);
-            }
-            else
-            {
-                Kernels.AddProduct(gI, 1, n, sPrevRows, n, RecurrentWeight.Grad, n, n, rows, n);
-            }
+            SharedWeightGradients(workers, gI, gIn, sPrevRows, x, rows, tape);
+            return;
         }
 
+        AccumulateOwnRows(tape, rows, 0, n);
+        RecurrentGradientRows(gI, sPrevRows, rows, tape, 0, n);
         if (!x.IsSparse)
         {
             if (DenseSpikes || !SparseRowsOuter(gIn, x.Dense, rows, tape))
@@ -689,8 +686,124 @@ public abstract class RecurrentLayer<T>
             return;
         }
 
-        InputWeight.GradNormSq += SparseOuter(gIn, x.Indices, x.Offsets, rows, InputWeight.Grad, d);
+        InputWeight.GradNormSq += SparseOuter(gIn, x.Indices, x.Offsets, rows, InputWeight.Grad, d, 0, n);
         InputWeight.GradNormTracked = true;
+    }
+
+    /// <summary>
+    /// The layer's own weight gradients that are accumulated with W_in's and W_rec's (the LTC
+    /// gates'), for output rows [<paramref name="first"/>, <paramref name="end"/>) only.
+    /// </summary>
+    private protected virtual void AccumulateOwnRows(LayerTape<T> tape, int rows, int first, int end)
+    {
+    }
+
+    /// <summary>W_rec's gradient rows [first, end): sparse scatters of the recorded spikes, or a dense product when they are not sparse.</summary>
+    private void RecurrentGradientRows(ReadOnlySpan<T> gI, ReadOnlySpan<T> sPrevRows, int rows, LayerTape<T> tape, int first, int end)
+    {
+        if (RecurrentWeight is null || end <= first)
+        {
+            return;
+        }
+
+        int n = Size;
+        long active = tape.SpikesIndexed ? tape.SpikeOffset[rows] : long.MaxValue / 16;
+        if (active * 8 <= (long)rows * n)
+        {
+            SparseOuter(gI, tape.SpikeIndex, tape.SpikeOffset, rows, RecurrentWeight.Grad, n, first, end);
+        }
+        else
+        {
+            Kernels.AddProduct(gI[first..], 1, n, sPrevRows, n, RecurrentWeight.Grad.AsSpan(first * n), n, end - first, rows, n);
+        }
+    }
+
+    /// <summary>The weight gradients of a chunk with sparse input, split by output rows over <paramref name="workers"/> (every element sums as without them).</summary>
+    private unsafe void SharedWeightGradients(UpdateWorkers workers, ReadOnlySpan<T> gI, ReadOnlySpan<T> gIn, ReadOnlySpan<T> sPrevRows, in ChunkInput<T> x, int rows, LayerTape<T> tape)
+    {
+        fixed (T* pgI = gI)
+        fixed (T* pgIn = gIn)
+        fixed (T* ps = sPrevRows)
+        fixed (int* pIdx = x.Indices)
+        fixed (int* pOff = x.Offsets)
+        {
+            _gradientRowsJob.Set(tape, rows, pgI, gI.Length, pgIn, gIn.Length, ps, sPrevRows.Length, pIdx, x.Indices.Length, pOff, x.Offsets.Length, workers.Threads);
+            workers.Run(_gradientRowsJob);
+        }
+
+        InputWeight.GradNormSq += _gradientRowsJob.Delta();
+        InputWeight.GradNormTracked = true;
+    }
+
+    /// <summary>One thread's output rows of <see cref="SharedWeightGradients"/> (pointers pinned by the caller until the run returns).</summary>
+    private sealed unsafe class GradientRowsJob : IShareJob
+    {
+        private readonly RecurrentLayer<T> _layer;
+        private LayerTape<T>? _tape;
+        private int _rows;
+        private T* _gI;
+        private int _gILength;
+        private T* _gIn;
+        private int _gInLength;
+        private T* _sPrev;
+        private int _sPrevLength;
+        private int* _idx;
+        private int _idxLength;
+        private int* _off;
+        private int _offLength;
+        private double[] _delta = [];
+
+        public GradientRowsJob(RecurrentLayer<T> layer) => _layer = layer;
+
+        public void Set(LayerTape<T> tape, int rows, T* gI, int gILength, T* gIn, int gInLength, T* sPrev, int sPrevLength, int* idx, int idxLength, int* off, int offLength, int shares)
+        {
+            _tape = tape;
+            _rows = rows;
+            _gI = gI;
+            _gILength = gILength;
+            _gIn = gIn;
+            _gInLength = gInLength;
+            _sPrev = sPrev;
+            _sPrevLength = sPrevLength;
+            _idx = idx;
+            _idxLength = idxLength;
+            _off = off;
+            _offLength = offLength;
+            if (_delta.Length != shares)
+            {
+                _delta = new double[shares];
+            }
+        }
+
+        /// <summary>The change of ‖∇W_in‖², the shares' sums added in share order.</summary>
+        public double Delta()
+        {
+            double sum = 0;
+            foreach (double d in _delta)
+            {
+                sum += d;
+            }
+
+            return sum;
+        }
+
+        public void RunShare(int share, int shares)
+        {
+            RecurrentLayer<T> layer = _layer;
+            int n = layer.Size;
+            int first = share == 0 ? 0 : (int)((long)n * share / shares) & ~7;
+            int end = share == shares - 1 ? n : (int)((long)n * (share + 1) / shares) & ~7;
+            _delta[share] = 0;
+            if (end <= first)
+            {
+                return;
+            }
+
+            var gI = new ReadOnlySpan<T>(_gI, _gILength);
+            layer.AccumulateOwnRows(_tape!, _rows, first, end);
+            layer.RecurrentGradientRows(gI, new ReadOnlySpan<T>(_sPrev, _sPrevLength), _rows, _tape!, first, end);
+            _delta[share] = layer.SparseOuter(new ReadOnlySpan<T>(_gIn, _gInLength), new ReadOnlySpan<int>(_idx, _idxLength), new ReadOnlySpan<int>(_off, _offLength), _rows, layer.InputWeight.Grad, layer.InputSize, first, end);
+        }
     }
 
     /// <summary>Most non-zero inputs per row the sparse paths take: D / 8, at most <see cref="MaxSparseInputs"/> (0: none).</summary>
@@ -803,7 +916,7 @@ public abstract class RecurrentLayer<T>
     /// gw[i, j] += sum_r gI[r, i] over the active columns j of each row r (strided writes into
     /// [N, width]); returns the change of ‖gw‖² (Σ (a + g)² − a² over the updates).
     /// </summary>
-    private double SparseOuter(ReadOnlySpan<T> gI, ReadOnlySpan<int> idx, ReadOnlySpan<int> off, int rows, T[] gwArray, int width)
+    private double SparseOuter(ReadOnlySpan<T> gI, ReadOnlySpan<int> idx, ReadOnlySpan<int> off, int rows, T[] gwArray, int width, int first, int end)
     {
         // row i of gw outermost: it stays in L1 while every recorded row r scatters into it
         double delta = 0;
@@ -811,10 +924,10 @@ public abstract class RecurrentLayer<T>
         ref T gw = ref MemoryMarshal.GetArrayDataReference(gwArray);
         ref T gi0 = ref MemoryMarshal.GetReference(gI);
         int lineElems = 64 / Unsafe.SizeOf<T>();
-        for (int i = 0; i < n; i++)
+        for (int i = first; i < end; i++)
         {
             ref T wRow = ref Unsafe.Add(ref gw, i * width);
-            if (Sse.IsSupported && i + 2 < n)
+            if (Sse.IsSupported && i + 2 < end)
             {
                 // the scatter positions are irregular: prefetch the row after next (most of its lines get touched)
                 ref T ahead = ref Unsafe.Add(ref wRow, 2 * width);
