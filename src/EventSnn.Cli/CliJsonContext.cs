@@ -152,6 +152,7 @@ internal sealed record BenchBackendsJson(
     double Density,
     int Chunk,
     int Outputs,
+    string Norm,
     double Seconds,
     int Repeat,
     string LoadAverageBefore,
@@ -172,7 +173,7 @@ internal sealed record BenchBackendsRowJson(
     [property: JsonPropertyName("torch_1thread_cpu_share")] double Torch1ThreadCpuShare,
     [property: JsonPropertyName("torch_2threads_cpu_share")] double Torch2ThreadsCpuShare)
 {
-    /// <summary>Batch training rows: the managed engine with 2 data-parallel threads (omitted in batch-1 rows).</summary>
+    /// <summary>Learning rows: the managed engine with 2 threads (batch 1: sharing each step; larger batches: data-parallel slices); omitted in the inference row.</summary>
     [JsonPropertyName("managed_2threads_steps_per_second")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? Managed2ThreadsStepsPerSecond { get; init; }

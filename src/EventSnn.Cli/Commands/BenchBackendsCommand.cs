@@ -7,13 +7,14 @@ namespace EventSnn.Cli.Commands;
 /// <summary>
 /// <c>eventsnn bench backends</c>: in one run, the step benchmark of the managed engine and of
 /// the TorchSharp backend (1 and 2 intra-op threads) for streaming inference and online FPTT
-/// learning at batch 1 and FPTT training at a larger batch, with managed/torch throughput ratios.
+/// learning at batch 1 and FPTT training at a larger batch, with managed/torch throughput ratios;
+/// the managed engine's learning rows also with 2 threads.
 /// </summary>
 internal sealed class BenchBackendsCommand : Command
 {
     public override string Name => "bench backends";
 
-    public override string Summary => "Compare managed and TorchSharp throughput (batch 1 inference and online FPTT learning, batch-64 FPTT training, the managed engine also with 2 training threads) in one run";
+    public override string Summary => "Compare managed and TorchSharp throughput (batch 1 inference and online FPTT learning, batch-64 FPTT training; the managed engine's learning also with 2 threads) in one run";
 
     public override IReadOnlyList<OptionSpec> Options =>
     [
@@ -22,6 +23,7 @@ internal sealed class BenchBackendsCommand : Command
         new("density", "p", "fraction of inputs spiking per step (default 0.02)"),
         new("chunk-length", "L", "FPTT chunk length (default 10)") { Aliases = ["chunk"] },
         new("outputs", "C", "readout classes (default 10)"),
+        new("norm", "none|running|layer", "input-current normalisation of the layer (default none)"),
         new("train-batch", "B", "batch of the training comparison (default 64)"),
         new("seconds", "s", "timed window per measurement (default 3)"),
         new("warmup", "s", "warm-up per measurement (default 1)"),
@@ -44,6 +46,7 @@ internal sealed class BenchBackendsCommand : Command
             Seconds = args.GetDouble("seconds", 3),
             WarmupSeconds = args.GetDouble("warmup", 1),
             Seed = args.GetLong("seed", 1),
+            Norm = BenchStepCommand.ParseNorm(args.Get("norm")),
         };
         if (baseOptions.Density is < 0 or > 1 || baseOptions.Seconds <= 0)
         {
@@ -68,8 +71,9 @@ internal sealed class BenchBackendsCommand : Command
             Cell torch1 = Measure("torch", o, 1, repeat);
             Cell torch2 = Measure("torch", o, 2, repeat);
 
-            // batch training is data-parallel on the managed engine: also measured with 2 threads
-            Cell? managed2 = learn && batch > 1 ? Measure("managed", o, 2, repeat) : null;
+            // the managed engine's learning also with 2 threads: at batch 1 both share every step's
+            // gathers, gate products and gradients and the update; a training batch is split into slices
+            Cell? managed2 = learn ? Measure("managed", o, 2, repeat) : null;
             rows.Add(new Row(scenario, learn, batch, managed.StepsPerSecond, torch1.StepsPerSecond, torch2.StepsPerSecond, managed.CpuShare, torch1.CpuShare, torch2.CpuShare, managed2));
         }
 
@@ -80,7 +84,7 @@ internal sealed class BenchBackendsCommand : Command
             return CommandRunner.Ok;
         }
 
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"hidden {baseOptions.Hidden}, inputs {baseOptions.Inputs}, density {baseOptions.Density}, chunk {baseOptions.Chunk}, outputs {baseOptions.Outputs}; load average {loadBefore} -> {loadAfter}"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"hidden {baseOptions.Hidden}, inputs {baseOptions.Inputs}, density {baseOptions.Density}, chunk {baseOptions.Chunk}, outputs {baseOptions.Outputs}, norm {baseOptions.Norm.ToString().ToLowerInvariant()}; load average {loadBefore} -> {loadAfter}"));
         stdout.WriteLine("| scenario | batch | managed steps/s | torch 1 thread steps/s | torch 2 threads steps/s | managed/torch (1 thread) | managed/torch (2 threads) | CPU share managed / torch1 / torch2 |");
         stdout.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (Row r in rows)
@@ -141,7 +145,7 @@ internal sealed class BenchBackendsCommand : Command
             };
         }
 
-        var line = new BenchBackendsJson(o.Hidden, o.Inputs, o.Density, o.Chunk, o.Outputs, o.Seconds, repeat, loadBefore, loadAfter, json);
+        var line = new BenchBackendsJson(o.Hidden, o.Inputs, o.Density, o.Chunk, o.Outputs, o.Norm.ToString().ToLowerInvariant(), o.Seconds, repeat, loadBefore, loadAfter, json);
         return System.Text.Json.JsonSerializer.Serialize(line, CliJsonContext.Default.BenchBackendsJson);
     }
 

@@ -110,7 +110,7 @@ internal sealed class BenchStepCommand : Command
         return System.Text.Json.JsonSerializer.Serialize(line, CliJsonContext.Default.BenchStepJson);
     }
 
-    private static InputNormKind ParseNorm(string? text) => text switch
+    internal static InputNormKind ParseNorm(string? text) => text switch
     {
         null or "none" => InputNormKind.None,
         "running" => InputNormKind.Running,
