@@ -100,10 +100,18 @@ public class UpdateWorkersTests
     {
         // without the clip, whose norm sums the shares' partial sums in another order, the split
         // steps (update, column gathers, gate products and gradients) change no bit
-        (Network<float> plain, float[] outPlain) = Train(null, batch, norm, chunk);
+        (Network<float> plain, float[] outPlain, double[] normsPlain) = Train(null, batch, norm, chunk);
         using var workers = new UpdateWorkers(threads);
-        (Network<float> shared, float[] outShared) = Train(workers, batch, norm, chunk);
+        (Network<float> shared, float[] outShared, double[] normsShared) = Train(workers, batch, norm, chunk);
         Assert.Equal(outPlain, outShared);
+
+        // the clip norm: one pass over every gradient, or the shares' row sums and tracked changes
+        for (int c = 0; c < normsPlain.Length; c++)
+        {
+            Assert.True(normsPlain[c] > 0);
+            Assert.Equal(normsPlain[c], normsShared[c], 1e-9 * normsPlain[c]);
+        }
+
         for (int p = 0; p < plain.Parameters.Count; p++)
         {
             Assert.Equal(plain.Parameters[p].Data, shared.Parameters[p].Data);
@@ -114,8 +122,8 @@ public class UpdateWorkersTests
     public void With_the_clip_on_the_shared_steps_agree_to_rounding()
     {
         using var workers = new UpdateWorkers(2);
-        (Network<float> plain, _) = Train(null, 1, InputNormKind.Layer, 10, clip: 1.0, chunks: 3);
-        (Network<float> shared, _) = Train(workers, 1, InputNormKind.Layer, 10, clip: 1.0, chunks: 3);
+        (Network<float> plain, _, _) = Train(null, 1, InputNormKind.Layer, 10, clip: 1.0, chunks: 3);
+        (Network<float> shared, _, _) = Train(workers, 1, InputNormKind.Layer, 10, clip: 1.0, chunks: 3);
         for (int p = 0; p < plain.Parameters.Count; p++)
         {
             float[] a = plain.Parameters[p].Data;
@@ -127,7 +135,7 @@ public class UpdateWorkersTests
         }
     }
 
-    private static (Network<float> Net, float[] Outputs) Train(UpdateWorkers? workers, int batch, InputNormKind norm, int chunk, double clip = 0, int chunks = 4)
+    private static (Network<float> Net, float[] Outputs, double[] GradientNorms) Train(UpdateWorkers? workers, int batch, InputNormKind norm, int chunk, double clip = 0, int chunks = 4)
     {
         // layer 1 is wide enough for every split (its W_in gather reads > 4,096 weights per step);
         // layer 2 takes layer 1's spikes as dense input
@@ -148,6 +156,7 @@ public class UpdateWorkersTests
         var output = new float[batch * Classes];
         var all = new List<float>();
         var labels = new int[batch];
+        var norms = new List<double>();
         for (int t = 0; t < chunks * chunk; t++)
         {
             var idx = new List<int>();
@@ -169,9 +178,13 @@ public class UpdateWorkersTests
 
             learner.Observe(new StepInput<float>([.. idx], [.. off]), new StepTarget<float>(labels, 1.0), state, output);
             all.AddRange(output);
+            if ((t + 1) % chunk == 0)
+            {
+                norms.Add(learner.LastReport.GradientNorm);
+            }
         }
 
         Assert.Equal(chunks, learner.Optimizer!.StepCount);
-        return (net, [.. all]);
+        return (net, [.. all], [.. norms]);
     }
 }

@@ -31,7 +31,6 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
     private readonly Parameter<T>[] _parameters;
     private readonly TransposedMirror<T> _tauMirror;
     private readonly TransposedMirror<T> _rhoMirror;
-    private readonly GatesJob _gatesJob = new();
     private readonly GateGradientsJob _gradientsJob = new();
 
     /// <summary>Creates the layer (parameters zero until initialised by the network).</summary>
@@ -300,8 +299,8 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         fixed (T* zp = zr)
         fixed (T* wr = RhoWeight.Data)
         {
-            _gatesJob.Set(Size, ct, wt, zt, catRho.IsEmpty ? null : cr, wr, zp);
-            workers.Run(_gatesJob);
+            RowProducts.Set(Size, ct, wt, zt, 2 * Size, catRho.IsEmpty ? null : cr, wr, zp, 2 * Size);
+            workers.Run(RowProducts);
         }
     }
 
@@ -369,48 +368,6 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
             if (end > first)
             {
                 _layer.GateGradients(new ReadOnlySpan<T>(_gza, n), new ReadOnlySpan<T>(_gzr, n), new Span<T>(_gI, n), new Span<T>(_gU, n), new Span<T>(_gB, n), _adaptive, 1, first, end);
-            }
-        }
-    }
-
-    /// <summary>The rows of the two gate products one thread computes (pointers pinned by the caller until the run returns).</summary>
-    private sealed unsafe class GatesJob : IShareJob
-    {
-        private int _n;
-        private T* _catTau;
-        private T* _wTau;
-        private T* _zTau;
-        private T* _catRho;
-        private T* _wRho;
-        private T* _zRho;
-
-        public void Set(int n, T* catTau, T* wTau, T* zTau, T* catRho, T* wRho, T* zRho)
-        {
-            _n = n;
-            _catTau = catTau;
-            _wTau = wTau;
-            _zTau = zTau;
-            _catRho = catRho;
-            _wRho = wRho;
-            _zRho = zRho;
-        }
-
-        public void RunShare(int share, int shares)
-        {
-            int n = _n;
-            int n2 = 2 * n;
-            int first = share == 0 ? 0 : (int)((long)n * share / shares) & ~7;
-            int end = share == shares - 1 ? n : (int)((long)n * (share + 1) / shares) & ~7;
-            int rows = end - first;
-            if (rows <= 0)
-            {
-                return;
-            }
-
-            Kernels.MatMulABt(new ReadOnlySpan<T>(_catTau, n2), n2, new ReadOnlySpan<T>(_wTau + ((long)first * n2), rows * n2), n2, new Span<T>(_zTau + first, rows), n, 1, rows, n2, accumulate: true);
-            if (_catRho != null)
-            {
-                Kernels.MatMulABt(new ReadOnlySpan<T>(_catRho, n2), n2, new ReadOnlySpan<T>(_wRho + ((long)first * n2), rows * n2), n2, new Span<T>(_zRho + first, rows), n, 1, rows, n2, accumulate: true);
             }
         }
     }
@@ -568,6 +525,11 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         tape.SlopeGradRho = 0;
         AccumulateCurrentGradients(tape.GI.AsSpan(0, rows * n), tape.S.AsSpan(0, rows * n), input, rows, tape);
     }
+
+    private Parameter<T>[]? _ownRows;
+
+    /// <inheritdoc/>
+    private protected override Parameter<T>[] OwnRowParameters => _ownRows ??= [TauWeight, RhoWeight];
 
     /// <summary>The gate weights' gradient rows [first, end): W_tau.grad += gzaᵀ [I; u], W_rho.grad += gzrᵀ [I; b] over the chunk's rows.</summary>
     private protected override void AccumulateOwnRows(LayerTape<T> tapeBase, int rows, int first, int end)

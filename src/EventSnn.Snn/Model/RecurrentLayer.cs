@@ -312,9 +312,73 @@ public abstract class RecurrentLayer<T>
             {
                 AddColumns(idx.AsSpan(start, active), RecurrentWeight.Data, n, dst.Slice(b * ld, n));
             }
+            else if (Workers is { } workers)
+            {
+                unsafe
+                {
+                    fixed (T* ps = sRow)
+                    fixed (T* pw = RecurrentWeight.Data)
+                    fixed (T* pz = dst.Slice(b * ld, n))
+                    {
+                        RowProducts.Set(n, ps, pw, pz, n, null, null, null, 0);
+                        workers.Run(RowProducts);
+                    }
+                }
+            }
             else
             {
                 Kernels.MatMulABt(sRow, n, RecurrentWeight.Data, n, dst.Slice(b * ld), ld, 1, n, n, accumulate: true);
+            }
+        }
+    }
+
+    /// <summary>The job of one or two matrix-vector products split by output rows over <see cref="Workers"/>.</summary>
+    private protected RowProductsJob RowProducts { get; } = new();
+
+    /// <summary>
+    /// z_i[r] += Σ_p W_i[r, p] x_i[p] for the rows r of one thread's share, for one or two products
+    /// (the second optional): each output sums exactly as in the unsplit product. Holds pointers
+    /// the calling thread keeps pinned until <see cref="UpdateWorkers.Run"/> returns.
+    /// </summary>
+    private protected sealed unsafe class RowProductsJob : IShareJob
+    {
+        private int _rows;
+        private T* _x1;
+        private T* _w1;
+        private T* _z1;
+        private int _k1;
+        private T* _x2;
+        private T* _w2;
+        private T* _z2;
+        private int _k2;
+
+        public void Set(int rows, T* x1, T* w1, T* z1, int k1, T* x2, T* w2, T* z2, int k2)
+        {
+            _rows = rows;
+            _x1 = x1;
+            _w1 = w1;
+            _z1 = z1;
+            _k1 = k1;
+            _x2 = x2;
+            _w2 = w2;
+            _z2 = z2;
+            _k2 = k2;
+        }
+
+        public void RunShare(int share, int shares)
+        {
+            int first = share == 0 ? 0 : (int)((long)_rows * share / shares) & ~7;
+            int end = share == shares - 1 ? _rows : (int)((long)_rows * (share + 1) / shares) & ~7;
+            int rows = end - first;
+            if (rows <= 0)
+            {
+                return;
+            }
+
+            Kernels.MatMulABt(new ReadOnlySpan<T>(_x1, _k1), _k1, new ReadOnlySpan<T>(_w1 + ((long)first * _k1), rows * _k1), _k1, new Span<T>(_z1 + first, rows), rows, 1, rows, _k1, accumulate: true);
+            if (_x2 != null)
+            {
+                Kernels.MatMulABt(new ReadOnlySpan<T>(_x2, _k2), _k2, new ReadOnlySpan<T>(_w2 + ((long)first * _k2), rows * _k2), _k2, new Span<T>(_z2 + first, rows), rows, 1, rows, _k2, accumulate: true);
             }
         }
     }
@@ -698,6 +762,9 @@ public abstract class RecurrentLayer<T>
     {
     }
 
+    /// <summary>The [N, K] weights <see cref="AccumulateOwnRows"/> accumulates (their norms are then summed row range by row range).</summary>
+    private protected virtual Parameter<T>[] OwnRowParameters => [];
+
     /// <summary>W_rec's gradient rows [first, end): sparse scatters of the recorded spikes, or a dense product when they are not sparse.</summary>
     private void RecurrentGradientRows(ReadOnlySpan<T> gI, ReadOnlySpan<T> sPrevRows, int rows, LayerTape<T> tape, int first, int end)
     {
@@ -733,6 +800,18 @@ public abstract class RecurrentLayer<T>
 
         InputWeight.GradNormSq += _gradientRowsJob.Delta();
         InputWeight.GradNormTracked = true;
+
+        // the other weights' full ‖Grad‖², summed by the shares over their rows: no pass of the update's clip norm
+        Parameter<T>[] own = OwnRowParameters;
+        for (int i = 0; i <= own.Length; i++)
+        {
+            Parameter<T>? p = i < own.Length ? own[i] : RecurrentWeight;
+            if (p is not null)
+            {
+                p.GradNormSq = _gradientRowsJob.NormSq(i);
+                p.GradNormTracked = true;
+            }
+        }
     }
 
     /// <summary>One thread's output rows of <see cref="SharedWeightGradients"/> (pointers pinned by the caller until the run returns).</summary>
@@ -752,6 +831,7 @@ public abstract class RecurrentLayer<T>
         private int* _off;
         private int _offLength;
         private double[] _delta = [];
+        private double[] _normSq = [];
 
         public GradientRowsJob(RecurrentLayer<T> layer) => _layer = layer;
 
@@ -773,6 +853,25 @@ public abstract class RecurrentLayer<T>
             {
                 _delta = new double[shares];
             }
+
+            int tracked = _layer.OwnRowParameters.Length + 1;
+            if (_normSq.Length != shares * tracked)
+            {
+                _normSq = new double[shares * tracked];
+            }
+        }
+
+        /// <summary>‖Grad‖² of tracked weight <paramref name="i"/> (the layer's own row parameters, then W_rec), the shares' sums added in share order.</summary>
+        public double NormSq(int i)
+        {
+            int tracked = _layer.OwnRowParameters.Length + 1;
+            double sum = 0;
+            for (int s = 0; s < _normSq.Length / tracked; s++)
+            {
+                sum += _normSq[(s * tracked) + i];
+            }
+
+            return sum;
         }
 
         /// <summary>The change of ‖∇W_in‖², the shares' sums added in share order.</summary>
@@ -794,6 +893,8 @@ public abstract class RecurrentLayer<T>
             int first = share == 0 ? 0 : (int)((long)n * share / shares) & ~7;
             int end = share == shares - 1 ? n : (int)((long)n * (share + 1) / shares) & ~7;
             _delta[share] = 0;
+            int count = _layer.OwnRowParameters.Length + 1;
+            _normSq.AsSpan(share * count, count).Clear();
             if (end <= first)
             {
                 return;
@@ -802,6 +903,18 @@ public abstract class RecurrentLayer<T>
             var gI = new ReadOnlySpan<T>(_gI, _gILength);
             layer.AccumulateOwnRows(_tape!, _rows, first, end);
             layer.RecurrentGradientRows(gI, new ReadOnlySpan<T>(_sPrev, _sPrevLength), _rows, _tape!, first, end);
+            Parameter<T>[] own = layer.OwnRowParameters;
+            int tracked = own.Length + 1;
+            for (int i = 0; i < tracked; i++)
+            {
+                Parameter<T>? p = i < own.Length ? own[i] : layer.RecurrentWeight;
+                if (p is not null)
+                {
+                    int k = p.Length / n;
+                    _normSq[(share * tracked) + i] = Kernels.SumOfSquares<T>(p.Grad.AsSpan(first * k, (end - first) * k));
+                }
+            }
+
             _delta[share] = layer.SparseOuter(new ReadOnlySpan<T>(_gIn, _gInLength), new ReadOnlySpan<int>(_idx, _idxLength), new ReadOnlySpan<int>(_off, _offLength), _rows, layer.InputWeight.Grad, layer.InputSize, first, end);
         }
     }
