@@ -106,7 +106,7 @@ public sealed class FpttLearner<T> : Learner<T>, IShareJob
     /// and the per-range sums are added in range order, so a given thread count always gives the
     /// same results. The forward steps of a batch of 1 split their strided column gathers and gate
     /// products by output rows over the same threads (every output's sum unchanged). The caller owns
-    /// the workers and disposes them.
+    /// the workers and disposes them after the learner's last step (or sets this back to null first).
     /// </summary>
     public UpdateWorkers? UpdateWorkers
     {

@@ -326,7 +326,6 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
     /// <summary><see cref="GateGradients"/> of one stream split by columns over <paramref name="workers"/>.</summary>
     private unsafe void SharedGateGradients(UpdateWorkers workers, Span<T> gza, Span<T> gzr, Span<T> gI, Span<T> gU, Span<T> gB, bool adaptive)
     {
-        int n = Size;
         fixed (T* a = gza)
         fixed (T* r = gzr)
         fixed (T* i = gI)

@@ -112,9 +112,11 @@ public abstract class RecurrentLayer<T>
     private protected string Prefix => "layers." + Index.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".";
 
     /// <summary>
-    /// Helper threads for batch-1 training (set through <see cref="FpttLearner{T}.UpdateWorkers"/>):
-    /// the forward step's strided column gathers and gate products are split by output rows, which
-    /// leaves every output's sum unchanged. Null: the calling thread alone.
+    /// Helper threads of training (set through <see cref="FpttLearner{T}.UpdateWorkers"/>): the
+    /// forward step's strided column gathers, W_rec's dense product and (batch 1) the gate products
+    /// are split by output rows, the backward step's gradients through the gates (batch 1) by
+    /// columns, and a chunk's weight gradients by output rows, which leaves every element's sum
+    /// unchanged. Null: the calling thread alone.
     /// </summary>
     internal UpdateWorkers? Workers { get; set; }
 
