@@ -52,6 +52,55 @@ public class SequenceTrainerTests
         public ReadOnlySpan<float> ValuesAt(int step) => _val[step];
     }
 
+    /// <summary>A test sample that cancels a token when the evaluation reads it.</summary>
+    private sealed class CancellingSequence(ILabelledSequence inner, CancellationTokenSource cts) : ILabelledSequence
+    {
+        public int Steps => inner.Steps;
+
+        public int Features => inner.Features;
+
+        public int Label => inner.Label;
+
+        public int NonZeros => inner.NonZeros;
+
+        public ReadOnlySpan<int> ActiveAt(int step)
+        {
+            cts.Cancel();
+            return inner.ActiveAt(step);
+        }
+
+        public ReadOnlySpan<float> ValuesAt(int step) => inner.ValuesAt(step);
+    }
+
+    [Fact]
+    public void Stopping_while_testing_a_completed_epoch_keeps_and_saves_it()
+    {
+        // the interrupt lands in the test-set evaluation after the first epoch: the epoch counts,
+        // the checkpoint is written (marked interrupted), and Train returns instead of throwing
+        List<ILabelledSequence> train = Data(6, 1);
+        using var cts = new CancellationTokenSource();
+        List<ILabelledSequence> test = [.. Data(2, 2).Select(s => (ILabelledSequence)new CancellingSequence(s, cts))];
+        string path = Path.Combine(Path.GetTempPath(), $"esnn-stop-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            using var trainer = new SequenceTrainer(Options(SequenceTrainingMethod.Fptt, epochs: 5), Inputs, Classes, Steps);
+            var seen = new List<EpochMetrics>();
+            TrainingResult r = trainer.Train(train, test, path, seen.Add, cancellation: cts.Token);
+            Assert.True(r.Interrupted);
+            Assert.Equal(1, trainer.CompletedEpochs);
+            Assert.Single(seen);
+            Assert.True(seen[0].Interrupted);
+            Assert.True(double.IsNaN(seen[0].TestAccuracy));
+            CheckpointData saved = Checkpoint.Read(path);
+            Assert.Equal(1, saved.Meta["training"]!["epoch"]!.GetValue<int>());
+            Assert.True(saved.Meta["training"]!["interrupted"]!.GetValue<bool>());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static List<ILabelledSequence> Data(int perClass, int seed)
     {
         var rng = new Random(seed);

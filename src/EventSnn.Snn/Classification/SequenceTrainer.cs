@@ -210,11 +210,20 @@ public sealed class SequenceTrainer : IDisposable
                 CompletedEpochs = epoch;
                 if (test.Count > 0)
                 {
-                    EvaluationResult e = Evaluate(CurrentNetwork(), test, Options.Decision, Options.Threads, cancellation);
-                    testAccuracy = e.Accuracy;
-                    testLoss = e.Loss;
-                    final = testAccuracy;
-                    best = double.IsNaN(best) ? testAccuracy : Math.Max(best, testAccuracy);
+                    try
+                    {
+                        EvaluationResult e = Evaluate(CurrentNetwork(), test, Options.Decision, Options.Threads, cancellation);
+                        testAccuracy = e.Accuracy;
+                        testLoss = e.Loss;
+                        final = testAccuracy;
+                        best = double.IsNaN(best) ? testAccuracy : Math.Max(best, testAccuracy);
+                    }
+                    catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+                    {
+                        // stopped while testing a completed epoch: its weights are kept and saved below,
+                        // without a test accuracy
+                        interrupted = true;
+                    }
                 }
             }
 
