@@ -315,8 +315,7 @@ public sealed class FpttLearner<T> : Learner<T>, IShareJob
             else
             {
                 // boundaries on 64-byte multiples, so no two threads write the same cache line
-                start = share == 0 ? 0 : (int)((long)length * share / shares) & ~15;
-                end = share == shares - 1 ? length : (int)((long)length * (share + 1) / shares) & ~15;
+                (start, end) = UpdateWorkers.Range(length, share, shares, 16);
             }
 
             int at = (share * ps.Count) + p;

@@ -58,6 +58,18 @@ public sealed class UpdateWorkers : IDisposable
     /// <summary>Threads sharing each update, including the caller.</summary>
     public int Threads { get; }
 
+    /// <summary>
+    /// Share <paramref name="share"/> of <paramref name="shares"/> of <paramref name="count"/> items
+    /// as [first, end): near-equal contiguous ranges whose inner boundaries are multiples of
+    /// <paramref name="align"/> (a power of two); the last share ends at <paramref name="count"/>.
+    /// </summary>
+    internal static (int First, int End) Range(int count, int share, int shares, int align)
+    {
+        int first = share == 0 ? 0 : (int)((long)count * share / shares) & -align;
+        int end = share == shares - 1 ? count : (int)((long)count * (share + 1) / shares) & -align;
+        return (first, end);
+    }
+
     /// <summary>How long a helper spins for the next update before it sleeps.</summary>
     public TimeSpan SpinTime { get; }
 

@@ -362,8 +362,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         public void RunShare(int share, int shares)
         {
             int n = _layer!.Size;
-            int first = share == 0 ? 0 : (int)((long)n * share / shares) & ~15;
-            int end = share == shares - 1 ? n : (int)((long)n * (share + 1) / shares) & ~15;
+            (int first, int end) = UpdateWorkers.Range(n, share, shares, 16);
             if (end > first)
             {
                 _layer.GateGradients(new ReadOnlySpan<T>(_gza, n), new ReadOnlySpan<T>(_gzr, n), new Span<T>(_gI, n), new Span<T>(_gU, n), new Span<T>(_gB, n), _adaptive, 1, first, end);

@@ -369,8 +369,7 @@ public abstract class RecurrentLayer<T>
 
         public void RunShare(int share, int shares)
         {
-            int first = share == 0 ? 0 : (int)((long)_rows * share / shares) & ~7;
-            int end = share == shares - 1 ? _rows : (int)((long)_rows * (share + 1) / shares) & ~7;
+            (int first, int end) = UpdateWorkers.Range(_rows, share, shares, 8);
             int rows = end - first;
             if (rows <= 0)
             {
@@ -892,8 +891,7 @@ public abstract class RecurrentLayer<T>
         {
             RecurrentLayer<T> layer = _layer;
             int n = layer.Size;
-            int first = share == 0 ? 0 : (int)((long)n * share / shares) & ~7;
-            int end = share == shares - 1 ? n : (int)((long)n * (share + 1) / shares) & ~7;
+            (int first, int end) = UpdateWorkers.Range(n, share, shares, 8);
             _delta[share] = 0;
             int count = _layer.OwnRowParameters.Length + 1;
             _normSq.AsSpan(share * count, count).Clear();
@@ -1198,8 +1196,7 @@ public abstract class RecurrentLayer<T>
 
         public void RunShare(int share, int shares)
         {
-            int first = share == 0 ? 0 : (int)((long)_rows * share / shares) & ~7;
-            int end = share == shares - 1 ? _rows : (int)((long)_rows * (share + 1) / shares) & ~7;
+            (int first, int end) = UpdateWorkers.Range(_rows, share, shares, 8);
             AddColumnRows(new ReadOnlySpan<int>(_act, _count), new ReadOnlySpan<T>(_w, _rows * _width), _width, new Span<T>(_dst, _rows), first, end);
         }
     }
