@@ -92,6 +92,8 @@ public class ReproSmnistTests
             Assert.Equal(6, s.GetProperty("test_samples").GetInt32());
             Assert.Equal(784, s.GetProperty("steps").GetInt32());
             Assert.Equal(196, s.GetProperty("chunk_length").GetInt32());
+            Assert.Equal("last", s.GetProperty("decision").GetString()); // the reference's reading is the default
+            Assert.EndsWith("decision last", s.GetProperty("model").GetString());
             Assert.Equal(2, s.GetProperty("threads").GetInt32());
             Assert.Equal(2, s.GetProperty("epochs").GetInt32());
             Assert.Equal(2, s.GetProperty("test_accuracy_per_epoch").GetArrayLength());
