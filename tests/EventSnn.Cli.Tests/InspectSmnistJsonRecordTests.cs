@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EventSnn.Cli.Commands;
+using EventSnn.Snn.Classification;
 
 namespace EventSnn.Cli.Tests;
 
@@ -25,12 +26,15 @@ public class InspectSmnistJsonRecordTests
     [Fact]
     public void Smnist_writes_null_for_accuracies_that_are_not_finite_and_leaves_out_the_permutation_and_checkpoint_of_a_plain_run()
     {
-        var epoch = new SmnistEpochJson(1, 2.3, 0.1, null, null, 1.25, 0.5, 0.003, 0, true);
+        var epoch = new SmnistEpochJson(1, 2.3, 0.1, null, null, 1.25, 0.5, 0.003, 0, true, DecisionAccuracyJson.From(DecisionAccuracies.None));
         Assert.Equal(
             """{"epoch":1,"train_loss":2.3,"train_accuracy":0.1,"test_accuracy":null,"test_loss":null,"seconds":1.25,"cpu_seconds":0.5,"lr":0.003,"divergences":0,"interrupted":true}""",
             JsonSerializer.Serialize(epoch, CliJsonContext.Default.SmnistEpochJson));
+        Assert.EndsWith(
+            ""","interrupted":false,"test_accuracy_by_decision":{"last":0.5,"mean":0.25,"max":null}}""",
+            JsonSerializer.Serialize(epoch with { Interrupted = false, TestAccuracyByDecision = DecisionAccuracyJson.From(new DecisionAccuracies(0.5, 0.25, double.NaN)) }, CliJsonContext.Default.SmnistEpochJson));
 
-        var summary = new SmnistSummaryJson("smnist", 64, 32, 784, 1, "LTC 16", [16], "fptt", 28, "every-step", "batch", 16, 1, 1, 1, null, null, [null], 0, 1.5, 1.25, 1000, 2000, null, null, null, true);
+        var summary = new SmnistSummaryJson("smnist", 64, 32, 784, 1, "LTC 16", [16], "fptt", 28, "every-step", "last", "batch", 16, 1, 1, 1, null, null, [null], 0, 1.5, 1.25, 1000, 2000, null, null, null, true);
         using JsonDocument plain = JsonDocument.Parse(JsonSerializer.Serialize(new SmnistSummaryLine(summary), CliJsonContext.Default.SmnistSummaryLine));
         JsonElement s = plain.RootElement.GetProperty("summary");
         Assert.False(s.TryGetProperty("permutation_seed", out _));
@@ -42,6 +46,6 @@ public class InspectSmnistJsonRecordTests
         using JsonDocument permuted = JsonDocument.Parse(JsonSerializer.Serialize(new SmnistSummaryLine(summary with { Task = "psmnist", PermutationSeed = 3, Permutation = [2, 0, 1], Checkpoint = "/tmp/c.ckpt" }), CliJsonContext.Default.SmnistSummaryLine));
         Assert.Equal(
             ["learner_memory_bytes", "peak_working_set_bytes", "permutation_seed", "permutation", "checkpoint", "interrupted"],
-            permuted.RootElement.GetProperty("summary").EnumerateObject().Select(p => p.Name).Skip(21));
+            permuted.RootElement.GetProperty("summary").EnumerateObject().Select(p => p.Name).Skip(22));
     }
 }

@@ -81,6 +81,10 @@ public class ReproSmnistTests
                 Assert.Equal(e + 1, m.GetProperty("epoch").GetInt32());
                 Assert.True(double.IsFinite(m.GetProperty("train_loss").GetDouble()));
                 Assert.InRange(m.GetProperty("test_accuracy").GetDouble(), 0, 1);
+                JsonElement by = m.GetProperty("test_accuracy_by_decision"); // the same pass read each way; the default reading is last
+                Assert.Equal(m.GetProperty("test_accuracy").GetDouble(), by.GetProperty("last").GetDouble());
+                Assert.InRange(by.GetProperty("mean").GetDouble(), 0, 1);
+                Assert.InRange(by.GetProperty("max").GetDouble(), 0, 1);
                 Assert.True(m.GetProperty("seconds").GetDouble() >= 0);
                 Assert.True(m.GetProperty("cpu_seconds").GetDouble() >= 0);
             }

@@ -266,4 +266,29 @@ public class SequenceTrainerTests
         Assert.Equal(diagonal / 20.0, a.Accuracy);
         Assert.True(a.Loss > 0);
     }
+
+    [Fact]
+    public void One_evaluation_pass_reports_the_accuracy_of_every_decision_reading()
+    {
+        List<ILabelledSequence> train = Data(8, 1);
+        List<ILabelledSequence> test = Data(6, 9);
+        using var trainer = new SequenceTrainer(Options(SequenceTrainingMethod.Fptt, epochs: 1), Inputs, Classes, Steps);
+        TrainingResult r = trainer.Train(train, test);
+        Network<float> net = trainer.CurrentNetwork();
+        EvaluationResult last = SequenceTrainer.Evaluate(net, test, DecisionReadout.Last, 2);
+        EvaluationResult mean = SequenceTrainer.Evaluate(net, test, DecisionReadout.Mean);
+        EvaluationResult max = SequenceTrainer.Evaluate(net, test, DecisionReadout.Max);
+
+        // every reading of the pass equals a separate evaluation with that reading, whichever was asked for
+        foreach (EvaluationResult e in (EvaluationResult[])[last, mean, max])
+        {
+            Assert.Equal(last.Accuracy, e.ByDecision.Last);
+            Assert.Equal(mean.Accuracy, e.ByDecision.Mean);
+            Assert.Equal(max.Accuracy, e.ByDecision.Max);
+        }
+
+        Assert.False(last.Accuracy == mean.Accuracy && mean.Accuracy == max.Accuracy, "the readings should differ on this data");
+        Assert.Equal(r.Epochs[0].TestAccuracy, r.Epochs[0].TestByDecision.Of(trainer.Options.Decision));
+        Assert.True(double.IsNaN(SequenceTrainer.Evaluate(net, []).ByDecision.Last));
+    }
 }

@@ -114,6 +114,7 @@ internal sealed class EvalCommand : Command
                 e.Samples,
                 e.Classes,
                 e.Accuracy,
+                e.AccuracyByDecision,
                 e.Loss,
                 e.Chance,
                 e.Seconds,
@@ -128,7 +129,7 @@ internal sealed class EvalCommand : Command
 
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eval: {data.Kind} in {dir}, {split} split, checkpoint {path}"));
         stdout.WriteLine($"input: {preprocessing.Describe()}{(input.Stored is null ? " (assumed)" : string.Empty)}");
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy {r.Accuracy:P1} ({r.Samples} samples, chance {1.0 / c:P1}), loss {r.Loss:F4}, {r.SamplesPerSecond:F0} samples/s"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy {r.Accuracy:P1}{TrainCommand.ByDecisionText(r.ByDecision)} ({r.Samples} samples, chance {1.0 / c:P1}), loss {r.Loss:F4}, {r.SamplesPerSecond:F0} samples/s"));
         bool live = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (live && c <= 12)
         {
@@ -273,7 +274,7 @@ internal sealed class EvalCommand : Command
 }
 
 /// <summary>
-/// An evaluation in JSON: accuracy, loss (null when not finite), chance, seconds (rounded to 4
+/// An evaluation in JSON: accuracy, the same pass's accuracy under each decision reading, loss (null when not finite), chance, seconds (rounded to 4
 /// decimals), samples per second (2 decimals), class names, per-class accuracy (null for a class
 /// without samples) and the confusion matrix (row = true class, column = predicted).
 /// </summary>
@@ -281,6 +282,7 @@ internal sealed record EvaluationJson(
     int Samples,
     int Classes,
     double Accuracy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DecisionAccuracyJson? AccuracyByDecision,
     double? Loss,
     double Chance,
     double Seconds,
@@ -308,6 +310,7 @@ internal sealed record EvaluationJson(
             r.Samples,
             c,
             r.Accuracy,
+            DecisionAccuracyJson.From(r.ByDecision),
             double.IsFinite(r.Loss) ? r.Loss : null,
             1.0 / c,
             Math.Round(r.Seconds, 4),
@@ -330,6 +333,7 @@ internal sealed record EvalJson(
     int Samples,
     int Classes,
     double Accuracy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DecisionAccuracyJson? AccuracyByDecision,
     double? Loss,
     double Chance,
     double Seconds,

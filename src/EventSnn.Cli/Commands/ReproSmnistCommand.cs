@@ -157,12 +157,13 @@ internal sealed class ReproSmnistCommand : Command
                     Math.Round(cpuSeconds, 2),
                     m.LearningRate,
                     m.Divergences,
-                    m.Interrupted);
+                    m.Interrupted,
+                    DecisionAccuracyJson.From(m.TestByDecision));
                 stdout.WriteLine(JsonSerializer.Serialize(line, CliJsonContext.Default.SmnistEpochJson));
             }
             else
             {
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{options.Epochs}: train loss {m.Loss:F4}, train {TrainCommand.Pct(m.TrainAccuracy)}, test {TrainCommand.Pct(m.TestAccuracy)}, {m.Seconds:F1} s ({cpuSeconds:F1} CPU s), lr {m.LearningRate:G3}, divergences {m.Divergences}{(m.Interrupted ? " (interrupted)" : string.Empty)}"));
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{options.Epochs}: train loss {m.Loss:F4}, train {TrainCommand.Pct(m.TrainAccuracy)}, test {TrainCommand.Pct(m.TestAccuracy)}{TrainCommand.ByDecisionText(m.TestByDecision)}, {m.Seconds:F1} s ({cpuSeconds:F1} CPU s), lr {m.LearningRate:G3}, divergences {m.Divergences}{(m.Interrupted ? " (interrupted)" : string.Empty)}"));
             }
 
             stdout.Flush();
@@ -260,7 +261,8 @@ internal sealed record SmnistEpochJson(
     double CpuSeconds,
     double Lr,
     int Divergences,
-    bool Interrupted);
+    bool Interrupted,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DecisionAccuracyJson? TestAccuracyByDecision);
 
 /// <summary>The <c>repro smnist --json</c> summary line: <c>{"summary":{...}}</c>.</summary>
 internal sealed record SmnistSummaryLine(SmnistSummaryJson Summary);

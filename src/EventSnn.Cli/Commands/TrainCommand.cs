@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using System.Text.Json;
 using EventSnn.Datasets;
 using EventSnn.Pipeline;
@@ -419,6 +420,10 @@ internal sealed class TrainCommand : Command
         CultureInfo.InvariantCulture,
         $"loss {RecipeNames.Name(RecipeNames.Loss, o.Loss)} ({RecipeNames.Name(RecipeNames.Weighting, o.Weighting)}{(o.Oracle ? ", oracle" : string.Empty)}), decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}, norm {RecipeNames.Name(RecipeNames.Norm, o.InputNorm)}, dropout {o.Dropout:G3}, {RecipeNames.Name(RecipeNames.Optimizer, o.Optimizer)} lr {o.LearningRate:G3} {RecipeNames.Name(RecipeNames.Schedule, o.Schedule)}, weight decay {o.WeightDecay:G3}, {o.Epochs} epochs");
 
+    /// <summary>" (last a, mean b, max c)": the same test pass under each decision reading, or empty when there was none.</summary>
+    internal static string ByDecisionText(DecisionAccuracies a) =>
+        double.IsNaN(a.Last) ? string.Empty : $" (last {Pct(a.Last)}, mean {Pct(a.Mean)}, max {Pct(a.Max)})";
+
     internal static string Pct(double v) => double.IsNaN(v) ? "-" : v.ToString("P1", CultureInfo.InvariantCulture);
 
     /// <summary>The value, or null when it is NaN or infinite (JSON has no such numbers).</summary>
@@ -427,7 +432,7 @@ internal sealed class TrainCommand : Command
     internal static string EpochText(EpochMetrics m, int epochs) =>
         m.Interrupted
             ? string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: interrupted after {m.Seconds:F1} s (not counted; the checkpoint keeps the last complete epoch's state marked interrupted)")
-            : string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: loss {m.Loss:F3}, train {Pct(m.TrainAccuracy)}, test {Pct(m.TestAccuracy)}, {m.Seconds:F1} s, {m.SamplesPerSecond:F0} samples/s, {m.EventsPerSecond:F0} events/s, divergences {m.Divergences}{(m.Interrupted ? " (interrupted)" : string.Empty)}");
+            : string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: loss {m.Loss:F3}, train {Pct(m.TrainAccuracy)}, test {Pct(m.TestAccuracy)}{ByDecisionText(m.TestByDecision)}, {m.Seconds:F1} s, {m.SamplesPerSecond:F0} samples/s, {m.EventsPerSecond:F0} events/s, divergences {m.Divergences}{(m.Interrupted ? " (interrupted)" : string.Empty)}");
 
     internal static string EpochJson(EpochMetrics m) => System.Text.Json.JsonSerializer.Serialize(
         new TrainEpochJson(
@@ -442,7 +447,8 @@ internal sealed class TrainCommand : Command
             m.Divergences,
             m.LearningRate,
             m.Updates,
-            m.Interrupted),
+            m.Interrupted,
+            DecisionAccuracyJson.From(m.TestByDecision)),
         CliJsonContext.Default.TrainEpochJson);
 
     private static string Schedule(LearningRateScheduleKind k) => k.ToString().ToLowerInvariant();
@@ -514,7 +520,21 @@ internal sealed record TrainEpochJson(
     int Divergences,
     double Lr,
     int Updates,
-    bool Interrupted);
+    bool Interrupted,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DecisionAccuracyJson? TestAccuracyByDecision);
+
+/// <summary>
+/// The test accuracy of one evaluation pass under each decision reading (<c>last</c>, <c>mean</c>,
+/// <c>max</c>); the epoch's <c>test_accuracy</c> is the one of the recipe's reading.
+/// </summary>
+internal sealed record DecisionAccuracyJson(double? Last, double? Mean, double? Max)
+{
+    /// <summary>The JSON of <paramref name="a"/>, or null when nothing was evaluated.</summary>
+    public static DecisionAccuracyJson? From(DecisionAccuracies a) =>
+        double.IsNaN(a.Last) && double.IsNaN(a.Mean) && double.IsNaN(a.Max)
+            ? null
+            : new DecisionAccuracyJson(TrainCommand.FiniteOrNull(a.Last), TrainCommand.FiniteOrNull(a.Mean), TrainCommand.FiniteOrNull(a.Max));
+}
 
 /// <summary>The <c>train --json</c> summary line: <c>{"summary":{...}}</c>.</summary>
 internal sealed record TrainSummaryLine(TrainSummaryJson Summary);

@@ -73,12 +73,24 @@ public sealed class SampleInference
     public double Nll(int label) => _decisions.Nll(0, label);
 
     /// <summary>Runs a whole sample and returns its decided class.</summary>
-    public int Classify(ILabelledSequence sample, float[] scratch)
+    public int Classify(ILabelledSequence sample, float[] scratch) => Classify(sample, scratch, []);
+
+    /// <summary>
+    /// Runs a whole sample and returns its decided class; every step's readout also goes to each
+    /// accumulator of <paramref name="alongside"/> (reset first, batch 1), to read the same sample
+    /// other ways in the same pass.
+    /// </summary>
+    public int Classify(ILabelledSequence sample, float[] scratch, ReadOnlySpan<DecisionAccumulator> alongside)
     {
         using DenormalScope flush = DenormalScope.Enter();
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(scratch);
         Begin();
+        foreach (DecisionAccumulator a in alongside)
+        {
+            a.Reset();
+        }
+
         for (int t = 0; t < sample.Steps; t++)
         {
             Array.Clear(scratch);
@@ -90,6 +102,10 @@ public sealed class SampleInference
             }
 
             Step(scratch);
+            foreach (DecisionAccumulator a in alongside)
+            {
+                a.Add(_output, 1);
+            }
         }
 
         return Decide();

@@ -204,6 +204,7 @@ public sealed class SequenceTrainer : IDisposable
 
             double trainSeconds = sw.Elapsed.TotalSeconds;
             double testAccuracy = double.NaN, testLoss = double.NaN;
+            DecisionAccuracies testByDecision = DecisionAccuracies.None;
             if (!interrupted)
             {
                 _learner.EndEpoch();
@@ -215,6 +216,7 @@ public sealed class SequenceTrainer : IDisposable
                         EvaluationResult e = Evaluate(CurrentNetwork(), test, Options.Decision, Options.Threads, cancellation);
                         testAccuracy = e.Accuracy;
                         testLoss = e.Loss;
+                        testByDecision = e.ByDecision;
                         final = testAccuracy;
                         best = double.IsNaN(best) ? testAccuracy : Math.Max(best, testAccuracy);
                     }
@@ -260,7 +262,10 @@ public sealed class SequenceTrainer : IDisposable
                 divergences,
                 lr,
                 updates,
-                interrupted);
+                interrupted)
+            {
+                TestByDecision = testByDecision,
+            };
             epochs.Add(m);
             onEpoch?.Invoke(m);
         }
@@ -344,7 +349,7 @@ public sealed class SequenceTrainer : IDisposable
         var confusion = new int[classes * classes];
         if (samples.Count == 0)
         {
-            return new EvaluationResult(0, classes, double.NaN, double.NaN, confusion, 0);
+            return new EvaluationResult(0, classes, double.NaN, double.NaN, confusion, 0) { ByDecision = DecisionAccuracies.None };
         }
 
         foreach (ILabelledSequence s in samples)
@@ -388,10 +393,14 @@ public sealed class SequenceTrainer : IDisposable
 
         int correct = 0;
         double nll = 0;
+        int last = 0, mean = 0, max = 0;
         foreach (EvaluationPart part in parts)
         {
             part.Failure?.Throw();
             correct += part.Correct;
+            last += part.CorrectBy[0];
+            mean += part.CorrectBy[1];
+            max += part.CorrectBy[2];
             nll += part.Nll;
             for (int i = 0; i < confusion.Length; i++)
             {
@@ -399,7 +408,11 @@ public sealed class SequenceTrainer : IDisposable
             }
         }
 
-        return new EvaluationResult(samples.Count, classes, correct / (double)samples.Count, nll / samples.Count, confusion, sw.Elapsed.TotalSeconds);
+        double n = samples.Count;
+        return new EvaluationResult(samples.Count, classes, correct / n, nll / samples.Count, confusion, sw.Elapsed.TotalSeconds)
+        {
+            ByDecision = new DecisionAccuracies(last / n, mean / n, max / n),
+        };
     }
 
     /// <inheritdoc/>
@@ -426,6 +439,9 @@ public sealed class SequenceTrainer : IDisposable
     {
         public int Correct { get; private set; }
 
+        /// <summary>Correct decisions under <see cref="DecisionReadout.Last"/>, <see cref="DecisionReadout.Mean"/> and <see cref="DecisionReadout.Max"/>.</summary>
+        public int[] CorrectBy { get; } = new int[3];
+
         public double Nll { get; private set; }
 
         public int[] Confusion { get; } = new int[network.OutputSize * network.OutputSize];
@@ -439,12 +455,18 @@ public sealed class SequenceTrainer : IDisposable
                 int classes = network.OutputSize;
                 var inference = new SampleInference(network, decision);
                 var x = new float[network.InputSize];
+                DecisionAccumulator[] readings = [new(DecisionReadout.Last, 1, classes), new(DecisionReadout.Mean, 1, classes), new(DecisionReadout.Max, 1, classes)];
                 for (int i = start; i < end; i++)
                 {
                     cancellation.ThrowIfCancellationRequested();
                     ILabelledSequence s = samples[i];
-                    int p = inference.Classify(s, x);
+                    int p = inference.Classify(s, x, readings);
                     int y = s.Label;
+                    for (int r = 0; r < readings.Length; r++)
+                    {
+                        CorrectBy[r] += readings[r].Decide(0) == y ? 1 : 0;
+                    }
+
                     if (p >= 0)
                     {
                         Confusion[(y * classes) + p]++;

@@ -409,9 +409,9 @@ public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainin
 /// <summary>Numbers of one training epoch.</summary>
 /// <param name="Epoch">Epoch number (1-based).</param>
 /// <param name="Loss">Mean training loss: per batch the weighted mean of the chunk-end NLLs (BPTT: the last step's NLL).</param>
-/// <param name="TrainAccuracy">Accuracy of the last step's readout on the training batches (while learning).</param>
-/// <param name="TestAccuracy">Accuracy on the test split after the epoch (NaN when interrupted before it).</param>
-/// <param name="TestLoss">Mean NLL at the last step on the test split (NaN when interrupted).</param>
+/// <param name="TrainAccuracy">Accuracy on the training batches while learning, read per <see cref="SequenceTrainerOptions.Decision"/>.</param>
+/// <param name="TestAccuracy">Accuracy on the test split after the epoch, read per <see cref="SequenceTrainerOptions.Decision"/> (NaN when interrupted before it).</param>
+/// <param name="TestLoss">Mean NLL of the label on the test split under the decision's reading (NaN when interrupted).</param>
 /// <param name="Seconds">Wall time of the epoch (training and test).</param>
 /// <param name="SamplesPerSecond">Training samples per second.</param>
 /// <param name="EventsPerSecond">Training events (non-zero inputs) per second.</param>
@@ -419,7 +419,11 @@ public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainin
 /// <param name="LearningRate">Learning rate used.</param>
 /// <param name="Updates">Optimiser steps applied.</param>
 /// <param name="Interrupted">True when cancellation stopped the epoch early.</param>
-public readonly record struct EpochMetrics(int Epoch, double Loss, double TrainAccuracy, double TestAccuracy, double TestLoss, double Seconds, double SamplesPerSecond, double EventsPerSecond, int Divergences, double LearningRate, int Updates, bool Interrupted);
+public readonly record struct EpochMetrics(int Epoch, double Loss, double TrainAccuracy, double TestAccuracy, double TestLoss, double Seconds, double SamplesPerSecond, double EventsPerSecond, int Divergences, double LearningRate, int Updates, bool Interrupted)
+{
+    /// <summary>The test accuracy of the same pass under each decision reading (NaN when there was no test).</summary>
+    public DecisionAccuracies TestByDecision { get; init; } = DecisionAccuracies.None;
+}
 
 /// <summary>Progress within an epoch (after every training batch).</summary>
 /// <param name="Epoch">Epoch number (1-based).</param>
@@ -446,6 +450,9 @@ public sealed record TrainingResult(IReadOnlyList<EpochMetrics> Epochs, double F
 /// <param name="Seconds">Wall time.</param>
 public sealed record EvaluationResult(int Samples, int Classes, double Accuracy, double Loss, int[] Confusion, double Seconds)
 {
+    /// <summary>The accuracy of the same pass under each decision reading (<see cref="Accuracy"/> is the one asked for).</summary>
+    public DecisionAccuracies ByDecision { get; init; } = DecisionAccuracies.None;
+
     /// <summary>Samples per second.</summary>
     public double SamplesPerSecond => Seconds > 0 ? Samples / Seconds : 0;
 
