@@ -45,6 +45,12 @@ public class DataParallelTests
             LayerSizes = [24, 16], InputNorm = InputNormKind.Batch, NormGain = 0.5, Optimizer = OptimizerKind.Adamax,
             Loss = LossPlacement.EveryStep, ChunkLength = 7, Dropout = 0.2, Batch = 9,
         },
+        // the S-MNIST runs' recipe: running statistics per timestep, a slow membrane gate
+        "fptt-timestep" => new SequenceTrainerOptions
+        {
+            LayerSizes = [20], InputNorm = InputNormKind.Timestep, NormGain = 1, Optimizer = OptimizerKind.Adamax,
+            Loss = LossPlacement.EveryStep, ChunkLength = 7, Batch = 8, TauBiasInit = -5,
+        },
         "fptt-running-oracle" => new SequenceTrainerOptions
         {
             LayerSizes = [20], InputNorm = InputNormKind.Running, Optimizer = OptimizerKind.Adam, ChunkLength = 5, Oracle = true, Batch = 8,
@@ -71,6 +77,7 @@ public class DataParallelTests
 
     [Theory]
     [InlineData("fptt-batchnorm-dropout")]
+    [InlineData("fptt-timestep")]
     [InlineData("fptt-running-oracle")]
     [InlineData("bptt-batchnorm")]
     [InlineData("tbptt-layernorm")]

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using EventSnn.Datasets;
 using EventSnn.Pipeline;
 using EventSnn.Snn;

@@ -349,7 +349,7 @@ public sealed class SequenceTrainer : IDisposable
         var confusion = new int[classes * classes];
         if (samples.Count == 0)
         {
-            return new EvaluationResult(0, classes, double.NaN, double.NaN, confusion, 0) { ByDecision = DecisionAccuracies.None };
+            return new EvaluationResult(0, classes, double.NaN, double.NaN, confusion, 0);
         }
 
         foreach (ILabelledSequence s in samples)
