@@ -81,9 +81,9 @@ public class ReproSmnistTests
                 Assert.Equal(e + 1, m.GetProperty("epoch").GetInt32());
                 Assert.True(double.IsFinite(m.GetProperty("train_loss").GetDouble()));
                 Assert.InRange(m.GetProperty("test_accuracy").GetDouble(), 0, 1);
-                JsonElement by = m.GetProperty("test_accuracy_by_decision"); // the same pass read each way; the default reading is last
-                Assert.Equal(m.GetProperty("test_accuracy").GetDouble(), by.GetProperty("last").GetDouble());
-                Assert.InRange(by.GetProperty("mean").GetDouble(), 0, 1);
+                JsonElement by = m.GetProperty("test_accuracy_by_decision"); // the same pass read each way; the default reading is the mean
+                Assert.Equal(m.GetProperty("test_accuracy").GetDouble(), by.GetProperty("mean").GetDouble());
+                Assert.InRange(by.GetProperty("last").GetDouble(), 0, 1);
                 Assert.InRange(by.GetProperty("max").GetDouble(), 0, 1);
                 Assert.True(m.GetProperty("seconds").GetDouble() >= 0);
                 Assert.True(m.GetProperty("cpu_seconds").GetDouble() >= 0);
@@ -96,8 +96,8 @@ public class ReproSmnistTests
             Assert.Equal(6, s.GetProperty("test_samples").GetInt32());
             Assert.Equal(784, s.GetProperty("steps").GetInt32());
             Assert.Equal(196, s.GetProperty("chunk_length").GetInt32());
-            Assert.Equal("last", s.GetProperty("decision").GetString()); // the reference's reading is the default
-            Assert.EndsWith("decision last", s.GetProperty("model").GetString());
+            Assert.Equal("mean", s.GetProperty("decision").GetString());
+            Assert.EndsWith("decision mean", s.GetProperty("model").GetString());
             Assert.Equal(2, s.GetProperty("threads").GetInt32());
             Assert.Equal(2, s.GetProperty("epochs").GetInt32());
             Assert.Equal(2, s.GetProperty("test_accuracy_per_epoch").GetArrayLength());
@@ -105,6 +105,31 @@ public class ReproSmnistTests
             int[] perm = [.. s.GetProperty("permutation").EnumerateArray().Select(v => v.GetInt32())];
             Assert.Equal(EventSnn.Datasets.Mnist.SequentialMnist.Permutation(784, 5), perm);
             Assert.True(s.GetProperty("learner_memory_bytes").GetInt64() > 0);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Decision_last_reads_the_last_step_and_says_so()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "eventsnn-smnist-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            WriteIdx(folder, "train", 8);
+            WriteIdx(folder, "t10k", 6);
+            (int code, string output, string err) = CliHarness.Run(
+                "repro", "smnist", "--mnist", folder, "--train-samples", "8", "--test-samples", "6", "--epochs", "1",
+                "--layers", "6", "--batch", "4", "--pixels-per-step", "28", "--chunk-length", "7", "--decision", "last", "--json");
+            Assert.True(code == 0, err);
+            string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            using var epoch = JsonDocument.Parse(lines[0]);
+            JsonElement m = epoch.RootElement;
+            Assert.Equal(m.GetProperty("test_accuracy").GetDouble(), m.GetProperty("test_accuracy_by_decision").GetProperty("last").GetDouble());
+            using var doc = JsonDocument.Parse(lines[^1]);
+            Assert.Equal("last", doc.RootElement.GetProperty("summary").GetProperty("decision").GetString());
         }
         finally
         {
