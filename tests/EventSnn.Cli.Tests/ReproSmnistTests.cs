@@ -5,8 +5,12 @@ using EventSnn.Cli;
 namespace EventSnn.Cli.Tests;
 
 /// <summary><c>eventsnn repro smnist</c>: argument validation and a tiny run on generated IDX files.</summary>
-public class ReproSmnistTests
+public class ReproSmnistTests : IDisposable
 {
+    private readonly string _dir = Directory.CreateTempSubdirectory("eventsnn-smnist-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
     [Theory]
     [InlineData("train-samples", "0")]
     [InlineData("train-samples", "60001")]
@@ -63,78 +67,62 @@ public class ReproSmnistTests
     [Fact]
     public void A_tiny_permuted_run_prints_epoch_lines_and_a_summary_with_the_permutation()
     {
-        string folder = Path.Combine(Path.GetTempPath(), "eventsnn-smnist-" + Guid.NewGuid().ToString("N"));
-        try
+        WriteIdx(_dir, "train", 24);
+        WriteIdx(_dir, "t10k", 10);
+        (int code, string output, string err) = CliHarness.Run(
+            "repro", "smnist", "--permuted", "--permutation-seed", "5", "--mnist", _dir, "--train-samples", "20", "--test-samples", "6",
+            "--epochs", "2", "--layers", "8,6", "--batch", "4", "--threads", "2", "--chunk-length", "196", "--json");
+        Assert.True(code == 0, err);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        for (int e = 0; e < 2; e++)
         {
-            WriteIdx(folder, "train", 24);
-            WriteIdx(folder, "t10k", 10);
-            (int code, string output, string err) = CliHarness.Run(
-                "repro", "smnist", "--permuted", "--permutation-seed", "5", "--mnist", folder, "--train-samples", "20", "--test-samples", "6",
-                "--epochs", "2", "--layers", "8,6", "--batch", "4", "--threads", "2", "--chunk-length", "196", "--json");
-            Assert.True(code == 0, err);
-            string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(3, lines.Length);
-            for (int e = 0; e < 2; e++)
-            {
-                using var epoch = JsonDocument.Parse(lines[e]);
-                JsonElement m = epoch.RootElement;
-                Assert.Equal(e + 1, m.GetProperty("epoch").GetInt32());
-                Assert.True(double.IsFinite(m.GetProperty("train_loss").GetDouble()));
-                Assert.InRange(m.GetProperty("test_accuracy").GetDouble(), 0, 1);
-                JsonElement by = m.GetProperty("test_accuracy_by_decision"); // the same pass read each way; the default reading is the mean
-                Assert.Equal(m.GetProperty("test_accuracy").GetDouble(), by.GetProperty("mean").GetDouble());
-                Assert.InRange(by.GetProperty("last").GetDouble(), 0, 1);
-                Assert.InRange(by.GetProperty("max").GetDouble(), 0, 1);
-                Assert.True(m.GetProperty("seconds").GetDouble() >= 0);
-                Assert.True(m.GetProperty("cpu_seconds").GetDouble() >= 0);
-            }
+            using var epoch = JsonDocument.Parse(lines[e]);
+            JsonElement m = epoch.RootElement;
+            Assert.Equal(e + 1, m.GetProperty("epoch").GetInt32());
+            Assert.True(double.IsFinite(m.GetProperty("train_loss").GetDouble()));
+            Assert.InRange(m.GetProperty("test_accuracy").GetDouble(), 0, 1);
+            JsonElement by = m.GetProperty("test_accuracy_by_decision"); // the same pass read each way; the default reading is the mean
+            Assert.Equal(m.GetProperty("test_accuracy").GetDouble(), by.GetProperty("mean").GetDouble());
+            Assert.InRange(by.GetProperty("last").GetDouble(), 0, 1);
+            Assert.InRange(by.GetProperty("max").GetDouble(), 0, 1);
+            Assert.True(m.GetProperty("seconds").GetDouble() >= 0);
+            Assert.True(m.GetProperty("cpu_seconds").GetDouble() >= 0);
+        }
 
-            using var doc = JsonDocument.Parse(lines[2]);
-            JsonElement s = doc.RootElement.GetProperty("summary");
-            Assert.Equal("psmnist", s.GetProperty("task").GetString());
-            Assert.Equal(20, s.GetProperty("train_samples").GetInt32());
-            Assert.Equal(6, s.GetProperty("test_samples").GetInt32());
-            Assert.Equal(784, s.GetProperty("steps").GetInt32());
-            Assert.Equal(196, s.GetProperty("chunk_length").GetInt32());
-            Assert.Equal("mean", s.GetProperty("decision").GetString());
-            Assert.EndsWith("decision mean", s.GetProperty("model").GetString());
-            Assert.Equal(2, s.GetProperty("threads").GetInt32());
-            Assert.Equal(2, s.GetProperty("epochs").GetInt32());
-            Assert.Equal(2, s.GetProperty("test_accuracy_per_epoch").GetArrayLength());
-            Assert.Equal(5, s.GetProperty("permutation_seed").GetInt32());
-            int[] perm = [.. s.GetProperty("permutation").EnumerateArray().Select(v => v.GetInt32())];
-            Assert.Equal(EventSnn.Datasets.Mnist.SequentialMnist.Permutation(784, 5), perm);
-            Assert.True(s.GetProperty("learner_memory_bytes").GetInt64() > 0);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        using var doc = JsonDocument.Parse(lines[2]);
+        JsonElement s = doc.RootElement.GetProperty("summary");
+        Assert.Equal("psmnist", s.GetProperty("task").GetString());
+        Assert.Equal(20, s.GetProperty("train_samples").GetInt32());
+        Assert.Equal(6, s.GetProperty("test_samples").GetInt32());
+        Assert.Equal(784, s.GetProperty("steps").GetInt32());
+        Assert.Equal(196, s.GetProperty("chunk_length").GetInt32());
+        Assert.Equal("mean", s.GetProperty("decision").GetString());
+        Assert.EndsWith("decision mean", s.GetProperty("model").GetString());
+        Assert.Equal(2, s.GetProperty("threads").GetInt32());
+        Assert.Equal(2, s.GetProperty("epochs").GetInt32());
+        Assert.Equal(2, s.GetProperty("test_accuracy_per_epoch").GetArrayLength());
+        Assert.Equal(5, s.GetProperty("permutation_seed").GetInt32());
+        int[] perm = [.. s.GetProperty("permutation").EnumerateArray().Select(v => v.GetInt32())];
+        Assert.Equal(EventSnn.Datasets.Mnist.SequentialMnist.Permutation(784, 5), perm);
+        Assert.True(s.GetProperty("learner_memory_bytes").GetInt64() > 0);
     }
 
     [Fact]
     public void Decision_last_reads_the_last_step_and_says_so()
     {
-        string folder = Path.Combine(Path.GetTempPath(), "eventsnn-smnist-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            WriteIdx(folder, "train", 8);
-            WriteIdx(folder, "t10k", 6);
-            (int code, string output, string err) = CliHarness.Run(
-                "repro", "smnist", "--mnist", folder, "--train-samples", "8", "--test-samples", "6", "--epochs", "1",
-                "--layers", "6", "--batch", "4", "--pixels-per-step", "28", "--chunk-length", "7", "--decision", "last", "--json");
-            Assert.True(code == 0, err);
-            string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            using var epoch = JsonDocument.Parse(lines[0]);
-            JsonElement m = epoch.RootElement;
-            Assert.Equal(m.GetProperty("test_accuracy").GetDouble(), m.GetProperty("test_accuracy_by_decision").GetProperty("last").GetDouble());
-            using var doc = JsonDocument.Parse(lines[^1]);
-            Assert.Equal("last", doc.RootElement.GetProperty("summary").GetProperty("decision").GetString());
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        WriteIdx(_dir, "train", 8);
+        WriteIdx(_dir, "t10k", 6);
+        (int code, string output, string err) = CliHarness.Run(
+            "repro", "smnist", "--mnist", _dir, "--train-samples", "8", "--test-samples", "6", "--epochs", "1",
+            "--layers", "6", "--batch", "4", "--pixels-per-step", "28", "--chunk-length", "7", "--decision", "last", "--json");
+        Assert.True(code == 0, err);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        using var epoch = JsonDocument.Parse(lines[0]);
+        JsonElement m = epoch.RootElement;
+        Assert.Equal(m.GetProperty("test_accuracy").GetDouble(), m.GetProperty("test_accuracy_by_decision").GetProperty("last").GetDouble());
+        using var doc = JsonDocument.Parse(lines[^1]);
+        Assert.Equal("last", doc.RootElement.GetProperty("summary").GetProperty("decision").GetString());
     }
 
     internal static void WriteIdx(string folder, string prefix, int count)
