@@ -36,6 +36,8 @@ public class ReproSmnistTests : IDisposable
     [InlineData("beta", "1.5")]
     [InlineData("clip", "0")]
     [InlineData("dropout", "1")]
+    [InlineData("rho-bias", "NaN")]
+    [InlineData("rho-bias", "slow")]
     [InlineData("permutation-seed", "-1")]
     [InlineData("epochs", "two")]
     public void Bad_values_exit_2_naming_the_option(string option, string value)

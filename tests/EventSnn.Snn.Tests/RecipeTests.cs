@@ -112,6 +112,7 @@ public class RecipeTests
             NormGain = 0.5,
             Dropout = 0.1,
             TauBiasInit = -1,
+            RhoBiasInit = 2,
             Optimizer = OptimizerKind.Adamax,
             WeightDecay = 1e-4,
             Schedule = LearningRateScheduleKind.Step,
@@ -148,6 +149,25 @@ public class RecipeTests
         var config = new NetworkConfig { InputSize = 5, Layers = [new LayerConfig { Size = 7 }, new LayerConfig { Size = 6 }], Readout = new ReadoutConfig { Size = 3 }, Seed = 5 };
         SequenceTrainerOptions derived = SequenceTrainerOptions.ForNetwork(config);
         Assert.Equal(config.LayoutKey(), derived.NetworkConfig(5, 3).LayoutKey());
+    }
+
+    [Fact]
+    public void The_gate_biases_of_the_recipe_start_every_layer_and_are_recovered_from_the_network()
+    {
+        var recipe = new SequenceTrainerOptions { LayerSizes = [6, 5], TauBiasInit = -3, RhoBiasInit = 4, Seed = 2 };
+        var net = new Network<float>(recipe.NetworkConfig(5, 3, 8));
+        Assert.Equal(2, net.Layers.Count);
+        foreach (var layer in net.Layers)
+        {
+            var ltc = Assert.IsType<LtcLayer<float>>(layer);
+            Assert.All(ltc.TauBias.Data, v => Assert.Equal(-3f, v));
+            Assert.All(ltc.RhoBias.Data, v => Assert.Equal(4f, v));
+        }
+
+        SequenceTrainerOptions derived = SequenceTrainerOptions.ForNetwork(net.Config);
+        Assert.Equal(-3, derived.TauBiasInit);
+        Assert.Equal(4, derived.RhoBiasInit);
+        Assert.Throws<ArgumentException>(() => (recipe with { RhoBiasInit = double.NaN }).Validate());
     }
 
     [Fact]

@@ -53,6 +53,7 @@ internal sealed class TrainCommand : Command
         new("norm", "none|running|layer|batch|timestep", "normalisation of the input current: per-neuron running statistics, layer norm, per-timestep batch norm (offline), or running statistics per timestep (offline) (default none; DVS gestures layer)"),
         new("norm-gain", "x", "initial gain of the normalisation (default 1)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
+        new("rho-bias", "x", "initial LTC adaptation-gate bias (default 0)"),
         new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),
         new("augment", "list", "DVS datasets: augment every training sample afresh each epoch with event transforms, e.g. shift:16,drop-event:0.1,flip-polarity:0.5,time-jitter:1000,spatial-jitter:1,uniform-noise:500,random-flip-lr (see the README's Transforms; default none; DVS gestures shift:16,drop-event:0.1)"),
         new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
@@ -263,6 +264,7 @@ internal sealed class TrainCommand : Command
             InputNorm = RecipeNames.Option(args, "norm", RecipeNames.Norm, d.InputNorm),
             NormGain = args.GetDouble("norm-gain", d.NormGain),
             TauBiasInit = args.GetDouble("tau-bias", d.TauBiasInit),
+            RhoBiasInit = args.GetDouble("rho-bias", d.RhoBiasInit),
             Dropout = args.GetDouble("dropout", d.Dropout),
             Augment = args.Get("augment") is { } augment ? ParseAugment(augment) : d.Augment,
         };
@@ -329,6 +331,7 @@ internal sealed class TrainCommand : Command
         nameof(SequenceTrainerOptions.InputNorm) => "--norm",
         nameof(SequenceTrainerOptions.NormGain) => "--norm-gain",
         nameof(SequenceTrainerOptions.TauBiasInit) => "--tau-bias",
+        nameof(SequenceTrainerOptions.RhoBiasInit) => "--rho-bias",
         nameof(SequenceTrainerOptions.WeightDecay) => "--weight-decay",
         nameof(SequenceTrainerOptions.LayerSizes) => "--layers",
         nameof(SequenceTrainerOptions.ChunkLength) => "--chunk-length",

@@ -9,7 +9,7 @@ namespace EventSnn.Cli.Run;
 /// <see cref="SequenceTrainerOptions"/> that differs from the defaults, with the names and values
 /// of the train command's options (Method fptt|bptt|tbptt|eprop|ostl, Layers "256,256", Loss chunk-end|every-step, Weighting
 /// linear|uniform, Oracle, Decision last|mean|max, Norm none|running|layer, NormGain, Dropout,
-/// TauBias, Optimizer adam|adamax, LearningRate, WeightDecay, Schedule constant|cosine|step,
+/// TauBias, RhoBias, Optimizer adam|adamax, LearningRate, WeightDecay, Schedule constant|cosine|step,
 /// ChunkLength, Chunks, Alpha, Beta, GradientClip, ExplodingLossFactor). The schedule runs over
 /// the passes. Errors name the key.
 /// </summary>
@@ -34,6 +34,8 @@ public sealed class RecipeSettings
     public double? Dropout { get; set; }
 
     public double? TauBias { get; set; }
+
+    public double? RhoBias { get; set; }
 
     public string? Optimizer { get; set; }
 
@@ -74,6 +76,7 @@ public sealed class RecipeSettings
             NormGain = NormGain ?? r.NormGain,
             Dropout = Dropout ?? r.Dropout,
             TauBiasInit = TauBias ?? r.TauBiasInit,
+            RhoBiasInit = RhoBias ?? r.RhoBiasInit,
             Optimizer = Optimizer is null ? r.Optimizer : Parse($"{key}:Optimizer", Optimizer, RecipeNames.Optimizer),
             LearningRate = LearningRate ?? r.LearningRate,
             WeightDecay = WeightDecay ?? r.WeightDecay,
@@ -101,6 +104,7 @@ public sealed class RecipeSettings
             {
                 nameof(SequenceTrainerOptions.InputNorm) => "Norm",
                 nameof(SequenceTrainerOptions.TauBiasInit) => "TauBias",
+                nameof(SequenceTrainerOptions.RhoBiasInit) => "RhoBias",
                 nameof(SequenceTrainerOptions.LayerSizes) => "Layers",
                 string p => p,
                 null => "?",

@@ -156,6 +156,7 @@ public sealed record SequenceTrainerOptions
             InputNorm = first.InputNorm,
             NormGain = first.NormGain,
             TauBiasInit = first.TauBiasInit,
+            RhoBiasInit = first.RhoBiasInit,
             Dropout = config.Dropout,
             Seed = (int)config.Seed,
         };
@@ -197,6 +198,9 @@ public sealed record SequenceTrainerOptions
 
     /// <summary>Initial bias of the LTC membrane gate c_tau.</summary>
     public double TauBiasInit { get; init; }
+
+    /// <summary>Initial bias of the LTC adaptation gate c_rho (positive: the threshold adaptation b starts slow, a longer memory).</summary>
+    public double RhoBiasInit { get; init; }
 
     /// <summary>Where the classification loss sits in a sequence.</summary>
     public LossPlacement Loss { get; init; } = LossPlacement.EveryStep;
@@ -297,7 +301,7 @@ public sealed record SequenceTrainerOptions
         return layers;
     }
 
-    private LayerConfig Layer(int size, int steps) => new() { Model = Model, Size = size, InputNorm = InputNorm, NormGain = NormGain, NormSteps = Math.Max(1, steps), TauBiasInit = TauBiasInit };
+    private LayerConfig Layer(int size, int steps) => new() { Model = Model, Size = size, InputNorm = InputNorm, NormGain = NormGain, NormSteps = Math.Max(1, steps), TauBiasInit = TauBiasInit, RhoBiasInit = RhoBiasInit };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate() => Validate(streaming: false);
@@ -325,6 +329,7 @@ public sealed record SequenceTrainerOptions
         Check(streaming || InputNorm != InputNormKind.Batch || Batch >= 2, nameof(InputNorm), InputNorm, "batch norm needs Batch >= 2");
         Check(NormGain > 0 && double.IsFinite(NormGain), nameof(NormGain), NormGain);
         Check(double.IsFinite(TauBiasInit), nameof(TauBiasInit), TauBiasInit);
+        Check(double.IsFinite(RhoBiasInit), nameof(RhoBiasInit), RhoBiasInit);
         Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay);
         Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
         bool traces = Method is SequenceTrainingMethod.Eprop or SequenceTrainingMethod.Ostl;
