@@ -113,6 +113,7 @@ public class RecipeTests
             Dropout = 0.1,
             TauBiasInit = -1,
             RhoBiasInit = 2,
+            LearnableSlope = true,
             Optimizer = OptimizerKind.Adamax,
             WeightDecay = 1e-4,
             Schedule = LearningRateScheduleKind.Step,
@@ -154,7 +155,7 @@ public class RecipeTests
     [Fact]
     public void The_gate_biases_of_the_recipe_start_every_layer_and_are_recovered_from_the_network()
     {
-        var recipe = new SequenceTrainerOptions { LayerSizes = [6, 5], TauBiasInit = -3, RhoBiasInit = 4, Seed = 2 };
+        var recipe = new SequenceTrainerOptions { LayerSizes = [6, 5], TauBiasInit = -3, RhoBiasInit = 4, LearnableSlope = true, Seed = 2 };
         var net = new Network<float>(recipe.NetworkConfig(5, 3, 8));
         Assert.Equal(2, net.Layers.Count);
         foreach (var layer in net.Layers)
@@ -162,11 +163,15 @@ public class RecipeTests
             var ltc = Assert.IsType<LtcLayer<float>>(layer);
             Assert.All(ltc.TauBias.Data, v => Assert.Equal(-3f, v));
             Assert.All(ltc.RhoBias.Data, v => Assert.Equal(4f, v));
+            Assert.Equal(1f, Assert.IsType<Parameter<float>>(ltc.TauSlope).Data[0]);
+            Assert.Contains(ltc.RhoSlope!, ltc.Parameters);
         }
 
         SequenceTrainerOptions derived = SequenceTrainerOptions.ForNetwork(net.Config);
         Assert.Equal(-3, derived.TauBiasInit);
         Assert.Equal(4, derived.RhoBiasInit);
+        Assert.True(derived.LearnableSlope);
+        Assert.False(SequenceTrainerOptions.ForNetwork(new SequenceTrainerOptions().NetworkConfig(5, 3, 8)).LearnableSlope);
         Assert.Throws<ArgumentException>(() => (recipe with { RhoBiasInit = double.NaN }).Validate());
     }
 

@@ -77,6 +77,7 @@ internal sealed class ReproSmnistCommand : Command
         new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("rho-bias", "x", "initial LTC adaptation-gate bias (default 0)"),
+        new("learnable-slope", null, "LTC gates sigmoid(k z) with a learnable slope k per gate (the reference's S-MNIST model)"),
         new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
         new("pixels-per-step", "n", "pixels read per step as that many inputs (default 1, the paper's 784 steps; 28 = row by row, 28 steps); a divisor of 784"),
         new("permutation-seed", "n", "seed of the PS-MNIST pixel order (default 1; the order is reported)"),

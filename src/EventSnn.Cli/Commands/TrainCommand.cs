@@ -54,6 +54,7 @@ internal sealed class TrainCommand : Command
         new("norm-gain", "x", "initial gain of the normalisation (default 1)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("rho-bias", "x", "initial LTC adaptation-gate bias (default 0)"),
+        new("learnable-slope", null, "LTC gates sigmoid(k z) with a learnable slope k per gate (the reference's S-MNIST model)"),
         new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),
         new("augment", "list", "DVS datasets: augment every training sample afresh each epoch with event transforms, e.g. shift:16,drop-event:0.1,flip-polarity:0.5,time-jitter:1000,spatial-jitter:1,uniform-noise:500,random-flip-lr (see the README's Transforms; default none; DVS gestures shift:16,drop-event:0.1)"),
         new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
@@ -265,6 +266,7 @@ internal sealed class TrainCommand : Command
             NormGain = args.GetDouble("norm-gain", d.NormGain),
             TauBiasInit = args.GetDouble("tau-bias", d.TauBiasInit),
             RhoBiasInit = args.GetDouble("rho-bias", d.RhoBiasInit),
+            LearnableSlope = args.Has("learnable-slope") || d.LearnableSlope,
             Dropout = args.GetDouble("dropout", d.Dropout),
             Augment = args.Get("augment") is { } augment ? ParseAugment(augment) : d.Augment,
         };

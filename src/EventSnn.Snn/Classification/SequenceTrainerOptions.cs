@@ -157,6 +157,7 @@ public sealed record SequenceTrainerOptions
             NormGain = first.NormGain,
             TauBiasInit = first.TauBiasInit,
             RhoBiasInit = first.RhoBiasInit,
+            LearnableSlope = first.LearnableSlope,
             Dropout = config.Dropout,
             Seed = (int)config.Seed,
         };
@@ -201,6 +202,9 @@ public sealed record SequenceTrainerOptions
 
     /// <summary>Initial bias of the LTC adaptation gate c_rho (positive: the threshold adaptation b starts slow, a longer memory).</summary>
     public double RhoBiasInit { get; init; }
+
+    /// <summary>LTC gates as sigmoid(k z) with a learnable slope k per gate, initialised to 1 (the reference's S-MNIST model).</summary>
+    public bool LearnableSlope { get; init; }
 
     /// <summary>Where the classification loss sits in a sequence.</summary>
     public LossPlacement Loss { get; init; } = LossPlacement.EveryStep;
@@ -301,7 +305,7 @@ public sealed record SequenceTrainerOptions
         return layers;
     }
 
-    private LayerConfig Layer(int size, int steps) => new() { Model = Model, Size = size, InputNorm = InputNorm, NormGain = NormGain, NormSteps = Math.Max(1, steps), TauBiasInit = TauBiasInit, RhoBiasInit = RhoBiasInit };
+    private LayerConfig Layer(int size, int steps) => new() { Model = Model, Size = size, InputNorm = InputNorm, NormGain = NormGain, NormSteps = Math.Max(1, steps), TauBiasInit = TauBiasInit, RhoBiasInit = RhoBiasInit, LearnableSlope = LearnableSlope };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate() => Validate(streaming: false);
