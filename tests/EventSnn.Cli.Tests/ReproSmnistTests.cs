@@ -127,6 +127,29 @@ public class ReproSmnistTests : IDisposable
         Assert.Equal("last", doc.RootElement.GetProperty("summary").GetProperty("decision").GetString());
     }
 
+    [Fact]
+    public void Gate_initialisation_options_reach_the_network_and_are_named_in_the_model_line()
+    {
+        WriteIdx(_dir, "train", 8);
+        WriteIdx(_dir, "t10k", 4);
+        string ckpt = Path.Combine(_dir, "gates.ckpt");
+        (int code, string output, string err) = CliHarness.Run(
+            "repro", "smnist", "--mnist", _dir, "--train-samples", "8", "--test-samples", "4", "--epochs", "1", "--layers", "6,5",
+            "--batch", "4", "--pixels-per-step", "28", "--chunk-length", "7", "--tau-bias", "-2", "--rho-bias", "3", "--learnable-slope",
+            "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        Assert.StartsWith("LTC 6-5 (tau bias -2, rho bias 3, learnable slopes), ", doc.RootElement.GetProperty("summary").GetProperty("model").GetString());
+
+        EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(ckpt);
+        EventSnn.Snn.Classification.SequenceTrainerOptions recipe = EventSnn.Snn.Classification.SequenceTrainerOptions.ForCheckpoint(data);
+        Assert.Equal(-2, recipe.TauBiasInit);
+        Assert.Equal(3, recipe.RhoBiasInit);
+        Assert.True(recipe.LearnableSlope);
+        Assert.All(data.Config.Layers, l => Assert.True(l.LearnableSlope && l.RhoBiasInit == 3 && l.TauBiasInit == -2));
+        Assert.Contains("layers.1.k_rho", data.Tensors.Keys);
+    }
+
     internal static void WriteIdx(string folder, string prefix, int count)
     {
         Directory.CreateDirectory(folder);
