@@ -389,8 +389,9 @@ public sealed class TrainEvalTests : IDisposable
     {
         string data = MakeDataset(trainPerClass: 4, testPerClass: 2);
         string ckpt = Path.Combine(_root, "r.ckpt");
-        (int code, string output, string err) = CliHarness.Run("train", data, "--epochs", "1", "--batch", "4", "--hidden", "8", "--chunk-length", "25", "--schedule", "cosine", "--checkpoint", ckpt);
+        (int code, string output, string err) = CliHarness.Run("train", data, "--epochs", "1", "--batch", "4", "--hidden", "8", "--chunk-length", "25", "--schedule", "cosine", "--tau-bias", "-2", "--learnable-slope", "--checkpoint", ckpt);
         Assert.True(code == 0, err);
+        Assert.Contains("1 epochs, gate initialisation (tau bias -2, learnable slopes)", output); // the recipe line names the gate options
         Assert.Contains("epoch   1/1: loss", output);
         Assert.Contains("samples/s", output);
         Assert.Contains("FPTT chunks of 25 steps (K=4", output);

@@ -235,29 +235,7 @@ internal sealed class ReproSmnistCommand : Command
             ? string.Create(CultureInfo.InvariantCulture, $"FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3}, beta {o.Beta:G3})")
             : TrainCommand.LearningText(o, s);
         string loss = o.Loss == LossPlacement.EveryStep ? "every step" : o.Method == SequenceTrainingMethod.Bptt ? "at the last step" : "at chunk ends";
-        return string.Create(CultureInfo.InvariantCulture, $"LTC {layers}{GateText(o)}, norm {o.InputNorm.ToString().ToLowerInvariant()} (gain {o.NormGain:G3}), {learning}, loss {loss}, decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}");
-    }
-
-    /// <summary>The gate initialisation when it differs from the reference's (zero biases, fixed slopes): " (tau bias -5, rho bias 3, learnable slopes)".</summary>
-    internal static string GateText(SequenceTrainerOptions o)
-    {
-        var parts = new List<string>(3);
-        if (o.TauBiasInit != 0)
-        {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"tau bias {o.TauBiasInit:G3}"));
-        }
-
-        if (o.RhoBiasInit != 0)
-        {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"rho bias {o.RhoBiasInit:G3}"));
-        }
-
-        if (o.LearnableSlope)
-        {
-            parts.Add("learnable slopes");
-        }
-
-        return parts.Count == 0 ? string.Empty : " (" + string.Join(", ", parts) + ")";
+        return string.Create(CultureInfo.InvariantCulture, $"LTC {layers}{TrainCommand.GateText(o)}, norm {o.InputNorm.ToString().ToLowerInvariant()} (gain {o.NormGain:G3}), {learning}, loss {loss}, decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}");
     }
 
     /// <summary>The value, or null for NaN and infinities (JSON has no such numbers).</summary>

@@ -420,10 +420,32 @@ internal sealed class TrainCommand : Command
 
     internal static string MethodName(SequenceTrainingMethod m) => SequenceTrainingMethods.Name(m);
 
+    /// <summary>The gate initialisation when it differs from the reference's (zero biases, fixed slopes): " (tau bias -5, rho bias 3, learnable slopes)".</summary>
+    internal static string GateText(SequenceTrainerOptions o)
+    {
+        var parts = new List<string>(3);
+        if (o.TauBiasInit != 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"tau bias {o.TauBiasInit:G3}"));
+        }
+
+        if (o.RhoBiasInit != 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"rho bias {o.RhoBiasInit:G3}"));
+        }
+
+        if (o.LearnableSlope)
+        {
+            parts.Add("learnable slopes");
+        }
+
+        return parts.Count == 0 ? string.Empty : " (" + string.Join(", ", parts) + ")";
+    }
+
     /// <summary>The recipe in the options' words.</summary>
     internal static string DescribeRecipe(SequenceTrainerOptions o) => string.Create(
         CultureInfo.InvariantCulture,
-        $"loss {RecipeNames.Name(RecipeNames.Loss, o.Loss)} ({RecipeNames.Name(RecipeNames.Weighting, o.Weighting)}{(o.Oracle ? ", oracle" : string.Empty)}), decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}, norm {RecipeNames.Name(RecipeNames.Norm, o.InputNorm)}, dropout {o.Dropout:G3}, {RecipeNames.Name(RecipeNames.Optimizer, o.Optimizer)} lr {o.LearningRate:G3} {RecipeNames.Name(RecipeNames.Schedule, o.Schedule)}, weight decay {o.WeightDecay:G3}, {o.Epochs} epochs");
+        $"loss {RecipeNames.Name(RecipeNames.Loss, o.Loss)} ({RecipeNames.Name(RecipeNames.Weighting, o.Weighting)}{(o.Oracle ? ", oracle" : string.Empty)}), decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}, norm {RecipeNames.Name(RecipeNames.Norm, o.InputNorm)}, dropout {o.Dropout:G3}, {RecipeNames.Name(RecipeNames.Optimizer, o.Optimizer)} lr {o.LearningRate:G3} {RecipeNames.Name(RecipeNames.Schedule, o.Schedule)}, weight decay {o.WeightDecay:G3}, {o.Epochs} epochs{(GateText(o).Length == 0 ? string.Empty : ", gate initialisation" + GateText(o))}");
 
     /// <summary>" (last a, mean b, max c)": the same test pass under each decision reading, or empty when there was none.</summary>
     internal static string ByDecisionText(DecisionAccuracies a) =>

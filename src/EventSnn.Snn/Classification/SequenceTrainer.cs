@@ -439,7 +439,7 @@ public sealed class SequenceTrainer : IDisposable
     {
         public int Correct { get; private set; }
 
-        /// <summary>Correct decisions under <see cref="DecisionReadout.Last"/>, <see cref="DecisionReadout.Mean"/> and <see cref="DecisionReadout.Max"/>.</summary>
+        /// <summary>Correct decisions under <see cref="DecisionReadout.Last"/>, <see cref="DecisionReadout.Mean"/> and <see cref="DecisionReadout.Max"/> (indexed by the enum's value).</summary>
         public int[] CorrectBy { get; } = new int[3];
 
         public double Nll { get; private set; }
@@ -455,16 +455,30 @@ public sealed class SequenceTrainer : IDisposable
                 int classes = network.OutputSize;
                 var inference = new SampleInference(network, decision);
                 var x = new float[network.InputSize];
-                DecisionAccumulator[] readings = [new(DecisionReadout.Last, 1, classes), new(DecisionReadout.Mean, 1, classes), new(DecisionReadout.Max, 1, classes)];
+
+                // the inference reads the asked-for rule; the other two read the same steps alongside
+                var others = new DecisionReadout[2];
+                var readings = new DecisionAccumulator[2];
+                int o = 0;
+                foreach (DecisionReadout mode in (ReadOnlySpan<DecisionReadout>)[DecisionReadout.Last, DecisionReadout.Mean, DecisionReadout.Max])
+                {
+                    if (mode != decision)
+                    {
+                        others[o] = mode;
+                        readings[o++] = new DecisionAccumulator(mode, 1, classes);
+                    }
+                }
+
                 for (int i = start; i < end; i++)
                 {
                     cancellation.ThrowIfCancellationRequested();
                     ILabelledSequence s = samples[i];
                     int p = inference.Classify(s, x, readings);
                     int y = s.Label;
+                    CorrectBy[(int)decision] += p == y ? 1 : 0;
                     for (int r = 0; r < readings.Length; r++)
                     {
-                        CorrectBy[r] += readings[r].Decide(0) == y ? 1 : 0;
+                        CorrectBy[(int)others[r]] += readings[r].Decide(0) == y ? 1 : 0;
                     }
 
                     if (p >= 0)
