@@ -52,6 +52,11 @@ public sealed class TorchNetwork : IDisposable
     private readonly string[] _bufferNames;
     private readonly Tensor?[] _runningMean;
     private readonly Tensor?[] _runningVar;
+
+    /// <summary>Running statistics of the recurrent current per layer (null unless <see cref="LayerConfig.RecurrentNorm"/>).</summary>
+    private readonly Tensor?[] _recurrentMean;
+
+    private readonly Tensor?[] _recurrentVar;
     private bool _disposed;
 
     static TorchNetwork() => TorchRuntime.EnsureLoaded();
@@ -105,11 +110,20 @@ public sealed class TorchNetwork : IDisposable
 
         _runningMean = new Tensor?[_layers.Length];
         _runningVar = new Tensor?[_layers.Length];
+        _recurrentMean = new Tensor?[_layers.Length];
+        _recurrentVar = new Tensor?[_layers.Length];
         for (int l = 0; l < _layers.Length; l++)
         {
             string prefix = Prefix(l);
             _runningMean[l] = byName.GetValueOrDefault(prefix + "norm.running_mean");
             _runningVar[l] = byName.GetValueOrDefault(prefix + "norm.running_var");
+            _recurrentMean[l] = byName.GetValueOrDefault(prefix + "norm_rec.running_mean");
+            _recurrentVar[l] = byName.GetValueOrDefault(prefix + "norm_rec.running_var");
+            if (_layers[l].RecurrentNorm != (_recurrentMean[l] is not null && _recurrentVar[l] is not null))
+            {
+                throw new ArgumentException($"layer {l}: the running statistics of the recurrent normalisation do not match the source's buffers", nameof(source));
+            }
+
             bool needsStatistics = _layers[l].InputNorm is InputNormKind.Running || _layers[l].InputNorm.PerTimestep();
             if (needsStatistics != (_runningMean[l] is not null && _runningVar[l] is not null))
             {
@@ -493,7 +507,8 @@ public sealed class TorchNetwork : IDisposable
 
     /// <summary>
     /// I = W_in x + bias (+ W_rec s_{t-1}), or with input normalisation γ ⊙ norm(W_in x) + bias
-    /// (+ W_rec s_{t-1}); a single sparse stream gathers the active columns of W_in.
+    /// (+ W_rec s_{t-1}, or γ_rec ⊙ norm(W_rec s_{t-1}) with <see cref="LayerConfig.RecurrentNorm"/>);
+    /// a single sparse stream gathers the active columns of W_in.
     /// </summary>
     private Tensor Current(int l, Tensor? x, Tensor? index, TorchState state, bool training)
     {
@@ -518,7 +533,14 @@ public sealed class TorchNetwork : IDisposable
 
         if (lc.Recurrent)
         {
-            current = current.add(F.linear(state.S(l), this[prefix + "w_rec.weight"]));
+            Tensor r = F.linear(state.S(l), this[prefix + "w_rec.weight"]);
+            if (lc.RecurrentNorm)
+            {
+                // γ_rec ⊙ norm(W_rec s_{t-1}) with the recurrent current's own statistics
+                r = NormalizeRunning(lc, r, _recurrentMean[l]!, _recurrentVar[l]!, training, state.Step).mul(this[prefix + "norm_rec.weight"]);
+            }
+
+            current = current.add(r);
         }
 
         return current;
@@ -541,25 +563,7 @@ public sealed class TorchNetwork : IDisposable
 
             case InputNormKind.Running:
             case InputNormKind.Timestep:
-            {
-                // one set of statistics, or this timestep's (views: updated in place)
-                bool perStep = lc.InputNorm == InputNormKind.Timestep;
-                int k = Math.Min(step, lc.NormSteps - 1);
-                Tensor mean = perStep ? _runningMean[l]!.select(0, k) : _runningMean[l]!;
-                Tensor var = perStep ? _runningVar[l]!.select(0, k) : _runningVar[l]!;
-                if (training)
-                {
-                    using var noGrad = no_grad();
-                    Tensor ad = a.detach();
-                    mean.add_(ad.mean([0]).sub(mean).mul(momentum));
-                    var.add_(ad.sub(mean).square().mean([0]).sub(var).mul(momentum));
-                }
-
-                // the statistics are constants of this step (copies: later steps update the buffers in place)
-                Tensor mu = mean.detach().clone();
-                Tensor inv = var.detach().add(Eps).rsqrt();
-                return a.sub(mu).mul(inv);
-            }
+                return NormalizeRunning(lc, a, _runningMean[l]!, _runningVar[l]!, training, step);
 
             case InputNormKind.Batch:
             {
@@ -588,6 +592,35 @@ public sealed class TorchNetwork : IDisposable
             default:
                 throw new InvalidOperationException($"unknown input normalisation {lc.InputNorm}");
         }
+    }
+
+    /// <summary>
+    /// (a − μ) / √(σ² + ε) of a [B, N] current with running statistics (<paramref name="means"/>,
+    /// <paramref name="vars"/>: one set, or [NormSteps, N] per timestep), which a training step
+    /// first moves toward the batch's; the statistics are constants for autograd.
+    /// </summary>
+    private static Tensor NormalizeRunning(LayerConfig lc, Tensor a, Tensor means, Tensor vars, bool training, int step)
+    {
+        const float Eps = 1e-5f;
+        float momentum = (float)lc.NormMomentum;
+
+        // one set of statistics, or this timestep's (views: updated in place)
+        bool perStep = lc.InputNorm == InputNormKind.Timestep;
+        int k = Math.Min(step, lc.NormSteps - 1);
+        Tensor mean = perStep ? means.select(0, k) : means;
+        Tensor var = perStep ? vars.select(0, k) : vars;
+        if (training)
+        {
+            using var noGrad = no_grad();
+            Tensor ad = a.detach();
+            mean.add_(ad.mean([0]).sub(mean).mul(momentum));
+            var.add_(ad.sub(mean).square().mean([0]).sub(var).mul(momentum));
+        }
+
+        // the statistics are constants of this step (copies: later steps update the buffers in place)
+        Tensor mu = mean.detach().clone();
+        Tensor inv = var.detach().add(Eps).rsqrt();
+        return a.sub(mu).mul(inv);
     }
 
     private (Tensor U, Tensor S, Tensor B) LtcStep(string prefix, LayerConfig lc, Tensor current, Tensor uPrev, Tensor sPrev, Tensor bPrev)

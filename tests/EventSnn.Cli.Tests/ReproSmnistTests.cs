@@ -150,6 +150,35 @@ public class ReproSmnistTests : IDisposable
         Assert.Contains("layers.1.k_rho", data.Tensors.Keys);
     }
 
+    [Fact]
+    public void The_recurrent_normalisation_reaches_every_layer_and_its_checkpoint_and_needs_a_running_kind()
+    {
+        WriteIdx(_dir, "train", 8);
+        WriteIdx(_dir, "t10k", 4);
+        string ckpt = Path.Combine(_dir, "recnorm.ckpt");
+        (int code, string output, string err) = CliHarness.Run(
+            "repro", "smnist", "--mnist", _dir, "--train-samples", "8", "--test-samples", "4", "--epochs", "1", "--layers", "6,5",
+            "--batch", "4", "--pixels-per-step", "28", "--chunk-length", "7", "--norm", "timestep", "--norm-recurrent", "--checkpoint", ckpt, "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        Assert.StartsWith("LTC 6-5, norm timestep of both currents (gain 0.1), ", doc.RootElement.GetProperty("summary").GetProperty("model").GetString());
+        EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(ckpt);
+        Assert.True(EventSnn.Snn.Classification.SequenceTrainerOptions.ForCheckpoint(data).RecurrentNorm);
+        Assert.All(data.Config.Layers, l => Assert.True(l.RecurrentNorm));
+        foreach (string name in new[] { "layers.0.norm_rec.weight", "layers.1.norm_rec.running_mean", "layers.1.norm_rec.running_var" })
+        {
+            Assert.Contains(name, data.Tensors.Keys);
+        }
+
+        // the statistics moved while training (not the initial 0 / 1)
+        Assert.Contains(data.Tensors["layers.0.norm_rec.running_var"].Data, v => v != 1f);
+
+        // the default batch norm has no running kind for the recurrent current: refused, naming the option
+        (code, _, err) = CliHarness.Run("repro", "smnist", "--norm-recurrent", "--mnist", "/nonexistent/mnist");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--norm-recurrent", err);
+    }
+
     internal static void WriteIdx(string folder, string prefix, int count)
     {
         Directory.CreateDirectory(folder);

@@ -51,6 +51,12 @@ public class DataParallelTests
             LayerSizes = [20], InputNorm = InputNormKind.Timestep, NormGain = 1, Optimizer = OptimizerKind.Adamax,
             Loss = LossPlacement.EveryStep, ChunkLength = 7, Batch = 8, TauBiasInit = -5,
         },
+        // the same with the recurrent current normalised too (statistics summed over the slices)
+        "fptt-timestep-recnorm" => new SequenceTrainerOptions
+        {
+            LayerSizes = [20, 12], InputNorm = InputNormKind.Timestep, RecurrentNorm = true, NormGain = 0.5, Optimizer = OptimizerKind.Adamax,
+            Loss = LossPlacement.EveryStep, ChunkLength = 7, Batch = 8, LearnableSlope = true,
+        },
         "fptt-running-oracle" => new SequenceTrainerOptions
         {
             LayerSizes = [20], InputNorm = InputNormKind.Running, Optimizer = OptimizerKind.Adam, ChunkLength = 5, Oracle = true, Batch = 8,
@@ -78,6 +84,7 @@ public class DataParallelTests
     [Theory]
     [InlineData("fptt-batchnorm-dropout")]
     [InlineData("fptt-timestep")]
+    [InlineData("fptt-timestep-recnorm")]
     [InlineData("fptt-running-oracle")]
     [InlineData("bptt-batchnorm")]
     [InlineData("tbptt-layernorm")]

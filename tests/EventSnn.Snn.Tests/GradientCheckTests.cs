@@ -14,7 +14,7 @@ public class GradientCheckTests
 {
     private const int Steps = 6;
 
-    public static TheoryData<string> Cases => new() { "ltc-ltc-leaky-dense", "alif-lif-membrane-sparse", "ltc-alif-leaky-sparse", "ltc-membrane-zero", "ltc-running-norm-ltc-layer-norm-dense", "ltc-layer-norm-alif-running-norm-sparse", "ltc-step-norm-ltc-running-norm-sparse" };
+    public static TheoryData<string> Cases => new() { "ltc-ltc-leaky-dense", "alif-lif-membrane-sparse", "ltc-alif-leaky-sparse", "ltc-membrane-zero", "ltc-running-norm-ltc-layer-norm-dense", "ltc-layer-norm-alif-running-norm-sparse", "ltc-step-norm-ltc-running-norm-sparse", "ltc-step-recnorm-alif-running-recnorm-sparse" };
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -332,6 +332,18 @@ public class GradientCheckTests
             Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
             Seed = 17,
         }, true, false),
+        // the recurrent current normalised as well, with statistics and a gain of its own (frozen as above)
+        "ltc-step-recnorm-alif-running-recnorm-sparse" => (new NetworkConfig
+        {
+            InputSize = 6,
+            Layers =
+            [
+                new LayerConfig { Model = NeuronModel.Ltc, Size = 4, InputNorm = InputNormKind.Timestep, RecurrentNorm = true, NormSteps = 3, NormGain = 0.8, NormMomentum = 0, TauBiasInit = -1, LearnableSlope = true },
+                new LayerConfig { Model = NeuronModel.Alif, Size = 3, InputNorm = InputNormKind.Running, RecurrentNorm = true, NormGain = 1.2, NormMomentum = 0, TauMembraneMean = 4, TauMembraneStd = 1, TauAdaptationMean = 6, TauAdaptationStd = 1 },
+            ],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Seed = 18,
+        }, true, false),
         "ltc-membrane-zero" => (new NetworkConfig
         {
             InputSize = 2,
@@ -390,16 +402,19 @@ public class GradientCheckTests
 public class SparseSpikePathTests
 {
     [Theory]
-    [InlineData(NeuronModel.Ltc, 0.05)]
-    [InlineData(NeuronModel.Ltc, 0.45)]
-    [InlineData(NeuronModel.Alif, 0.05)]
-    [InlineData(NeuronModel.Alif, 0.2)]
-    public void Indexed_spike_path_matches_dense_products_in_heaviside_mode(NeuronModel model, double threshold)
+    [InlineData(NeuronModel.Ltc, 0.05, false)]
+    [InlineData(NeuronModel.Ltc, 0.45, false)]
+    [InlineData(NeuronModel.Alif, 0.05, false)]
+    [InlineData(NeuronModel.Alif, 0.2, false)]
+    [InlineData(NeuronModel.Ltc, 0.05, true)]
+    [InlineData(NeuronModel.Ltc, 0.45, true)]
+    public void Indexed_spike_path_matches_dense_products_in_heaviside_mode(NeuronModel model, double threshold, bool recurrentNorm)
     {
+        InputNormKind norm = recurrentNorm ? InputNormKind.Running : InputNormKind.None;
         var config = new NetworkConfig
         {
             InputSize = 12,
-            Layers = [new LayerConfig { Model = model, Size = 40, ThresholdBase = threshold, TauMembraneMean = 3, TauMembraneStd = 0.5 }, new LayerConfig { Size = 16, ThresholdBase = threshold }],
+            Layers = [new LayerConfig { Model = model, Size = 40, ThresholdBase = threshold, TauMembraneMean = 3, TauMembraneStd = 0.5, InputNorm = norm, RecurrentNorm = recurrentNorm, NormMomentum = 0 }, new LayerConfig { Size = 16, ThresholdBase = threshold, InputNorm = norm, RecurrentNorm = recurrentNorm, NormMomentum = 0 }],
             Readout = new ReadoutConfig { Size = 3 },
             Seed = 8,
         };

@@ -30,6 +30,7 @@ internal static class CrossCheck
         "ltc2-batch-dropout",   // batch norm then running norm, dropout 0.3
         "ltc2-layer-membrane-dropout", // layer norms, membrane readout (reads u: the top layer's mask is drawn but unused), dropout 0.2
         "ltc2-step",            // running statistics per timestep (NormSteps 4 and 3: the last timestep's reused), then running norm
+        "ltc2-recnorm",         // the recurrent current normalised too: per timestep, then running statistics
     ];
 
     public const int Inputs = 12;
@@ -131,6 +132,13 @@ internal static class CrossCheck
             Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Timestep, NormSteps = 4, NormMomentum = 0.3, NormGain = 0.9 }, new LayerConfig { Model = NeuronModel.Ltc, Size = 10, InputNorm = InputNormKind.Timestep, NormSteps = 3, NormMomentum = 0.2, TauBiasInit = -1 }],
             Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
             Seed = 27,
+        },
+        "ltc2-recnorm" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Timestep, RecurrentNorm = true, NormSteps = 4, NormMomentum = 0.3, NormGain = 0.9, LearnableSlope = true }, new LayerConfig { Model = NeuronModel.Ltc, Size = 10, InputNorm = InputNormKind.Running, RecurrentNorm = true, NormMomentum = 0.2, TauBiasInit = -1 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
+            Seed = 28,
         },
         _ => throw new ArgumentException(model),
     };

@@ -52,6 +52,7 @@ internal sealed class TrainCommand : Command
         new("weight-decay", "x", "L2 weight decay (default 0)"),
         new("norm", "none|running|layer|batch|timestep", "normalisation of the input current: per-neuron running statistics, layer norm, per-timestep batch norm (offline), or running statistics per timestep (offline) (default none; DVS gestures layer)"),
         new("norm-gain", "x", "initial gain of the normalisation (default 1)"),
+        new("norm-recurrent", null, "normalise the recurrent current W_rec s too, separately, like the input current (with --norm running or timestep; the reference's S-MNIST model)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("rho-bias", "x", "initial LTC adaptation-gate bias (default 0)"),
         new("learnable-slope", null, "LTC gates sigmoid(k z) with a learnable slope k per gate (the reference's S-MNIST model)"),
@@ -267,6 +268,7 @@ internal sealed class TrainCommand : Command
             TauBiasInit = args.GetDouble("tau-bias", d.TauBiasInit),
             RhoBiasInit = args.GetDouble("rho-bias", d.RhoBiasInit),
             LearnableSlope = args.Has("learnable-slope") || d.LearnableSlope,
+            RecurrentNorm = args.Has("norm-recurrent") || d.RecurrentNorm,
             Dropout = args.GetDouble("dropout", d.Dropout),
             Augment = args.Get("augment") is { } augment ? ParseAugment(augment) : d.Augment,
         };
@@ -332,6 +334,7 @@ internal sealed class TrainCommand : Command
         nameof(SequenceTrainerOptions.LearningRate) => "--lr",
         nameof(SequenceTrainerOptions.InputNorm) => "--norm",
         nameof(SequenceTrainerOptions.NormGain) => "--norm-gain",
+        nameof(SequenceTrainerOptions.RecurrentNorm) => "--norm-recurrent",
         nameof(SequenceTrainerOptions.TauBiasInit) => "--tau-bias",
         nameof(SequenceTrainerOptions.RhoBiasInit) => "--rho-bias",
         nameof(SequenceTrainerOptions.WeightDecay) => "--weight-decay",
@@ -445,7 +448,7 @@ internal sealed class TrainCommand : Command
     /// <summary>The recipe in the options' words.</summary>
     internal static string DescribeRecipe(SequenceTrainerOptions o) => string.Create(
         CultureInfo.InvariantCulture,
-        $"loss {RecipeNames.Name(RecipeNames.Loss, o.Loss)} ({RecipeNames.Name(RecipeNames.Weighting, o.Weighting)}{(o.Oracle ? ", oracle" : string.Empty)}), decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}, norm {RecipeNames.Name(RecipeNames.Norm, o.InputNorm)}, dropout {o.Dropout:G3}, {RecipeNames.Name(RecipeNames.Optimizer, o.Optimizer)} lr {o.LearningRate:G3} {RecipeNames.Name(RecipeNames.Schedule, o.Schedule)}, weight decay {o.WeightDecay:G3}, {o.Epochs} epochs{(GateText(o).Length == 0 ? string.Empty : ", gate initialisation" + GateText(o))}");
+        $"loss {RecipeNames.Name(RecipeNames.Loss, o.Loss)} ({RecipeNames.Name(RecipeNames.Weighting, o.Weighting)}{(o.Oracle ? ", oracle" : string.Empty)}), decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}, norm {RecipeNames.Name(RecipeNames.Norm, o.InputNorm)}{(o.RecurrentNorm ? " of both currents" : string.Empty)}, dropout {o.Dropout:G3}, {RecipeNames.Name(RecipeNames.Optimizer, o.Optimizer)} lr {o.LearningRate:G3} {RecipeNames.Name(RecipeNames.Schedule, o.Schedule)}, weight decay {o.WeightDecay:G3}, {o.Epochs} epochs{(GateText(o).Length == 0 ? string.Empty : ", gate initialisation" + GateText(o))}");
 
     /// <summary>" (last a, mean b, max c)": the same test pass under each decision reading, or empty when there was none.</summary>
     internal static string ByDecisionText(DecisionAccuracies a) =>

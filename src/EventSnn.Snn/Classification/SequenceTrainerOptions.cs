@@ -155,6 +155,7 @@ public sealed record SequenceTrainerOptions
             LayerSizes = sizes.Length > 1 ? sizes : [],
             InputNorm = first.InputNorm,
             NormGain = first.NormGain,
+            RecurrentNorm = first.RecurrentNorm,
             TauBiasInit = first.TauBiasInit,
             RhoBiasInit = first.RhoBiasInit,
             LearnableSlope = first.LearnableSlope,
@@ -196,6 +197,9 @@ public sealed record SequenceTrainerOptions
 
     /// <summary>Training-time augmentation of the samples, in the preprocessing's text form (e.g. "shift:16,drop-event:0.1"; empty: none).</summary>
     public string Augment { get; init; } = string.Empty;
+
+    /// <summary>Normalise the recurrent current W_rec s_{t-1} too, separately, with the <see cref="InputNorm"/> kind (running or timestep; the reference's S-MNIST model normalises both currents).</summary>
+    public bool RecurrentNorm { get; init; }
 
     /// <summary>Initial bias of the LTC membrane gate c_tau.</summary>
     public double TauBiasInit { get; init; }
@@ -305,7 +309,7 @@ public sealed record SequenceTrainerOptions
         return layers;
     }
 
-    private LayerConfig Layer(int size, int steps) => new() { Model = Model, Size = size, InputNorm = InputNorm, NormGain = NormGain, NormSteps = Math.Max(1, steps), TauBiasInit = TauBiasInit, RhoBiasInit = RhoBiasInit, LearnableSlope = LearnableSlope };
+    private LayerConfig Layer(int size, int steps) => new() { Model = Model, Size = size, InputNorm = InputNorm, NormGain = NormGain, RecurrentNorm = RecurrentNorm, NormSteps = Math.Max(1, steps), TauBiasInit = TauBiasInit, RhoBiasInit = RhoBiasInit, LearnableSlope = LearnableSlope };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate() => Validate(streaming: false);
@@ -332,12 +336,14 @@ public sealed record SequenceTrainerOptions
         Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout);
         Check(streaming || InputNorm != InputNormKind.Batch || Batch >= 2, nameof(InputNorm), InputNorm, "batch norm needs Batch >= 2");
         Check(NormGain > 0 && double.IsFinite(NormGain), nameof(NormGain), NormGain);
+        Check(!RecurrentNorm || InputNorm is InputNormKind.Running or InputNormKind.Timestep, nameof(RecurrentNorm), RecurrentNorm, $"the recurrent current is normalised like the input current: needs running or timestep normalisation, not {InputNorm}");
         Check(double.IsFinite(TauBiasInit), nameof(TauBiasInit), TauBiasInit);
         Check(double.IsFinite(RhoBiasInit), nameof(RhoBiasInit), RhoBiasInit);
         Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay);
         Check(ExplodingLossFactor > 1, nameof(ExplodingLossFactor), ExplodingLossFactor);
         bool traces = Method is SequenceTrainingMethod.Eprop or SequenceTrainingMethod.Ostl;
         Check(!traces || !InputNorm.PerTimestep(), nameof(InputNorm), InputNorm, "e-prop and OSTL learn online: running or layer normalisation, not per-timestep statistics");
+        Check(!traces || !RecurrentNorm, nameof(RecurrentNorm), RecurrentNorm, "e-prop and OSTL do not support a normalised recurrent current");
     }
 
     private static void Check(bool ok, string field, object value, string? rule = null)

@@ -11,7 +11,7 @@ namespace EventSnn.Snn.Internal;
 internal abstract class LayerTape<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    protected LayerTape(int batch, int size, int capacity, bool normalized)
+    protected LayerTape(int batch, int size, int capacity, bool normalized, bool recurrentNormalized)
     {
         Batch = batch;
         Size = size;
@@ -33,6 +33,11 @@ internal abstract class LayerTape<T>
         GA = new T[capacity * normRow];
         NormInv = new T[capacity * (normalized ? Math.Max(size, batch) : 0)];
         NormSums = new double[normalized ? 2 * size : 0];
+        int recRow = recurrentNormalized ? Row : 0;
+        R = new T[capacity * recRow];
+        RHat = new T[capacity * recRow];
+        GR = new T[capacity * recRow];
+        RecNormInv = new T[capacity * (recurrentNormalized ? size : 0)];
     }
 
     private int[] _sparseOffsets = [];
@@ -102,6 +107,18 @@ internal abstract class LayerTape<T>
     /// <summary>Normalised layers: 1/√(σ² + ε) used per step (per neuron for running statistics, per stream for layer norm).</summary>
     public T[] NormInv { get; }
 
+    /// <summary>Layers with a normalised recurrent current: r = W_rec s_{t-1} per step.</summary>
+    public T[] R { get; }
+
+    /// <summary>Layers with a normalised recurrent current: the normalised r̂ (before the gain) per step.</summary>
+    public T[] RHat { get; }
+
+    /// <summary>Layers with a normalised recurrent current: dL/dr per step.</summary>
+    public T[] GR { get; }
+
+    /// <summary>Layers with a normalised recurrent current: 1/√(σ² + ε) of r per step and neuron.</summary>
+    public T[] RecNormInv { get; }
+
     /// <summary>Active neurons of s_{t-1} per (step, stream) row, recorded by the forward pass (binary spikes only).</summary>
     public int[] SpikeIndex { get; }
 
@@ -147,7 +164,7 @@ internal abstract class LayerTape<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<T> Slot(T[] array, int t) => array.AsSpan(t * Row, Row);
 
-    public virtual long Bytes => ((long)(S.Length + U.Length + GI.Length + GU.Length + GS.Length + GB.Length + SG.Length + Tmp.Length + A.Length + AHat.Length + GA.Length + NormInv.Length) * Unsafe.SizeOf<T>())
+    public virtual long Bytes => ((long)(S.Length + U.Length + GI.Length + GU.Length + GS.Length + GB.Length + SG.Length + Tmp.Length + A.Length + AHat.Length + GA.Length + NormInv.Length + R.Length + RHat.Length + GR.Length + RecNormInv.Length) * Unsafe.SizeOf<T>())
         + ((long)(SpikeIndex.Length + SpikeOffset.Length) * sizeof(int)) + ((long)NormSums.Length * sizeof(double));
 
     public void ClearCarries()
@@ -162,8 +179,8 @@ internal abstract class LayerTape<T>
 internal sealed class LtcTape<T> : LayerTape<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public LtcTape(int batch, int size, int capacity, bool normalized)
-        : base(batch, size, capacity, normalized)
+    public LtcTape(int batch, int size, int capacity, bool normalized, bool recurrentNormalized)
+        : base(batch, size, capacity, normalized, recurrentNormalized)
     {
         int row = batch * size;
         CatTau = new T[capacity * row * 2];
@@ -221,8 +238,8 @@ internal sealed class LtcTape<T> : LayerTape<T>
 internal sealed class AlifTape<T> : LayerTape<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public AlifTape(int batch, int size, int capacity, bool normalized)
-        : base(batch, size, capacity, normalized)
+    public AlifTape(int batch, int size, int capacity, bool normalized, bool recurrentNormalized)
+        : base(batch, size, capacity, normalized, recurrentNormalized)
     {
         int row = batch * size;
         I = new T[capacity * row];

@@ -63,6 +63,11 @@ internal sealed class LayerTraces<T>
             throw new ArgumentException($"the trace learners (e-prop, OSTL) support running and layer normalisation, not {layer.Norm} (layer {layer.Index})", nameof(layer));
         }
 
+        if (layer.RecurrentNormGain is not null)
+        {
+            throw new ArgumentException($"the trace learners (e-prop, OSTL) do not support a normalised recurrent current (layer {layer.Index}, RecurrentNorm)", nameof(layer));
+        }
+
         NormScale = layer.Norm == InputNormKind.None ? null : new T[row];
         var entries = new List<Entry>
         {

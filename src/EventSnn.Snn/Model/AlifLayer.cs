@@ -78,7 +78,7 @@ public abstract class SoftResetLayer<T> : RecurrentLayer<T>
         }
     }
 
-    internal override LayerTape<T> CreateTape(int batch, int capacity) => new AlifTape<T>(batch, Size, capacity, Normalized);
+    internal override LayerTape<T> CreateTape(int batch, int capacity) => new AlifTape<T>(batch, Size, capacity, Normalized, RecurrentNormalized);
 
     internal override void Forward(in StepInput<T> x, LayerState<T> state, LayerTape<T> tapeBase, int t, bool inference)
     {

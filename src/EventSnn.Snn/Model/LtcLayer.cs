@@ -122,7 +122,7 @@ public sealed class LtcLayer<T> : RecurrentLayer<T>
         }
     }
 
-    internal override LayerTape<T> CreateTape(int batch, int capacity) => new LtcTape<T>(batch, Size, capacity, Normalized);
+    internal override LayerTape<T> CreateTape(int batch, int capacity) => new LtcTape<T>(batch, Size, capacity, Normalized, RecurrentNormalized);
 
     internal override void Forward(in StepInput<T> x, LayerState<T> state, LayerTape<T> tapeBase, int t, bool inference)
     {

@@ -113,6 +113,15 @@ public sealed record LayerConfig
     /// <summary>Normalisation of the feed-forward input current W_in x (default none).</summary>
     public InputNormKind InputNorm { get; init; } = InputNormKind.None;
 
+    /// <summary>
+    /// Normalise the recurrent current W_rec s_{t-1} as well, separately from W_in x: the same
+    /// <see cref="InputNorm"/> kind (running or per-timestep running statistics), a gain of its own
+    /// ("norm_rec.weight", initialised to <see cref="NormGain"/>) and statistics of its own, as the
+    /// reference's S-MNIST model normalises both currents with per-timestep batch norm. Needs a
+    /// recurrent layer with <see cref="InputNormKind.Running"/> or <see cref="InputNormKind.Timestep"/>.
+    /// </summary>
+    public bool RecurrentNorm { get; init; }
+
     /// <summary>Initial gain of the input normalisation (Cooijmans et al.'s recurrent batch norm uses 0.1).</summary>
     public double NormGain { get; init; } = 1.0;
 
@@ -224,6 +233,11 @@ public sealed record NetworkConfig
             {
                 throw new ArgumentException($"Layers[{i}].NormMomentum must be in [0, 1] (is {Layers[i].NormMomentum})");
             }
+
+            if (Layers[i].RecurrentNorm && !(Layers[i].Recurrent && Layers[i].InputNorm is InputNormKind.Running or InputNormKind.Timestep))
+            {
+                throw new ArgumentException($"Layers[{i}].RecurrentNorm needs a recurrent layer with running or timestep normalisation (InputNorm is {Layers[i].InputNorm}{(Layers[i].Recurrent ? string.Empty : ", the layer is feed-forward")})");
+            }
         }
 
         if (!(Dropout >= 0 && Dropout < 1))
@@ -263,6 +277,11 @@ public sealed record NetworkConfig
             if (l.InputNorm.PerTimestep())
             {
                 sb.Append(":steps=").Append(l.NormSteps);
+            }
+
+            if (l.RecurrentNorm)
+            {
+                sb.Append(":normrec");
             }
         }
 

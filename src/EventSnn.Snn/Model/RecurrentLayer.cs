@@ -53,6 +53,14 @@ public abstract class RecurrentLayer<T>
             RunningVar = new Parameter<T>(prefix + "norm.running_var", config.NormSteps, Size);
         }
 
+        if (config.RecurrentNorm && RecurrentWeight is not null && Norm is InputNormKind.Running or InputNormKind.Timestep)
+        {
+            int sets = Norm == InputNormKind.Running ? 1 : config.NormSteps;
+            RecurrentNormGain = new Parameter<T>(prefix + "norm_rec.weight", Size);
+            RecurrentRunningMean = sets == 1 ? new Parameter<T>(prefix + "norm_rec.running_mean", Size) : new Parameter<T>(prefix + "norm_rec.running_mean", sets, Size);
+            RecurrentRunningVar = sets == 1 ? new Parameter<T>(prefix + "norm_rec.running_var", Size) : new Parameter<T>(prefix + "norm_rec.running_var", sets, Size);
+        }
+
         NormMomentum = T.CreateTruncating(config.NormMomentum);
         ThresholdBase = T.CreateTruncating(config.ThresholdBase);
         ThresholdAdaptation = T.CreateTruncating(config.ThresholdAdaptation);
@@ -94,11 +102,36 @@ public abstract class RecurrentLayer<T>
     /// <summary>Running variance of W_in x per neuron "layers.{l}.norm.running_var" [N] (a buffer).</summary>
     public Parameter<T>? RunningVar { get; }
 
+    /// <summary>Gain of the recurrent current's normalisation "layers.{l}.norm_rec.weight" [N] (null unless <see cref="LayerConfig.RecurrentNorm"/>).</summary>
+    public Parameter<T>? RecurrentNormGain { get; }
+
+    /// <summary>Running mean of W_rec s_{t-1} "layers.{l}.norm_rec.running_mean" ([N], or [NormSteps, N] per timestep; a buffer).</summary>
+    public Parameter<T>? RecurrentRunningMean { get; }
+
+    /// <summary>Running variance of W_rec s_{t-1} "layers.{l}.norm_rec.running_var" (a buffer).</summary>
+    public Parameter<T>? RecurrentRunningVar { get; }
+
     /// <summary>Non-trainable state saved with the parameters (running statistics).</summary>
-    public IReadOnlyList<Parameter<T>> Buffers => RunningMean is null || RunningVar is null ? [] : [RunningMean, RunningVar];
+    public IReadOnlyList<Parameter<T>> Buffers
+    {
+        get
+        {
+            if (RunningMean is null || RunningVar is null)
+            {
+                return [];
+            }
+
+            return RecurrentRunningMean is null || RecurrentRunningVar is null
+                ? [RunningMean, RunningVar]
+                : [RunningMean, RunningVar, RecurrentRunningMean, RecurrentRunningVar];
+        }
+    }
 
     /// <summary>True when the feed-forward current is normalised.</summary>
     private protected bool Normalized => Norm != InputNormKind.None;
+
+    /// <summary>True when the recurrent current is normalised too (<see cref="LayerConfig.RecurrentNorm"/>).</summary>
+    private protected bool RecurrentNormalized => RecurrentNormGain is not null;
 
     private T NormMomentum { get; }
 
@@ -150,6 +183,11 @@ public abstract class RecurrentLayer<T>
         {
             list.Add(NormGain);
         }
+
+        if (RecurrentNormGain is not null)
+        {
+            list.Add(RecurrentNormGain);
+        }
     }
 
     /// <summary>Initialises the normalisation gain and running statistics (μ = 0, σ² = 1).</summary>
@@ -164,6 +202,13 @@ public abstract class RecurrentLayer<T>
         {
             Init.Constant(RunningMean, 0);
             Init.Constant(RunningVar, 1);
+        }
+
+        if (RecurrentNormGain is not null && RecurrentRunningMean is not null && RecurrentRunningVar is not null)
+        {
+            Init.Constant(RecurrentNormGain, Config.NormGain);
+            Init.Constant(RecurrentRunningMean, 0);
+            Init.Constant(RecurrentRunningVar, 1);
         }
     }
 
@@ -267,6 +312,39 @@ public abstract class RecurrentLayer<T>
             return;
         }
 
+        if (!RecurrentNormalized)
+        {
+            AddRecurrentCurrent(sPrev, dst, ld, batch, inference, tape, t);
+            return;
+        }
+
+        // I += γ_rec ⊙ norm(W_rec s_{t-1}), the recurrent current normalised on its own
+        Span<T> r = tape.Slot(tape.R, t);
+        r.Clear();
+        AddRecurrentCurrent(sPrev, r, n, batch, inference, tape, t);
+        int k = Norm == InputNormKind.Running ? 0 : Math.Min(step, Config.NormSteps - 1);
+        Span<T> rHat = tape.Slot(tape.RHat, t);
+        NormalizeRunning(tape, r, rHat, tape.RecNormInv.AsSpan(t * n, n), RecurrentRunningMean!.Data.AsSpan(k * n, n), RecurrentRunningVar!.Data.AsSpan(k * n, n), batch, inference);
+        for (int b = 0; b < batch; b++)
+        {
+            Span<T> row = dst.Slice(b * ld, n);
+            TensorPrimitives.MultiplyAdd(rHat.Slice(b * n, n), RecurrentNormGain!.Data, row, row);
+        }
+    }
+
+    /// <summary>
+    /// dst[b, 0..N) += W_rec sPrev_b for every stream b (rows of leading dimension <paramref name="ld"/>).
+    /// Binary spikes s_{t-1} are indexed into the tape (slot <paramref name="t"/>) and only active
+    /// columns of W_rec are added when they are sparse.
+    /// </summary>
+    private void AddRecurrentCurrent(ReadOnlySpan<T> sPrev, Span<T> dst, int ld, int batch, bool inference, LayerTape<T> tape, int t)
+    {
+        if (RecurrentWeight is null)
+        {
+            return;
+        }
+
+        int n = Size;
         if (SmoothSpikes || DenseSpikes)
         {
             // test modes: spikes are not binary, or the dense reference path is forced
@@ -495,36 +573,7 @@ public abstract class RecurrentLayer<T>
         {
             // one set of statistics, or the set of this timestep
             int k = Norm == InputNormKind.Running ? 0 : Math.Min(step, Config.NormSteps - 1);
-            Span<T> mean = RunningMean!.Data.AsSpan(k * n, n);
-            Span<T> var = RunningVar!.Data.AsSpan(k * n, n);
-            Span<T> inv = tape.NormInv.AsSpan(t * n, n);
-            if (!inference)
-            {
-                Span<double> sums = BatchSums(tape, a, batch);
-                double total = tape.TotalBatch;
-                for (int j = 0; j < n; j++)
-                {
-                    mean[j] += NormMomentum * (T.CreateTruncating(sums[j] / total) - mean[j]);
-
-                    // mean over the batch of (a − μ_new)² = (Σa² − 2μΣa + Bμ²) / B
-                    double mu = double.CreateTruncating(mean[j]);
-                    double v = Math.Max(0, (sums[n + j] - (2 * mu * sums[j]) + (total * mu * mu)) / total);
-                    var[j] += NormMomentum * (T.CreateTruncating(v) - var[j]);
-                }
-            }
-
-            for (int j = 0; j < n; j++)
-            {
-                inv[j] = T.One / T.Sqrt(var[j] + eps);
-            }
-
-            for (int b = 0; b < batch; b++)
-            {
-                Span<T> h = aHat.Slice(b * n, n);
-                TensorPrimitives.Subtract(a.Slice(b * n, n), mean, h);
-                TensorPrimitives.Multiply(h, inv, h);
-            }
-
+            NormalizeRunning(tape, a, aHat, tape.NormInv.AsSpan(t * n, n), RunningMean!.Data.AsSpan(k * n, n), RunningVar!.Data.AsSpan(k * n, n), batch, inference);
             return;
         }
 
@@ -547,6 +596,43 @@ public abstract class RecurrentLayer<T>
             T r = T.One / T.Sqrt(v + eps);
             invRow[b] = r;
             TensorPrimitives.Multiply(h, r, h);
+        }
+    }
+
+    /// <summary>
+    /// aHat = (a − μ) ⊙ inv with running statistics per neuron (<paramref name="mean"/>,
+    /// <paramref name="var"/>: one set), which a training step first moves toward the batch's;
+    /// <paramref name="inv"/> receives 1/√(σ² + ε). The statistics are constants for the backward pass.
+    /// </summary>
+    private void NormalizeRunning(LayerTape<T> tape, ReadOnlySpan<T> a, Span<T> aHat, Span<T> inv, Span<T> mean, Span<T> var, int batch, bool inference)
+    {
+        int n = Size;
+        T eps = T.CreateTruncating(1e-5);
+        if (!inference)
+        {
+            Span<double> sums = BatchSums(tape, a, batch);
+            double total = tape.TotalBatch;
+            for (int j = 0; j < n; j++)
+            {
+                mean[j] += NormMomentum * (T.CreateTruncating(sums[j] / total) - mean[j]);
+
+                // mean over the batch of (a − μ_new)² = (Σa² − 2μΣa + Bμ²) / B
+                double mu = double.CreateTruncating(mean[j]);
+                double v = Math.Max(0, (sums[n + j] - (2 * mu * sums[j]) + (total * mu * mu)) / total);
+                var[j] += NormMomentum * (T.CreateTruncating(v) - var[j]);
+            }
+        }
+
+        for (int j = 0; j < n; j++)
+        {
+            inv[j] = T.One / T.Sqrt(var[j] + eps);
+        }
+
+        for (int b = 0; b < batch; b++)
+        {
+            Span<T> h = aHat.Slice(b * n, n);
+            TensorPrimitives.Subtract(a.Slice(b * n, n), mean, h);
+            TensorPrimitives.Multiply(h, inv, h);
         }
     }
 
@@ -626,7 +712,23 @@ public abstract class RecurrentLayer<T>
         ReadOnlySpan<T> gI = tape.Slot(tape.GI, t);
         if (RecurrentWeight is not null)
         {
-            Kernels.AddProduct(gI, n, 1, RecurrentWeight.Data, n, gsPrev, n, batch, n, n);
+            ReadOnlySpan<T> gRec = gI;
+            if (RecurrentNormalized)
+            {
+                // dL/dr = gI ⊙ γ_rec ⊙ inv (running statistics: constants)
+                Span<T> gR = tape.Slot(tape.GR, t);
+                ReadOnlySpan<T> inv = tape.RecNormInv.AsSpan(t * n, n);
+                for (int b = 0; b < batch; b++)
+                {
+                    Span<T> g = gR.Slice(b * n, n);
+                    TensorPrimitives.Multiply(gI.Slice(b * n, n), RecurrentNormGain!.Data, g);
+                    TensorPrimitives.Multiply(g, inv, g);
+                }
+
+                gRec = gR;
+            }
+
+            Kernels.AddProduct(gRec, n, 1, RecurrentWeight.Data, n, gsPrev, n, batch, n, n);
         }
 
         ReadOnlySpan<T> gA = gI;
@@ -733,14 +835,31 @@ public abstract class RecurrentLayer<T>
             gIn = tape.GA.AsSpan(0, rows * n);
         }
 
+        // W_rec gets dL/dr when the recurrent current is normalised, dL/dI otherwise
+        ReadOnlySpan<T> gRec = gI;
+        if (RecurrentNormalized)
+        {
+            Span<T> gGain = RecurrentNormGain!.Grad;
+            ReadOnlySpan<T> rHat = tape.RHat.AsSpan(0, rows * n);
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    gGain[j] += gI[(r * n) + j] * rHat[(r * n) + j];
+                }
+            }
+
+            gRec = tape.GR.AsSpan(0, rows * n);
+        }
+
         if (Workers is { } workers && x.IsSparse)
         {
-            SharedWeightGradients(workers, gI, gIn, sPrevRows, x, rows, tape);
+            SharedWeightGradients(workers, gRec, gIn, sPrevRows, x, rows, tape);
             return;
         }
 
         AccumulateOwnRows(tape, rows, 0, n);
-        RecurrentGradientRows(gI, sPrevRows, rows, tape, 0, n);
+        RecurrentGradientRows(gRec, sPrevRows, rows, tape, 0, n);
         if (!x.IsSparse)
         {
             if (DenseSpikes || !SparseRowsOuter(gIn, x.Dense, rows, tape))
@@ -786,16 +905,16 @@ public abstract class RecurrentLayer<T>
         }
     }
 
-    /// <summary>The weight gradients of a chunk with sparse input, split by output rows over <paramref name="workers"/> (every element sums as without them).</summary>
-    private unsafe void SharedWeightGradients(UpdateWorkers workers, ReadOnlySpan<T> gI, ReadOnlySpan<T> gIn, ReadOnlySpan<T> sPrevRows, in ChunkInput<T> x, int rows, LayerTape<T> tape)
+    /// <summary>The weight gradients of a chunk with sparse input, split by output rows over <paramref name="workers"/> (every element sums as without them); <paramref name="gRec"/> is W_rec's output gradient, <paramref name="gIn"/> W_in's.</summary>
+    private unsafe void SharedWeightGradients(UpdateWorkers workers, ReadOnlySpan<T> gRec, ReadOnlySpan<T> gIn, ReadOnlySpan<T> sPrevRows, in ChunkInput<T> x, int rows, LayerTape<T> tape)
     {
-        fixed (T* pgI = gI)
+        fixed (T* pgI = gRec)
         fixed (T* pgIn = gIn)
         fixed (T* ps = sPrevRows)
         fixed (int* pIdx = x.Indices)
         fixed (int* pOff = x.Offsets)
         {
-            _gradientRowsJob.Set(tape, rows, pgI, gI.Length, pgIn, gIn.Length, ps, sPrevRows.Length, pIdx, x.Indices.Length, pOff, x.Offsets.Length, workers.Threads);
+            _gradientRowsJob.Set(tape, rows, pgI, gRec.Length, pgIn, gIn.Length, ps, sPrevRows.Length, pIdx, x.Indices.Length, pOff, x.Offsets.Length, workers.Threads);
             workers.Run(_gradientRowsJob);
         }
 
