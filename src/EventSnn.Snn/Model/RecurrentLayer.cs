@@ -277,8 +277,10 @@ public abstract class RecurrentLayer<T>
 
     /// <summary>
     /// dst[b, 0..N) = bias + W_in x_b + W_rec sPrev_b for every stream b (dst rows have leading
-    /// dimension <paramref name="ld"/>). Binary spikes s_{t-1} are indexed into the tape (slot
-    /// <paramref name="t"/>) and only active columns of W_rec are added when they are sparse.
+    /// dimension <paramref name="ld"/>); with normalisation γ ⊙ norm(W_in x_b), and with
+    /// <see cref="LayerConfig.RecurrentNorm"/> γ_rec ⊙ norm_rec(W_rec sPrev_b) in place of the plain
+    /// terms. Binary spikes s_{t-1} are indexed into the tape (slot <paramref name="t"/>) and only
+    /// active columns of W_rec are added when they are sparse.
     /// </summary>
     private protected void ComputeCurrent(in StepInput<T> x, ReadOnlySpan<T> sPrev, Span<T> dst, int ld, int batch, bool inference, LayerTape<T> tape, int t, int step)
     {
