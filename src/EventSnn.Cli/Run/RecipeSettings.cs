@@ -111,6 +111,7 @@ public sealed class RecipeSettings
                 nameof(SequenceTrainerOptions.InputNorm) => "Norm",
                 nameof(SequenceTrainerOptions.TauBiasInit) => "TauBias",
                 nameof(SequenceTrainerOptions.RhoBiasInit) => "RhoBias",
+                nameof(SequenceTrainerOptions.RecurrentNorm) => "NormRecurrent",
                 nameof(SequenceTrainerOptions.LayerSizes) => "Layers",
                 string p => p,
                 null => "?",
