@@ -130,15 +130,8 @@ public class ReproSmnistTests : IDisposable
     [Fact]
     public void Gate_initialisation_options_reach_the_network_and_are_named_in_the_model_line()
     {
-        WriteIdx(_dir, "train", 8);
-        WriteIdx(_dir, "t10k", 4);
-        string ckpt = Path.Combine(_dir, "gates.ckpt");
-        (int code, string output, string err) = CliHarness.Run(
-            "repro", "smnist", "--mnist", _dir, "--train-samples", "8", "--test-samples", "4", "--epochs", "1", "--layers", "6,5",
-            "--batch", "4", "--pixels-per-step", "28", "--chunk-length", "7", "--tau-bias", "-2", "--rho-bias", "3", "--learnable-slope",
-            "--checkpoint", ckpt, "--json");
-        Assert.True(code == 0, err);
-        using var doc = JsonDocument.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        (string ckpt, JsonDocument doc) = RunTwoLayers("gates.ckpt", "--tau-bias", "-2", "--rho-bias", "3", "--learnable-slope");
+        using JsonDocument summary = doc;
         Assert.StartsWith("LTC 6-5 (tau bias -2, rho bias 3, learnable slopes), ", doc.RootElement.GetProperty("summary").GetProperty("model").GetString());
 
         EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(ckpt);
@@ -153,14 +146,8 @@ public class ReproSmnistTests : IDisposable
     [Fact]
     public void The_recurrent_normalisation_reaches_every_layer_and_its_checkpoint_and_needs_a_running_kind()
     {
-        WriteIdx(_dir, "train", 8);
-        WriteIdx(_dir, "t10k", 4);
-        string ckpt = Path.Combine(_dir, "recnorm.ckpt");
-        (int code, string output, string err) = CliHarness.Run(
-            "repro", "smnist", "--mnist", _dir, "--train-samples", "8", "--test-samples", "4", "--epochs", "1", "--layers", "6,5",
-            "--batch", "4", "--pixels-per-step", "28", "--chunk-length", "7", "--norm", "timestep", "--norm-recurrent", "--checkpoint", ckpt, "--json");
-        Assert.True(code == 0, err);
-        using var doc = JsonDocument.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        (string ckpt, JsonDocument doc) = RunTwoLayers("recnorm.ckpt", "--norm", "timestep", "--norm-recurrent");
+        using JsonDocument summary = doc;
         Assert.StartsWith("LTC 6-5, norm timestep of both currents (gain 0.1), ", doc.RootElement.GetProperty("summary").GetProperty("model").GetString());
         EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(ckpt);
         Assert.True(EventSnn.Snn.Classification.SequenceTrainerOptions.ForCheckpoint(data).RecurrentNorm);
@@ -174,9 +161,25 @@ public class ReproSmnistTests : IDisposable
         Assert.Contains(data.Tensors["layers.0.norm_rec.running_var"].Data, v => v != 1f);
 
         // the default batch norm has no running kind for the recurrent current: refused, naming the option
-        (code, _, err) = CliHarness.Run("repro", "smnist", "--norm-recurrent", "--mnist", "/nonexistent/mnist");
+        (int code, _, string err) = CliHarness.Run("repro", "smnist", "--norm-recurrent", "--mnist", "/nonexistent/mnist");
         Assert.Equal(CommandRunner.BadInput, code);
         Assert.Contains("--norm-recurrent", err);
+    }
+
+    /// <summary>A one-epoch run of a 6-5 network on 8 + 4 written digits (28 steps) with <paramref name="extra"/>; returns the checkpoint and the parsed summary line.</summary>
+    private (string Checkpoint, JsonDocument Summary) RunTwoLayers(string checkpoint, params string[] extra)
+    {
+        WriteIdx(_dir, "train", 8);
+        WriteIdx(_dir, "t10k", 4);
+        string ckpt = Path.Combine(_dir, checkpoint);
+        string[] args =
+        [
+            "repro", "smnist", "--mnist", _dir, "--train-samples", "8", "--test-samples", "4", "--epochs", "1", "--layers", "6,5",
+            "--batch", "4", "--pixels-per-step", "28", "--chunk-length", "7", .. extra, "--checkpoint", ckpt, "--json",
+        ];
+        (int code, string output, string err) = CliHarness.Run(args);
+        Assert.True(code == 0, err);
+        return (ckpt, JsonDocument.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]));
     }
 
     internal static void WriteIdx(string folder, string prefix, int count)

@@ -719,14 +719,7 @@ public abstract class RecurrentLayer<T>
             {
                 // dL/dr = gI ⊙ γ_rec ⊙ inv (running statistics: constants)
                 Span<T> gR = tape.Slot(tape.GR, t);
-                ReadOnlySpan<T> inv = tape.RecNormInv.AsSpan(t * n, n);
-                for (int b = 0; b < batch; b++)
-                {
-                    Span<T> g = gR.Slice(b * n, n);
-                    TensorPrimitives.Multiply(gI.Slice(b * n, n), RecurrentNormGain!.Data, g);
-                    TensorPrimitives.Multiply(g, inv, g);
-                }
-
+                BackwardRunning(gI, RecurrentNormGain!.Data, tape.RecNormInv.AsSpan(t * n, n), gR, batch);
                 gRec = gR;
             }
 
@@ -746,6 +739,18 @@ public abstract class RecurrentLayer<T>
         }
     }
 
+    /// <summary>Through a normalisation with running statistics (constants): g = gI ⊙ γ ⊙ inv per stream.</summary>
+    private void BackwardRunning(ReadOnlySpan<T> gI, ReadOnlySpan<T> gain, ReadOnlySpan<T> inv, Span<T> g, int batch)
+    {
+        int n = Size;
+        for (int b = 0; b < batch; b++)
+        {
+            Span<T> row = g.Slice(b * n, n);
+            TensorPrimitives.Multiply(gI.Slice(b * n, n), gain, row);
+            TensorPrimitives.Multiply(row, inv, row);
+        }
+    }
+
     /// <summary>GA slot t = dL/da from GI slot t = dL/d(γ ⊙ â).</summary>
     private void BackwardNorm(LayerTape<T> tape, int t, int batch)
     {
@@ -756,14 +761,7 @@ public abstract class RecurrentLayer<T>
         T[] gain = NormGain!.Data;
         if (Norm is InputNormKind.Running or InputNormKind.Timestep)
         {
-            ReadOnlySpan<T> inv = tape.NormInv.AsSpan(t * n, n);
-            for (int b = 0; b < batch; b++)
-            {
-                Span<T> g = gA.Slice(b * n, n);
-                TensorPrimitives.Multiply(gI.Slice(b * n, n), gain, g);
-                TensorPrimitives.Multiply(g, inv, g);
-            }
-
+            BackwardRunning(gI, gain, tape.NormInv.AsSpan(t * n, n), gA, batch);
             return;
         }
 
@@ -824,16 +822,7 @@ public abstract class RecurrentLayer<T>
         if (Normalized)
         {
             // dL/dγ = Σ gI ⊙ â; the input weights get dL/da
-            Span<T> gGain = NormGain!.Grad;
-            ReadOnlySpan<T> aHat = tape.AHat.AsSpan(0, rows * n);
-            for (int r = 0; r < rows; r++)
-            {
-                for (int j = 0; j < n; j++)
-                {
-                    gGain[j] += gI[(r * n) + j] * aHat[(r * n) + j];
-                }
-            }
-
+            AddGainGradient(NormGain!.Grad, gI, tape.AHat, rows);
             gIn = tape.GA.AsSpan(0, rows * n);
         }
 
@@ -841,16 +830,7 @@ public abstract class RecurrentLayer<T>
         ReadOnlySpan<T> gRec = gI;
         if (RecurrentNormalized)
         {
-            Span<T> gGain = RecurrentNormGain!.Grad;
-            ReadOnlySpan<T> rHat = tape.RHat.AsSpan(0, rows * n);
-            for (int r = 0; r < rows; r++)
-            {
-                for (int j = 0; j < n; j++)
-                {
-                    gGain[j] += gI[(r * n) + j] * rHat[(r * n) + j];
-                }
-            }
-
+            AddGainGradient(RecurrentNormGain!.Grad, gI, tape.RHat, rows);
             gRec = tape.GR.AsSpan(0, rows * n);
         }
 
@@ -886,6 +866,19 @@ public abstract class RecurrentLayer<T>
 
     /// <summary>The [N, K] weights <see cref="AccumulateOwnRows"/> accumulates (their norms are then summed row range by row range).</summary>
     private protected virtual Parameter<T>[] OwnRowParameters => [];
+
+    /// <summary>A normalisation gain's gradient over <paramref name="rows"/> rows: gGain += Σ_rows gI ⊙ x̂.</summary>
+    private void AddGainGradient(Span<T> gGain, ReadOnlySpan<T> gI, ReadOnlySpan<T> hat, int rows)
+    {
+        int n = Size;
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                gGain[j] += gI[(r * n) + j] * hat[(r * n) + j];
+            }
+        }
+    }
 
     /// <summary>W_rec's gradient rows [first, end): sparse scatters of the recorded spikes, or a dense product when they are not sparse.</summary>
     private void RecurrentGradientRows(ReadOnlySpan<T> gI, ReadOnlySpan<T> sPrevRows, int rows, LayerTape<T> tape, int first, int end)
