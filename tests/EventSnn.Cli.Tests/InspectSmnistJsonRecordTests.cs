@@ -34,12 +34,13 @@ public class InspectSmnistJsonRecordTests
             ""","interrupted":false,"test_accuracy_by_decision":{"last":0.5,"mean":0.25,"max":null}}""",
             JsonSerializer.Serialize(epoch with { Interrupted = false, TestAccuracyByDecision = DecisionAccuracyJson.From(new DecisionAccuracies(0.5, 0.25, double.NaN)) }, CliJsonContext.Default.SmnistEpochJson));
 
-        var summary = new SmnistSummaryJson("smnist", 64, 32, 784, 1, "LTC 16", [16], "fptt", 28, "every-step", "last", "batch", 16, 1, 1, 1, null, null, [null], 0, 1.5, 1.25, 1000, 2000, null, null, null, true);
+        var summary = new SmnistSummaryJson("smnist", 64, 32, 784, 1, "LTC 16", [16], "fptt", 28, "every-step", "last", "batch", 16, 1, 1, 1, null, null, [null], 0, 1.5, 1.25, 1000, 2000, null, null, null, true, null);
         using JsonDocument plain = JsonDocument.Parse(JsonSerializer.Serialize(new SmnistSummaryLine(summary), CliJsonContext.Default.SmnistSummaryLine));
         JsonElement s = plain.RootElement.GetProperty("summary");
         Assert.False(s.TryGetProperty("permutation_seed", out _));
         Assert.False(s.TryGetProperty("permutation", out _));
         Assert.False(s.TryGetProperty("checkpoint", out _));
+        Assert.False(s.TryGetProperty("resumed_after_epoch", out _));
         Assert.Equal(JsonValueKind.Null, s.GetProperty("final_test_accuracy").ValueKind);
         Assert.Equal(JsonValueKind.Null, s.GetProperty("test_accuracy_per_epoch")[0].ValueKind);
 

