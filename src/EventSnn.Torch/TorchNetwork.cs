@@ -8,7 +8,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace EventSnn.Torch;
 
 /// <summary>
-/// The managed engine's networks (LTC, ALIF and LIF layers; leaky or membrane readout) written
+/// The managed engine's networks (LTC, ALIF and LIF layers; leaky, liquid or membrane readout) written
 /// with TorchSharp float32 tensors and autograd. Parameters have exactly the managed
 /// <see cref="ParameterSet{T}"/>'s names, order, shapes ([out, in] row-major) and initial values
 /// (a network built from a <see cref="NetworkConfig"/> is initialised by the managed engine and
@@ -21,7 +21,7 @@ namespace EventSnn.Torch;
 ///       (beta = 0: the rho/b path is skipped and b is carried unchanged, as the managed engine does)
 /// ALIF: alpha = exp(-1/tau_m), rho = exp(-1/tau_adp);  b' = rho b + (1 - rho) s;  theta = b0 + beta b'
 ///       u' = alpha u + (1 - alpha) I - theta s;  s' = H(u' - theta)        (LIF: b' = 0, theta = b0)
-/// readout: leaky o' = o + (W_o s' + c_o - o) sigmoid(p), or membrane y = W u' + c
+/// readout: leaky o' = o + (W_o s' + c_o - o) sigmoid(p), liquid (the rate sigmoid(k (W_tau [z ; o] + c_tau)) of z = W_o s' + c_o), or membrane y = W u' + c
 /// </code>
 /// H is <see cref="TorchSurrogate.Spike"/> (Heaviside forward, multi-Gaussian surrogate backward).
 /// <para>A step runs in inference mode (the default, and <see cref="Step"/>) or in training mode
@@ -456,6 +456,15 @@ public sealed class TorchNetwork : IDisposable
             Tensor tauO = this["readout.tau_o"].sigmoid();
             Tensor oPrev = state.Readout;
             output = oPrev.add(h.sub(oPrev).mul(tauO));
+            state.SetReadout(output.alias());
+        }
+        else if (Config.Readout.Kind == ReadoutKind.Liquid)
+        {
+            // o' = o + (z − o) sigmoid(k (W_tau [z ; o] + c_tau)), z = W_o s' + c_o
+            Tensor z = F.linear(up!, this["readout.w_out.weight"], this["readout.w_out.bias"]);
+            Tensor oPrev = state.Readout;
+            Tensor gate = F.linear(cat([z, oPrev], 1), this["readout.w_tau.weight"], this["readout.w_tau.bias"]).mul(this["readout.k_tau"]).sigmoid();
+            output = oPrev.add(z.sub(oPrev).mul(gate));
             state.SetReadout(output.alias());
         }
         else

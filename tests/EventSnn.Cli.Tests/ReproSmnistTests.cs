@@ -167,6 +167,26 @@ public class ReproSmnistTests : IDisposable
     }
 
     [Fact]
+    public void The_liquid_readout_reaches_the_checkpoint_and_learns_and_e_prop_refuses_it()
+    {
+        (string ckpt, JsonDocument doc) = RunTwoLayers("liquid.ckpt", "--liquid-readout");
+        using JsonDocument summary = doc;
+        Assert.StartsWith("LTC 6-5, norm batch (gain 0.1), liquid readout, ", doc.RootElement.GetProperty("summary").GetProperty("model").GetString());
+        EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(ckpt);
+        Assert.Equal(EventSnn.Snn.ReadoutKind.Liquid, data.Config.Readout.Kind);
+        Assert.True(EventSnn.Snn.Classification.SequenceTrainerOptions.ForCheckpoint(data).LiquidReadout);
+        Assert.Equal(10 * 20, data.Tensors["readout.w_tau.weight"].Data.Length); // [C, 2C] with C = 10
+
+        // the gate's slope left its initial 1 and the gate's bias its initial 0: the head learned
+        Assert.NotEqual(1f, data.Tensors["readout.k_tau"].Data[0]);
+        Assert.Contains(data.Tensors["readout.w_tau.bias"].Data, v => v != 0f);
+
+        (int code, _, string err) = CliHarness.Run("repro", "smnist", "--liquid-readout", "--method", "eprop", "--norm", "running", "--mnist", "/nonexistent/mnist");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--liquid-readout", err);
+    }
+
+    [Fact]
     public void A_resumed_run_continues_the_same_run_keeps_its_task_and_an_existing_checkpoint_is_not_clobbered()
     {
         WriteIdx(_dir, "train", 8);

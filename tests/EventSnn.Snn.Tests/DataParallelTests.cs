@@ -57,6 +57,12 @@ public class DataParallelTests
             LayerSizes = [20, 12], InputNorm = InputNormKind.Timestep, RecurrentNorm = true, NormGain = 0.5, Optimizer = OptimizerKind.Adamax,
             Loss = LossPlacement.EveryStep, ChunkLength = 7, Batch = 8, LearnableSlope = true,
         },
+        // the liquid readout (its gate's weights, bias and slope summed over the slices), with dropout
+        "fptt-timestep-liquid" => new SequenceTrainerOptions
+        {
+            LayerSizes = [20], InputNorm = InputNormKind.Timestep, NormGain = 1, Optimizer = OptimizerKind.Adamax,
+            Loss = LossPlacement.EveryStep, ChunkLength = 7, Batch = 8, LiquidReadout = true, LearnableSlope = true, Dropout = 0.1,
+        },
         "fptt-running-oracle" => new SequenceTrainerOptions
         {
             LayerSizes = [20], InputNorm = InputNormKind.Running, Optimizer = OptimizerKind.Adam, ChunkLength = 5, Oracle = true, Batch = 8,
@@ -85,6 +91,7 @@ public class DataParallelTests
     [InlineData("fptt-batchnorm-dropout")]
     [InlineData("fptt-timestep")]
     [InlineData("fptt-timestep-recnorm")]
+    [InlineData("fptt-timestep-liquid")]
     [InlineData("fptt-running-oracle")]
     [InlineData("bptt-batchnorm")]
     [InlineData("tbptt-layernorm")]

@@ -14,7 +14,7 @@ public class GradientCheckTests
 {
     private const int Steps = 6;
 
-    public static TheoryData<string> Cases => new() { "ltc-ltc-leaky-dense", "alif-lif-membrane-sparse", "ltc-alif-leaky-sparse", "ltc-membrane-zero", "ltc-running-norm-ltc-layer-norm-dense", "ltc-layer-norm-alif-running-norm-sparse", "ltc-step-norm-ltc-running-norm-sparse", "ltc-step-recnorm-alif-running-recnorm-sparse" };
+    public static TheoryData<string> Cases => new() { "ltc-ltc-leaky-dense", "alif-lif-membrane-sparse", "ltc-alif-leaky-sparse", "ltc-membrane-zero", "ltc-running-norm-ltc-layer-norm-dense", "ltc-layer-norm-alif-running-norm-sparse", "ltc-step-norm-ltc-running-norm-sparse", "ltc-step-recnorm-alif-running-recnorm-sparse", "ltc-alif-liquid-dense" };
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -282,6 +282,14 @@ public class GradientCheckTests
             Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 5, LearnableSlope = true }, new LayerConfig { Model = NeuronModel.Ltc, Size = 4 }],
             Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
             Seed = 11,
+        }, false, false),
+        // the liquid readout: its rate a gate of [z_t ; o_{t-1}] with a learnable slope, from a perturbed readout state
+        "ltc-alif-liquid-dense" => (new NetworkConfig
+        {
+            InputSize = 3,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 5, LearnableSlope = true }, new LayerConfig { Model = NeuronModel.Alif, Size = 4, TauMembraneMean = 4, TauMembraneStd = 1, TauAdaptationMean = 8, TauAdaptationStd = 2 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Liquid, Size = 3 },
+            Seed = 19,
         }, false, false),
         "alif-lif-membrane-sparse" => (new NetworkConfig
         {

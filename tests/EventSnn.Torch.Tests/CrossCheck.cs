@@ -12,6 +12,7 @@ internal static class CrossCheck
     [
         "ltc-leaky",        // adaptive LTC (beta 1.8) + leaky readout, reference init
         "ltc2-slope-leaky", // two LTC layers with learnable slopes + leaky readout
+        "ltc-liquid",       // LTC + liquid readout (its rate a gate of [z; o] with a learnable slope)
         "ltc-fixed-membrane", // LTC with beta = 0 (rho/b path skipped) + membrane readout, torch-default init, zero state
         "alif-leaky",       // ALIF + leaky readout
         "lif-membrane",     // LIF + membrane readout
@@ -52,6 +53,13 @@ internal static class CrossCheck
             Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, LearnableSlope = true }, new LayerConfig { Model = NeuronModel.Ltc, Size = 10, LearnableSlope = true }],
             Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
             Seed = 12,
+        },
+        "ltc-liquid" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 14, LearnableSlope = true }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Liquid, Size = 4 },
+            Seed = 19,
         },
         "ltc-fixed-membrane" => new NetworkConfig
         {

@@ -80,6 +80,7 @@ internal sealed class ReproSmnistCommand : Command
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("rho-bias", "x", "initial LTC adaptation-gate bias (default 0)"),
         new("learnable-slope", null, "LTC gates sigmoid(k z) with a learnable slope k per gate (the reference's S-MNIST model)"),
+        new("liquid-readout", null, "a readout whose rate is an LTC-like gate of its input and state (the reference's S-MNIST head) instead of one learned rate per class"),
         new("seed", "n", "seed of initialisation, shuffling and states (default 1)"),
         new("pixels-per-step", "n", "pixels read per step as that many inputs (default 1, the paper's 784 steps; 28 = row by row, 28 steps); a divisor of 784"),
         new("permutation-seed", "n", "seed of the PS-MNIST pixel order (default 1; the order is reported)"),
@@ -285,7 +286,7 @@ internal sealed class ReproSmnistCommand : Command
             ? string.Create(CultureInfo.InvariantCulture, $"FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3}, beta {o.Beta:G3})")
             : TrainCommand.LearningText(o, s);
         string loss = o.Loss == LossPlacement.EveryStep ? "every step" : o.Method == SequenceTrainingMethod.Bptt ? "at the last step" : "at chunk ends";
-        return string.Create(CultureInfo.InvariantCulture, $"LTC {layers}{TrainCommand.GateText(o)}, norm {o.InputNorm.ToString().ToLowerInvariant()}{(o.RecurrentNorm ? " of both currents" : string.Empty)} (gain {o.NormGain:G3}), {learning}, loss {loss}, decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}");
+        return string.Create(CultureInfo.InvariantCulture, $"LTC {layers}{TrainCommand.GateText(o)}, norm {o.InputNorm.ToString().ToLowerInvariant()}{(o.RecurrentNorm ? " of both currents" : string.Empty)} (gain {o.NormGain:G3}){TrainCommand.ReadoutText(o)}, {learning}, loss {loss}, decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}");
     }
 
     /// <summary>The value, or null for NaN and infinities (JSON has no such numbers).</summary>

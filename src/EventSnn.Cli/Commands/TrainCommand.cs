@@ -56,6 +56,7 @@ internal sealed class TrainCommand : Command
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("rho-bias", "x", "initial LTC adaptation-gate bias (default 0)"),
         new("learnable-slope", null, "LTC gates sigmoid(k z) with a learnable slope k per gate (the reference's S-MNIST model)"),
+        new("liquid-readout", null, "a readout whose rate is an LTC-like gate of its input and state (the reference's S-MNIST head) instead of one learned rate per class"),
         new("dropout", "p", "dropout on spikes passed up, training only (default 0)"),
         new("augment", "list", "DVS datasets: augment every training sample afresh each epoch with event transforms, e.g. shift:16,drop-event:0.1,flip-polarity:0.5,time-jitter:1000,spatial-jitter:1,uniform-noise:500,random-flip-lr (see the README's Transforms; default none; DVS gestures shift:16,drop-event:0.1)"),
         new("json", null, "one JSON object per epoch, then {\"summary\": ...}"),
@@ -291,6 +292,7 @@ internal sealed class TrainCommand : Command
             RhoBiasInit = args.GetDouble("rho-bias", d.RhoBiasInit),
             LearnableSlope = args.Has("learnable-slope") || d.LearnableSlope,
             RecurrentNorm = args.Has("norm-recurrent") || d.RecurrentNorm,
+            LiquidReadout = args.Has("liquid-readout") || d.LiquidReadout,
             Dropout = args.GetDouble("dropout", d.Dropout),
             Augment = args.Get("augment") is { } augment ? ParseAugment(augment) : d.Augment,
         };
@@ -357,6 +359,7 @@ internal sealed class TrainCommand : Command
         nameof(SequenceTrainerOptions.InputNorm) => "--norm",
         nameof(SequenceTrainerOptions.NormGain) => "--norm-gain",
         nameof(SequenceTrainerOptions.RecurrentNorm) => "--norm-recurrent",
+        nameof(SequenceTrainerOptions.LiquidReadout) => "--liquid-readout",
         nameof(SequenceTrainerOptions.TauBiasInit) => "--tau-bias",
         nameof(SequenceTrainerOptions.RhoBiasInit) => "--rho-bias",
         nameof(SequenceTrainerOptions.WeightDecay) => "--weight-decay",
@@ -431,7 +434,10 @@ internal sealed class TrainCommand : Command
         o.LayerSizes.Count == 0 ? o.Hidden.ToString(CultureInfo.InvariantCulture) : string.Join('-', o.LayerSizes);
 
     internal static string Describe(SequenceTrainerOptions o, SequenceLearnerSetup s) =>
-        string.Create(CultureInfo.InvariantCulture, $"{o.Model} {LayerText(o)}, {LearningText(o, s)}");
+        string.Create(CultureInfo.InvariantCulture, $"{o.Model} {LayerText(o)}{ReadoutText(o)}, {LearningText(o, s)}");
+
+    /// <summary>", liquid readout" when the recipe asks for it, else empty (the leaky readout is the default).</summary>
+    internal static string ReadoutText(SequenceTrainerOptions o) => o.LiquidReadout ? ", liquid readout" : string.Empty;
 
     /// <summary>How the method learns, e.g. "FPTT chunks of 20 steps (K=5, alpha 0.1)" or "e-prop, an update every 25 steps".</summary>
     internal static string LearningText(SequenceTrainerOptions o, SequenceLearnerSetup s) => o.Method switch

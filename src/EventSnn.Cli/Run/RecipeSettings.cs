@@ -9,7 +9,7 @@ namespace EventSnn.Cli.Run;
 /// <see cref="SequenceTrainerOptions"/> that differs from the defaults, with the names and values
 /// of the train command's options (Method fptt|bptt|tbptt|eprop|ostl, Layers "256,256", Loss chunk-end|every-step, Weighting
 /// linear|uniform, Oracle, Decision last|mean|max, Norm none|running|layer, NormGain, Dropout,
-/// TauBias, RhoBias, LearnableSlope, NormRecurrent, Optimizer adam|adamax, LearningRate, WeightDecay, Schedule constant|cosine|step,
+/// TauBias, RhoBias, LearnableSlope, LiquidReadout, NormRecurrent, Optimizer adam|adamax, LearningRate, WeightDecay, Schedule constant|cosine|step,
 /// ChunkLength, Chunks, Alpha, Beta, GradientClip, ExplodingLossFactor). The schedule runs over
 /// the passes. Errors name the key.
 /// </summary>
@@ -38,6 +38,8 @@ public sealed class RecipeSettings
     public double? RhoBias { get; set; }
 
     public bool? LearnableSlope { get; set; }
+
+    public bool? LiquidReadout { get; set; }
 
     public bool? NormRecurrent { get; set; }
 
@@ -82,6 +84,7 @@ public sealed class RecipeSettings
             TauBiasInit = TauBias ?? r.TauBiasInit,
             RhoBiasInit = RhoBias ?? r.RhoBiasInit,
             LearnableSlope = LearnableSlope ?? r.LearnableSlope,
+            LiquidReadout = LiquidReadout ?? r.LiquidReadout,
             RecurrentNorm = NormRecurrent ?? r.RecurrentNorm,
             Optimizer = Optimizer is null ? r.Optimizer : Parse($"{key}:Optimizer", Optimizer, RecipeNames.Optimizer),
             LearningRate = LearningRate ?? r.LearningRate,

@@ -159,6 +159,7 @@ public sealed record SequenceTrainerOptions
             TauBiasInit = first.TauBiasInit,
             RhoBiasInit = first.RhoBiasInit,
             LearnableSlope = first.LearnableSlope,
+            LiquidReadout = config.Readout.Kind == ReadoutKind.Liquid,
             Dropout = config.Dropout,
             Seed = (int)config.Seed,
         };
@@ -209,6 +210,9 @@ public sealed record SequenceTrainerOptions
 
     /// <summary>LTC gates as sigmoid(k z) with a learnable slope k per gate, initialised to 1 (the reference's S-MNIST model).</summary>
     public bool LearnableSlope { get; init; }
+
+    /// <summary>The liquid readout (its rate an LTC-like gate of its input and state, the reference's S-MNIST head) instead of the leaky one with a learned rate per class.</summary>
+    public bool LiquidReadout { get; init; }
 
     /// <summary>Where the classification loss sits in a sequence.</summary>
     public LossPlacement Loss { get; init; } = LossPlacement.EveryStep;
@@ -287,7 +291,7 @@ public sealed record SequenceTrainerOptions
     {
         InputSize = inputs,
         Layers = LayerConfigs(steps),
-        Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = classes },
+        Readout = new ReadoutConfig { Kind = LiquidReadout ? ReadoutKind.Liquid : ReadoutKind.Leaky, Size = classes },
         Dropout = Dropout,
         Seed = Seed,
     };
@@ -344,6 +348,7 @@ public sealed record SequenceTrainerOptions
         bool traces = Method is SequenceTrainingMethod.Eprop or SequenceTrainingMethod.Ostl;
         Check(!traces || !InputNorm.PerTimestep(), nameof(InputNorm), InputNorm, "e-prop and OSTL learn online: running or layer normalisation, not per-timestep statistics");
         Check(!traces || !RecurrentNorm, nameof(RecurrentNorm), RecurrentNorm, "e-prop and OSTL do not support a normalised recurrent current");
+        Check(!traces || !LiquidReadout, nameof(LiquidReadout), LiquidReadout, "e-prop and OSTL train the leaky readout, not the liquid one");
     }
 
     private static void Check(bool ok, string field, object value, string? rule = null)

@@ -279,7 +279,7 @@ internal sealed class AlifTape<T> : LayerTape<T>
 internal sealed class ReadoutTape<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public ReadoutTape(int batch, int size, int capacity)
+    public ReadoutTape(int batch, int size, int capacity, bool gated = false)
     {
         Batch = batch;
         Size = size;
@@ -290,6 +290,9 @@ internal sealed class ReadoutTape<T>
         GH = new T[capacity * Row];
         GO = new T[Row];
         GTau = new double[size];
+        A = gated ? new T[capacity * Row] : [];
+        Tau = gated ? new T[capacity * Row] : [];
+        GA = gated ? new T[capacity * Row] : [];
     }
 
     public int Batch { get; }
@@ -315,7 +318,19 @@ internal sealed class ReadoutTape<T>
     /// <summary>Accumulated dL/dτ_o per class.</summary>
     public double[] GTau { get; }
 
+    /// <summary>Liquid head: the gate's pre-activation W_τ [z ; o_prev] + c_τ per step (empty otherwise).</summary>
+    public T[] A { get; }
+
+    /// <summary>Liquid head: the gate τ per step (empty otherwise).</summary>
+    public T[] Tau { get; }
+
+    /// <summary>Liquid head: dL/d(k · pre-activation) per step (empty otherwise).</summary>
+    public T[] GA { get; }
+
+    /// <summary>Liquid head: accumulated dL/dk of the gate's slope.</summary>
+    public double GSlope { get; set; }
+
     public Span<T> Slot(T[] array, int t) => array.AsSpan(t * Row, Row);
 
-    public long Bytes => ((long)(H.Length + O.Length + GH.Length + GO.Length) * Unsafe.SizeOf<T>()) + (GTau.Length * sizeof(double));
+    public long Bytes => ((long)(H.Length + O.Length + GH.Length + GO.Length + A.Length + Tau.Length + GA.Length) * Unsafe.SizeOf<T>()) + (GTau.Length * sizeof(double));
 }

@@ -363,11 +363,11 @@ public abstract class Learner<T>
         Array.Clear(_tape.Readout.GO);
         int outRow = Batch * Network.OutputSize;
         LayerTape<T> top = _tape.Layers[^1];
-        bool leaky = Network.Readout is LeakyReadout<T>;
+        bool stateful = Network.Readout.Stateful;
         bool dropout = _tape.Dropout > 0;
         for (int t = steps - 1; t >= 0; t--)
         {
-            if (leaky || _tape.HasLoss[t])
+            if (stateful || _tape.HasLoss[t])
             {
                 // with dropout the readout's spike gradient reaches s_t through the mask
                 Span<T> gTop = dropout ? _tape.DropScratch.AsSpan(0, top.Row) : top.GS;
@@ -405,7 +405,7 @@ public abstract class Learner<T>
             }
         }
 
-        if (!leaky)
+        if (!stateful)
         {
             // the membrane readout's GH slots of steps without a loss were not written
             for (int t = 0; t < steps; t++)

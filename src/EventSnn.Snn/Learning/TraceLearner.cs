@@ -67,6 +67,11 @@ public abstract class TraceLearner<T> : GradientLearner<T>
 
         int c = network.OutputSize;
         int top = network.TopLayer.Size;
+        if (network.Readout is LiquidReadout<T>)
+        {
+            throw new ArgumentException("e-prop and OSTL train a leaky or membrane readout, not a liquid one", nameof(network));
+        }
+
         bool leaky = network.Readout is LeakyReadout<T>;
         _readoutW = leaky ? new T[batch * c * top] : [];
         _readoutC = leaky ? new T[batch * c] : [];

@@ -50,6 +50,7 @@ public sealed class Network<T>
         {
             ReadoutKind.Leaky => new LeakyReadout<T>(input, config.Readout.Size),
             ReadoutKind.Membrane => new MembraneReadout<T>(input, config.Readout.Size),
+            ReadoutKind.Liquid => new LiquidReadout<T>(input, config.Readout.Size),
             _ => throw new ArgumentException($"unknown readout {config.Readout.Kind}"),
         };
 

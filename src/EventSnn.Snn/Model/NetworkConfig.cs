@@ -24,6 +24,9 @@ public enum ReadoutKind
 
     /// <summary>Linear map of the last layer's membrane potential (regression, e.g. the adding task).</summary>
     Membrane,
+
+    /// <summary>Leaky integrator whose rate is an LTC-like gate of its input and state (the reference's S-MNIST head; classification via log_softmax).</summary>
+    Liquid,
 }
 
 /// <summary>How a fresh state is initialised.</summary>

@@ -34,7 +34,13 @@ public abstract class Readout<T>
 
     internal abstract void Initialize(SnnRandom rng, InitializationScheme scheme);
 
-    internal ReadoutTape<T> CreateTape(int batch, int capacity) => new(batch, Size, capacity);
+    /// <summary>True when the output carries state from step to step (leaky and liquid heads): every step's output then feeds the later ones.</summary>
+    internal virtual bool Stateful => true;
+
+    /// <summary>True when the tape records the gate of a liquid head.</summary>
+    internal virtual bool Gated => false;
+
+    internal ReadoutTape<T> CreateTape(int batch, int capacity) => new(batch, Size, capacity, Gated);
 
     /// <summary>Forward step t: output written to tape slot O[t+1] (and the state for a leaky readout).</summary>
     internal abstract void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t);
@@ -188,6 +194,8 @@ public sealed class MembraneReadout<T> : Readout<T>
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
 
+    internal override bool Stateful => false;
+
     internal override void Initialize(SnnRandom rng, InitializationScheme scheme)
     {
         Init.XavierNormal(Weight, rng);
@@ -224,4 +232,176 @@ public sealed class MembraneReadout<T> : Readout<T>
 
     internal override void AccumulateGradients(ReadoutTape<T> tape, int steps, ReadOnlySpan<T> spikeRows, ReadOnlySpan<T> membraneRows) =>
         AccumulateLinear(tape, steps * tape.Batch, membraneRows);
+}
+
+/// <summary>
+/// Liquid readout, the head of the reference's S-MNIST model: a leaky integrator whose rate is
+/// computed per step like an LTC gate from the new input and its own state,
+/// <code>
+/// z_t = W_o s_t + c_o
+/// τ_t = sigmoid(k (W_τ [z_t ; o_{t-1}] + c_τ))
+/// o_t = o_{t-1} + (z_t − o_{t-1}) τ_t
+/// </code>
+/// with one learnable slope k (initialised to 1; the reference's <c>sigmoid_beta</c>). The
+/// reference also batch-normalises z_t per timestep (gain 0.1); this head does not normalise.
+/// Parameters in order: "readout.w_out.weight" [C, N], "readout.w_out.bias" [C],
+/// "readout.w_tau.weight" [C, 2C], "readout.w_tau.bias" [C], "readout.k_tau" [1]; the weights
+/// Xavier-normal and the biases zero as in the reference.
+/// </summary>
+/// <typeparam name="T">Element type.</typeparam>
+public sealed class LiquidReadout<T> : Readout<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Parameter<T>[] _parameters;
+
+    /// <summary>Creates the readout.</summary>
+    public LiquidReadout(int inputSize, int size)
+        : base(inputSize, size)
+    {
+        GateWeight = new Parameter<T>("readout.w_tau.weight", size, 2 * size);
+        GateBias = new Parameter<T>("readout.w_tau.bias", size);
+        Slope = new Parameter<T>("readout.k_tau", 1);
+        _parameters = [Weight, Bias, GateWeight, GateBias, Slope];
+    }
+
+    /// <summary>"readout.w_tau.weight" [C, 2C]: the gate's weights on [z_t ; o_{t-1}].</summary>
+    public Parameter<T> GateWeight { get; }
+
+    /// <summary>"readout.w_tau.bias" [C].</summary>
+    public Parameter<T> GateBias { get; }
+
+    /// <summary>"readout.k_tau" [1]: the gate's slope k.</summary>
+    public Parameter<T> Slope { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+    internal override bool Gated => true;
+
+    internal override void Initialize(SnnRandom rng, InitializationScheme scheme)
+    {
+        Init.XavierNormal(Weight, rng);
+        Init.XavierNormal(GateWeight, rng);
+        if (scheme == InitializationScheme.TorchDefault)
+        {
+            Init.Uniform(Bias, rng, 1.0 / Math.Sqrt(InputSize));
+            Init.Uniform(GateBias, rng, 1.0 / Math.Sqrt(2 * Size));
+        }
+        else
+        {
+            Init.Constant(Bias, 0);
+            Init.Constant(GateBias, 0);
+        }
+
+        Init.Constant(Slope, 1);
+    }
+
+    internal override void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t)
+    {
+        int batch = tape.Batch;
+        int c = Size;
+        Span<T> z = tape.Slot(tape.H, t);
+        Span<T> oPrev = tape.Slot(tape.O, t);
+        if (t == 0)
+        {
+            state.CopyTo(oPrev);
+        }
+
+        for (int b = 0; b < batch; b++)
+        {
+            Bias.Data.CopyTo(z.Slice(b * c, c));
+        }
+
+        Kernels.MatMulABt(spikes, InputSize, Weight.Data, InputSize, z, c, batch, c, InputSize, accumulate: true);
+        Span<T> a = tape.Slot(tape.A, t);
+        Span<T> tau = tape.Slot(tape.Tau, t);
+        Span<T> o = tape.Slot(tape.O, t + 1);
+        T k = Slope.Data[0];
+        T[] w = GateWeight.Data;
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<T> zb = z.Slice(b * c, c);
+            ReadOnlySpan<T> ob = oPrev.Slice(b * c, c);
+            for (int i = 0; i < c; i++)
+            {
+                ReadOnlySpan<T> row = w.AsSpan(i * 2 * c, 2 * c);
+                T pre = GateBias.Data[i] + TensorPrimitives.Dot(row[..c], zb) + TensorPrimitives.Dot(row[c..], ob);
+                int e = (b * c) + i;
+                a[e] = pre;
+                T g = T.One / (T.One + T.Exp(-(k * pre)));
+                tau[e] = g;
+                o[e] = ob[i] + ((zb[i] - ob[i]) * g);
+            }
+        }
+
+        o.CopyTo(state);
+    }
+
+    internal override void Backward(ReadoutTape<T> tape, int t, ReadOnlySpan<T> gOut, Span<T> gSpikes, Span<T> gMembrane)
+    {
+        int batch = tape.Batch;
+        int c = Size;
+        ReadOnlySpan<T> z = tape.Slot(tape.H, t);
+        ReadOnlySpan<T> oPrev = tape.Slot(tape.O, t);
+        ReadOnlySpan<T> a = tape.Slot(tape.A, t);
+        ReadOnlySpan<T> tau = tape.Slot(tape.Tau, t);
+        Span<T> gz = tape.Slot(tape.GH, t);
+        Span<T> ga = tape.Slot(tape.GA, t);
+        Span<T> go = tape.GO;
+        T k = Slope.Data[0];
+        T[] w = GateWeight.Data;
+        for (int b = 0; b < batch; b++)
+        {
+            int row = b * c;
+            for (int i = 0; i < c; i++)
+            {
+                int e = row + i;
+                T g = go[e] + gOut[e];
+                T gTau = g * (z[e] - oPrev[e]);
+                T dSig = gTau * tau[e] * (T.One - tau[e]);
+                tape.GSlope += double.CreateTruncating(dSig * a[e]);
+                ga[e] = dSig * k;
+                gz[e] = g * tau[e];
+                go[e] = g * (T.One - tau[e]); // the carry to o_{t-1}; the gate's share is added below
+            }
+
+            // through the gate's pre-activation: W_τ [:, :C]ᵀ ga to z_t and W_τ [:, C:]ᵀ ga to o_{t-1}
+            for (int i = 0; i < c; i++)
+            {
+                T gai = ga[row + i];
+                ReadOnlySpan<T> wRow = w.AsSpan(i * 2 * c, 2 * c);
+                TensorPrimitives.MultiplyAdd(wRow[..c], gai, gz.Slice(row, c), gz.Slice(row, c));
+                TensorPrimitives.MultiplyAdd(wRow[c..], gai, go.Slice(row, c), go.Slice(row, c));
+            }
+        }
+
+        Kernels.AddProduct<T>(gz, c, 1, Weight.Data, InputSize, gSpikes, InputSize, batch, c, InputSize);
+    }
+
+    internal override void AccumulateGradients(ReadoutTape<T> tape, int steps, ReadOnlySpan<T> spikeRows, ReadOnlySpan<T> membraneRows)
+    {
+        int rows = steps * tape.Batch;
+        int c = Size;
+        AccumulateLinear(tape, rows, spikeRows);
+        ReadOnlySpan<T> ga = tape.GA.AsSpan(0, rows * c);
+        ReadOnlySpan<T> z = tape.H.AsSpan(0, rows * c);
+        ReadOnlySpan<T> oPrev = tape.O.AsSpan(0, rows * c); // slot t holds o_{t-1} of step t
+        Span<T> gw = GateWeight.Grad;
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<T> zr = z.Slice(r * c, c);
+            ReadOnlySpan<T> or = oPrev.Slice(r * c, c);
+            for (int i = 0; i < c; i++)
+            {
+                T g = ga[(r * c) + i];
+                Span<T> wRow = gw.Slice(i * 2 * c, 2 * c);
+                TensorPrimitives.MultiplyAdd(zr, g, wRow[..c], wRow[..c]);
+                TensorPrimitives.MultiplyAdd(or, g, wRow[c..], wRow[c..]);
+                GateBias.Grad[i] += g;
+            }
+        }
+
+        Slope.Grad[0] += T.CreateTruncating(tape.GSlope);
+        tape.GSlope = 0;
+    }
 }
