@@ -34,7 +34,7 @@ public class InspectSmnistJsonRecordTests
             ""","interrupted":false,"test_accuracy_by_decision":{"last":0.5,"mean":0.25,"max":null}}""",
             JsonSerializer.Serialize(epoch with { Interrupted = false, TestAccuracyByDecision = DecisionAccuracyJson.From(new DecisionAccuracies(0.5, 0.25, double.NaN)) }, CliJsonContext.Default.SmnistEpochJson));
 
-        var summary = new SmnistSummaryJson("smnist", 64, 32, 784, 1, "LTC 16", [16], "fptt", 28, "every-step", "last", "batch", 16, 1, 1, 1, null, null, [null], 0, 1.5, 1.25, 1000, 2000, null, null, null, true, null);
+        var summary = new SmnistSummaryJson("smnist", 64, 32, 784, 1, "LTC 16", [16], "fptt", 28, "every-step", "last", "batch", 16, 1, 1, 1, null, null, [null], 0, 1.5, 1.25, 1000, 2000, null, null, null, true, null, 1.5);
         using JsonDocument plain = JsonDocument.Parse(JsonSerializer.Serialize(new SmnistSummaryLine(summary), CliJsonContext.Default.SmnistSummaryLine));
         JsonElement s = plain.RootElement.GetProperty("summary");
         Assert.False(s.TryGetProperty("permutation_seed", out _));
@@ -46,7 +46,7 @@ public class InspectSmnistJsonRecordTests
 
         using JsonDocument permuted = JsonDocument.Parse(JsonSerializer.Serialize(new SmnistSummaryLine(summary with { Task = "psmnist", PermutationSeed = 3, Permutation = [2, 0, 1], Checkpoint = "/tmp/c.ckpt" }), CliJsonContext.Default.SmnistSummaryLine));
         Assert.Equal(
-            ["learner_memory_bytes", "peak_working_set_bytes", "permutation_seed", "permutation", "checkpoint", "interrupted"],
+            ["learner_memory_bytes", "peak_working_set_bytes", "permutation_seed", "permutation", "checkpoint", "interrupted", "total_seconds"],
             permuted.RootElement.GetProperty("summary").EnumerateObject().Select(p => p.Name).Skip(22));
     }
 }

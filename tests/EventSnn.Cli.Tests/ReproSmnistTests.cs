@@ -205,6 +205,7 @@ public class ReproSmnistTests : IDisposable
         (code, _, err) = CliHarness.Run([.. common, "--epochs", "1", "--checkpoint", parts]);
         Assert.True(code == 0, err);
         byte[] afterOne = File.ReadAllBytes(parts);
+        double firstSitting = EventSnn.Snn.Checkpoint.Read(parts).Meta["training"]!["seconds"]!.GetValue<double>();
 
         // an existing checkpoint is kept without --resume or --force, and the refusal says so
         (code, output, err) = CliHarness.Run([.. common, "--epochs", "1", "--checkpoint", parts]);
@@ -236,6 +237,12 @@ public class ReproSmnistTests : IDisposable
         Assert.Equal(28, s.GetProperty("pixels_per_step").GetInt32());
         Assert.Equal(1, s.GetProperty("resumed_after_epoch").GetInt32());
         Assert.Equal(2, s.GetProperty("epochs").GetInt32());
+
+        // the total wall time counts the first sitting's epoch as well (the checkpoint carried it)
+        double total = s.GetProperty("total_seconds").GetDouble();
+        Assert.True(firstSitting > 0);
+        Assert.InRange(total, firstSitting, firstSitting + resumedSecond.RootElement.GetProperty("seconds").GetDouble() + 0.01);
+        Assert.True(total > firstSitting);
 
         // ... and its second epoch is the uninterrupted run's second epoch, to the bit
         JsonElement a = wholeSecond.RootElement, b = resumedSecond.RootElement;

@@ -267,12 +267,13 @@ internal sealed class ReproSmnistCommand : Command
                 permutation,
                 checkpoint,
                 result.Interrupted,
-                resumedAfter > 0 ? resumedAfter : null);
+                resumedAfter > 0 ? resumedAfter : null,
+                Math.Round(trainer.CompletedSeconds, 2));
             stdout.WriteLine(JsonSerializer.Serialize(new SmnistSummaryLine(summary), CliJsonContext.Default.SmnistSummaryLine));
         }
         else
         {
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(result.Interrupted ? "interrupted" : "done")}: {taskName} {trainer.CompletedEpochs} epoch(s), final test {TrainCommand.Pct(result.FinalTestAccuracy)}, best {TrainCommand.Pct(result.BestTestAccuracy)} on {test.Length} digits, {result.Seconds:F0} s wall, {cpuTotal:F0} CPU s, peak working set {peak / (1 << 20)} MiB{(checkpoint is null ? string.Empty : "; checkpoint " + checkpoint)}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(result.Interrupted ? "interrupted" : "done")}: {taskName} {trainer.CompletedEpochs} epoch(s), final test {TrainCommand.Pct(result.FinalTestAccuracy)}, best {TrainCommand.Pct(result.BestTestAccuracy)} on {test.Length} digits, {result.Seconds:F0} s wall{(resumedAfter > 0 ? $" ({trainer.CompletedSeconds:F0} s over all {trainer.CompletedEpochs} epochs)" : string.Empty)}, {cpuTotal:F0} CPU s, peak working set {peak / (1 << 20)} MiB{(checkpoint is null ? string.Empty : "; checkpoint " + checkpoint)}"));
         }
 
         stdout.Flush();
@@ -323,8 +324,9 @@ internal sealed record SmnistSummaryLine(SmnistSummaryJson Summary);
 
 /// <summary>
 /// The task, data and recipe of a <c>repro smnist</c> run and its outcome: accuracies (null when not
-/// finite), seconds rounded to 0.01, learner memory and peak working set; the pixel permutation and its
-/// seed only for PS-MNIST, the checkpoint path only when one was written.
+/// finite), seconds rounded to 0.01 (<c>seconds</c> of this invocation; <c>total_seconds</c> of all completed
+/// epochs, a resumed checkpoint's included), learner memory and peak working set; the pixel permutation and its
+/// seed only for PS-MNIST, the checkpoint path only when one was written, the epoch resumed after only when resumed.
 /// </summary>
 internal sealed record SmnistSummaryJson(
     string Task,
@@ -355,7 +357,8 @@ internal sealed record SmnistSummaryJson(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Permutation,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Checkpoint,
     bool Interrupted,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ResumedAfterEpoch);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ResumedAfterEpoch,
+    double TotalSeconds);
 
 /// <summary>
 /// The task of a <c>repro smnist</c> run, recorded in its checkpoints (metadata "smnist") so that a

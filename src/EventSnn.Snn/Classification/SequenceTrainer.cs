@@ -67,6 +67,9 @@ public sealed class SequenceTrainer : IDisposable
     /// <summary>Epochs completed (including those of a resumed checkpoint).</summary>
     public int CompletedEpochs { get; private set; }
 
+    /// <summary>Wall seconds of the completed epochs (training and test), including those of a resumed checkpoint.</summary>
+    public double CompletedSeconds { get; private set; }
+
     /// <summary>Divergences detected and rolled back so far.</summary>
     public int Divergences { get; private set; }
 
@@ -240,6 +243,11 @@ public sealed class SequenceTrainer : IDisposable
                 BestTestAccuracy = testAccuracy;
             }
 
+            if (CompletedEpochs == epoch)
+            {
+                CompletedSeconds += sw.Elapsed.TotalSeconds; // training and test of the epoch, before it is saved
+            }
+
             if (checkpointPath is not null)
             {
                 SaveCheckpoint(checkpointPath, interrupted);
@@ -286,6 +294,7 @@ public sealed class SequenceTrainer : IDisposable
             ["chunk_length"] = _learner.Setup.ChunkLength,
             ["seed"] = Options.Seed,
             ["divergences"] = Divergences,
+            ["seconds"] = Math.Round(CompletedSeconds, 3),
             ["interrupted"] = interrupted,
         };
         if (!double.IsNaN(LastTestAccuracy))
@@ -319,6 +328,7 @@ public sealed class SequenceTrainer : IDisposable
 
         CompletedEpochs = data.Meta["training"]?["epoch"]?.GetValue<int>() ?? 0;
         Divergences = data.Meta["training"]?["divergences"]?.GetValue<int>() ?? 0;
+        CompletedSeconds = data.Meta["training"]?["seconds"]?.GetValue<double>() ?? 0;
         BestTestAccuracy = data.Meta["training"]?["best_test_accuracy"]?.GetValue<double>() ?? double.NaN;
         LastTestAccuracy = data.Meta["training"]?["test_accuracy"]?.GetValue<double>() ?? double.NaN;
     }
