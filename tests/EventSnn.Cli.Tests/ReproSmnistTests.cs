@@ -269,6 +269,20 @@ public class ReproSmnistTests : IDisposable
         Assert.Equal(string.Empty, output);
         Assert.Equal(afterTwo, File.ReadAllBytes(parts));
 
+        // a checkpoint of train on a dataset is not an S-MNIST run: refused, naming the file, the file untouched
+        string data = Path.Combine(_dir, "gestures");
+        (code, _, err) = CliHarness.Run("dataset", "make", "gestures", "--out", data, "--samples-per-class", "2", "--threads", "1");
+        Assert.True(code == 0, err);
+        string trained = Path.Combine(_dir, "gestures.ckpt");
+        (code, _, err) = CliHarness.Run("train", data, "--epochs", "1", "--hidden", "6", "--batch", "2", "--checkpoint", trained);
+        Assert.True(code == 0, err);
+        byte[] trainedBytes = File.ReadAllBytes(trained);
+        (code, _, err) = CliHarness.Run("repro", "smnist", "--mnist", _dir, "--checkpoint", trained, "--resume", "--epochs", "2");
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains(trained, err);
+        Assert.Contains("not by repro smnist", err);
+        Assert.Equal(trainedBytes, File.ReadAllBytes(trained));
+
         // --force starts over
         (code, _, err) = CliHarness.Run([.. common, "--epochs", "1", "--checkpoint", parts, "--force"]);
         Assert.True(code == 0, err);

@@ -113,6 +113,11 @@ internal sealed class ReproSmnistCommand : Command
             try
             {
                 CheckpointData data = Checkpoint.Read(checkpoint!);
+                if (data.Metadata(SmnistTask.Key) is null && data.Metadata(ModelMetadata.PreprocessingKey) is not null)
+                {
+                    throw new UsageException($"--resume: {checkpoint} was trained on a dataset's samples (it records their preprocessing), not by repro smnist");
+                }
+
                 basis = SequenceTrainerOptions.ForCheckpoint(data);
                 stored = SmnistTask.From(data.Metadata(SmnistTask.Key), checkpoint!);
             }
