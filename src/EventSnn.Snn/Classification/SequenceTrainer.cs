@@ -294,7 +294,7 @@ public sealed class SequenceTrainer : IDisposable
             ["chunk_length"] = _learner.Setup.ChunkLength,
             ["seed"] = Options.Seed,
             ["divergences"] = Divergences,
-            ["seconds"] = Math.Round(CompletedSeconds, 3),
+            ["seconds"] = CompletedSeconds,
             ["interrupted"] = interrupted,
         };
         if (!double.IsNaN(LastTestAccuracy))
