@@ -385,6 +385,16 @@ public sealed class EndToEndTests : IDisposable
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal); // one line, no stack trace
     }
 
+    [Fact]
+    public void Run_refuses_the_liquid_readout_with_e_prop_naming_the_key()
+    {
+        (int code, string stdout, string stderr) = ToolProcessClassify.Run(
+            ["run", "--Run:Streams:spoken-digits:Recipe:Method=eprop", "--Run:Streams:spoken-digits:Recipe:LiquidReadout=true", "--out", _dir], Minute);
+        Assert.True(code == 2, $"exit {code}: {stdout} {stderr}");
+        Assert.Contains("Run:Streams:spoken-digits:Recipe:LiquidReadout", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
     private const long Jump = 3L * 3600 * 1_000_000;
 
     /// <summary>user01's recording and labels (as &lt;name&gt;.aedat4 / &lt;name&gt;_labels.csv) with the clock jumping <paramref name="jump"/> forward after the 5th gesture.</summary>
