@@ -161,9 +161,7 @@ public class ReproSmnistTests : IDisposable
         Assert.Contains(data.Tensors["layers.0.norm_rec.running_var"].Data, v => v != 1f);
 
         // the default batch norm has no running kind for the recurrent current: refused, naming the option
-        (int code, _, string err) = CliHarness.Run("repro", "smnist", "--norm-recurrent", "--mnist", "/nonexistent/mnist");
-        Assert.Equal(CommandRunner.BadInput, code);
-        Assert.Contains("--norm-recurrent", err);
+        Assert.Contains("--norm-recurrent", Refused("repro", "smnist", "--norm-recurrent", "--mnist", "/nonexistent/mnist"));
     }
 
     [Fact]
@@ -181,9 +179,7 @@ public class ReproSmnistTests : IDisposable
         Assert.NotEqual(1f, data.Tensors["readout.k_tau"].Data[0]);
         Assert.Contains(data.Tensors["readout.w_tau.bias"].Data, v => v != 0f);
 
-        (int code, _, string err) = CliHarness.Run("repro", "smnist", "--liquid-readout", "--method", "eprop", "--norm", "running", "--mnist", "/nonexistent/mnist");
-        Assert.Equal(CommandRunner.BadInput, code);
-        Assert.Contains("--liquid-readout", err);
+        Assert.Contains("--liquid-readout", Refused("repro", "smnist", "--liquid-readout", "--method", "eprop", "--norm", "running", "--mnist", "/nonexistent/mnist"));
     }
 
     [Fact]
@@ -215,12 +211,8 @@ public class ReproSmnistTests : IDisposable
         Assert.Equal(afterOne, File.ReadAllBytes(parts));
 
         // the recorded task cannot be continued as another one: refused naming the option, the file untouched
-        (code, _, err) = CliHarness.Run("repro", "smnist", "--mnist", _dir, "--checkpoint", parts, "--resume", "--epochs", "2", "--pixels-per-step", "14");
-        Assert.Equal(CommandRunner.BadInput, code);
-        Assert.Contains("--pixels-per-step", err);
-        (code, _, err) = CliHarness.Run("repro", "smnist", "--mnist", _dir, "--checkpoint", parts, "--resume", "--epochs", "2", "--permutation-seed", "4");
-        Assert.Equal(CommandRunner.BadInput, code);
-        Assert.Contains("--permutation-seed", err);
+        Assert.Contains("--pixels-per-step", Refused("repro", "smnist", "--mnist", _dir, "--checkpoint", parts, "--resume", "--epochs", "2", "--pixels-per-step", "14"));
+        Assert.Contains("--permutation-seed", Refused("repro", "smnist", "--mnist", _dir, "--checkpoint", parts, "--resume", "--epochs", "2", "--permutation-seed", "4"));
         Assert.Equal(afterOne, File.ReadAllBytes(parts));
 
         // --resume with only the total epochs: the checkpoint's recipe and task (PS-MNIST, seed 3, 28 pixels, 8 digits)
@@ -276,8 +268,7 @@ public class ReproSmnistTests : IDisposable
         (code, _, err) = CliHarness.Run("train", data, "--epochs", "1", "--hidden", "6", "--batch", "2", "--checkpoint", trained);
         Assert.True(code == 0, err);
         byte[] trainedBytes = File.ReadAllBytes(trained);
-        (code, _, err) = CliHarness.Run("repro", "smnist", "--mnist", _dir, "--checkpoint", trained, "--resume", "--epochs", "2");
-        Assert.Equal(CommandRunner.BadInput, code);
+        err = Refused("repro", "smnist", "--mnist", _dir, "--checkpoint", trained, "--resume", "--epochs", "2");
         Assert.Contains(trained, err);
         Assert.Contains("not by repro smnist", err);
         Assert.Equal(trainedBytes, File.ReadAllBytes(trained));
@@ -286,6 +277,14 @@ public class ReproSmnistTests : IDisposable
         (code, _, err) = CliHarness.Run([.. common, "--epochs", "1", "--checkpoint", parts, "--force"]);
         Assert.True(code == 0, err);
         Assert.Equal(1, EventSnn.Snn.Checkpoint.Read(parts).Meta["training"]!["epoch"]!.GetValue<int>());
+    }
+
+    /// <summary>Runs the tool with <paramref name="args"/>, asserts it refused them (exit 2) and returns its error output.</summary>
+    private static string Refused(params string[] args)
+    {
+        (int code, _, string err) = CliHarness.Run(args);
+        Assert.Equal(CommandRunner.BadInput, code);
+        return err;
     }
 
     /// <summary>A one-epoch run of a 6-5 network on 8 + 4 written digits (28 steps) with <paramref name="extra"/>; returns the checkpoint and the parsed summary line.</summary>

@@ -51,6 +51,41 @@ public abstract class Readout<T>
     /// <summary>Weight gradients over a chunk (rows = steps x B of the last layer's s_t and u_t).</summary>
     internal abstract void AccumulateGradients(ReadoutTape<T> tape, int steps, ReadOnlySpan<T> spikeRows, ReadOnlySpan<T> membraneRows);
 
+    /// <summary>A bias as PyTorch's <c>nn.Linear</c> draws it (uniform ±1/√fan-in) under <see cref="InitializationScheme.TorchDefault"/>, else zero as the reference.</summary>
+    private protected static void InitializeBias(Parameter<T> bias, SnnRandom rng, InitializationScheme scheme, int fanIn)
+    {
+        if (scheme == InitializationScheme.TorchDefault)
+        {
+            Init.Uniform(bias, rng, 1.0 / Math.Sqrt(fanIn));
+        }
+        else
+        {
+            Init.Constant(bias, 0);
+        }
+    }
+
+    /// <summary>
+    /// The input current W_o s_t + c_o of step t into tape slot H[t] (returned), and the entering state
+    /// into O[0] at the chunk's first step: the common start of the stateful heads' forward step.
+    /// </summary>
+    private protected Span<T> LinearCurrent(ReadOnlySpan<T> spikes, T[] state, ReadoutTape<T> tape, int t)
+    {
+        int c = Size;
+        Span<T> h = tape.Slot(tape.H, t);
+        if (t == 0)
+        {
+            state.CopyTo(tape.Slot(tape.O, 0));
+        }
+
+        for (int b = 0; b < tape.Batch; b++)
+        {
+            Bias.Data.CopyTo(h.Slice(b * c, c));
+        }
+
+        Kernels.MatMulABt(spikes, InputSize, Weight.Data, InputSize, h, c, tape.Batch, c, InputSize, accumulate: true);
+        return h;
+    }
+
     internal void AccumulateLinear(ReadoutTape<T> tape, int rows, ReadOnlySpan<T> inputRows)
     {
         int c = Size;
@@ -92,14 +127,7 @@ public sealed class LeakyReadout<T> : Readout<T>
     internal override void Initialize(SnnRandom rng, InitializationScheme scheme)
     {
         Init.XavierUniform(Weight, rng);
-        if (scheme == InitializationScheme.TorchDefault)
-        {
-            Init.Uniform(Bias, rng, 1.0 / Math.Sqrt(InputSize));
-        }
-        else
-        {
-            Init.Constant(Bias, 0);
-        }
+        InitializeBias(Bias, rng, scheme, InputSize);
 
         Init.Constant(TauParameter, 0);
     }
@@ -108,19 +136,8 @@ public sealed class LeakyReadout<T> : Readout<T>
     {
         int batch = tape.Batch;
         int c = Size;
-        Span<T> h = tape.Slot(tape.H, t);
+        Span<T> h = LinearCurrent(spikes, state, tape, t);
         Span<T> oPrev = tape.Slot(tape.O, t);
-        if (t == 0)
-        {
-            state.CopyTo(oPrev);
-        }
-
-        for (int b = 0; b < batch; b++)
-        {
-            Bias.Data.CopyTo(h.Slice(b * c, c));
-        }
-
-        Kernels.MatMulABt(spikes, InputSize, Weight.Data, InputSize, h, c, batch, c, InputSize, accumulate: true);
         Span<T> o = tape.Slot(tape.O, t + 1);
         for (int b = 0; b < batch; b++)
         {
@@ -199,14 +216,7 @@ public sealed class MembraneReadout<T> : Readout<T>
     internal override void Initialize(SnnRandom rng, InitializationScheme scheme)
     {
         Init.XavierNormal(Weight, rng);
-        if (scheme == InitializationScheme.TorchDefault)
-        {
-            Init.Uniform(Bias, rng, 1.0 / Math.Sqrt(InputSize));
-        }
-        else
-        {
-            Init.Constant(Bias, 0);
-        }
+        InitializeBias(Bias, rng, scheme, InputSize);
     }
 
     internal override void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t)
@@ -282,16 +292,8 @@ public sealed class LiquidReadout<T> : Readout<T>
     {
         Init.XavierNormal(Weight, rng);
         Init.XavierNormal(GateWeight, rng);
-        if (scheme == InitializationScheme.TorchDefault)
-        {
-            Init.Uniform(Bias, rng, 1.0 / Math.Sqrt(InputSize));
-            Init.Uniform(GateBias, rng, 1.0 / Math.Sqrt(2 * Size));
-        }
-        else
-        {
-            Init.Constant(Bias, 0);
-            Init.Constant(GateBias, 0);
-        }
+        InitializeBias(Bias, rng, scheme, InputSize);
+        InitializeBias(GateBias, rng, scheme, 2 * Size);
 
         Init.Constant(Slope, 1);
     }
@@ -300,19 +302,8 @@ public sealed class LiquidReadout<T> : Readout<T>
     {
         int batch = tape.Batch;
         int c = Size;
-        Span<T> z = tape.Slot(tape.H, t);
+        Span<T> z = LinearCurrent(spikes, state, tape, t);
         Span<T> oPrev = tape.Slot(tape.O, t);
-        if (t == 0)
-        {
-            state.CopyTo(oPrev);
-        }
-
-        for (int b = 0; b < batch; b++)
-        {
-            Bias.Data.CopyTo(z.Slice(b * c, c));
-        }
-
-        Kernels.MatMulABt(spikes, InputSize, Weight.Data, InputSize, z, c, batch, c, InputSize, accumulate: true);
         Span<T> a = tape.Slot(tape.A, t);
         Span<T> tau = tape.Slot(tape.Tau, t);
         Span<T> o = tape.Slot(tape.O, t + 1);
