@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -29,17 +28,13 @@ namespace EventSnn.IO;
 /// </remarks>
 public sealed class Aedat2Writer : IEventWriter
 {
-    private const int BufferBytes = 1 << 20;
     private const long FirstLimit = 1L << 32;
     private const long StepLimit = 1L << 31;
 
-    private readonly Stream _stream;
-    private readonly bool _leaveOpen;
+    private readonly OutputBuffer _out;
     private readonly bool _mirror;
     private readonly int _xBase;
     private readonly int _yBase;
-    private byte[] _buffer;
-    private int _used;
     private bool _started;
     private long _lastT;
 
@@ -82,9 +77,7 @@ public sealed class Aedat2Writer : IEventWriter
         _mirror = geometry.IsKnown;
         _xBase = geometry.Width - 1;
         _yBase = geometry.Height - 1;
-        _stream = stream;
-        _leaveOpen = leaveOpen;
-        _buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        _out = new OutputBuffer(stream, leaveOpen);
         WriteHeader();
     }
 
@@ -173,34 +166,10 @@ public sealed class Aedat2Writer : IEventWriter
     }
 
     /// <summary>Writes buffered records to the stream and flushes it.</summary>
-    public void Flush()
-    {
-        FlushBuffer();
-        _stream.Flush();
-    }
+    public void Flush() => _out.Flush();
 
     /// <summary>Flushes and closes the destination (unless leaveOpen).</summary>
-    public void Dispose()
-    {
-        if (_buffer.Length == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            Flush();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
-            if (!_leaveOpen)
-            {
-                _stream.Dispose();
-            }
-        }
-    }
+    public void Dispose() => _out.Dispose();
 
     /// <summary>
     /// The jAER AEChip class for a sensor: DVS128 for the DVS128 layout; for DAVIS the class of
@@ -284,39 +253,30 @@ public sealed class Aedat2Writer : IEventWriter
         int i = 0;
         while (i < n)
         {
-            int room = (_buffer.Length - _used) >> 3;
-            if (room == 0)
-            {
-                FlushBuffer();
-                continue;
-            }
-
-            int count = Math.Min(room, n - i);
-            EncodeEvents(t.Slice(i, count), x.Slice(i, count), y.Slice(i, count), p.Slice(i, count));
+            Span<byte> free = _out.GetSpan(8);
+            int count = Math.Min(free.Length >> 3, n - i);
+            EncodeEvents(free, t.Slice(i, count), x.Slice(i, count), y.Slice(i, count), p.Slice(i, count));
             i += count;
         }
     }
 
     private void EncodeTrigger(in TriggerEvent trigger)
     {
-        if (_buffer.Length - _used < 8)
-        {
-            FlushBuffer();
-        }
-
         uint address = Chip == JaerChip.Davis ? JaerAddress.DavisExternalBit : JaerAddress.Dvs128ExternalBit;
-        BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(_used), address);
-        BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(_used + 4), unchecked((int)trigger.T));
-        _used += 8;
+        Span<byte> record = _out.GetSpan(8);
+        BinaryPrimitives.WriteUInt32BigEndian(record, address);
+        BinaryPrimitives.WriteInt32BigEndian(record[4..], unchecked((int)trigger.T));
+        _out.Advance(8);
         TriggersWritten++;
         _started = true;
         _lastT = trigger.T;
     }
 
-    private void EncodeEvents(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<byte> p)
+    /// <summary>Encodes the events into <paramref name="free"/>, which has room for all of them.</summary>
+    private void EncodeEvents(Span<byte> free, ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y, ReadOnlySpan<byte> p)
     {
-        ref byte dst = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_buffer), _used);
         int n = t.Length;
+        ref byte dst = ref MemoryMarshal.GetReference(free[..(n << 3)]);
         if (Chip == JaerChip.Dvs128)
         {
             for (int i = 0; i < n; i++)
@@ -346,7 +306,7 @@ public sealed class Aedat2Writer : IEventWriter
             }
         }
 
-        _used += n << 3;
+        _out.Advance(n << 3);
         EventsWritten += n;
         if (n > 0)
         {
@@ -362,15 +322,6 @@ public sealed class Aedat2Writer : IEventWriter
         Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 4), BinaryPrimitives.ReverseEndianness(unchecked((uint)t)));
     }
 
-    private void FlushBuffer()
-    {
-        if (_used > 0)
-        {
-            _stream.Write(_buffer, 0, _used);
-            _used = 0;
-        }
-    }
-
     private void WriteHeader()
     {
         var sb = new StringBuilder();
@@ -380,7 +331,6 @@ public sealed class Aedat2Writer : IEventWriter
         sb.Append("# Timestamps tick is 1 us\r\n");
         sb.Append("# AEChip: ").Append(AeChipClass).Append("\r\n");
         sb.Append("#End Of ASCII Header\r\n");
-        byte[] header = Encoding.ASCII.GetBytes(sb.ToString());
-        _stream.Write(header, 0, header.Length);
+        _out.Bytes(Encoding.ASCII.GetBytes(sb.ToString()));
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using EventSnn.Events;
 using EventSnn.IO.Internal;
 
@@ -17,14 +16,10 @@ namespace EventSnn.IO;
 /// </remarks>
 public sealed class NMnistWriter : IEventWriter
 {
-    private const int BufferBytes = 1 << 20;
     /// <summary>Timestamps below this (2^23 us) are stored without overflow markers.</summary>
     internal const long TimestampLimit = 1 << 23;
 
-    private readonly Stream _stream;
-    private readonly bool _leaveOpen;
-    private byte[] _buffer;
-    private int _used;
+    private readonly OutputBuffer _out;
     private long _offset;
 
     /// <summary>Creates (or overwrites) a file.</summary>
@@ -36,10 +31,7 @@ public sealed class NMnistWriter : IEventWriter
     /// <summary>Writes to a stream.</summary>
     public NMnistWriter(Stream stream, bool leaveOpen = false)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        _stream = stream;
-        _leaveOpen = leaveOpen;
-        _buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        _out = new OutputBuffer(stream, leaveOpen);
     }
 
     /// <summary>Events written so far.</summary>
@@ -88,34 +80,10 @@ public sealed class NMnistWriter : IEventWriter
     }
 
     /// <summary>Writes buffered records and flushes the stream.</summary>
-    public void Flush()
-    {
-        FlushBuffer();
-        _stream.Flush();
-    }
+    public void Flush() => _out.Flush();
 
     /// <summary>Flushes and closes the destination (unless leaveOpen).</summary>
-    public void Dispose()
-    {
-        if (_buffer.Length == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            Flush();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
-            if (!_leaveOpen)
-            {
-                _stream.Dispose();
-            }
-        }
-    }
+    public void Dispose() => _out.Dispose();
 
     /// <summary>Checks a whole span before anything of it is written (a bad batch writes nothing).</summary>
     private void Validate(ReadOnlySpan<long> t, ReadOnlySpan<ushort> x, ReadOnlySpan<ushort> y)
@@ -142,25 +110,12 @@ public sealed class NMnistWriter : IEventWriter
 
     private void Put(byte b0, byte b1, byte b2, byte b3, byte b4)
     {
-        if (_buffer.Length - _used < NMnistReader.RecordBytes)
-        {
-            FlushBuffer();
-        }
-
-        _buffer[_used] = b0;
-        _buffer[_used + 1] = b1;
-        _buffer[_used + 2] = b2;
-        _buffer[_used + 3] = b3;
-        _buffer[_used + 4] = b4;
-        _used += NMnistReader.RecordBytes;
-    }
-
-    private void FlushBuffer()
-    {
-        if (_used > 0)
-        {
-            _stream.Write(_buffer, 0, _used);
-            _used = 0;
-        }
+        Span<byte> record = _out.GetSpan(NMnistReader.RecordBytes);
+        record[4] = b4;
+        record[3] = b3;
+        record[2] = b2;
+        record[1] = b1;
+        record[0] = b0;
+        _out.Advance(NMnistReader.RecordBytes);
     }
 }

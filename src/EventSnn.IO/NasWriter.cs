@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using EventSnn.Events;
 using EventSnn.IO.Internal;
@@ -18,12 +17,7 @@ namespace EventSnn.IO;
 /// </remarks>
 public sealed class NasWriter : IDisposable
 {
-    private const int BufferBytes = 1 << 20;
-
-    private readonly Stream _stream;
-    private readonly bool _leaveOpen;
-    private byte[] _buffer;
-    private int _used;
+    private readonly OutputBuffer _out;
 
     /// <summary>Creates (or overwrites) a file.</summary>
     public NasWriter(string path, int channels, bool stereo, int addressBytes = 2, int tickNanoseconds = 200)
@@ -54,13 +48,11 @@ public sealed class NasWriter : IDisposable
             throw new ArgumentOutOfRangeException(nameof(channels), channels, "Too many channels for the address width.");
         }
 
-        _stream = stream;
-        _leaveOpen = leaveOpen;
+        _out = new OutputBuffer(stream, leaveOpen);
         Channels = channels;
         Ears = stereo ? 2 : 1;
         AddressBytes = addressBytes;
         TickNanoseconds = tickNanoseconds;
-        _buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
     }
 
     /// <summary>Channels per ear.</summary>
@@ -98,13 +90,8 @@ public sealed class NasWriter : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)channel, (uint)Channels, nameof(channel));
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)ear, (uint)Ears, nameof(ear));
         int size = AddressBytes + 4;
-        if (_buffer.Length - _used < size)
-        {
-            FlushBuffer();
-        }
-
         uint address = (uint)((ear * 2 * Channels) + (channel * 2) + (on ? 0 : 1));
-        Span<byte> dst = _buffer.AsSpan(_used, size);
+        Span<byte> dst = _out.GetSpan(size);
         if (AddressBytes == 2)
         {
             BinaryPrimitives.WriteUInt16BigEndian(dst, (ushort)address);
@@ -116,46 +103,13 @@ public sealed class NasWriter : IDisposable
 
         long ticks = checked(t * 1000) / TickNanoseconds;
         BinaryPrimitives.WriteUInt32BigEndian(dst[AddressBytes..], unchecked((uint)ticks));
-        _used += size;
+        _out.Advance(size);
         SpikesWritten++;
     }
 
     /// <summary>Writes buffered records and flushes the stream.</summary>
-    public void Flush()
-    {
-        FlushBuffer();
-        _stream.Flush();
-    }
+    public void Flush() => _out.Flush();
 
     /// <summary>Flushes and closes the destination (unless leaveOpen).</summary>
-    public void Dispose()
-    {
-        if (_buffer.Length == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            Flush();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
-            if (!_leaveOpen)
-            {
-                _stream.Dispose();
-            }
-        }
-    }
-
-    private void FlushBuffer()
-    {
-        if (_used > 0)
-        {
-            _stream.Write(_buffer, 0, _used);
-            _used = 0;
-        }
-    }
+    public void Dispose() => _out.Dispose();
 }
