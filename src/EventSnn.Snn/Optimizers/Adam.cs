@@ -4,20 +4,15 @@ using System.Numerics.Tensors;
 namespace EventSnn.Snn;
 
 /// <summary>
-/// Adam exactly as torch.optim.Adam (amsgrad off): g ← g + wd·w; m ← m + (1−β1)(g − m)
-/// (lerp); v ← β2 v + (1−β2) g²; w ← w − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε).
-/// State names "exp_avg", "exp_avg_sq".
+/// The optimisers with torch's first moment (Adam, Adamax): β1, β2, ε, L2 weight decay, their
+/// hyper-parameter record, and the step they share: g ← g + wd·w; m ← m + (1−β1)(g − m).
 /// </summary>
 /// <typeparam name="T">Element type.</typeparam>
-public sealed class Adam<T> : Optimizer<T>
+public abstract class MomentOptimizer<T> : Optimizer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private T _stepSize;
-    private T _bc2Sqrt;
-
-    /// <summary>Creates the optimiser (PyTorch defaults).</summary>
-    public Adam(ParameterSet<T> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
-        : base(parameters, learningRate, ["exp_avg", "exp_avg_sq"])
+    private protected MomentOptimizer(ParameterSet<T> parameters, double learningRate, double beta1, double beta2, double epsilon, double weightDecay, IReadOnlyList<string> stateNames)
+        : base(parameters, learningRate, stateNames)
     {
         Beta1 = beta1;
         Beta2 = beta2;
@@ -31,20 +26,11 @@ public sealed class Adam<T> : Optimizer<T>
     /// <summary>β2.</summary>
     public double Beta2 { get; }
 
-    /// <summary>ε (added after the bias-corrected square root, as PyTorch).</summary>
+    /// <summary>ε.</summary>
     public double Epsilon { get; }
 
     /// <summary>L2 weight decay added to the gradient.</summary>
     public double WeightDecay { get; }
-
-    /// <inheritdoc/>
-    public override string Name => "adam";
-
-    /// <summary>lr / (1 − β1ᵗ) of the current step (after <see cref="BeginStep"/>).</summary>
-    internal T StepSize => _stepSize;
-
-    /// <summary>√(1 − β2ᵗ) of the current step.</summary>
-    internal T Bc2Sqrt => _bc2Sqrt;
 
     /// <inheritdoc/>
     public override IReadOnlyDictionary<string, double> HyperParameters => new Dictionary<string, double>
@@ -55,6 +41,50 @@ public sealed class Adam<T> : Optimizer<T>
         ["eps"] = Epsilon,
         ["weight_decay"] = WeightDecay,
     };
+
+    /// <summary>
+    /// One block of the shared step: <paramref name="g"/> ← scale·grad (+ wd·w), then
+    /// m ← m + (1−β1)(g − m), with <paramref name="scratch"/> as work space.
+    /// </summary>
+    private protected void GradientAndFirstMoment(ReadOnlySpan<T> grad, T gradScale, ReadOnlySpan<T> w, Span<T> m, Span<T> g, Span<T> scratch)
+    {
+        TensorPrimitives.Multiply(grad, gradScale, g);
+        if (WeightDecay != 0)
+        {
+            TensorPrimitives.MultiplyAdd(w, T.CreateTruncating(WeightDecay), g, g);
+        }
+
+        TensorPrimitives.Subtract(g, m, scratch);
+        TensorPrimitives.MultiplyAdd(scratch, T.CreateTruncating(1 - Beta1), m, m);
+    }
+}
+
+/// <summary>
+/// Adam exactly as torch.optim.Adam (amsgrad off): g ← g + wd·w; m ← m + (1−β1)(g − m)
+/// (lerp); v ← β2 v + (1−β2) g²; w ← w − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε).
+/// State names "exp_avg", "exp_avg_sq".
+/// </summary>
+/// <typeparam name="T">Element type.</typeparam>
+public sealed class Adam<T> : MomentOptimizer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private T _stepSize;
+    private T _bc2Sqrt;
+
+    /// <summary>Creates the optimiser (PyTorch defaults; ε is added after the bias-corrected square root).</summary>
+    public Adam(ParameterSet<T> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
+        : base(parameters, learningRate, beta1, beta2, epsilon, weightDecay, ["exp_avg", "exp_avg_sq"])
+    {
+    }
+
+    /// <inheritdoc/>
+    public override string Name => "adam";
+
+    /// <summary>lr / (1 − β1ᵗ) of the current step (after <see cref="BeginStep"/>).</summary>
+    internal T StepSize => _stepSize;
+
+    /// <summary>√(1 − β2ᵗ) of the current step.</summary>
+    internal T Bc2Sqrt => _bc2Sqrt;
 
     /// <inheritdoc/>
     public override void BeginStep()
@@ -72,11 +102,9 @@ public sealed class Adam<T> : Optimizer<T>
         Parameter<T> p = Parameters[parameterIndex];
         T[] m = GetState(0, parameterIndex);
         T[] v = GetState(1, parameterIndex);
-        T oneMinusB1 = T.CreateTruncating(1 - Beta1);
         T b2 = T.CreateTruncating(Beta2);
         T oneMinusB2 = T.CreateTruncating(1 - Beta2);
         T eps = T.CreateTruncating(Epsilon);
-        T wd = T.CreateTruncating(WeightDecay);
         T negStep = -_stepSize;
         for (int off = start; off < start + length; off += Block)
         {
@@ -86,14 +114,7 @@ public sealed class Adam<T> : Optimizer<T>
             Span<T> w = p.Data.AsSpan(off, len);
             Span<T> mm = m.AsSpan(off, len);
             Span<T> vv = v.AsSpan(off, len);
-            TensorPrimitives.Multiply(p.Grad.AsSpan(off, len), gradScale, g);
-            if (WeightDecay != 0)
-            {
-                TensorPrimitives.MultiplyAdd(w, wd, g, g);
-            }
-
-            TensorPrimitives.Subtract(g, mm, t2);
-            TensorPrimitives.MultiplyAdd(t2, oneMinusB1, mm, mm);
+            GradientAndFirstMoment(p.Grad.AsSpan(off, len), gradScale, w, mm, g, t2);
             TensorPrimitives.Multiply(vv, b2, vv);
             TensorPrimitives.Multiply(g, g, t2);
             TensorPrimitives.MultiplyAdd(t2, oneMinusB2, vv, vv);
@@ -111,48 +132,22 @@ public sealed class Adam<T> : Optimizer<T>
 /// u ← max(β2 u, |g| + ε); w ← w − (lr / (1−β1ᵗ)) · m / u. State names "exp_avg", "exp_inf".
 /// </summary>
 /// <typeparam name="T">Element type.</typeparam>
-public sealed class Adamax<T> : Optimizer<T>
+public sealed class Adamax<T> : MomentOptimizer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private T _clr;
 
-    /// <summary>Creates the optimiser (PyTorch defaults).</summary>
+    /// <summary>Creates the optimiser (PyTorch defaults; ε is added to |g| inside the max).</summary>
     public Adamax(ParameterSet<T> parameters, double learningRate = 2e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
-        : base(parameters, learningRate, ["exp_avg", "exp_inf"])
+        : base(parameters, learningRate, beta1, beta2, epsilon, weightDecay, ["exp_avg", "exp_inf"])
     {
-        Beta1 = beta1;
-        Beta2 = beta2;
-        Epsilon = epsilon;
-        WeightDecay = weightDecay;
     }
-
-    /// <summary>β1.</summary>
-    public double Beta1 { get; }
-
-    /// <summary>β2.</summary>
-    public double Beta2 { get; }
-
-    /// <summary>ε (added to |g| inside the max, as PyTorch).</summary>
-    public double Epsilon { get; }
-
-    /// <summary>L2 weight decay added to the gradient.</summary>
-    public double WeightDecay { get; }
 
     /// <inheritdoc/>
     public override string Name => "adamax";
 
     /// <summary>lr / (1 − β1ᵗ) of the current step (after <see cref="BeginStep"/>).</summary>
     internal T StepSize => _clr;
-
-    /// <inheritdoc/>
-    public override IReadOnlyDictionary<string, double> HyperParameters => new Dictionary<string, double>
-    {
-        ["lr"] = LearningRate,
-        ["beta1"] = Beta1,
-        ["beta2"] = Beta2,
-        ["eps"] = Epsilon,
-        ["weight_decay"] = WeightDecay,
-    };
 
     /// <inheritdoc/>
     public override void BeginStep()
@@ -167,10 +162,8 @@ public sealed class Adamax<T> : Optimizer<T>
         Parameter<T> p = Parameters[parameterIndex];
         T[] m = GetState(0, parameterIndex);
         T[] u = GetState(1, parameterIndex);
-        T oneMinusB1 = T.CreateTruncating(1 - Beta1);
         T b2 = T.CreateTruncating(Beta2);
         T eps = T.CreateTruncating(Epsilon);
-        T wd = T.CreateTruncating(WeightDecay);
         for (int off = start; off < start + length; off += Block)
         {
             int len = Math.Min(Block, start + length - off);
@@ -179,14 +172,7 @@ public sealed class Adamax<T> : Optimizer<T>
             Span<T> w = p.Data.AsSpan(off, len);
             Span<T> mm = m.AsSpan(off, len);
             Span<T> uu = u.AsSpan(off, len);
-            TensorPrimitives.Multiply(p.Grad.AsSpan(off, len), gradScale, g);
-            if (WeightDecay != 0)
-            {
-                TensorPrimitives.MultiplyAdd(w, wd, g, g);
-            }
-
-            TensorPrimitives.Subtract(g, mm, t2);
-            TensorPrimitives.MultiplyAdd(t2, oneMinusB1, mm, mm);
+            GradientAndFirstMoment(p.Grad.AsSpan(off, len), gradScale, w, mm, g, t2);
             TensorPrimitives.Abs(g, t2);
             TensorPrimitives.Add(t2, eps, t2);
             TensorPrimitives.Multiply(uu, b2, uu);
