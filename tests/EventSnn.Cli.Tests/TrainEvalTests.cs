@@ -671,7 +671,20 @@ public sealed class TrainEvalTests : IDisposable
         Assert.True(summary.GetProperty("interrupted").GetBoolean());
         Assert.True(summary.GetProperty("epochs").GetInt32() < 1000);
         CheckpointData saved = Checkpoint.Read(ckpt);
-        Assert.Equal(summary.GetProperty("epochs").GetInt32(), saved.Meta["training"]!["epoch"]!.GetValue<int>());
+        int epochs = summary.GetProperty("epochs").GetInt32();
+        Assert.Equal(epochs, saved.Meta["training"]!["epoch"]!.GetValue<int>());
         Assert.True(saved.Meta["training"]!["interrupted"]!.GetValue<bool>());
+
+        // --resume continues the interrupted epoch from the batch after the last one trained
+        (int code, _, string resumedErr) = CliHarness.Run("train", data, "--epochs", (epochs + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", "4", "--hidden", "16", "--checkpoint", ckpt, "--resume", "--json");
+        Assert.True(code == 0, resumedErr);
+        if (saved.Meta["training"]!["progress"] is { } progress)
+        {
+            Assert.Contains($"in epoch {epochs + 1} after batch {progress["batches_done"]!.GetValue<int>()}", resumedErr, StringComparison.Ordinal);
+        }
+
+        CheckpointData done = Checkpoint.Read(ckpt);
+        Assert.Equal(epochs + 1, done.Meta["training"]!["epoch"]!.GetValue<int>());
+        Assert.False(done.Meta["training"]!["interrupted"]!.GetValue<bool>());
     }
 }

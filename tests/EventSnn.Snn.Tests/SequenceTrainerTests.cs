@@ -247,6 +247,96 @@ public class SequenceTrainerTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void An_epoch_interrupted_between_batches_resumes_from_the_next_batch_and_equals_the_uninterrupted_run(int threads)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "eventsnn-trainer-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            // 40 samples in batches of 8: 5 batches per epoch, the interruption lands after batch 3 of epoch 2
+            List<ILabelledSequence> train = Data(10, 1), test = Data(2, 2);
+            SequenceTrainerOptions options = Options(SequenceTrainingMethod.Fptt, epochs: 3) with { Threads = threads };
+            string straight = Path.Combine(dir, "straight.ckpt"), cut = Path.Combine(dir, "cut.ckpt");
+            var expected = new List<EpochMetrics>();
+            using (var t = new SequenceTrainer(options, Inputs, Classes, Steps))
+            {
+                t.Train(train, test, straight, expected.Add);
+            }
+
+            using var cts = new CancellationTokenSource();
+            var first = new List<EpochMetrics>();
+            using (var t = new SequenceTrainer(options, Inputs, Classes, Steps))
+            {
+                TrainingResult r = t.Train(train, test, cut, first.Add, p =>
+                {
+                    if (p.Epoch == 2 && p.Batch == 3)
+                    {
+                        cts.Cancel();
+                    }
+                }, cts.Token);
+                Assert.True(r.Interrupted);
+                Assert.Equal(1, t.CompletedEpochs);
+            }
+
+            Assert.Equal(2, first.Count);
+            Assert.True(first[1].Interrupted);
+            Assert.Equal(3, first[1].BatchesDone);
+            Assert.Equal(5, first[1].Batches);
+            Assert.True(double.IsNaN(first[1].TestAccuracy));
+            CheckpointData saved = Checkpoint.Read(cut);
+            Assert.Equal(1, saved.Meta["training"]!["epoch"]!.GetValue<int>());
+            Assert.Equal(3, saved.Meta["training"]!["progress"]!["batches_done"]!.GetValue<int>());
+            Assert.Contains("fptt.gradient/layers.0.w_in.weight", saved.Tensors.Keys); // the next chunk's regulariser gradient, as the update left it
+            string keep = Path.Combine(dir, "cut-copy.ckpt");
+            File.Copy(cut, keep);
+
+            var rest = new List<EpochMetrics>();
+            using (var t = new SequenceTrainer(options, Inputs, Classes, Steps))
+            {
+                t.Resume(cut);
+                Assert.Equal(1, t.CompletedEpochs);
+                Assert.Equal(3, t.ResumedBatches);
+                t.Train(train, test, cut, rest.Add);
+                Assert.Equal(0, t.ResumedBatches);
+            }
+
+            // epochs 2 and 3 equal the uninterrupted run's to the bit: losses, accuracies, updates, every tensor
+            Assert.Equal([2, 3], rest.Select(m => m.Epoch));
+            for (int i = 0; i < 2; i++)
+            {
+                Assert.Equal(expected[i + 1].Loss, rest[i].Loss);
+                Assert.Equal(expected[i + 1].TrainAccuracy, rest[i].TrainAccuracy);
+                Assert.Equal(expected[i + 1].TestAccuracy, rest[i].TestAccuracy);
+                Assert.Equal(expected[i + 1].Updates, rest[i].Updates);
+                Assert.Equal(5, rest[i].BatchesDone);
+            }
+
+            Assert.True(rest[0].Seconds > first[1].Seconds); // the resumed epoch counts the time before the interruption too
+            CheckpointData a = Checkpoint.Read(straight), b = Checkpoint.Read(cut);
+            Assert.Equal(a.Tensors.Count, b.Tensors.Count);
+            string[] differing = [.. a.Tensors.Where(kv => !kv.Value.Data.AsSpan().SequenceEqual(b.Tensors[kv.Key].Data)).Select(kv => kv.Key)];
+            Assert.True(differing.Length == 0, "tensors that differ: " + string.Join(", ", differing));
+
+            Assert.Null(b.Meta["training"]!["progress"]);
+            Assert.DoesNotContain("fptt.gradient/layers.0.w_in.weight", b.Tensors.Keys); // after W ← W̄ it is recomputed, as in the uninterrupted run
+            Assert.False(b.Meta["training"]!["interrupted"]!.GetValue<bool>());
+
+            // a run with another batch size cannot continue that epoch: refused naming the checkpoint
+            using var other = new SequenceTrainer(options with { Batch = 4 }, Inputs, Classes, Steps);
+            other.Resume(keep);
+            CheckpointException refused = Assert.Throws<CheckpointException>(() => other.Train(train, test));
+            Assert.Contains(keep, refused.Message, StringComparison.Ordinal);
+            Assert.Contains("batches of 4", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void Evaluate_is_deterministic_and_counts_the_confusion()
     {

@@ -309,7 +309,8 @@ internal sealed class ReproSmnistCommand : Command
 
 /// <summary>
 /// One <c>repro smnist --json</c> epoch line: losses and accuracies (null when not finite, e.g. no test
-/// set), wall and CPU seconds rounded to 0.01, the learning rate, divergences and whether it was interrupted.
+/// set), wall and CPU seconds rounded to 0.01 (an epoch continued after an interruption counts the wall seconds of
+/// both sittings and this process's CPU seconds only), the learning rate, divergences and whether it was interrupted.
 /// </summary>
 internal sealed record SmnistEpochJson(
     int Epoch,

@@ -246,7 +246,9 @@ internal sealed class TrainCommand : Command
             throw new UsageException("--resume: " + ex.Message);
         }
 
-        stderr.WriteLine($"resumed from {checkpoint} after epoch {trainer.CompletedEpochs}");
+        stderr.WriteLine(trainer.ResumedBatches > 0
+            ? $"resumed from {checkpoint} in epoch {trainer.CompletedEpochs + 1} after batch {trainer.ResumedBatches} (it was interrupted there)"
+            : $"resumed from {checkpoint} after epoch {trainer.CompletedEpochs}");
         if (trainer.CompletedEpochs >= epochs)
         {
             stderr.WriteLine($"nothing left to do: {checkpoint} has {trainer.CompletedEpochs} epoch(s) and --epochs is {epochs} (the total); give a larger --epochs to train further");
@@ -488,8 +490,8 @@ internal sealed class TrainCommand : Command
     internal static double? FiniteOrNull(double v) => double.IsFinite(v) ? v : null;
 
     internal static string EpochText(EpochMetrics m, int epochs) =>
-        m.Interrupted
-            ? string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: interrupted after {m.Seconds:F1} s (not counted; the checkpoint keeps the last complete epoch's state marked interrupted)")
+        m.Interrupted && m.BatchesDone < m.Batches
+            ? string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: interrupted after batch {m.BatchesDone} of {m.Batches}, {m.Seconds:F1} s (not counted; the checkpoint keeps the state after that batch and --resume continues the epoch from there)")
             : string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{epochs}: loss {m.Loss:F3}, train {Pct(m.TrainAccuracy)}, test {Pct(m.TestAccuracy)}{ByDecisionText(m.TestByDecision)}, {m.Seconds:F1} s, {m.SamplesPerSecond:F0} samples/s, {m.EventsPerSecond:F0} events/s, divergences {m.Divergences}{(m.Interrupted ? " (interrupted)" : string.Empty)}");
 
     internal static string EpochJson(EpochMetrics m) => System.Text.Json.JsonSerializer.Serialize(

@@ -223,7 +223,8 @@ public static class Checkpoint
                 w.Write(Magic);
                 w.WriteU32(FormatVersion);
                 w.WriteBlock(Encoding.UTF8.GetBytes(network.Config.ToJson()));
-                w.WriteBlock(Encoding.UTF8.GetBytes(Meta(optimizer, fptt, training, metadata).ToJsonString()));
+                bool regularizerGradient = fptt?.HoldsRegularizerGradient == true;
+                w.WriteBlock(Encoding.UTF8.GetBytes(Meta(optimizer, fptt, regularizerGradient, training, metadata).ToJsonString()));
 
                 var tensors = new List<(string Name, Parameter<T> Shape, T[] Data)>();
                 ParameterSet<T> ps = network.Parameters;
@@ -247,6 +248,14 @@ public static class Checkpoint
                     for (int i = 0; i < ps.Count; i++)
                     {
                         tensors.Add(("fptt.lambda/" + ps[i].Name, ps[i], fptt.GetLambda(i)));
+                    }
+
+                    if (regularizerGradient)
+                    {
+                        for (int i = 0; i < ps.Count; i++)
+                        {
+                            tensors.Add(("fptt.gradient/" + ps[i].Name, ps[i], ps[i].Grad));
+                        }
                     }
                 }
 
@@ -422,6 +431,8 @@ public static class Checkpoint
 
         ParameterSet<T> ps = network.Parameters;
         var plan = new List<(T[] Target, float[] Source)>();
+        double[]? gradientNorms = null;
+        double regularizer = 0;
         for (int i = 0; i < ps.Count; i++)
         {
             plan.Add((ps[i].Data, Tensor(data, ps[i].Name, ps[i]).Data));
@@ -443,6 +454,24 @@ public static class Checkpoint
             {
                 plan.Add((fptt.GetAverage(i), Tensor(data, "fptt.average/" + ps[i].Name, ps[i]).Data));
                 plan.Add((fptt.GetLambda(i), Tensor(data, "fptt.lambda/" + ps[i].Name, ps[i]).Data));
+            }
+
+            // saved between chunks after an update: the next chunk's regulariser gradient as the update wrote it
+            if (data.Meta["fptt"]?["gradient_norm_sq"] is JsonArray norms)
+            {
+                if (norms.Count != ps.Count)
+                {
+                    throw new CheckpointException(path, $"fptt.gradient_norm_sq has {norms.Count} entries for {ps.Count} parameters");
+                }
+
+                gradientNorms = new double[ps.Count];
+                for (int i = 0; i < ps.Count; i++)
+                {
+                    gradientNorms[i] = norms[i]?.GetValue<double>() ?? throw new CheckpointException(path, $"fptt.gradient_norm_sq[{i}] is null");
+                    plan.Add((ps[i].Grad, Tensor(data, "fptt.gradient/" + ps[i].Name, ps[i]).Data));
+                }
+
+                regularizer = data.Meta["fptt"]?["regularizer"]?.GetValue<double>() ?? throw new CheckpointException(path, "fptt.regularizer is missing beside fptt.gradient_norm_sq");
             }
         }
 
@@ -494,6 +523,11 @@ public static class Checkpoint
         foreach (Parameter<T> b in network.Buffers)
         {
             b.MarkChanged();
+        }
+
+        if (gradientNorms is not null)
+        {
+            fptt!.AdoptRegularizerGradient(gradientNorms, regularizer);
         }
 
         return data;
@@ -548,7 +582,7 @@ public static class Checkpoint
         return t;
     }
 
-    private static JsonObject Meta<T>(Optimizer<T>? optimizer, FpttLearner<T>? fptt, JsonObject? training, IReadOnlyDictionary<string, JsonNode>? metadata)
+    private static JsonObject Meta<T>(Optimizer<T>? optimizer, FpttLearner<T>? fptt, bool regularizerGradient, JsonObject? training, IReadOnlyDictionary<string, JsonNode>? metadata)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var meta = new JsonObject { ["dtype"] = "float32" };
@@ -565,7 +599,21 @@ public static class Checkpoint
 
         if (fptt is not null)
         {
-            meta["fptt"] = new JsonObject { ["alpha"] = fptt.Options.Alpha, ["beta"] = fptt.Options.Beta, ["clip"] = fptt.Options.GradientClip };
+            var f = new JsonObject { ["alpha"] = fptt.Options.Alpha, ["beta"] = fptt.Options.Beta, ["clip"] = fptt.Options.GradientClip };
+            if (regularizerGradient)
+            {
+                var norms = new JsonArray();
+                ParameterSet<T> ps = fptt.Network.Parameters;
+                for (int i = 0; i < ps.Count; i++)
+                {
+                    norms.Add(ps[i].GradNormSq);
+                }
+
+                f["gradient_norm_sq"] = norms;
+                f["regularizer"] = fptt.Regularizer;
+            }
+
+            meta["fptt"] = f;
         }
 
         if (training is not null)

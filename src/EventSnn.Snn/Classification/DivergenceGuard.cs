@@ -60,6 +60,17 @@ public sealed class DivergenceGuard
         return false;
     }
 
+    /// <summary>Continues from a running mean saved earlier (<see cref="MeanLoss"/>), as when training resumes.</summary>
+    public void Resume(double meanLoss)
+    {
+        if (!double.IsFinite(meanLoss) || meanLoss < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(meanLoss), meanLoss, "must be a finite loss of at least 0");
+        }
+
+        _mean = meanLoss;
+    }
+
     /// <summary>Counts a divergence detected elsewhere (non-finite weights or gradients).</summary>
     public void Count() => Divergences++;
 }

@@ -18,7 +18,11 @@ namespace EventSnn.Snn.Classification;
 /// (<see cref="ISequenceBatchLearner.Rollback"/>) and the divergence is counted in the epoch's
 /// metrics. After the epoch (FPTT: W ← W̄) the weights are evaluated on the test split with
 /// <see cref="Evaluate(Network{float}, IReadOnlyList{ILabelledSequence}, DecisionReadout, int, CancellationToken)"/> and, when a path is given, saved atomically as a checkpoint.
-/// Cancellation stops training after the current chunk; the checkpoint is still saved.
+/// Cancellation takes effect between batches: the checkpoint then keeps the state after the last
+/// whole batch with the epoch's progress (batches done, running sums, seconds), and
+/// <see cref="Resume"/> continues the epoch from the next batch, so an interrupted and resumed run
+/// equals the uninterrupted one (the shuffle and the batch seeds depend only on the seed, the epoch
+/// and the batch).
 /// </remarks>
 public sealed class SequenceTrainer : IDisposable
 {
@@ -27,6 +31,8 @@ public sealed class SequenceTrainer : IDisposable
     private readonly float[] _inputs;
     private readonly int[] _labels;
     private readonly DivergenceGuard _guard;
+    private EpochProgress? _progress;
+    private string? _resumedFrom;
 
     /// <summary>Creates the trainer on the managed engine for data of the given shape.</summary>
     public SequenceTrainer(SequenceTrainerOptions options, int inputs, int classes, int steps)
@@ -73,6 +79,14 @@ public sealed class SequenceTrainer : IDisposable
     /// <summary>Divergences detected and rolled back so far.</summary>
     public int Divergences { get; private set; }
 
+    /// <summary>
+    /// Batches of epoch <see cref="CompletedEpochs"/> + 1 that a resumed checkpoint had already
+    /// trained when it was interrupted (0 when it ended with a whole epoch); the next
+    /// <see cref="Train(IReadOnlyList{ILabelledSequence}, IReadOnlyList{ILabelledSequence}, string?, Action{EpochMetrics}?, Action{TrainingProgress}?, CancellationToken)"/>
+    /// continues from the batch after them.
+    /// </summary>
+    public int ResumedBatches => _progress?.BatchesDone ?? 0;
+
     /// <summary>A managed network holding the current weights W (refreshed by every call).</summary>
     public Network<float> CurrentNetwork()
     {
@@ -88,7 +102,7 @@ public sealed class SequenceTrainer : IDisposable
     /// <param name="checkpointPath">Where to save a checkpoint after every epoch and on interruption (null: none).</param>
     /// <param name="onEpoch">Called with every epoch's metrics (after the checkpoint is saved).</param>
     /// <param name="onProgress">Called after every training batch.</param>
-    /// <param name="cancellation">Stops training after the current chunk.</param>
+    /// <param name="cancellation">Stops training after the current batch (or during the test of a whole epoch).</param>
     public TrainingResult Train(IReadOnlyList<ILabelledSequence> train, IReadOnlyList<ILabelledSequence> test, string? checkpointPath = null, Action<EpochMetrics>? onEpoch = null, Action<TrainingProgress>? onProgress = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -129,6 +143,12 @@ public sealed class SequenceTrainer : IDisposable
         int[] order = new int[train.Count];
         int b = _learner.Setup.Batch;
         int batches = (train.Count + b - 1) / b;
+        if (_progress is { } resumed && (resumed.Batch != b || resumed.Samples != train.Count))
+        {
+            throw new CheckpointException(
+                _resumedFrom ?? "checkpoint",
+                $"stopped in epoch {resumed.Epoch} after {resumed.BatchesDone} batches of {resumed.Batch} of {resumed.Samples} training samples; this run has batches of {b} and {train.Count} samples, so it cannot continue that epoch");
+        }
 
         double best = double.NaN, final = double.NaN;
         bool interrupted = false;
@@ -158,10 +178,15 @@ public sealed class SequenceTrainer : IDisposable
 
             var random = new Random(unchecked((Options.Seed * 7919) + epoch));
             random.Shuffle(order);
-            double lossSum = 0;
-            int lossCount = 0, correct = 0, seen = 0, divergences = 0, updates = 0, done = 0;
-            long eventsSeen = 0;
-            for (int batch = 0; batch < batches; batch++)
+
+            // a checkpoint interrupted inside this epoch continues it from its next batch, with its sums
+            EpochProgress carried = _progress is { } partial && partial.Epoch == epoch ? partial : new EpochProgress(epoch, b, train.Count);
+            _progress = null;
+            double lossSum = carried.LossSum;
+            int lossCount = carried.LossCount, correct = carried.Correct, seen = carried.Seen, divergences = carried.Divergences, updates = carried.Updates;
+            int done = carried.BatchesDone;
+            long eventsSeen = carried.Events;
+            for (int batch = carried.BatchesDone; batch < batches; batch++)
             {
                 if (cancellation.IsCancellationRequested)
                 {
@@ -177,7 +202,9 @@ public sealed class SequenceTrainer : IDisposable
                 }
 
                 Fill(train, order, batch * b, _inputs);
-                BatchOutcome r = _learner.TrainBatch(_inputs, _labels, (Options.Seed * 1_000_003L) + (epoch * 7919L) + batch, cancellation);
+
+                // a stop request takes effect between batches, where the state can be saved and continued exactly
+                BatchOutcome r = _learner.TrainBatch(_inputs, _labels, (Options.Seed * 1_000_003L) + (epoch * 7919L) + batch, CancellationToken.None);
                 updates += r.Updates;
                 done++;
                 if (_guard.IsDivergence(r.Loss) || !_learner.Snapshot())
@@ -205,7 +232,7 @@ public sealed class SequenceTrainer : IDisposable
                 }
             }
 
-            double trainSeconds = sw.Elapsed.TotalSeconds;
+            double trainSeconds = carried.TrainSeconds + sw.Elapsed.TotalSeconds;
             double testAccuracy = double.NaN, testLoss = double.NaN;
             DecisionAccuracies testByDecision = DecisionAccuracies.None;
             if (!interrupted)
@@ -243,9 +270,26 @@ public sealed class SequenceTrainer : IDisposable
                 BestTestAccuracy = testAccuracy;
             }
 
+            double epochSeconds = carried.Seconds + sw.Elapsed.TotalSeconds;
             if (CompletedEpochs == epoch)
             {
-                CompletedSeconds += sw.Elapsed.TotalSeconds; // training and test of the epoch, before it is saved
+                CompletedSeconds += epochSeconds; // training and test of the epoch, before it is saved
+            }
+            else
+            {
+                _progress = carried with
+                {
+                    BatchesDone = done,
+                    LossSum = lossSum,
+                    LossCount = lossCount,
+                    Correct = correct,
+                    Seen = seen,
+                    Divergences = divergences,
+                    Updates = updates,
+                    Events = eventsSeen,
+                    Seconds = epochSeconds,
+                    TrainSeconds = trainSeconds,
+                };
             }
 
             if (checkpointPath is not null)
@@ -264,7 +308,7 @@ public sealed class SequenceTrainer : IDisposable
                 seen == 0 ? double.NaN : correct / (double)seen,
                 testAccuracy,
                 testLoss,
-                sw.Elapsed.TotalSeconds,
+                epochSeconds,
                 trainSeconds > 0 ? done * b / trainSeconds : 0,
                 trainSeconds > 0 ? eventsSeen / trainSeconds : 0,
                 divergences,
@@ -273,6 +317,8 @@ public sealed class SequenceTrainer : IDisposable
                 interrupted)
             {
                 TestByDecision = testByDecision,
+                BatchesDone = done,
+                Batches = batches,
             };
             epochs.Add(m);
             onEpoch?.Invoke(m);
@@ -297,6 +343,16 @@ public sealed class SequenceTrainer : IDisposable
             ["seconds"] = CompletedSeconds,
             ["interrupted"] = interrupted,
         };
+        if (!double.IsNaN(_guard.MeanLoss))
+        {
+            training["guard_mean_loss"] = _guard.MeanLoss;
+        }
+
+        if (_progress is { } progress)
+        {
+            training["progress"] = progress.ToJson();
+        }
+
         if (!double.IsNaN(LastTestAccuracy))
         {
             training["test_accuracy"] = LastTestAccuracy;
@@ -331,6 +387,29 @@ public sealed class SequenceTrainer : IDisposable
         CompletedSeconds = data.Meta["training"]?["seconds"]?.GetValue<double>() ?? 0;
         BestTestAccuracy = data.Meta["training"]?["best_test_accuracy"]?.GetValue<double>() ?? double.NaN;
         LastTestAccuracy = data.Meta["training"]?["test_accuracy"]?.GetValue<double>() ?? double.NaN;
+        if (data.Meta["training"]?["guard_mean_loss"]?.GetValue<double>() is double mean)
+        {
+            _guard.Resume(mean);
+        }
+
+        _resumedFrom = path;
+        _progress = null;
+        if (data.Meta["training"]?["progress"] is JsonObject progress)
+        {
+            try
+            {
+                _progress = EpochProgress.FromJson(progress);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
+            {
+                throw new CheckpointException(path, $"its field training.progress is unreadable ({ex.Message})");
+            }
+
+            if (_progress.Value.Epoch != CompletedEpochs + 1)
+            {
+                throw new CheckpointException(path, $"its field training.progress is for epoch {_progress.Value.Epoch}, but it holds {CompletedEpochs} whole epoch(s)");
+            }
+        }
     }
 
     /// <summary>

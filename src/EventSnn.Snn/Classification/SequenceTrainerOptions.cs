@@ -432,17 +432,23 @@ public sealed record SequenceLearnerSetup(NetworkConfig Network, SequenceTrainin
 /// <param name="TrainAccuracy">Accuracy on the training batches while learning, read per <see cref="SequenceTrainerOptions.Decision"/>.</param>
 /// <param name="TestAccuracy">Accuracy on the test split after the epoch, read per <see cref="SequenceTrainerOptions.Decision"/> (NaN when interrupted before it).</param>
 /// <param name="TestLoss">Mean NLL of the label on the test split under the decision's reading (NaN when interrupted).</param>
-/// <param name="Seconds">Wall time of the epoch (training and test).</param>
+/// <param name="Seconds">Wall time of the epoch (training and test; a resumed epoch includes the time before the interruption).</param>
 /// <param name="SamplesPerSecond">Training samples per second.</param>
 /// <param name="EventsPerSecond">Training events (non-zero inputs) per second.</param>
 /// <param name="Divergences">Batches in this epoch whose loss was NaN/Inf or exploded and that were rolled back.</param>
 /// <param name="LearningRate">Learning rate used.</param>
 /// <param name="Updates">Optimiser steps applied.</param>
-/// <param name="Interrupted">True when cancellation stopped the epoch early.</param>
+/// <param name="Interrupted">True when cancellation stopped the epoch early (between batches, or during the test of a whole epoch).</param>
 public readonly record struct EpochMetrics(int Epoch, double Loss, double TrainAccuracy, double TestAccuracy, double TestLoss, double Seconds, double SamplesPerSecond, double EventsPerSecond, int Divergences, double LearningRate, int Updates, bool Interrupted)
 {
     /// <summary>The test accuracy of the same pass under each decision reading (NaN when there was no test).</summary>
     public DecisionAccuracies TestByDecision { get; init; } = DecisionAccuracies.None;
+
+    /// <summary>Batches of the epoch trained (all of them unless <see cref="Interrupted"/>; a resumed epoch counts those before the interruption).</summary>
+    public int BatchesDone { get; init; }
+
+    /// <summary>Batches per epoch.</summary>
+    public int Batches { get; init; }
 }
 
 /// <summary>Progress within an epoch (after every training batch).</summary>

@@ -66,6 +66,8 @@ public sealed class FpttLearner<T> : Learner<T>, IShareJob
     private readonly T[] _tmp = new T[Optimizer<T>.Block];
     private readonly int[] _synced;
     private double _regularizer;
+    private bool _prefilled;
+    private bool _adopted;
     private FpttStepConstants _step;
     private AdamRule _adam;
     private AdamaxRule _adamax;
@@ -128,8 +130,74 @@ public sealed class FpttLearner<T> : Learner<T>, IShareJob
     /// </summary>
     public void Resynchronize()
     {
-        Network.Parameters.MarkChanged();
+        ParameterSet<T> ps = Network.Parameters;
+        ps.MarkChanged();
+        if (_adopted)
+        {
+            // a checkpoint's regulariser gradient was loaded with W, W̄ and λ: it is the cache, bit for bit
+            _adopted = false;
+            for (int p = 0; p < ps.Count; p++)
+            {
+                _synced[p] = ps[p].Version;
+            }
+
+            return;
+        }
+
         BeginChunk();
+    }
+
+    /// <summary>
+    /// True between chunks after an update: every parameter's Grad holds exactly the next chunk's
+    /// regulariser gradient α(W − W̄) − λ as the fused update wrote it. A checkpoint saved then
+    /// carries it (<c>fptt.gradient/NAME</c>, with its squared norms and the regulariser value),
+    /// so that training resumed from the middle of an epoch continues bit for bit: recomputing it
+    /// from W, W̄ and λ rounds differently from the fused update.
+    /// </summary>
+    public bool HoldsRegularizerGradient
+    {
+        get
+        {
+            if (!_prefilled || StepsRecorded != 0 || !double.IsFinite(_regularizer))
+            {
+                return false;
+            }
+
+            ParameterSet<T> ps = Network.Parameters;
+            for (int p = 0; p < ps.Count; p++)
+            {
+                if (_synced[p] != ps[p].Version || !double.IsFinite(ps[p].GradNormSq))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>The regulariser value −⟨W, λ⟩ + (α/2)‖W − W̄‖² of the next chunk (as last computed).</summary>
+    internal double Regularizer => _regularizer;
+
+    /// <summary>
+    /// After a checkpoint's W, W̄, λ and regulariser gradient were written into the buffers (and the
+    /// parameters marked changed): takes that gradient, its squared norms and the regulariser value
+    /// as the cache, instead of recomputing them.
+    /// </summary>
+    internal void AdoptRegularizerGradient(IReadOnlyList<double> gradNormSq, double regularizer)
+    {
+        ParameterSet<T> ps = Network.Parameters;
+        ArgumentOutOfRangeException.ThrowIfNotEqual(gradNormSq.Count, ps.Count, nameof(gradNormSq));
+        for (int p = 0; p < ps.Count; p++)
+        {
+            ps[p].GradNormSq = gradNormSq[p];
+            ps[p].GradNormTracked = false;
+            _synced[p] = ps[p].Version;
+        }
+
+        _regularizer = regularizer;
+        _prefilled = true;
+        _adopted = true;
     }
 
     /// <summary>The running average W̄ of parameter <paramref name="parameterIndex"/> (live buffer; call <see cref="Resynchronize"/> after writing).</summary>
@@ -264,6 +332,7 @@ public sealed class FpttLearner<T> : Learner<T>, IShareJob
         }
 
         _regularizer = reg;
+        _prefilled = true;
         return report with { Updated = true };
     }
 
@@ -391,6 +460,7 @@ public sealed class FpttLearner<T> : Learner<T>, IShareJob
         }
 
         _regularizer = regularizer;
+        _prefilled = true;
         return report;
     }
 
