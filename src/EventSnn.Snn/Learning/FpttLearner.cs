@@ -132,7 +132,7 @@ public sealed class FpttLearner<T> : Learner<T>, IShareJob
     {
         ParameterSet<T> ps = Network.Parameters;
         ps.MarkChanged();
-        if (_adopted)
+        if (_adopted && HoldsAdoptedGradient(ps))
         {
             // a checkpoint's regulariser gradient was loaded with W, W̄ and λ: it is the cache, bit for bit
             _adopted = false;
@@ -174,6 +174,20 @@ public sealed class FpttLearner<T> : Learner<T>, IShareJob
 
             return true;
         }
+    }
+
+    /// <summary>True while nothing has changed a parameter since the adopted gradient was loaded (the versions <see cref="Resynchronize"/> just bumped once).</summary>
+    private bool HoldsAdoptedGradient(ParameterSet<T> ps)
+    {
+        for (int p = 0; p < ps.Count; p++)
+        {
+            if (ps[p].Version != _synced[p] + 1)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The regulariser value −⟨W, λ⟩ + (α/2)‖W − W̄‖² of the next chunk (as last computed).</summary>
@@ -259,6 +273,7 @@ public sealed class FpttLearner<T> : Learner<T>, IShareJob
     /// </summary>
     private protected override void BeginChunk()
     {
+        _adopted = false; // a loaded regulariser gradient is kept by the Resynchronize right after the load only
         ParameterSet<T> ps = Network.Parameters;
         bool changed = false;
         for (int p = 0; p < ps.Count; p++)
