@@ -330,6 +330,18 @@ public class SequenceTrainerTests
             CheckpointException refused = Assert.Throws<CheckpointException>(() => other.Train(train, test));
             Assert.Contains(keep, refused.Message, StringComparison.Ordinal);
             Assert.Contains("batches of 4", refused.Message, StringComparison.Ordinal);
+
+            // a progress record that does not fit its checkpoint is refused naming the field
+            string bad = Path.Combine(dir, "bad.ckpt");
+            other.Learner.Save(bad, new System.Text.Json.Nodes.JsonObject
+            {
+                ["epoch"] = 1,
+                ["method"] = "fptt",
+                ["progress"] = new System.Text.Json.Nodes.JsonObject { ["epoch"] = 2, ["batch"] = 8, ["samples"] = 40, ["batches_done"] = 9 },
+            });
+            using var third = new SequenceTrainer(options, Inputs, Classes, Steps);
+            CheckpointException unreadable = Assert.Throws<CheckpointException>(() => third.Resume(bad));
+            Assert.Contains("training.progress", unreadable.Message, StringComparison.Ordinal);
         }
         finally
         {

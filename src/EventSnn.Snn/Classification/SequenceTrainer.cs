@@ -387,13 +387,20 @@ public sealed class SequenceTrainer : IDisposable
         CompletedSeconds = data.Meta["training"]?["seconds"]?.GetValue<double>() ?? 0;
         BestTestAccuracy = data.Meta["training"]?["best_test_accuracy"]?.GetValue<double>() ?? double.NaN;
         LastTestAccuracy = data.Meta["training"]?["test_accuracy"]?.GetValue<double>() ?? double.NaN;
-        if (data.Meta["training"]?["guard_mean_loss"]?.GetValue<double>() is double mean)
-        {
-            _guard.Resume(mean);
-        }
-
         _resumedFrom = path;
         _progress = null;
+        try
+        {
+            if (data.Meta["training"]?["guard_mean_loss"]?.GetValue<double>() is double mean)
+            {
+                _guard.Resume(mean);
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new CheckpointException(path, $"its field training.guard_mean_loss is unusable ({ex.Message})");
+        }
+
         if (data.Meta["training"]?["progress"] is JsonObject progress)
         {
             try
