@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
@@ -18,7 +19,9 @@ namespace EventSnn.IO;
 /// Packets hold at most <see cref="MaxEventsPerPacket"/> events (eventCapacity = eventNumber
 /// = eventValid). Triggers of a batch are written in one special packet per overflow epoch
 /// before the batch's polarity events (kinds map back as in <see cref="Aedat31PacketDecoder"/>;
-/// <see cref="TriggerKind.External"/> is written as a pulse).
+/// <see cref="TriggerKind.External"/> is written as a pulse). Every packet goes to the stream
+/// in one write as soon as it is complete, without a buffer in front: the AEDAT 3 network senders
+/// frame a datagram or a TCP stream from exactly the packets one call writes.
 /// </remarks>
 public sealed class Aedat31Writer : IEventWriter
 {
@@ -26,8 +29,11 @@ public sealed class Aedat31Writer : IEventWriter
     public const int MaxEventsPerPacket = 8192;
 
     private const int EventBytes = 8;
+    private const int BufferBytes = Aedat31PacketHeader.Size + (MaxEventsPerPacket * EventBytes);
 
-    private readonly OutputBuffer _out;
+    private readonly Stream _stream;
+    private readonly bool _leaveOpen;
+    private byte[] _buffer;
     private int _lastOverflow = -1;
 
     /// <summary>Creates (or overwrites) a file.</summary>
@@ -43,7 +49,9 @@ public sealed class Aedat31Writer : IEventWriter
     /// <param name="leaveOpen">True to keep <paramref name="stream"/> open on dispose.</param>
     public Aedat31Writer(Stream stream, SensorGeometry geometry, string? sourceDevice = null, bool leaveOpen = false)
     {
-        _out = new OutputBuffer(stream, leaveOpen);
+        ArgumentNullException.ThrowIfNull(stream);
+        _stream = stream;
+        _leaveOpen = leaveOpen;
         Geometry = geometry;
         SourceDevice = sourceDevice ?? (geometry.Width, geometry.Height) switch
         {
@@ -53,6 +61,7 @@ public sealed class Aedat31Writer : IEventWriter
             (640, 480) => "DAVIS640",
             _ => "Unknown",
         };
+        _buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
         WriteHeader();
     }
 
@@ -114,7 +123,7 @@ public sealed class Aedat31Writer : IEventWriter
                 count++;
             }
 
-            Span<byte> events = PacketEvents(count);
+            Span<byte> events = _buffer.AsSpan(Aedat31PacketHeader.Size, count * EventBytes);
             for (int k = 0; k < count; k++)
             {
                 int j = i + k;
@@ -144,7 +153,7 @@ public sealed class Aedat31Writer : IEventWriter
                 count++;
             }
 
-            Span<byte> events = PacketEvents(count);
+            Span<byte> events = _buffer.AsSpan(Aedat31PacketHeader.Size, count * EventBytes);
             for (int k = 0; k < count; k++)
             {
                 TriggerEvent tr = triggers[i + k];
@@ -157,11 +166,31 @@ public sealed class Aedat31Writer : IEventWriter
         }
     }
 
-    /// <summary>Writes buffered packets and flushes the destination.</summary>
-    public void Flush() => _out.Flush();
+    /// <summary>Flushes the destination.</summary>
+    public void Flush() => _stream.Flush();
 
     /// <summary>Flushes and closes the destination (unless leaveOpen).</summary>
-    public void Dispose() => _out.Dispose();
+    public void Dispose()
+    {
+        if (_buffer.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _stream.Flush();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+            if (!_leaveOpen)
+            {
+                _stream.Dispose();
+            }
+        }
+    }
 
     private static int Overflow(long t) => (int)(t >> 31);
 
@@ -215,23 +244,17 @@ public sealed class Aedat31Writer : IEventWriter
     {
         if (_lastOverflow >= 0 && overflow > _lastOverflow)
         {
-            EncodeSpecial(PacketEvents(1), 0, t & ~0x7FFFFFFFL);
+            EncodeSpecial(_buffer.AsSpan(Aedat31PacketHeader.Size), 0, t & ~0x7FFFFFFFL);
             WritePacket(Aedat31PacketHeader.SpecialType, overflow, 1);
         }
 
         _lastOverflow = Math.Max(_lastOverflow, overflow);
     }
 
-    /// <summary>Room for the next packet's <paramref name="count"/> events, after the space its header will take.</summary>
-    private Span<byte> PacketEvents(int count) =>
-        _out.GetSpan(Aedat31PacketHeader.Size + (count * EventBytes)).Slice(Aedat31PacketHeader.Size, count * EventBytes);
-
-    /// <summary>Writes the header in front of the events <see cref="PacketEvents"/> handed out and commits the packet.</summary>
     private void WritePacket(short type, int overflow, int count)
     {
-        int size = Aedat31PacketHeader.Size + (count * EventBytes);
-        new Aedat31PacketHeader(type, 1, EventBytes, 4, overflow, count, count, count).Write(_out.GetSpan(size));
-        _out.Advance(size);
+        new Aedat31PacketHeader(type, 1, EventBytes, 4, overflow, count, count, count).Write(_buffer);
+        _stream.Write(_buffer, 0, Aedat31PacketHeader.Size + (count * EventBytes));
         PacketsWritten++;
     }
 
@@ -239,6 +262,7 @@ public sealed class Aedat31Writer : IEventWriter
     {
         string start = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
         string header = "#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: " + SourceDevice + "\r\n#Start-Time: " + start + " (TZ+0000)\r\n#!END-HEADER\r\n";
-        _out.Bytes(Encoding.ASCII.GetBytes(header));
+        byte[] bytes = Encoding.ASCII.GetBytes(header);
+        _stream.Write(bytes, 0, bytes.Length);
     }
 }
