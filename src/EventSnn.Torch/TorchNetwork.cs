@@ -21,7 +21,8 @@ namespace EventSnn.Torch;
 ///       (beta = 0: the rho/b path is skipped and b is carried unchanged, as the managed engine does)
 /// ALIF: alpha = exp(-1/tau_m), rho = exp(-1/tau_adp);  b' = rho b + (1 - rho) s;  theta = b0 + beta b'
 ///       u' = alpha u + (1 - alpha) I - theta s;  s' = H(u' - theta)        (LIF: b' = 0, theta = b0)
-/// readout: leaky o' = o + (W_o s' + c_o - o) sigmoid(p), liquid (the rate sigmoid(k (W_tau [z ; o] + c_tau)) of z = W_o s' + c_o), or membrane y = W u' + c
+/// readout: leaky o' = o + (W_o s' + c_o - o) sigmoid(p), liquid (the rate sigmoid(k (W_tau [z ; o] + c_tau)) of z = W_o s' + c_o), or membrane y = W u' + c;
+///          with ReadoutConfig.Norm the leaky and liquid heads use z = γ_o ⊙ norm(W_o s') + c_o (running statistics as below)
 /// </code>
 /// H is <see cref="TorchSurrogate.Spike"/> (Heaviside forward, multi-Gaussian surrogate backward).
 /// <para>A step runs in inference mode (the default, and <see cref="Step"/>) or in training mode
@@ -57,6 +58,11 @@ public sealed class TorchNetwork : IDisposable
     private readonly Tensor?[] _recurrentMean;
 
     private readonly Tensor?[] _recurrentVar;
+
+    /// <summary>Running statistics of the readout's current (null unless <see cref="ReadoutConfig.Norm"/>).</summary>
+    private readonly Tensor? _readoutMean;
+
+    private readonly Tensor? _readoutVar;
     private bool _disposed;
 
     static TorchNetwork() => TorchRuntime.EnsureLoaded();
@@ -129,6 +135,13 @@ public sealed class TorchNetwork : IDisposable
             {
                 throw new ArgumentException($"layer {l}: the running statistics of {_layers[l].InputNorm} normalisation do not match the source's buffers", nameof(source));
             }
+        }
+
+        _readoutMean = byName.GetValueOrDefault("readout.norm.running_mean");
+        _readoutVar = byName.GetValueOrDefault("readout.norm.running_var");
+        if ((Config.Readout.Norm != InputNormKind.None) != (_readoutMean is not null && _readoutVar is not null))
+        {
+            throw new ArgumentException($"the readout's running statistics ({Config.Readout.Norm} normalisation) do not match the source's buffers", nameof(source));
         }
     }
 
@@ -452,7 +465,7 @@ public sealed class TorchNetwork : IDisposable
         Tensor output;
         if (Config.Readout.Kind == ReadoutKind.Leaky)
         {
-            Tensor h = F.linear(up!, this["readout.w_out.weight"], this["readout.w_out.bias"]);
+            Tensor h = ReadoutCurrent(up!, training, state.Step - 1);
             Tensor tauO = this["readout.tau_o"].sigmoid();
             Tensor oPrev = state.Readout;
             output = oPrev.add(h.sub(oPrev).mul(tauO));
@@ -461,7 +474,7 @@ public sealed class TorchNetwork : IDisposable
         else if (Config.Readout.Kind == ReadoutKind.Liquid)
         {
             // o' = o + (z − o) sigmoid(k (W_tau [z ; o] + c_tau)), z = W_o s' + c_o
-            Tensor z = F.linear(up!, this["readout.w_out.weight"], this["readout.w_out.bias"]);
+            Tensor z = ReadoutCurrent(up!, training, state.Step - 1);
             Tensor oPrev = state.Readout;
             Tensor gate = F.linear(cat([z, oPrev], 1), this["readout.w_tau.weight"], this["readout.w_tau.bias"]).mul(this["readout.k_tau"]).sigmoid();
             output = oPrev.add(z.sub(oPrev).mul(gate));
@@ -473,6 +486,23 @@ public sealed class TorchNetwork : IDisposable
         }
 
         return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The readout's current z = W_o s + c_o, or with <see cref="ReadoutConfig.Norm"/>
+    /// γ_o ⊙ norm(W_o s) + c_o with the readout's running statistics (timestep <paramref name="step"/>'s set).
+    /// </summary>
+    private Tensor ReadoutCurrent(Tensor up, bool training, int step)
+    {
+        ReadoutConfig rc = Config.Readout;
+        if (rc.Norm == InputNormKind.None)
+        {
+            return F.linear(up, this["readout.w_out.weight"], this["readout.w_out.bias"]);
+        }
+
+        Tensor raw = F.linear(up, this["readout.w_out.weight"]);
+        return NormalizeRunning(rc.Norm, rc.NormMomentum, rc.NormSteps, raw, _readoutMean!, _readoutVar!, training, step)
+            .mul(this["readout.norm.weight"]).add(this["readout.w_out.bias"]);
     }
 
     /// <summary>"layers.{l}."</summary>
@@ -546,7 +576,7 @@ public sealed class TorchNetwork : IDisposable
             if (lc.RecurrentNorm)
             {
                 // γ_rec ⊙ norm(W_rec s_{t-1}) with the recurrent current's own statistics
-                r = NormalizeRunning(lc, r, _recurrentMean[l]!, _recurrentVar[l]!, training, state.Step).mul(this[prefix + "norm_rec.weight"]);
+                r = NormalizeRunning(lc.InputNorm, lc.NormMomentum, lc.NormSteps, r, _recurrentMean[l]!, _recurrentVar[l]!, training, state.Step).mul(this[prefix + "norm_rec.weight"]);
             }
 
             current = current.add(r);
@@ -572,7 +602,7 @@ public sealed class TorchNetwork : IDisposable
 
             case InputNormKind.Running:
             case InputNormKind.Timestep:
-                return NormalizeRunning(lc, a, _runningMean[l]!, _runningVar[l]!, training, step);
+                return NormalizeRunning(lc.InputNorm, lc.NormMomentum, lc.NormSteps, a, _runningMean[l]!, _runningVar[l]!, training, step);
 
             case InputNormKind.Batch:
             {
@@ -608,14 +638,14 @@ public sealed class TorchNetwork : IDisposable
     /// <paramref name="vars"/>: one set, or [NormSteps, N] per timestep), which a training step
     /// first moves toward the batch's; the statistics are constants for autograd.
     /// </summary>
-    private static Tensor NormalizeRunning(LayerConfig lc, Tensor a, Tensor means, Tensor vars, bool training, int step)
+    private static Tensor NormalizeRunning(InputNormKind kind, double normMomentum, int normSteps, Tensor a, Tensor means, Tensor vars, bool training, int step)
     {
         const float Eps = 1e-5f;
-        float momentum = (float)lc.NormMomentum;
+        float momentum = (float)normMomentum;
 
         // one set of statistics, or this timestep's (views: updated in place)
-        bool perStep = lc.InputNorm == InputNormKind.Timestep;
-        int k = Math.Min(step, lc.NormSteps - 1);
+        bool perStep = kind == InputNormKind.Timestep;
+        int k = Math.Min(step, normSteps - 1);
         Tensor mean = perStep ? means.select(0, k) : means;
         Tensor var = perStep ? vars.select(0, k) : vars;
         if (training)

@@ -377,6 +377,7 @@ public sealed class EndToEndTests : IDisposable
     [InlineData("--Run:Streams:spoken-digits:Recipe:Norm=batch", "Run:Streams:spoken-digits:Recipe:Norm")]
     [InlineData("--Run:Streams:spoken-digits:Recipe:Norm=timestep", "Run:Streams:spoken-digits:Recipe:Norm")]
     [InlineData("--Run:Streams:spoken-digits:Recipe:NormRecurrent=true", "Run:Streams:spoken-digits:Recipe:NormRecurrent")]
+    [InlineData("--Run:Streams:gestures:Recipe:NormReadout=true", "Run:Streams:gestures:Recipe:NormReadout")]
     public void Run_configuration_errors_exit_2_naming_the_key(string option, string key)
     {
         (int code, string stdout, string stderr) = ToolProcessClassify.Run(["run", option, "--out", _dir], Minute);

@@ -165,6 +165,26 @@ public class ReproSmnistTests : IDisposable
     }
 
     [Fact]
+    public void The_readout_normalisation_reaches_the_checkpoint_and_learns_and_needs_a_running_kind()
+    {
+        (string ckpt, JsonDocument doc) = RunTwoLayers("readnorm.ckpt", "--norm", "timestep", "--norm-readout", "--liquid-readout");
+        using JsonDocument summary = doc;
+        Assert.StartsWith("LTC 6-5, norm timestep of the input and readout currents (gain 0.1), liquid readout, ", doc.RootElement.GetProperty("summary").GetProperty("model").GetString());
+        EventSnn.Snn.CheckpointData data = EventSnn.Snn.Checkpoint.Read(ckpt);
+        Assert.Equal(EventSnn.Snn.InputNormKind.Timestep, data.Config.Readout.Norm);
+        Assert.True(EventSnn.Snn.Classification.SequenceTrainerOptions.ForCheckpoint(data).ReadoutNorm);
+
+        // one set of statistics per step (28 rows of pixels) for the 10 classes; they moved from 0 / 1 while training, and the gain from 0.1
+        Assert.Equal(28 * 10, data.Tensors["readout.norm.running_mean"].Data.Length);
+        Assert.Contains(data.Tensors["readout.norm.running_var"].Data, v => v != 1f);
+        Assert.Contains(data.Tensors["readout.norm.weight"].Data, v => v != 0.1f);
+
+        // the default batch norm has no running kind for the readout: refused, naming the option; e-prop refuses it too
+        Assert.Contains("--norm-readout", Refused("repro", "smnist", "--norm-readout", "--mnist", "/nonexistent/mnist"));
+        Assert.Contains("--norm-readout", Refused("repro", "smnist", "--norm-readout", "--norm", "running", "--method", "eprop", "--mnist", "/nonexistent/mnist"));
+    }
+
+    [Fact]
     public void The_liquid_readout_reaches_the_checkpoint_and_learns_and_e_prop_refuses_it()
     {
         (string ckpt, JsonDocument doc) = RunTwoLayers("liquid.ckpt", "--liquid-readout");

@@ -63,6 +63,12 @@ public class DataParallelTests
             LayerSizes = [20], InputNorm = InputNormKind.Timestep, NormGain = 1, Optimizer = OptimizerKind.Adamax,
             Loss = LossPlacement.EveryStep, ChunkLength = 7, Batch = 8, LiquidReadout = true, LearnableSlope = true, Dropout = 0.1,
         },
+        // the readout's current normalised per timestep (its sums over the slices), liquid head
+        "fptt-timestep-readnorm" => new SequenceTrainerOptions
+        {
+            LayerSizes = [20], InputNorm = InputNormKind.Timestep, NormGain = 0.5, Optimizer = OptimizerKind.Adamax,
+            Loss = LossPlacement.EveryStep, ChunkLength = 7, Batch = 8, LiquidReadout = true, ReadoutNorm = true,
+        },
         "fptt-running-oracle" => new SequenceTrainerOptions
         {
             LayerSizes = [20], InputNorm = InputNormKind.Running, Optimizer = OptimizerKind.Adam, ChunkLength = 5, Oracle = true, Batch = 8,
@@ -92,6 +98,7 @@ public class DataParallelTests
     [InlineData("fptt-timestep")]
     [InlineData("fptt-timestep-recnorm")]
     [InlineData("fptt-timestep-liquid")]
+    [InlineData("fptt-timestep-readnorm")]
     [InlineData("fptt-running-oracle")]
     [InlineData("bptt-batchnorm")]
     [InlineData("tbptt-layernorm")]

@@ -14,7 +14,7 @@ public class GradientCheckTests
 {
     private const int Steps = 6;
 
-    public static TheoryData<string> Cases => new() { "ltc-ltc-leaky-dense", "alif-lif-membrane-sparse", "ltc-alif-leaky-sparse", "ltc-membrane-zero", "ltc-running-norm-ltc-layer-norm-dense", "ltc-layer-norm-alif-running-norm-sparse", "ltc-step-norm-ltc-running-norm-sparse", "ltc-step-recnorm-alif-running-recnorm-sparse", "ltc-alif-liquid-dense" };
+    public static TheoryData<string> Cases => new() { "ltc-ltc-leaky-dense", "alif-lif-membrane-sparse", "ltc-alif-leaky-sparse", "ltc-membrane-zero", "ltc-running-norm-ltc-layer-norm-dense", "ltc-layer-norm-alif-running-norm-sparse", "ltc-step-norm-ltc-running-norm-sparse", "ltc-step-recnorm-alif-running-recnorm-sparse", "ltc-alif-liquid-dense", "ltc-step-readnorm-leaky-sparse", "ltc-running-readnorm-liquid-dense" };
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -290,6 +290,22 @@ public class GradientCheckTests
             Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 5, LearnableSlope = true }, new LayerConfig { Model = NeuronModel.Alif, Size = 4, TauMembraneMean = 4, TauMembraneStd = 1, TauAdaptationMean = 8, TauAdaptationStd = 2 }],
             Readout = new ReadoutConfig { Kind = ReadoutKind.Liquid, Size = 3 },
             Seed = 19,
+        }, false, false),
+        // the readout's current normalised per timestep (NormSteps 4, shorter than the chunk) with its own gain (frozen as below)
+        "ltc-step-readnorm-leaky-sparse" => (new NetworkConfig
+        {
+            InputSize = 6,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 5, InputNorm = InputNormKind.Timestep, NormSteps = 3, NormGain = 0.8, NormMomentum = 0, LearnableSlope = true }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3, Norm = InputNormKind.Timestep, NormSteps = 4, NormGain = 0.7, NormMomentum = 0 },
+            Seed = 20,
+        }, true, false),
+        // a liquid head whose current is normalised with one set of running statistics (frozen)
+        "ltc-running-readnorm-liquid-dense" => (new NetworkConfig
+        {
+            InputSize = 3,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 5, LearnableSlope = true }, new LayerConfig { Model = NeuronModel.Alif, Size = 4, TauMembraneMean = 4, TauMembraneStd = 1, TauAdaptationMean = 8, TauAdaptationStd = 2 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Liquid, Size = 3, Norm = InputNormKind.Running, NormGain = 1.4, NormMomentum = 0 },
+            Seed = 21,
         }, false, false),
         "alif-lif-membrane-sparse" => (new NetworkConfig
         {

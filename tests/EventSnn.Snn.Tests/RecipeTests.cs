@@ -176,6 +176,53 @@ public class RecipeTests
     }
 
     [Fact]
+    public void The_readout_normalisation_follows_the_input_kind_and_is_recovered_from_the_network_and_bad_settings_are_refused()
+    {
+        var recipe = new SequenceTrainerOptions { LayerSizes = [6], InputNorm = InputNormKind.Running, NormGain = 0.4, ReadoutNorm = true, Seed = 2 };
+        NetworkConfig config = recipe.NetworkConfig(5, 3, 8);
+        Assert.Equal(InputNormKind.Running, config.Readout.Norm);
+        var net = new Network<float>(config);
+        Assert.Equal(["layers.0.norm.running_mean", "layers.0.norm.running_var", "readout.norm.running_mean", "readout.norm.running_var"], net.Buffers.Select(b => b.Name));
+        Assert.Equal("readout.norm.weight", net.Readout.Parameters[^1].Name);
+        Assert.All(net.Readout.NormGain!.Data, v => Assert.Equal(0.4f, v));
+        Assert.NotEqual((recipe with { ReadoutNorm = false }).NetworkConfig(5, 3, 8).LayoutKey(), config.LayoutKey());
+        Assert.True(SequenceTrainerOptions.ForNetwork(config).ReadoutNorm);
+        Assert.Equal(config.Readout, NetworkConfig.FromJson(config.ToJson()).Readout);
+
+        // the other initial values are those of the network without it (the gain draws nothing from the generator)
+        var plain = new Network<float>((recipe with { ReadoutNorm = false }).NetworkConfig(5, 3, 8));
+        Assert.Equal(plain.Readout.Weight.Data, net.Readout.Weight.Data);
+
+        // a streaming learner at batch 1 moves the readout's statistics
+        var online = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = 5, Classes = 3, Steps = 8, Recipe = recipe with { Hidden = 6, LayerSizes = [] } });
+        var rng = new Random(4);
+        var frame = new float[5];
+        for (int n = 0; n < 4; n++)
+        {
+            online.BeginSample(n % 3);
+            for (int t = 0; t < 8; t++)
+            {
+                for (int i = 0; i < frame.Length; i++)
+                {
+                    frame[i] = rng.NextDouble() < 0.5 ? 1f : 0f;
+                }
+
+                online.Step(frame);
+            }
+        }
+
+        Assert.Contains(online.Network.Readout.RunningVar!.Data, v => v != 1f);
+
+        // needs a running kind; e-prop trains a readout without it; the membrane head and batch statistics are refused by the network
+        ArgumentException e = Assert.Throws<ArgumentException>(() => (recipe with { InputNorm = InputNormKind.Layer }).Validate());
+        Assert.Equal(nameof(SequenceTrainerOptions.ReadoutNorm), e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => (recipe with { Method = SequenceTrainingMethod.Eprop }).Validate());
+        Assert.Equal(nameof(SequenceTrainerOptions.ReadoutNorm), e.ParamName);
+        Assert.Contains("Readout.Norm", Assert.Throws<ArgumentException>(() => new Network<float>(config with { Readout = config.Readout with { Kind = ReadoutKind.Membrane } })).Message);
+        Assert.Contains("Readout.Norm", Assert.Throws<ArgumentException>(() => new Network<float>(config with { Readout = config.Readout with { Norm = InputNormKind.Batch } })).Message);
+    }
+
+    [Fact]
     public void Evaluation_and_the_streaming_classifier_decide_every_sample_alike()
     {
         var recipe = new SequenceTrainerOptions { Hidden = 12, LayerSizes = [12, 8], InputNorm = InputNormKind.Layer, Decision = DecisionReadout.Mean, Seed = 3 };

@@ -32,6 +32,8 @@ internal static class CrossCheck
         "ltc2-layer-membrane-dropout", // layer norms, membrane readout (reads u: the top layer's mask is drawn but unused), dropout 0.2
         "ltc2-step",            // running statistics per timestep (NormSteps 4 and 3: the last timestep's reused), then running norm
         "ltc2-recnorm",         // the recurrent current normalised too: per timestep, then running statistics
+        "ltc-step-readnorm-liquid", // the readout's current normalised per timestep (NormSteps 3) in a liquid head
+        "ltc-running-readnorm",     // the readout's current normalised with running statistics in a leaky head
     ];
 
     public const int Inputs = 12;
@@ -147,6 +149,20 @@ internal static class CrossCheck
             Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Timestep, RecurrentNorm = true, NormSteps = 4, NormMomentum = 0.3, NormGain = 0.9, LearnableSlope = true }, new LayerConfig { Model = NeuronModel.Ltc, Size = 10, InputNorm = InputNormKind.Running, RecurrentNorm = true, NormMomentum = 0.2, TauBiasInit = -1 }],
             Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3 },
             Seed = 28,
+        },
+        "ltc-step-readnorm-liquid" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Timestep, NormSteps = 4, NormMomentum = 0.3, LearnableSlope = true }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Liquid, Size = 4, Norm = InputNormKind.Timestep, NormSteps = 3, NormMomentum = 0.25, NormGain = 0.6 },
+            Seed = 29,
+        },
+        "ltc-running-readnorm" => new NetworkConfig
+        {
+            InputSize = Inputs,
+            Layers = [new LayerConfig { Model = NeuronModel.Ltc, Size = 12, InputNorm = InputNormKind.Running, NormMomentum = 0.2 }],
+            Readout = new ReadoutConfig { Kind = ReadoutKind.Leaky, Size = 3, Norm = InputNormKind.Running, NormMomentum = 0.2, NormGain = 1.3 },
+            Seed = 30,
         },
         _ => throw new ArgumentException(model),
     };

@@ -338,8 +338,8 @@ public class RecipeCrossCheckTests
             Assert.True(e <= GradientTolerance, $"{where}: gradient of {name}: relative error {e:E3}");
         }
 
-        // every normalised layer's gain is a parameter and was checked
-        int normalised = managed.Config.Layers.Count(l => l.InputNorm != InputNormKind.None);
+        // every normalised layer's gain (and the normalised readout's) is a parameter and was checked
+        int normalised = managed.Config.Layers.Count(l => l.InputNorm != InputNormKind.None) + (managed.Config.Readout.Norm != InputNormKind.None ? 1 : 0);
         Assert.Equal(normalised, gains);
     }
 

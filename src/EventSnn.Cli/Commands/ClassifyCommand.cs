@@ -270,7 +270,7 @@ internal sealed class ClassifyCommand : Command
 
             checkpoint.CheckOption(args, "classes", "classes", c.Readout.Size);
             checkpoint.CheckOption(args, "hidden", "hidden neurons", c.Layers[0].Size);
-            if (c.Layers.Any(l => l.InputNorm.PerTimestep()))
+            if (c.Layers.Any(l => l.InputNorm.PerTimestep()) || c.Readout.Norm.PerTimestep())
             {
                 throw new UsageException($"--checkpoint {checkpoint.Path}: the model normalises with per-timestep statistics, which is offline only (eval classifies it)");
             }

@@ -68,6 +68,7 @@ internal sealed class ReproSmnistCommand : Command
         new("norm", "none|running|layer|batch|timestep", "normalisation of the input current (default batch: per-timestep batch norm; timestep: running statistics per timestep)"),
         new("norm-gain", "x", "initial gain of the normalisation (default 0.1)"),
         new("norm-recurrent", null, "normalise the recurrent current W_rec s too, separately, like the input current (with --norm running or timestep; the reference normalises both currents)"),
+        new("norm-readout", null, "normalise the readout's current W_o s too, like the input current, with a gain of its own (with --norm running or timestep; the reference's head batch-normalises it)"),
         new("optimizer", "adam|adamax", "optimiser (default adamax)"),
         new("lr", "x", "learning rate (default 3e-3)"),
         new("schedule", "constant|cosine|step", "learning-rate schedule over the epochs (default cosine)"),
@@ -292,7 +293,7 @@ internal sealed class ReproSmnistCommand : Command
             ? string.Create(CultureInfo.InvariantCulture, $"FPTT chunks of {s.ChunkLength} steps (K={s.ChunkCount}, alpha {o.Alpha:G3}, beta {o.Beta:G3})")
             : TrainCommand.LearningText(o, s);
         string loss = o.Loss == LossPlacement.EveryStep ? "every step" : o.Method == SequenceTrainingMethod.Bptt ? "at the last step" : "at chunk ends";
-        return string.Create(CultureInfo.InvariantCulture, $"LTC {layers}{TrainCommand.GateText(o)}, norm {o.InputNorm.ToString().ToLowerInvariant()}{(o.RecurrentNorm ? " of both currents" : string.Empty)} (gain {o.NormGain:G3}){TrainCommand.ReadoutText(o)}, {learning}, loss {loss}, decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}");
+        return string.Create(CultureInfo.InvariantCulture, $"LTC {layers}{TrainCommand.GateText(o)}, norm {o.InputNorm.ToString().ToLowerInvariant()}{TrainCommand.NormScopeText(o)} (gain {o.NormGain:G3}){TrainCommand.ReadoutText(o)}, {learning}, loss {loss}, decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}");
     }
 
     /// <summary>The value, or null for NaN and infinities (JSON has no such numbers).</summary>

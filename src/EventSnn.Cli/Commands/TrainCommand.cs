@@ -53,6 +53,7 @@ internal sealed class TrainCommand : Command
         new("norm", "none|running|layer|batch|timestep", "normalisation of the input current: per-neuron running statistics, layer norm, per-timestep batch norm (offline), or running statistics per timestep (offline) (default none; DVS gestures layer)"),
         new("norm-gain", "x", "initial gain of the normalisation (default 1)"),
         new("norm-recurrent", null, "normalise the recurrent current W_rec s too, separately, like the input current (with --norm running or timestep; the reference's S-MNIST model)"),
+        new("norm-readout", null, "normalise the readout's current W_o s too, like the input current, with a gain of its own (with --norm running or timestep; the reference's S-MNIST head)"),
         new("tau-bias", "x", "initial LTC membrane-gate bias (default 0)"),
         new("rho-bias", "x", "initial LTC adaptation-gate bias (default 0)"),
         new("learnable-slope", null, "LTC gates sigmoid(k z) with a learnable slope k per gate (the reference's S-MNIST model)"),
@@ -294,6 +295,7 @@ internal sealed class TrainCommand : Command
             RhoBiasInit = args.GetDouble("rho-bias", d.RhoBiasInit),
             LearnableSlope = args.Has("learnable-slope") || d.LearnableSlope,
             RecurrentNorm = args.Has("norm-recurrent") || d.RecurrentNorm,
+            ReadoutNorm = args.Has("norm-readout") || d.ReadoutNorm,
             LiquidReadout = args.Has("liquid-readout") || d.LiquidReadout,
             Dropout = args.GetDouble("dropout", d.Dropout),
             Augment = args.Get("augment") is { } augment ? ParseAugment(augment) : d.Augment,
@@ -361,6 +363,7 @@ internal sealed class TrainCommand : Command
         nameof(SequenceTrainerOptions.InputNorm) => "--norm",
         nameof(SequenceTrainerOptions.NormGain) => "--norm-gain",
         nameof(SequenceTrainerOptions.RecurrentNorm) => "--norm-recurrent",
+        nameof(SequenceTrainerOptions.ReadoutNorm) => "--norm-readout",
         nameof(SequenceTrainerOptions.LiquidReadout) => "--liquid-readout",
         nameof(SequenceTrainerOptions.TauBiasInit) => "--tau-bias",
         nameof(SequenceTrainerOptions.RhoBiasInit) => "--rho-bias",
@@ -438,6 +441,15 @@ internal sealed class TrainCommand : Command
     internal static string Describe(SequenceTrainerOptions o, SequenceLearnerSetup s) =>
         string.Create(CultureInfo.InvariantCulture, $"{o.Model} {LayerText(o)}{ReadoutText(o)}, {LearningText(o, s)}");
 
+    /// <summary>Which currents besides W_in x are normalised: " of both currents" (recurrent), " of the input and readout currents", " of the input, recurrent and readout currents", or empty.</summary>
+    internal static string NormScopeText(SequenceTrainerOptions o) => (o.RecurrentNorm, o.ReadoutNorm) switch
+    {
+        (true, true) => " of the input, recurrent and readout currents",
+        (true, false) => " of both currents",
+        (false, true) => " of the input and readout currents",
+        _ => string.Empty,
+    };
+
     /// <summary>", liquid readout" when the recipe asks for it, else empty (the leaky readout is the default).</summary>
     internal static string ReadoutText(SequenceTrainerOptions o) => o.LiquidReadout ? ", liquid readout" : string.Empty;
 
@@ -478,7 +490,7 @@ internal sealed class TrainCommand : Command
     /// <summary>The recipe in the options' words.</summary>
     internal static string DescribeRecipe(SequenceTrainerOptions o) => string.Create(
         CultureInfo.InvariantCulture,
-        $"loss {RecipeNames.Name(RecipeNames.Loss, o.Loss)} ({RecipeNames.Name(RecipeNames.Weighting, o.Weighting)}{(o.Oracle ? ", oracle" : string.Empty)}), decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}, norm {RecipeNames.Name(RecipeNames.Norm, o.InputNorm)}{(o.RecurrentNorm ? " of both currents" : string.Empty)}, dropout {o.Dropout:G3}, {RecipeNames.Name(RecipeNames.Optimizer, o.Optimizer)} lr {o.LearningRate:G3} {RecipeNames.Name(RecipeNames.Schedule, o.Schedule)}, weight decay {o.WeightDecay:G3}, {o.Epochs} epochs{(GateText(o).Length == 0 ? string.Empty : ", gate initialisation" + GateText(o))}");
+        $"loss {RecipeNames.Name(RecipeNames.Loss, o.Loss)} ({RecipeNames.Name(RecipeNames.Weighting, o.Weighting)}{(o.Oracle ? ", oracle" : string.Empty)}), decision {RecipeNames.Name(RecipeNames.Decision, o.Decision)}, norm {RecipeNames.Name(RecipeNames.Norm, o.InputNorm)}{NormScopeText(o)}, dropout {o.Dropout:G3}, {RecipeNames.Name(RecipeNames.Optimizer, o.Optimizer)} lr {o.LearningRate:G3} {RecipeNames.Name(RecipeNames.Schedule, o.Schedule)}, weight decay {o.WeightDecay:G3}, {o.Epochs} epochs{(GateText(o).Length == 0 ? string.Empty : ", gate initialisation" + GateText(o))}");
 
     /// <summary>" (last a, mean b, max c)": the same test pass under each decision reading, or empty when there was none.</summary>
     internal static string ByDecisionText(DecisionAccuracies a) =>

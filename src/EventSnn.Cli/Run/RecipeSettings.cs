@@ -9,7 +9,7 @@ namespace EventSnn.Cli.Run;
 /// <see cref="SequenceTrainerOptions"/> that differs from the defaults, with the names and values
 /// of the train command's options (Method fptt|bptt|tbptt|eprop|ostl, Layers "256,256", Loss chunk-end|every-step, Weighting
 /// linear|uniform, Oracle, Decision last|mean|max, Norm none|running|layer, NormGain, Dropout,
-/// TauBias, RhoBias, LearnableSlope, LiquidReadout, NormRecurrent, Optimizer adam|adamax, LearningRate, WeightDecay, Schedule constant|cosine|step,
+/// TauBias, RhoBias, LearnableSlope, LiquidReadout, NormRecurrent, NormReadout, Optimizer adam|adamax, LearningRate, WeightDecay, Schedule constant|cosine|step,
 /// ChunkLength, Chunks, Alpha, Beta, GradientClip, ExplodingLossFactor). The schedule runs over
 /// the passes. Errors name the key.
 /// </summary>
@@ -42,6 +42,8 @@ public sealed class RecipeSettings
     public bool? LiquidReadout { get; set; }
 
     public bool? NormRecurrent { get; set; }
+
+    public bool? NormReadout { get; set; }
 
     public string? Optimizer { get; set; }
 
@@ -86,6 +88,7 @@ public sealed class RecipeSettings
             LearnableSlope = LearnableSlope ?? r.LearnableSlope,
             LiquidReadout = LiquidReadout ?? r.LiquidReadout,
             RecurrentNorm = NormRecurrent ?? r.RecurrentNorm,
+            ReadoutNorm = NormReadout ?? r.ReadoutNorm,
             Optimizer = Optimizer is null ? r.Optimizer : Parse($"{key}:Optimizer", Optimizer, RecipeNames.Optimizer),
             LearningRate = LearningRate ?? r.LearningRate,
             WeightDecay = WeightDecay ?? r.WeightDecay,
@@ -115,6 +118,7 @@ public sealed class RecipeSettings
                 nameof(SequenceTrainerOptions.TauBiasInit) => "TauBias",
                 nameof(SequenceTrainerOptions.RhoBiasInit) => "RhoBias",
                 nameof(SequenceTrainerOptions.RecurrentNorm) => "NormRecurrent",
+                nameof(SequenceTrainerOptions.ReadoutNorm) => "NormReadout",
                 nameof(SequenceTrainerOptions.LayerSizes) => "Layers",
                 string p => p,
                 null => "?",

@@ -136,7 +136,7 @@ public sealed class ManagedBatchLearner : ISequenceBatchLearner
         if (threads > 1)
         {
             _barrier = new WorkerBarrier(threads);
-            int widest = 0;
+            int widest = _network.Readout.Size; // the readout's normalisation sums too
             foreach (RecurrentLayer<float> layer in _network.Layers)
             {
                 widest = Math.Max(widest, layer.Size);

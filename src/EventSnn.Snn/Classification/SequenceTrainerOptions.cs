@@ -160,6 +160,7 @@ public sealed record SequenceTrainerOptions
             RhoBiasInit = first.RhoBiasInit,
             LearnableSlope = first.LearnableSlope,
             LiquidReadout = config.Readout.Kind == ReadoutKind.Liquid,
+            ReadoutNorm = config.Readout.Norm != InputNormKind.None,
             Dropout = config.Dropout,
             Seed = (int)config.Seed,
         };
@@ -213,6 +214,13 @@ public sealed record SequenceTrainerOptions
 
     /// <summary>The liquid readout (its rate an LTC-like gate of its input and state, the reference's S-MNIST head) instead of the leaky one with a learned rate per class.</summary>
     public bool LiquidReadout { get; init; }
+
+    /// <summary>
+    /// Normalise the readout's current W_o s_t like the layers' input current (the same running or
+    /// timestep statistics, its own gain "readout.norm.weight" initialised to <see cref="NormGain"/>),
+    /// as the reference's S-MNIST head batch-normalises it.
+    /// </summary>
+    public bool ReadoutNorm { get; init; }
 
     /// <summary>Where the classification loss sits in a sequence.</summary>
     public LossPlacement Loss { get; init; } = LossPlacement.EveryStep;
@@ -291,7 +299,14 @@ public sealed record SequenceTrainerOptions
     {
         InputSize = inputs,
         Layers = LayerConfigs(steps),
-        Readout = new ReadoutConfig { Kind = LiquidReadout ? ReadoutKind.Liquid : ReadoutKind.Leaky, Size = classes },
+        Readout = new ReadoutConfig
+        {
+            Kind = LiquidReadout ? ReadoutKind.Liquid : ReadoutKind.Leaky,
+            Size = classes,
+            Norm = ReadoutNorm ? InputNorm : InputNormKind.None,
+            NormGain = NormGain,
+            NormSteps = Math.Max(1, steps),
+        },
         Dropout = Dropout,
         Seed = Seed,
     };
@@ -349,6 +364,8 @@ public sealed record SequenceTrainerOptions
         Check(!traces || !InputNorm.PerTimestep(), nameof(InputNorm), InputNorm, "e-prop and OSTL learn online: running or layer normalisation, not per-timestep statistics");
         Check(!traces || !RecurrentNorm, nameof(RecurrentNorm), RecurrentNorm, "e-prop and OSTL do not support a normalised recurrent current");
         Check(!traces || !LiquidReadout, nameof(LiquidReadout), LiquidReadout, "e-prop and OSTL train the leaky readout, not the liquid one");
+        Check(!ReadoutNorm || InputNorm is InputNormKind.Running or InputNormKind.Timestep, nameof(ReadoutNorm), ReadoutNorm, $"the readout's current is normalised like the input current: needs running or timestep normalisation, not {InputNorm}");
+        Check(!traces || !ReadoutNorm, nameof(ReadoutNorm), ReadoutNorm, "e-prop and OSTL train a readout without normalisation");
     }
 
     private static void Check(bool ok, string field, object value, string? rule = null)

@@ -88,6 +88,9 @@ internal sealed class ChunkTape<T>
             l.Reducer = reducer;
             l.Worker = worker;
         }
+
+        Readout.Reducer = reducer;
+        Readout.Worker = worker;
     }
 
     private int MaxRow()

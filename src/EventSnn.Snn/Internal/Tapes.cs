@@ -279,7 +279,7 @@ internal sealed class AlifTape<T> : LayerTape<T>
 internal sealed class ReadoutTape<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public ReadoutTape(int batch, int size, int capacity, bool gated = false)
+    public ReadoutTape(int batch, int size, int capacity, bool gated = false, bool normalized = false)
     {
         Batch = batch;
         Size = size;
@@ -293,6 +293,11 @@ internal sealed class ReadoutTape<T>
         A = gated ? new T[capacity * Row] : [];
         Tau = gated ? new T[capacity * Row] : [];
         GA = gated ? new T[capacity * Row] : [];
+        Z = normalized ? new T[capacity * Row] : [];
+        ZHat = normalized ? new T[capacity * Row] : [];
+        GZ = normalized ? new T[capacity * Row] : [];
+        NormInv = normalized ? new T[capacity * size] : [];
+        NormSums = normalized ? new double[2 * size] : [];
     }
 
     public int Batch { get; }
@@ -330,7 +335,34 @@ internal sealed class ReadoutTape<T>
     /// <summary>Liquid head: accumulated dL/dk of the gate's slope.</summary>
     public double GSlope { get; set; }
 
+    /// <summary>Normalised head: the raw current W_o s_t per step (empty otherwise).</summary>
+    public T[] Z { get; }
+
+    /// <summary>Normalised head: the normalised current (before the gain) per step (empty otherwise).</summary>
+    public T[] ZHat { get; }
+
+    /// <summary>Normalised head: dL/d(W_o s_t) per step (empty otherwise).</summary>
+    public T[] GZ { get; }
+
+    /// <summary>Normalised head: 1/√(σ² + ε) per step and output (empty otherwise).</summary>
+    public T[] NormInv { get; }
+
+    /// <summary>Normalised head: per-output sums over the batch of one step (Σz, Σz²).</summary>
+    public double[] NormSums { get; }
+
+    /// <summary>Reducer of batch sums across the slices of a data-parallel batch (null: this tape holds the whole batch).</summary>
+    public BatchReducer? Reducer { get; set; }
+
+    /// <summary>Index of this tape's slice in its data-parallel group.</summary>
+    public int Worker { get; set; }
+
+    /// <summary>Streams of the whole batch (the slices' total; <see cref="Batch"/> without a reducer).</summary>
+    public int TotalBatch => Reducer?.TotalBatch ?? Batch;
+
+    /// <summary>Sums <paramref name="values"/> (this slice's partial sums) over the slices of the batch, in place.</summary>
+    public void SumOverBatch(Span<double> values) => Reducer?.Sum(Worker, values);
+
     public Span<T> Slot(T[] array, int t) => array.AsSpan(t * Row, Row);
 
-    public long Bytes => ((long)(H.Length + O.Length + GH.Length + GO.Length + A.Length + Tau.Length + GA.Length) * Unsafe.SizeOf<T>()) + (GTau.Length * sizeof(double));
+    public long Bytes => ((long)(H.Length + O.Length + GH.Length + GO.Length + A.Length + Tau.Length + GA.Length + Z.Length + ZHat.Length + GZ.Length + NormInv.Length) * Unsafe.SizeOf<T>()) + ((GTau.Length + NormSums.Length) * sizeof(double));
 }

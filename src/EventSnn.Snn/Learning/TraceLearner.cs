@@ -72,6 +72,11 @@ public abstract class TraceLearner<T> : GradientLearner<T>
             throw new ArgumentException("e-prop and OSTL train a leaky or membrane readout, not a liquid one", nameof(network));
         }
 
+        if (network.Readout.Norm != InputNormKind.None)
+        {
+            throw new ArgumentException("e-prop and OSTL train a readout without normalisation (Readout.Norm)", nameof(network));
+        }
+
         bool leaky = network.Readout is LeakyReadout<T>;
         _readoutW = leaky ? new T[batch * c * top] : [];
         _readoutC = leaky ? new T[batch * c] : [];

@@ -48,9 +48,9 @@ public sealed class Network<T>
 
         Readout = config.Readout.Kind switch
         {
-            ReadoutKind.Leaky => new LeakyReadout<T>(input, config.Readout.Size),
+            ReadoutKind.Leaky => new LeakyReadout<T>(input, config.Readout.Size, config.Readout),
             ReadoutKind.Membrane => new MembraneReadout<T>(input, config.Readout.Size),
-            ReadoutKind.Liquid => new LiquidReadout<T>(input, config.Readout.Size),
+            ReadoutKind.Liquid => new LiquidReadout<T>(input, config.Readout.Size, config.Readout),
             _ => throw new ArgumentException($"unknown readout {config.Readout.Kind}"),
         };
 
@@ -68,6 +68,7 @@ public sealed class Network<T>
             buffers.AddRange(layer.Buffers);
         }
 
+        buffers.AddRange(Readout.Buffers);
         Buffers = buffers;
 
         var rng = new SnnRandom(config.Seed);
@@ -216,7 +217,7 @@ public sealed class Network<T>
 
         state.ReadoutScratch ??= Readout.CreateTape(batch, 1);
         LayerState<T> top = state.Layers[^1];
-        Readout.Forward(top.S, top.U, state.Readout, state.ReadoutScratch, 0);
+        Readout.Forward(top.S, top.U, state.Readout, state.ReadoutScratch, 0, top.Step - 1, inference: true);
         state.ReadoutScratch.Slot(state.ReadoutScratch.O, 1).CopyTo(output);
     }
 
@@ -269,7 +270,7 @@ public sealed class Network<T>
         }
 
         LayerTape<T> top = tape.Layers[^1];
-        Readout.Forward(up, top.Slot(top.U, t + 1), state.Readout, tape.Readout, t);
+        Readout.Forward(up, top.Slot(top.U, t + 1), state.Readout, tape.Readout, t, state.Layers[^1].Step - 1, inference: false);
     }
 
     /// <summary>Draws the dropout mask of layer <paramref name="l"/> at step <paramref name="t"/> and returns the dropped spikes.</summary>

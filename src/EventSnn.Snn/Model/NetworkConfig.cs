@@ -167,6 +167,24 @@ public sealed record ReadoutConfig
 
     /// <summary>Number of outputs C (classes, or regression targets).</summary>
     public int Size { get; init; } = 10;
+
+    /// <summary>
+    /// Normalisation of the head's current W_o s_t before its gain and bias, z_t = γ_o ⊙ norm(W_o s_t) + c_o
+    /// (leaky and liquid heads; the reference's S-MNIST head batch-normalises it per timestep):
+    /// <see cref="InputNormKind.None"/> (default), <see cref="InputNormKind.Running"/> (one set of running
+    /// statistics, works at batch 1) or <see cref="InputNormKind.Timestep"/> (a set per timestep, offline);
+    /// the statistics are constants for the gradient, as in the layers.
+    /// </summary>
+    public InputNormKind Norm { get; init; } = InputNormKind.None;
+
+    /// <summary>Initial gain γ_o of the normalisation ("readout.norm.weight").</summary>
+    public double NormGain { get; init; } = 1.0;
+
+    /// <summary>Update rate of the running statistics per training step.</summary>
+    public double NormMomentum { get; init; } = 0.01;
+
+    /// <summary><see cref="InputNormKind.Timestep"/>: timesteps with statistics of their own (later ones use the last set).</summary>
+    public int NormSteps { get; init; } = 1000;
 }
 
 /// <summary>
@@ -252,6 +270,29 @@ public sealed record NetworkConfig
         {
             throw new ArgumentException("Readout.Size must be >= 1");
         }
+
+        if (Readout.Norm != InputNormKind.None)
+        {
+            if (Readout.Norm is not (InputNormKind.Running or InputNormKind.Timestep))
+            {
+                throw new ArgumentException($"Readout.Norm must be None, Running or Timestep (is {Readout.Norm})");
+            }
+
+            if (Readout.Kind == ReadoutKind.Membrane)
+            {
+                throw new ArgumentException("Readout.Norm normalises the current of a leaky or liquid head, not of the membrane readout");
+            }
+
+            if (Readout.NormSteps < 1)
+            {
+                throw new ArgumentException($"Readout.NormSteps must be >= 1 (is {Readout.NormSteps})");
+            }
+
+            if (!(Readout.NormMomentum >= 0 && Readout.NormMomentum <= 1))
+            {
+                throw new ArgumentException($"Readout.NormMomentum must be in [0, 1] (is {Readout.NormMomentum})");
+            }
+        }
     }
 
     /// <summary>JSON text of this configuration.</summary>
@@ -289,6 +330,15 @@ public sealed record NetworkConfig
         }
 
         sb.Append(";readout=").Append(Readout.Kind).Append(':').Append(Readout.Size);
+        if (Readout.Norm != InputNormKind.None)
+        {
+            sb.Append(":norm=").Append(Readout.Norm);
+            if (Readout.Norm.PerTimestep())
+            {
+                sb.Append(":steps=").Append(Readout.NormSteps);
+            }
+        }
+
         return sb.ToString();
     }
 }

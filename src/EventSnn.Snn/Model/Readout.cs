@@ -9,13 +9,34 @@ namespace EventSnn.Snn;
 public abstract class Readout<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private protected Readout(int inputSize, int size)
+    private protected Readout(int inputSize, int size, ReadoutConfig? config = null)
     {
         InputSize = inputSize;
         Size = size;
         Weight = new Parameter<T>("readout.w_out.weight", size, inputSize);
         Bias = new Parameter<T>("readout.w_out.bias", size);
+        Norm = config?.Norm ?? InputNormKind.None;
+        if (Norm == InputNormKind.None)
+        {
+            return;
+        }
+
+        if (Norm is not (InputNormKind.Running or InputNormKind.Timestep))
+        {
+            throw new ArgumentException($"the readout's current is normalised with running or per-timestep running statistics, not {Norm}", nameof(config));
+        }
+
+        _normSteps = Norm == InputNormKind.Running ? 1 : config!.NormSteps;
+        _normGainInit = config!.NormGain;
+        _normMomentum = T.CreateTruncating(config.NormMomentum);
+        NormGain = new Parameter<T>("readout.norm.weight", size);
+        RunningMean = Norm == InputNormKind.Running ? new Parameter<T>("readout.norm.running_mean", size) : new Parameter<T>("readout.norm.running_mean", _normSteps, size);
+        RunningVar = Norm == InputNormKind.Running ? new Parameter<T>("readout.norm.running_var", size) : new Parameter<T>("readout.norm.running_var", _normSteps, size);
     }
+
+    private readonly int _normSteps;
+    private readonly double _normGainInit;
+    private readonly T _normMomentum;
 
     /// <summary>Neurons of the last recurrent layer (N).</summary>
     public int InputSize { get; }
@@ -29,10 +50,44 @@ public abstract class Readout<T>
     /// <summary>"readout.w_out.bias" [C].</summary>
     public Parameter<T> Bias { get; }
 
+    /// <summary>Normalisation of the current W_o s_t (<see cref="ReadoutConfig.Norm"/>).</summary>
+    public InputNormKind Norm { get; }
+
+    /// <summary>"readout.norm.weight" [C]: the normalisation's gain γ_o (null without normalisation).</summary>
+    public Parameter<T>? NormGain { get; }
+
+    /// <summary>"readout.norm.running_mean" ([C], or [NormSteps, C] per timestep; a buffer; null without normalisation).</summary>
+    public Parameter<T>? RunningMean { get; }
+
+    /// <summary>"readout.norm.running_var" (shaped as <see cref="RunningMean"/>; a buffer).</summary>
+    public Parameter<T>? RunningVar { get; }
+
     /// <summary>Parameters in their fixed order.</summary>
     public abstract IReadOnlyList<Parameter<T>> Parameters { get; }
 
+    /// <summary>Non-trainable state: the normalisation's running statistics (empty without normalisation).</summary>
+    public IReadOnlyList<Parameter<T>> Buffers => RunningMean is null || RunningVar is null ? [] : [RunningMean, RunningVar];
+
+    /// <summary>True when the current is normalised.</summary>
+    private protected bool Normalized => NormGain is not null;
+
     internal abstract void Initialize(SnnRandom rng, InitializationScheme scheme);
+
+    /// <summary>The head's own parameters followed by the normalisation's gain when there is one.</summary>
+    private protected Parameter<T>[] WithNorm(params Parameter<T>[] own) => NormGain is null ? own : [.. own, NormGain];
+
+    /// <summary>Gain γ_o = <see cref="ReadoutConfig.NormGain"/>, running statistics μ = 0, σ² = 1 (draws nothing from the generator).</summary>
+    private protected void InitializeNorm()
+    {
+        if (NormGain is null || RunningMean is null || RunningVar is null)
+        {
+            return;
+        }
+
+        Init.Constant(NormGain, _normGainInit);
+        Init.Constant(RunningMean, 0);
+        Init.Constant(RunningVar, 1);
+    }
 
     /// <summary>True when the output carries state from step to step (leaky and liquid heads): every step's output then feeds the later ones.</summary>
     internal virtual bool Stateful => true;
@@ -40,10 +95,14 @@ public abstract class Readout<T>
     /// <summary>True when the tape records the gate of a liquid head.</summary>
     internal virtual bool Gated => false;
 
-    internal ReadoutTape<T> CreateTape(int batch, int capacity) => new(batch, Size, capacity, Gated);
+    internal ReadoutTape<T> CreateTape(int batch, int capacity) => new(batch, Size, capacity, Gated, Normalized);
 
-    /// <summary>Forward step t: output written to tape slot O[t+1] (and the state for a leaky readout).</summary>
-    internal abstract void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t);
+    /// <summary>
+    /// Forward step t (tape slot) of timestep <paramref name="step"/> of the sequence: output written to
+    /// tape slot O[t+1] (and the state for a stateful readout). Training steps (<paramref name="inference"/>
+    /// false) move the normalisation's running statistics.
+    /// </summary>
+    internal abstract void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t, int step, bool inference);
 
     /// <summary>Backward step t given dL/doutput_t; adds dL/ds_t and dL/du_t of the last layer.</summary>
     internal abstract void Backward(ReadoutTape<T> tape, int t, ReadOnlySpan<T> gOut, Span<T> gSpikes, Span<T> gMembrane);
@@ -65,10 +124,11 @@ public abstract class Readout<T>
     }
 
     /// <summary>
-    /// The input current W_o s_t + c_o of step t into tape slot H[t] (returned), and the entering state
-    /// into O[0] at the chunk's first step: the common start of the stateful heads' forward step.
+    /// The input current z_t = W_o s_t + c_o of step t (with normalisation γ_o ⊙ norm(W_o s_t) + c_o) into
+    /// tape slot H[t] (returned), and the entering state into O[0] at the chunk's first step: the common
+    /// start of the stateful heads' forward step.
     /// </summary>
-    private protected Span<T> LinearCurrent(ReadOnlySpan<T> spikes, T[] state, ReadoutTape<T> tape, int t)
+    private protected Span<T> LinearCurrent(ReadOnlySpan<T> spikes, T[] state, ReadoutTape<T> tape, int t, int step, bool inference)
     {
         int c = Size;
         Span<T> h = tape.Slot(tape.H, t);
@@ -77,23 +137,130 @@ public abstract class Readout<T>
             state.CopyTo(tape.Slot(tape.O, 0));
         }
 
-        for (int b = 0; b < tape.Batch; b++)
+        if (!Normalized)
         {
-            Bias.Data.CopyTo(h.Slice(b * c, c));
+            for (int b = 0; b < tape.Batch; b++)
+            {
+                Bias.Data.CopyTo(h.Slice(b * c, c));
+            }
+
+            Kernels.MatMulABt(spikes, InputSize, Weight.Data, InputSize, h, c, tape.Batch, c, InputSize, accumulate: true);
+            return h;
         }
 
-        Kernels.MatMulABt(spikes, InputSize, Weight.Data, InputSize, h, c, tape.Batch, c, InputSize, accumulate: true);
+        Span<T> z = tape.Slot(tape.Z, t);
+        z.Clear();
+        Kernels.MatMulABt(spikes, InputSize, Weight.Data, InputSize, z, c, tape.Batch, c, InputSize, accumulate: true);
+        Span<T> zHat = tape.Slot(tape.ZHat, t);
+        Normalize(tape, z, zHat, tape.NormInv.AsSpan(t * c, c), step, inference);
+        for (int b = 0; b < tape.Batch; b++)
+        {
+            Span<T> row = h.Slice(b * c, c);
+            TensorPrimitives.Multiply(zHat.Slice(b * c, c), NormGain!.Data, row);
+            TensorPrimitives.Add(row, Bias.Data, row);
+        }
+
         return h;
+    }
+
+    /// <summary>
+    /// zHat = (z − μ) ⊙ inv with the running statistics (one set, or timestep <paramref name="step"/>'s),
+    /// which a training step first moves toward the batch's (sums in double, over the data-parallel
+    /// slices too) exactly as the layers' running normalisation does; <paramref name="inv"/> receives
+    /// 1/√(σ² + ε). The statistics are constants for the backward pass.
+    /// </summary>
+    private void Normalize(ReadoutTape<T> tape, ReadOnlySpan<T> z, Span<T> zHat, Span<T> inv, int step, bool inference)
+    {
+        int c = Size;
+        int batch = tape.Batch;
+        int k = Math.Min(step, _normSteps - 1);
+        Span<T> mean = RunningMean!.Data.AsSpan(k * c, c);
+        Span<T> var = RunningVar!.Data.AsSpan(k * c, c);
+        if (!inference)
+        {
+            Span<double> sums = tape.NormSums;
+            sums.Clear();
+            for (int b = 0; b < batch; b++)
+            {
+                ReadOnlySpan<T> row = z.Slice(b * c, c);
+                for (int j = 0; j < c; j++)
+                {
+                    double v = double.CreateTruncating(row[j]);
+                    sums[j] += v;
+                    sums[c + j] += v * v;
+                }
+            }
+
+            tape.SumOverBatch(sums);
+            double total = tape.TotalBatch;
+            for (int j = 0; j < c; j++)
+            {
+                mean[j] += _normMomentum * (T.CreateTruncating(sums[j] / total) - mean[j]);
+
+                // mean over the batch of (z − μ_new)² = (Σz² − 2μΣz + Bμ²) / B
+                double mu = double.CreateTruncating(mean[j]);
+                double v = Math.Max(0, (sums[c + j] - (2 * mu * sums[j]) + (total * mu * mu)) / total);
+                var[j] += _normMomentum * (T.CreateTruncating(v) - var[j]);
+            }
+        }
+
+        T eps = T.CreateTruncating(1e-5);
+        for (int j = 0; j < c; j++)
+        {
+            inv[j] = T.One / T.Sqrt(var[j] + eps);
+        }
+
+        for (int b = 0; b < batch; b++)
+        {
+            Span<T> h = zHat.Slice(b * c, c);
+            TensorPrimitives.Subtract(z.Slice(b * c, c), mean, h);
+            TensorPrimitives.Multiply(h, inv, h);
+        }
+    }
+
+    /// <summary>
+    /// dL/d(W_o s_t) of step t from dL/dz_t (<paramref name="gz"/>): <paramref name="gz"/> itself, or with
+    /// normalisation gz ⊙ γ_o ⊙ inv into tape slot GZ[t] (the statistics are constants).
+    /// </summary>
+    private protected ReadOnlySpan<T> CurrentGradient(ReadoutTape<T> tape, int t, ReadOnlySpan<T> gz)
+    {
+        if (!Normalized)
+        {
+            return gz;
+        }
+
+        int c = Size;
+        Span<T> g = tape.Slot(tape.GZ, t);
+        ReadOnlySpan<T> inv = tape.NormInv.AsSpan(t * c, c);
+        for (int b = 0; b < tape.Batch; b++)
+        {
+            Span<T> row = g.Slice(b * c, c);
+            TensorPrimitives.Multiply(gz.Slice(b * c, c), NormGain!.Data, row);
+            TensorPrimitives.Multiply(row, inv, row);
+        }
+
+        return g;
     }
 
     internal void AccumulateLinear(ReadoutTape<T> tape, int rows, ReadOnlySpan<T> inputRows)
     {
         int c = Size;
         ReadOnlySpan<T> gh = tape.GH.AsSpan(0, rows * c);
-        Kernels.AddProduct(gh, 1, c, inputRows, InputSize, Weight.Grad, InputSize, c, rows, InputSize);
+        ReadOnlySpan<T> gw = Normalized ? tape.GZ.AsSpan(0, rows * c) : gh;
+        Kernels.AddProduct(gw, 1, c, inputRows, InputSize, Weight.Grad, InputSize, c, rows, InputSize);
         for (int r = 0; r < rows; r++)
         {
             TensorPrimitives.Add(Bias.Grad, gh.Slice(r * c, c), Bias.Grad);
+        }
+
+        if (Normalized)
+        {
+            // dL/dγ_o = Σ dL/dz ⊙ ẑ over the chunk's rows
+            ReadOnlySpan<T> zHat = tape.ZHat.AsSpan(0, rows * c);
+            for (int r = 0; r < rows; r++)
+            {
+                TensorPrimitives.MultiplyAdd(gh.Slice(r * c, c), zHat.Slice(r * c, c), NormGain!.Grad, NormGain.Grad);
+            }
         }
     }
 }
@@ -102,7 +269,8 @@ public abstract class Readout<T>
 /// Leaky-integrator readout over the last layer's spikes (reference §1):
 /// o_t = o_{t-1} + (W_o s_t + c_o − o_{t-1}) τ_o with τ_o = sigmoid(p) per class, p initialised
 /// to 0 (τ_o = 0.5). The output is o_t; classification uses log_softmax(o_t). Parameters in
-/// order: "readout.w_out.weight" [C, N], "readout.w_out.bias" [C], "readout.tau_o" [C] (p).
+/// order: "readout.w_out.weight" [C, N], "readout.w_out.bias" [C], "readout.tau_o" [C] (p), and with
+/// <see cref="ReadoutConfig.Norm"/> "readout.norm.weight" [C] (W_o s_t + c_o becomes γ_o ⊙ norm(W_o s_t) + c_o).
 /// </summary>
 /// <typeparam name="T">Element type.</typeparam>
 public sealed class LeakyReadout<T> : Readout<T>
@@ -110,12 +278,12 @@ public sealed class LeakyReadout<T> : Readout<T>
 {
     private readonly Parameter<T>[] _parameters;
 
-    /// <summary>Creates the readout.</summary>
-    public LeakyReadout(int inputSize, int size)
-        : base(inputSize, size)
+    /// <summary>Creates the readout (<paramref name="config"/>: its normalisation; null: none).</summary>
+    public LeakyReadout(int inputSize, int size, ReadoutConfig? config = null)
+        : base(inputSize, size, config)
     {
         TauParameter = new Parameter<T>("readout.tau_o", size);
-        _parameters = [Weight, Bias, TauParameter];
+        _parameters = WithNorm(Weight, Bias, TauParameter);
     }
 
     /// <summary>"readout.tau_o" [C]: τ_o = sigmoid(value).</summary>
@@ -130,13 +298,14 @@ public sealed class LeakyReadout<T> : Readout<T>
         InitializeBias(Bias, rng, scheme, InputSize);
 
         Init.Constant(TauParameter, 0);
+        InitializeNorm();
     }
 
-    internal override void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t)
+    internal override void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t, int step, bool inference)
     {
         int batch = tape.Batch;
         int c = Size;
-        Span<T> h = LinearCurrent(spikes, state, tape, t);
+        Span<T> h = LinearCurrent(spikes, state, tape, t, step, inference);
         Span<T> oPrev = tape.Slot(tape.O, t);
         Span<T> o = tape.Slot(tape.O, t + 1);
         for (int b = 0; b < batch; b++)
@@ -173,7 +342,7 @@ public sealed class LeakyReadout<T> : Readout<T>
             }
         }
 
-        Kernels.AddProduct<T>(gh, c, 1, Weight.Data, InputSize, gSpikes, InputSize, batch, c, InputSize);
+        Kernels.AddProduct<T>(CurrentGradient(tape, t, gh), c, 1, Weight.Data, InputSize, gSpikes, InputSize, batch, c, InputSize);
     }
 
     internal override void AccumulateGradients(ReadoutTape<T> tape, int steps, ReadOnlySpan<T> spikeRows, ReadOnlySpan<T> membraneRows)
@@ -219,7 +388,7 @@ public sealed class MembraneReadout<T> : Readout<T>
         InitializeBias(Bias, rng, scheme, InputSize);
     }
 
-    internal override void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t)
+    internal override void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t, int step, bool inference)
     {
         int batch = tape.Batch;
         int c = Size;
@@ -253,9 +422,11 @@ public sealed class MembraneReadout<T> : Readout<T>
 /// o_t = o_{t-1} + (z_t − o_{t-1}) τ_t
 /// </code>
 /// with one learnable slope k (initialised to 1; the reference's <c>sigmoid_beta</c>). The
-/// reference also batch-normalises z_t per timestep (gain 0.1); this head does not normalise.
+/// reference also batch-normalises W_o s_t per timestep (gain 0.1); here <see cref="ReadoutConfig.Norm"/>
+/// normalises it with running statistics (one set or one per timestep, constants for the gradient).
 /// Parameters in order: "readout.w_out.weight" [C, N], "readout.w_out.bias" [C],
-/// "readout.w_tau.weight" [C, 2C], "readout.w_tau.bias" [C], "readout.k_tau" [1]; the weights
+/// "readout.w_tau.weight" [C, 2C], "readout.w_tau.bias" [C], "readout.k_tau" [1] (then "readout.norm.weight"
+/// [C] with normalisation); the weights
 /// Xavier-normal and the biases zero as in the reference.
 /// </summary>
 /// <typeparam name="T">Element type.</typeparam>
@@ -264,14 +435,14 @@ public sealed class LiquidReadout<T> : Readout<T>
 {
     private readonly Parameter<T>[] _parameters;
 
-    /// <summary>Creates the readout.</summary>
-    public LiquidReadout(int inputSize, int size)
-        : base(inputSize, size)
+    /// <summary>Creates the readout (<paramref name="config"/>: its normalisation; null: none).</summary>
+    public LiquidReadout(int inputSize, int size, ReadoutConfig? config = null)
+        : base(inputSize, size, config)
     {
         GateWeight = new Parameter<T>("readout.w_tau.weight", size, 2 * size);
         GateBias = new Parameter<T>("readout.w_tau.bias", size);
         Slope = new Parameter<T>("readout.k_tau", 1);
-        _parameters = [Weight, Bias, GateWeight, GateBias, Slope];
+        _parameters = WithNorm(Weight, Bias, GateWeight, GateBias, Slope);
     }
 
     /// <summary>"readout.w_tau.weight" [C, 2C]: the gate's weights on [z_t ; o_{t-1}].</summary>
@@ -296,13 +467,14 @@ public sealed class LiquidReadout<T> : Readout<T>
         InitializeBias(GateBias, rng, scheme, 2 * Size);
 
         Init.Constant(Slope, 1);
+        InitializeNorm();
     }
 
-    internal override void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t)
+    internal override void Forward(ReadOnlySpan<T> spikes, ReadOnlySpan<T> membrane, T[] state, ReadoutTape<T> tape, int t, int step, bool inference)
     {
         int batch = tape.Batch;
         int c = Size;
-        Span<T> z = LinearCurrent(spikes, state, tape, t);
+        Span<T> z = LinearCurrent(spikes, state, tape, t, step, inference);
         Span<T> oPrev = tape.Slot(tape.O, t);
         Span<T> a = tape.Slot(tape.A, t);
         Span<T> tau = tape.Slot(tape.Tau, t);
@@ -366,7 +538,7 @@ public sealed class LiquidReadout<T> : Readout<T>
             }
         }
 
-        Kernels.AddProduct<T>(gz, c, 1, Weight.Data, InputSize, gSpikes, InputSize, batch, c, InputSize);
+        Kernels.AddProduct<T>(CurrentGradient(tape, t, gz), c, 1, Weight.Data, InputSize, gSpikes, InputSize, batch, c, InputSize);
     }
 
     internal override void AccumulateGradients(ReadoutTape<T> tape, int steps, ReadOnlySpan<T> spikeRows, ReadOnlySpan<T> membraneRows)
