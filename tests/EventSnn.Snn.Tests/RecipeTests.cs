@@ -213,6 +213,23 @@ public class RecipeTests
 
         Assert.Contains(online.Network.Readout.RunningVar!.Data, v => v != 1f);
 
+        // the statistics and the gain are saved with the weights and loaded back
+        string path = Path.Combine(Path.GetTempPath(), "readnorm-" + Guid.NewGuid().ToString("N") + ".ckpt");
+        try
+        {
+            online.Save(path);
+            var loaded = new OnlineSequenceClassifier(new OnlineClassifierOptions { Inputs = 5, Classes = 3, Steps = 8, Recipe = recipe with { Hidden = 6, LayerSizes = [] } });
+            Assert.NotEqual(online.Network.Readout.RunningVar.Data, loaded.Network.Readout.RunningVar!.Data);
+            loaded.Load(path);
+            Assert.Equal(online.Network.Readout.RunningVar.Data, loaded.Network.Readout.RunningVar.Data);
+            Assert.Equal(online.Network.Readout.RunningMean!.Data, loaded.Network.Readout.RunningMean!.Data);
+            Assert.Equal(online.Network.Readout.NormGain!.Data, loaded.Network.Readout.NormGain!.Data);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
         // needs a running kind; e-prop trains a readout without it; the membrane head and batch statistics are refused by the network
         ArgumentException e = Assert.Throws<ArgumentException>(() => (recipe with { InputNorm = InputNormKind.Layer }).Validate());
         Assert.Equal(nameof(SequenceTrainerOptions.ReadoutNorm), e.ParamName);
