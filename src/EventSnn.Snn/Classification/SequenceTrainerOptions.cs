@@ -299,14 +299,9 @@ public sealed record SequenceTrainerOptions
     {
         InputSize = inputs,
         Layers = LayerConfigs(steps),
-        Readout = new ReadoutConfig
-        {
-            Kind = LiquidReadout ? ReadoutKind.Liquid : ReadoutKind.Leaky,
-            Size = classes,
-            Norm = ReadoutNorm ? InputNorm : InputNormKind.None,
-            NormGain = NormGain,
-            NormSteps = Math.Max(1, steps),
-        },
+        Readout = ReadoutNorm
+            ? new ReadoutConfig { Kind = LiquidReadout ? ReadoutKind.Liquid : ReadoutKind.Leaky, Size = classes, Norm = InputNorm, NormGain = NormGain, NormSteps = Math.Max(1, steps) }
+            : new ReadoutConfig { Kind = LiquidReadout ? ReadoutKind.Liquid : ReadoutKind.Leaky, Size = classes },
         Dropout = Dropout,
         Seed = Seed,
     };
