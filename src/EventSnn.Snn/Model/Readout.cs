@@ -9,6 +9,10 @@ namespace EventSnn.Snn;
 public abstract class Readout<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly int _normSteps;
+    private readonly double _normGainInit;
+    private readonly T _normMomentum;
+
     private protected Readout(int inputSize, int size, ReadoutConfig? config = null)
     {
         InputSize = inputSize;
@@ -33,10 +37,6 @@ public abstract class Readout<T>
         RunningMean = Norm == InputNormKind.Running ? new Parameter<T>("readout.norm.running_mean", size) : new Parameter<T>("readout.norm.running_mean", _normSteps, size);
         RunningVar = Norm == InputNormKind.Running ? new Parameter<T>("readout.norm.running_var", size) : new Parameter<T>("readout.norm.running_var", _normSteps, size);
     }
-
-    private readonly int _normSteps;
-    private readonly double _normGainInit;
-    private readonly T _normMomentum;
 
     /// <summary>Neurons of the last recurrent layer (N).</summary>
     public int InputSize { get; }
