@@ -179,43 +179,12 @@ public abstract class Readout<T>
         if (!inference)
         {
             Span<double> sums = tape.NormSums;
-            sums.Clear();
-            for (int b = 0; b < batch; b++)
-            {
-                ReadOnlySpan<T> row = z.Slice(b * c, c);
-                for (int j = 0; j < c; j++)
-                {
-                    double v = double.CreateTruncating(row[j]);
-                    sums[j] += v;
-                    sums[c + j] += v * v;
-                }
-            }
-
+            RunningNorm<T>.BatchSums(z, batch, c, sums);
             tape.SumOverBatch(sums);
-            double total = tape.TotalBatch;
-            for (int j = 0; j < c; j++)
-            {
-                mean[j] += _normMomentum * (T.CreateTruncating(sums[j] / total) - mean[j]);
-
-                // mean over the batch of (z − μ_new)² = (Σz² − 2μΣz + Bμ²) / B
-                double mu = double.CreateTruncating(mean[j]);
-                double v = Math.Max(0, (sums[c + j] - (2 * mu * sums[j]) + (total * mu * mu)) / total);
-                var[j] += _normMomentum * (T.CreateTruncating(v) - var[j]);
-            }
+            RunningNorm<T>.Update(mean, var, sums, tape.TotalBatch, _normMomentum);
         }
 
-        T eps = T.CreateTruncating(1e-5);
-        for (int j = 0; j < c; j++)
-        {
-            inv[j] = T.One / T.Sqrt(var[j] + eps);
-        }
-
-        for (int b = 0; b < batch; b++)
-        {
-            Span<T> h = zHat.Slice(b * c, c);
-            TensorPrimitives.Subtract(z.Slice(b * c, c), mean, h);
-            TensorPrimitives.Multiply(h, inv, h);
-        }
+        RunningNorm<T>.Apply(z, zHat, inv, mean, var, batch);
     }
 
     /// <summary>

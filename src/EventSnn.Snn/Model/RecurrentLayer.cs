@@ -608,34 +608,12 @@ public abstract class RecurrentLayer<T>
     /// </summary>
     private void NormalizeRunning(LayerTape<T> tape, ReadOnlySpan<T> a, Span<T> aHat, Span<T> inv, Span<T> mean, Span<T> var, int batch, bool inference)
     {
-        int n = Size;
-        T eps = T.CreateTruncating(1e-5);
         if (!inference)
         {
-            Span<double> sums = BatchSums(tape, a, batch);
-            double total = tape.TotalBatch;
-            for (int j = 0; j < n; j++)
-            {
-                mean[j] += NormMomentum * (T.CreateTruncating(sums[j] / total) - mean[j]);
-
-                // mean over the batch of (a − μ_new)² = (Σa² − 2μΣa + Bμ²) / B
-                double mu = double.CreateTruncating(mean[j]);
-                double v = Math.Max(0, (sums[n + j] - (2 * mu * sums[j]) + (total * mu * mu)) / total);
-                var[j] += NormMomentum * (T.CreateTruncating(v) - var[j]);
-            }
+            RunningNorm<T>.Update(mean, var, BatchSums(tape, a, batch), tape.TotalBatch, NormMomentum);
         }
 
-        for (int j = 0; j < n; j++)
-        {
-            inv[j] = T.One / T.Sqrt(var[j] + eps);
-        }
-
-        for (int b = 0; b < batch; b++)
-        {
-            Span<T> h = aHat.Slice(b * n, n);
-            TensorPrimitives.Subtract(a.Slice(b * n, n), mean, h);
-            TensorPrimitives.Multiply(h, inv, h);
-        }
+        RunningNorm<T>.Apply(a, aHat, inv, mean, var, batch);
     }
 
     /// <summary>
@@ -644,24 +622,8 @@ public abstract class RecurrentLayer<T>
     /// </summary>
     private Span<double> BatchSums(LayerTape<T> tape, ReadOnlySpan<T> x, int batch, ReadOnlySpan<T> y = default)
     {
-        int n = Size;
         Span<double> sums = tape.NormSums;
-        sums.Clear();
-        Span<double> s1 = sums[..n];
-        Span<double> s2 = sums[n..];
-        bool square = y.IsEmpty;
-        for (int b = 0; b < batch; b++)
-        {
-            ReadOnlySpan<T> xr = x.Slice(b * n, n);
-            ReadOnlySpan<T> yr = square ? xr : y.Slice(b * n, n);
-            for (int j = 0; j < n; j++)
-            {
-                double v = double.CreateTruncating(xr[j]);
-                s1[j] += v;
-                s2[j] += v * double.CreateTruncating(yr[j]);
-            }
-        }
-
+        RunningNorm<T>.BatchSums(x, batch, Size, sums, y);
         tape.SumOverBatch(sums);
         return sums;
     }
