@@ -141,7 +141,7 @@ public sealed class DatReader : PropheseeReader
     /// Decodes <paramref name="records"/> 8-byte CD records at <paramref name="b"/> into the SoA
     /// arrays, unwrapping the 32-bit timestamps with <paramref name="last"/> / <paramref name="loops"/>
     /// and raising <paramref name="maxX"/> / <paramref name="maxY"/> to the largest x and y decoded.
-    /// Runs of 32 (AVX-512) or 16 (256-bit vectors) records whose timestamps all lie in
+    /// Runs of 32 (AVX-512) or 16 (AVX2) records whose timestamps all lie in
     /// [last, last + 2^31) — where no wrap is possible — are decoded as vectors, everything else
     /// record by record; <paramref name="width"/> caps the vector width (0: records one by one).
     /// </summary>
@@ -151,14 +151,16 @@ public sealed class DatReader : PropheseeReader
         uint lastT = last;
         long wraps = loops;
         Vector512<uint> mx512 = Vector512<uint>.Zero, my512 = Vector512<uint>.Zero;
-        Vector256<uint> mx256 = Vector256<uint>.Zero, my256 = Vector256<uint>.Zero;
         uint mx = maxX, my = maxY;
         int i = 0;
         bool v512 = width >= 512 && BitConverter.IsLittleEndian && Avx512F.IsSupported;
-        bool v256 = width >= 256 && BitConverter.IsLittleEndian && Vector256.IsHardwareAccelerated;
+        bool v256 = width >= 256 && BitConverter.IsLittleEndian && Avx2.IsSupported;
         Vector256<uint> m14 = Vector256.Create(0x3FFFu);
-        Vector256<uint> half = Vector256.Create(HalfRange);
         Vector256<uint> fifteen = Vector256.Create(15u);
+        Vector256<ulong> low32 = Vector256.Create(0xFFFF_FFFFUL);
+        Vector256<ulong> fromBit31 = Vector256.Create(~0x7FFF_FFFFUL);
+        Vector256<int> order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+        Vector256<ushort> mx16 = Vector256<ushort>.Zero, my16 = Vector256<ushort>.Zero;
         while (i < records)
         {
             if (v512 && records - i >= 32)
@@ -176,34 +178,41 @@ public sealed class DatReader : PropheseeReader
             {
                 // 16 records at a time while timestamps stay within [lastT, lastT + 2^31), where no wrap is possible
                 byte* r = b + ((nint)i << 3);
-                Vector256<ulong> r0 = Vector256.Load((ulong*)r);
-                Vector256<ulong> r1 = Vector256.Load((ulong*)(r + 32));
-                Vector256<ulong> r2 = Vector256.Load((ulong*)(r + 64));
-                Vector256<ulong> r3 = Vector256.Load((ulong*)(r + 96));
-                Vector256<uint> ta = Vector256.Narrow(r0, r1);
-                Vector256<uint> tb = Vector256.Narrow(r2, r3);
-                Vector256<uint> lastV = Vector256.Create(lastT);
-                if (Vector256.GreaterThanOrEqualAll(ta, lastV) && Vector256.GreaterThanOrEqualAll(tb, lastV) &&
-                    Vector256.LessThanAll(ta - lastV, half) && Vector256.LessThanAll(tb - lastV, half))
+                Vector256<ulong> r0 = Avx.LoadVector256((ulong*)r);
+                Vector256<ulong> r1 = Avx.LoadVector256((ulong*)(r + 32));
+                Vector256<ulong> r2 = Avx.LoadVector256((ulong*)(r + 64));
+                Vector256<ulong> r3 = Avx.LoadVector256((ulong*)(r + 96));
+
+                // timestamps: each record's low half, zero-extended in its own 64-bit lane; all 16 lie in
+                // [lastT, lastT + 2^31) exactly when no difference t - lastT has a bit at or above bit 31
+                Vector256<ulong> t0 = r0 & low32, t1 = r1 & low32, t2 = r2 & low32, t3 = r3 & low32;
+                Vector256<ulong> lastV = Vector256.Create((ulong)lastT);
+                Vector256<ulong> spread = (t0 - lastV) | (t1 - lastV) | (t2 - lastV) | (t3 - lastV);
+                if (Avx.TestZ(spread, fromBit31))
                 {
-                    Vector256<uint> wa = Vector256.Narrow(r0 >> 32, r1 >> 32);
-                    Vector256<uint> wb = Vector256.Narrow(r2 >> 32, r3 >> 32);
-                    Vector256<uint> xa = wa & m14, xb = wb & m14, ya = (wa >> 14) & m14, yb = (wb >> 14) & m14;
-                    Vector256.Store(Vector256.Narrow(xa, xb), xp + i);
-                    Vector256.Store(Vector256.Narrow(ya, yb), yp + i);
-                    mx256 = Vector256.Max(mx256, Vector256.Max(xa, xb));
-                    my256 = Vector256.Max(my256, Vector256.Max(ya, yb));
-                    Vector256<ushort> pw = Vector256.Narrow(((wa >> 28) + fifteen) >> 4, ((wb >> 28) + fifteen) >> 4);
-                    Vector128.Store(Vector128.Narrow(pw.GetLower(), pw.GetUpper()), pp + i);
                     Vector256<long> lv = Vector256.Create(wraps);
-                    (Vector256<ulong> a0, Vector256<ulong> a1) = Vector256.Widen(ta);
-                    (Vector256<ulong> b0, Vector256<ulong> b1) = Vector256.Widen(tb);
                     long* tk = tp + i;
-                    Vector256.Store(a0.AsInt64() + lv, tk);
-                    Vector256.Store(a1.AsInt64() + lv, tk + 4);
-                    Vector256.Store(b0.AsInt64() + lv, tk + 8);
-                    Vector256.Store(b1.AsInt64() + lv, tk + 12);
-                    lastT = tb.GetElement(7);
+                    Avx.Store(tk, t0.AsInt64() + lv);
+                    Avx.Store(tk + 4, t1.AsInt64() + lv);
+                    Avx.Store(tk + 8, t2.AsInt64() + lv);
+                    Avx.Store(tk + 12, t3.AsInt64() + lv);
+
+                    // each record's word w in the low half of its lane (the high half zero), then x, y and
+                    // polarity per 32-bit lane, packed to 16 bits (values < 2^14: no saturation) in three
+                    // in-lane steps whose 32-bit pairs one cross-lane permute puts back in record order
+                    Vector256<uint> w0 = Avx2.ShiftRightLogical(r0, 32).AsUInt32();
+                    Vector256<uint> w1 = Avx2.ShiftRightLogical(r1, 32).AsUInt32();
+                    Vector256<uint> w2 = Avx2.ShiftRightLogical(r2, 32).AsUInt32();
+                    Vector256<uint> w3 = Avx2.ShiftRightLogical(r3, 32).AsUInt32();
+                    Vector256<ushort> xs = Pack16(w0 & m14, w1 & m14, w2 & m14, w3 & m14, order);
+                    Vector256<ushort> ys = Pack16((w0 >> 14) & m14, (w1 >> 14) & m14, (w2 >> 14) & m14, (w3 >> 14) & m14, order);
+                    Vector256<ushort> ps = Pack16(((w0 >> 28) + fifteen) >> 4, ((w1 >> 28) + fifteen) >> 4, ((w2 >> 28) + fifteen) >> 4, ((w3 >> 28) + fifteen) >> 4, order);
+                    Avx.Store(xp + i, xs);
+                    Avx.Store(yp + i, ys);
+                    Sse2.Store(pp + i, Sse2.PackUnsignedSaturate(ps.GetLower().AsInt16(), ps.GetUpper().AsInt16()));
+                    mx16 = Avx2.Max(mx16, xs);
+                    my16 = Avx2.Max(my16, ys);
+                    lastT = (uint)t3.GetElement(3);
                     i += 16;
                     continue;
                 }
@@ -232,8 +241,33 @@ public sealed class DatReader : PropheseeReader
 
         last = lastT;
         loops = wraps;
-        maxX = Math.Max(mx, MaxElement(Vector256.Max(Vector256.Max(mx512.GetLower(), mx512.GetUpper()), mx256)));
-        maxY = Math.Max(my, MaxElement(Vector256.Max(Vector256.Max(my512.GetLower(), my512.GetUpper()), my256)));
+        maxX = Math.Max(mx, Math.Max(MaxElement(Vector256.Max(mx512.GetLower(), mx512.GetUpper())), MaxElement(mx16)));
+        maxY = Math.Max(my, Math.Max(MaxElement(Vector256.Max(my512.GetLower(), my512.GetUpper())), MaxElement(my16)));
+    }
+
+    /// <summary>
+    /// Packs the low 16 bits of the 32-bit lanes 0, 2, 4, 6 of <paramref name="a"/>..<paramref name="d"/>
+    /// (the words of records 0-15, each 32-bit lane pair holding one record; the odd lanes zero) into 16
+    /// words in record order: three in-lane VPACKUSDW (exact for values below 2^16) and one VPERMD.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ushort> Pack16(Vector256<uint> a, Vector256<uint> b, Vector256<uint> c, Vector256<uint> d, Vector256<int> order)
+    {
+        Vector256<ushort> ab = Avx2.PackUnsignedSaturate(a.AsInt32(), b.AsInt32());
+        Vector256<ushort> cd = Avx2.PackUnsignedSaturate(c.AsInt32(), d.AsInt32());
+        Vector256<ushort> all = Avx2.PackUnsignedSaturate(ab.AsInt32(), cd.AsInt32());
+        return Avx2.PermuteVar8x32(all.AsInt32(), order).AsUInt16();
+    }
+
+    private static uint MaxElement(Vector256<ushort> v)
+    {
+        uint max = 0;
+        for (int i = 0; i < Vector256<ushort>.Count; i++)
+        {
+            max = Math.Max(max, v.GetElement(i));
+        }
+
+        return max;
     }
 
     private static uint MaxElement(Vector256<uint> v)

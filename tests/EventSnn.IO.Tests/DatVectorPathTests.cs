@@ -6,7 +6,7 @@ using static EventSnn.IO.Tests.PropheseeTestSupport;
 namespace EventSnn.IO.Tests;
 
 /// <summary>
-/// The DAT reader's vector paths (32 records per AVX-512 step, 16 per 256-bit step) decode
+/// The DAT reader's vector paths (32 records per AVX-512 step, 16 per AVX2 step) decode
 /// exactly what the record-by-record decoder decodes, on random record streams with timestamp
 /// wraps, out-of-order records and arbitrary address words, read with random batch sizes.
 /// </summary>
