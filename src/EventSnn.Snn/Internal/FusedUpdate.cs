@@ -30,6 +30,14 @@ internal readonly struct AdamRule : IFusedRule
     private readonly float _epsilon;
     private readonly float _negStepSize;
 
+    // the same constants broadcast once (a broadcast inside the update loop costs a vector instruction per use)
+    private readonly Vector256<float> _vOneMinusBeta1;
+    private readonly Vector256<float> _vBeta2;
+    private readonly Vector256<float> _vOneMinusBeta2;
+    private readonly Vector256<float> _vInvBc2Sqrt;
+    private readonly Vector256<float> _vEpsilon;
+    private readonly Vector256<float> _vNegStepSize;
+
     public AdamRule(float oneMinusBeta1, float beta2, float oneMinusBeta2, float bc2Sqrt, float epsilon, float negStepSize)
     {
         _oneMinusBeta1 = oneMinusBeta1;
@@ -38,15 +46,21 @@ internal readonly struct AdamRule : IFusedRule
         _invBc2Sqrt = 1f / bc2Sqrt;
         _epsilon = epsilon;
         _negStepSize = negStepSize;
+        _vOneMinusBeta1 = Vector256.Create(oneMinusBeta1);
+        _vBeta2 = Vector256.Create(beta2);
+        _vOneMinusBeta2 = Vector256.Create(oneMinusBeta2);
+        _vInvBc2Sqrt = Vector256.Create(_invBc2Sqrt);
+        _vEpsilon = Vector256.Create(epsilon);
+        _vNegStepSize = Vector256.Create(negStepSize);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Step(Vector256<float> w, Vector256<float> g, ref Vector256<float> m, ref Vector256<float> v)
     {
-        m = Vector256.FusedMultiplyAdd(g - m, Vector256.Create(_oneMinusBeta1), m);
-        v = Vector256.FusedMultiplyAdd(g * g, Vector256.Create(_oneMinusBeta2), v * Vector256.Create(_beta2));
-        Vector256<float> denom = Vector256.FusedMultiplyAdd(Vector256.Sqrt(v), Vector256.Create(_invBc2Sqrt), Vector256.Create(_epsilon)); // √v/√(1−β2ᵗ) + ε
-        return Vector256.FusedMultiplyAdd(m / denom, Vector256.Create(_negStepSize), w);
+        m = Vector256.FusedMultiplyAdd(g - m, _vOneMinusBeta1, m);
+        v = Vector256.FusedMultiplyAdd(g * g, _vOneMinusBeta2, v * _vBeta2);
+        Vector256<float> denom = Vector256.FusedMultiplyAdd(Vector256.Sqrt(v), _vInvBc2Sqrt, _vEpsilon); // √v/√(1−β2ᵗ) + ε
+        return Vector256.FusedMultiplyAdd(m / denom, _vNegStepSize, w);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -65,6 +79,10 @@ internal readonly struct AdamaxRule : IFusedRule
     private readonly float _beta2;
     private readonly float _epsilon;
     private readonly float _negStepSize;
+    private readonly Vector256<float> _vOneMinusBeta1;
+    private readonly Vector256<float> _vBeta2;
+    private readonly Vector256<float> _vEpsilon;
+    private readonly Vector256<float> _vNegStepSize;
 
     public AdamaxRule(float oneMinusBeta1, float beta2, float epsilon, float negStepSize)
     {
@@ -72,14 +90,18 @@ internal readonly struct AdamaxRule : IFusedRule
         _beta2 = beta2;
         _epsilon = epsilon;
         _negStepSize = negStepSize;
+        _vOneMinusBeta1 = Vector256.Create(oneMinusBeta1);
+        _vBeta2 = Vector256.Create(beta2);
+        _vEpsilon = Vector256.Create(epsilon);
+        _vNegStepSize = Vector256.Create(negStepSize);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Step(Vector256<float> w, Vector256<float> g, ref Vector256<float> m, ref Vector256<float> v)
     {
-        m = Vector256.FusedMultiplyAdd(g - m, Vector256.Create(_oneMinusBeta1), m);
-        v = Vector256.Max(v * Vector256.Create(_beta2), Vector256.Abs(g) + Vector256.Create(_epsilon));
-        return Vector256.FusedMultiplyAdd(m / v, Vector256.Create(_negStepSize), w);
+        m = Vector256.FusedMultiplyAdd(g - m, _vOneMinusBeta1, m);
+        v = Vector256.Max(v * _vBeta2, Vector256.Abs(g) + _vEpsilon);
+        return Vector256.FusedMultiplyAdd(m / v, _vNegStepSize, w);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -113,6 +135,10 @@ internal static class FusedUpdate
         }
 
         double reg = 0;
+
+        // a local copy: the rule's constants stay in registers (read through the `in` reference they are
+        // loaded again every iteration, since the stores through the float pointers might alias them)
+        TRule r = rule;
         fixed (float* w = wS, g = gS, m = mS, v = vS, bar = barS, lam = lamS)
         {
             int i = 0;
@@ -143,7 +169,7 @@ internal static class FusedUpdate
 
                         Vector256<float> mi = Vector256.Load(m + i);
                         Vector256<float> vi = Vector256.Load(v + i);
-                        wi = rule.Step(wi, gi, ref mi, ref vi);
+                        wi = r.Step(wi, gi, ref mi, ref vi);
                         mi.Store(m + i);
                         vi.Store(v + i);
                         wi.Store(w + i);
@@ -175,7 +201,7 @@ internal static class FusedUpdate
                     gi += c.WeightDecay * w[i];
                 }
 
-                float wi = rule.Step(w[i], gi, ref m[i], ref v[i]);
+                float wi = r.Step(w[i], gi, ref m[i], ref v[i]);
                 w[i] = wi;
                 float lami = lam[i] - (c.Alpha * (wi - bar[i]));
                 float bari = (bar[i] * c.OneMinusBeta) + ((c.Beta * wi) - (c.BetaOverAlpha * lami));
