@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -259,23 +260,13 @@ public sealed class DatReader : PropheseeReader
         return Avx2.PermuteVar8x32(all.AsInt32(), order).AsUInt16();
     }
 
-    private static uint MaxElement(Vector256<ushort> v)
+    private static uint MaxElement<TLane>(Vector256<TLane> v)
+        where TLane : unmanaged, IBinaryInteger<TLane>, IUnsignedNumber<TLane>
     {
         uint max = 0;
-        for (int i = 0; i < Vector256<ushort>.Count; i++)
+        for (int i = 0; i < Vector256<TLane>.Count; i++)
         {
-            max = Math.Max(max, v.GetElement(i));
-        }
-
-        return max;
-    }
-
-    private static uint MaxElement(Vector256<uint> v)
-    {
-        uint max = 0;
-        for (int i = 0; i < Vector256<uint>.Count; i++)
-        {
-            max = Math.Max(max, v.GetElement(i));
+            max = Math.Max(max, uint.CreateTruncating(v.GetElement(i)));
         }
 
         return max;

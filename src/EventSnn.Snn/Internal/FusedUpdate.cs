@@ -23,14 +23,8 @@ internal interface IFusedRule
 /// <summary>Adam (PyTorch semantics): m ← m + (1−β1)(g − m); v ← β2 v + (1−β2) g²; w ← w − (lr/(1−β1ᵗ)) m / (√v/√(1−β2ᵗ) + ε).</summary>
 internal readonly struct AdamRule : IFusedRule
 {
-    private readonly float _oneMinusBeta1;
-    private readonly float _beta2;
-    private readonly float _oneMinusBeta2;
-    private readonly float _invBc2Sqrt;
-    private readonly float _epsilon;
-    private readonly float _negStepSize;
-
-    // the same constants broadcast once (a broadcast inside the update loop costs a vector instruction per use)
+    // the constants broadcast once (a broadcast inside the update loop costs a vector instruction per use);
+    // the scalar tail reads lane 0
     private readonly Vector256<float> _vOneMinusBeta1;
     private readonly Vector256<float> _vBeta2;
     private readonly Vector256<float> _vOneMinusBeta2;
@@ -40,16 +34,10 @@ internal readonly struct AdamRule : IFusedRule
 
     public AdamRule(float oneMinusBeta1, float beta2, float oneMinusBeta2, float bc2Sqrt, float epsilon, float negStepSize)
     {
-        _oneMinusBeta1 = oneMinusBeta1;
-        _beta2 = beta2;
-        _oneMinusBeta2 = oneMinusBeta2;
-        _invBc2Sqrt = 1f / bc2Sqrt;
-        _epsilon = epsilon;
-        _negStepSize = negStepSize;
         _vOneMinusBeta1 = Vector256.Create(oneMinusBeta1);
         _vBeta2 = Vector256.Create(beta2);
         _vOneMinusBeta2 = Vector256.Create(oneMinusBeta2);
-        _vInvBc2Sqrt = Vector256.Create(_invBc2Sqrt);
+        _vInvBc2Sqrt = Vector256.Create(1f / bc2Sqrt);
         _vEpsilon = Vector256.Create(epsilon);
         _vNegStepSize = Vector256.Create(negStepSize);
     }
@@ -66,19 +54,16 @@ internal readonly struct AdamRule : IFusedRule
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Step(float w, float g, ref float m, ref float v)
     {
-        m += (g - m) * _oneMinusBeta1;
-        v = (v * _beta2) + (g * g * _oneMinusBeta2);
-        return w + ((m / ((MathF.Sqrt(v) * _invBc2Sqrt) + _epsilon)) * _negStepSize);
+        m += (g - m) * _vOneMinusBeta1.ToScalar();
+        v = (v * _vBeta2.ToScalar()) + (g * g * _vOneMinusBeta2.ToScalar());
+        return w + ((m / ((MathF.Sqrt(v) * _vInvBc2Sqrt.ToScalar()) + _vEpsilon.ToScalar())) * _vNegStepSize.ToScalar());
     }
 }
 
 /// <summary>Adamax (PyTorch semantics): m ← m + (1−β1)(g − m); u ← max(β2 u, |g| + ε); w ← w − (lr/(1−β1ᵗ)) m / u.</summary>
 internal readonly struct AdamaxRule : IFusedRule
 {
-    private readonly float _oneMinusBeta1;
-    private readonly float _beta2;
-    private readonly float _epsilon;
-    private readonly float _negStepSize;
+    // the constants broadcast once, as in AdamRule
     private readonly Vector256<float> _vOneMinusBeta1;
     private readonly Vector256<float> _vBeta2;
     private readonly Vector256<float> _vEpsilon;
@@ -86,10 +71,6 @@ internal readonly struct AdamaxRule : IFusedRule
 
     public AdamaxRule(float oneMinusBeta1, float beta2, float epsilon, float negStepSize)
     {
-        _oneMinusBeta1 = oneMinusBeta1;
-        _beta2 = beta2;
-        _epsilon = epsilon;
-        _negStepSize = negStepSize;
         _vOneMinusBeta1 = Vector256.Create(oneMinusBeta1);
         _vBeta2 = Vector256.Create(beta2);
         _vEpsilon = Vector256.Create(epsilon);
@@ -107,9 +88,9 @@ internal readonly struct AdamaxRule : IFusedRule
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Step(float w, float g, ref float m, ref float v)
     {
-        m += (g - m) * _oneMinusBeta1;
-        v = MathF.Max(v * _beta2, MathF.Abs(g) + _epsilon);
-        return w + ((m / v) * _negStepSize);
+        m += (g - m) * _vOneMinusBeta1.ToScalar();
+        v = MathF.Max(v * _vBeta2.ToScalar(), MathF.Abs(g) + _vEpsilon.ToScalar());
+        return w + ((m / v) * _vNegStepSize.ToScalar());
     }
 }
 
@@ -136,8 +117,8 @@ internal static class FusedUpdate
 
         double reg = 0;
 
-        // a local copy: the rule's constants stay in registers (read through the `in` reference they are
-        // loaded again every iteration, since the stores through the float pointers might alias them)
+        // a local copy: read through the `in` reference, the rule's constants are loaded again after every
+        // store through the float pointers (which might alias them)
         TRule r = rule;
         fixed (float* w = wS, g = gS, m = mS, v = vS, bar = barS, lam = lamS)
         {
